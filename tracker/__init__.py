@@ -1,0 +1,178 @@
+"""任务分工落实跟踪系统: a tracker for the inter-agency task division of policy documents."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from tracker import config as config_module
+from tracker.db import init_request_transaction, to_local
+from tracker.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every blueprint, registered in this order; each package's routes.py attaches its views.
+BLUEPRINT_PACKAGES = ("auth", "catalogue")
+
+# Endpoints anyone may reach without signing in; every other endpoint requires login.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+# Endpoints a user who must change their one-time password may still reach.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application. Never creates tables or migrates: that is ``flask db upgrade``."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(ROOT / "instance"),
+        template_folder=str(ROOT / "templates"),
+    )
+    testing = bool(test_config and test_config.get("TESTING"))
+    app.config.update(config_module.from_environment(app.instance_path, testing=testing))
+    if test_config:
+        app.config.update(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = config_module.load_secret_key(
+            app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
+        )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_cli(app)
+    _register_hooks(app)
+    _register_error_handlers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+    init_request_transaction(app)
+    _import_models()
+
+
+def _import_models() -> None:
+    """Import every model module so that the metadata (and Alembic) sees all tables."""
+    from tracker import models  # noqa: F401
+
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for package in BLUEPRINT_PACKAGES:
+        importlib.import_module(f"tracker.{package}.routes")
+        app.register_blueprint(importlib.import_module(f"tracker.{package}").bp)
+
+    @app.route("/healthz")
+    def health():
+        return {"status": "ok"}
+
+
+def _register_cli(app: Flask) -> None:
+    from tracker.auth.cli import user_cli
+    from tracker.catalogue.cli import seed_command
+
+    for command in (user_cli, seed_command):
+        app.cli.add_command(command)
+
+
+@login_manager.user_loader
+def _load_user(session_id: str):
+    from tracker.auth.models import User
+
+    user_id, _, fragment = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.active or user.password_hash[-12:] != fragment:
+        return None
+    return user
+
+
+def _register_hooks(app: Flask) -> None:
+    @app.before_request
+    def _require_login():
+        """Default deny: every endpoint not listed as public needs a signed-in, active user."""
+        endpoint = request.endpoint
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if getattr(app.view_functions.get(endpoint), "_tracker_public", False):
+            return None
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+            return redirect(url_for("auth.password"))
+        return None
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        return response
+
+
+def _register_error_handlers(app: Flask) -> None:
+    messages = {
+        400: ("请求无效", "提交的内容无法处理，请返回重试。"),
+        403: ("无权访问", "您没有访问此页面的权限。"),
+        404: ("页面不存在", "您访问的页面或记录不存在。"),
+        405: ("请求方式不允许", "该页面不支持此操作。"),
+        413: ("文件过大", "上传的文件超过了大小限制。"),
+        500: ("系统错误", "服务器处理请求时出错，请稍后重试；数据未被更改。"),
+    }
+
+    def render_error(code: int):
+        title, message = messages[code]
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    for code in messages:
+        if code == 500:
+            continue
+        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template(
+            "error.html", code=400, title="表单已过期", message="表单已失效，请刷新页面后重新提交。"
+        ), 400
+
+    @app.errorhandler(500)
+    def _server_error(exc):
+        db.session.rollback()
+        return render_error(500)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    @app.template_filter("localtime")
+    def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
+        local = to_local(value)
+        return local.strftime(fmt) if local else ""
+
+    @app.context_processor
+    def _navigation():
+        from tracker.navigation import nav_items
+
+        return {"nav_items": lambda: nav_items(current_user)}
+
+    @app.template_filter("cndate")
+    def cndate(value):
+        return f"{value.year}年{value.month}月{value.day}日" if value else ""

@@ -1,0 +1,36 @@
+"""Writing audit events. Called by other domains' services inside their transaction."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tracker.audit.models import AuditEvent
+from tracker.extensions import db
+
+
+def record_event(
+    action: str,
+    obj: Any = None,
+    *,
+    actor=None,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session (flushed, never committed here)."""
+    if obj is not None:
+        db.session.flush()
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else obj.id
+    event = AuditEvent(
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        object_type=object_type or "",
+        object_id=object_id,
+        before=before,
+        after=after,
+    )
+    db.session.add(event)
+    db.session.flush()
+    return event

@@ -1,0 +1,154 @@
+"""The task division: policy documents, their items, departments and who answers for what."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.db import UTCDateTime, utcnow
+from tracker.extensions import db
+
+
+class Role(enum.StrEnum):
+    """A department's part in one item."""
+
+    LEAD = "lead"  # 牵头, or the one department that alone 负责
+    SUPPORT = "support"  # named after 牵头: 配合 / 参与 / 按照职责分工负责
+    JOINT = "joint"  # co-responsible with no lead
+
+    @property
+    def label(self) -> str:
+        return {"lead": "牵头", "support": "配合", "joint": "共同负责"}[self.value]
+
+    @property
+    def short(self) -> str:
+        return {"lead": "牵", "support": "配", "joint": "共"}[self.value]
+
+
+ROLE_ORDER = {Role.LEAD: 0, Role.SUPPORT: 1, Role.JOINT: 2}
+
+NATIONAL_JURISDICTION = "national"
+
+
+class Jurisdiction(db.Model):
+    """The level of government an assignment belongs to; only the national one for now."""
+
+    __tablename__ = "jurisdiction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+
+
+class Department(db.Model):
+    """A central agency named in a task division, spelled exactly as the document spells it."""
+
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    short_name: Mapped[str] = mapped_column(sa.String(32))
+    aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    position: Mapped[int] = mapped_column(default=0)
+
+    assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
+
+    def __repr__(self) -> str:
+        return f"<Department {self.code} {self.name}>"
+
+
+class PolicyDocument(db.Model):
+    """A policy document whose attachment lists the task division."""
+
+    __tablename__ = "policy_document"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(255))
+    issuer: Mapped[str] = mapped_column(sa.String(255))
+    issued: Mapped[date | None] = mapped_column(sa.Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    tasks: Mapped[list[Task]] = relationship(
+        back_populates="document", order_by="Task.number", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<PolicyDocument {self.number}>"
+
+
+class Task(db.Model):
+    """One numbered item (第N项) of a document's task division."""
+
+    __tablename__ = "task"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("policy_document.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int]
+    section: Mapped[str | None] = mapped_column(sa.String(32))
+    text: Mapped[str] = mapped_column(sa.Text)
+    clause: Mapped[str] = mapped_column(sa.Text)
+    main_text_note: Mapped[str | None] = mapped_column(sa.Text)
+    all_departments: Mapped[bool] = mapped_column(default=False)
+
+    document: Mapped[PolicyDocument] = relationship(back_populates="tasks")
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="task", order_by="Assignment.position", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (sa.UniqueConstraint("document_id", "number"),)
+
+    @property
+    def section_part(self) -> str | None:
+        """The main-text part (二 / 三 / 四) the item implements."""
+        if not self.section:
+            return None
+        return self.section.split("(", 1)[0]
+
+    def departments_with(self, role: Role) -> list[Department]:
+        return [a.department for a in self.assignments if a.role == role]
+
+    @property
+    def has_lead_and_support(self) -> bool:
+        roles = {a.role for a in self.assignments}
+        return Role.LEAD in roles and Role.SUPPORT in roles
+
+    def __repr__(self) -> str:
+        return f"<Task {self.document_id}#{self.number}>"
+
+
+class Assignment(db.Model):
+    """A department's obligation under one item, with its role and place in the clause."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), index=True)
+    jurisdiction_id: Mapped[int] = mapped_column(sa.ForeignKey("jurisdiction.id"))
+    role: Mapped[Role] = mapped_column(
+        sa.Enum(
+            Role,
+            name="role",
+            native_enum=False,
+            create_constraint=True,
+            length=16,
+            values_callable=lambda roles: [r.value for r in roles],
+        )
+    )
+    position: Mapped[int] = mapped_column(default=0)
+
+    task: Mapped[Task] = relationship(back_populates="assignments")
+    department: Mapped[Department] = relationship(back_populates="assignments", lazy="joined")
+    jurisdiction: Mapped[Jurisdiction] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("task_id", "department_id", "jurisdiction_id"),)
+
+    def __repr__(self) -> str:
+        return f"<Assignment task={self.task_id} dept={self.department_id} {self.role}>"

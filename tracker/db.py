@@ -1,0 +1,83 @@
+"""Database helpers shared by every domain: UTC timestamps, SQLite pragmas, the request commit."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Flask, current_app
+from sqlalchemy.engine import Engine
+
+from tracker.extensions import db
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def local_zone() -> ZoneInfo:
+    """The zone in which deadlines are judged and times are shown (Asia/Shanghai)."""
+    return ZoneInfo(current_app.config.get("TRACKER_TIMEZONE", "Asia/Shanghai"))
+
+
+def to_local(value: datetime | None) -> datetime | None:
+    """Convert a stored UTC time to the display zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(local_zone())
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored as naive UTC on every backend and always read back aware (UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given for a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+@sa.event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
+    """Turn on foreign keys and WAL for SQLite; other backends are left alone."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+def init_request_transaction(app: Flask) -> None:
+    """One commit per request: commit after a successful response, roll back otherwise.
+
+    Services only flush; this hook is the one place a web request commits.
+    """
+
+    @app.after_request
+    def _commit(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
+
+    @app.teardown_request
+    def _rollback_on_error(exc):
+        if exc is not None:
+            db.session.rollback()

@@ -1,0 +1,15 @@
+"""Every model module, imported in one place so that the metadata knows all tables."""
+
+from tracker.audit.models import AuditEvent
+from tracker.auth.models import User
+from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
+
+__all__ = [
+    "Assignment",
+    "AuditEvent",
+    "Department",
+    "Jurisdiction",
+    "PolicyDocument",
+    "Task",
+    "User",
+]
