@@ -1,0 +1,66 @@
+"""Catalogue pages: the task list, one task, the departments and one department."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import require_view_department
+from tracker.catalogue import bp, queries
+from tracker.catalogue.forms import TaskFilterForm
+from tracker.catalogue.models import Role
+from tracker.extensions import db
+
+
+@bp.route("/")
+def home():
+    """Each role lands where its work is; the catalogue until other pages exist."""
+    return redirect(url_for("catalogue.tasks"))
+
+
+@bp.route("/tasks")
+def tasks():
+    documents, departments = queries.documents(), queries.departments()
+    form = TaskFilterForm(request.args)
+    form.fill_choices(documents, departments)
+    if request.args and not form.validate():
+        flash("筛选条件无效，已显示全部任务。", "warning")
+        form = TaskFilterForm(formdata=None)
+        form.fill_choices(documents, departments)
+    department = queries.department_by_code(form.department.data) if form.department.data else None
+    query = queries.tasks_query(
+        document_id=int(form.document.data) if form.document.data else None,
+        department_id=department.id if department else None,
+        section=form.section.data or None,
+        role=Role(form.role.data) if form.role.data else None,
+    )
+    items = list(db.session.scalars(query))
+    return render_template(
+        "catalogue/tasks.html", form=form, tasks=items, documents=documents, Role=Role
+    )
+
+
+@bp.route("/tasks/<int:task_id>")
+def task(task_id: int):
+    item = queries.task_with_assignments(task_id) or abort(404)
+    return render_template("catalogue/task.html", task=item, Role=Role)
+
+
+@bp.route("/departments")
+def departments():
+    return render_template(
+        "catalogue/departments.html",
+        departments=queries.departments(),
+        counts=queries.department_role_counts(),
+        Role=Role,
+    )
+
+
+@bp.route("/departments/<code>")
+def department(code: str):
+    dept = queries.department_by_code(code) or abort(404)
+    require_view_department(current_user, dept.id)
+    grouped: dict[Role, list] = {role: [] for role in Role}
+    for assignment in queries.department_assignments(dept.id):
+        grouped[assignment.role].append(assignment)
+    return render_template("catalogue/department.html", department=dept, grouped=grouped, Role=Role)
