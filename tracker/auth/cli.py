@@ -1,0 +1,105 @@
+"""``flask --app tracker user …``: create, list and deactivate accounts."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+
+from tracker.auth.models import UserRole
+from tracker.auth.queries import user_by_username, users_ordered
+from tracker.auth.services import (
+    UserError,
+    create_user,
+    deactivate_user,
+    generate_password,
+    resolve_department,
+)
+from tracker.extensions import db
+
+user_cli = AppGroup("user", help="管理用户账号 / manage user accounts.")
+
+
+@user_cli.command("create")
+@click.argument("username")
+@click.option(
+    "--role", required=True, type=click.Choice([r.value for r in UserRole]), help="账号角色"
+)
+@click.option("--department", help="部门名称或代码（联络员必填）")
+@click.option("--display-name", help="显示名称")
+@click.option("--email", help="接收提醒的邮箱")
+@click.option("--password-stdin", is_flag=True, help="从标准输入读取密码，否则生成一次性密码")
+def create_command(username, role, department, display_name, email, password_stdin):
+    """Create an account. Without --password-stdin a one-time password is printed."""
+    try:
+        dept = resolve_department(department) if department else None
+        if password_stdin:
+            password, one_time = sys.stdin.readline().rstrip("\r\n"), False
+        else:
+            password, one_time = generate_password(), True
+        user = create_user(
+            username,
+            role=role,
+            password=password,
+            department=dept,
+            display_name=display_name,
+            email=email,
+            must_change_password=one_time,
+        )
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"已创建用户 {user.username}（{user.role.label}）")
+    if one_time:
+        click.echo(f"一次性密码 / one-time password: {password}")
+        click.echo("首次登录后须修改密码。")
+
+
+@user_cli.command("list")
+def list_command():
+    """List every account."""
+    for user in db.session.scalars(users_ordered()):
+        department = user.department.name if user.department else "-"
+        state = "启用" if user.active else "停用"
+        click.echo(f"{user.username}\t{user.role.value}\t{department}\t{state}")
+
+
+@user_cli.command("deactivate")
+@click.argument("username")
+def deactivate_command(username):
+    """Deactivate an account; its open sessions end on their next request."""
+    user = user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"没有这个用户：{username}")
+    deactivate_user(user)
+    db.session.commit()
+    click.echo(f"已停用用户 {user.username}")
+
+
+@user_cli.command("ensure-admin")
+@click.option("--username", default="admin", show_default=True)
+def ensure_admin_command(username):
+    """Create a first administrator if none exists, printing its one-time password."""
+    from tracker.auth.queries import active_users
+
+    if db.session.scalars(active_users(role=UserRole.ADMIN)).first() is not None:
+        click.echo("已有管理员账号，未新建。")
+        return
+    password = generate_password()
+    try:
+        create_user(
+            username,
+            role=UserRole.ADMIN.value,
+            password=password,
+            display_name="系统管理员",
+            must_change_password=True,
+        )
+        db.session.commit()
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"首个管理员账号 / first admin: {username}")
+    click.echo(f"一次性密码 / one-time password: {password}")
+    click.echo("请立即登录并修改密码 / sign in and change it now.")

@@ -1,0 +1,81 @@
+"""Who may do what: pure ``can_*`` predicates and ``require_*`` wrappers that abort 403.
+
+Every view and every API endpoint asks these, and list queries are filtered by
+:func:`visible_department_ids`, so that there is one answer to "may this user see this".
+"""
+
+from __future__ import annotations
+
+from flask import abort
+
+from tracker.auth.models import User, UserRole
+
+
+def sees_all_departments(user: User) -> bool:
+    """Admins, coordinators and viewers without a department (leaders) see every department."""
+    if user.role in (UserRole.ADMIN, UserRole.COORDINATOR):
+        return True
+    return user.role == UserRole.VIEWER and user.department_id is None
+
+
+def visible_department_ids(user: User) -> set[int] | None:
+    """The departments whose data a user may read; ``None`` means all of them."""
+    if sees_all_departments(user):
+        return None
+    return {user.department_id} if user.department_id is not None else set()
+
+
+def can_view_department(user: User, department_id: int | None) -> bool:
+    """May the user read this department's data (its page, reports, figures)?"""
+    if sees_all_departments(user):
+        return True
+    return department_id is not None and user.department_id == department_id
+
+
+def can_edit_department_reports(user: User, department_id: int | None) -> bool:
+    """Only a liaison of the owning department drafts, edits and submits its reports."""
+    return (
+        user.role == UserRole.LIAISON
+        and department_id is not None
+        and user.department_id == department_id
+    )
+
+
+def can_review_reports(user: User) -> bool:
+    """Coordinators accept, return, waive and urge."""
+    return user.role == UserRole.COORDINATOR
+
+
+def can_manage_catalogue(user: User) -> bool:
+    """Coordinators and admins import documents and maintain the task division."""
+    return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
+
+
+def can_manage_users(user: User) -> bool:
+    """Admins manage accounts and see the system's plumbing (outbox, audit)."""
+    return user.role == UserRole.ADMIN
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        abort(403)
+
+
+def require_view_department(user: User, department_id: int | None) -> None:
+    _require(can_view_department(user, department_id))
+
+
+def require_edit_department_reports(user: User, department_id: int | None) -> None:
+    _require(can_edit_department_reports(user, department_id))
+
+
+def require_review_reports(user: User) -> None:
+    _require(can_review_reports(user))
+
+
+def require_manage_catalogue(user: User) -> None:
+    _require(can_manage_catalogue(user))
+
+
+def require_manage_users(user: User) -> None:
+    _require(can_manage_users(user))

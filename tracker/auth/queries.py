@@ -1,0 +1,26 @@
+"""Reading users."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.auth.models import User, UserRole
+from tracker.extensions import db
+
+
+def user_by_username(username: str) -> User | None:
+    return db.session.scalar(sa.select(User).where(User.username == username.strip()))
+
+
+def users_ordered() -> sa.Select:
+    return sa.select(User).order_by(User.role, User.username)
+
+
+def active_users(department_id: int | None = None, role: UserRole | None = None) -> sa.Select:
+    """Active users, optionally of one department and role (for notifications)."""
+    query = sa.select(User).where(User.active.is_(True))
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    if role is not None:
+        query = query.where(User.role == role)
+    return query.order_by(User.id)
