@@ -1,0 +1,205 @@
+"""Working-day arithmetic on China's official calendar.
+
+Working days come from the ``chinesecalendar`` package (import name ``chinese_calendar``), which
+knows the statutory holidays *and* the 调休 make-up working days (weekend days that are working
+days) published each year by the State Council. The package only covers a fixed range of years
+(1.11.0: 2004-2026) and raises ``NotImplementedError`` outside it; for such a year this module
+falls back to "Monday to Friday are working days" and logs one warning per year and per
+:class:`WorkingCalendar` instance.
+
+Callers may supply ``extra_holidays`` / ``extra_workdays`` (e.g. next year's arrangement before
+the package is updated); these take precedence over both the package and the weekend fallback.
+
+Pure Python: standard library plus ``chinese_calendar``; no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import logging
+import threading
+from collections.abc import Iterable
+
+import chinese_calendar
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["WorkingCalendar", "default_calendar"]
+
+_ONE_DAY = _dt.timedelta(days=1)
+
+
+def _as_date(value: _dt.date) -> _dt.date:
+    """Accept ``date`` (or ``datetime``, reduced to its date); reject anything else."""
+    if isinstance(value, _dt.datetime):
+        return value.date()
+    if isinstance(value, _dt.date):
+        return value
+    raise TypeError(f"expected datetime.date, got {type(value).__name__}")
+
+
+@functools.lru_cache(maxsize=16384)
+def _official_is_workday(d: _dt.date) -> bool | None:
+    """The package's verdict for ``d``, or ``None`` when it has no data for ``d.year``."""
+    try:
+        return bool(chinese_calendar.is_workday(d))
+    except NotImplementedError:
+        return None
+
+
+class WorkingCalendar:
+    """Working days per China's official calendar, with optional local overrides.
+
+    Precedence for a date ``d``:
+
+    1. ``d`` in ``extra_workdays``  -> working day;
+    2. ``d`` in ``extra_holidays``  -> not a working day;
+    3. ``chinese_calendar`` covers ``d.year`` -> its answer (holidays and 调休 included);
+    4. otherwise -> Monday-Friday only, with a warning logged once per year per instance.
+
+    A date may not be in both override sets (``ValueError``).
+    """
+
+    def __init__(
+        self,
+        extra_holidays: Iterable[_dt.date] = (),
+        extra_workdays: Iterable[_dt.date] = (),
+    ) -> None:
+        self._extra_holidays = frozenset(_as_date(d) for d in extra_holidays)
+        self._extra_workdays = frozenset(_as_date(d) for d in extra_workdays)
+        clash = self._extra_holidays & self._extra_workdays
+        if clash:
+            listed = ", ".join(d.isoformat() for d in sorted(clash))
+            raise ValueError(f"dates both in extra_holidays and extra_workdays: {listed}")
+        self._warned_years: set[int] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"WorkingCalendar(extra_holidays={len(self._extra_holidays)} dates, "
+            f"extra_workdays={len(self._extra_workdays)} dates)"
+        )
+
+    @property
+    def extra_holidays(self) -> frozenset[_dt.date]:
+        return self._extra_holidays
+
+    @property
+    def extra_workdays(self) -> frozenset[_dt.date]:
+        return self._extra_workdays
+
+    # -- single days ---------------------------------------------------------------------
+
+    def is_officially_covered(self, year: int) -> bool:
+        """Whether ``chinese_calendar`` has data for ``year`` (no fallback needed)."""
+        return _official_is_workday(_dt.date(year, 1, 1)) is not None
+
+    def is_working_day(self, d: _dt.date) -> bool:
+        """True when ``d`` is a working day (see the class docstring for the rules)."""
+        d = _as_date(d)
+        if d in self._extra_workdays:
+            return True
+        if d in self._extra_holidays:
+            return False
+        official = _official_is_workday(d)
+        if official is not None:
+            return official
+        self._warn_fallback(d.year)
+        return d.weekday() < 5
+
+    def _warn_fallback(self, year: int) -> None:
+        with self._lock:
+            if year in self._warned_years:
+                return
+            self._warned_years.add(year)
+        logger.warning(
+            "chinese_calendar %s has no holiday data for %d; counting working days for that "
+            "year as Monday-Friday only (plus any configured extra holidays/workdays)",
+            getattr(chinese_calendar, "__version__", "?"),
+            year,
+        )
+
+    # -- moving along the calendar -------------------------------------------------------
+
+    def next_working_day(self, d: _dt.date) -> _dt.date:
+        """``d`` itself when it is a working day, otherwise the first working day after it."""
+        d = _as_date(d)
+        while not self.is_working_day(d):
+            d += _ONE_DAY
+        return d
+
+    def add_working_days(self, d: _dt.date, n: int) -> _dt.date:
+        """The ``n``-th working day after ``d`` (before it when ``n`` is negative).
+
+        ``d`` itself is never counted, whether or not it is a working day: with ``n=1`` the
+        result is the first working day strictly after ``d``; with ``n=-1`` the last working day
+        strictly before ``d``. ``n=0`` returns ``d`` unchanged.
+        """
+        d = _as_date(d)
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise TypeError(f"n must be an int, got {type(n).__name__}")
+        step = _ONE_DAY if n > 0 else -_ONE_DAY
+        remaining = abs(n)
+        while remaining:
+            d += step
+            if self.is_working_day(d):
+                remaining -= 1
+        return d
+
+    # -- counting ------------------------------------------------------------------------
+
+    def count_working_days(self, start: _dt.date, end: _dt.date) -> int:
+        """Plain count of working days in the half-open interval ``(start, end]``.
+
+        0 when ``end <= start``. ``start`` itself is never counted, ``end`` is (if working).
+        """
+        start, end = _as_date(start), _as_date(end)
+        count = 0
+        d = start + _ONE_DAY
+        while d <= end:
+            if self.is_working_day(d):
+                count += 1
+            d += _ONE_DAY
+        return count
+
+    def working_days_between(self, start: _dt.date, end: _dt.date) -> int:
+        """How many working days late a submission made on ``end`` is, for due date ``start``.
+
+        * ``end <= start`` (on time): 0.
+        * ``end > start``: the number of working days in ``(start, end]``, but at least 1 —
+          a submission after the due date is late even if made on a non-working day.
+
+        Examples (2024 calendar): due Fri 2024-09-27, submitted Sat 09-28 -> 1 (no working day
+        in between, but late); submitted Sun 09-29 (调休 working day) -> 1; submitted Mon 09-30
+        -> 2; submitted Tue 10-08 (after the National Day week) -> 3.
+
+        Use :meth:`count_working_days` for the plain count without the minimum of 1.
+        """
+        start, end = _as_date(start), _as_date(end)
+        if end <= start:
+            return 0
+        return max(1, self.count_working_days(start, end))
+
+    def working_days_until(self, today: _dt.date, due: _dt.date) -> int:
+        """Working days left until ``due``, seen from ``today``; negative once overdue.
+
+        * ``today < due``: working days in ``(today, due]`` (today is not counted, the due day
+          is): due tomorrow (a working day) -> 1.
+        * ``today == due``: 0 (due today).
+        * ``today > due``: ``-working_days_between(due, today)``, i.e. minus the working days
+          late, and at most -1.
+
+        With a non-working ``due`` (never produced by :mod:`tracker.reports.periods`) the value
+        can be 0 before the due date.
+        """
+        today, due = _as_date(today), _as_date(due)
+        if today > due:
+            return -self.working_days_between(due, today)
+        return self.count_working_days(today, due)
+
+
+@functools.cache
+def default_calendar() -> WorkingCalendar:
+    """The shared calendar without overrides (created once per process)."""
+    return WorkingCalendar()

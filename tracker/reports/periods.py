@@ -1,0 +1,162 @@
+"""Quarterly reporting periods (``2026Q3``) and their due dates.
+
+A period's due date is ``offset_days`` calendar days (default 10) after the quarter's last day,
+moved forward to the next working day of China's official calendar (see
+:mod:`tracker.reports.calendar`). Supporting departments report ``lead_gap_working_days``
+working days (default 5) before the lead department's due date.
+
+Pure Python: standard library plus ``chinese_calendar``; no Flask, no database.
+"""
+
+from __future__ import annotations
+
+import calendar as _stdlib_calendar
+import datetime as _dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tracker.reports.calendar import WorkingCalendar, default_calendar
+
+__all__ = ["KEY_PATTERN", "Period"]
+
+#: Canonical key: four ASCII digits, an upper-case ``Q``, a quarter digit 1-4. Nothing else —
+#: no lower-case ``q``, no surrounding whitespace, no two-digit years, no full-width digits.
+KEY_PATTERN = re.compile(r"([0-9]{4})Q([1-4])")
+
+_QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
+_MIN_YEAR = 1
+_MAX_YEAR = 9999
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class Period:
+    """One calendar quarter. Ordered chronologically (by ``year``, then ``quarter``)."""
+
+    year: int
+    quarter: int
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.year, int) or isinstance(self.year, bool):
+            raise TypeError(f"年份必须是整数, 实际为 {self.year!r}")
+        if not isinstance(self.quarter, int) or isinstance(self.quarter, bool):
+            raise TypeError(f"季度必须是整数, 实际为 {self.quarter!r}")
+        if not _MIN_YEAR <= self.year <= _MAX_YEAR:
+            raise ValueError(f"年份超出范围 ({_MIN_YEAR}-{_MAX_YEAR}): {self.year}")
+        if not 1 <= self.quarter <= 4:
+            raise ValueError(f"季度必须是 1-4, 实际为 {self.quarter}")
+
+    # -- construction ----------------------------------------------------------------------
+
+    @classmethod
+    def parse(cls, key: str) -> Period:
+        """Parse a canonical key such as ``"2026Q3"``.
+
+        Strict on purpose (keys appear in URLs, the database and imported spreadsheets, and
+        must have exactly one spelling): lower-case ``"2026q3"``, surrounding whitespace,
+        ``"26Q1"``, ``"2026Q5"``, ``"2026-Q3"`` and non-strings are all rejected with a
+        ``ValueError`` whose message is in Chinese.
+        """
+        if not isinstance(key, str):
+            raise ValueError(f"无效的报告期: {key!r}, 应为形如 2026Q3 的字符串")
+        match = KEY_PATTERN.fullmatch(key)
+        if match is None:
+            raise ValueError(f"无效的报告期: {key!r}, 应为“四位年份 + Q + 季度(1-4)”, 例如 2026Q3")
+        try:
+            return cls(int(match.group(1)), int(match.group(2)))
+        except ValueError as exc:  # e.g. year 0000
+            raise ValueError(f"无效的报告期: {key!r}, {exc}") from None
+
+    @classmethod
+    def containing(cls, d: _dt.date) -> Period:
+        """The quarter that contains date ``d``."""
+        if isinstance(d, _dt.datetime):
+            d = d.date()
+        return cls(d.year, (d.month - 1) // 3 + 1)
+
+    @staticmethod
+    def range(first: Period, last: Period) -> Iterator[Period]:
+        """Yield each period from ``first`` to ``last``, both inclusive; nothing if first > last."""
+        current = first
+        while current <= last:
+            yield current
+            if current == last:
+                return
+            current = current.next()
+
+    # -- naming ----------------------------------------------------------------------------
+
+    @property
+    def key(self) -> str:
+        """``"2026Q3"``."""
+        return f"{self.year:04d}Q{self.quarter}"
+
+    @property
+    def label(self) -> str:
+        """``"2026年第三季度"``."""
+        return f"{self.year}年第{_QUARTER_NAMES[self.quarter]}季度"
+
+    def __str__(self) -> str:
+        return self.key
+
+    # -- dates -----------------------------------------------------------------------------
+
+    @property
+    def start(self) -> _dt.date:
+        """First day of the quarter."""
+        return _dt.date(self.year, 3 * self.quarter - 2, 1)
+
+    @property
+    def end(self) -> _dt.date:
+        """Last day of the quarter."""
+        month = 3 * self.quarter
+        return _dt.date(self.year, month, _stdlib_calendar.monthrange(self.year, month)[1])
+
+    def contains(self, d: _dt.date) -> bool:
+        if isinstance(d, _dt.datetime):
+            d = d.date()
+        return self.start <= d <= self.end
+
+    # -- neighbours ------------------------------------------------------------------------
+
+    def next(self) -> Period:
+        if self.quarter == 4:
+            return Period(self.year + 1, 1)
+        return Period(self.year, self.quarter + 1)
+
+    def previous(self) -> Period:
+        if self.quarter == 1:
+            return Period(self.year - 1, 4)
+        return Period(self.year, self.quarter - 1)
+
+    # -- due dates -------------------------------------------------------------------------
+
+    def due_date(self, calendar: WorkingCalendar | None = None, offset_days: int = 10) -> _dt.date:
+        """Lead department's due date: ``end + offset_days`` calendar days, moved forward to
+        the next working day (unchanged if that day is already a working day, including a
+        weekend 调休 working day).
+
+        ``calendar`` defaults to :func:`~tracker.reports.calendar.default_calendar`.
+        """
+        if not isinstance(offset_days, int) or isinstance(offset_days, bool):
+            raise TypeError("offset_days must be an int")
+        if offset_days < 0:
+            raise ValueError(f"offset_days must be >= 0, got {offset_days}")
+        cal = calendar if calendar is not None else default_calendar()
+        return cal.next_working_day(self.end + _dt.timedelta(days=offset_days))
+
+    def support_due_date(
+        self,
+        calendar: WorkingCalendar | None = None,
+        offset_days: int = 10,
+        lead_gap_working_days: int = 5,
+    ) -> _dt.date:
+        """Supporting departments' due date: ``lead_gap_working_days`` working days before the
+        lead's :meth:`due_date` (``calendar.add_working_days(due, -gap)``; gap 0 = same day).
+        """
+        if not isinstance(lead_gap_working_days, int) or isinstance(lead_gap_working_days, bool):
+            raise TypeError("lead_gap_working_days must be an int")
+        if lead_gap_working_days < 0:
+            raise ValueError(f"lead_gap_working_days must be >= 0, got {lead_gap_working_days}")
+        cal = calendar if calendar is not None else default_calendar()
+        return cal.add_working_days(self.due_date(cal, offset_days), -lead_gap_working_days)
