@@ -1,0 +1,169 @@
+"""Shared fixtures: the app on SQLite or PostgreSQL, a CSRF-aware client, factories.
+
+The suite runs on an SQLite file by default and against ``TRACKER_TEST_DATABASE_URL`` when it
+is set (``.ci/run`` does both). The schema is created once per session; after each test every
+table is emptied, so tests see a clean database without paying for DDL each time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+
+from tracker import create_app
+from tracker.extensions import db
+
+REPO = Path(__file__).resolve().parent.parent
+SEED_FILE = REPO / "tasks_seed.yaml"
+PASSWORD = "correct-horse-battery"
+
+
+def database_url_for_tests(tmp_root: Path) -> str:
+    return os.environ.get("TRACKER_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def tmp_root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("tracker")
+
+
+class CsrfClient(FlaskClient):
+    """A test client that signs a CSRF token into its session and adds it to every POST.
+
+    Pass ``csrf=False`` to send a form without the token (to test that it is refused).
+    """
+
+    def open(self, *args, **kwargs):
+        csrf = kwargs.pop("csrf", True)
+        method = kwargs.get("method", "GET").upper()
+        data = kwargs.get("data")
+        if (
+            csrf
+            and method in {"POST", "PUT", "PATCH", "DELETE"}
+            and (data is None or isinstance(data, dict))
+        ):
+            data = dict(data or {})
+            data.setdefault("csrf_token", self.csrf_token())
+            kwargs["data"] = data
+        # A fresh app context per request, as in production: its own ``g`` (Flask-Login's
+        # cached user) and its own database session, whatever context the test holds.
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+    def csrf_token(self) -> str:
+        app = self.application
+        with self.session_transaction() as session:
+            raw = session.get("csrf_token")
+            if raw is None:
+                raw = secrets.token_hex(20)
+                session["csrf_token"] = raw
+        serializer = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+
+@pytest.fixture(scope="session")
+def app(tmp_root):
+    """One app for the session; each test gets a clean database (see ``clean_db``)."""
+    application = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp_root),
+            "TRACKER_UPLOAD_DIR": str(tmp_root / "uploads"),
+            "SERVER_NAME": None,
+        }
+    )
+    application.test_client_class = CsrfClient
+    with application.app_context():
+        _reset_schema()
+    return application
+
+
+def _reset_schema() -> None:
+    """Drop whatever the test database holds and create the models' tables."""
+    engine = db.engine
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        else:
+            meta = sa.MetaData()
+            meta.reflect(conn)
+            meta.drop_all(conn)
+    db.metadata.create_all(engine)
+
+
+@pytest.fixture(autouse=True)
+def app_context(app):
+    """Each test runs inside an app context and leaves every table empty behind it."""
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        _empty_tables()
+
+
+def _empty_tables() -> None:
+    with db.engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def client(app) -> CsrfClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def seeded(app):
+    """The seed catalogue: 13 departments, 23 tasks of 民发〔2019〕86号."""
+    from tracker.catalogue.seedfile import read_seed_file
+    from tracker.catalogue.services import apply_seed
+
+    apply_seed(read_seed_file(SEED_FILE))
+    db.session.commit()
+    return read_seed_file(SEED_FILE)
+
+
+_usernames = itertools.count(1)
+
+
+@pytest.fixture
+def make_user():
+    """Factory: ``make_user("liaison", "mohrss")`` → a committed, active user."""
+    from tracker.auth.services import create_user, resolve_department
+
+    def factory(role: str = "liaison", department: str | None = None, **kwargs):
+        username = kwargs.pop("username", None) or f"{role}{next(_usernames)}"
+        dept = resolve_department(department) if department else None
+        user = create_user(username, role=role, password=PASSWORD, department=dept, **kwargs)
+        db.session.commit()
+        return user
+
+    return factory
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` signs the test client in as that user."""
+
+    def do_login(user, password: str = PASSWORD):
+        response = client.post("/login", data={"username": user.username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return response
+
+    return do_login

@@ -1,0 +1,55 @@
+"""Application factory, configuration and error pages."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from tracker import create_app
+from tracker.config import ConfigError
+from tracker.extensions import db
+
+
+def test_refuses_to_start_without_a_secret_key_in_production(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+    monkeypatch.setenv("TRACKER_ENV", "production")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    with pytest.raises(ConfigError, match="TRACKER_SECRET_KEY"):
+        create_app()
+
+
+def test_secret_key_from_instance_file(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_SECRET_KEY", raising=False)
+    monkeypatch.setenv("TRACKER_ENV", "production")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    (tmp_path / "secret_key").write_text("kept-in-the-instance-folder")
+    assert create_app().config["SECRET_KEY"] == "kept-in-the-instance-folder"
+
+
+def test_default_database_is_sqlite_in_instance_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{tmp_path / 'tracker.sqlite3'}"
+    assert app.config["TRACKER_TIMEZONE"] == "Asia/Shanghai"
+
+
+def test_sqlite_runs_with_foreign_keys_and_wal(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
+    monkeypatch.setenv("TRACKER_DATABASE_URL", f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    app = create_app()
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(sa.text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_not_found_page_speaks_chinese(client, make_user, login):
+    login(make_user("admin"))
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert "页面不存在" in response.get_data(as_text=True)
+
+
+def test_health_is_public(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
