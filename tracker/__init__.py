@@ -16,7 +16,7 @@ from tracker.extensions import csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every blueprint, registered in this order; each package's routes.py attaches its views.
-BLUEPRINT_PACKAGES = ("auth", "catalogue")
+BLUEPRINT_PACKAGES = ("auth", "catalogue", "reports")
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})

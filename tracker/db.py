@@ -9,12 +9,13 @@ import sqlalchemy as sa
 from flask import Flask, current_app
 from sqlalchemy.engine import Engine
 
+from tracker import clock
 from tracker.extensions import db
 
 
 def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(UTC)
+    """The current time, timezone-aware, in UTC (from :mod:`tracker.clock`)."""
+    return clock.utcnow()
 
 
 def local_zone() -> ZoneInfo:

@@ -32,6 +32,19 @@ def can_view_department(user: User, department_id: int | None) -> bool:
     return department_id is not None and user.department_id == department_id
 
 
+def can_view_obligation(
+    user: User, department_id: int, lead_department_ids: set[int] | frozenset[int] = frozenset()
+) -> bool:
+    """May the user read one obligation and its report?
+
+    Its own department may; so may a liaison or viewer of a department that leads the same
+    item (the lead consolidates its supporting departments' input).
+    """
+    if can_view_department(user, department_id):
+        return True
+    return user.department_id is not None and user.department_id in lead_department_ids
+
+
 def can_edit_department_reports(user: User, department_id: int | None) -> bool:
     """Only a liaison of the owning department drafts, edits and submits its reports."""
     return (
@@ -63,6 +76,12 @@ def _require(allowed: bool) -> None:
 
 def require_view_department(user: User, department_id: int | None) -> None:
     _require(can_view_department(user, department_id))
+
+
+def require_view_obligation(
+    user: User, department_id: int, lead_department_ids: set[int] | frozenset[int] = frozenset()
+) -> None:
+    _require(can_view_obligation(user, department_id, lead_department_ids))
 
 
 def require_edit_department_reports(user: User, department_id: int | None) -> None:

@@ -14,8 +14,10 @@ from tracker.extensions import db
 
 @bp.route("/")
 def home():
-    """Each role lands where its work is; the catalogue until other pages exist."""
-    return redirect(url_for("catalogue.tasks"))
+    """Each role lands where its work is: coordinators on the review queue, others on reports."""
+    if current_user.is_coordinator:
+        return redirect(url_for("reports.review"))
+    return redirect(url_for("reports.mine"))
 
 
 @bp.route("/tasks")

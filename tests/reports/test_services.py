@@ -1,0 +1,308 @@
+"""The reporting rules: obligations, due dates, the state machine, consolidation, timeliness."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from tracker.audit.models import AuditEvent
+from tracker.catalogue.models import Assignment, Role
+from tracker.extensions import db
+from tracker.reports import queries, services
+from tracker.reports.models import Obligation, ProgressStatus, ReportState, ReportVersion
+from tracker.reports.services import ReportError, ReportInput, StaleReportError
+
+FILLED = ReportInput(status=ProgressStatus.IN_PROGRESS, progress="已开展培训 3 期。")
+
+
+def _draft(obligation, liaison, data=FILLED):
+    report = services.save_draft(obligation, data, actor=liaison,
+                                 expected_version=obligation.report.version
+                                 if obligation.report else None)  # fmt: skip
+    db.session.commit()
+    return report
+
+
+def test_every_assignment_becomes_an_obligation_once(quarter):
+    assignments = db.session.scalar(sa.select(sa.func.count()).select_from(Assignment))
+    count = sa.select(sa.func.count()).select_from(Obligation)
+    assert db.session.scalar(count) == assignments == 74
+    assert services.open_period(quarter.period) == 0
+    assert db.session.scalar(count) == 74
+
+
+def test_due_dates_follow_the_official_calendar(quarter):
+    # 2024Q3 ends Mon 2024-09-30; +10 days is Thu 2024-10-10, a working day after National Day.
+    assert quarter.obligation(3, "mohrss").due_date == date(2024, 10, 10)  # lead
+    assert quarter.obligation(1, "mca").due_date == date(2024, 10, 10)  # joint
+    assert quarter.obligation(5, "mca").due_date == date(2024, 10, 10)  # sole
+    # Supporting input: 5 working days earlier, counting Sun 2024-09-29 (a make-up working day)
+    # and skipping the National Day holiday 10-01..10-07: 10-09, 10-08, 09-30, 09-29, 09-27.
+    assert quarter.obligation(3, "acwf").due_date == date(2024, 9, 27)
+
+
+def test_due_date_offset_is_configurable(quarter, app, monkeypatch):
+    from tracker.reports.periods import Period
+
+    monkeypatch.setitem(app.config, "TRACKER_DUE_OFFSET_DAYS", 3)
+    due, _ = services.due_dates_for(Period(2024, 3))
+    assert due == date(2024, 10, 8)  # 10-03 falls in the holiday: next working day
+
+
+def test_draft_submit_return_resubmit_accept(quarter, make_user):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = _draft(obligation, liaison)
+    assert report.state == ReportState.DRAFT
+    services.submit_report(report, actor=liaison)
+    services.return_report(report, actor=coordinator, reason="请补充具体数据。")
+    db.session.commit()
+    assert report.state == ReportState.RETURNED and report.return_reason == "请补充具体数据。"
+    _draft(
+        obligation,
+        liaison,
+        ReportInput(
+            status=ProgressStatus.IN_PROGRESS, progress="已开展培训 3 期，覆盖 1200 人次。"
+        ),
+    )
+    services.submit_report(report, actor=liaison)
+    services.accept_report(
+        report, actor=coordinator, confirmed_status=ProgressStatus.COMPLETED, comment="同意"
+    )
+    db.session.commit()
+    assert report.state == ReportState.ACCEPTED
+    assert report.status_disagrees  # self: in progress, confirmed: completed
+    actions = db.session.scalars(
+        sa.select(AuditEvent.action)
+        .where(AuditEvent.object_type == "report")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == [
+        "report.create",
+        "report.submit",
+        "report.return",
+        "report.update",
+        "report.resubmit",
+        "report.accept",
+    ]
+    events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.object_type == "report"))
+    assert all(e.actor_id is not None and e.at is not None for e in events)
+
+
+@pytest.mark.parametrize("state_change", ["accept", "return"])
+def test_only_submitted_reports_can_be_reviewed(quarter, make_user, state_change):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    report = _draft(quarter.obligation(5, "mca"), liaison)
+    with pytest.raises(ReportError, match="不能"):
+        if state_change == "accept":
+            services.accept_report(
+                report, actor=coordinator, confirmed_status=ProgressStatus.COMPLETED
+            )
+        else:
+            services.return_report(report, actor=coordinator, reason="x")
+
+
+def test_return_needs_a_reason(quarter, make_user):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    report = _draft(quarter.obligation(5, "mca"), liaison)
+    services.submit_report(report, actor=liaison)
+    with pytest.raises(ReportError, match="退回理由"):
+        services.return_report(report, actor=coordinator, reason="   ")
+
+
+def test_submit_needs_status_and_progress(quarter, make_user):
+    liaison = make_user("liaison", "mca")
+    report = _draft(quarter.obligation(5, "mca"), liaison, ReportInput(problems="只写了困难"))
+    with pytest.raises(ReportError, match="自评状态、工作进展"):
+        services.submit_report(report, actor=liaison)
+
+
+def test_accepted_and_submitted_reports_cannot_be_edited(quarter, make_user):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = _draft(obligation, liaison)
+    services.submit_report(report, actor=liaison)
+    db.session.commit()
+    with pytest.raises(ReportError, match="不能修改"):
+        services.save_draft(obligation, FILLED, actor=liaison, expected_version=report.version)
+
+
+def test_only_the_owning_liaison_edits_and_only_coordinators_review(quarter, make_user):
+    other, admin = make_user("liaison", "mps"), make_user("admin")
+    obligation = quarter.obligation(5, "mca")
+    with pytest.raises(services.PermissionDenied):
+        services.save_draft(obligation, FILLED, actor=other, expected_version=None)
+    liaison = make_user("liaison", "mca")
+    report = _draft(obligation, liaison)
+    services.submit_report(report, actor=liaison)
+    for actor in (liaison, admin):
+        with pytest.raises(services.PermissionDenied):
+            services.accept_report(report, actor=actor, confirmed_status=ProgressStatus.ONGOING)
+
+
+def test_stale_save_is_refused(quarter, make_user):
+    first, second = make_user("liaison", "mca"), make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = _draft(obligation, first)
+    read_version = report.version
+    services.save_draft(
+        obligation, ReportInput(progress="A 的修改"), actor=first, expected_version=read_version
+    )
+    db.session.commit()
+    with pytest.raises(StaleReportError, match="已被他人修改"):
+        services.save_draft(
+            obligation,
+            ReportInput(progress="B 的修改"),
+            actor=second,
+            expected_version=read_version,
+        )
+    db.session.rollback()
+    assert obligation.report.progress == "A 的修改"
+
+
+def test_versions_keep_every_save_with_changes(quarter, make_user):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    _draft(obligation, liaison)
+    _draft(
+        obligation,
+        liaison,
+        ReportInput(
+            status=ProgressStatus.IN_PROGRESS,
+            progress="已开展培训 4 期。",
+            figures=[("培训人次", Decimal("1200"), "人次")],
+        ),
+    )
+    _draft(
+        obligation,
+        liaison,
+        ReportInput(
+            status=ProgressStatus.IN_PROGRESS,
+            progress="已开展培训 4 期。",
+            figures=[("培训人次", Decimal("1200"), "人次")],
+        ),
+    )
+    versions = queries.report_versions(obligation.report.id)
+    assert [v.number for v in versions] == [1, 2]  # an unchanged save adds no version
+    changes = queries.version_changes(versions[0].content, versions[1].content)
+    assert ("工作进展", "已开展培训 3 期。", "已开展培训 4 期。") in changes
+    assert ("关键数据", [], [["培训人次", "1200", "人次"]]) in changes
+    assert versions[0].content["progress"] == "已开展培训 3 期。"  # earlier version unchanged
+
+
+def test_lead_cannot_submit_until_supporting_inputs_are_in(quarter, make_user):
+    lead = make_user("liaison", "mohrss")
+    coordinator = make_user("coordinator", "mca")
+    supporters = {code: make_user("liaison", code) for code in ("moa", "mct", "acwf")}
+    lead_report = _draft(quarter.obligation(3, "mohrss"), lead)
+    with pytest.raises(ReportError) as refused:
+        services.submit_report(lead_report, actor=lead)
+    assert "农业农村部、文化和旅游部、全国妇联" in str(refused.value)
+    db.session.rollback()
+    for code in ("moa", "mct"):
+        report = _draft(quarter.obligation(3, code), supporters[code])
+        services.submit_report(report, actor=supporters[code])
+    db.session.commit()
+    with pytest.raises(ReportError, match="全国妇联"):
+        services.submit_report(lead_report, actor=lead)
+    db.session.rollback()
+    services.waive_obligation(
+        quarter.obligation(3, "acwf"), actor=coordinator, reason="本期无相关工作"
+    )
+    services.submit_report(lead_report, actor=lead)
+    db.session.commit()
+    assert lead_report.state == ReportState.SUBMITTED
+
+
+def test_waiver_rules(quarter, make_user):
+    coordinator = make_user("coordinator", "mca")
+    with pytest.raises(ReportError, match="理由"):
+        services.waive_obligation(quarter.obligation(3, "acwf"), actor=coordinator, reason="")
+    with pytest.raises(ReportError, match="配合部门"):
+        services.waive_obligation(quarter.obligation(3, "mohrss"), actor=coordinator, reason="x")
+    with pytest.raises(services.PermissionDenied):
+        services.waive_obligation(
+            quarter.obligation(3, "acwf"), actor=make_user("liaison", "acwf"), reason="x"
+        )
+
+
+def test_joint_items_report_each_share_and_sole_items_one(quarter):
+    joint = db.session.scalars(
+        sa.select(Obligation).where(Obligation.task_id == quarter.obligation(14, "mca").task_id)
+    ).all()
+    assert len(joint) == 5 and {o.role for o in joint} == {Role.JOINT}
+    sole = db.session.scalars(
+        sa.select(Obligation).where(Obligation.task_id == quarter.obligation(7, "acwf").task_id)
+    ).all()
+    assert len(sole) == 1 and sole[0].role == Role.LEAD
+    assert queries.supporting_obligations(sole[0]) == []  # nothing to consolidate
+
+
+@pytest.mark.parametrize(
+    ("submitted_at", "on_time", "days_late"),
+    [
+        ("2024-10-10 23:59:59", True, 0),  # the last second of the due date, Beijing time
+        ("2024-10-11 00:00:01", False, 1),  # Fri
+        ("2024-10-12 09:00", False, 2),  # Sat 2024-10-12 is a make-up working day
+        ("2024-10-14 09:00", False, 3),  # Sun is not; Mon is
+    ],
+)
+def test_timeliness_in_beijing_working_days(quarter, make_user, submitted_at, on_time, days_late):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = _draft(obligation, liaison)
+    quarter.at(submitted_at)
+    services.submit_report(report, actor=liaison)
+    db.session.commit()
+    timing = queries.timeliness(obligation)
+    assert (timing.on_time, timing.days_late) == (on_time, days_late)
+    assert report.first_submitted_at.tzinfo is not None
+    assert report.first_submitted_at.utcoffset().total_seconds() == 0  # stored in UTC
+
+
+def test_resubmission_keeps_the_first_submission_time(quarter, make_user):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = _draft(obligation, liaison)
+    services.submit_report(report, actor=liaison)
+    first = report.first_submitted_at
+    services.return_report(report, actor=coordinator, reason="补充")
+    quarter.at("2024-10-20 10:00")
+    services.submit_report(report, actor=liaison)
+    assert report.first_submitted_at == first
+    assert queries.timeliness(obligation).on_time is True
+
+
+def test_overdue_unsubmitted_obligation_counts_working_days(quarter):
+    quarter.at("2024-10-14 10:00")
+    timing = queries.timeliness(quarter.obligation(5, "mca"))
+    assert timing.overdue and timing.days_late == 3 and timing.days_left == -3
+
+
+def test_removing_an_assignment_with_a_report_is_refused(quarter, make_user, runner, tmp_path):
+    import yaml
+
+    from tests.conftest import SEED_FILE
+
+    liaison = make_user("liaison", "acwf")
+    _draft(quarter.obligation(3, "acwf"), liaison)
+    data = yaml.safe_load(SEED_FILE.read_text(encoding="utf-8"))
+    data["tasks"][2]["support"] = ["农业农村部", "文化和旅游部"]
+    path = tmp_path / "seed.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(args=["seed", "--file", str(path)])
+    assert result.exit_code != 0
+    assert "第3项：全国妇联的分工已有进展报告，不能删除" in result.output
+
+
+def test_versions_are_immutable_rows(quarter, make_user):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    _draft(obligation, liaison)
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion))
+    services.submit_report(obligation.report, actor=liaison)
+    db.session.commit()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)) == count + 1

@@ -1,0 +1,210 @@
+"""Quarterly reporting: obligations per period, reports, their versions, figures and evidence."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.catalogue.models import Assignment, Department, Role, Task
+from tracker.db import UTCDateTime, utcnow
+from tracker.extensions import db
+
+
+def _enum(kind: type[enum.Enum], name: str) -> sa.Enum:
+    return sa.Enum(
+        kind, name=name, native_enum=False, create_constraint=True, length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )  # fmt: skip
+
+
+class ProgressStatus(enum.StrEnum):
+    """The department's own assessment of the item (and the coordinator's confirmed one)."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    ONGOING = "ongoing"
+
+    @property
+    def label(self) -> str:
+        return {
+            "not_started": "未启动",
+            "in_progress": "推进中",
+            "completed": "已完成",
+            "ongoing": "常态化推进",
+        }[self.value]
+
+
+class ReportState(enum.StrEnum):
+    """Where a report is in the review workflow."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    RETURNED = "returned"
+    ACCEPTED = "accepted"
+
+    @property
+    def label(self) -> str:
+        return {
+            "draft": "草稿",
+            "submitted": "已报送待审核",
+            "returned": "已退回",
+            "accepted": "已审核通过",
+        }[self.value]
+
+
+class Obligation(db.Model):
+    """One department's duty to report on one item for one quarter.
+
+    Created for every assignment when a period is opened; ``due_date`` starts as the computed
+    date and moves only through an approved extension (``original_due_date`` keeps the first).
+    """
+
+    __tablename__ = "obligation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assignment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("assignment.id", ondelete="CASCADE"), index=True
+    )
+    period: Mapped[str] = mapped_column(sa.String(6), index=True)
+    # Denormalised from the assignment so that dashboards group without joins.
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(sa.ForeignKey("department.id"), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role, "obligation_role"))
+    due_date: Mapped[date]
+    original_due_date: Mapped[date]
+    waived: Mapped[bool] = mapped_column(default=False)
+    waiver_reason: Mapped[str | None] = mapped_column(sa.Text)
+    waived_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    waived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    assignment: Mapped[Assignment] = relationship()
+    task: Mapped[Task] = relationship()
+    department: Mapped[Department] = relationship(lazy="joined")
+    report: Mapped[Report | None] = relationship(back_populates="obligation", uselist=False)
+
+    __table_args__ = (sa.UniqueConstraint("assignment_id", "period"),)
+
+    def __repr__(self) -> str:
+        return f"<Obligation {self.period} task={self.task_id} dept={self.department_id}>"
+
+
+class Report(db.Model):
+    """The report filed for one obligation; edited in place, every save kept as a version."""
+
+    __tablename__ = "report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("obligation.id", ondelete="CASCADE"), unique=True
+    )
+    state: Mapped[ReportState] = mapped_column(
+        _enum(ReportState, "report_state"), default=ReportState.DRAFT, index=True
+    )
+    status: Mapped[ProgressStatus | None] = mapped_column(_enum(ProgressStatus, "self_status"))
+    confirmed_status: Mapped[ProgressStatus | None] = mapped_column(
+        _enum(ProgressStatus, "confirmed_status")
+    )
+    progress: Mapped[str] = mapped_column(sa.Text, default="")
+    problems: Mapped[str] = mapped_column(sa.Text, default="")
+    practices: Mapped[str] = mapped_column(sa.Text, default="")
+    suggestions: Mapped[str] = mapped_column(sa.Text, default="")
+    next_steps: Mapped[str] = mapped_column(sa.Text, default="")
+    return_reason: Mapped[str | None] = mapped_column(sa.Text)
+    review_comment: Mapped[str | None] = mapped_column(sa.Text)
+    version: Mapped[int] = mapped_column(default=1)
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    obligation: Mapped[Obligation] = relationship(back_populates="report")
+    figures: Mapped[list[KeyFigure]] = relationship(
+        back_populates="report", order_by="KeyFigure.position", cascade="all, delete-orphan"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="report", order_by="Evidence.id", cascade="all, delete-orphan"
+    )
+    versions: Mapped[list[ReportVersion]] = relationship(
+        back_populates="report", order_by="ReportVersion.number", cascade="all, delete-orphan"
+    )
+    reviewer = relationship("User", foreign_keys=[reviewer_id])
+    updated_by = relationship("User", foreign_keys=[updated_by_id])
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - a stale write raises StaleDataError
+
+    @property
+    def status_disagrees(self) -> bool:
+        """The coordinator's confirmed status differs from the department's own assessment."""
+        return self.confirmed_status is not None and self.confirmed_status != self.status
+
+    def __repr__(self) -> str:
+        return f"<Report {self.id} {self.state}>"
+
+
+class KeyFigure(db.Model):
+    """An optional figure reported with the narrative (e.g. 培训人次 1200 人次)."""
+
+    __tablename__ = "key_figure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    name: Mapped[str] = mapped_column(sa.String(100))
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+    unit: Mapped[str] = mapped_column(sa.String(20), default="")
+
+    report: Mapped[Report] = relationship(back_populates="figures")
+
+
+class Evidence(db.Model):
+    """A file attached to a report, stored outside the static folder under a random name."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    stored_name: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="evidence")
+    uploaded_by = relationship("User")
+
+
+class ReportVersion(db.Model):
+    """A frozen copy of a report at one save or transition; versions are never changed."""
+
+    __tablename__ = "report_version"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(sa.ForeignKey("report.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    action: Mapped[str] = mapped_column(sa.String(32))
+    state: Mapped[str] = mapped_column(sa.String(16))
+    content: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="versions")
+    actor = relationship("User")
+
+    __table_args__ = (sa.UniqueConstraint("report_id", "number"),)

@@ -1,0 +1,227 @@
+"""Reading obligations and reports: periods, a liaison's list, the review queue, an item's page."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm import joinedload
+
+from tracker import clock
+from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
+from tracker.extensions import db
+from tracker.reports.calendar import WorkingCalendar, default_calendar
+from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
+from tracker.reports.periods import Period
+
+FIELD_LABELS = {
+    "status": "自评状态",
+    "progress": "工作进展",
+    "problems": "存在的困难和问题",
+    "practices": "经验做法",
+    "suggestions": "工作建议",
+    "next_steps": "下一步计划",
+    "figures": "关键数据",
+    "evidence": "佐证材料",
+}
+
+
+def calendar() -> WorkingCalendar:
+    return default_calendar()
+
+
+def current_period() -> Period:
+    """The quarter being reported on (Beijing time).
+
+    That is the quarter containing today, except in the days between a quarter's end and its
+    due date, when the quarter just ended is still the one being reported.
+    """
+    today = clock.local_today()
+    this_quarter = Period.containing(today)
+    previous = this_quarter.previous()
+    offset = current_app.config.get("TRACKER_DUE_OFFSET_DAYS", 10)
+    if today <= previous.due_date(calendar(), offset_days=offset):
+        return previous
+    return this_quarter
+
+
+def first_period() -> Period:
+    """The first tracked quarter: configured, else the quarter the catalogue was first seeded."""
+    configured = current_app.config.get("TRACKER_FIRST_PERIOD")
+    if configured:
+        return Period.parse(configured)
+    first_created = db.session.scalar(sa.select(sa.func.min(PolicyDocument.created_at)))
+    if first_created is None:
+        return current_period()
+    return Period.containing(clock.local_date(first_created))
+
+
+def tracked_periods() -> list[Period]:
+    """Every reportable quarter from the first one to the current one, newest first."""
+    first, last = first_period(), current_period()
+    return list(reversed(list(Period.range(first, max(first, last)))))
+
+
+def obligation_with_context(obligation_id: int) -> Obligation | None:
+    return db.session.scalar(
+        sa.select(Obligation)
+        .where(Obligation.id == obligation_id)
+        .options(
+            joinedload(Obligation.task).selectinload(Task.assignments),
+            joinedload(Obligation.task).joinedload(Task.document),
+            joinedload(Obligation.report).selectinload(Report.figures),
+            joinedload(Obligation.report).selectinload(Report.evidence),
+        )
+    )
+
+
+def obligations_query(
+    period: Period,
+    *,
+    department_ids: Iterable[int] | None = None,
+    document_id: int | None = None,
+    states: Iterable[ReportState] | None = None,
+) -> sa.Select:
+    """Obligations of a period with task, document and report loaded, in item order."""
+    query = (
+        sa.select(Obligation)
+        .join(Obligation.task)
+        .join(Task.document)
+        .outerjoin(Obligation.report)
+        .where(Obligation.period == period.key)
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document),
+            joinedload(Obligation.report),
+        )
+        .order_by(PolicyDocument.id, Task.number, Obligation.role, Obligation.department_id)
+    )
+    if department_ids is not None:
+        query = query.where(Obligation.department_id.in_(list(department_ids)))
+    if document_id is not None:
+        query = query.where(Task.document_id == document_id)
+    if states is not None:
+        query = query.where(Report.state.in_(list(states)))
+    return query
+
+
+def review_queue(period: Period | None = None) -> sa.Select:
+    """Submitted reports waiting for a coordinator, oldest submission first."""
+    query = (
+        sa.select(Obligation)
+        .join(Obligation.report)
+        .join(Obligation.task)
+        .where(Report.state == ReportState.SUBMITTED)
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
+        )
+        .order_by(Report.submitted_at, Obligation.id)
+    )
+    if period is not None:
+        query = query.where(Obligation.period == period.key)
+    return query
+
+
+def item_obligations(task_id: int, period: Period) -> list[Obligation]:
+    """Every department's obligation on one item for one period, in the clause's order."""
+    return list(
+        db.session.scalars(
+            sa.select(Obligation)
+            .join(Obligation.assignment)
+            .where(Obligation.task_id == task_id, Obligation.period == period.key)
+            .options(joinedload(Obligation.report).selectinload(Report.figures))
+            .order_by(Assignment.position)
+        ).unique()
+    )
+
+
+def supporting_obligations(obligation: Obligation) -> list[Obligation]:
+    """For a lead obligation, the supporting departments' obligations on the same item."""
+    if obligation.role != Role.LEAD:
+        return []
+    return [
+        o
+        for o in item_obligations(obligation.task_id, Period.parse(obligation.period))
+        if o.role == Role.SUPPORT
+    ]
+
+
+def lead_obligation(obligation: Obligation) -> Obligation | None:
+    """For a supporting obligation, the lead's obligation on the same item and period."""
+    return db.session.scalar(
+        sa.select(Obligation).where(
+            Obligation.task_id == obligation.task_id,
+            Obligation.period == obligation.period,
+            Obligation.role == Role.LEAD,
+        )
+    )
+
+
+def report_versions(report_id: int) -> list[ReportVersion]:
+    return list(
+        db.session.scalars(
+            sa.select(ReportVersion)
+            .where(ReportVersion.report_id == report_id)
+            .order_by(ReportVersion.number)
+        )
+    )
+
+
+def version_changes(before: dict | None, after: dict) -> list[tuple[str, object, object]]:
+    """What changed between two stored versions: (field label, old value, new value)."""
+    before = before or {}
+    return [
+        (label, before.get(key), after.get(key))
+        for key, label in FIELD_LABELS.items()
+        if before.get(key) != after.get(key)
+    ]
+
+
+def assignments_with_reports(assignment_ids: Iterable[int]) -> set[int]:
+    """Which of these assignments already carry a report (the catalogue must keep them)."""
+    ids = list(assignment_ids)
+    return set(
+        db.session.scalars(
+            sa.select(Obligation.assignment_id)
+            .join(Obligation.report)
+            .where(Obligation.assignment_id.in_(ids))
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Timeliness:
+    """How an obligation stands against its due date, in working days (Beijing time)."""
+
+    due_date: date
+    submitted_on: date | None
+    on_time: bool | None  # None while nothing has been submitted
+    days_late: int  # working days; for an unsubmitted overdue obligation, as of today
+    days_left: int  # working days until the due date; negative when overdue
+
+    @property
+    def overdue(self) -> bool:
+        return self.submitted_on is None and self.days_left < 0
+
+
+def timeliness(obligation: Obligation, today: date | None = None) -> Timeliness:
+    """On time means first submitted by 23:59:59 Beijing time of the due date."""
+    cal = calendar()
+    today = today or clock.local_today()
+    report = obligation.report
+    first = report.first_submitted_at if report is not None else None
+    submitted_on = clock.local_date(first) if first is not None else None
+    if submitted_on is not None:
+        late = cal.working_days_between(obligation.due_date, submitted_on)
+        return Timeliness(
+            obligation.due_date,
+            submitted_on,
+            late == 0,
+            late,
+            cal.working_days_until(submitted_on, obligation.due_date),
+        )
+    left = cal.working_days_until(today, obligation.due_date)
+    late = cal.working_days_between(obligation.due_date, today)
+    return Timeliness(obligation.due_date, None, None, late, left)

@@ -1,0 +1,304 @@
+"""Reporting pages: my obligations, the review queue, one obligation, an item for a period."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import (
+    can_edit_department_reports,
+    can_review_reports,
+    can_view_department,
+    require_edit_department_reports,
+    require_review_reports,
+    require_view_obligation,
+    sees_all_departments,
+    visible_department_ids,
+)
+from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import Role
+from tracker.extensions import db
+from tracker.forms import EmptyForm
+from tracker.navigation import add_nav
+from tracker.reports import bp, evidence, queries, services
+from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
+from tracker.reports.models import Evidence, ProgressStatus, ReportState
+from tracker.reports.periods import Period
+
+add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
+add_nav("reports.review", "审核", can_review_reports, position=0)
+
+
+def _tracked(key: str) -> Period:
+    """A tracked period from its key; malformed or untracked keys are 404."""
+    try:
+        period = Period.parse(key)
+    except ValueError:
+        abort(404)
+    if period not in queries.tracked_periods():
+        abort(404)
+    return period
+
+
+def _period_arg(default_current: bool = True) -> Period | None:
+    """The ``?period=2026Q3`` argument, defaulting to the current quarter."""
+    key = request.args.get("period", "").strip()
+    if not key:
+        return queries.current_period() if default_current else None
+    return _tracked(key)
+
+
+def _load_obligation(obligation_id: int):
+    obligation = queries.obligation_with_context(obligation_id) or abort(404)
+    lead_ids = {a.department_id for a in obligation.task.assignments if a.role == Role.LEAD}
+    require_view_obligation(current_user, obligation.department_id, lead_ids)
+    return obligation
+
+
+def _back(obligation) -> str:
+    return url_for("reports.obligation", obligation_id=obligation.id)
+
+
+@bp.route("/reports")
+def mine():
+    """A liaison's home: this period's obligations, drafts, returned reports."""
+    period = _period_arg()
+    services.open_tracked_periods()
+    department_ids = visible_department_ids(current_user)
+    obligations = list(
+        db.session.scalars(
+            queries.obligations_query(period, department_ids=department_ids)
+        ).unique()
+    )
+    return render_template(
+        "reports/mine.html", period=period, periods=queries.tracked_periods(),
+        obligations=obligations, timeliness=queries.timeliness, ReportState=ReportState,
+        show_department=department_ids is None or len(department_ids) != 1,
+    )  # fmt: skip
+
+
+@bp.route("/reports/review")
+def review():
+    """The coordinators' queue of submitted reports, oldest first."""
+    require_review_reports(current_user)
+    services.open_tracked_periods()
+    period = _period_arg(default_current=False)
+    queue = list(db.session.scalars(queries.review_queue(period)).unique())
+    return render_template(
+        "reports/review.html",
+        queue=queue,
+        period=period,
+        periods=queries.tracked_periods(),
+        timeliness=queries.timeliness,
+    )
+
+
+@bp.route("/obligations/<int:obligation_id>")
+def obligation(obligation_id: int):
+    item = _load_obligation(obligation_id)
+    report = item.report
+    versions = queries.report_versions(report.id) if report else []
+    supporting = queries.supporting_obligations(item)
+    return render_template(
+        "reports/obligation.html", obligation=item, report=report, versions=versions,
+        supporting=supporting, timing=queries.timeliness(item),
+        lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
+        may_edit=can_edit_department_reports(current_user, item.department_id),
+        may_review=can_review_reports(current_user), accept_form=AcceptForm(),
+        return_form=ReturnForm(), waive_form=WaiveForm(), evidence_form=EvidenceForm(),
+        button=EmptyForm(), ReportState=ReportState, Role=Role,
+    )  # fmt: skip
+
+
+@bp.route("/obligations/<int:obligation_id>/edit", methods=["GET", "POST"])
+def edit(obligation_id: int):
+    item = _load_obligation(obligation_id)
+    require_edit_department_reports(current_user, item.department_id)
+    form = ReportForm()
+    if request.method == "GET" and item.report is not None:
+        form.fill_from(item.report)
+    if form.validate_on_submit():
+        try:
+            report = services.save_draft(
+                item, form.to_input(), actor=current_user, expected_version=form.expected_version
+            )
+            if form.save_and_submit.data:
+                services.submit_report(report, actor=current_user)
+                flash("报告已报送，等待督办协调员审核。", "success")
+            else:
+                flash("草稿已保存。", "success")
+            return redirect(_back(item))
+        except services.ReportError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+            return render_template(
+                "reports/edit.html", obligation=item, form=form
+            ), 409 if isinstance(exc, services.StaleReportError) else 422
+    return render_template("reports/edit.html", obligation=item, form=form)
+
+
+def _owner(item) -> None:
+    require_edit_department_reports(current_user, item.department_id)
+
+
+def _reviewer(item) -> None:
+    require_review_reports(current_user)
+
+
+def _transition(obligation_id: int, authorize, form_class, action):
+    """Shared shape of the POST-only transitions: load → authorize → validate → act."""
+    item = _load_obligation(obligation_id)
+    authorize(item)
+    form = form_class()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(str(error), "error")
+        return redirect(_back(item))
+    try:
+        message = action(item, form)
+        flash(message, "success")
+    except services.PermissionDenied:
+        abort(403)
+    except services.ReportError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(_back(item))
+
+
+def _report_or_error(item):
+    if item.report is None:
+        raise services.ReportError("该事项尚未填报。")
+    return item.report
+
+
+@bp.route("/obligations/<int:obligation_id>/submit", methods=["POST"])
+def submit(obligation_id: int):
+    def act(item, form):
+        services.submit_report(_report_or_error(item), actor=current_user)
+        return "报告已报送，等待督办协调员审核。"
+
+    return _transition(obligation_id, _owner, EmptyForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/accept", methods=["POST"])
+def accept(obligation_id: int):
+    def act(item, form):
+        services.accept_report(
+            _report_or_error(item),
+            actor=current_user,
+            confirmed_status=ProgressStatus(form.confirmed_status.data),
+            comment=form.comment.data or "",
+        )
+        return "已审核通过。"
+
+    return _transition(obligation_id, _reviewer, AcceptForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/return", methods=["POST"])
+def return_(obligation_id: int):
+    def act(item, form):
+        status = form.confirmed_status.data
+        services.return_report(
+            _report_or_error(item),
+            actor=current_user,
+            reason=form.reason.data,
+            confirmed_status=ProgressStatus(status) if status else None,
+        )
+        return "已退回，联络员将看到退回理由。"
+
+    return _transition(obligation_id, _reviewer, ReturnForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/waive", methods=["POST"])
+def waive(obligation_id: int):
+    def act(item, form):
+        services.waive_obligation(item, actor=current_user, reason=form.reason.data)
+        return "已豁免该部门本期材料。"
+
+    return _transition(obligation_id, _reviewer, WaiveForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/evidence", methods=["POST"])
+def upload(obligation_id: int):
+    def act(item, form):
+        upload = form.file.data
+        services.add_evidence(
+            _report_or_error(item), upload.filename, upload.read(), actor=current_user
+        )
+        return f"已上传附件：{upload.filename}"
+
+    return _transition(obligation_id, _owner, EvidenceForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/versions/<int:number>")
+def version(obligation_id: int, number: int):
+    item = _load_obligation(obligation_id)
+    versions = queries.report_versions(item.report.id) if item.report else []
+    current = next((v for v in versions if v.number == number), None) or abort(404)
+    previous = next((v for v in versions if v.number == number - 1), None)
+    changes = queries.version_changes(previous.content if previous else None, current.content)
+    return render_template(
+        "reports/version.html",
+        obligation=item,
+        version=current,
+        previous=previous,
+        changes=changes,
+        labels=queries.FIELD_LABELS,
+    )
+
+
+def _load_evidence(evidence_id: int) -> Evidence:
+    item = db.session.get(Evidence, evidence_id) or abort(404)
+    obligation = item.report.obligation
+    lead_ids = {a.department_id for a in obligation.task.assignments if a.role == Role.LEAD}
+    require_view_obligation(current_user, obligation.department_id, lead_ids)
+    return item
+
+
+@bp.route("/evidence/<int:evidence_id>")
+def download(evidence_id: int):
+    item = _load_evidence(evidence_id)
+    path = evidence.path_of(item.stored_name)
+    if not path.is_file():
+        abort(404)
+    return send_file(
+        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0
+    )
+
+
+@bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
+def delete_evidence(evidence_id: int):
+    item = _load_evidence(evidence_id)
+    obligation = item.report.obligation
+    require_edit_department_reports(current_user, obligation.department_id)
+    if EmptyForm().validate_on_submit():
+        try:
+            services.remove_evidence(item, actor=current_user)
+            flash("附件已删除。", "success")
+        except services.ReportError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return redirect(_back(obligation))
+
+
+@bp.route("/tasks/<int:task_id>/periods/<period>")
+def item(task_id: int, period: str):
+    """One item for one period: every responsible department's state."""
+    task = catalogue_queries.task_with_assignments(task_id) or abort(404)
+    chosen = _tracked(period)
+    departments = {a.department_id for a in task.assignments}
+    if not sees_all_departments(current_user) and current_user.department_id not in departments:
+        abort(403)
+    services.open_period(chosen)
+    obligations = queries.item_obligations(task.id, chosen)
+    lead_ids = {a.department_id for a in task.assignments if a.role == Role.LEAD}
+    readable = {
+        o.id for o in obligations
+        if can_view_department(current_user, o.department_id)
+        or (current_user.department_id in lead_ids)
+    }  # fmt: skip
+    return render_template(
+        "reports/item.html", task=task, period=chosen, periods=queries.tracked_periods(),
+        obligations=obligations, readable=readable, timeliness=queries.timeliness, Role=Role,
+    )  # fmt: skip

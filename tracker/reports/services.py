@@ -1,0 +1,380 @@
+"""Changing reports: opening periods, drafting, the review state machine, waivers, evidence.
+
+Every function here flushes and records an audit event; none commits (the request does).
+The state machine: draft → submitted → accepted, or submitted → returned → submitted → …
+Only the owning department's liaison edits and submits; only coordinators accept, return and
+waive. Each transition keeps a frozen :class:`ReportVersion`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+
+from tracker import clock
+from tracker.audit.services import record_event
+from tracker.auth.models import User
+from tracker.auth.permissions import can_edit_department_reports, can_review_reports
+from tracker.catalogue.models import Assignment, Role
+from tracker.catalogue.services import register_in_use_check
+from tracker.extensions import db
+from tracker.reports import queries
+from tracker.reports.models import (
+    KeyFigure,
+    Obligation,
+    ProgressStatus,
+    Report,
+    ReportState,
+    ReportVersion,
+)
+from tracker.reports.periods import Period
+
+register_in_use_check(queries.assignments_with_reports)
+
+NARRATIVE_FIELDS = ("progress", "problems", "practices", "suggestions", "next_steps")
+EDITABLE_STATES = (ReportState.DRAFT, ReportState.RETURNED)
+SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+
+
+class ReportError(ValueError):
+    """A change the workflow refuses; the message is shown to the user as it is."""
+
+
+class PermissionDenied(ReportError):
+    """The actor may not make this change (views turn it into 403)."""
+
+
+class StaleReportError(ReportError):
+    """The report changed since the user read it."""
+
+
+@dataclass
+class ReportInput:
+    """What a liaison fills in: status, the five narrative fields, figures."""
+
+    status: ProgressStatus | None = None
+    progress: str = ""
+    problems: str = ""
+    practices: str = ""
+    suggestions: str = ""
+    next_steps: str = ""
+    figures: list[tuple[str, Decimal, str]] = field(default_factory=list)
+
+
+# -- periods ---------------------------------------------------------------------------------
+
+
+def due_dates_for(period: Period) -> tuple:
+    """(lead/joint due date, supporting departments' earlier due date) for a period."""
+    config = current_app.config
+    cal = queries.calendar()
+    offset = config.get("TRACKER_DUE_OFFSET_DAYS", 10)
+    due = period.due_date(cal, offset_days=offset)
+    support_due = period.support_due_date(
+        cal, offset_days=offset, lead_gap_working_days=config.get("TRACKER_SUPPORT_LEAD_DAYS", 5)
+    )
+    return due, support_due
+
+
+def open_period(period: Period) -> int:
+    """Create the period's missing obligations, one per assignment; idempotent.
+
+    Returns how many were created. Supporting departments on an item with a lead are due
+    earlier, so that the lead can consolidate their input.
+    """
+    due, support_due = due_dates_for(period)
+    existing = sa.select(Obligation.assignment_id).where(Obligation.period == period.key)
+    rows = db.session.execute(
+        sa.select(Assignment.id, Assignment.task_id, Assignment.department_id, Assignment.role)
+        .where(Assignment.id.not_in(existing))
+        .order_by(Assignment.id)
+    ).all()
+    if not rows:
+        return 0
+    try:
+        # A savepoint: if another request opened the same period a moment ago, the unique
+        # key refuses our copies and we keep theirs.
+        with db.session.begin_nested():
+            for assignment_id, task_id, department_id, role in rows:
+                when = support_due if Role(role) == Role.SUPPORT else due
+                db.session.add(
+                    Obligation(
+                        assignment_id=assignment_id, period=period.key, task_id=task_id,
+                        department_id=department_id, role=Role(role), due_date=when,
+                        original_due_date=when,
+                    )
+                )  # fmt: skip
+    except sa.exc.IntegrityError:
+        return 0
+    record_event(
+        "period.open", object_type="period", after={"period": period.key, "obligations": len(rows)}
+    )
+    return len(rows)
+
+
+def open_tracked_periods() -> int:
+    """Open every tracked period (cheap when nothing is missing)."""
+    return sum(open_period(period) for period in queries.tracked_periods())
+
+
+# -- drafting --------------------------------------------------------------------------------
+
+
+def save_draft(
+    obligation: Obligation, data: ReportInput, *, actor: User, expected_version: int | None
+) -> Report:
+    """Create or update the obligation's report while it is a draft or returned.
+
+    ``expected_version`` is the version the user's form was built from (None for a new
+    report); a mismatch means someone else saved in between, and nothing is written.
+    """
+    _require_owner(obligation, actor)
+    report = obligation.report
+    if report is None:
+        if expected_version not in (None, 0):
+            raise StaleReportError("该报告已被删除或尚未创建，请刷新页面。")
+        report = Report(obligation=obligation, state=ReportState.DRAFT)
+        db.session.add(report)
+        action = "report.create"
+    else:
+        if report.state not in EDITABLE_STATES:
+            raise ReportError(f"报告当前状态为“{report.state.label}”，不能修改。")
+        if expected_version != report.version:
+            raise StaleReportError(
+                "保存失败：该报告在您打开后已被他人修改（当前为第 "
+                f"{report.version} 版）。请刷新页面查看最新内容后再修改。"
+            )
+        action = "report.update"
+    before = snapshot(report) if report.id else None
+    _apply_input(report, data)
+    report.updated_by_id, report.updated_at = actor.id, clock.utcnow()
+    db.session.flush()
+    after = snapshot(report)
+    if before == after:
+        return report
+    _keep_version(report, "save", actor, after)
+    record_event(action, report, actor=actor, before=before, after=after)
+    return report
+
+
+def _apply_input(report: Report, data: ReportInput) -> None:
+    report.status = data.status
+    for name in NARRATIVE_FIELDS:
+        setattr(report, name, (getattr(data, name) or "").strip())
+    report.figures = [
+        KeyFigure(position=i, name=name.strip(), value=value, unit=(unit or "").strip())
+        for i, (name, value, unit) in enumerate(data.figures)
+    ]
+
+
+# -- transitions -----------------------------------------------------------------------------
+
+
+def submit_report(report: Report, *, actor: User) -> Report:
+    """Submit a draft or resubmit a returned report; the first submission sets timeliness."""
+    obligation = report.obligation
+    _require_owner(obligation, actor)
+    if report.state not in EDITABLE_STATES:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能报送。")
+    missing = []
+    if report.status is None:
+        missing.append("自评状态")
+    if not report.progress.strip():
+        missing.append("工作进展")
+    if missing:
+        raise ReportError("报送前请填写：" + "、".join(missing) + "。")
+    _require_supporting_inputs(obligation)
+    before = snapshot(report)
+    now = clock.utcnow()
+    resubmission = report.state == ReportState.RETURNED
+    report.state = ReportState.SUBMITTED
+    report.submitted_at = now
+    if report.first_submitted_at is None:
+        report.first_submitted_at = now
+    db.session.flush()
+    action = "report.resubmit" if resubmission else "report.submit"
+    _keep_version(report, "resubmit" if resubmission else "submit", actor, snapshot(report))
+    record_event(action, report, actor=actor, before=before, after=snapshot(report))
+    return report
+
+
+def _require_supporting_inputs(obligation: Obligation) -> None:
+    """A lead consolidates: every supporting input must be submitted or waived first."""
+    pending = [
+        o.department.name
+        for o in queries.supporting_obligations(obligation)
+        if not o.waived and (o.report is None or o.report.state not in SUBMITTED_STATES)
+    ]
+    if pending:
+        raise ReportError(
+            "以下配合部门尚未报送本期材料，牵头部门暂不能报送汇总报告："
+            + "、".join(pending) + "。可催促其报送，或请督办协调员说明理由后豁免。"
+        )  # fmt: skip
+
+
+def accept_report(
+    report: Report, *, actor: User, confirmed_status: ProgressStatus, comment: str = ""
+) -> Report:
+    """A coordinator accepts a submitted report and records the confirmed status."""
+    _require_reviewer(actor)
+    if report.state != ReportState.SUBMITTED:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能审核通过。")
+    before = snapshot(report)
+    report.state = ReportState.ACCEPTED
+    report.confirmed_status = confirmed_status
+    report.review_comment = comment.strip() or None
+    report.reviewed_at, report.reviewer_id = clock.utcnow(), actor.id
+    db.session.flush()
+    _keep_version(report, "accept", actor, snapshot(report))
+    record_event("report.accept", report, actor=actor, before=before, after=snapshot(report))
+    return report
+
+
+def return_report(
+    report: Report, *, actor: User, reason: str, confirmed_status: ProgressStatus | None = None
+) -> Report:
+    """A coordinator returns a submitted report with a reason the liaison will see."""
+    _require_reviewer(actor)
+    if report.state != ReportState.SUBMITTED:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能退回。")
+    if not reason or not reason.strip():
+        raise ReportError("退回报告必须填写退回理由。")
+    before = snapshot(report)
+    report.state = ReportState.RETURNED
+    report.return_reason = reason.strip()
+    report.confirmed_status = confirmed_status
+    report.reviewed_at, report.reviewer_id = clock.utcnow(), actor.id
+    db.session.flush()
+    _keep_version(report, "return", actor, snapshot(report))
+    record_event("report.return", report, actor=actor, before=before, after=snapshot(report))
+    return report
+
+
+def waive_obligation(obligation: Obligation, *, actor: User, reason: str) -> Obligation:
+    """A coordinator excuses a supporting department's input for one period, with a reason."""
+    _require_reviewer(actor)
+    if obligation.role != Role.SUPPORT:
+        raise ReportError("只有配合部门的材料可以豁免。")
+    if obligation.waived:
+        raise ReportError("该项材料已豁免。")
+    if obligation.report is not None and obligation.report.state in SUBMITTED_STATES:
+        raise ReportError("该部门已报送材料，无需豁免。")
+    if not reason or not reason.strip():
+        raise ReportError("豁免必须填写理由。")
+    obligation.waived = True
+    obligation.waiver_reason = reason.strip()
+    obligation.waived_by_id, obligation.waived_at = actor.id, clock.utcnow()
+    db.session.flush()
+    record_event(
+        "obligation.waive", obligation, actor=actor, after={"reason": obligation.waiver_reason}
+    )
+    return obligation
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _require_owner(obligation: Obligation, actor: User) -> None:
+    if not can_edit_department_reports(actor, obligation.department_id):
+        raise PermissionDenied("只有本部门联络员可以填报和报送本部门的报告。")
+
+
+def _require_reviewer(actor: User) -> None:
+    if not can_review_reports(actor):
+        raise PermissionDenied("只有督办协调员可以审核报告。")
+
+
+def snapshot(report: Report) -> dict:
+    """The report's content as plain JSON, as stored in versions and audit events."""
+    return {
+        "state": report.state.value if report.state else None,
+        "status": report.status.value if report.status else None,
+        "confirmed_status": report.confirmed_status.value if report.confirmed_status else None,
+        **{name: getattr(report, name) or "" for name in NARRATIVE_FIELDS},
+        "figures": [
+            [
+                f.name,
+                format(
+                    f.value.normalize()
+                    if isinstance(f.value, Decimal)
+                    else Decimal(str(f.value)).normalize(),
+                    "f",
+                ),
+                f.unit,
+            ]
+            for f in report.figures
+        ],
+        "evidence": [e.filename for e in report.evidence],
+        "return_reason": report.return_reason,
+        "review_comment": report.review_comment,
+    }
+
+
+def _keep_version(report: Report, action: str, actor: User, content: dict) -> ReportVersion:
+    number = (db.session.scalar(
+        sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
+    ) or 0) + 1  # fmt: skip
+    version = ReportVersion(
+        report_id=report.id,
+        number=number,
+        action=action,
+        state=report.state.value,
+        content=content,
+        actor_id=actor.id,
+    )
+    db.session.add(version)
+    db.session.flush()
+    return version
+
+
+# -- evidence --------------------------------------------------------------------------------
+
+
+def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: User):
+    """Attach a checked file to an editable report (the file is written before the row)."""
+    from tracker.reports import evidence as files
+    from tracker.reports.models import Evidence
+
+    _require_owner(report.obligation, actor)
+    if report.state not in EDITABLE_STATES:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能再添加附件。")
+    if len(report.evidence) >= files.MAX_FILES_PER_REPORT:
+        raise ReportError(f"每份报告最多 {files.MAX_FILES_PER_REPORT} 个附件。")
+    try:
+        checked = files.check_upload(filename, data)
+    except files.EvidenceError as exc:
+        raise ReportError(str(exc)) from None
+    stored_name = files.store(checked)
+    item = Evidence(
+        report=report, filename=checked.filename, stored_name=stored_name, kind=checked.kind,
+        content_type=checked.content_type, size=len(checked.data), sha256=checked.sha256,
+        uploaded_by_id=actor.id,
+    )  # fmt: skip
+    db.session.add(item)
+    db.session.flush()
+    record_event(
+        "evidence.add",
+        item,
+        actor=actor,
+        after={"report_id": report.id, "filename": item.filename, "size": item.size},
+    )
+    return item
+
+
+def remove_evidence(item, *, actor: User) -> None:
+    """Detach a file from an editable report; the file itself stays for the audit trail."""
+    report = item.report
+    _require_owner(report.obligation, actor)
+    if report.state not in EDITABLE_STATES:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能删除附件。")
+    record_event(
+        "evidence.remove",
+        item,
+        actor=actor,
+        before={"report_id": report.id, "filename": item.filename},
+    )
+    db.session.delete(item)
+    db.session.flush()
