@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import date
 from pathlib import Path
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -27,6 +28,15 @@ def _int(name: str, default: int) -> int:
         return int(value)
     except ValueError as exc:
         raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _dates(name: str) -> tuple[date, ...]:
+    """A comma-separated list of ISO dates, e.g. 2027-01-01,2027-02-08."""
+    raw = os.environ.get(name, "")
+    try:
+        return tuple(date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name} must list dates as YYYY-MM-DD, comma-separated") from exc
 
 
 def default_database_url(instance_path: str) -> str:
@@ -90,5 +100,7 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict:
         "TRACKER_FIRST_PERIOD": os.environ.get("TRACKER_FIRST_PERIOD"),
         "TRACKER_DUE_OFFSET_DAYS": _int("TRACKER_DUE_OFFSET_DAYS", 10),
         "TRACKER_SUPPORT_LEAD_DAYS": _int("TRACKER_SUPPORT_LEAD_DAYS", 5),
+        "TRACKER_EXTRA_HOLIDAYS": _dates("TRACKER_EXTRA_HOLIDAYS"),
+        "TRACKER_EXTRA_WORKDAYS": _dates("TRACKER_EXTRA_WORKDAYS"),
         "TRACKER_BASE_URL": os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000"),
     }

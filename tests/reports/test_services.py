@@ -306,3 +306,25 @@ def test_versions_are_immutable_rows(quarter, make_user):
     services.submit_report(obligation.report, actor=liaison)
     db.session.commit()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)) == count + 1
+
+
+def test_configured_holidays_extend_the_official_calendar(app, monkeypatch):
+    """For a year the package does not cover yet, the configured days count."""
+    from tracker.reports.periods import Period
+
+    monkeypatch.setitem(app.config, "TRACKER_EXTRA_HOLIDAYS", (date(2099, 1, 12),))
+    monkeypatch.setitem(app.config, "TRACKER_EXTRA_WORKDAYS", ())
+    # 2098Q4 ends Wed 2098-12-31; +10 days is Sat 2099-01-10 → Mon 01-12 is a holiday → Tue.
+    due, _ = services.due_dates_for(Period(2098, 4))
+    assert due == date(2099, 1, 13)
+
+
+def test_extra_dates_are_read_from_the_environment(monkeypatch, tmp_path):
+    from tracker.config import ConfigError, from_environment
+
+    monkeypatch.setenv("TRACKER_EXTRA_HOLIDAYS", "2027-01-01, 2027-02-08")
+    config = from_environment(str(tmp_path))
+    assert config["TRACKER_EXTRA_HOLIDAYS"] == (date(2027, 1, 1), date(2027, 2, 8))
+    monkeypatch.setenv("TRACKER_EXTRA_WORKDAYS", "2027-13-01")
+    with pytest.raises(ConfigError, match="TRACKER_EXTRA_WORKDAYS"):
+        from_environment(str(tmp_path))

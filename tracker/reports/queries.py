@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -30,7 +31,18 @@ FIELD_LABELS = {
 
 
 def calendar() -> WorkingCalendar:
-    return default_calendar()
+    """The working calendar, with any holidays and make-up days configured for years the
+    ``chinesecalendar`` package does not cover yet (TRACKER_EXTRA_HOLIDAYS / _WORKDAYS)."""
+    holidays = current_app.config.get("TRACKER_EXTRA_HOLIDAYS") or ()
+    workdays = current_app.config.get("TRACKER_EXTRA_WORKDAYS") or ()
+    if not holidays and not workdays:
+        return default_calendar()
+    return _configured_calendar(tuple(holidays), tuple(workdays))
+
+
+@functools.cache
+def _configured_calendar(holidays: tuple[date, ...], workdays: tuple[date, ...]):
+    return WorkingCalendar(extra_holidays=holidays, extra_workdays=workdays)
 
 
 def current_period() -> Period:
