@@ -16,7 +16,7 @@ from tracker.extensions import csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every blueprint, registered in this order; each package's routes.py attaches its views.
-BLUEPRINT_PACKAGES = ("auth", "catalogue", "reports")
+BLUEPRINT_PACKAGES = ("auth", "catalogue", "reports", "imports")
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
@@ -84,8 +84,9 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import seed_command
+    from tracker.imports.cli import import_text_command
 
-    for command in (user_cli, seed_command):
+    for command in (user_cli, seed_command, import_text_command):
         app.cli.add_command(command)
 
 

@@ -249,3 +249,56 @@ def _assignment(assignment: Assignment) -> dict:
 
 def _jsonable(values: dict) -> dict:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
+
+
+def create_document(
+    document: SeedDocument, tasks: list[SeedTask], *, actor=None, action: str = "document.import"
+) -> PolicyDocument:
+    """Add a new document with its items and their assignments: audited, flushed only.
+
+    Assignments name existing departments by code; a document never creates departments.
+    Raises :class:`CatalogueError` with every problem, before anything is added, when the
+    number is already in the catalogue, there are no items, an item number repeats or a
+    department code is unknown.
+    """
+    codes = {code for seed_task in tasks for code, _role in seed_task.assignments}
+    departments = {
+        d.code: d
+        for d in db.session.scalars(sa.select(Department).where(Department.code.in_(codes)))
+    }
+    problems = _new_document_problems(document, tasks, codes - set(departments))
+    if problems:
+        raise CatalogueError(problems)
+    values = {"title": document.title, "issuer": document.issuer, "issued": document.issued}
+    created = PolicyDocument(number=document.number, **values)
+    db.session.add(created)
+    record_event(
+        action,
+        created,
+        actor=actor,
+        after={"number": document.number, **_jsonable(values), "tasks": len(tasks)},
+    )
+    summary, jurisdiction = SeedSummary(), national_jurisdiction()
+    for seed_task in tasks:
+        task = _upsert_task(created, seed_task, summary, actor)
+        _sync_assignments(task, seed_task, departments, jurisdiction, summary, problems, actor)
+    db.session.flush()
+    return created
+
+
+def _new_document_problems(
+    document: SeedDocument, tasks: list[SeedTask], unknown_codes: set[str]
+) -> list[str]:
+    problems: list[str] = []
+    existing = db.session.scalar(
+        sa.select(PolicyDocument.id).where(PolicyDocument.number == document.number)
+    )
+    if existing is not None:
+        problems.append(f"文号为「{document.number}」的文件已在目录中，不能重复导入")
+    if not tasks:
+        problems.append("文件没有任何任务事项")
+    numbers = [seed_task.number for seed_task in tasks]
+    for number in sorted({n for n in numbers if numbers.count(n) > 1}):
+        problems.append(f"第{number}项：编号重复")
+    problems.extend(f"未知部门代码「{code}」：导入不会新建部门" for code in sorted(unknown_codes))
+    return problems

@@ -1,0 +1,61 @@
+"""The import page: text and document fields → preview → confirm (coordinators and admins)."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import can_manage_catalogue, require_manage_catalogue
+from tracker.imports import bp, queries, services
+from tracker.imports.forms import ConfirmForm, ImportForm
+from tracker.navigation import add_nav
+
+add_nav("imports.new", "导入文件", can_manage_catalogue)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    """Show the form; on a valid submission, preview the items (nothing is written)."""
+    require_manage_catalogue(current_user)
+    form = ImportForm()
+    if not form.validate_on_submit():
+        return render_template("imports/new.html", form=form)
+    preview = queries.preview_attachment(form.attachment_text)
+    fields = {name: form[name].data for name in ("number", "title", "issuer", "issued")}
+    confirm = ConfirmForm(formdata=None, data={**fields, "text": form.attachment_text})
+    form.text.data = form.attachment_text  # an uploaded file can now be corrected in place
+    return render_template(
+        "imports/new.html",
+        form=form,
+        document=form.document(),
+        items=preview.items,
+        problems=[str(problem) for problem in preview.problems],
+        confirm=confirm if preview.ok else None,
+    )
+
+
+@bp.route("/confirm", methods=["POST"])
+def confirm():
+    """Re-validate and re-parse the previewed text, then import it as one document."""
+    require_manage_catalogue(current_user)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        flash("导入信息有误，未导入任何内容，请修改后重新预览。", "error")
+        retry = ImportForm()
+        retry.validate()
+        return render_template("imports/new.html", form=retry), 422
+    try:
+        document = services.import_attachment(
+            form.text.data, form.document(), actor=current_user._get_current_object()
+        )
+    except services.ImportRefused as exc:
+        return render_template(
+            "imports/new.html",
+            form=ImportForm(),
+            document=form.document(),
+            items=exc.result.items if exc.result else [],
+            problems=exc.problems,
+            confirm=None,
+        ), 422
+    flash(f"已导入 {document.number}，共 {len(document.tasks)} 项任务。", "success")
+    return redirect(url_for("catalogue.tasks", document=document.id))
