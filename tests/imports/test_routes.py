@@ -368,3 +368,24 @@ def test_department_filter_spans_documents(client, coordinator):
 
     rows = re.findall(r'data-number="(\d+)" data-document="([^"]+)"', html)
     assert rows == [("2", SECOND["number"]), ("3", SEED_NUMBER)]
+
+
+def test_a_confirmation_racing_another_is_refused_cleanly(client, coordinator, monkeypatch):
+    """Two coordinators confirm the same new number at once: the second sees a message.
+
+    The race window (both passed the "number unused" checks) is reproduced by letting the
+    checks miss the first import; the database's unique key must then hold, without a 500.
+    """
+    from tracker.catalogue import services as catalogue_services
+    from tracker.imports import forms
+
+    text = _fixture("second_document.txt")
+    assert client.post("/imports/confirm", data={**SECOND, "text": text}).status_code == 302
+    before = _counts()
+    monkeypatch.setattr(forms, "document_by_number", lambda number: None)
+    monkeypatch.setattr(catalogue_services, "_new_document_problems", lambda *args: [])
+    response = client.post("/imports/confirm", data={**SECOND, "text": text})
+    assert response.status_code == 302 and response.headers["Location"] == "/imports/new"
+    page = client.get("/imports/new").get_data(as_text=True)
+    assert f"文号「{SECOND['number']}」刚刚已被导入" in page
+    assert _counts() == before

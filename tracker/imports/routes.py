@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import can_manage_catalogue, require_manage_catalogue
+from tracker.extensions import db
 from tracker.imports import bp, queries, services
 from tracker.imports.forms import ConfirmForm, ImportForm
 from tracker.navigation import add_nav
@@ -48,6 +50,11 @@ def confirm():
         document = services.import_attachment(
             form.text.data, form.document(), actor=current_user._get_current_object()
         )
+    except sa.exc.IntegrityError:
+        # Someone confirmed the same document number a moment earlier: the unique key held.
+        db.session.rollback()
+        flash(f"文号「{form.number.data}」刚刚已被导入，未重复导入。", "error")
+        return redirect(url_for("imports.new"))
     except services.ImportRefused as exc:
         return render_template(
             "imports/new.html",
