@@ -1,0 +1,203 @@
+"""Benchmark the dashboard at the scale of a ministry's whole portfolio.
+
+Builds (or reuses) an SQLite database with ``flask demo-data`` — by default 200 synthetic
+documents of 30 items reported over 20 quarters — then prints the median and 95th-percentile
+server time of the dashboard, the scorecard and the item page, side by side with the time of the
+single bare SQL aggregate they rest on (:func:`tracker.dashboard.queries.aggregate_query`).
+
+    .venv/bin/python bench/dashboard.py                      # build in a temporary folder
+    .venv/bin/python bench/dashboard.py --db /tmp/bench.db   # build once, reuse next time
+    .venv/bin/python bench/dashboard.py --documents 20 --quarters 4 --runs 10   # quick look
+
+Server time is the time of one request through the WSGI application in this process (Flask's
+test client: routing, login, queries, template rendering; no network); the CPU columns give the
+same in process CPU time, which a busy shared machine disturbs less. Targets on SQLite:
+dashboard median under 100 ms and within 3× of the bare aggregate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, datetime
+from datetime import time as clock_time
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker import clock, create_app  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+
+PASSWORD = "bench-password-1234"  # noqa: S105 - a throw-away account in a throw-away database
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--items", type=int, default=30)
+    parser.add_argument("--quarters", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
+    parser.add_argument("--db", type=Path, help="SQLite file to build or reuse")
+    parser.add_argument(
+        "--today",
+        type=date.fromisoformat,
+        default=busiest_day(),
+        help="the Beijing day the portfolio is built and judged on (default: the due date of "
+        "the last quarter that has one, when the dashboard is busiest)",
+    )
+    return parser.parse_args()
+
+
+def busiest_day() -> date:
+    """The lead due date of the last quarter already due: supporting inputs are late, leads due."""
+    from tracker.reports.periods import Period
+
+    return Period.containing(date.today()).previous().due_date()
+
+
+def build(app, args) -> None:
+    """Migrate, seed the departments, fill with demo data (skipped when already filled)."""
+    from flask_migrate import upgrade
+
+    from tracker.catalogue.models import PolicyDocument
+
+    with app.app_context():
+        upgrade()
+        synthetic = db.session.scalar(
+            sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True))
+        )
+    if synthetic:
+        print(f"reusing the database: {synthetic} synthetic documents")
+        return
+    runner = app.test_cli_runner()
+    started = time.perf_counter()
+    for command in (["seed"], ["demo-data", "--documents", str(args.documents), "--quarters",
+                               str(args.quarters), "--items", str(args.items)]):  # fmt: skip
+        result = runner.invoke(args=command)
+        if result.exit_code != 0:
+            raise SystemExit(f"flask {' '.join(command)} failed:\n{result.output}")
+        print(result.output.strip().splitlines()[-1])
+    print(f"built in {time.perf_counter() - started:.0f} s")
+
+
+def coordinator(app):
+    """A signed-in test client of a coordinator."""
+    from tracker.auth.models import User
+    from tracker.auth.services import create_user, resolve_department
+
+    with app.app_context():
+        user = db.session.scalar(sa.select(User).where(User.username == "bench-coordinator"))
+        if user is None:
+            create_user("bench-coordinator", role="coordinator", password=PASSWORD,
+                        department=resolve_department("mca"))  # fmt: skip
+            db.session.commit()
+    client = app.test_client()
+    response = client.post("/login", data={"username": "bench-coordinator", "password": PASSWORD})
+    assert response.status_code == 302, response.status_code
+    return client
+
+
+def timed(call, runs: int) -> tuple[list[float], list[float]]:
+    """Wall-clock and CPU milliseconds of ``runs`` calls, after three warm-up calls."""
+    for _ in range(3):  # warm-up: caches, the calendar, compiled statements
+        call()
+    wall, cpu = [], []
+    for _ in range(runs):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        wall.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    return wall, cpu
+
+
+def p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20, method="inclusive")[-1]
+
+
+def main() -> None:
+    args = parse_args()
+    moment = datetime.combine(args.today, clock_time(15), tzinfo=ZoneInfo("Asia/Shanghai"))
+    with clock.frozen(moment):
+        run(args)
+
+
+def run(args) -> None:
+    folder = tempfile.mkdtemp(prefix="tracker-bench-")
+    path = args.db or Path(folder) / "bench.sqlite3"
+    app = create_app(
+        {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "WTF_CSRF_ENABLED": False,
+            "TRACKER_UPLOAD_DIR": folder,
+        }
+    )
+    build(app, args)
+    client = coordinator(app)
+
+    from tracker.dashboard import queries
+    from tracker.reports import queries as report_queries
+    from tracker.reports.models import Obligation
+
+    with app.app_context():
+        period = report_queries.current_period()
+        past = period.previous().previous()
+        obligations = db.session.scalar(
+            sa.select(sa.func.count()).where(Obligation.period == period.key)
+        )
+        total = db.session.scalar(sa.select(sa.func.count()).select_from(Obligation))
+        task_id = db.session.scalar(
+            sa.select(Obligation.task_id).where(Obligation.period == period.key).limit(1)
+        )
+
+    def bare(key):
+        def run():
+            with app.app_context():
+                scope = queries.make_scope(key, snapshot=None)
+                db.session.execute(queries.aggregate_query(scope)).all()
+
+        return run
+
+    def page(url):
+        def run():
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        return run
+
+    rows = [
+        ("bare aggregate (SQL only)", bare(period)),
+        ("dashboard /dashboard", page("/dashboard")),
+        ("scorecard /dashboard/scorecard", page("/dashboard/scorecard")),
+        ("item page /dashboard/items/<id>", page(f"/dashboard/items/{task_id}")),
+        (f"dashboard, frozen {past.key}", page(f"/dashboard?period={past.key}")),
+        ("trends /dashboard/trends", page("/dashboard/trends")),
+    ]
+    print(
+        f"\nSQLite {sqlite3.sqlite_version}, SQLAlchemy {sa.__version__}; judged on "
+        f"{clock.local_today()}; period "
+        f"{period.key}: {obligations:,} obligations ({total:,} over all quarters); "
+        f"{args.runs} timed runs each\n"
+    )
+    print(f"{'what':36} {'median ms':>10} {'p95 ms':>8} {'× bare':>7} {'CPU ms':>8} {'× bare':>7}")
+    bare = None
+    for label, call in rows:
+        wall, cpu = timed(call, args.runs)
+        median, median_cpu = statistics.median(wall), statistics.median(cpu)
+        bare = bare or (median, median_cpu)
+        print(
+            f"{label:36} {median:10.1f} {p95(wall):8.1f} {median / bare[0]:7.1f} "
+            f"{median_cpu:8.1f} {median_cpu / bare[1]:7.1f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

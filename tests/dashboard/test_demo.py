@@ -1,0 +1,73 @@
+"""``flask demo-data``: clearly marked synthetic data, never mixed into a real database."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.catalogue.models import PolicyDocument, Task
+from tracker.dashboard.models import Snapshot
+from tracker.extensions import db
+from tracker.reports.models import Obligation, Report, ReportVersion
+
+
+def _count(what, *where) -> int:
+    return db.session.scalar(sa.select(sa.func.count()).select_from(what).where(*where))
+
+
+def test_refuses_a_database_with_real_reports(scenario, runner):
+    result = runner.invoke(args=["demo-data", "--documents", "2", "--quarters", "1"])
+    assert result.exit_code != 0
+    assert "数据库中已有 6 份真实报告" in result.output and "拒绝写入演示数据" in result.output
+    assert _count(PolicyDocument, PolicyDocument.synthetic.is_(True)) == 0
+
+
+def test_refuses_a_database_without_departments(app, runner):
+    result = runner.invoke(args=["demo-data", "--documents", "1", "--quarters", "1"])
+    assert result.exit_code != 0 and "flask --app tracker seed" in result.output
+
+
+def test_fills_marked_synthetic_quarters(
+    app, quarter, runner, client, make_user, login, monkeypatch
+):
+    monkeypatch.setitem(app.config, "TRACKER_FIRST_PERIOD", None)  # tracked from the first data
+    quarter.at("2024-10-08 14:00")  # 2024Q3 is being reported; 2024Q2 has closed
+    args = ["demo-data", "--documents", "3", "--quarters", "2", "--items", "4", "--seed", "7"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "3 件文件，12 项任务" in result.output and "季度 2024Q2–2024Q3" in result.output
+    documents = db.session.scalars(
+        sa.select(PolicyDocument).where(PolicyDocument.synthetic.is_(True))
+    ).all()
+    assert [d.number for d in documents] == [
+        "演示〔2099〕1号",
+        "演示〔2099〕2号",
+        "演示〔2099〕3号",
+    ]
+    assert all(d.title.startswith("【演示数据】") for d in documents)
+    synthetic_tasks = sa.select(Task.id).join(PolicyDocument).where(PolicyDocument.synthetic)
+    q2 = _count(Obligation, Obligation.period == "2024Q2", Obligation.task_id.in_(synthetic_tasks))
+    q3 = _count(Obligation, Obligation.period == "2024Q3", Obligation.task_id.in_(synthetic_tasks))
+    assert q2 == q3 > 12
+    reports = db.session.scalars(sa.select(Report)).all()
+    assert reports and all(r.progress.startswith("【演示数据】") for r in reports)
+    assert all(
+        r.first_submitted_at is None or r.first_submitted_at <= quarter_now() for r in reports
+    )
+    assert _count(ReportVersion) >= len(reports)
+    assert db.session.scalars(sa.select(Snapshot.period)).all() == ["2024Q2"]
+
+    # A second run adds more documents, numbered on; the real catalogue is untouched.
+    assert runner.invoke(args=["demo-data", "--documents", "1", "--quarters", "1"]).exit_code == 0
+    assert _count(PolicyDocument, PolicyDocument.synthetic.is_(True)) == 4
+    assert _count(PolicyDocument, PolicyDocument.synthetic.is_(False)) == 1
+
+    login(make_user("coordinator", "mca"))
+    assert client.get("/dashboard?period=2024Q2").status_code == 200
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "演示〔2099〕1号" in html
+
+
+def quarter_now():
+    from tracker import clock
+
+    return clock.utcnow()

@@ -1,0 +1,48 @@
+"""``flask --app tracker demo-data`` and ``flask --app tracker freeze-snapshots``."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import click
+from flask.cli import with_appcontext
+
+from tracker.dashboard import demo, services
+from tracker.extensions import db
+
+
+@click.command("demo-data")
+@click.option("--documents", default=200, show_default=True, help="合成文件数")
+@click.option("--quarters", default=20, show_default=True, help="季度数（截至当前季度）")
+@click.option("--items", default=30, show_default=True, help="每件文件的任务项数")
+@click.option("--seed", default=2019, show_default=True, help="随机数种子（结果可重现）")
+@with_appcontext
+def demo_data_command(documents: int, quarters: int, items: int, seed: int):
+    """Fill the database with clearly marked synthetic documents, assignments and reports.
+
+    Refuses a database that holds real reports. Closed quarters are frozen at the end.
+    """
+    try:
+        summary = demo.generate(documents, quarters, items=items, seed=seed, progress=click.echo)
+        frozen = services.freeze_due_snapshots()
+        db.session.commit()
+    except demo.DemoDataError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"已写入演示数据：{summary.documents} 件文件，{summary.tasks} 项任务，"
+        f"{summary.obligations} 项季度义务，{summary.reports} 份报告，{summary.versions} 个版本；"
+        f"季度 {summary.periods[0]}–{summary.periods[-1]}，已封存快照 {len(frozen)} 个。"
+    )
+
+
+@click.command("freeze-snapshots")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="按此日期判断（默认今天）")
+@with_appcontext
+def freeze_snapshots_command(today):
+    """Freeze the snapshot of every closed quarter that has none yet (idempotent)."""
+    day: date | None = today.date() if today else None
+    frozen = services.freeze_due_snapshots(day)
+    db.session.commit()
+    keys = ", ".join(sorted(frozen)) or "无"
+    click.echo(f"已封存快照的季度：{keys}")

@@ -1,0 +1,325 @@
+"""Synthetic portfolios for demonstrations and the benchmark (``flask demo-data``).
+
+Everything written here is clearly marked: documents carry ``synthetic = True``, a number of
+the form ``演示〔2099〕N号`` and titles and report texts starting with 【演示数据】. The generator
+refuses to touch a database that holds real reports (reports on a non-synthetic document).
+
+Rows are inserted in bulk (Core ``INSERT … RETURNING`` in batches), one quarter at a time, so
+that a portfolio of 200 documents × 30 items × 20 quarters (about 360,000 obligations, each
+with a report and its versions) builds in a few minutes on SQLite. The outcomes follow each
+department's seeded "diligence", drifting across quarters, so trends and ranks have shape.
+Like every service, it flushes and never commits; the command commits.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+import sqlalchemy as sa
+
+from tracker import clock
+from tracker.audit.services import record_event
+from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
+from tracker.catalogue.services import national_jurisdiction
+from tracker.extensions import db
+from tracker.reports import queries as report_queries
+from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState, ReportVersion
+from tracker.reports.periods import Period
+from tracker.reports.services import due_dates_for
+
+DEMO_PREFIX = "【演示数据】"
+DEMO_YEAR = 2099  # in document numbers only: no real document is numbered 〔2099〕
+SECTIONS = (
+    "二(一)",
+    "二(二)",
+    "二(三)",
+    "二(四)",
+    "三(一)",
+    "三(二)",
+    "三(三)",
+    "四(一)",
+    "四(二)",
+)
+BATCH = 2000
+
+
+class DemoDataError(RuntimeError):
+    """The database is not one demo data may be written to."""
+
+
+@dataclass
+class DemoSummary:
+    """What one run created."""
+
+    documents: int = 0
+    tasks: int = 0
+    assignments: int = 0
+    obligations: int = 0
+    reports: int = 0
+    versions: int = 0
+    periods: list[str] | None = None
+
+
+def real_report_count() -> int:
+    """Reports on documents that are not synthetic: real work that demo data must not touch."""
+    return db.session.scalar(
+        sa.select(sa.func.count(Report.id))
+        .join(Obligation, Obligation.id == Report.obligation_id)
+        .join(Task, Task.id == Obligation.task_id)
+        .join(PolicyDocument, PolicyDocument.id == Task.document_id)
+        .where(PolicyDocument.synthetic.is_(False))
+    )
+
+
+def generate(
+    documents: int,
+    quarters: int,
+    *,
+    items: int = 30,
+    seed: int = 2019,
+    progress: Callable[[str], None] = lambda message: None,
+) -> DemoSummary:
+    """Add ``documents`` synthetic documents of ``items`` items, reported over ``quarters``
+    quarters up to the current one. Raises :class:`DemoDataError` on a database with real
+    reports or without departments."""
+    if documents < 1 or quarters < 1 or items < 1:
+        raise DemoDataError("文件数、季度数和每件事项数都必须大于 0。")
+    real = real_report_count()
+    if real:
+        raise DemoDataError(
+            f"数据库中已有 {real} 份真实报告：拒绝写入演示数据。请使用单独的数据库。"
+        )
+    departments = list(db.session.scalars(sa.select(Department).order_by(Department.position)))
+    if len(departments) < 4:
+        raise DemoDataError("数据库中部门不足 4 个：请先运行 flask --app tracker seed。")
+    rng = random.Random(seed)
+    last = report_queries.current_period()
+    periods = list(Period.range(_back(last, quarters - 1), last))
+    summary = DemoSummary(periods=[p.key for p in periods])
+    assignments = _catalogue(rng, departments, documents, items, periods[0], summary)
+    progress(
+        f"目录：{summary.documents} 件文件，{summary.tasks} 项任务，{summary.assignments} 项分工"
+    )
+    diligence = {d.id: (rng.uniform(0.55, 0.97), rng.uniform(-0.02, 0.02)) for d in departments}
+    now = clock.utcnow()
+    for index, period in enumerate(periods):
+        _quarter(rng, period, index, assignments, diligence, now, summary)
+        progress(f"{period.key}：累计 {summary.obligations} 项义务，{summary.reports} 份报告")
+    record_event(
+        "demo.generate",
+        object_type="demo",
+        after={"documents": summary.documents, "periods": summary.periods, "seed": seed},
+    )
+    return summary
+
+
+def _back(period: Period, steps: int) -> Period:
+    for _ in range(steps):
+        period = period.previous()
+    return period
+
+
+def _catalogue(rng, departments, documents, items, first: Period, summary) -> list[tuple]:
+    """Documents, items and assignments; returns (assignment, task, department, role) rows."""
+    start = db.session.scalar(sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True)))
+    created = datetime.combine(first.start, time(9), tzinfo=clock.zone()).astimezone(UTC)
+    docs = []
+    for k in range(start + 1, start + documents + 1):
+        doc = PolicyDocument(
+            number=f"演示〔{DEMO_YEAR}〕{k}号", title=f"{DEMO_PREFIX}合成政策文件第{k}号",
+            issuer="演示数据生成器（非真实文件）", issued=first.start - timedelta(days=30),
+            synthetic=True, created_at=created,
+        )  # fmt: skip
+        db.session.add(doc)
+        docs.append(doc)
+    db.session.flush()
+    task_rows = [
+        {
+            "document_id": doc.id,
+            "number": n,
+            "section": rng.choice(SECTIONS),
+            "text": f"{DEMO_PREFIX}{doc.number}第{n}项任务：按计划推进相关工作并按季度报送进展。",
+            "clause": "",
+            "all_departments": False,
+        }
+        for doc in docs
+        for n in range(1, items + 1)
+    ]
+    task_ids = _insert(Task.__table__, task_rows, Task.__table__.c.id)
+    jurisdiction = national_jurisdiction()
+    rows, clauses = [], {}
+    for task_id in task_ids:
+        picked = _responsibility(rng, departments)
+        clauses[task_id] = _clause(picked)
+        for position, (department, role) in enumerate(picked):
+            rows.append(
+                {
+                    "task_id": task_id, "department_id": department.id,
+                    "jurisdiction_id": jurisdiction.id, "role": role, "position": position,
+                }
+            )  # fmt: skip
+    assignment_ids = _insert(Assignment.__table__, rows, Assignment.__table__.c.id)
+    task_table = Task.__table__
+    db.session.execute(
+        task_table.update()
+        .where(task_table.c.id == sa.bindparam("tid"))
+        .values(clause=sa.bindparam("c")),
+        [{"tid": tid, "c": text} for tid, text in clauses.items()],
+    )
+    summary.documents, summary.tasks, summary.assignments = len(docs), len(task_ids), len(rows)
+    return [
+        (aid, row["task_id"], row["department_id"], row["role"])
+        for aid, row in zip(assignment_ids, rows, strict=True)
+    ]
+
+
+def _responsibility(rng, departments) -> list[tuple[Department, Role]]:
+    """A lead with supporters (55%), a sole lead (15%), or joint responsibility (30%)."""
+    roll = rng.random()
+    if roll < 0.55:
+        lead, *support = rng.sample(departments, rng.randint(2, 4))
+        return [(lead, Role.LEAD)] + [(d, Role.SUPPORT) for d in support]
+    if roll < 0.70:
+        return [(rng.choice(departments), Role.LEAD)]
+    return [(d, Role.JOINT) for d in rng.sample(departments, rng.randint(2, 4))]
+
+
+def _clause(picked) -> str:
+    leads = [d.name for d, role in picked if role == Role.LEAD]
+    others = [d.name for d, role in picked if role != Role.LEAD]
+    if leads and others:
+        return f"{leads[0]}牵头，{'、'.join(others)}按照职责分工负责"
+    if leads:
+        return f"{leads[0]}负责"
+    return f"{'、'.join(others)}按照职责分工负责"
+
+
+def _insert(table, rows: list[dict], returning) -> list:
+    """Bulk INSERT … RETURNING in batches; returns the returned values in row order."""
+    out = []
+    for i in range(0, len(rows), BATCH):
+        result = db.session.execute(
+            sa.insert(table).returning(returning, sort_by_parameter_order=True),
+            rows[i : i + BATCH],
+        )
+        out.extend(result.scalars())
+    return out
+
+
+@functools.cache
+def _shift(due: date, working_days: int) -> date:
+    return report_queries.calendar().add_working_days(due, working_days)
+
+
+def _moment(rng, day: date) -> datetime:
+    """A working-hours moment on a Beijing day, as UTC."""
+    local = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), clock.zone())
+    return local.astimezone(UTC)
+
+
+def _quarter(rng, period: Period, index, assignments, diligence, now, summary) -> None:
+    """One quarter: an obligation per assignment, and reports as the departments would file."""
+    due, support_due = due_dates_for(period)
+    created = datetime.combine(period.start, time(9), tzinfo=clock.zone()).astimezone(UTC)
+    obligation_rows, outcomes = [], []
+    for assignment_id, task_id, department_id, role in assignments:
+        when = support_due if role == Role.SUPPORT else due
+        base, drift = diligence[department_id]
+        outcome = _outcome(rng, role, when, min(0.99, max(0.2, base + drift * index)), now)
+        obligation_rows.append(
+            {
+                "assignment_id": assignment_id, "period": period.key, "task_id": task_id,
+                "department_id": department_id, "role": role, "due_date": when,
+                "original_due_date": when, "waived": outcome == "waived",
+                "waiver_reason": f"{DEMO_PREFIX}本期无相关工作" if outcome == "waived" else None,
+                "waived_at": _moment(rng, when) if outcome == "waived" else None,
+                "created_at": created,
+            }
+        )  # fmt: skip
+        outcomes.append(outcome)
+    ids = _insert(Obligation.__table__, obligation_rows, Obligation.__table__.c.id)
+    summary.obligations += len(ids)
+    reports, histories = [], []
+    for obligation_id, outcome in zip(ids, outcomes, strict=True):
+        if outcome in (None, "waived"):
+            continue
+        report, history = _report(rng, obligation_id, outcome)
+        reports.append(report)
+        histories.append(history)
+    report_ids = _insert(Report.__table__, reports, Report.__table__.c.id)
+    versions = [
+        {"report_id": report_id, "number": n, "action": action, "state": state,
+         "content": {"state": state, "demo": True}, "actor_id": None, "created_at": at}
+        for report_id, history in zip(report_ids, histories, strict=True)
+        for n, (action, state, at) in enumerate(history, start=1)
+    ]  # fmt: skip
+    for i in range(0, len(versions), BATCH):
+        db.session.execute(sa.insert(ReportVersion.__table__), versions[i : i + BATCH])
+    summary.reports += len(report_ids)
+    summary.versions += len(versions)
+
+
+def _outcome(rng, role: Role, due: date, diligence: float, now: datetime):
+    """What happened to one obligation: None (nothing filed), "waived", or a history plan
+    ``(draft_at, submit_at, review)`` with moments that are never in the future."""
+    if role == Role.SUPPORT and rng.random() < 0.02:
+        return "waived" if _moment(rng, due) <= now else None
+    roll = rng.random()
+    if roll < diligence:
+        submit_day = due - timedelta(days=rng.randint(0, 12))
+    elif roll < diligence + (1 - diligence) * 0.75:
+        submit_day = _shift(due, min(25, int(rng.expovariate(1 / 4)) + 1))
+    else:
+        submit_day = None  # never submitted: a draft at most
+    draft_at = _moment(rng, (submit_day or due) - timedelta(days=rng.randint(3, 15)))
+    if draft_at > now:
+        return None
+    submit_at = _moment(rng, submit_day) if submit_day else None
+    if submit_at is None or submit_at > now:
+        return (draft_at, None, None) if rng.random() < 0.5 else None
+    submit_at = max(submit_at, draft_at + timedelta(hours=1))
+    review = rng.random()
+    return (draft_at, submit_at, "accept" if review < 0.86 else "redo" if review < 0.94
+            else "return" if review < 0.97 else "wait")  # fmt: skip
+
+
+def _report(rng, obligation_id: int, plan) -> tuple[dict, list]:
+    """A report row and its version history from an outcome plan (events never in the future)."""
+    draft_at, submit_at, review = plan
+    now = clock.utcnow()
+    history = [("save", ReportState.DRAFT.value, draft_at)]
+    state, reviewed_at, reason, submitted_at = ReportState.DRAFT, None, None, submit_at
+    if submit_at is not None:
+        history.append(("submit", ReportState.SUBMITTED.value, submit_at))
+        state = ReportState.SUBMITTED
+        step = submit_at
+        for action in {"accept": ["accept"], "redo": ["return", "resubmit", "accept"],
+                       "return": ["return"], "wait": []}[review]:  # fmt: skip
+            step = step + timedelta(days=rng.randint(1, 6), hours=rng.randint(0, 5))
+            if step > now:
+                break
+            state = {"accept": ReportState.ACCEPTED, "return": ReportState.RETURNED,
+                     "resubmit": ReportState.SUBMITTED}[action]  # fmt: skip
+            history.append((action, state.value, step))
+            if action in ("accept", "return"):
+                reviewed_at = step
+            if action == "return":
+                reason = f"{DEMO_PREFIX}请补充具体数据。"
+            if action == "resubmit":
+                submitted_at = step
+    status = rng.choice(list(ProgressStatus))
+    last = history[-1][2]
+    report = {
+        "obligation_id": obligation_id, "state": state, "status": status,
+        "confirmed_status": status if state == ReportState.ACCEPTED else None,
+        "progress": f"{DEMO_PREFIX}本季度按计划推进，完成阶段性工作。", "problems": "",
+        "practices": "", "suggestions": "", "next_steps": "", "return_reason": reason,
+        "review_comment": None, "version": len(history), "first_submitted_at": submit_at,
+        "submitted_at": submitted_at, "reviewed_at": reviewed_at, "reviewer_id": None,
+        "updated_by_id": None, "created_at": draft_at, "updated_at": last,
+    }  # fmt: skip
+    return report, history

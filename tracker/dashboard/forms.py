@@ -1,0 +1,77 @@
+"""Dashboard filters (GET forms: they change nothing, so they carry no CSRF token)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, IntegerField, SelectField
+from wtforms.validators import NumberRange, Optional
+
+from tracker.catalogue.models import Role
+from tracker.dashboard.queries import SECTION_PARTS
+from tracker.dashboard.rag import Rag
+
+# Every key of tracker.dashboard.queries.SCORE_SORTS, with its column heading.
+SORT_LABELS = {
+    "rank": "排名",
+    "department": "部门",
+    "obligations": "任务数",
+    "on_time_rate": "按时报送率",
+    "avg_days_late": "平均逾期工作日",
+    "returns": "退回次数",
+    "urges": "被催办次数",
+    "red_share": "红灯占比",
+}
+
+
+class _GetForm(FlaskForm):
+    class Meta:
+        csrf = False
+
+    def fill_periods(self, periods, current) -> None:
+        self.period.choices = [(p.key, p.label) for p in periods]
+        if not self.period.data:
+            self.period.data = current.key
+
+    def fill_documents(self, documents: list[tuple[int, str]]) -> None:
+        """``documents``: (id, number) pairs, from ``queries.document_choices()``."""
+        self.document.choices = [("", "全部文件")] + [(str(i), number) for i, number in documents]
+
+    @property
+    def document_id(self) -> int | None:
+        return int(self.document.data) if self.document.data else None
+
+
+class DashboardFilterForm(_GetForm):
+    """Period, document, section (二/三/四), department, role, colour and matrix page."""
+
+    period = SelectField("报告期", choices=[])
+    document = SelectField("文件", choices=[], default="")
+    section = SelectField(
+        "正文部分", choices=[("", "全部")] + [(p, f"{p}、") for p in SECTION_PARTS], default=""
+    )
+    department = SelectField("部门", choices=[], default="")
+    role = SelectField(
+        "角色", choices=[("", "全部角色")] + [(r.value, r.label) for r in Role], default=""
+    )
+    state = SelectField(
+        "状态", choices=[("", "全部状态")] + [(r.value, r.short_label) for r in Rag], default=""
+    )
+    page = IntegerField("页码", default=1, validators=[Optional(), NumberRange(min=1)])
+
+    def fill_departments(self, departments) -> None:
+        self.department.choices = [("", "全部部门")] + [(d.code, d.name) for d in departments]
+
+
+class ScorecardForm(_GetForm):
+    """Period, document and the column to sort by."""
+
+    period = SelectField("报告期", choices=[])
+    document = SelectField("文件", choices=[], default="")
+    sort = SelectField("排序", choices=list(SORT_LABELS.items()), default="rank")
+    desc = BooleanField("降序")
+
+
+class TrendForm(_GetForm):
+    """The document whose trend to show."""
+
+    document = SelectField("文件", choices=[], default="")

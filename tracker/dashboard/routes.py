@@ -1,0 +1,238 @@
+"""Dashboard pages: the coordinator's matrix, a department's view, scorecard, trends, an item.
+
+Every page first freezes any quarter that has closed since the last visit (cheap when none
+has), so a closed quarter is always shown from its snapshot. Users who see every department
+(coordinators, leaders, admins) get the whole portfolio; liaisons and department viewers get
+the same figures limited to their own department.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import (
+    can_view_obligation,
+    require_view_department,
+    require_view_item,
+    sees_all_departments,
+    visible_department_ids,
+)
+from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import Role
+from tracker.dashboard import bp, queries, services
+from tracker.dashboard.forms import (
+    SORT_LABELS,
+    DashboardFilterForm,
+    ScorecardForm,
+    TrendForm,
+)
+from tracker.dashboard.rag import legend
+from tracker.navigation import add_nav
+from tracker.reports import queries as report_queries
+from tracker.reports import services as report_services
+from tracker.reports.periods import Period
+
+add_nav("dashboard.index", "看板", position=0)
+add_nav("dashboard.scorecard", "考核排名", position=1)
+add_nav("dashboard.trends", "趋势", position=2)
+
+
+def _checked(form, reset):
+    """Validate a GET filter form; on nonsense, say so and fall back to the defaults."""
+    if request.args and not form.validate():
+        flash("筛选条件无效，已恢复默认条件。", "warning")
+        return reset()
+    return form
+
+
+def _own_department():
+    """The department a scoped user is limited to (None for users who see everything)."""
+    if sees_all_departments(current_user):
+        return None
+    return current_user.department
+
+
+def _obligation_links(lead_ids=frozenset()):
+    """``link(cell)``: the URL of the cell's report page, or None if the user may not read it.
+
+    The URL is built from one ``url_for`` template: a matrix page has hundreds of cells.
+    """
+    user = current_user._get_current_object()
+    template = url_for("reports.obligation", obligation_id=_PLACEHOLDER)
+
+    def link(cell) -> str | None:
+        if cell.obligation_id is None:
+            return None
+        if not can_view_obligation(user, cell.department_id, lead_ids):
+            return None
+        return template.replace(str(_PLACEHOLDER), str(cell.obligation_id))
+
+    return link
+
+
+_PLACEHOLDER = 987654321
+
+
+def _item_links():
+    """``item_url(task_id)``: the item page's URL, from one ``url_for`` template."""
+    template = url_for("dashboard.item", task_id=_PLACEHOLDER)
+    return lambda task_id: template.replace(str(_PLACEHOLDER), str(task_id))
+
+
+def _page_url(page: int) -> str:
+    args = request.args.to_dict()
+    args["page"] = page
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def _render_dashboard(form, snaps, departments, locked):
+    """The dashboard for the form's filters; ``locked`` pins it to one department."""
+    period = Period.parse(form.period.data)
+    if locked is not None:
+        department_ids = {locked.id}
+    elif form.department.data:
+        department_ids = {d.id for d in departments if d.code == form.department.data}
+    else:
+        department_ids = None
+    scope = queries.make_scope(
+        period, form.document_id, department_ids, section=form.section.data,
+        role=form.role.data, rag=form.state.data, snapshot=snaps.get(period.key),
+    )  # fmt: skip
+
+    def compute():
+        return queries.dashboard(
+            scope, previous=snaps.get(period.previous().key), departments=departments,
+            page=form.page.data or 1, lead_department_id=locked.id if locked else None,
+        )  # fmt: skip
+
+    data = compute()
+    empty = data.headline.obligations + data.headline.waived == 0
+    if empty and not scope.frozen and report_services.open_period(period):
+        data = compute()  # the quarter had not been opened yet: its obligations now exist
+    return render_template(
+        "dashboard/index.html", data=data, form=form, period=period, locked=locked,
+        legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
+        page_url=_page_url,
+        by_id={d.id: d for d in departments},
+    )  # fmt: skip
+
+
+def _dashboard_form(periods, departments):
+    documents = queries.document_choices()
+    current = report_queries.current_period()
+
+    def build(formdata=None):
+        form = DashboardFilterForm(formdata)
+        form.fill_periods(periods, current)
+        form.fill_documents(documents)
+        form.fill_departments(departments)
+        return form
+
+    return _checked(build(request.args), build)
+
+
+@bp.route("/dashboard")
+def index():
+    """The coordinator's dashboard; liaisons and department viewers see their department."""
+    snaps = services.freeze_due_snapshots()
+    periods, departments = report_queries.tracked_periods(), queries.department_refs()
+    form = _dashboard_form(periods, departments)
+    own = _own_department()
+    if own is None and not sees_all_departments(current_user):
+        abort(403)  # a scoped user without a department sees nothing
+    return _render_dashboard(form, snaps, departments, own)
+
+
+@bp.route("/dashboard/departments/<code>")
+def department(code: str):
+    """One department's view: its figures, rank, lead items with supporting inputs."""
+    dept = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_department(current_user, dept.id)
+    snaps = services.freeze_due_snapshots()
+    periods, departments = report_queries.tracked_periods(), queries.department_refs()
+    form = _dashboard_form(periods, departments)
+    return _render_dashboard(form, snaps, departments, dept)
+
+
+@bp.route("/dashboard/scorecard")
+def scorecard():
+    """The 考核 scorecard: sortable, ranked; a scoped user sees only their department's row."""
+    snaps = services.freeze_due_snapshots()
+    periods, documents = report_queries.tracked_periods(), queries.document_choices()
+
+    def build(formdata=None):
+        form = ScorecardForm(formdata)
+        form.fill_periods(periods, report_queries.current_period())
+        form.fill_documents(documents)
+        return form
+
+    form = _checked(build(request.args), build)
+    period = Period.parse(form.period.data)
+    rows = queries.scorecard(
+        period, form.document_id, visible_department_ids(current_user),
+        snapshot=snaps.get(period.key),
+    )  # fmt: skip
+    rows = queries.sort_scorecard(rows, form.sort.data, form.desc.data)
+    chart = {
+        "kind": "scorecard",
+        "labels": [row.department.short_name for row in rows],
+        "values": [None if row.on_time_rate is None else round(row.on_time_rate * 100, 1)
+                   for row in rows],
+    }  # fmt: skip
+    return render_template(
+        "dashboard/scorecard.html", rows=rows, form=form, period=period, chart=chart,
+        sort_labels=SORT_LABELS, snapshot=snaps.get(period.key),
+    )  # fmt: skip
+
+
+@bp.route("/dashboard/trends")
+def trends():
+    """On-time rate per department across quarters, as a chart and a table."""
+    snaps = services.freeze_due_snapshots()
+    periods, documents = report_queries.tracked_periods(), queries.document_choices()
+
+    def build(formdata=None):
+        form = TrendForm(formdata)
+        form.fill_documents(documents)
+        return form
+
+    form = _checked(build(request.args), build)
+    trend = queries.trend(
+        periods, form.document_id, visible_department_ids(current_user), known_snapshots=snaps
+    )
+    chart = {
+        "kind": "trend",
+        "labels": [p.key for p in trend.periods],
+        "series": [
+            {"label": d.short_name, "values": [_pct(v) for v in trend.rates[d.id]]}
+            for d in trend.departments
+        ],
+    }
+    if sees_all_departments(current_user):
+        chart["series"].insert(0, {"label": "全部部门", "values": [_pct(v) for v in trend.overall],
+                                   "overall": True})  # fmt: skip
+    return render_template(
+        "dashboard/trends.html", trend=trend, form=form, chart=chart,
+        sees_all=sees_all_departments(current_user),
+    )  # fmt: skip
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(value * 100, 1)
+
+
+@bp.route("/dashboard/items/<int:task_id>")
+def item(task_id: int):
+    """One item across quarters: each department's light and the change since last quarter."""
+    task = catalogue_queries.task_with_assignments(task_id) or abort(404)
+    require_view_item(current_user, {a.department_id for a in task.assignments})
+    snaps = services.freeze_due_snapshots()
+    history = queries.item_history(
+        task.id, report_queries.tracked_periods(), known_snapshots=snaps
+    ) or abort(404)
+    lead_ids = frozenset(a.department_id for a in task.assignments if a.role == Role.LEAD)
+    return render_template(
+        "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
+        link=_obligation_links(lead_ids),
+    )  # fmt: skip

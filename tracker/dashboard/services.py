@@ -1,0 +1,193 @@
+"""Freezing quarter snapshots: a closed period's matrix and scorecard, written once.
+
+A period closes ``TRACKER_SNAPSHOT_GRACE_DAYS`` working days (default 5) after its due date.
+The snapshot records every obligation's light *as it stood at the end of the closing day*
+(Beijing time), reconstructed from the reports' versions, so freezing gives the same result
+whether it runs on the day after the close or months later, and running it twice changes
+nothing. Functions here flush and record an audit event; none commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+
+import sqlalchemy as sa
+from flask import current_app
+
+from tracker import clock
+from tracker.audit.services import record_event
+from tracker.catalogue.models import Role, Task
+from tracker.dashboard import queries
+from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.dashboard.rag import SUBMITTED_STATES, Reason, Thresholds, rag_for
+from tracker.extensions import db
+from tracker.reports import queries as report_queries
+from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
+from tracker.reports.periods import Period
+from tracker.reports.services import due_dates_for, open_period
+
+DEFAULT_GRACE_WORKING_DAYS = 5
+
+
+def grace_days() -> int:
+    """Working days after the due date before a period closes (``TRACKER_SNAPSHOT_GRACE_DAYS``)."""
+    return int(current_app.config.get("TRACKER_SNAPSHOT_GRACE_DAYS", DEFAULT_GRACE_WORKING_DAYS))
+
+
+def closing_day(period: Period) -> date:
+    """The last day late reports still count as in time for the snapshot: due date + grace."""
+    due, _support_due = due_dates_for(period)
+    return report_queries.calendar().add_working_days(due, grace_days())
+
+
+def freeze_due_snapshots(today: date | None = None) -> dict[str, Snapshot]:
+    """Freeze every tracked period closed before ``today`` that has no snapshot yet.
+
+    Idempotent (the scheduler may call it daily, the dashboard on every view): returns every
+    snapshot by period key, old and new. Costs two small queries when nothing is due.
+    """
+    today = today or clock.local_today()
+    existing = queries.snapshots()
+    for period in sorted(report_queries.tracked_periods()):
+        if period.key in existing:
+            continue
+        closes_on = closing_day(period)
+        if closes_on < today:
+            snapshot = freeze_snapshot(period, closes_on)
+            if snapshot is not None:
+                existing[period.key] = snapshot
+    return existing
+
+
+def freeze_snapshot(period: Period, closes_on: date | None = None) -> Snapshot | None:
+    """Freeze one period as of the end of ``closes_on`` (default: its closing day).
+
+    Returns the period's snapshot (the existing one if it is frozen already).
+    """
+    found = queries.snapshot_for(period)
+    if found is not None:
+        return found
+    closes_on = closes_on or closing_day(period)
+    as_of = clock.end_of_local_day(closes_on)
+    open_period(period)  # a quarter nobody has opened yet still owes its reports
+    cells = _cells_as_of(period, closes_on, as_of)
+    try:
+        with db.session.begin_nested():
+            snapshot = Snapshot(
+                period=period.key, closes_on=closes_on, as_of=as_of, grace_days=grace_days(),
+                cell_count=len(cells),
+            )  # fmt: skip
+            db.session.add(snapshot)
+            db.session.flush()
+            if cells:
+                db.session.execute(
+                    sa.insert(SnapshotCell), [{**c, "snapshot_id": snapshot.id} for c in cells]
+                )
+            totals = _department_totals(cells, queries.live_urge_counts(period))
+            if totals:
+                db.session.execute(
+                    sa.insert(SnapshotDepartment),
+                    [{**t, "snapshot_id": snapshot.id} for t in totals],
+                )
+    except sa.exc.IntegrityError:  # another process froze it a moment ago: keep theirs
+        return queries.snapshot_for(period)
+    record_event(
+        "dashboard.snapshot",
+        snapshot,
+        after={"period": period.key, "closes_on": closes_on.isoformat(), "cells": len(cells)},
+    )
+    return snapshot
+
+
+def _cells_as_of(period: Period, closes_on: date, as_of) -> list[dict]:
+    """Every obligation's light at ``as_of``, from the report versions kept up to then."""
+    o, r, v = Obligation.__table__, Report.__table__, ReportVersion.__table__
+    earlier = v.alias("earlier")
+    last_number = (
+        sa.select(sa.func.max(earlier.c.number))
+        .where(earlier.c.report_id == v.c.report_id, earlier.c.created_at <= as_of)
+        .scalar_subquery()
+    )
+    state_then = (
+        sa.select(v.c.state)
+        .where(v.c.report_id == r.c.id, v.c.number == last_number)
+        .scalar_subquery()
+    )
+    returns_then = (
+        sa.select(sa.func.count())
+        .where(v.c.report_id == r.c.id, v.c.action == "return", v.c.created_at <= as_of)
+        .scalar_subquery()
+    )
+    t = Task.__table__
+    rows = db.session.execute(
+        sa.select(
+            o.c.id,
+            o.c.task_id,
+            t.c.document_id,
+            o.c.department_id,
+            o.c.role,
+            o.c.due_date,
+            o.c.waived,
+            o.c.waived_at,
+            r.c.first_submitted_at,
+            state_then,
+            returns_then,
+        )
+        .select_from(o.join(t, t.c.id == o.c.task_id).outerjoin(r, r.c.obligation_id == o.c.id))
+        .where(o.c.period == period.key)
+        .order_by(o.c.id)
+    )
+    thresholds = Thresholds.on(closes_on, report_queries.calendar(), queries.amber_working_days())
+    cells = []
+    for ob_id, task_id, doc_id, dept, role, due, waived, waived_at, first, state, returns in rows:
+        waived = bool(waived) and (waived_at is None or waived_at <= as_of)
+        first = first if first is not None and first <= as_of else None
+        state = _state_then(state, first)
+        light = rag_for(state, first, waived, due, thresholds=thresholds)
+        cells.append(
+            {
+                "obligation_id": ob_id, "task_id": task_id, "document_id": doc_id,
+                "department_id": dept, "role": Role(role), "due_date": due,
+                "state": state.value if state else None, "reason": light.reason,
+                "rag": light.rag, "submitted_on": clock.local_date(first) if first else None,
+                "days_late": light.days_late, "late": light.late, "returns": int(returns or 0),
+            }
+        )  # fmt: skip
+    return cells
+
+
+def _state_then(state: str | None, first) -> ReportState | None:
+    """The report's state at the close; a submission without a version counts as submitted."""
+    then = ReportState(state) if state else None
+    if first is None:
+        return ReportState.DRAFT if then is not None else None
+    if then not in SUBMITTED_STATES:
+        return ReportState.SUBMITTED
+    return then
+
+
+def _department_totals(cells: list[dict], urges: dict) -> list[dict]:
+    """Per department: the unfiltered counts the trend reads, and the urges received."""
+    totals: dict[int, dict] = defaultdict(
+        lambda: {"obligations": 0, "judged": 0, "on_time": 0, "red": 0}
+    )
+    submitted = (Reason.ACCEPTED, Reason.SUBMITTED, Reason.RETURNED)
+    for cell in cells:
+        if cell["reason"] == Reason.WAIVED:
+            continue
+        row = totals[cell["department_id"]]
+        row["obligations"] += 1
+        if cell["reason"] in submitted:
+            row["judged"] += 1
+            row["on_time"] += 0 if cell["late"] else 1
+        elif cell["reason"] == Reason.OVERDUE:
+            row["judged"] += 1
+            row["red"] += 1
+    for dept in urges:  # a department urged but without obligations still gets a row
+        totals.setdefault(dept, {"obligations": 0, "judged": 0, "on_time": 0, "red": 0})
+    return [
+        {"department_id": dept, **counts, "urges": urges.get(dept, (0, 0))[0],
+         "acknowledged": urges.get(dept, (0, 0))[1]}
+        for dept, counts in sorted(totals.items())
+    ]  # fmt: skip
