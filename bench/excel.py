@@ -1,0 +1,254 @@
+"""Benchmark the quarterly Excel export against a bare openpyxl loop writing the same cells.
+
+Two datasets, each in its own SQLite database:
+
+* the seed quarter: the 23 items of 民发〔2019〕86号 for 2024Q3 (74 obligations), nearly all
+  reported with a few hundred characters in each narrative field;
+* the synthetic portfolio of the dashboard benchmark (``flask demo-data``; by default 200
+  documents of 30 items over 20 quarters), exported for its last closed quarter (frozen).
+
+For each, the export (:func:`tracker.exports.quarterly.write_quarterly`: database reads,
+lights, styles, six sheets, chart) is timed and its peak memory measured with tracemalloc; then
+every cell value of the produced workbook is read back and written again by a bare write-only
+openpyxl loop (no styles, no queries): the floor. Targets: export within 1.5× of the floor, and
+a peak memory that does not grow with the row count.
+
+    .venv/bin/python bench/excel.py                        # build in a temporary folder
+    .venv/bin/python bench/excel.py --db /tmp/bench.db     # reuse the dashboard bench database
+    .venv/bin/python bench/excel.py --documents 20 --quarters 4 --runs 1   # quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tracker import clock, create_app  # noqa: E402
+from tracker.extensions import db  # noqa: E402
+
+SEED_PERIOD = "2024Q3"
+TEXT = (
+    "本季度组织开展农村留守妇女关爱服务专项行动，覆盖 12 个省份 86 个县，举办技能培训 35 期、"
+    "培训 4200 人次；建立联络员队伍，完善信息台账和定期走访制度。"
+)
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--documents", type=int, default=200)
+    parser.add_argument("--items", type=int, default=30)
+    parser.add_argument("--quarters", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=3, help="timed runs of each write")
+    parser.add_argument("--db", type=Path, help="portfolio SQLite file to build or reuse")
+    return parser.parse_args()
+
+
+def make_app(path: Path, folder: str, **config):
+    return create_app(
+        {
+            "SECRET_KEY": "bench",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "TRACKER_UPLOAD_DIR": folder,
+            **config,
+        }
+    )
+
+
+def migrate_and_seed(app) -> None:
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+    result = app.test_cli_runner().invoke(args=["seed"])
+    if result.exit_code != 0:
+        raise SystemExit(f"flask seed failed:\n{result.output}")
+
+
+def build_seed_quarter(app) -> None:
+    """2024Q3 with reports in every state, filed through the services as liaisons would."""
+    from tracker.auth.services import create_user
+    from tracker.catalogue.models import Department, Role
+    from tracker.reports import services
+    from tracker.reports.models import Obligation, ProgressStatus
+    from tracker.reports.periods import Period
+    from tracker.reports.services import ReportInput
+
+    migrate_and_seed(app)
+    beijing = ZoneInfo("Asia/Shanghai")
+    with app.app_context(), clock.frozen(datetime(2024, 9, 26, 10, tzinfo=beijing)):
+        services.open_period(Period.parse(SEED_PERIOD))
+        coordinator = create_user("bench-coordinator", role="coordinator", password="x" * 16)
+        liaisons = {
+            d.id: create_user(f"bench-{d.code}", role="liaison", password="x" * 16, department=d)
+            for d in db.session.scalars(sa.select(Department))
+        }
+        obligations = list(
+            db.session.scalars(sa.select(Obligation).order_by(Obligation.role.desc()))
+        )  # supporting inputs first: a lead consolidates them
+        text = ReportInput(
+            status=ProgressStatus.IN_PROGRESS, progress=TEXT * 2, problems=TEXT,
+            practices=TEXT, suggestions=TEXT, next_steps=TEXT,
+        )  # fmt: skip
+        for index, obligation in enumerate(obligations):
+            if index % 9 == 4 and obligation.role != Role.SUPPORT:
+                continue  # not filed: overdue
+            actor = liaisons[obligation.department_id]
+            report = services.save_draft(obligation, text, actor=actor, expected_version=None)
+            services.submit_report(report, actor=actor)
+            if index % 3 == 0:
+                services.accept_report(
+                    report, actor=coordinator, confirmed_status=ProgressStatus.ONGOING
+                )
+            elif index % 7 == 1 and obligation.role != Role.SUPPORT:
+                services.return_report(report, actor=coordinator, reason="请补充数据。")
+        db.session.commit()
+
+
+def build_portfolio(app, args) -> None:
+    from tracker.catalogue.models import PolicyDocument
+
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        synthetic = db.session.scalar(
+            sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True))
+        )
+    if synthetic:
+        print(f"reusing the portfolio database: {synthetic} synthetic documents")
+        return
+    migrate_and_seed(app)
+    started = time.perf_counter()
+    result = app.test_cli_runner().invoke(
+        args=["demo-data", "--documents", str(args.documents), "--quarters", str(args.quarters),
+              "--items", str(args.items)]
+    )  # fmt: skip
+    if result.exit_code != 0:
+        raise SystemExit(f"flask demo-data failed:\n{result.output}")
+    print(result.output.strip().splitlines()[-1])
+    print(f"portfolio built in {time.perf_counter() - started:.0f} s")
+
+
+@dataclass
+class Figures:
+    label: str
+    obligations: int
+    cells: int
+    size: int
+    export_s: float
+    floor_s: float
+    export_peak: int
+    floor_peak: int
+
+
+def measure(label: str, app, period_key: str, runs: int, folder: Path) -> Figures:
+    from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
+    from tracker.reports.periods import Period
+
+    request = QuarterlyRequest(Period.parse(period_key))
+    output = folder / f"{label}.xlsx"
+
+    def export():
+        with app.app_context():
+            return write_quarterly(output, request)
+
+    result = export()  # warm-up: the calendar, compiled statements, the snapshot
+    sheets = read_back(output)  # outside any measurement: the floor's input
+    floor_output = folder / f"{label}-floor.xlsx"
+
+    def floor():
+        workbook = openpyxl.Workbook(write_only=True)
+        for title, rows in sheets:
+            ws = workbook.create_sheet(title)
+            for row in rows:
+                ws.append(row)
+        workbook.save(floor_output)
+
+    floor()
+    export_times, floor_times = [], []
+    for _ in range(runs):  # interleaved, so that a busy machine slows both alike
+        export_times.append(timed(export))
+        floor_times.append(timed(floor))
+    export_peak, floor_peak = peak_memory(export), peak_memory(floor)
+    cells = sum(1 for _, rows in sheets for row in rows for value in row if value is not None)
+    return Figures(
+        label, result.obligations, cells, output.stat().st_size,
+        statistics.median(export_times), statistics.median(floor_times), export_peak, floor_peak,
+    )  # fmt: skip
+
+
+def read_back(path: Path) -> list[tuple[str, list[tuple]]]:
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        return [(ws.title, list(ws.iter_rows(values_only=True))) for ws in workbook]
+    finally:
+        workbook.close()
+
+
+def timed(call) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def peak_memory(call) -> int:
+    tracemalloc.start()
+    try:
+        call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def main() -> None:
+    args = parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="tracker-bench-excel-"))
+    seed_app = make_app(folder / "seed.sqlite3", str(folder), TRACKER_FIRST_PERIOD=SEED_PERIOD)
+    build_seed_quarter(seed_app)
+    portfolio_app = make_app(args.db or folder / "portfolio.sqlite3", str(folder))
+    build_portfolio(portfolio_app, args)
+    with portfolio_app.app_context():
+        from tracker.reports import queries as report_queries
+
+        closed = report_queries.current_period().previous().key
+
+    figures = [
+        measure("seed-quarter", seed_app, SEED_PERIOD, args.runs, folder),
+        measure("portfolio", portfolio_app, closed, args.runs, folder),
+    ]
+    print(
+        f"\nopenpyxl {openpyxl.__version__}, SQLAlchemy {sa.__version__}, SQLite; "
+        f"median of {args.runs} runs; peak = tracemalloc peak during one write\n"
+    )
+    header = (
+        f"{'dataset':24} {'obligations':>11} {'cells':>9} {'file KB':>8} {'export s':>9} "
+        f"{'floor s':>8} {'× floor':>8} {'export MB':>10} {'floor MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    labels = {"seed-quarter": f"seed quarter {SEED_PERIOD}", "portfolio": f"portfolio {closed}"}
+    for f in figures:
+        print(
+            f"{labels[f.label]:24} {f.obligations:>11,} {f.cells:>9,} {f.size / 1024:>8,.0f} "
+            f"{f.export_s:>9.3f} {f.floor_s:>8.3f} {f.export_s / f.floor_s:>8.2f} "
+            f"{f.export_peak / 2**20:>10.1f} {f.floor_peak / 2**20:>9.1f}"
+        )
+    print(f"\nworkbooks kept in {folder}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+"""In a real browser: download the quarterly workbook, and round-trip a liaison's template."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from tracker.exports.quarterly import SHEETS
+from tracker.exports.template import HEADERS, SHEET_TITLE
+
+pytestmark = pytest.mark.browser
+
+
+def _saved(download, folder: Path) -> Path:
+    path = folder / download.suggested_filename
+    download.save_as(path)
+    return path
+
+
+def test_coordinator_downloads_the_quarterly_workbook_from_the_dashboard(
+    page, live_server, quarter, make_user, sign_in, screenshot, tmp_path
+):
+    sign_in(make_user("coordinator", "mca"))
+    page.goto(f"{live_server}/dashboard?period=2024Q3")
+    screenshot("dashboard-download")
+    with page.expect_download() as info:
+        page.click("#download-quarterly")
+    download = info.value
+    assert download.suggested_filename.endswith("2024Q3季度报表.xlsx")
+    wb = openpyxl.load_workbook(_saved(download, tmp_path))
+    assert wb.sheetnames == list(SHEETS)
+    detail = wb["报告明细"]
+    assert "2024年第三季度" in detail["A1"].value
+    assert sum(1 for row in detail.iter_rows(min_row=3, values_only=True) if any(row)) == 74
+    assert wb["总体情况"]._charts  # the on-time chart came along
+
+
+def test_liaison_round_trips_the_template(page, live_server, quarter, make_user, sign_in, tmp_path):
+    sign_in(make_user("liaison", "mps"))
+    page.goto(f"{live_server}/reports?period=2024Q3")
+    page.click("#offline-template")
+    with page.expect_download() as info:
+        page.click("#download-template")
+    wb = openpyxl.load_workbook(_saved(info.value, tmp_path))
+    ws = wb[SHEET_TITLE]
+    ws.cell(3, HEADERS.index("自评状态") + 1).value = "推进中"
+    ws.cell(3, HEADERS.index("工作进展") + 1).value = "开展专项打击行动 2 次。"
+    filled = Path(tmp_path) / "填好的模板.xlsx"
+    wb.save(filled)
+    page.set_input_files("input[name=file]", str(filled))
+    page.click("form[enctype] button[type=submit], form[enctype] input[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "已保存 1 份草稿" in page.content()
+    assert "草稿" in page.locator('tr[data-number="11"]').inner_text()
+    # A damaged file is refused with its problem listed, and nothing changes.
+    broken = Path(tmp_path) / "坏文件.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\0" * 64)
+    page.goto(f"{live_server}/exports/template/upload?period=2024Q3")
+    page.set_input_files("input[name=file]", str(broken))
+    page.click("form[enctype] input[type=submit]")
+    assert "文件已损坏" in page.locator("#problems").inner_text()

@@ -1,0 +1,284 @@
+"""The quarterly workbook: sheets, headers, rows, colours, formats, print settings, safety."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, datetime
+
+import pytest
+import sqlalchemy as sa
+
+from tests.exports.conftest import DANGEROUS, data_rows, formulas_in, load
+from tracker.catalogue.models import Department
+from tracker.dashboard import queries as dashboard
+from tracker.dashboard.rag import Rag
+from tracker.exports.quarterly import (
+    DETAIL_COLUMNS,
+    DIVISION_COLUMNS,
+    OVERDUE_COLUMNS,
+    RAG_PAINT,
+    SCORE_COLUMNS,
+    SHEETS,
+    URGE_COLUMNS,
+    QuarterlyRequest,
+    write_quarterly,
+)
+from tracker.extensions import db
+
+TABLES = {
+    "任务分工落实情况": DIVISION_COLUMNS,
+    "报告明细": DETAIL_COLUMNS,
+    "逾期清单": OVERDUE_COLUMNS,
+    "部门考核": SCORE_COLUMNS,
+    "催办记录": URGE_COLUMNS,
+}
+
+
+def export(quarter, **options) -> bytes:
+    out = io.BytesIO()
+    write_quarterly(out, QuarterlyRequest(quarter.period, **options))
+    return out.getvalue()
+
+
+def fill_of(cell) -> str:
+    return cell.fill.fgColor.rgb[-6:]
+
+
+def detail_by_item(ws) -> dict[tuple[int, str], tuple]:
+    return {(row[0], row[2]): row for row in data_rows(ws)}
+
+
+def test_sheets_titles_and_headers(filed):
+    wb = load(export(filed))
+    assert wb.sheetnames == list(SHEETS)
+    for ws in wb:
+        title = ws["A1"].value
+        assert "民发〔2019〕86号" in title and "2024年第三季度" in title and ws.title in title
+    for name, columns in TABLES.items():
+        assert [c.value for c in wb[name][2]] == [c.header for c in columns], name
+
+
+def test_every_obligation_is_a_row_of_the_detail_and_the_division(filed):
+    wb = load(export(filed))
+    assert len(data_rows(wb["报告明细"])) == 74
+    division = wb["任务分工落实情况"]
+    assert len([row for row in division.iter_rows(min_row=3, values_only=True) if row[4]]) == 74
+    # Item 11: 公安部 leads, three supporting departments: one block of four rows, the
+    # attachment's columns on its first row, the item number on every row.
+    rows = [row for row in division.iter_rows(min_row=3) if row[4].value]
+    first = next(i for i, row in enumerate(rows) if row[0].value == 11)
+    item = rows[first]
+    assert [c.value for c in item[2:4]] == ["公安部", "司法部、农业农村部、全国妇联"]
+    block = rows[first : first + 4]
+    assert [r[4].value for r in block] == ["公安部", "司法部", "农业农村部", "全国妇联"]
+    assert [r[0].value for r in block] == [11] * 4
+    assert all(c.value is None for r in block[1:] for c in r[1:4])
+    assert item[6].value == "已报送待审核 · 迟报1个工作日"
+    assert item[7].value == DANGEROUS["progress"]  # short enough to be its own summary
+    # Item 22: every department; item 1: joint, no lead.
+    assert next(r for r in rows if r[0].value == 22)[3].value == "各部门"
+    one = next(r for r in rows if r[0].value == 1)
+    assert one[2].value in (None, "") and one[3].value == "民政部、国务院妇儿工委办公室、全国妇联"
+
+
+def test_detail_rows_carry_states_times_and_text(filed):
+    ws = load(export(filed))["报告明细"]
+    rows = detail_by_item(ws)
+    accepted = rows[(5, "民政部")]
+    assert accepted[4:10] == (
+        "已审核通过",
+        "推进中",
+        "已完成",
+        datetime(2024, 10, 8, 9, 30),
+        "是",
+        0,
+    )
+    assert accepted[10] == "村规民约全覆盖。"
+    late = rows[(11, "公安部")]
+    assert late[4] == "已报送待审核" and late[8:10] == ("否", 1)
+    assert list(late[10:15]) == [
+        DANGEROUS[k].strip()
+        for k in ("progress", "problems", "practices", "suggestions", "next_steps")
+    ]
+    returned = rows[(3, "全国妇联")]
+    assert returned[4] == "已退回" and returned[8] == "是"
+    draft = rows[(1, "民政部")]
+    # A draft is not reported: overdue, no content; 10-10 to Sat 10-12 (调休) is 2 working days.
+    assert draft[4] == "逾期未报" and draft[9] == 2 and draft[10] is None
+    waived = rows[(11, "司法部")]
+    assert waived[4] == "已豁免" and waived[8] is None and waived[9] is None
+
+
+def test_state_cells_are_filled_with_the_dashboard_colours(filed):
+    wb = load(export(filed))
+    ws = wb["报告明细"]
+    colours = {}
+    for row in ws.iter_rows(min_row=3):
+        colours[(row[0].value, row[2].value)] = (fill_of(row[4]), row[4].font.color.rgb[-6:])
+    assert colours[(5, "民政部")] == RAG_PAINT[Rag.GREEN]
+    assert colours[(11, "公安部")] == RAG_PAINT[Rag.BLUE]
+    assert colours[(3, "全国妇联")] == RAG_PAINT[Rag.AMBER]
+    assert colours[(1, "民政部")] == RAG_PAINT[Rag.RED]
+    assert colours[(11, "司法部")] == RAG_PAINT[Rag.GREY]
+    division = wb["任务分工落实情况"]
+    reds = [r for r in division.iter_rows(min_row=3) if r[4].value and "逾期" in r[6].value]
+    assert reds and all(fill_of(r[6]) == RAG_PAINT[Rag.RED][0] for r in reds)
+
+
+def test_overdue_list_matches_the_dashboard(filed):
+    ws = load(export(filed))["逾期清单"]
+    rows = data_rows(ws)
+    expected = dashboard.overdue(filed.period)
+    assert len(rows) == len(expected) == dashboard.headline(filed.period).overdue
+    assert {(r[0], r[2]) for r in rows} == {(o.task.number, o.department.name) for o in expected}
+    draft = next(r for r in rows if (r[0], r[2]) == (1, "民政部"))
+    assert draft[4] == datetime(2024, 10, 10) and draft[5] == 2 and draft[6] == "草稿"
+    assert ws.cell(3, 5).number_format == "yyyy-mm-dd"
+
+
+def test_scorecard_is_the_dashboards(filed):
+    ws = load(export(filed))["部门考核"]
+    rows = data_rows(ws)
+    expected = dashboard.scorecard(filed.period)
+    assert len(rows) == len(expected) == 13
+    assert [(r[0], r[1]) for r in rows] == [(s.rank, s.department.name) for s in expected]
+    mps = next(r for r in rows if r[1] == "公安部")
+    score = next(s for s in expected if s.department.name == "公安部")
+    assert mps[5] == pytest.approx(score.on_time_rate) and ws.cell(3, 6).number_format == "0.0%"
+
+
+def test_overview_has_figures_counts_and_a_native_chart(filed):
+    data = export(filed)
+    ws = load(data)["总体情况"]
+    values = {row[0]: row[1:3] for row in ws.iter_rows(min_row=2, values_only=True) if row[0]}
+    head = dashboard.headline(filed.period)
+    assert values["应报事项（不含豁免）"][0] == head.obligations == 74 - 3
+    assert values["按时报送率"][0] == pytest.approx(head.on_time_rate)
+    assert values["逾期未报"][0] == head.overdue
+    assert values["已审核通过"] == (1, pytest.approx(1 / 74))
+    assert values["已豁免"] == (3, pytest.approx(3 / 74))
+    assert values["公安部"][0] == 0.0  # its one judged report was late
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        charts = [n for n in archive.namelist() if n.startswith("xl/charts/chart")]
+        assert len(charts) == 1
+        xml = archive.read(charts[0]).decode()
+    assert "<barChart>" in xml and '<barDir val="bar"' in xml
+    assert "'总体情况'!$B$" in xml and "'总体情况'!$A$" in xml
+
+
+def test_print_settings_on_every_sheet(filed):
+    wb = load(export(filed))
+    for ws in wb:
+        assert ws.page_setup.orientation == "landscape", ws.title
+        assert int(ws.page_setup.paperSize) == 9, ws.title
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert ws.oddFooter.center.text == "第 &P 页，共 &N 页", ws.title
+    for name in TABLES:
+        ws = wb[name]
+        assert ws.freeze_panes == "A3" and ws.print_title_rows == "$1:$2", name
+        last = max(2, len(data_rows(ws)) + 2)
+        assert ws.auto_filter.ref.startswith("A2:") and ws.auto_filter.ref.endswith(str(last))
+    detail = wb["报告明细"]
+    accepted = next(r for r in detail.iter_rows(min_row=3) if r[0].value == 5)
+    assert accepted[10].value and accepted[10].alignment.wrap_text
+    assert detail.column_dimensions["K"].width >= 40
+    assert accepted[7].number_format == "yyyy-mm-dd hh:mm"
+    assert wb["任务分工落实情况"].print_options.gridLines  # sparse tables print their grid
+
+
+def test_user_text_stays_text(filed):
+    data = export(filed)
+    assert formulas_in(data) == []
+    ws = load(data)["报告明细"]
+    row = next(r for r in ws.iter_rows(min_row=3) if (r[0].value, r[2].value) == (11, "公安部"))
+    assert [c.value for c in row[10:15]] == [
+        DANGEROUS[k].strip()
+        for k in ("progress", "problems", "practices", "suggestions", "next_steps")
+    ]
+    for cell in row[10:15]:
+        assert cell.data_type == "s", cell.value
+        assert cell.quotePrefix == cell.value.startswith(("=", "+", "-", "@")), cell.value
+
+
+def test_a_departments_workbook_holds_only_that_department(filed):
+    mps = db.session.scalar(sa.select(Department).where(Department.code == "mps"))
+    wb = load(export(filed, department_ids=frozenset({mps.id}), department_label="公安部"))
+    assert "公安部" in wb["报告明细"]["A1"].value
+    for name in ("任务分工落实情况", "报告明细", "逾期清单", "部门考核"):
+        departments = {r[4] if name == "任务分工落实情况" else r[2 if name != "部门考核" else 1]
+                       for r in data_rows(wb[name])}  # fmt: skip
+        assert departments <= {"公安部"}, name
+    assert len(data_rows(wb["报告明细"])) == 2  # items 11 (lead) and 22 (everyone's)
+    division = data_rows(wb["任务分工落实情况"])
+    # The attachment's columns still name every responsible department.
+    assert division[0][2:4] == ("公安部", "司法部、农业农村部、全国妇联")
+    overview = {row[0]: row[1] for row in wb["总体情况"].iter_rows(values_only=True) if row[0]}
+    assert overview["应报事项（不含豁免）"] == 2 and overview["已报送待审核"] == 1
+    assert "范围：公安部" in wb["总体情况"]["A2"].value
+
+
+def test_one_document_of_several(filed):
+    from tracker.catalogue.models import Assignment, Jurisdiction, PolicyDocument, Task
+    from tracker.reports import services
+
+    mca = db.session.scalar(sa.select(Department).where(Department.code == "mca"))
+    national = db.session.scalar(sa.select(Jurisdiction))
+    other = PolicyDocument(number="民发〔2020〕1号", title="另一件文件", issuer="民政部",
+                           issued=date(2020, 1, 1))  # fmt: skip
+    task = Task(document=other, number=1, text="另一项任务", clause="民政部负责")
+    db.session.add_all([other, task])
+    db.session.flush()
+    db.session.add(Assignment(task=task, department_id=mca.id, jurisdiction_id=national.id,
+                              role="lead"))  # fmt: skip
+    services.open_period(filed.period)
+    db.session.commit()
+    both = load(export(filed))
+    assert both["报告明细"].cell(2, 1).value == "文号"
+    assert len(data_rows(both["报告明细"])) == 75
+    assert "民发〔2019〕86号、民发〔2020〕1号" in both["报告明细"]["A1"].value
+    one = load(export(filed, document_id=other.id))
+    assert one["报告明细"].cell(2, 1).value == "序号"
+    assert [r[:3] for r in data_rows(one["报告明细"])] == [(1, None, "民政部")]
+    assert "民发〔2020〕1号" in one["总体情况"]["A1"].value
+
+
+def test_a_frozen_quarter_reads_its_snapshot(filed):
+    from tracker.dashboard import services as dashboard_services
+
+    dashboard_services.freeze_snapshot(filed.period, date(2024, 10, 10))
+    db.session.commit()
+    rows = detail_by_item(load(export(filed))["报告明细"])
+    # Frozen at the end of 10-10, its due day: 公安部's report of 10-11 had not arrived.
+    assert rows[(11, "公安部")][4] == "临近截止"
+    assert rows[(5, "民政部")][4] == "已审核通过"
+    division = load(export(filed))["任务分工落实情况"]
+    cell = next(r for r in division.iter_rows(min_row=3) if r[4].value == "公安部")[6]
+    assert "补报" in cell.value
+
+
+def test_urges_and_acknowledgements(filed, people):
+    from tracker.reminders import services as reminders
+
+    filed.at("2024-10-11 09:00")
+    urge = reminders.urge_obligation(
+        filed.obligation(1, "mca"), actor=people["coordinator"], message="=请尽快报送"
+    )
+    filed.at("2024-10-11 10:30")
+    reminders.acknowledge_urge(urge, actor=people["mca"])
+    reminders.urge_obligation(filed.obligation(22, "mps"), actor=people["coordinator"])
+    db.session.commit()
+    filed.at("2024-10-12 10:00")
+    wb = load(export(filed))
+    rows = data_rows(wb["催办记录"])
+    assert [(r[0], r[1]) for r in rows] == [(1, "民政部"), (22, "公安部")]
+    first = rows[0]
+    assert first[2] == datetime(2024, 10, 11, 9, 0) and first[5] == datetime(2024, 10, 11, 10, 30)
+    assert first[4] == "=请尽快报送" and wb["催办记录"].cell(3, 5).data_type == "s"
+    assert first[3] and first[6]  # who urged, who acknowledged
+    assert rows[1][5] is None  # not acknowledged yet
+    score = {r[1]: r for r in data_rows(wb["部门考核"])}
+    assert score["民政部"][10:12] == (1, 1) and score["公安部"][10:12] == (1, 0)
+    mps = db.session.scalar(sa.select(Department).where(Department.code == "mps"))
+    own = load(export(filed, department_ids=frozenset({mps.id}), department_label="公安部"))
+    assert [r[1] for r in data_rows(own["催办记录"])] == ["公安部"]

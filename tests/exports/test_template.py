@@ -1,0 +1,391 @@
+"""The department template: download, fill in offline, upload; bad files refused precisely."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from tests.exports.conftest import data_rows, load
+from tracker.audit.models import AuditEvent
+from tracker.exports import template
+from tracker.exports.template import HEADERS, MAX_UPLOAD_BYTES, SHEET_TITLE
+from tracker.extensions import db
+from tracker.reports import services
+from tracker.reports.models import KeyFigure, ProgressStatus, Report, ReportState, ReportVersion
+from tracker.reports.services import ReportInput
+
+STATUS, PROGRESS, PROBLEMS = (
+    HEADERS.index(h) + 1 for h in ("自评状态", "工作进展", "存在的困难和问题")
+)
+
+
+@pytest.fixture
+def liaison(quarter, people, login):
+    login(people["mps"])
+    return people["mps"]
+
+
+def download(client, period="2024Q3") -> bytes:
+    response = client.get(f"/exports/template.xlsx?period={period}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype.endswith("spreadsheetml.sheet")
+    return response.data
+
+
+def upload(client, data: bytes, filename: str = "填报模板.xlsx"):
+    return client.post(
+        "/exports/template/upload?period=2024Q3",
+        data={"file": (io.BytesIO(data), filename)},
+        content_type="multipart/form-data",
+    )
+
+
+def edit(data: bytes, changes: dict[tuple[int, int], object], sheet: str = SHEET_TITLE) -> bytes:
+    """Fill cells as a liaison would in Excel, and save.
+
+    The input cells are formatted as text, so Excel keeps a typed "=…" as text: set the cell's
+    type the same way (openpyxl alone would make it a formula).
+    """
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[sheet]
+    for (row, column), value in changes.items():
+        cell = ws.cell(row, column)
+        cell.value = value
+        if isinstance(value, str) and cell.number_format == "@":
+            cell.data_type = "s"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def row_of(data: bytes, number: int) -> int:
+    ws = load(data)[SHEET_TITLE]
+    return next(
+        r[0].row for r in ws.iter_rows(min_row=3) if r[HEADERS.index("序号")].value == number
+    )
+
+
+def saved_state() -> tuple[int, int, int]:
+    counts = [
+        db.session.scalar(sa.select(sa.func.count()).select_from(table))
+        for table in (Report, ReportVersion, AuditEvent)
+    ]
+    return tuple(counts)
+
+
+def problems_of(response) -> list[tuple[str, str, str]]:
+    """(row, column, message) of each problem listed on the refusal page."""
+    import re
+
+    html = response.get_data(as_text=True)
+    table = html.split('id="problems"', 1)[1].split("</table>", 1)[0]
+    cells = re.findall(r"<tr><td class=\"num\">(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    return cells
+
+
+# -- the template ------------------------------------------------------------------------------
+
+
+def test_template_lists_the_departments_obligations_with_inputs_unlocked(client, liaison):
+    wb = load(download(client))
+    assert wb.sheetnames == [SHEET_TITLE, template.GUIDE_TITLE]
+    ws = wb[SHEET_TITLE]
+    assert "公安部" in ws["A1"].value and "2024年第三季度" in ws["A1"].value
+    assert [c.value for c in ws[2]] == HEADERS
+    rows = data_rows(ws)
+    assert [r[3] for r in rows] == [11, 22]  # 公安部 leads item 11; item 22 is everyone's
+    assert all(r[1] == 0 and r[7] == "未填报" for r in rows)
+    assert ws.column_dimensions["A"].hidden and ws.column_dimensions["B"].hidden
+    assert ws.protection.sheet is True
+    assert ws.cell(3, 5).protection.locked is True  # 工作任务
+    for column in range(STATUS, len(HEADERS) + 1):
+        assert ws.cell(3, column).protection.locked is False
+        assert ws.cell(3, column).number_format == "@"
+    validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
+    status = validations[f"J3:J{ws.max_row}"]
+    assert status.type == "list" and status.formula1 == '"未启动,推进中,已完成,常态化推进"'
+    length = validations[f"K3:O{ws.max_row}"]
+    assert length.type == "textLength" and length.formula1 == "5000"
+    assert ws.freeze_panes == "A3" and ws.page_setup.orientation == "landscape"
+
+
+def test_submitted_reports_are_locked_in_the_template(client, liaison, quarter, people):
+    for code in ("moj", "moa", "acwf"):
+        services.waive_obligation(quarter.obligation(11, code), actor=people["coordinator"],
+                                  reason="无")  # fmt: skip
+    report = services.save_draft(
+        quarter.obligation(11, "mps"),
+        ReportInput(status=ProgressStatus.ONGOING, progress="已报送内容"),
+        actor=liaison,
+        expected_version=None,
+    )
+    services.submit_report(report, actor=liaison)
+    db.session.commit()
+    ws = load(download(client))[SHEET_TITLE]
+    row = next(r for r in ws.iter_rows(min_row=3) if r[3].value == 11)
+    assert row[7].value == "已报送待审核" and row[PROGRESS - 1].value == "已报送内容"
+    assert row[STATUS - 1].value == "常态化推进" and row[1].value == report.version
+    assert all(cell.protection.locked for cell in row)
+
+
+def test_only_liaisons_get_templates(client, quarter, people, login):
+    login(people["coordinator"])
+    assert client.get("/exports/template.xlsx").status_code == 403
+    assert client.get("/exports/template/upload").status_code == 403
+
+
+# -- the round trip ----------------------------------------------------------------------------
+
+
+def test_round_trip_creates_and_updates_drafts_and_never_submits(client, liaison, quarter):
+    data = download(client)
+    r11, r22 = row_of(data, 11), row_of(data, 22)
+    filled = edit(data, {(r11, STATUS): "推进中", (r11, PROGRESS): "=开展专项行动 3 次",
+                         (r11, PROBLEMS): "警力不足", (r22, STATUS): "未启动"})  # fmt: skip
+    response = upload(client, filled)
+    assert response.status_code == 302 and "/reports?period=2024Q3" in response.location
+    report = quarter.obligation(11, "mps").report
+    assert (report.state, report.status) == (ReportState.DRAFT, ProgressStatus.IN_PROGRESS)
+    assert (report.progress, report.problems) == ("=开展专项行动 3 次", "警力不足")
+    assert quarter.obligation(22, "mps").report.status == ProgressStatus.NOT_STARTED
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-3:] == ["report.create", "report.create", "template.upload"]
+    # Download again: the drafts come back, and a second edit updates them.
+    again = download(client)
+    assert load(again)[SHEET_TITLE].cell(r11, PROGRESS).value == "=开展专项行动 3 次"
+    assert upload(client, edit(again, {(r11, PROGRESS): "开展专项行动 4 次"})).status_code == 302
+    assert quarter.obligation(11, "mps").report.progress == "开展专项行动 4 次"
+    assert quarter.obligation(11, "mps").report.state == ReportState.DRAFT
+
+
+def test_unchanged_upload_changes_nothing(client, liaison):
+    data = download(client)
+    before = saved_state()
+    response = upload(client, data)
+    assert response.status_code == 302
+    assert saved_state()[:2] == before[:2]
+    follow = client.get(response.location)
+    assert "没有需要保存的修改" in follow.get_data(as_text=True)
+
+
+def test_key_figures_survive_a_template_update(client, liaison, quarter):
+    from decimal import Decimal
+
+    services.save_draft(
+        quarter.obligation(11, "mps"),
+        ReportInput(progress="初稿", figures=[("出警次数", Decimal("12"), "次")]),
+        actor=liaison,
+        expected_version=None,
+    )
+    db.session.commit()
+    data = download(client)
+    assert upload(client, edit(data, {(row_of(data, 11), PROGRESS): "二稿"})).status_code == 302
+    report = quarter.obligation(11, "mps").report
+    assert report.progress == "二稿"
+    assert [(f.name, f.value, f.unit) for f in report.figures] == [
+        ("出警次数", Decimal("12"), "次")
+    ]
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyFigure)) == 1
+
+
+# -- refusals: nothing saved, every problem listed ---------------------------------------------
+
+
+def test_every_problem_is_listed_by_row_and_column_and_nothing_is_saved(
+    client, liaison, quarter, people
+):
+    data = download(client)
+    r11, r22 = row_of(data, 11), row_of(data, 22)
+    other = quarter.obligation(5, "mca").id  # 民政部's obligation
+    bad = edit(data, {
+        (r11, STATUS): "差不多完成了",
+        (r11, PROGRESS): "很长" * 2501,
+        (r22, 1): other,
+        (r22, PROGRESS): "本行有效内容",
+        (r22 + 1, 1): 999_999,
+        (r22 + 1, 2): 0,
+        (r22 + 1, PROGRESS): "不存在的事项",
+    })  # fmt: skip
+    before = saved_state()
+    response = upload(client, bad)
+    assert response.status_code == 422
+    problems = problems_of(response)
+    assert [(row, column) for row, column, _ in problems] == [
+        (str(r11), "自评状态"),
+        (str(r11), "工作进展"),
+        (str(r22), "编号"),
+        (str(r22 + 1), "编号"),
+    ]
+    messages = " ".join(message for _, _, message in problems)
+    assert "不是有效的自评状态" in messages and "超过 5000 字（现为 5002 字）" in messages
+    assert "不属于本部门" in messages and "系统中没有这个事项" in messages
+    assert saved_state() == before
+
+
+def test_a_report_changed_since_the_download_is_refused(client, liaison, quarter):
+    data = download(client)
+    services.save_draft(quarter.obligation(11, "mps"), ReportInput(progress="网页上改的"),
+                        actor=liaison, expected_version=None)  # fmt: skip
+    db.session.commit()
+    before = saved_state()
+    response = upload(client, edit(data, {(row_of(data, 11), PROGRESS): "模板里改的"}))
+    assert response.status_code == 422
+    [(row, _column, message)] = problems_of(response)
+    assert row == str(row_of(data, 11)) and "已被修改" in message and "第 1 版" in message
+    assert saved_state() == before
+    assert quarter.obligation(11, "mps").report.progress == "网页上改的"
+
+
+def test_a_submitted_report_cannot_be_changed_by_template(client, liaison, quarter, people):
+    data = download(client)
+    obligation = quarter.obligation(22, "mps")
+    report = services.save_draft(
+        obligation, ReportInput(status=ProgressStatus.ONGOING, progress="已报"),
+        actor=liaison, expected_version=None,
+    )  # fmt: skip
+    services.submit_report(report, actor=liaison)
+    db.session.commit()
+    fresh = download(client)
+    response = upload(client, edit(fresh, {(row_of(fresh, 22), PROGRESS): "报送后再改"}))
+    assert response.status_code == 422
+    assert "不能通过模板修改" in problems_of(response)[0][2]
+    assert report.progress == "已报"
+    assert data  # the first download had it editable; the refusal concerns the current state
+
+
+def test_duplicate_rows_formulas_and_error_values(client, liaison):
+    data = download(client)
+    r11, r22 = row_of(data, 11), row_of(data, 22)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    ws = wb[SHEET_TITLE]
+    ws.cell(r22, 1).value = ws.cell(r11, 1).value
+    ws.cell(r11, PROGRESS).value = "#NAME?"  # what Excel shows for "=开展…" in a general cell
+    ws.cell(r11, PROBLEMS).value = "=1+1"  # a real formula (openpyxl makes one of "=…")
+    out = io.BytesIO()
+    wb.save(out)
+    before = saved_state()
+    response = upload(client, out.getvalue())
+    assert response.status_code == 422
+    problems = problems_of(response)
+    assert [p[:2] for p in problems] == [
+        (str(r11), "工作进展"), (str(r11), "存在的困难和问题"), (str(r22), "编号")
+    ]  # fmt: skip
+    assert "错误值 #NAME?" in problems[0][2] and "公式 =1+1" in problems[1][2]
+    assert f"与第{r11}行是同一事项" in problems[2][2]
+    assert saved_state() == before
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("sheet", "没有“填报”工作表"),
+        ("header", "表头与填报模板不一致"),
+    ],
+)
+def test_files_that_are_not_our_template(client, liaison, name, message):
+    data = download(client)
+    wb = openpyxl.load_workbook(io.BytesIO(data))
+    if name == "sheet":
+        wb[SHEET_TITLE].title = "Sheet1"
+    else:
+        wb[SHEET_TITLE].cell(2, STATUS).value = "状态"
+    out = io.BytesIO()
+    wb.save(out)
+    response = upload(client, out.getvalue())
+    assert response.status_code == 422
+    assert message in problems_of(response)[0][2]
+
+
+def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return out.getvalue()
+
+
+MINIMAL = {"[Content_Types].xml": b"<Types/>", "xl/workbook.xml": b"<workbook/>"}
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "message"),
+    [
+        ("报告.txt", b"hello", "只能上传 .xlsx"),
+        ("模板.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "只能上传 .xlsx"),
+        ("模板.xlsx", b"just text renamed", "不是有效的 .xlsx"),
+        ("模板.xlsx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "取消密码"),
+        ("模板.xlsx", b"PK\x03\x04" + b"\0" * 50, "已损坏"),
+        ("模板.xlsx", _zip({"a.txt": b"x"}), "不是有效的 .xlsx"),
+        ("模板.xlsx", _zip({**MINIMAL, "xl/worksheets/sheet1.xml": b"\0" * (30 * 2**20)}),
+         "压缩比异常"),
+        ("模板.xlsx", _zip({**MINIMAL, **{f"xl/media/{i}.bin": b"x" for i in range(120)}}),
+         "内部部件"),
+        ("模板.xlsx", _zip({**MINIMAL, **{f"xl/{i}.bin": b"\0" * 2**20 for i in range(60)}}),
+         "解压后达"),
+        ("模板.xlsx", _zip(MINIMAL), "无法读取"),
+    ],
+    ids=["txt", "xls", "not-zip", "encrypted", "broken-zip", "zip-not-xlsx", "bomb-ratio",
+         "many-entries", "bomb-size", "empty-workbook"],
+)  # fmt: skip
+def test_bad_files_are_refused_before_anything_is_read(client, liaison, filename, content, message):
+    before = saved_state()
+    response = upload(client, content, filename)
+    assert response.status_code == 422
+    [(row, column, text)] = problems_of(response)
+    assert message in text and row == "" and column == ""
+    assert saved_state() == before
+
+
+def test_oversized_upload_is_refused(client, liaison):
+    response = upload(client, b"PK\x03\x04" + b"\0" * MAX_UPLOAD_BYTES)
+    assert response.status_code == 422
+    assert "超过 5 MB" in problems_of(response)[0][2]
+
+
+def test_zip_bomb_is_never_inflated(monkeypatch):
+    """The archive checks run on the directory alone: openpyxl is never reached."""
+    bomb = _zip({**MINIMAL, "xl/worksheets/sheet1.xml": b"\0" * (40 * 2**20)})
+    assert len(bomb) < 100_000
+    monkeypatch.setattr(template.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("read"))
+    with pytest.raises(template.TemplateRefused, match="压缩比异常"):
+        template.read_upload("x.xlsx", io.BytesIO(bomb))
+
+
+def test_upload_needs_a_file(client, liaison):
+    response = client.post("/exports/template/upload", data={}, content_type="multipart/form-data")
+    assert response.status_code == 422
+    assert "请选择要上传的填报模板" in response.get_data(as_text=True)
+
+
+def test_a_failure_while_saving_leaves_nothing_half_saved(client, liaison, monkeypatch):
+    from tracker.reports import services as report_services
+
+    data = download(client)
+    filled = edit(
+        data, {(row_of(data, 11), PROGRESS): "第一行", (row_of(data, 22), PROGRESS): "第二行"}
+    )
+    real, calls = report_services.save_draft, []
+
+    def flaky(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:  # someone saved the second report a moment ago
+            raise report_services.StaleReportError("保存失败：该报告在您打开后已被他人修改。")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(report_services, "save_draft", flaky)
+    before = saved_state()
+    response = upload(client, filled)
+    assert response.status_code == 422 and len(calls) == 2
+    assert "已被他人修改" in problems_of(response)[0][2]
+    assert saved_state() == before
+
+
+def test_uploads_are_parsed_with_defusedxml():
+    import openpyxl.xml.functions
+
+    assert openpyxl.DEFUSEDXML is True
+    assert openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml")

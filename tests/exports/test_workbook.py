@@ -1,0 +1,118 @@
+"""The writer: text stays text, values keep their types, every sheet is ready to print."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, date, datetime
+
+import pytest
+
+from tests.exports.conftest import formulas_in, load
+from tracker.exports.workbook import Book, Column, display_width
+
+TRAPS = [
+    "=1+2",
+    '=HYPERLINK("http://evil.example","点击")',
+    "=cmd|' /C calc'!A0",
+    "+SUM(A1:A9)",
+    "-2+3",
+    "@SUM(A1)",
+    "\t=1+1",
+    "\n=1+1",
+    "=",
+    "#NAME?",
+    "正常文本",
+    "  前后空格  ",
+]
+
+
+def _write(values, columns=None) -> bytes:
+    book = Book()
+    columns = columns or [Column("内容", 30, "wrap")]
+    sheet = book.sheet("数据", "民发〔2019〕86号 测试（2024年第三季度）", columns)
+    for value in values:
+        sheet.row(value if isinstance(value, list) else [value])
+    sheet.finish()
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_user_text_never_becomes_a_formula():
+    data = _write(TRAPS)
+    assert formulas_in(data) == []
+    for options in ({}, {"read_only": True}, {"data_only": True}):
+        ws = load(data, **options)["数据"]
+        cells = [row[0] for row in ws.iter_rows(min_row=3)]
+        assert [c.value for c in cells] == TRAPS, options
+        assert all(c.data_type == "s" for c in cells), options
+
+
+def test_formula_like_text_carries_the_quote_prefix():
+    ws = load(_write(TRAPS))["数据"]
+    prefixed = {row[0].value: row[0].quotePrefix for row in ws.iter_rows(min_row=3)}
+    assert {text for text, quoted in prefixed.items() if quoted} == {
+        t for t in TRAPS if t[0] in "=+-@\t\r\n"
+    }
+    assert prefixed["正常文本"] is False
+
+
+def test_control_characters_xml_cannot_hold_are_dropped_and_line_breaks_are_lf():
+    data = _write(["a\x00b\x07c\x1bd", "\x01=1+2", "\r\n@x", "甲\r乙\r\n丙"])
+    ws = load(data)["数据"]
+    values = [row[0] for row in ws.iter_rows(min_row=3)]
+    assert [c.value for c in values] == ["abcd", "=1+2", "\n@x", "甲\n乙\n丙"]
+    assert [c.quotePrefix for c in values] == [False, True, True, False]
+    assert formulas_in(data) == []
+
+
+def test_values_keep_their_types_and_formats():
+    columns = [
+        Column("数量", 8, "int"),
+        Column("比率", 8, "percent"),
+        Column("日期", 12, "date"),
+        Column("报送时间", 17, "datetime"),
+        Column("空", 8),
+    ]
+    book = Book()
+    sheet = book.sheet("数据", "标题", columns)
+    sheet.row([3, 0.625, date(2024, 10, 10), datetime(2024, 10, 10, 15, 59, 30, tzinfo=UTC), None])
+    sheet.finish()
+    out = io.BytesIO()
+    book.save(out)
+    ws = load(out.getvalue())["数据"]
+    count, rate, day, moment, empty = ws[3]
+    assert (count.value, count.data_type, count.number_format) == (3, "n", "0")
+    assert (rate.value, rate.number_format) == (0.625, "0.0%")
+    assert (day.value, day.number_format) == (datetime(2024, 10, 10), "yyyy-mm-dd")
+    # 15:59:30 UTC is 23:59:30 Beijing time, stored as a real Excel date.
+    assert moment.value == datetime(2024, 10, 10, 23, 59, 30)
+    assert moment.data_type == "d" and moment.number_format == "yyyy-mm-dd hh:mm"
+    # Table sheets are sparse: an empty cell is not written, the grid is printed instead.
+    assert empty.value is None and empty.has_style is False
+    assert ws.print_options.gridLines is True
+
+
+def test_table_sheets_are_ready_to_print():
+    rows = [["甲", "民政部"], ["乙", "公安部"], ["丙", "全国妇联"]]
+    data = _write(rows, [Column("内容", 30, "wrap"), Column("部门", 6)])
+    ws = load(data)["数据"]
+    assert ws["A1"].value == "民发〔2019〕86号 测试（2024年第三季度）"
+    assert "A1:B1" in {str(r) for r in ws.merged_cells.ranges}
+    assert [c.value for c in ws[2]] == ["内容", "部门"]
+    assert ws.freeze_panes == "A3"
+    assert ws.auto_filter.ref == "A2:B5"
+    assert ws.print_title_rows == "$1:$2"
+    assert ws.page_setup.orientation == "landscape"
+    assert int(ws.page_setup.paperSize) == 9  # A4
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
+    assert ws["A3"].alignment.wrap_text is True
+    # A header of two Chinese characters needs 4 units plus a margin, whatever was asked.
+    assert ws.column_dimensions["B"].width >= display_width("部门") + 2
+
+
+@pytest.mark.parametrize(("text", "width"), [("abc", 3), ("部门", 4), ("Ａ１", 4), ("第1项", 5)])
+def test_display_width_counts_wide_characters_twice(text, width):
+    assert display_width(text) == width

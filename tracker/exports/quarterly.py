@@ -1,0 +1,450 @@
+"""The quarterly workbook: six sheets on one period, print-ready, written in one streamed pass.
+
+Sheets, in order: 总体情况 (headline figures, counts per state and a native chart of on-time
+rates), 任务分工落实情况 (the attachment's own table followed by each department's light and
+progress), 报告明细 (one row per obligation), 逾期清单, 部门考核 (the dashboard's scorecard)
+and 催办记录 (urges and their acknowledgements).
+
+The obligations are read once, as a stream, and feed three sheets at the same time; the
+overview is filled last (write-only sheets may be appended to in any order) from the counts
+gathered on the way and the dashboard's aggregates. Lights, labels and colours are the
+dashboard's (:mod:`tracker.dashboard.rag`), so the workbook and the dashboard never disagree;
+a frozen quarter is read from its snapshot, as the dashboard reads it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import IO
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.label import DataLabelList
+
+from tracker import clock
+from tracker.catalogue.models import Role
+from tracker.dashboard import queries as dashboard
+from tracker.dashboard.rag import Light, Rag, Reason, rag_for
+from tracker.exports import queries
+from tracker.exports.queries import ObligationLine
+from tracker.exports.workbook import (
+    FIRST_DATA_ROW,
+    HEADER,
+    LABEL,
+    SUBTITLE,
+    Book,
+    Column,
+    Look,
+    Paint,
+    Sheet,
+)
+from tracker.reminders import queries as reminders
+from tracker.reports.models import ReportState
+from tracker.reports.periods import Period
+
+# The dashboard's colours (tracker/static/css/app.css: --*-bg behind --* text).
+RAG_PAINT: dict[Rag, Paint] = {
+    Rag.GREEN: ("DFF3E4", "1E7B34"),
+    Rag.BLUE: ("DCEBFA", "0B5CAD"),
+    Rag.AMBER: ("FDF0C8", "8A5A00"),
+    Rag.RED: ("FDE2DF", "B42318"),
+    Rag.GREY: ("ECEFF2", "5F6B7A"),
+}
+# Report content is shown once handed in; a draft is the department's unfinished work.
+HANDED_IN = (ReportState.SUBMITTED, ReportState.RETURNED, ReportState.ACCEPTED)
+SUMMARY_CHARS = 80
+SHEETS = ("总体情况", "任务分工落实情况", "报告明细", "逾期清单", "部门考核", "催办记录")
+
+DOCUMENT_COLUMN = Column("文号", 16, "wrap")
+DIVISION_COLUMNS = [
+    Column("序号", 6, "int"),
+    Column("工作任务", 48, "wrap"),
+    Column("牵头单位", 14, "wrap"),
+    Column("配合单位 / 共同负责单位", 22, "wrap"),
+    Column("责任部门", 14, "wrap"),
+    Column("角色", 8, "center"),
+    Column("落实状态", 16, "center"),
+    Column("进展摘要", 40, "wrap"),
+]
+DETAIL_COLUMNS = [
+    Column("序号", 6, "int"),
+    Column("对应正文", 8, "center"),
+    Column("部门", 14, "wrap"),
+    Column("角色", 8, "center"),
+    Column("状态", 12, "center"),
+    Column("自评状态", 10, "center"),
+    Column("核定状态", 10, "center"),
+    Column("首次报送时间", 17, "datetime"),
+    Column("是否按时", 8, "center"),
+    Column("迟报工作日", 8, "int"),
+    Column("工作进展", 40, "wrap"),
+    Column("存在的困难和问题", 28, "wrap"),
+    Column("经验做法", 28, "wrap"),
+    Column("工作建议", 28, "wrap"),
+    Column("下一步计划", 28, "wrap"),
+]
+OVERDUE_COLUMNS = [
+    Column("序号", 6, "int"),
+    Column("工作任务", 50, "wrap"),
+    Column("部门", 14, "wrap"),
+    Column("角色", 8, "center"),
+    Column("截止日期", 12, "date"),
+    Column("逾期工作日", 10, "int"),
+    Column("报告状态", 10, "center"),
+]
+SCORE_COLUMNS = [
+    Column("排名", 6, "int"),
+    Column("部门", 16, "wrap"),
+    Column("应报事项", 8, "int"),
+    Column("已报送", 8, "int"),
+    Column("按时报送", 8, "int"),
+    Column("按时报送率", 10, "percent"),
+    Column("平均迟报工作日", 10, "decimal"),
+    Column("逾期未报", 8, "int"),
+    Column("红灯占比", 8, "percent"),
+    Column("退回次数", 8, "int"),
+    Column("催办次数", 8, "int"),
+    Column("签收次数", 8, "int"),
+]
+URGE_COLUMNS = [
+    Column("序号", 6, "int"),
+    Column("部门", 14, "wrap"),
+    Column("催办时间", 17, "datetime"),
+    Column("催办人", 10, "wrap"),
+    Column("催办内容", 44, "wrap"),
+    Column("签收时间", 17, "datetime"),
+    Column("签收人", 10, "wrap"),
+]
+OVERVIEW_COLUMNS = [
+    Column("项目", 26, "wrap"),
+    Column("数值", 12),
+    Column("占比", 12),
+    Column("", 3),
+    *(Column("", 10) for _ in range(7)),
+]
+STATE_ORDER = (
+    Reason.ACCEPTED, Reason.SUBMITTED, Reason.RETURNED, Reason.OVERDUE, Reason.DUE_SOON,
+    Reason.NOT_DUE, Reason.WAIVED,
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class QuarterlyRequest:
+    """What to export: a period, optionally one document, and the departments the reader sees."""
+
+    period: Period
+    document_id: int | None = None
+    department_ids: frozenset[int] | None = None  # None: every department
+    department_label: str | None = None  # e.g. "公安部", named in the titles when restricted
+
+
+@dataclass
+class QuarterlyResult:
+    """What was written: obligations per sheet, for the command's message and the tests."""
+
+    obligations: int = 0
+    overdue: int = 0
+    urges: int = 0
+
+
+def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> QuarterlyResult:
+    """Write the quarterly workbook of ``request`` to ``target`` (a path or a binary file)."""
+    scope = dashboard.make_scope(request.period, request.document_id, request.department_ids)
+    count, numbers = queries.document_numbers(request.document_id)
+    titles = _Titles(request, _documents_label(count, numbers))
+    multi = count > 1
+    book = Book()
+    overview = book.sheet(SHEETS[0], titles.of(SHEETS[0]), OVERVIEW_COLUMNS, table=False)
+    division = book.sheet(SHEETS[1], titles.of(SHEETS[1]), _columns(DIVISION_COLUMNS, multi))
+    detail = book.sheet(SHEETS[2], titles.of(SHEETS[2]), _columns(DETAIL_COLUMNS, multi))
+    overdue = book.sheet(SHEETS[3], titles.of(SHEETS[3]), _columns(OVERDUE_COLUMNS, multi))
+    score = book.sheet(SHEETS[4], titles.of(SHEETS[4]), SCORE_COLUMNS)
+    urges = book.sheet(SHEETS[5], titles.of(SHEETS[5]), _columns(URGE_COLUMNS, multi))
+
+    result, reasons, thresholds = QuarterlyResult(), Counter(), scope.thresholds
+    lines = queries.obligation_lines(
+        request.period,
+        document_id=request.document_id,
+        snapshot_id=scope.snapshot.id if scope.frozen else None,
+    )
+    for group in queries.by_task(lines):
+        shown = [
+            (line, _cell(line, scope, thresholds))
+            for line in group
+            if request.department_ids is None or line.department_id in request.department_ids
+        ]
+        if not shown:
+            continue
+        _division_rows(division, group, shown, multi)
+        for line, cell in shown:
+            _detail_row(detail, line, cell, multi)
+            reasons[cell.light.reason] += 1
+            if cell.light.reason == Reason.OVERDUE:
+                _overdue_row(overdue, line, cell, multi)
+                result.overdue += 1
+        result.obligations += len(shown)
+    args, options = _same_scope(request, scope)
+    rows = dashboard.scorecard(*args, **options)
+    _score_rows(score, rows)
+    result.urges = _urge_rows(urges, request, numbers if request.document_id else None, multi)
+    _overview(overview, request, scope, reasons, rows)
+    for sheet in (division, detail, overdue, score, urges):
+        sheet.finish()
+    book.save(target)
+    return result
+
+
+# -- titles and columns ----------------------------------------------------------------------
+
+
+def _documents_label(count: int, numbers: list[str]) -> str:
+    if count == 0:
+        return "（无文件）"
+    if count <= len(numbers):
+        return "、".join(numbers)
+    return f"{numbers[0]}等{count}件文件"
+
+
+@dataclass(frozen=True)
+class _Titles:
+    request: QuarterlyRequest
+    documents: str
+
+    def of(self, sheet: str) -> str:
+        """The title row: the document number(s), the sheet, the period, the department."""
+        scope = f"·{self.request.department_label}" if self.request.department_label else ""
+        return f"{self.documents} {sheet}（{self.request.period.label}{scope}）"
+
+
+def _columns(columns: Sequence[Column], multi: bool) -> list[Column]:
+    """With more than one document in the workbook, every row names its document first."""
+    return [DOCUMENT_COLUMN, *columns] if multi else list(columns)
+
+
+def _with_document(values: list, line_or_number, multi: bool) -> list:
+    if not multi:
+        return values
+    number = getattr(line_or_number, "document_number", line_or_number)
+    return [number, *values]
+
+
+def _paint(cell: dashboard.Cell, index: int, multi: bool) -> dict[int, Paint]:
+    return {index + multi: RAG_PAINT[cell.rag]}
+
+
+# -- lights ----------------------------------------------------------------------------------
+
+
+def _same_scope(request: QuarterlyRequest, scope: dashboard.Scope):
+    """Arguments that make the dashboard judge on the same day, from the same snapshot."""
+    return (request.period, request.document_id, request.department_ids), {
+        "today": scope.today,
+        "snapshot": scope.snapshot,
+    }
+
+
+def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds) -> dashboard.Cell:
+    """The dashboard's cell for one line: live, or as frozen in the period's snapshot."""
+    light, arrived = None, None
+    if scope.frozen and line.frozen_reason is not None:
+        light = Light(
+            Reason(line.frozen_reason), line.frozen_days_late or 0, bool(line.frozen_late)
+        )
+        first = line.first_submitted_at
+        if first is not None and first > scope.snapshot.as_of:
+            arrived = clock.local_date(first)
+    if light is None:
+        light = rag_for(
+            line.state, line.first_submitted_at, line.waived, line.due_date,
+            thresholds=thresholds,
+        )  # fmt: skip
+    return dashboard.Cell(
+        line.obligation_id, line.task_id, line.department_id, line.role, line.due_date, light,
+        arrived, line.state,
+    )  # fmt: skip
+
+
+def _handed_in(line: ObligationLine) -> bool:
+    return line.state in HANDED_IN
+
+
+def _summary(text: str | None) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= SUMMARY_CHARS else flat[: SUMMARY_CHARS - 1] + "…"
+
+
+# -- the three streamed sheets ---------------------------------------------------------------
+
+
+def _division_rows(sheet: Sheet, group: list[ObligationLine], shown, multi: bool) -> None:
+    """One row per shown department, under the attachment's columns for the item.
+
+    The item's text and departments fill its first row only; they are not merged down the
+    item's rows (merges cost memory and time per item — openpyxl checks each against all
+    before it — and break filtering). The item number stays on every row, so that a
+    filtered list still says which item each row is.
+    """
+    first = group[0]
+    leads = [line.department_name for line in group if line.role == Role.LEAD]
+    others = Role.SUPPORT if leads else Role.JOINT
+    partners = "各部门" if first.all_departments else "、".join(
+        line.department_name for line in group if line.role == others
+    )  # fmt: skip
+    for index, (line, cell) in enumerate(shown):
+        attachment = [first.task_text, "、".join(leads), partners] if index == 0 else [None] * 3
+        values = [
+            first.task_number,
+            *attachment,
+            line.department_name,
+            line.role.label,
+            cell.label,
+            _summary(line.progress) if _handed_in(line) else None,
+        ]
+        sheet.row(_with_document(values, first, multi), _paint(cell, 6, multi))
+
+
+def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:
+    light, handed_in = cell.light, _handed_in(line)
+    submitted = line.first_submitted_at is not None
+    if light.reason == Reason.WAIVED:
+        on_time, late = None, None
+    elif submitted:
+        on_time, late = ("否" if light.late else "是"), light.days_late
+    else:
+        on_time, late = None, light.days_late if light.reason == Reason.OVERDUE else None
+    values = [
+        line.task_number,
+        line.section,
+        line.department_name,
+        line.role.label,
+        light.reason.label,
+        line.status.label if handed_in and line.status else None,
+        line.confirmed_status.label if line.confirmed_status else None,
+        line.first_submitted_at,
+        on_time,
+        late,
+        *(
+            (getattr(line, name) if handed_in else None)
+            for name in ("progress", "problems", "practices", "suggestions", "next_steps")
+        ),
+    ]
+    sheet.row(_with_document(values, line, multi), _paint(cell, 4, multi))
+
+
+def _overdue_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:
+    values = [
+        line.task_number,
+        line.task_text,
+        line.department_name,
+        line.role.label,
+        line.due_date,
+        cell.light.days_late,
+        line.state.label if line.state else "未填报",
+    ]
+    sheet.row(_with_document(values, line, multi), _paint(cell, 5, multi))
+
+
+# -- scorecard, urges, overview --------------------------------------------------------------
+
+
+def _score_rows(sheet: Sheet, rows: Iterable[dashboard.ScoreRow]) -> None:
+    for row in rows:
+        sheet.row(
+            [
+                row.rank, row.department.name, row.obligations, row.submitted, row.on_time,
+                row.on_time_rate, row.avg_days_late, row.overdue, row.red_share, row.returns,
+                row.urges, row.acknowledged,
+            ]
+        )  # fmt: skip
+
+
+def _urge_rows(sheet: Sheet, request: QuarterlyRequest, numbers, multi: bool) -> int:
+    written = 0
+    for urge in reminders.urges_for_period(request.period.key, request.department_ids):
+        if numbers is not None and urge.document_number not in numbers:
+            continue
+        values = [
+            urge.task_number, urge.department, urge.urged_at, urge.urged_by, urge.message,
+            urge.acknowledged_at, urge.acknowledged_by,
+        ]  # fmt: skip
+        sheet.row(_with_document(values, urge.document_number, multi))
+        written += 1
+    return written
+
+
+def _overview(
+    sheet: Sheet,
+    request: QuarterlyRequest,
+    scope: dashboard.Scope,
+    reasons: Counter,
+    scores: list[dashboard.ScoreRow],
+) -> None:
+    judged = f"数据截至 {scope.judged_on.isoformat()}（北京时间）"
+    if scope.frozen:
+        judged += "，本季度已封存；封存后补报的材料标注“补报”"
+    who = request.department_label or "全部部门"
+    sheet.cells([(f"{judged}；范围：{who}", SUBTITLE)])
+    sheet.merge(sheet.next_row - 1, sheet.next_row - 1, 1, len(OVERVIEW_COLUMNS))
+    sheet.blank()
+    args, options = _same_scope(request, scope)
+    head = dashboard.headline(*args, **options)
+    sheet.cells([("主要指标", HEADER), ("数值", HEADER)])
+    for label, value, kind in (
+        ("应报事项（不含豁免）", head.obligations, "int"),
+        ("已报送（含待审核、已退回、已通过）", head.submitted, "int"),
+        ("已审核通过", head.accepted, "int"),
+        ("按时报送率", head.on_time_rate, "percent"),
+        ("逾期未报", head.overdue, "int"),
+        ("已退回待修改", head.returned, "int"),
+        ("待审核", head.pending_review, "int"),
+        ("5个工作日内到期未报", head.due_soon, "int"),
+        ("已豁免", head.waived, "int"),
+        ("平均迟报工作日", head.avg_days_late, "decimal"),
+    ):
+        sheet.cells([(label, LABEL), (value, Look(kind))])
+    sheet.blank()
+    total = sum(reasons.values())
+    sheet.cells([("各状态事项数", HEADER), ("事项数", HEADER), ("占比", HEADER)])
+    for reason in STATE_ORDER:
+        fill, color = RAG_PAINT[reason.rag]
+        share = reasons[reason] / total if total else None
+        sheet.cells(
+            [
+                (reason.label, Look("text", fill=fill, color=color, bold=True)),
+                (reasons[reason], Look("int")),
+                (share, Look("percent")),
+            ]
+        )
+    sheet.blank()
+    _rates_with_chart(sheet, scores)
+
+
+def _rates_with_chart(sheet: Sheet, scores: list[dashboard.ScoreRow]) -> None:
+    """The on-time rate of each department (rank order) and a bar chart drawn from it."""
+    sheet.cells([("各部门按时报送率", HEADER), ("按时报送率", HEADER), ("排名", HEADER)])
+    first = sheet.next_row
+    for row in scores:
+        sheet.cells(
+            [(row.department.name, LABEL), (row.on_time_rate, Look("percent")),
+             (row.rank, Look("int"))]
+        )  # fmt: skip
+    last = sheet.next_row - 1
+    if last < first:
+        return
+    chart = BarChart()
+    chart.type = "bar"  # horizontal bars: long department names stay readable
+    chart.title = "各部门按时报送率"
+    chart.style = 10
+    chart.legend = None
+    chart.add_data(Reference(sheet.ws, min_col=2, min_row=first, max_row=last))
+    chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
+    chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
+    chart.y_axis.number_format = "0%"
+    chart.y_axis.majorGridlines = None
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes by default
+    chart.dataLabels = DataLabelList(showVal=True)
+    chart.height = max(7.5, 0.75 * (last - first + 1) + 2.5)
+    chart.width = 17
+    sheet.ws.add_chart(chart, f"E{FIRST_DATA_ROW + 1}")

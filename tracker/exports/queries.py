@@ -1,0 +1,145 @@
+"""Reading what the workbooks show: a period's obligations, streamed in the attachment's order.
+
+The workbooks are written row by row, so these reads stream too: plain columns (no ORM
+objects, no identity map) fetched in batches with ``yield_per``, which on PostgreSQL is a
+server-side cursor. Memory stays flat whatever the number of obligations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from itertools import groupby
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
+
+from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
+from tracker.dashboard.models import SnapshotCell
+from tracker.extensions import db
+from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState
+from tracker.reports.periods import Period
+
+BATCH = 500
+
+
+@dataclass(frozen=True, slots=True)
+class ObligationLine:
+    """One obligation of a period with its item, department and report, flattened."""
+
+    obligation_id: int
+    document_id: int
+    document_number: str
+    task_id: int
+    task_number: int
+    section: str | None
+    task_text: str
+    all_departments: bool
+    department_id: int
+    department_name: str
+    role: Role
+    due_date: date
+    waived: bool
+    state: ReportState | None
+    status: ProgressStatus | None
+    confirmed_status: ProgressStatus | None
+    first_submitted_at: datetime | None
+    progress: str | None
+    problems: str | None
+    practices: str | None
+    suggestions: str | None
+    next_steps: str | None
+    return_reason: str | None
+    version: int | None
+    # The light frozen in the period's snapshot, when the period is closed (else None).
+    frozen_reason: str | None = None
+    frozen_days_late: int | None = None
+    frozen_late: bool | None = None
+
+
+_LINE_COLUMNS = (
+    Obligation.id, Task.document_id, PolicyDocument.number, Task.id, Task.number, Task.section,
+    Task.text, Task.all_departments, Obligation.department_id, Department.name, Obligation.role,
+    Obligation.due_date, Obligation.waived, Report.state, Report.status, Report.confirmed_status,
+    Report.first_submitted_at, Report.progress, Report.problems, Report.practices,
+    Report.suggestions, Report.next_steps, Report.return_reason, Report.version,
+)  # fmt: skip
+
+
+def obligation_lines(
+    period: Period,
+    *,
+    document_id: int | None = None,
+    department_id: int | None = None,
+    snapshot_id: int | None = None,
+) -> Iterator[ObligationLine]:
+    """The period's obligations: by document, item number and the clause's order of names.
+
+    With ``snapshot_id``, each line also carries its light as frozen in that snapshot.
+    """
+    frozen = (sa.null(), sa.null(), sa.null())
+    if snapshot_id is not None:
+        frozen = (SnapshotCell.reason, SnapshotCell.days_late, SnapshotCell.late)
+    query = (
+        sa.select(*_LINE_COLUMNS, *frozen)
+        .select_from(Obligation)
+        .join(Task, Obligation.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .join(Department, Obligation.department_id == Department.id)
+        .join(Assignment, Obligation.assignment_id == Assignment.id)
+        .outerjoin(Report, Report.obligation_id == Obligation.id)
+        .where(Obligation.period == period.key)
+        .order_by(PolicyDocument.id, Task.number, Assignment.position, Obligation.id)
+        .execution_options(yield_per=BATCH)
+    )
+    if snapshot_id is not None:
+        query = query.outerjoin(
+            SnapshotCell,
+            sa.and_(
+                SnapshotCell.obligation_id == Obligation.id,
+                SnapshotCell.snapshot_id == snapshot_id,
+            ),
+        )
+    if document_id is not None:
+        query = query.where(Task.document_id == document_id)
+    if department_id is not None:
+        query = query.where(Obligation.department_id == department_id)
+    for row in db.session.execute(query):
+        yield ObligationLine(*row)
+
+
+def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:
+    """Group consecutive lines of the same item (at most one line per department)."""
+    for _, group in groupby(lines, key=lambda line: line.task_id):
+        yield list(group)
+
+
+def document_numbers(document_id: int | None = None, limit: int = 3) -> tuple[int, list[str]]:
+    """How many documents are in scope, and the numbers of the first ``limit`` of them."""
+    count = sa.func.count().over().label("count")
+    query = sa.select(PolicyDocument.number, count).order_by(PolicyDocument.id).limit(limit)
+    if document_id is not None:
+        query = query.where(PolicyDocument.id == document_id)
+    rows = db.session.execute(query).all()
+    return (rows[0].count if rows else 0), [row.number for row in rows]
+
+
+def obligations_by_id(ids: Iterable[int], chunk: int = 500) -> dict[int, Obligation]:
+    """The obligations with these ids (missing ones are simply absent), reports loaded."""
+    wanted = sorted(set(ids))
+    found: dict[int, Obligation] = {}
+    for start in range(0, len(wanted), chunk):
+        found.update(
+            (obligation.id, obligation)
+            for obligation in db.session.scalars(
+                sa.select(Obligation)
+                .where(Obligation.id.in_(wanted[start : start + chunk]))
+                .options(
+                    joinedload(Obligation.task),
+                    joinedload(Obligation.report).selectinload(Report.figures),
+                    joinedload(Obligation.report).selectinload(Report.evidence),
+                )
+            ).unique()
+        )
+    return found

@@ -1,0 +1,151 @@
+"""Excel downloads and the template upload.
+
+* ``/exports/quarterly.xlsx``: the quarterly workbook. Everyone signed in may download it, and
+  it holds what they may see: every department for coordinators, admins and leaders, their own
+  department for liaisons and department viewers.
+* ``/exports/template.xlsx`` and ``/exports/template/upload``: a liaison's offline round trip.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user
+
+from tracker.auth.permissions import (
+    can_edit_department_reports,
+    require_edit_department_reports,
+    visible_department_ids,
+)
+from tracker.catalogue.models import PolicyDocument
+from tracker.exports import bp, queries, services
+from tracker.exports.forms import TemplateUploadForm
+from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
+from tracker.exports.template import TemplateRefused, write_template
+from tracker.extensions import db
+from tracker.reports import queries as report_queries
+from tracker.reports import services as report_services
+from tracker.reports.periods import Period
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPOOL_BYTES = 8 * 1024 * 1024  # larger workbooks go to a temporary file, not memory
+
+
+@bp.app_context_processor
+def _template_links():
+    """Lets pages (my obligations, the dashboard) offer the template to liaisons only."""
+
+    def may_use_template() -> bool:
+        user = current_user
+        return user.is_authenticated and can_edit_department_reports(user, user.department_id)
+
+    return {"may_use_template": may_use_template}
+
+
+def _period_arg() -> Period:
+    """The ``?period=2026Q3`` argument (default: the current quarter); untracked is 404."""
+    key = request.args.get("period", "").strip()
+    if not key:
+        return report_queries.current_period()
+    try:
+        period = Period.parse(key)
+    except ValueError:
+        abort(404)
+    if period not in report_queries.tracked_periods():
+        abort(404)
+    return period
+
+
+def _document_arg() -> PolicyDocument | None:
+    """The ``?document=ID`` argument; unknown documents are 404."""
+    value = request.args.get("document", "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        abort(404)
+    return db.session.get(PolicyDocument, int(value)) or abort(404)
+
+
+def _send(write, download_name: str):
+    """Write a workbook into a spooled file and send it."""
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
+    write(spool)
+    spool.seek(0)
+    return send_file(
+        spool, mimetype=XLSX, as_attachment=True, download_name=download_name, max_age=0
+    )
+
+
+@bp.route("/quarterly.xlsx")
+def quarterly():
+    """The quarterly workbook of a period (and optionally one document)."""
+    period = _period_arg()
+    document = _document_arg()
+    report_services.open_tracked_periods()
+    department_ids = visible_department_ids(current_user)
+    label = None
+    if department_ids is not None:
+        label = current_user.department.name if current_user.department else "无部门"
+    export = QuarterlyRequest(
+        period,
+        document.id if document else None,
+        frozenset(department_ids) if department_ids is not None else None,
+        label,
+    )
+    prefix = f"{document.number}-" if document else ""
+    suffix = f"-{current_user.department.short_name}" if label and current_user.department else ""
+    return _send(
+        lambda out: write_quarterly(out, export), f"{prefix}{period.key}季度报表{suffix}.xlsx"
+    )
+
+
+@bp.route("/template.xlsx")
+def template():
+    """A liaison's template for a period: their department's obligations, ready to fill in."""
+    require_edit_department_reports(current_user, current_user.department_id)
+    period = _period_arg()
+    report_services.open_tracked_periods()
+    department = current_user.department
+    lines = queries.obligation_lines(period, department_id=department.id)
+    return _send(
+        lambda out: write_template(out, lines, department=department, period=period),
+        f"{period.key}-{department.short_name}-填报模板.xlsx",
+    )
+
+
+@bp.route("/template/upload", methods=["GET", "POST"])
+def upload():
+    """Upload a filled-in template: all rows saved as drafts, or none and every problem shown."""
+    require_edit_department_reports(current_user, current_user.department_id)
+    period = _period_arg()
+    form = TemplateUploadForm()
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return _upload_page(form, period, form.problems), status
+    try:
+        result = services.apply_template(form.parsed, actor=current_user)
+    except TemplateRefused as exc:
+        db.session.rollback()
+        return _upload_page(form, period, exc.problems), 422
+    flash(_saved_message(result), "success")
+    return redirect(url_for("reports.mine", period=result.period or period.key))
+
+
+def _upload_page(form, period: Period, problems):
+    return render_template(
+        "exports/upload.html",
+        form=form,
+        period=period,
+        periods=report_queries.tracked_periods(),
+        problems=problems,
+    )
+
+
+def _saved_message(result: services.UploadResult) -> str:
+    if not result.saved:
+        return "模板中的内容与系统中一致，没有需要保存的修改。"
+    return (
+        f"已保存 {result.saved} 份草稿（新建 {result.created} 份，更新 {result.updated} 份）。"
+        "草稿尚未报送：请逐项核对后在系统中报送。"
+    )

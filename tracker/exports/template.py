@@ -1,0 +1,415 @@
+"""The department template: a workbook a liaison fills in offline, and reading it back.
+
+Writing: one row per obligation of the department in a period. The key columns are locked by
+sheet protection; the obligation id and the report version (for the stale-edit check) sit in
+hidden columns; the 自评状态 drop-down and the five narrative columns are the only unlocked
+cells, formatted as text so that what a liaison types stays text.
+
+Reading: an upload is checked as a zip archive before openpyxl sees it — its size, the number
+of entries, their expanded size and compression ratio (zip bombs) — and then read in read-only
+mode, with the XML parsed by defusedxml. Every problem is collected with its row and column, so
+that one refusal lists them all. Nothing here touches the database: see
+:func:`tracker.exports.services.apply_template`.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import IO
+
+import openpyxl
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from tracker.catalogue.models import Department
+from tracker.exports.queries import ObligationLine
+from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
+from tracker.reports.forms import MAX_NARRATIVE
+from tracker.reports.models import ProgressStatus, ReportState
+from tracker.reports.periods import Period
+from tracker.reports.queries import FIELD_LABELS
+from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
+
+SHEET_TITLE = "填报"
+GUIDE_TITLE = "填写说明"
+KEY_FILL = "EDEDED"  # locked columns are grey; what the liaison fills in is white
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_ENTRIES = 100  # a template saved by Excel or WPS holds about 15
+MAX_EXPANDED_BYTES = 50 * 1024 * 1024
+MAX_RATIO = 100  # expanded / compressed, judged for entries above RATIO_FLOOR_BYTES
+RATIO_FLOOR_BYTES = 1024 * 1024
+MAX_ROWS = 5000
+
+STATUS_BY_LABEL = {status.label: status for status in ProgressStatus}
+STATUS_LIST = "、".join(STATUS_BY_LABEL)
+
+
+def _key(header: str, width: float, kind: str = "wrap", **options) -> Column:
+    return Column(header, width, kind, fill=KEY_FILL, **options)
+
+
+def _input(name: str, width: float) -> Column:
+    return Column(FIELD_LABELS[name], width, "wrap", locked=False)
+
+
+COLUMNS = [
+    _key("编号", 8, "int", hidden=True),
+    _key("版本", 6, "int", hidden=True),
+    _key("文号", 16),
+    _key("序号", 6, "int"),
+    _key("工作任务", 44),
+    _key("角色", 8, "center"),
+    _key("截止日期", 12, "date"),
+    _key("报告状态", 14, "center"),
+    _key("退回理由", 22),
+    Column(FIELD_LABELS["status"], 13, "center", locked=False),
+    _input("progress", 42),
+    _input("problems", 30),
+    _input("practices", 30),
+    _input("suggestions", 30),
+    _input("next_steps", 30),
+]
+HEADERS = [column.header for column in COLUMNS]
+ID, VERSION, STATUS = 0, 1, HEADERS.index(FIELD_LABELS["status"])
+NARRATIVE_COLUMNS = {name: HEADERS.index(FIELD_LABELS[name]) for name in NARRATIVE_FIELDS}
+
+GUIDE = [
+    "1. 只填写白色的列：自评状态（从下拉列表中选择）、工作进展、存在的困难和问题、经验做法、"
+    "工作建议、下一步计划。灰色的列由系统生成，已锁定。",
+    "2. 请勿增删行、调整列的顺序或修改工作表名称；每个事项一行。",
+    f"3. 每栏不超过 {MAX_NARRATIVE} 字。单元格已设为文本格式，以“=”等符号开头的内容按文字保存。",
+    "4. 上传后系统逐行检查：有任何问题则整份文件不保存，并列出每个问题所在的行和列。",
+    "5. 上传成功只保存为草稿，不会自动报送。请在系统中核对后逐项报送。",
+    "6. 已报送或已审核通过的报告不能通过模板修改；下载模板后如有人在系统中修改了同一报告，"
+    "该行会被拒绝，请重新下载模板。",
+]
+
+
+def state_label(line: ObligationLine) -> str:
+    if line.waived:
+        return "已豁免"
+    return line.state.label if line.state else "未填报"
+
+
+def editable(line: ObligationLine) -> bool:
+    return line.state is None or line.state in EDITABLE_STATES
+
+
+def write_template(
+    target: str | IO[bytes],
+    lines: Iterable[ObligationLine],
+    *,
+    department: Department,
+    period: Period,
+) -> int:
+    """Write the department's template for ``period``; returns the number of obligations."""
+    book = Book()
+    sheet = book.sheet(
+        SHEET_TITLE, f"{department.name} {period.label}进展情况填报表", COLUMNS, protect=True
+    )
+    for line in lines:
+        sheet.row(_template_values(line), locked=not editable(line))
+    sheet.finish()
+    last = sheet.rows_written
+    if last >= FIRST_DATA_ROW:
+        _add_validations(sheet.ws, last)
+    guide = book.sheet(GUIDE_TITLE, "填写说明", [Column("说明", 110, "wrap")], table=False)
+    for text in GUIDE:
+        guide.cells([(text, Look("wrap", border=""))])
+    book.save(target)
+    return max(0, last - HEADER_ROW)
+
+
+def _template_values(line: ObligationLine) -> list:
+    report = line.state is not None
+    return [
+        line.obligation_id,
+        line.version if report else 0,
+        line.document_number,
+        line.task_number,
+        line.task_text,
+        line.role.label,
+        line.due_date,
+        state_label(line),
+        line.return_reason if line.state == ReportState.RETURNED else None,
+        line.status.label if line.status else None,
+        *(getattr(line, name) if report else None for name in NARRATIVE_FIELDS),
+    ]
+
+
+def _add_validations(ws, last: int) -> None:
+    letter = openpyxl.utils.get_column_letter
+    status = DataValidation(
+        type="list",
+        formula1='"' + ",".join(STATUS_BY_LABEL) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="自评状态",
+        error=f"请从下拉列表中选择：{STATUS_LIST}",
+        showInputMessage=True,
+        promptTitle="自评状态",
+        prompt="请从下拉列表中选择",
+    )
+    status.add(f"{letter(STATUS + 1)}{FIRST_DATA_ROW}:{letter(STATUS + 1)}{last}")
+    length = DataValidation(
+        type="textLength",
+        operator="lessThanOrEqual",
+        formula1=str(MAX_NARRATIVE),
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="字数超限",
+        error=f"每栏不超过 {MAX_NARRATIVE} 字",
+    )
+    first, final = min(NARRATIVE_COLUMNS.values()) + 1, max(NARRATIVE_COLUMNS.values()) + 1
+    length.add(f"{letter(first)}{FIRST_DATA_ROW}:{letter(final)}{last}")
+    ws.data_validations.append(status)
+    ws.data_validations.append(length)
+
+
+# -- reading an upload -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One reason an upload is refused, located by its row and column when it has them."""
+
+    message: str
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = f"第{self.row}行" if self.row is not None else ""
+        if self.column:
+            where += f"“{self.column}”"
+        return f"{where}：{self.message}" if where else self.message
+
+
+class TemplateRefused(ValueError):
+    """The upload is refused as a whole; ``problems`` lists every reason found."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("\n".join(str(problem) for problem in problems))
+        self.problems = problems
+
+
+@dataclass
+class TemplateRow:
+    """One filled-in row of an upload: which obligation, from which version, with what.
+
+    ``complete`` is False when a cell of the row had a problem: the row's obligation is still
+    checked (is it this department's?), but nothing of it is compared or saved.
+    """
+
+    row: int
+    obligation_id: int | None
+    version: int | None
+    status: ProgressStatus | None
+    texts: dict[str, str] = field(default_factory=dict)
+    complete: bool = True
+
+    @property
+    def blank(self) -> bool:
+        return self.status is None and not any(self.texts.values())
+
+
+@dataclass
+class ParsedUpload:
+    """What an upload's rows say, with every problem found in the file itself."""
+
+    rows: list[TemplateRow]
+    problems: list[Problem]
+
+
+def read_upload(filename: str | None, stream: IO[bytes]) -> ParsedUpload:
+    """Read an uploaded template's rows and their problems.
+
+    A file that cannot be a template at all (wrong type, too big, a zip bomb, damaged, another
+    workbook) raises :class:`TemplateRefused`; problems in cells are returned with the rows, so
+    that :func:`tracker.exports.services.apply_template` can add its own and list them all.
+    """
+    data = _checked_archive(filename, stream)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
+        try:
+            # Not data_only: a formula must be seen as one (and refused), not as its value.
+            workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        except Exception:  # openpyxl raises many kinds on a damaged file
+            raise TemplateRefused([Problem("文件已损坏或不是 Excel 工作簿，无法读取。")]) from None
+        try:
+            return _read_rows(workbook)
+        finally:
+            workbook.close()
+
+
+def _checked_archive(filename: str | None, stream: IO[bytes]) -> bytes:
+    """The upload's bytes, once it is an .xlsx of sane size and compression."""
+    name = (filename or "").strip()
+    if not name.lower().endswith(".xlsx"):
+        raise TemplateRefused(
+            [Problem(f"只能上传 .xlsx 格式的填报模板（所选文件：{name or '无'}）。")]
+        )
+    data = stream.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TemplateRefused(
+            [Problem(f"文件超过 {MAX_UPLOAD_BYTES // 1048576} MB，请检查是否为填报模板。")]
+        )
+    if not data.startswith(b"PK\x03\x04"):
+        raise TemplateRefused(
+            [Problem("文件不是有效的 .xlsx 工作簿（如设置了打开密码，请取消密码后再上传）。")]
+        )
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise TemplateRefused([Problem("文件已损坏，不是有效的 .xlsx 工作簿。")]) from None
+    problems = _archive_problems(entries)
+    if problems:
+        raise TemplateRefused(problems)
+    return data
+
+
+def _archive_problems(entries: list[zipfile.ZipInfo]) -> list[Problem]:
+    """Limits that stop a zip bomb before anything is decompressed.
+
+    The sizes come from the archive's directory; Python's zipfile never inflates an entry
+    beyond its declared size, so a lying directory cannot get past them either.
+    """
+    problems = []
+    if len(entries) > MAX_ENTRIES:
+        problems.append(Problem(f"文件包含 {len(entries)} 个内部部件，超过上限 {MAX_ENTRIES}。"))
+    expanded = sum(entry.file_size for entry in entries)
+    if expanded > MAX_EXPANDED_BYTES:
+        problems.append(
+            Problem(
+                f"文件解压后达 {expanded / 1048576:.0f} MB，超过上限 "
+                f"{MAX_EXPANDED_BYTES // 1048576} MB。"
+            )
+        )
+    for entry in entries:
+        ratio = entry.file_size / max(entry.compress_size, 1)
+        if entry.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
+            problems.append(
+                Problem(
+                    f"文件内部部件 {entry.filename} 的压缩比异常（{ratio:.0f} 倍），疑为压缩炸弹。"
+                )
+            )
+            break
+    names = {entry.filename for entry in entries}
+    if not problems and not {"[Content_Types].xml", "xl/workbook.xml"} <= names:
+        problems.append(Problem("文件不是有效的 .xlsx 工作簿。"))
+    return problems
+
+
+def _read_rows(workbook) -> ParsedUpload:
+    if SHEET_TITLE not in workbook.sheetnames:
+        raise TemplateRefused(
+            [Problem(f"文件中没有“{SHEET_TITLE}”工作表：请使用本系统下载的填报模板。")]
+        )
+    rows = workbook[SHEET_TITLE].iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS))
+    header = [_text(cell.value) for cell in next(rows, ())]
+    if header != HEADERS:
+        message = "表头与填报模板不一致：请使用本系统下载的模板，不要增删、调整列。"
+        raise TemplateRefused([Problem(message, row=HEADER_ROW)])
+    parsed = ParsedUpload([], [])
+    seen: dict[int, int] = {}
+    for number, cells in enumerate(rows, start=HEADER_ROW + 1):
+        if all(_text(cell.value) == "" for cell in cells):
+            continue
+        if len(parsed.rows) >= MAX_ROWS:
+            parsed.problems.append(Problem(f"数据超过 {MAX_ROWS} 行，其余未检查。", row=number))
+            break
+        row = _parse_row(number, cells, parsed.problems)
+        if row.obligation_id in seen:
+            parsed.problems.append(
+                Problem(f"与第{seen[row.obligation_id]}行是同一事项。", number, HEADERS[ID])
+            )
+            row.complete = False
+        elif row.obligation_id is not None:
+            seen[row.obligation_id] = number
+        parsed.rows.append(row)
+    return parsed
+
+
+def _parse_row(number: int, cells, problems: list[Problem]) -> TemplateRow:
+    found = len(problems)
+    obligation_id = _whole_number(cells[ID], minimum=1)
+    if obligation_id is None:
+        problems.append(Problem("事项编号缺失或无效：请勿修改灰色的列。", number, HEADERS[ID]))
+    version = _whole_number(cells[VERSION], minimum=0)
+    if version is None:
+        problems.append(Problem("版本号缺失或无效：请勿修改灰色的列。", number, HEADERS[VERSION]))
+    status = None
+    status_text = _cell_text(cells[STATUS], number, problems)
+    if status_text:
+        status = STATUS_BY_LABEL.get(status_text)
+        if status is None:
+            problems.append(
+                Problem(
+                    f"“{status_text[:20]}”不是有效的自评状态，应为：{STATUS_LIST}。",
+                    number,
+                    HEADERS[STATUS],
+                )
+            )
+    texts = {}
+    for name, index in NARRATIVE_COLUMNS.items():
+        text = _cell_text(cells[index], number, problems) or ""
+        if len(text) > MAX_NARRATIVE:
+            problems.append(
+                Problem(f"超过 {MAX_NARRATIVE} 字（现为 {len(text)} 字）。", number, HEADERS[index])
+            )
+        texts[name] = text
+    complete = len(problems) == found
+    return TemplateRow(number, obligation_id, version, status, texts, complete)
+
+
+def _cell_text(cell, number: int, problems: list[Problem]) -> str | None:
+    """A cell's content as stripped text with Unix line breaks; formulas and errors are problems.
+
+    The input cells are formatted as text, where Excel keeps a typed "=…" as text; a formula
+    or an error value (what Excel shows for "=…" typed into a general cell) is refused rather
+    than read as its value or as nothing.
+    """
+    if cell.data_type in ("f", "e"):
+        shown = str(cell.value)[:30]
+        what = f"公式 {shown}" if cell.data_type == "f" else f"错误值 {shown}"
+        problems.append(
+            Problem(
+                f"单元格是{what}：请直接填写文字（以“=”开头的文字可在前面加英文单引号 '）。",
+                number,
+                HEADERS[cell.column - 1],
+            )
+        )
+        return None
+    return _text(cell.value)
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, datetime):
+        value = value.strftime("%Y-%m-%d %H:%M") if value.time() else value.date().isoformat()
+    elif isinstance(value, date):
+        value = value.isoformat()
+    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _whole_number(cell, *, minimum: int) -> int | None:
+    if cell.data_type in ("f", "e"):
+        return None
+    value = cell.value
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, int) and value >= minimum:
+        return value
+    return None

@@ -1,0 +1,437 @@
+"""Writing .xlsx files: streamed sheets, shared styles, print settings, and text that stays text.
+
+Every workbook the application produces is written here, in openpyxl's write-only mode: rows go
+to a temporary file as they are appended, so memory does not grow with the row count. Column
+widths, frozen panes, hidden columns and row heights are therefore fixed before the first row,
+and each cell carries a style shared through a small registry (one lookup per distinct look).
+
+Safety: spreadsheet cells from users are text. Every ``str`` written goes through
+:func:`safe_text`, which stores it as an inline string — never a formula, whatever its first
+character — and gives a value starting with ``= + - @``, a tab or a line break Excel's quote
+prefix, so that it stays text even after someone edits the cell in Excel.
+
+Speed: a styled cell costs openpyxl far more than a plain one (a value re-bound, an exception,
+a new cell object and a style lookup per cell). :class:`_StreamedSheet` feeds the XML writer
+prepared entries instead; it relies on openpyxl 3.1's write-only internals (``_values_to_row``,
+``Workbook._add_sheet`` and ``_cell_styles``), hence the ``<3.2`` pin in setup.cfg, and
+tests/exports/test_workbook.py reads every kind of cell back.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import IO, Any
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
+
+from tracker.db import to_local
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
+MAX_CELL_CHARS = 32_767  # Excel's limit per cell
+FONT_NAME = "宋体"
+HEADER_FILL = "D9E1F2"
+TITLE_ROW, HEADER_ROW = 1, 2
+FIRST_DATA_ROW = 3
+A4 = "9"  # paperSize code
+
+NUMBER_FORMATS = {
+    "int": "0",
+    "decimal": "0.0",
+    "percent": "0.0%",
+    "date": "yyyy-mm-dd",
+    "datetime": "yyyy-mm-dd hh:mm",
+}
+# Only these types reach a cell (strings go through safe_text); anything else is a bug.
+_DATA_TYPES = {int: "n", float: "n", date: "d", datetime: "d"}
+Entry = tuple[Any, str, StyleArray, int]  # (value, data type, style, style id) of one cell
+Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
+CENTERED = {"int", "decimal", "percent", "date", "datetime", "center"}
+
+
+def display_width(text: str) -> int:
+    """Width of ``text`` in Excel character units: CJK and full-width characters count two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def clean_text(value: str) -> str:
+    """The text as a cell can hold it: line breaks as LF (XML turns CR LF into LF anyway), no
+    control characters XML cannot carry, at most 32,767 characters."""
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_CHARS]
+
+
+def needs_quote_prefix(text: str) -> bool:
+    """Would Excel (or another reader) take this text for a formula or a command?"""
+    return text.startswith(FORMULA_PREFIXES)
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a cell looks: its kind (number format and alignment), fill, font and protection."""
+
+    kind: str = "text"  # text | wrap | center | int | decimal | percent | date | datetime
+    fill: str | None = None  # RGB hex, e.g. "FDE2DF"
+    color: str | None = None  # the font's RGB hex
+    bold: bool = False
+    size: float = 10.5
+    locked: bool = True
+    border: str = "ltrb"  # the sides that have a thin line: left, top, right, bottom
+
+
+TITLE = Look("center", bold=True, size=14, border="")
+SUBTITLE = Look("text", border="")
+HEADER = Look("center", fill=HEADER_FILL, bold=True)
+LABEL = Look("text", bold=True)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table sheet: its header, width (Excel units) and the look of its cells."""
+
+    header: str
+    width: float = 12
+    kind: str = "text"
+    hidden: bool = False
+    locked: bool = True
+    fill: str | None = None
+
+    @property
+    def fitted_width(self) -> float:
+        """The configured width, widened so that the header fits on one line."""
+        return max(self.width, display_width(self.header) + 3)
+
+    @property
+    def look(self) -> Look:
+        return Look(self.kind, fill=self.fill, locked=self.locked)
+
+
+class Style:
+    """A look registered with the workbook: its style array and index, plain and quoted.
+
+    The quoted variant (Excel's quote prefix, for formula-like text) is registered only when
+    a cell first needs it.
+    """
+
+    __slots__ = ("_quoted", "_registry", "array", "id", "look")
+
+    def __init__(self, registry: StyleRegistry, look: Look):
+        self._registry, self.look, self._quoted = registry, look, None
+        self.array, self.id = registry.register(look, quoted=False)
+
+    @property
+    def quoted(self) -> tuple[StyleArray, int]:
+        if self._quoted is None:
+            self._quoted = self._registry.register(self.look, quoted=True)
+        return self._quoted
+
+
+class StyleRegistry:
+    """One registered style per distinct look, built once and then shared by every cell."""
+
+    _side = Side(style="thin", color="808080")
+
+    def __init__(self, workbook: Workbook):
+        self.workbook = workbook
+        # Style descriptors only need ``cell.parent.parent`` to reach the workbook's tables.
+        self._owner = SimpleNamespace(parent=workbook)
+        self._styles: dict[Look, Style] = {}
+
+    def style(self, look: Look) -> Style:
+        found = self._styles.get(look)
+        if found is None:
+            found = self._styles[look] = Style(self, look)
+        return found
+
+    def register(self, look: Look, *, quoted: bool) -> tuple[StyleArray, int]:
+        """Build the look's style array and add it to the workbook's cell formats."""
+        array = self._build(look, quoted)
+        # The index the writer would look up for every cell, looked up once here.
+        return array, self.workbook._cell_styles.add(array)
+
+    def _build(self, look: Look, quoted: bool) -> StyleArray:
+        cell = Cell(self._owner)
+        cell.font = _font(look.size, look.bold, look.color)
+        cell.alignment = _alignment(look.kind, look.bold)
+        if look.border:
+            cell.border = _border(look.border)
+        if look.fill:
+            cell.fill = PatternFill("solid", fgColor=look.fill)
+        if look.kind in NUMBER_FORMATS:
+            cell.number_format = NUMBER_FORMATS[look.kind]
+        if not look.locked:
+            cell.protection = Protection(locked=False)
+            if look.kind not in NUMBER_FORMATS:
+                # "Text" format: what a liaison types stays text, even "=…" or "0012".
+                cell.number_format = "@"
+        if quoted:
+            cell.quotePrefix = True
+        return cell._style
+
+
+@functools.cache
+def _font(size: float, bold: bool, color: str | None) -> Font:
+    return Font(name=FONT_NAME, size=size, bold=bold, color=color)
+
+
+@functools.cache
+def _alignment(kind: str, bold: bool) -> Alignment:
+    return Alignment(
+        horizontal="center" if kind in CENTERED else "left",
+        vertical="center" if kind in CENTERED or bold else "top",
+        wrap_text=kind in ("wrap", "center", "text"),
+    )
+
+
+@functools.cache
+def _border(sides: str) -> Border:
+    names = {"l": "left", "t": "top", "r": "right", "b": "bottom"}
+    line = StyleRegistry._side
+    return Border(**{names[side]: line for side in sides if side in names})
+
+
+def safe_text(value: str, style: Style) -> Entry:
+    """A cell entry holding ``value`` as text: never a formula, whatever the value starts with.
+
+    The entry is bound with data type "s" (an inline string), so that nothing — neither
+    openpyxl, which would store a string starting with "=" as a formula, nor Excel — reads it
+    as a formula; a value Excel could take for a formula or command (= + - @, a tab or a line
+    break first) also gets the quote prefix. Control characters XML cannot carry are dropped.
+    """
+    text = clean_text(value)
+    if needs_quote_prefix(text):
+        return (text, "s", *style.quoted)
+    return text, "s", style.array, style.id
+
+
+def excel_value(value: Any) -> Any:
+    """Convert a Python value to what a cell stores; aware datetimes become Beijing time."""
+    if isinstance(value, datetime):
+        local = to_local(value) if value.tzinfo is not None else value
+        return local.replace(tzinfo=None, microsecond=0)
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+class _StyledCell(Cell):
+    """A cell whose style index is known in advance (see :class:`StyleRegistry`)."""
+
+    __slots__ = ("_style_id",)
+
+    @property
+    def style_id(self) -> int:
+        return self._style_id
+
+    @property
+    def has_style(self) -> bool:
+        return self._style_id != 0
+
+
+class _StreamedSheet(WriteOnlyWorksheet):
+    """A write-only worksheet whose rows are ``(value, data type, style, style id)`` entries.
+
+    openpyxl's own ``append`` binds each value again and, for a styled cell, goes through an
+    exception, a fresh cell object and a style lookup; here the entries are already checked
+    (strings by :func:`safe_text`) and their styles registered, so one reusable cell carries
+    them to the XML writer, as openpyxl does for unstyled values. This keeps a styled sheet
+    close to the speed of a bare loop.
+    """
+
+    def _values_to_row(self, values, row_idx):
+        cell = _StyledCell(self, row=row_idx, column=1)
+        for column, entry in enumerate(values, start=1):
+            if entry is None:
+                continue
+            cell._value, cell.data_type, cell._style, cell._style_id = entry
+            cell.column = column
+            yield cell
+
+
+class Book:
+    """A write-only workbook and its style registry."""
+
+    def __init__(self):
+        self.workbook = Workbook(write_only=True)
+        self.styles = StyleRegistry(self.workbook)
+
+    def sheet(self, title: str, heading: str, columns: Sequence[Column], **options) -> Sheet:
+        return Sheet(self, title, heading, columns, **options)
+
+    def save(self, target: str | IO[bytes]) -> None:
+        self.workbook.save(target)
+
+
+class Sheet:
+    """One streamed worksheet: a title row naming what it is, then a table, ready to print.
+
+    With ``table=True`` (the default) row 2 holds the headers, which are frozen, repeated on
+    every printed page and carry an auto-filter over all data rows. A4 landscape, fitted to the
+    page width, with "第 N 页，共 M 页" in the footer.
+    """
+
+    def __init__(
+        self,
+        book: Book,
+        title: str,
+        heading: str,
+        columns: Sequence[Column],
+        *,
+        table: bool = True,
+        protect: bool = False,
+        sparse: bool | None = None,
+    ):
+        self.book = book
+        self.columns = list(columns)
+        self.table = table
+        # A sparse table writes no empty cells: its grid is printed (gridLines) instead of
+        # drawn on every cell, which keeps large sheets close to a bare write in time and
+        # size. Sheets whose empty cells carry something (unlocked inputs) are not sparse.
+        self.sparse = table and not protect if sparse is None else sparse
+        self.ws = _StreamedSheet(parent=book.workbook, title=title)
+        book.workbook._add_sheet(self.ws)
+        self.rows_written = 0
+        self._looks = [
+            replace(column.look, border="") if self.sparse else column.look
+            for column in self.columns
+        ]
+        self._column_styles = [self._styled(look) for look in self._looks]
+        self._variants: dict[tuple, tuple[Style, bool]] = {}
+        self._last_column = get_column_letter(len(self.columns))
+        self._layout(protect)
+        self.cells([(heading, TITLE)], height=30)
+        self.ws.merged_cells.add(f"A{TITLE_ROW}:{self._last_column}{TITLE_ROW}")
+        if table:
+            self.cells([(column.header, HEADER) for column in self.columns], height=32)
+
+    def _layout(self, protect: bool) -> None:
+        ws = self.ws
+        for index, column in enumerate(self.columns, start=1):
+            dimension = ws.column_dimensions[get_column_letter(index)]
+            dimension.width = column.fitted_width
+            dimension.hidden = column.hidden
+        if self.table:
+            ws.freeze_panes = f"A{FIRST_DATA_ROW}"
+            ws.print_title_rows = f"{TITLE_ROW}:{HEADER_ROW}"
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = A4
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        ws.print_options.horizontalCentered = True
+        ws.print_options.gridLines = self.sparse
+        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, footer=0.3)
+        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+        if protect:
+            protection = ws.protection
+            protection.sheet = True
+            # Liaisons may still resize rows and columns and select every cell.
+            protection.formatRows = protection.formatColumns = False
+
+    @property
+    def next_row(self) -> int:
+        return self.rows_written + 1
+
+    def _styled(self, look: Look) -> tuple[Style, bool]:
+        """The look's style, and whether an empty cell in it must still be written."""
+        return self.book.styles.style(look), not self.sparse or look.fill is not None
+
+    def _entry(self, value: Any, styled: tuple[Style, bool]) -> Entry | None:
+        """The entry for one value; strings always go through :func:`safe_text`."""
+        style, keep_empty = styled
+        if isinstance(value, str):
+            if value:
+                return safe_text(value, style)
+            value = None  # an empty string is an empty cell
+        if value is None:
+            return (None, "n", style.array, style.id) if keep_empty else None
+        kind = type(value)
+        if kind is datetime or kind is Decimal:
+            value = excel_value(value)
+            kind = type(value)
+        return value, _DATA_TYPES[kind], style.array, style.id
+
+    def cells(self, pairs: Iterable[tuple[Any, Look | None]], *, height: float | None = None):
+        """Append one row of ``(value, look)`` pairs (a look of None leaves the cell empty)."""
+        entries = [
+            None if look is None else self._entry(value, self._styled(look))
+            for value, look in pairs
+        ]
+        self._append(entries, height)
+
+    def row(
+        self,
+        values: Sequence[Any],
+        paints: dict[int, Paint] | None = None,
+        *,
+        locked: bool = False,
+    ) -> None:
+        """Append one table row.
+
+        ``paints`` maps column indexes (0-based) to a (fill, font colour) pair; ``locked``
+        locks every cell of the row, input columns included.
+        """
+        styles = self._column_styles
+        if locked:
+            styles = [
+                self._variant(index, (paints or {}).get(index), True)
+                for index in range(len(styles))
+            ]
+        elif paints:
+            styles = list(styles)
+            for index, paint in paints.items():
+                styles[index] = self._variant(index, paint, False)
+        entry = self._entry
+        self._append([entry(v, s) for v, s in zip(values, styles, strict=True)])
+
+    def _variant(self, index: int, paint: Paint | None, locked: bool) -> tuple[Style, bool]:
+        key = (index, paint, locked)
+        found = self._variants.get(key)
+        if found is None:
+            look = self._looks[index]
+            if paint is not None:
+                look = replace(look, fill=paint[0], color=paint[1])
+            if locked:
+                look = replace(look, locked=True)
+            found = self._variants[key] = self._styled(look)
+        return found
+
+    def _append(self, entries: list, height: float | None = None) -> None:
+        if height is not None:
+            self.ws.row_dimensions[self.next_row].height = height
+        self.ws.append(entries)
+        self.rows_written += 1
+
+    def blank(self, height: float | None = None) -> None:
+        """An empty spacer row."""
+        if height is not None:
+            self.ws.row_dimensions[self.next_row].height = height
+        self.ws.append([])
+        self.rows_written += 1
+
+    def merge(self, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
+        """Merge a block (1-based, inclusive); written with the sheet's tail."""
+        if (first_row, first_col) == (last_row, last_col):
+            return
+        self.ws.merged_cells.add(
+            f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
+        )
+
+    def finish(self) -> None:
+        """Set the auto-filter over the header and every data row written."""
+        if self.table:
+            last = max(self.rows_written, HEADER_ROW)
+            self.ws.auto_filter.ref = f"A{HEADER_ROW}:{self._last_column}{last}"
