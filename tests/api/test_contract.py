@@ -1,0 +1,215 @@
+"""The OpenAPI document is the contract: complete, valid, and kept by every response.
+
+* every API route is documented, and every documented operation exists;
+* the document is valid OpenAPI 3.1;
+* every documented response (each status of each operation) is produced by a scripted call
+  and matches its schema (the ``api`` client validates every response it receives);
+* schemathesis fuzzes every operation from the document, with valid and invalid input, as a
+  liaison and as a coordinator: no server error, only documented statuses, content types and
+  bodies, and input that breaks the schema is refused.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+from schemathesis.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    not_a_server_error,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from tracker.api import URL_PREFIX
+from tracker.api.schemas import openapi_document
+
+
+def _documented_operations() -> set[tuple[str, str]]:
+    document = openapi_document()
+    return {
+        (URL_PREFIX + path, method)
+        for path, item in document["paths"].items()
+        for method in item
+        if method in ("get", "post", "patch", "put", "delete")
+    }
+
+
+def test_every_route_is_documented_and_nothing_else(app):
+    routes = {
+        (_template(rule.rule), method.lower())
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint.startswith("api.")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes == _documented_operations()
+
+
+def _template(rule: str) -> str:
+    """``/api/v1/reports/<int(...):report_id>`` → ``/api/v1/reports/{report_id}``."""
+    return re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule)
+
+
+def test_the_document_is_valid_openapi_3_1(app):
+    document = app.test_client().get(f"{URL_PREFIX}/openapi.json").get_json()
+    assert document["openapi"] == "3.1.0"
+    schema = schemathesis.openapi.from_dict(document)
+    schema.validate()
+    for name, item in document["paths"].items():
+        for method, operation in item.items():
+            if method == "parameters":
+                continue
+            assert operation["summary"] and operation["responses"], f"{method} {name}"
+            assert "operationId" in operation
+
+
+def test_every_documented_response_is_seen_and_matches_its_schema(
+    api, contract, quarter, make_user
+):
+    """One call for each documented (operation, status), each checked against its schema."""
+    contract.seen.clear()
+    mca, mohrss = api(make_user("liaison", "mca")), api(make_user("liaison", "mohrss"))
+    coordinator, anonymous = api(make_user("coordinator", "mca")), api(token=None)
+    item5 = quarter.obligation(5, "mca").id
+    lead3 = quarter.obligation(3, "mohrss").id
+
+    api(token=None).get("/openapi.json")
+    reads = ("/me", "/departments", "/tasks", "/periods", "/obligations", "/dashboard",
+             "/notifications", "/exports/quarterly.xlsx")  # fmt: skip
+    for path in reads:
+        mca.get(path)
+        anonymous.get(path)
+        mca.get(path, query_string={"perod": "2024Q3"})  # an unknown argument is refused
+    mca.get("/tasks", query_string={"document": "没有"})
+    mca.get("/notifications", query_string={"unread": "yes"})
+    for path in ("/obligations", "/dashboard", "/exports/quarterly.xlsx"):
+        mca.get(path, query_string={"period": "2024"})
+        mca.get(path, query_string={"department": "mohrss"})
+
+    anonymous.post("/reports", json={})
+    mca.post("/reports", json={})
+    mca.post("/reports", data="x", content_type="text/plain")
+    mohrss.post("/reports", json={"obligation_id": item5})
+    draft = mca.post("/reports", json={"obligation_id": item5, "progress": "x"}).get_json()
+    mca.post("/reports", json={"obligation_id": item5})
+    filled = {"status": "ongoing", "progress": "x"}
+    lead = mohrss.post("/reports", json={"obligation_id": lead3, **filled})
+    url, lead_url = f"/reports/{draft['id']}", f"/reports/{lead.get_json()['id']}"
+
+    for path in (url, f"{url}/submit", f"{url}/accept", f"{url}/return"):
+        method = anonymous.get if path == url else anonymous.post
+        method(path)
+        (mca.get if path == url else mca.post)(path.replace(str(draft["id"]), "99999"))
+        sender = coordinator if path.endswith(("accept", "return")) else mca
+        sender.request(
+            "PATCH" if path == url else "POST", path, data="x", content_type="text/plain"
+        )
+    mca.patch("/reports/99999", json={"version": 1})
+    anonymous.patch(url, json={"version": 1})
+    mohrss.get(url)
+    mca.get(url, query_string={"x": "1"})
+    mohrss.patch(url, json={"version": 1})
+    mca.patch(url, json={})
+    mca.patch(url, json={"version": 7})
+    mca.patch(url, json={"version": 1, "status": "in_progress"})
+    mca.get(url)
+    mca.post(f"{url}/submit", json={"version": "1"})
+    mohrss.post(f"{url}/submit")
+    mohrss.post(f"{lead_url}/submit")  # the supporting departments have not reported: 409
+    mca.post(f"{url}/submit")
+    mca.post(f"{url}/accept", json={"confirmed_status": "completed"})
+    coordinator.post(f"{url}/accept", json={})
+    coordinator.post(f"{url}/return", json={})
+    mca.post(f"{url}/return", json={"reason": "x"})
+    coordinator.post(f"{url}/return", json={"reason": "请补充。"})
+    coordinator.post(f"{url}/return", json={"reason": "again"})
+    mca.post(f"{url}/submit")
+    coordinator.post(f"{url}/accept", json={"confirmed_status": "ongoing"})
+    coordinator.post(f"{url}/accept", json={"confirmed_status": "ongoing"})
+    mca.post(f"{url}/submit", json={})
+
+    documented = set()
+    for path, item in contract.document["paths"].items():
+        for method, operation in item.items():
+            if method != "parameters":
+                documented |= {(path, method, status) for status in operation["responses"]}
+    assert documented - contract.seen == set(), "documented but never produced"
+    assert contract.seen - documented == set()
+
+
+# -- fuzzing ---------------------------------------------------------------------------------
+
+# Examples per operation, caller and mode; the heavy reads (a workbook, the dashboard) get fewer.
+EXAMPLES = {"/exports/quarterly.xlsx": 4, "/dashboard": 6}
+DEFAULT_EXAMPLES = 12
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+]
+
+
+@pytest.fixture
+def fuzz_world(quarter, make_user, token_for):
+    """Tokens of a liaison (with a draft on item 5) and of a coordinator."""
+    from tracker.extensions import db
+    from tracker.reports import services
+    from tracker.reports.services import ReportInput
+
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    report = services.save_draft(
+        quarter.obligation(5, "mca"), ReportInput(progress="进展"), actor=liaison,
+        expected_version=None,
+    )  # fmt: skip
+    db.session.commit()
+    own = [quarter.obligation(n, "mca").id for n in (1, 2, 5, 6, 14)]
+    return {"tokens": [token_for(liaison), token_for(coordinator)], "report_id": report.id,
+            "obligation_ids": own}  # fmt: skip
+
+
+def _fuzzed_schema(app, world):
+    """The served document, with new reports' ``obligation_id`` drawn from real obligations
+    (random ids would only ever meet "no such obligation")."""
+    document = app.test_client().get(f"{URL_PREFIX}/openapi.json").get_json()
+    create = document["components"]["schemas"]["ReportCreate"]["properties"]
+    create["obligation_id"] = {"enum": world["obligation_ids"]}
+    schema = schemathesis.openapi.from_dict(document)
+    schema.app, schema.location = app, f"{URL_PREFIX}/openapi.json"
+    return schema
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
+def test_fuzzing_every_operation_keeps_the_contract(app, fuzz_world, mode):
+    schema = _fuzzed_schema(app, fuzz_world)
+    checks = [*CHECKS, negative_data_rejection] if mode == GenerationMode.NEGATIVE else CHECKS
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        pinned = {"report_id": fuzz_world["report_id"]} if "{report_id}" in operation.path else None
+        examples = EXAMPLES.get(operation.path, DEFAULT_EXAMPLES)
+        for token in fuzz_world["tokens"]:
+            headers = {"Authorization": f"Bearer {token}"}
+            strategy = operation.as_strategy(generation_mode=mode, path_parameters=pinned)
+            _fuzz(strategy, headers, checks, examples)
+            if pinned:  # and random ids, mostly missing
+                _fuzz(operation.as_strategy(generation_mode=mode), headers, checks, examples)
+
+
+def _fuzz(strategy, headers, checks, examples: int) -> None:
+    @given(case=strategy)
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=list(HealthCheck),
+    )
+    def run(case):
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=checks, headers=headers)
+
+    run()

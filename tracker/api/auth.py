@@ -1,0 +1,58 @@
+"""Bearer-token authentication of every API request; the session cookie is never read.
+
+The application's ``_require_login`` hook skips this blueprint (it authenticates itself), and
+the hook here answers 401 JSON instead of redirecting to the sign-in page. Because the API
+trusts only the ``Authorization`` header, which a browser never adds on its own to a
+cross-site request, its blueprint is exempt from CSRF protection.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, g, request
+
+from tracker.api import bp, queries, services
+from tracker.api.errors import ApiError
+from tracker.auth.models import User
+
+# Endpoints of the API that anyone may read: the OpenAPI document describes shapes, not data,
+# and clients (and code generators) need it before they hold a token.
+PUBLIC_API_ENDPOINTS = frozenset({"api.openapi"})
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else None."""
+    if not header:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    value = value.strip()
+    if scheme.lower() != "bearer" or not value or " " in value:
+        return None
+    return value
+
+
+@bp.before_request
+def _authenticate():
+    """Set ``g.api_user`` from the bearer token, or answer 401."""
+    # Pin Flask-Login's user for this request to anonymous, so that nothing (a template
+    # helper, a shared function) can load the session's user behind the token's back.
+    g._login_user = current_app.login_manager.anonymous_user()
+    g.api_user = None
+    if request.endpoint in PUBLIC_API_ENDPOINTS:
+        return None
+    raw = bearer_token(request.headers.get("Authorization"))
+    if raw is None:
+        raise ApiError(401)
+    token = queries.token_for(raw)
+    if token is None:
+        raise ApiError(401, "API 令牌无效、已撤销，或其所属账号已停用。")
+    services.note_use(token)
+    g.api_user = token.user
+    return None
+
+
+def api_user() -> User:
+    """The user the request's token belongs to (set for every non-public endpoint)."""
+    user = g.get("api_user")
+    if user is None:  # pragma: no cover - the before_request hook guarantees it
+        raise ApiError(401)
+    return user

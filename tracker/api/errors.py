@@ -1,0 +1,121 @@
+"""Errors as JSON: ``{"error": CODE, "message": TEXT, "fields": {...}}``.
+
+Every failure of an API request answers in this shape: invalid input (400, with a message
+per field), a missing or refused token (401), another department's or role's object (403),
+a missing object or URL (404), a stale version or a forbidden state change (409). A response
+of 400 or more is rolled back by the request hook, so a failed request writes nothing.
+"""
+
+from __future__ import annotations
+
+from flask import Response, jsonify
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, default_exceptions
+
+from tracker.api import bp
+from tracker.extensions import db
+from tracker.reports.services import PermissionDenied, ReportError, StaleReportError
+
+# The machine-readable code of each status the API answers with.
+CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "server_error",
+}
+MESSAGES = {
+    400: "请求无效。",
+    401: "需要有效的 API 令牌：Authorization: Bearer <token>。",
+    403: "无权访问：超出本部门或本角色的权限。",
+    404: "请求的地址或记录不存在。",
+    405: "该地址不支持此请求方式。",
+    409: "请求与记录的当前状态冲突。",
+    413: "请求内容过大。",
+    415: "请求内容应为 JSON（Content-Type: application/json）。",
+    500: "服务器处理请求时出错；数据未被更改。",
+}
+
+
+class ApiError(Exception):
+    """An error the API answers with; raise it from any view or helper."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str | None = None,
+        *,
+        code: str | None = None,
+        fields: dict[str, str] | None = None,
+    ):
+        super().__init__(message or MESSAGES.get(status, ""))
+        self.status = status
+        self.code = code or CODES.get(status, "error")
+        self.message = message or MESSAGES.get(status, "")
+        self.fields = fields or {}
+
+
+class InvalidInput(ApiError):
+    """400 with a message for each invalid field."""
+
+    def __init__(self, fields: dict[str, str], message: str = "提交的内容有误，请按字段修改。"):
+        super().__init__(400, message, code="invalid", fields=fields)
+
+
+def error_response(
+    status: int, message: str | None = None, *, code: str | None = None, fields=None
+) -> Response:
+    """The JSON error response; 401 also says how to authenticate."""
+    status = status if status in CODES else (500 if status >= 500 else 400)
+    response = jsonify(
+        error=code or CODES[status], message=message or MESSAGES[status], fields=fields or {}
+    )
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'
+    return response
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError):
+    return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
+
+
+@bp.errorhandler(ReportError)
+def _report_error(exc: ReportError):
+    """The reporting rules' refusals: who may not (403), stale (409), wrong state (409)."""
+    if isinstance(exc, PermissionDenied):
+        return error_response(403, str(exc))
+    if isinstance(exc, StaleReportError):
+        return error_response(409, str(exc), code="stale_version")
+    return error_response(409, str(exc), code="invalid_state")
+
+
+@bp.errorhandler(StaleDataError)
+def _stale_row(exc: StaleDataError):
+    # Two writers raced past the version check; the loser is told to read again.
+    return error_response(409, "该报告刚被他人修改，请重新读取后再提交。", code="stale_version")
+
+
+@bp.errorhandler(IntegrityError)
+def _integrity(exc: IntegrityError):
+    # A concurrent request created the same row first (e.g. two reports for one obligation).
+    return error_response(409, "该记录刚被另一请求创建或修改，请重新读取。", code="conflict")
+
+
+def _http_error(exc: HTTPException):
+    if exc.code is not None and exc.code >= 500:
+        db.session.rollback()
+    return error_response(exc.code or 500)
+
+
+# By code as well as by class: the application's own HTML handlers are registered by code,
+# and Flask prefers a handler for the code over one for the class.
+bp.register_error_handler(HTTPException, _http_error)
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
