@@ -16,12 +16,26 @@ from tracker.extensions import csrf, db, login_manager, migrate
 ROOT = Path(__file__).resolve().parent.parent
 
 # Every blueprint, registered in this order; each package's routes.py attaches its views.
-BLUEPRINT_PACKAGES = ("auth", "catalogue", "reports", "imports")
+BLUEPRINT_PACKAGES = (
+    "auth",
+    "catalogue",
+    "reports",
+    "imports",
+    "api",
+    "exports",
+    "reminders",
+    "dashboard",
+)
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
 # Endpoints a user who must change their one-time password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
+# Blueprints that authenticate every request themselves and never read the session: the JSON
+# API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
+SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
+# URL prefixes answered with JSON errors, even for URLs that match no route.
+JSON_ERROR_PREFIXES = ("/api/",)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -82,11 +96,26 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from tracker.api.cli import token_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import seed_command
+    from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command
+    from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
+    from tracker.reminders.cli import remind_command, scheduler_command, send_mail_command
 
-    for command in (user_cli, seed_command, import_text_command):
+    for command in (
+        user_cli,
+        seed_command,
+        import_text_command,
+        token_cli,
+        export_cli,
+        remind_command,
+        send_mail_command,
+        scheduler_command,
+        demo_data_command,
+        freeze_snapshots_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -109,6 +138,8 @@ def _register_hooks(app: Flask) -> None:
         """Default deny: every endpoint not listed as public needs a signed-in, active user."""
         endpoint = request.endpoint
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+            return None
+        if request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS:
             return None
         if getattr(app.view_functions.get(endpoint), "_tracker_public", False):
             return None
@@ -142,6 +173,10 @@ def _register_error_handlers(app: Flask) -> None:
     }
 
     def render_error(code: int):
+        if request.path.startswith(JSON_ERROR_PREFIXES):
+            from tracker.api.errors import error_response
+
+            return error_response(code)
         title, message = messages[code]
         return render_template("error.html", code=code, title=title, message=message), code
 

@@ -1,21 +1,41 @@
 """Every model module, imported in one place so that the metadata knows all tables."""
 
+from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
+from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.reminders.models import (
+    ExtensionRequest,
+    Notification,
+    OutboxMessage,
+    ReminderLog,
+    SchedulerLease,
+    Urge,
+)
 from tracker.reports.models import Evidence, KeyFigure, Obligation, Report, ReportVersion
 
 __all__ = [
+    "ApiToken",
     "Assignment",
     "AuditEvent",
     "Department",
     "Evidence",
+    "ExtensionRequest",
     "Jurisdiction",
     "KeyFigure",
+    "Notification",
     "Obligation",
+    "OutboxMessage",
     "PolicyDocument",
+    "ReminderLog",
     "Report",
     "ReportVersion",
+    "SchedulerLease",
+    "Snapshot",
+    "SnapshotCell",
+    "SnapshotDepartment",
     "Task",
+    "Urge",
     "User",
 ]

@@ -21,7 +21,11 @@ DEPARTMENT = "department"  # the URL's department: its users, coordinators, lead
 OWNER = "owner"  # only the URL's department's liaisons (drafting and submitting)
 REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
+LIAISON = "liaison"  # every department's liaisons, each for their own department
 ADMIN = "admin"
+# The JSON API (blueprint ``api``) takes a bearer token only: every session-only client gets 401
+# here, and tests/api/test_access.py checks the same levels with each user's token.
+TOKEN_ONLY_BLUEPRINT = "api"
 
 ACCESS = {
     "static": PUBLIC,
@@ -29,6 +33,23 @@ ACCESS = {
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
+    "auth.tokens": SIGNED_IN,
+    "auth.revoke_token": SIGNED_IN,  # one's own tokens only; another's is 404
+    "api.openapi": PUBLIC,
+    "api.me": SIGNED_IN,
+    "api.departments": SIGNED_IN,
+    "api.tasks": SIGNED_IN,
+    "api.periods": SIGNED_IN,
+    "api.obligations": SIGNED_IN,  # filtered to the caller's departments; ?department= checked
+    "api.create_report": OWNER,
+    "api.report": DEPARTMENT,
+    "api.update_report": OWNER,
+    "api.submit_report": OWNER,
+    "api.accept_report": REVIEWER,
+    "api.return_report": REVIEWER,
+    "api.dashboard": SIGNED_IN,  # scoped to the caller's department as on the dashboard page
+    "api.notifications": SIGNED_IN,  # one's own only
+    "api.export_quarterly": SIGNED_IN,  # holds only the departments the caller may see
     "catalogue.home": SIGNED_IN,
     "catalogue.tasks": SIGNED_IN,
     "catalogue.task": SIGNED_IN,
@@ -49,6 +70,25 @@ ACCESS = {
     "reports.download": DEPARTMENT,
     "reports.delete_evidence": OWNER,
     "reports.item": DEPARTMENT,
+    "dashboard.index": SIGNED_IN,  # liaisons and department viewers: their department only
+    "dashboard.scorecard": SIGNED_IN,  # their department's row only
+    "dashboard.trends": SIGNED_IN,  # their department's line only
+    "dashboard.department": DEPARTMENT,
+    "dashboard.item": DEPARTMENT,  # the item's departments, coordinators, leaders, admins
+    "reminders.notifications": SIGNED_IN,
+    "reminders.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404
+    "reminders.mark_all_read": SIGNED_IN,
+    "reminders.outbox": ADMIN,
+    "reminders.retry_message": ADMIN,
+    "reminders.urge": REVIEWER,
+    "reminders.acknowledge": OWNER,
+    "reminders.request_extension": OWNER,
+    "reminders.extensions": REVIEWER,
+    "reminders.approve_extension": REVIEWER,
+    "reminders.reject_extension": REVIEWER,
+    "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
+    "exports.template": LIAISON,
+    "exports.upload": LIAISON,
 }
 
 ENTITLED = {
@@ -56,6 +96,7 @@ ENTITLED = {
     OWNER: {"own_liaison"},
     REVIEWER: {"coordinator"},
     COORDINATOR: {"coordinator", "admin"},
+    LIAISON: {"own_liaison", "other_liaison"},
     ADMIN: {"admin"},
 }
 USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",
@@ -75,6 +116,7 @@ def test_every_route_is_classified(app):
 @pytest.fixture
 def world(seeded, make_user):
     """Users of two departments, and an mps report (with evidence) on item 11."""
+    from tracker.api.services import create_token
     from tracker.reports import queries, services
     from tracker.reports.models import Obligation
     from tracker.reports.services import ReportInput
@@ -101,14 +143,46 @@ def world(seeded, make_user):
         obligation, ReportInput(progress="进展"), actor=users["own_liaison"], expected_version=None
     )
     evidence = services.add_evidence(report, "材料.pdf", PDF, actor=users["own_liaison"])
+    followup_values, followup_missing = _followup_objects(obligation, users)
+    token, _ = create_token(users["own_liaison"], name="world", actor=users["own_liaison"])
     db.session.commit()
     return {
-        "values": {"task_id": task.id, "code": mps.code, "obligation_id": obligation.id,
-                   "number": 1, "evidence_id": evidence.id, "period": period.key},
-        "missing": {"task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
-                    "number": 99, "evidence_id": 999_999, "period": "1999Q1"},
+        "values": {**followup_values,
+                   "task_id": task.id, "code": mps.code, "obligation_id": obligation.id,
+                   "number": 1, "evidence_id": evidence.id, "period": period.key,
+                   "report_id": report.id, "token_id": token.id},
+        "missing": {**followup_missing,
+                    "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
+                    "number": 99, "evidence_id": 999_999, "period": "1999Q1",
+                    "report_id": 999_999, "token_id": 999_999},
         **users,
     }  # fmt: skip
+
+
+def _followup_objects(obligation, users) -> tuple[dict, dict]:
+    """An urge, a pending extension request, a failed e-mail and a notification (reminders)."""
+    from tracker import clock
+    from tracker.reminders import services as reminders
+    from tracker.reminders.models import Notification, OutboxMessage, OutboxStatus
+    from tracker.reports.queries import calendar
+
+    urge = reminders.urge_obligation(obligation, actor=users["coordinator"], message="请尽快报送")
+    later = calendar().add_working_days(max(obligation.due_date, clock.local_today()), 5)
+    request = reminders.request_extension(
+        obligation, actor=users["own_liaison"], requested_due_date=later, reason="需汇总地方数据"
+    )
+    message = OutboxMessage(
+        to_address="liaison@example.org", subject="催办", body="请尽快报送",
+        status=OutboxStatus.FAILED, last_error="550 5.1.1 no such user",
+    )  # fmt: skip
+    db.session.add(message)
+    db.session.flush()
+    note = db.session.scalar(
+        sa.select(Notification).where(Notification.user_id == users["own_liaison"].id)
+    )
+    values = {"urge_id": urge.id, "request_id": request.id, "message_id": message.id,
+              "notification_id": note.id}  # fmt: skip
+    return values, dict.fromkeys(values, 999_999)
 
 
 def _url(app, rule, values):
@@ -121,7 +195,13 @@ def _url(app, rule, values):
 
 
 def _method(rule) -> str:
-    return "GET" if "GET" in rule.methods else "POST"
+    return next(m for m in ("GET", "POST", "PATCH", "PUT", "DELETE") if m in rule.methods)
+
+
+def _token_only(rule) -> bool:
+    """An API endpoint that needs a token: a session is never enough (401)."""
+    blueprint = rule.endpoint.partition(".")[0]
+    return blueprint == TOKEN_ONLY_BLUEPRINT and ACCESS[rule.endpoint] != PUBLIC
 
 
 def _signed_in(app, user):
@@ -136,6 +216,9 @@ def test_anonymous_is_sent_to_login_everywhere(app, client, world):
         response = client.open(_url(app, rule, world["values"]), method=_method(rule))
         if ACCESS[rule.endpoint] == PUBLIC:
             assert response.status_code in (200, 302), rule.endpoint
+        elif _token_only(rule):
+            assert response.status_code == 401, rule.endpoint
+            assert response.get_json()["error"] == "unauthorized", rule.endpoint
         else:
             assert response.status_code == 302, rule.endpoint
             assert response.headers["Location"].startswith("/login"), rule.endpoint
@@ -146,6 +229,10 @@ def test_each_user_gets_exactly_what_the_table_says(app, world, who):
     c = _signed_in(app, world[who])
     for rule in _rules(app):
         level = ACCESS[rule.endpoint]
+        if _token_only(rule):
+            status = c.open(_url(app, rule, world["values"]), method=_method(rule)).status_code
+            assert status == 401, f"{who} {rule.endpoint}: the session opened the API ({status})"
+            continue
         if level in (PUBLIC, SIGNED_IN) or rule.endpoint == "auth.logout":
             continue
         url = _url(app, rule, world["values"])
@@ -160,6 +247,8 @@ def test_signed_in_pages_open_for_everyone(app, world):
     for who in USERS:
         c = _signed_in(app, world[who])
         for rule in _rules(app):
+            if _token_only(rule):
+                continue
             if ACCESS[rule.endpoint] == SIGNED_IN and _method(rule) == "GET":
                 status = c.get(_url(app, rule, world["values"])).status_code
                 assert status in (200, 302), f"{who} {rule.endpoint} → {status}"
@@ -169,7 +258,7 @@ def test_missing_objects_are_404(app, world):
     for who in ("coordinator", "own_liaison"):
         c = _signed_in(app, world[who])
         for rule in _rules(app):
-            if not rule.arguments or ACCESS[rule.endpoint] == PUBLIC:
+            if not rule.arguments or ACCESS[rule.endpoint] == PUBLIC or _token_only(rule):
                 continue
             if who not in ENTITLED.get(ACCESS[rule.endpoint], {who}):
                 continue
@@ -181,7 +270,7 @@ def test_every_post_route_needs_a_csrf_token(app, world):
     for who in ("admin", "coordinator", "own_liaison"):
         c = _signed_in(app, world[who])
         for rule in _rules(app):
-            if "POST" not in rule.methods:
-                continue
+            if "POST" not in rule.methods or _token_only(rule):
+                continue  # the API is exempt from CSRF: it never reads the session cookie
             response = c.post(_url(app, rule, world["values"]), data={}, csrf=False)
             assert response.status_code == 400, f"{who} {rule.endpoint}"

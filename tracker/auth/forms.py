@@ -35,3 +35,14 @@ class ChangePasswordForm(FlaskForm):
     def validate_new_password(self, field):
         if field.data == self.current_password.data:
             raise ValidationError("新密码不能与当前密码相同")
+
+
+class TokenForm(FlaskForm):
+    """Name a new API token after what will use it (e.g. 人社部业务系统)."""
+
+    name = StringField(
+        "令牌名称",
+        validators=[DataRequired("请填写令牌名称"), Length(max=64, message="不超过 64 个字符")],
+        description="写明用途，如“本部门业务系统”，便于日后识别和撤销。",
+    )
+    submit = SubmitField("签发新令牌")

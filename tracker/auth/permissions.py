@@ -45,6 +45,13 @@ def can_view_obligation(
     return user.department_id is not None and user.department_id in lead_department_ids
 
 
+def can_view_item(user: User, department_ids: set[int] | frozenset[int]) -> bool:
+    """May the user read an item's page: all-seeing users, and users of a department on it."""
+    if sees_all_departments(user):
+        return True
+    return user.department_id is not None and user.department_id in department_ids
+
+
 def can_edit_department_reports(user: User, department_id: int | None) -> bool:
     """Only a liaison of the owning department drafts, edits and submits its reports."""
     return (
@@ -69,6 +76,26 @@ def can_manage_users(user: User) -> bool:
     return user.role == UserRole.ADMIN
 
 
+def can_urge(user: User) -> bool:
+    """Coordinators urge (催办) a department to report."""
+    return can_review_reports(user)
+
+
+def can_acknowledge_urge(user: User, department_id: int | None) -> bool:
+    """The urged department's liaisons acknowledge (签收) an urge."""
+    return can_edit_department_reports(user, department_id)
+
+
+def can_request_extension(user: User, department_id: int | None) -> bool:
+    """A department's liaisons ask for a later due date for its obligations."""
+    return can_edit_department_reports(user, department_id)
+
+
+def can_decide_extensions(user: User) -> bool:
+    """Coordinators approve or reject extension requests."""
+    return can_review_reports(user)
+
+
 def _require(allowed: bool) -> None:
     if not allowed:
         abort(403)
@@ -82,6 +109,10 @@ def require_view_obligation(
     user: User, department_id: int, lead_department_ids: set[int] | frozenset[int] = frozenset()
 ) -> None:
     _require(can_view_obligation(user, department_id, lead_department_ids))
+
+
+def require_view_item(user: User, department_ids: set[int] | frozenset[int]) -> None:
+    _require(can_view_item(user, department_ids))
 
 
 def require_edit_department_reports(user: User, department_id: int | None) -> None:
@@ -98,3 +129,19 @@ def require_manage_catalogue(user: User) -> None:
 
 def require_manage_users(user: User) -> None:
     _require(can_manage_users(user))
+
+
+def require_urge(user: User) -> None:
+    _require(can_urge(user))
+
+
+def require_acknowledge_urge(user: User, department_id: int | None) -> None:
+    _require(can_acknowledge_urge(user, department_id))
+
+
+def require_request_extension(user: User, department_id: int | None) -> None:
+    _require(can_request_extension(user, department_id))
+
+
+def require_decide_extensions(user: User) -> None:
+    _require(can_decide_extensions(user))

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
+from tracker.api import queries as token_queries
+from tracker.api import services as token_services
 from tracker.auth import bp
-from tracker.auth.forms import ChangePasswordForm, LoginForm
+from tracker.auth.forms import ChangePasswordForm, LoginForm, TokenForm
 from tracker.auth.queries import user_by_username
 from tracker.auth.services import change_password, note_login
 from tracker.forms import EmptyForm
@@ -64,3 +66,33 @@ def password():
             flash("密码已修改。", "success")
             return redirect(url_for("catalogue.home"))
     return render_template("auth/password.html", form=form)
+
+
+@bp.route("/profile/tokens", methods=["GET", "POST"])
+def tokens():
+    """One's own API tokens; a new token is shown once, in the response that issues it."""
+    user = current_user._get_current_object()
+    form, issued = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            token, raw = token_services.create_token(user, name=form.name.data, actor=user)
+            issued = {"token": token, "raw": raw}
+            form.name.data = ""  # ready for the next one
+        except token_services.TokenError as exc:
+            form.name.errors.append(str(exc))
+    page = render_template(
+        "auth/tokens.html", form=form, issued=issued, button=EmptyForm(),
+        tokens=token_queries.tokens_of(user),
+    )  # fmt: skip
+    status = 422 if request.method == "POST" and issued is None else 200
+    return page, status, {"Cache-Control": "no-store"}  # the new token must not be cached
+
+
+@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
+def revoke_token(token_id: int):
+    """Revoke one of one's own tokens (another user's token is as good as missing)."""
+    token = token_queries.token_of(current_user, token_id) or abort(404)
+    if EmptyForm().validate_on_submit():
+        token_services.revoke_token(token, actor=current_user._get_current_object())
+        flash(f"令牌“{token.name}”已撤销，使用它的系统将无法再访问接口。", "success")
+    return redirect(url_for("auth.tokens"))

@@ -71,6 +71,8 @@ class PolicyDocument(db.Model):
     title: Mapped[str] = mapped_column(sa.String(255))
     issuer: Mapped[str] = mapped_column(sa.String(255))
     issued: Mapped[date | None] = mapped_column(sa.Date)
+    # Synthetic documents come from ``flask demo-data`` (benchmarks, demos), never from users.
+    synthetic: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tasks: Mapped[list[Task]] = relationship(

@@ -14,9 +14,12 @@ from tracker.extensions import db
 
 @bp.route("/")
 def home():
-    """Each role lands where its work is: coordinators on the review queue, others on reports."""
-    if current_user.is_coordinator:
-        return redirect(url_for("reports.review"))
+    """Each role lands where its work is: coordinators and leaders (viewers without a
+    department) on the dashboard, the others on their reports."""
+    if current_user.is_coordinator or (
+        current_user.is_viewer and current_user.department_id is None
+    ):
+        return redirect(url_for("dashboard.index"))
     return redirect(url_for("reports.mine"))
 
 

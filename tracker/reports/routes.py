@@ -20,6 +20,7 @@ from tracker.catalogue.models import Role
 from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
+from tracker.reminders.routes import obligation_followup
 from tracker.reports import bp, evidence, queries, services
 from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
 from tracker.reports.models import Evidence, ProgressStatus, ReportState
@@ -107,6 +108,7 @@ def obligation(obligation_id: int):
         may_review=can_review_reports(current_user), accept_form=AcceptForm(),
         return_form=ReturnForm(), waive_form=WaiveForm(), evidence_form=EvidenceForm(),
         button=EmptyForm(), ReportState=ReportState, Role=Role,
+        followup=obligation_followup(item),
     )  # fmt: skip
 
 
