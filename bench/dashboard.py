@@ -6,7 +6,7 @@ server time of the dashboard, the scorecard and the item page, side by side with
 single bare SQL aggregate they rest on (:func:`tracker.dashboard.queries.aggregate_query`).
 
     .venv/bin/python bench/dashboard.py                      # build in a temporary folder
-    .venv/bin/python bench/dashboard.py --db /tmp/bench.db   # build once, reuse next time
+    .venv/bin/python bench/dashboard.py --db instance/bench.sqlite3   # build once, reuse next time
     .venv/bin/python bench/dashboard.py --documents 20 --quarters 4 --runs 10   # quick look
 
 Server time is the time of one request through the WSGI application in this process (Flask's
