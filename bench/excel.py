@@ -14,7 +14,7 @@ openpyxl loop (no styles, no queries): the floor. Targets: export within 1.5× o
 a peak memory that does not grow with the row count.
 
     .venv/bin/python bench/excel.py                        # build in a temporary folder
-    .venv/bin/python bench/excel.py --db instance/bench.sqlite3     # reuse the dashboard bench database
+    .venv/bin/python bench/excel.py --db instance/bench.sqlite3   # reuse the dashboard bench db
     .venv/bin/python bench/excel.py --documents 20 --quarters 4 --runs 1   # quick look
 """
 
