@@ -48,13 +48,7 @@ def _period_arg() -> Period:
     key = request.args.get("period", "").strip()
     if not key:
         return report_queries.current_period()
-    try:
-        period = Period.parse(key)
-    except ValueError:
-        abort(404)
-    if period not in report_queries.tracked_periods():
-        abort(404)
-    return period
+    return report_queries.tracked_period(key) or abort(404)
 
 
 def _document_arg() -> PolicyDocument | None:

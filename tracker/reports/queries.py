@@ -77,6 +77,15 @@ def tracked_periods() -> list[Period]:
     return list(reversed(list(Period.range(first, max(first, last)))))
 
 
+def tracked_period(key: str | None) -> Period | None:
+    """The tracked period a ``2026Q3`` key names, or None when it is malformed or untracked."""
+    try:
+        period = Period.parse((key or "").strip())
+    except ValueError:
+        return None
+    return period if period in tracked_periods() else None
+
+
 def obligation_with_context(obligation_id: int) -> Obligation | None:
     return db.session.scalar(
         sa.select(Obligation)

@@ -32,13 +32,7 @@ add_nav("reports.review", "审核", can_review_reports, position=0)
 
 def _tracked(key: str) -> Period:
     """A tracked period from its key; malformed or untracked keys are 404."""
-    try:
-        period = Period.parse(key)
-    except ValueError:
-        abort(404)
-    if period not in queries.tracked_periods():
-        abort(404)
-    return period
+    return queries.tracked_period(key) or abort(404)
 
 
 def _period_arg(default_current: bool = True) -> Period | None:
