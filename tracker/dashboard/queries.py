@@ -709,6 +709,17 @@ def scorecard(
     return _scorecard(_groups(scope), scope, urge_counts(scope), department_refs())
 
 
+def headline_and_scorecard(
+    period: Period, document_id: int | None = None, department_ids=None, **filters
+) -> tuple[Headline, list[ScoreRow]]:
+    """Both :func:`headline` and :func:`scorecard` from one aggregate query (for exports)."""
+    scope = make_scope(period, document_id, department_ids, **filters)
+    groups = _groups(scope)
+    return _headline(groups, scope), _scorecard(
+        groups, scope, urge_counts(scope), department_refs()
+    )
+
+
 # -- lead departments --------------------------------------------------------------------------
 
 

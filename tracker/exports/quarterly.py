@@ -185,10 +185,10 @@ def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> Quart
                 result.overdue += 1
         result.obligations += len(shown)
     args, options = _same_scope(request, scope)
-    rows = dashboard.scorecard(*args, **options)
+    head, rows = dashboard.headline_and_scorecard(*args, **options)
     _score_rows(score, rows)
     result.urges = _urge_rows(urges, request, numbers if request.document_id else None, multi)
-    _overview(overview, request, scope, reasons, rows)
+    _overview(overview, request, scope, reasons, rows, head)
     for sheet in (division, detail, overdue, score, urges):
         sheet.finish()
     book.save(target)
@@ -379,6 +379,7 @@ def _overview(
     scope: dashboard.Scope,
     reasons: Counter,
     scores: list[dashboard.ScoreRow],
+    head: dashboard.Headline,
 ) -> None:
     judged = f"数据截至 {scope.judged_on.isoformat()}（北京时间）"
     if scope.frozen:
@@ -387,8 +388,6 @@ def _overview(
     sheet.cells([(f"{judged}；范围：{who}", SUBTITLE)])
     sheet.merge(sheet.next_row - 1, sheet.next_row - 1, 1, len(OVERVIEW_COLUMNS))
     sheet.blank()
-    args, options = _same_scope(request, scope)
-    head = dashboard.headline(*args, **options)
     sheet.cells([("主要指标", HEADER), ("数值", HEADER)])
     for label, value, kind in (
         ("应报事项（不含豁免）", head.obligations, "int"),
