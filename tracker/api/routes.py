@@ -20,7 +20,6 @@ from tracker.auth.permissions import (
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
-from tracker.catalogue.models import Role
 from tracker.dashboard import queries as dashboard_queries
 from tracker.dashboard import services as dashboard_services
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
@@ -103,7 +102,7 @@ def obligations():
 
 def _readable(obligation: Obligation) -> None:
     """Its own department, leaders and coordinators, and the item's lead department."""
-    lead_ids = {a.department_id for a in obligation.task.assignments if a.role == Role.LEAD}
+    lead_ids = obligation.task.lead_department_ids
     require_view_obligation(auth.api_user(), obligation.department_id, lead_ids)
 
 

@@ -117,6 +117,11 @@ class Task(db.Model):
         return [a.department for a in self.assignments if a.role == role]
 
     @property
+    def lead_department_ids(self) -> set[int]:
+        """The departments that lead this item (牵头, or the one that alone 负责)."""
+        return {a.department_id for a in self.assignments if a.role == Role.LEAD}
+
+    @property
     def has_lead_and_support(self) -> bool:
         roles = {a.role for a in self.assignments}
         return Role.LEAD in roles and Role.SUPPORT in roles

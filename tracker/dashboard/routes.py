@@ -231,7 +231,7 @@ def item(task_id: int):
     history = queries.item_history(
         task.id, report_queries.tracked_periods(), known_snapshots=snaps
     ) or abort(404)
-    lead_ids = frozenset(a.department_id for a in task.assignments if a.role == Role.LEAD)
+    lead_ids = task.lead_department_ids
     return render_template(
         "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
         link=_obligation_links(lead_ids),

@@ -45,7 +45,7 @@ def _period_arg(default_current: bool = True) -> Period | None:
 
 def _load_obligation(obligation_id: int):
     obligation = queries.obligation_with_context(obligation_id) or abort(404)
-    lead_ids = {a.department_id for a in obligation.task.assignments if a.role == Role.LEAD}
+    lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)
     return obligation
 
@@ -247,7 +247,7 @@ def version(obligation_id: int, number: int):
 def _load_evidence(evidence_id: int) -> Evidence:
     item = db.session.get(Evidence, evidence_id) or abort(404)
     obligation = item.report.obligation
-    lead_ids = {a.department_id for a in obligation.task.assignments if a.role == Role.LEAD}
+    lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)
     return item
 
@@ -288,7 +288,7 @@ def item(task_id: int, period: str):
         abort(403)
     services.open_period(chosen)
     obligations = queries.item_obligations(task.id, chosen)
-    lead_ids = {a.department_id for a in task.assignments if a.role == Role.LEAD}
+    lead_ids = task.lead_department_ids
     readable = {
         o.id for o in obligations
         if can_view_department(current_user, o.department_id)
