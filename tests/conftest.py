@@ -85,6 +85,9 @@ def app(tmp_root):
             "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp_root),
             "TRACKER_UPLOAD_DIR": str(tmp_root / "uploads"),
             "SERVER_NAME": None,
+            # Hashing a password with production's scrypt takes ~0.1 s; the suite creates
+            # and signs in thousands of users. tests/auth/test_passwords.py checks the default.
+            "TRACKER_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     application.test_client_class = CsrfClient

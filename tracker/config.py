@@ -85,6 +85,9 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict:
         "SQLALCHEMY_DATABASE_URI": os.environ.get("TRACKER_DATABASE_URL")
         or default_database_url(instance_path),
         "SECRET_KEY_LENIENT": development or testing,
+        # werkzeug's password hashing: scrypt, memory-hard. Not read from the environment, so
+        # that no deployment weakens it by accident; only the test suite lowers the cost.
+        "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
         "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

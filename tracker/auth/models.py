@@ -6,6 +6,7 @@ import enum
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -71,7 +72,10 @@ class User(UserMixin, db.Model):
         return f"{self.id}:{self.password_hash[-12:]}"
 
     def set_password(self, password: str) -> None:
-        self.password_hash = generate_password_hash(password)
+        # The method is werkzeug's (scrypt unless configured); check_password reads it back
+        # from the stored hash, so changing the setting never locks anybody out.
+        method = current_app.config["TRACKER_PASSWORD_HASH_METHOD"]
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
