@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import UTC, date, datetime
 
 import pytest
 
 from tests.exports.conftest import formulas_in, load
+from tracker.exports import workbook
 from tracker.exports.workbook import Book, Column, display_width
 
 TRAPS = [
@@ -116,3 +118,104 @@ def test_table_sheets_are_ready_to_print():
 @pytest.mark.parametrize(("text", "width"), [("abc", 3), ("部门", 4), ("Ａ１", 4), ("第1项", 5)])
 def test_display_width_counts_wide_characters_twice(text, width):
     assert display_width(text) == width
+
+
+# -- rows written straight into the stream -----------------------------------------------------
+
+ROW_VALUES = [
+    *TRAPS,
+    " a&b<c>\"' ",
+    "\u3000全角空格开头",
+    "   ",
+    "行一\n行二",
+    "x" * 40_000,
+    0,
+    -0.0,
+    7,
+    2_000_000,
+    0.1 + 0.2,
+    1e-20,
+    float("nan"),
+    date(2024, 2, 29),
+    datetime(2024, 10, 10, 23, 59, 59),
+    None,
+]
+
+
+def sheets_of(data: bytes) -> dict[str, bytes]:
+    """Every worksheet part of a package, by name."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {
+            name: archive.read(name)
+            for name in archive.namelist()
+            if name.startswith("xl/worksheets/sheet")
+        }
+
+
+def both_ways(monkeypatch, write) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """The worksheets ``write()`` produces directly, and through openpyxl's cell writer."""
+    direct = sheets_of(write())
+    monkeypatch.setattr(workbook, "DIRECT_ROWS", False)
+    through_openpyxl = sheets_of(write())
+    monkeypatch.setattr(workbook, "DIRECT_ROWS", True)
+    return direct, through_openpyxl
+
+
+def _every_kind_of_cell() -> bytes:
+    book = Book()
+    kinds = ["wrap", "int", "decimal", "percent", "date", "datetime", "center", "text"]
+    columns = [Column(f"列{i}", 10, kind) for i, kind in enumerate(kinds)]
+    sparse = book.sheet("稀疏", "标题 & <说明>", columns)
+    dense = book.sheet("密集", "标题", columns, sparse=False)
+    inputs = book.sheet("填报", "标题", [Column("输入", 20, "wrap", locked=False)], protect=True)
+    for value in ROW_VALUES:
+        row = [value] * len(columns)
+        sparse.row(row, {1: ("FDE2DF", "B42318")})
+        dense.row(row, locked=True)
+        inputs.row([value])
+    dense.blank()
+    dense.blank(height=12)
+    for sheet in (sparse, dense, inputs):
+        sheet.finish()
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def test_rows_written_directly_are_byte_for_byte_what_openpyxl_writes(monkeypatch):
+    direct, through_openpyxl = both_ways(monkeypatch, _every_kind_of_cell)
+    assert len(direct) == 3
+    for name, xml in through_openpyxl.items():
+        assert direct[name] == xml, name
+
+
+def test_direct_rows_are_the_path_taken(monkeypatch):
+    """The comparison above means nothing if both ways were secretly openpyxl's."""
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a row went through openpyxl's cell writer")
+
+    monkeypatch.setattr(workbook._StreamedSheet, "_values_to_row", refuse)
+    ws = load(_every_kind_of_cell(), read_only=True)["稀疏"]
+    assert ws["A3"].value == TRAPS[0]
+    monkeypatch.setattr(workbook, "DIRECT_ROWS", False)
+    with pytest.raises(AssertionError, match="cell writer"):
+        _every_kind_of_cell()
+
+
+def test_direct_rows_read_back_with_their_values():
+    wb = load(_every_kind_of_cell(), read_only=True)  # only the sheets read are parsed
+    column_for = {str: 0, int: 1, float: 2, date: 4, datetime: 5, type(None): 0}
+    rows = list(wb["密集"].iter_rows(min_row=3, max_row=2 + len(ROW_VALUES), values_only=True))
+    values = [row[column_for[type(value)]] for row, value in zip(rows, ROW_VALUES, strict=True)]
+    expected = [
+        value[:32_767] if isinstance(value, str)
+        else None if isinstance(value, float) and value != value  # NaN: no number at all
+        else float(f"{value:.16g}") if isinstance(value, float)  # openpyxl's 16 digits
+        else datetime.combine(value, datetime.min.time()) if type(value) is date
+        else value
+        for value in ROW_VALUES
+    ]  # fmt: skip
+    assert values == expected
+    texts = [row[0] for row in wb["填报"].iter_rows(min_row=3, values_only=True)]
+    assert texts[: len(TRAPS)] == TRAPS

@@ -10,16 +10,23 @@ Safety: spreadsheet cells from users are text. Every ``str`` written goes throug
 character — and gives a value starting with ``= + - @``, a tab or a line break Excel's quote
 prefix, so that it stays text even after someone edits the cell in Excel.
 
-Speed: a styled cell costs openpyxl far more than a plain one (a value re-bound, an exception,
-a new cell object and a style lookup per cell). :class:`_StreamedSheet` feeds the XML writer
-prepared entries instead; it relies on openpyxl 3.1's write-only internals (``_values_to_row``,
-``Workbook._add_sheet`` and ``_cell_styles``), hence the ``<3.2`` pin in setup.cfg, and
-tests/exports/test_workbook.py reads every kind of cell back.
+Speed: openpyxl spends most of a write-only save on each cell: a cell object, a style lookup,
+an XML element tree of three nodes and a namespace-aware serialisation per cell. Here a cell is
+prepared once as an entry — (value, data type, style, style id) — whose style is registered in
+advance, and :class:`_StreamedSheet` writes each row's ``<row>`` element as one string straight
+into openpyxl's stream, byte for byte what openpyxl itself would write for the same cells
+(:func:`row_xml`). Everything else — the sheet's head and tail, styles, charts, validation,
+print settings, the zip package — is openpyxl's. Where the stream is not the standard library
+writer (openpyxl with lxml installed) the rows go through openpyxl's own cell writer instead.
+This relies on openpyxl 3.1's write-only internals (``_write_rows``, ``Workbook._add_sheet``,
+``_cell_styles``), hence the ``<3.2`` pin in setup.cfg; tests/exports/test_workbook.py checks
+that both ways write the same bytes, and reads every kind of cell back.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +40,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
+from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
@@ -241,15 +249,115 @@ class _StyledCell(Cell):
         return self._style_id != 0
 
 
+def _escape_text(text: str) -> str:
+    """Character data as the standard library's XML writer escapes it."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    return text
+
+
+def _escape_attribute(text: str) -> str:
+    text = _escape_text(text)
+    for char, escaped in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
+        if char in text:
+            text = text.replace(char, escaped)
+    return text
+
+
+def _number(value: float) -> str:
+    """A number as openpyxl writes it (``safe_string``): 16 significant digits."""
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return ""
+    return "%.16g" % value  # noqa: UP031 - the exact format openpyxl uses
+
+
+@functools.cache
+def _column_letter(column: int) -> str:
+    return get_column_letter(column)
+
+
+def row_xml(entries: Sequence[Entry | None], row_idx: int, attributes=(), epoch=None) -> str:
+    """The ``<row>`` element of one row of entries, exactly as openpyxl 3.1 would write it.
+
+    ``attributes`` are the row's dimension pairs (height); ``epoch`` the workbook's date epoch.
+    Strings are inline (``t="inlineStr"``), keep leading and trailing spaces
+    (``xml:space="preserve"``) and are escaped; dates become serial numbers.
+    """
+    r = str(row_idx)
+    head = "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attributes)
+    parts = [f'<row r="{r}"{head}>']
+    for column, entry in enumerate(entries, start=1):
+        if entry is None:
+            continue
+        value, data_type, _, style_id = entry
+        ref = _column_letter(column) + r
+        styled = f' s="{style_id}"' if style_id else ""
+        if data_type == "s":
+            if value is None or value == "":
+                parts.append(f'<c r="{ref}"{styled} t="inlineStr" />')
+                continue
+            stripped = value.strip()
+            space = ' xml:space="preserve"' if stripped and stripped != value else ""
+            parts.append(
+                f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{_escape_text(value)}</t>'
+                "</is></c>"
+            )
+            continue
+        if data_type == "d":
+            data_type = "n"
+            if value is not None:
+                value = to_excel(value, epoch)
+        if value is None:
+            parts.append(f'<c r="{ref}"{styled} t="{data_type}" />')
+            continue
+        text = _number(value)
+        content = f"<v>{text}</v>" if text else "<v />"
+        parts.append(f'<c r="{ref}"{styled} t="{data_type}">{content}</c>')
+    parts.append("</row>")
+    return "".join(parts)
+
+
+def _raw_writer(xf):
+    """The stream's write function where it is the standard library writer (et_xmlfile)."""
+    return getattr(xf, "_file", None) if DIRECT_ROWS else None
+
+
+DIRECT_ROWS = True  # False: every row through openpyxl's cell writer (tests compare the two)
+
+
 class _StreamedSheet(WriteOnlyWorksheet):
     """A write-only worksheet whose rows are ``(value, data type, style, style id)`` entries.
 
-    openpyxl's own ``append`` binds each value again and, for a styled cell, goes through an
-    exception, a fresh cell object and a style lookup; here the entries are already checked
-    (strings by :func:`safe_text`) and their styles registered, so one reusable cell carries
-    them to the XML writer, as openpyxl does for unstyled values. This keeps a styled sheet
-    close to the speed of a bare loop.
+    The entries are already checked (strings by :func:`safe_text`) and their styles
+    registered, so each row is written as one string (:func:`row_xml`). Without direct
+    access to the stream, one reusable cell carries the entries to openpyxl's writer, as
+    openpyxl does for unstyled values.
     """
+
+    def _write_rows(self):
+        try:
+            xf = self._writer.xf.send(True)
+        except StopIteration:
+            self._already_saved()
+        write = _raw_writer(xf)
+        dims, epoch = self.row_dimensions, self.parent.epoch
+        with xf.element("sheetData"):
+            row_idx = 1
+            try:
+                while True:
+                    entries = yield
+                    if write is None:
+                        self._writer.write_row(xf, self._values_to_row(entries, row_idx), row_idx)
+                    else:
+                        write(row_xml(entries, row_idx, dims.get(row_idx, ()), epoch))
+                    row_idx += 1
+            except GeneratorExit:
+                pass
+        self._writer.xf.send(None)
 
     def _values_to_row(self, values, row_idx):
         cell = _StyledCell(self, row=row_idx, column=1)
