@@ -88,6 +88,9 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict:
         # werkzeug's password hashing: scrypt, memory-hard. Not read from the environment, so
         # that no deployment weakens it by accident; only the test suite lowers the cost.
         "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
+        # Sign-in lockout: this many failures within the lock period lock the username for it.
+        "TRACKER_LOGIN_MAX_FAILURES": _int("TRACKER_LOGIN_MAX_FAILURES", 5),
+        "TRACKER_LOGIN_LOCK_MINUTES": _int("TRACKER_LOGIN_LOCK_MINUTES", 15),
         "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -14,8 +14,11 @@ from tracker.auth.services import (
     create_user,
     deactivate_user,
     generate_password,
+    locked_usernames,
     resolve_department,
+    unlock_username,
 )
+from tracker.db import to_local
 from tracker.extensions import db
 
 user_cli = AppGroup("user", help="管理用户账号 / manage user accounts.")
@@ -59,11 +62,24 @@ def create_command(username, role, department, display_name, email, password_std
 
 @user_cli.command("list")
 def list_command():
-    """List every account."""
+    """List every account, and whether it is locked after failed sign-ins."""
+    locked = locked_usernames()
     for user in db.session.scalars(users_ordered()):
         department = user.department.name if user.department else "-"
         state = "启用" if user.active else "停用"
+        if user.username in locked:
+            state += f"（登录锁定至 {to_local(locked[user.username]):%Y-%m-%d %H:%M}）"
         click.echo(f"{user.username}\t{user.role.value}\t{department}\t{state}")
+
+
+@user_cli.command("unlock")
+@click.argument("username")
+def unlock_command(username):
+    """Lift the sign-in lock that repeated failed sign-ins put on a username."""
+    if not unlock_username(username):
+        raise click.ClickException(f"{username} 没有被锁定，也没有失败的登录记录。")
+    db.session.commit()
+    click.echo(f"已解除 {username.strip()} 的登录锁定")
 
 
 @user_cli.command("deactivate")

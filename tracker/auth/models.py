@@ -98,3 +98,22 @@ class User(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginThrottle(db.Model):
+    """Recent failed sign-ins under one username, and the lock they led to.
+
+    Keyed by the username as typed (stripped), not by account: a name nobody has is counted and
+    locked exactly like a real one, so neither the messages nor the timing tell an attacker
+    which names exist. A successful sign-in deletes the row.
+    """
+
+    __tablename__ = "login_throttle"
+
+    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)  # since first_failed_at
+    first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    def __repr__(self) -> str:
+        return f"<LoginThrottle {self.username} {self.failures}>"

@@ -11,8 +11,7 @@ from tracker.api import queries as token_queries
 from tracker.api import services as token_services
 from tracker.auth import bp
 from tracker.auth.forms import ChangePasswordForm, LoginForm, TokenForm
-from tracker.auth.queries import user_by_username
-from tracker.auth.services import change_password, note_login
+from tracker.auth.services import SignInRefused, change_password, sign_in
 from tracker.forms import EmptyForm
 
 
@@ -32,12 +31,13 @@ def login():
         return redirect(url_for("catalogue.home"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = user_by_username(form.username.data)
-        if user is None or not user.active or not user.check_password(form.password.data):
-            flash("用户名或密码不正确，或账号已停用。", "error")
+        try:
+            user = sign_in(form.username.data, form.password.data)
+        except SignInRefused as exc:
+            # 200, not 4xx: the request's commit keeps the failure just counted.
+            flash(str(exc), "error")
             return render_template("auth/login.html", form=form), 200
         login_user(user, remember=form.remember.data)
-        note_login(user)
         return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
     return render_template("auth/login.html", form=form)
 

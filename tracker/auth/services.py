@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.dialects import postgresql, sqlite
+from werkzeug.security import check_password_hash, generate_password_hash
 
+from tracker import clock
 from tracker.audit.services import record_event
-from tracker.auth.models import User, UserRole
+from tracker.auth.models import LoginThrottle, User, UserRole
 from tracker.catalogue.models import Department
-from tracker.db import utcnow
+from tracker.db import to_local, utcnow
 from tracker.extensions import db
 
 
@@ -94,6 +100,124 @@ def change_password(user: User, new_password: str) -> None:
     user.set_password(new_password)
     user.must_change_password = False
     record_event("user.change_password", user, actor=user)
+
+
+class SignInRefused(ValueError):
+    """A sign-in that does not succeed; the message is shown as it is and names no reason
+    that would tell whether the username exists."""
+
+
+WRONG_CREDENTIALS = "用户名或密码不正确，或账号已停用。"
+
+
+def sign_in(username: str, password: str) -> User:
+    """The active user with this username and password, signed-in bookkeeping done.
+
+    Raises :class:`SignInRefused` for a wrong name or password, an inactive account, or a
+    username locked by ``TRACKER_LOGIN_MAX_FAILURES`` failures within
+    ``TRACKER_LOGIN_LOCK_MINUTES``; the failure is counted (and the lock recorded) before it
+    is raised, so the caller must keep the session's changes.
+    """
+    name = username.strip()
+    now = clock.utcnow()
+    locked_until = _locked_until(name, now)
+    if locked_until is not None:
+        raise SignInRefused(_locked_message(locked_until))
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    if user is None:
+        _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
+    elif user.check_password(password) and user.active:
+        db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+        note_login(user)
+        return user
+    raise SignInRefused(_count_failure(name, user, now))
+
+
+def unlock_username(username: str, *, actor: User | None = None) -> bool:
+    """Lift a sign-in lock and forget the failures; False when there was nothing to lift."""
+    name = username.strip()
+    removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    if not removed.rowcount:
+        return False
+    user = db.session.scalar(sa.select(User).where(User.username == name))
+    record_event("user.unlock", user, actor=actor, object_type="user", after={"username": name})
+    return True
+
+
+def locked_usernames() -> dict[str, datetime]:
+    """Usernames locked now, with the moment each lock ends."""
+    rows = db.session.execute(
+        sa.select(LoginThrottle.username, LoginThrottle.locked_until).where(
+            LoginThrottle.locked_until > clock.utcnow()
+        )
+    )
+    return dict(rows.all())
+
+
+def _lock_period() -> timedelta:
+    return timedelta(minutes=current_app.config["TRACKER_LOGIN_LOCK_MINUTES"])
+
+
+def _locked_until(name: str, now: datetime) -> datetime | None:
+    until = db.session.scalar(
+        sa.select(LoginThrottle.locked_until).where(LoginThrottle.username == name)
+    )
+    return until if until is not None and until > now else None
+
+
+def _locked_message(until: datetime) -> str:
+    return (
+        f"登录失败次数过多，该账号已暂时锁定，请于 {to_local(until):%H:%M}（北京时间）后再试，"
+        "或请系统管理员解锁。"
+    )
+
+
+def _count_failure(name: str, user: User | None, now: datetime) -> str:
+    """Count one failure under ``name`` (atomically), lock when it is one too many; the
+    message to show."""
+    table = LoginThrottle.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    statement = insert(LoginThrottle).values(username=name, failures=1, first_failed_at=now)
+    stale = table.c.first_failed_at < now - _lock_period()  # failures long ago start afresh
+    statement = statement.on_conflict_do_update(
+        index_elements=["username"],
+        set_={
+            "failures": sa.case((stale, 1), else_=table.c.failures + 1),
+            "first_failed_at": sa.case(
+                (stale, statement.excluded.first_failed_at), else_=table.c.first_failed_at
+            ),
+        },
+    ).returning(table.c.failures)
+    failures = db.session.scalar(statement)
+    allowed = current_app.config["TRACKER_LOGIN_MAX_FAILURES"]
+    if failures < allowed:
+        left = allowed - failures
+        return f"{WRONG_CREDENTIALS}再失败 {left} 次，该账号将被锁定 {_minutes()} 分钟。"
+    until = now + _lock_period()
+    db.session.execute(
+        sa.update(LoginThrottle)
+        .where(LoginThrottle.username == name)
+        .values(failures=0, first_failed_at=now, locked_until=until)
+    )
+    record_event(
+        "user.lock", user, object_type="user",
+        after={"username": name, "failures": failures, "locked_until": until.isoformat()},
+    )  # fmt: skip
+    return _locked_message(until)
+
+
+def _minutes() -> int:
+    return current_app.config["TRACKER_LOGIN_LOCK_MINUTES"]
+
+
+def _spend_a_hash_check(password: str) -> None:
+    check_password_hash(_decoy_hash(current_app.config["TRACKER_PASSWORD_HASH_METHOD"]), password)
+
+
+@functools.cache
+def _decoy_hash(method: str) -> str:
+    return generate_password_hash(secrets.token_hex(16), method=method)
 
 
 def note_login(user: User) -> None:
