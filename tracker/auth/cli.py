@@ -8,13 +8,12 @@ import click
 from flask.cli import AppGroup
 
 from tracker.auth.models import UserRole
-from tracker.auth.queries import user_by_username, users_ordered
+from tracker.auth.queries import locked_usernames, user_by_username, users_ordered
 from tracker.auth.services import (
     UserError,
     create_user,
     deactivate_user,
     generate_password,
-    locked_usernames,
     resolve_department,
     unlock_username,
 )

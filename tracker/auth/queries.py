@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import sqlalchemy as sa
 
-from tracker.auth.models import User, UserRole
+from tracker import clock
+from tracker.auth.models import LoginThrottle, User, UserRole
 from tracker.extensions import db
 
 
@@ -24,3 +27,13 @@ def active_users(department_id: int | None = None, role: UserRole | None = None)
     if role is not None:
         query = query.where(User.role == role)
     return query.order_by(User.id)
+
+
+def locked_usernames() -> dict[str, datetime]:
+    """Usernames locked now, with the moment each lock ends."""
+    rows = db.session.execute(
+        sa.select(LoginThrottle.username, LoginThrottle.locked_until).where(
+            LoginThrottle.locked_until > clock.utcnow()
+        )
+    )
+    return dict(rows.all())

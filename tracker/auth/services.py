@@ -144,16 +144,6 @@ def unlock_username(username: str, *, actor: User | None = None) -> bool:
     return True
 
 
-def locked_usernames() -> dict[str, datetime]:
-    """Usernames locked now, with the moment each lock ends."""
-    rows = db.session.execute(
-        sa.select(LoginThrottle.username, LoginThrottle.locked_until).where(
-            LoginThrottle.locked_until > clock.utcnow()
-        )
-    )
-    return dict(rows.all())
-
-
 def _lock_period() -> timedelta:
     return timedelta(minutes=current_app.config["TRACKER_LOGIN_LOCK_MINUTES"])
 
