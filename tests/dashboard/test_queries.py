@@ -150,3 +150,79 @@ def test_matrix_pages(scenario):
     red = queries.matrix(Q3, rag="red")
     assert [row.task.number for row in red.rows] == [3, 10, 18, 23]
     assert {c.rag for row in red.rows for c in row.cells.values()} == {Rag.RED}
+
+
+# -- urges follow the scorecard's filters ------------------------------------------------------
+
+
+@pytest.fixture
+def urged(quarter, make_user):
+    """民政部 urged three times in 2024Q3: item 5 (lead) and item 1 (joint) of 民发〔2019〕86号,
+    and the one item it leads in a second document; 公安部 once, on item 22 (joint)."""
+    from datetime import date
+
+    import sqlalchemy as sa
+
+    from tracker.catalogue.models import Assignment, Jurisdiction, PolicyDocument, Task
+    from tracker.reminders import services as reminders
+    from tracker.reports import services
+    from tracker.reports.models import Obligation
+
+    mca = db.session.scalar(sa.select(Department).where(Department.code == "mca"))
+    other = PolicyDocument(number="民发〔2020〕1号", title="另一件文件", issuer="民政部",
+                           issued=date(2020, 1, 1))  # fmt: skip
+    task = Task(document=other, number=1, text="另一项任务", clause="民政部负责", section="二")
+    db.session.add_all([other, task])
+    db.session.flush()
+    db.session.add(Assignment(task=task, department_id=mca.id,
+                              jurisdiction_id=db.session.scalar(sa.select(Jurisdiction.id)),
+                              role="lead"))  # fmt: skip
+    services.open_period(Q3)
+    coordinator = make_user("coordinator", "mca")
+    elsewhere = db.session.scalar(sa.select(Obligation).where(Obligation.task_id == task.id))
+    for obligation in (quarter.obligation(5, "mca"), quarter.obligation(1, "mca"), elsewhere,
+                       quarter.obligation(22, "mps")):  # fmt: skip
+        reminders.urge_obligation(obligation, actor=coordinator)
+    db.session.commit()
+    return {"first": quarter.obligation(5, "mca").task.document_id, "second": other.id,
+            "coordinator": coordinator}  # fmt: skip
+
+
+def _urges(**filters) -> dict[str, int]:
+    codes = _codes()
+    return {codes[r.department.id]: r.urges for r in queries.scorecard(Q3, **filters) if r.urges}
+
+
+def test_urges_count_only_on_the_obligations_the_scorecard_covers(urged):
+    assert _urges() == {"mca": 3, "mps": 1}
+    assert _urges(document_id=urged["first"]) == {"mca": 2, "mps": 1}
+    assert _urges(document_id=urged["second"]) == {"mca": 1}
+    assert _urges(role="lead") == {"mca": 2}
+    assert _urges(role="joint", document_id=urged["first"]) == {"mca": 1, "mps": 1}
+
+
+def test_a_frozen_quarter_counts_the_urges_made_by_its_freezing(urged, quarter, make_user):
+    import sqlalchemy as sa
+
+    from tracker.dashboard import services
+    from tracker.reminders import services as reminders
+    from tracker.reminders.models import Urge
+
+    services.freeze_snapshot(Q3)
+    db.session.commit()
+    quarter.at("2024-10-30 10:00")
+    reminders.urge_obligation(quarter.obligation(12, "mca"), actor=urged["coordinator"])
+    for urge in db.session.scalars(sa.select(Urge)):
+        if urge.acknowledged_at is None and urge.obligation.department.code == "mca":
+            reminders.acknowledge_urge(urge, actor=make_user("liaison", "mca"))
+    db.session.commit()
+    assert _urges() == {"mca": 3, "mps": 1}  # the totals kept in the snapshot
+    assert _urges(document_id=urged["first"]) == {"mca": 2, "mps": 1}
+    assert _urges(role="joint") == {"mca": 1, "mps": 1}
+    rows = queries.scorecard(Q3, document_id=urged["first"])
+    assert all(row.acknowledged == 0 for row in rows)  # acknowledged after the freezing
+    live = queries.scorecard(Period(2024, 3), document_id=urged["first"], snapshot=None)
+    assert {_codes()[r.department.id]: r.acknowledged for r in live if r.urges} == {
+        "mca": 3,
+        "mps": 0,
+    }

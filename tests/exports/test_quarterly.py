@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections import Counter
 from datetime import date, datetime
 
 import pytest
@@ -218,7 +219,8 @@ def test_a_departments_workbook_holds_only_that_department(filed):
     assert "范围：公安部" in wb["总体情况"]["A2"].value
 
 
-def test_one_document_of_several(filed):
+def second_document(quarter):
+    """民发〔2020〕1号: one item, 民政部 its sole lead, opened for the quarter."""
     from tracker.catalogue.models import Assignment, Jurisdiction, PolicyDocument, Task
     from tracker.reports import services
 
@@ -231,8 +233,13 @@ def test_one_document_of_several(filed):
     db.session.flush()
     db.session.add(Assignment(task=task, department_id=mca.id, jurisdiction_id=national.id,
                               role="lead"))  # fmt: skip
-    services.open_period(filed.period)
+    services.open_period(quarter.period)
     db.session.commit()
+    return other
+
+
+def test_one_document_of_several(filed):
+    other = second_document(filed)
     both = load(export(filed))
     assert both["报告明细"].cell(2, 1).value == "文号"
     assert len(data_rows(both["报告明细"])) == 75
@@ -304,3 +311,24 @@ def test_the_workbook_is_what_openpyxl_would_write_cell_by_cell(filed, people, m
         assert direct.keys() == through_openpyxl.keys() and direct
         for name, xml in through_openpyxl.items():
             assert direct[name] == xml, name
+
+
+def test_the_scorecards_urges_are_the_urge_sheets_rows_for_one_document_too(filed, people):
+    from tracker.catalogue.models import Task
+    from tracker.reminders import services as reminders
+    from tracker.reports.models import Obligation
+
+    other = second_document(filed)
+    elsewhere = db.session.scalar(
+        sa.select(Obligation)
+        .join(Task, Task.id == Obligation.task_id)
+        .where(Task.document_id == other.id, Obligation.period == filed.period.key)
+    )
+    for obligation in (filed.obligation(1, "mca"), elsewhere, filed.obligation(22, "mps")):
+        reminders.urge_obligation(obligation, actor=people["coordinator"])
+    db.session.commit()
+    for options in ({}, {"document_id": other.id}, {"document_id": elsewhere.task.document_id}):
+        wb = load(export(filed, **options))
+        listed = Counter(row[-6] for row in data_rows(wb["催办记录"]))
+        scored = {row[1]: row[10] for row in data_rows(wb["部门考核"]) if row[10]}
+        assert scored == dict(listed) and scored, options

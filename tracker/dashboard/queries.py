@@ -662,12 +662,16 @@ def sort_scorecard(rows: list[ScoreRow], key: str = "rank", descending: bool = F
 
 
 def urge_counts(scope: Scope) -> dict[int, tuple[int, int]]:
-    """Urges received per department in the period: ``{department_id: (urges, acknowledged)}``.
+    """Urges received per department in the scope: ``{department_id: (urges, acknowledged)}``.
 
-    Frozen periods read the counts kept in the snapshot; live ones ask the reminders domain
+    Only urges on the obligations the scope's document, part and role filters keep are
+    counted, as for every other figure of the scorecard. A frozen period counts what was
+    recorded when it froze: the totals kept in the snapshot when unfiltered, else the urges
+    made (and acknowledged) by the freezing moment. Live periods ask the reminders domain
     (``tracker.reminders.queries.urge_counts``) when it exists, and count none otherwise.
     """
-    if scope.frozen:
+    filtered = scope.document_id is not None or bool(scope.section) or scope.role is not None
+    if scope.frozen and not filtered:
         rows = db.session.execute(
             sa.select(
                 SnapshotDepartment.department_id,
@@ -676,11 +680,24 @@ def urge_counts(scope: Scope) -> dict[int, tuple[int, int]]:
             ).where(SnapshotDepartment.snapshot_id == scope.snapshot.id)
         )
         return {dept: (urges, ack) for dept, urges, ack in rows}
-    return live_urge_counts(scope.period)
+    return live_urge_counts(
+        scope.period,
+        obligation_ids=_scope_obligation_ids(scope) if filtered else None,
+        as_of=scope.snapshot.frozen_at if scope.frozen else None,
+    )
 
 
-def live_urge_counts(period: Period) -> dict[int, tuple[int, int]]:
-    """The reminders domain's urge counts for a period, or none while that domain is absent."""
+def _scope_obligation_ids(scope: Scope) -> sa.Select:
+    """The ids of the period's obligations that the scope's document, part and role keep."""
+    query = sa.select(_O.c.id).where(_O.c.period == scope.period.key)
+    if scope.role is not None:
+        query = query.where(_O.c.role == scope.role)
+    return _task_filters(query, scope, _O.c.task_id)
+
+
+def live_urge_counts(period: Period, **options) -> dict[int, tuple[int, int]]:
+    """The reminders domain's urge counts for a period (``options``: its ``obligation_ids``
+    and ``as_of``), or none while that domain is absent."""
     try:
         from tracker.reminders import queries as reminders
     except ModuleNotFoundError as exc:  # the reminders domain is not installed
@@ -690,7 +707,7 @@ def live_urge_counts(period: Period) -> dict[int, tuple[int, int]]:
     counter = getattr(reminders, "urge_counts", None)
     if counter is None:
         return {}
-    return {int(k): (int(v[0]), int(v[1])) for k, v in counter(period.key).items()}
+    return {int(k): (int(v[0]), int(v[1])) for k, v in counter(period.key, **options).items()}
 
 
 def headline(

@@ -242,22 +242,34 @@ def latest_urge_at(obligation_id: int) -> datetime | None:
     )
 
 
-def urge_counts(period_key: str) -> dict[int, tuple[int, int]]:
+def urge_counts(
+    period_key: str,
+    *,
+    obligation_ids: sa.Select | None = None,
+    as_of: datetime | None = None,
+) -> dict[int, tuple[int, int]]:
     """For the scorecard: ``{department_id: (urges, acknowledged)}`` of one period, one query.
 
-    Departments that were never urged are absent (read them as ``(0, 0)``).
+    ``obligation_ids`` (a select of obligation ids) narrows the count to the obligations a
+    filtered scorecard covers (one document, one part, one role); ``as_of`` counts only urges
+    made, and acknowledgements given, by then (a frozen quarter). Departments that were never
+    urged are absent (read them as ``(0, 0)``).
     """
-    rows = db.session.execute(
-        sa.select(
-            Obligation.department_id,
-            sa.func.count(Urge.id),
-            sa.func.count(Urge.acknowledged_at),
-        )
+    acknowledged = Urge.acknowledged_at
+    if as_of is not None:
+        acknowledged = sa.case((Urge.acknowledged_at <= as_of, 1))
+    query = (
+        sa.select(Obligation.department_id, sa.func.count(Urge.id), sa.func.count(acknowledged))
         .join(Obligation, Obligation.id == Urge.obligation_id)
         .where(Obligation.period == period_key)
         .group_by(Obligation.department_id)
     )
-    return {department_id: (urges, acked) for department_id, urges, acked in rows}
+    if obligation_ids is not None:
+        query = query.where(Urge.obligation_id.in_(obligation_ids))
+    if as_of is not None:
+        query = query.where(Urge.created_at <= as_of)
+    rows = db.session.execute(query)
+    return {department_id: (count, acked) for department_id, count, acked in rows}
 
 
 # Built once: an alias costs more to build than the whole query takes to run on a quarter.
