@@ -11,9 +11,11 @@ from tracker.auth.models import UserRole
 from tracker.auth.queries import locked_usernames, user_by_username, users_ordered
 from tracker.auth.services import (
     UserError,
+    activate_user,
     create_user,
     deactivate_user,
     generate_password,
+    reset_password,
     resolve_department,
     unlock_username,
 )
@@ -85,12 +87,39 @@ def unlock_command(username):
 @click.argument("username")
 def deactivate_command(username):
     """Deactivate an account; its open sessions end on their next request."""
-    user = user_by_username(username)
-    if user is None:
-        raise click.ClickException(f"没有这个用户：{username}")
+    user = _existing(username)
     deactivate_user(user)
     db.session.commit()
     click.echo(f"已停用用户 {user.username}")
+
+
+@user_cli.command("activate")
+@click.argument("username")
+def activate_command(username):
+    """Let a deactivated account sign in again."""
+    user = _existing(username)
+    activate_user(user)
+    db.session.commit()
+    click.echo(f"已启用用户 {user.username}")
+
+
+@user_cli.command("reset-password")
+@click.argument("username")
+def reset_password_command(username):
+    """Give an account a new one-time password (for a forgotten one); ends its sessions."""
+    user = _existing(username)
+    password = reset_password(user)
+    db.session.commit()
+    click.echo(f"已重置用户 {user.username} 的密码，原有登录会话已失效。")
+    click.echo(f"一次性密码 / one-time password: {password}")
+    click.echo("首次登录后须修改密码。")
+
+
+def _existing(username: str):
+    user = user_by_username(username)
+    if user is None:
+        raise click.ClickException(f"没有这个用户：{username}")
+    return user
 
 
 @user_cli.command("ensure-admin")

@@ -95,6 +95,29 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
 
 
+def activate_user(user: User, *, actor: User | None = None) -> None:
+    """Let a deactivated account sign in again (its password is unchanged)."""
+    if user.active:
+        return
+    before = user_snapshot(user)
+    user.active = True
+    record_event("user.activate", user, actor=actor, before=before, after=user_snapshot(user))
+
+
+def reset_password(user: User, *, actor: User | None = None) -> str:
+    """Give the account a new one-time password, to be changed at the next sign-in.
+
+    Ends the user's sessions (the session id carries the password hash) and lifts any
+    sign-in lock; returns the password, which is shown once and never stored.
+    """
+    password = generate_password()
+    user.set_password(password)
+    user.must_change_password = True
+    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == user.username))
+    record_event("user.reset_password", user, actor=actor)
+    return password
+
+
 def change_password(user: User, new_password: str) -> None:
     """Set a new password chosen by the user; clears the one-time flag."""
     user.set_password(new_password)
