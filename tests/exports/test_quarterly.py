@@ -166,6 +166,11 @@ def test_overview_has_figures_counts_and_a_native_chart(filed):
         xml = archive.read(charts[0]).decode()
     assert "<barChart>" in xml and '<barDir val="bar"' in xml
     assert "'总体情况'!$B$" in xml and "'总体情况'!$A$" in xml
+    # The bars are labelled with their value alone: every other label flag is written off.
+    labels = xml[xml.index("<dLbls>") : xml.index("</dLbls>")]
+    assert '<showVal val="1"' in labels
+    for flag in ("showCatName", "showSerName", "showLegendKey", "showPercent"):
+        assert f'<{flag} val="0"' in labels, flag
 
 
 def test_print_settings_on_every_sheet(filed):
@@ -175,6 +180,8 @@ def test_print_settings_on_every_sheet(filed):
         assert int(ws.page_setup.paperSize) == 9, ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.oddFooter.center.text == "第 &P 页，共 &N 页", ws.title
+        # Tables run on as many pages as they need; the overview fits on one.
+        assert ws.page_setup.fitToHeight == (1 if ws.title == "总体情况" else 0), ws.title
     for name in TABLES:
         ws = wb[name]
         assert ws.freeze_panes == "A3" and ws.print_title_rows == "$1:$2", name
@@ -332,3 +339,15 @@ def test_the_scorecards_urges_are_the_urge_sheets_rows_for_one_document_too(file
         listed = Counter(row[-6] for row in data_rows(wb["催办记录"]))
         scored = {row[1]: row[10] for row in data_rows(wb["部门考核"]) if row[10]}
         assert scored == dict(listed) and scored, options
+
+
+def test_rows_with_long_text_are_as_high_as_it_needs(filed):
+    from tests.exports.test_workbook import row_tags
+
+    data = export(filed)
+    division = dict(row_tags(data, SHEETS.index("任务分工落实情况") + 1))
+    # Item 1: the attachment's text of some 130 characters in a column 48 units wide.
+    assert float(division[3]["ht"]) >= 6 * 14 and "customHeight" not in division[3]
+    assert division[1]["customHeight"] == "1"  # the title row's height is chosen
+    score = dict(row_tags(data, SHEETS.index("部门考核") + 1))
+    assert all(score[number] == {} for number in score if number >= 3)  # one line each

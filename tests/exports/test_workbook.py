@@ -115,6 +115,51 @@ def test_table_sheets_are_ready_to_print():
     assert ws.column_dimensions["B"].width >= display_width("部门") + 2
 
 
+@pytest.mark.parametrize(
+    ("text", "width", "lines"),
+    [
+        ("short", 10, 1),
+        ("部门" * 2, 10, 1),  # 8 units in 9
+        ("部门" * 3, 10, 2),  # 12 units in 9
+        ("a" * 90, 10, 10),
+        ("一\n二\n\n三", 40, 4),  # every line break starts a line, empty ones too
+        ("留守妇女" * 25, 41, 5),  # 200 units in 40
+    ],
+)
+def test_text_lines_estimates_wrapped_lines(text, width, lines):
+    assert workbook.text_lines(text, width) == lines
+
+
+def test_a_row_is_as_high_as_its_longest_wrapped_text_and_no_higher_than_excel_allows():
+    columns = [Column("甲", 20, "wrap"), Column("乙", 10, "int"), Column("丙", 10, "wrap")]
+    book = Book()
+    sheet = book.sheet("数据", "标题", columns)
+    sheet.row(["一行", 12345678901234567890, "短"])
+    sheet.row(["关爱服务" * 10, 1, "三\n行\n字"])  # 80 units in 19: 5 lines
+    sheet.row(["长" * 10_000, 1, None])
+    sheet.finish()
+    out = io.BytesIO()
+    book.save(out)
+    rows = {number: attributes for number, attributes in row_tags(out.getvalue())}
+    assert rows[3] == {}  # one line: Excel's default height
+    # An estimate, not a choice: no customHeight, so Excel refits the row once it is edited.
+    assert rows[4] == {"ht": str(5 * 14 + 4)}
+    assert rows[5] == {"ht": "409"}
+    assert rows[2] == {"ht": "32", "customHeight": "1"}  # the header row's height is chosen
+
+
+def row_tags(data: bytes, sheet: int = 1) -> list[tuple[int, dict[str, str]]]:
+    """Each ``<row>`` of a worksheet: its number and its other attributes, as written."""
+    import re
+
+    xml = sheets_of(data)[f"xl/worksheets/sheet{sheet}.xml"].decode()
+    found = []
+    for tag in re.findall(r"<row ([^>]*?)/?>", xml):
+        attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        found.append((int(attributes.pop("r")), attributes))
+    return found
+
+
 @pytest.mark.parametrize(("text", "width"), [("abc", 3), ("部门", 4), ("Ａ１", 4), ("第1项", 5)])
 def test_display_width_counts_wide_characters_twice(text, width):
     assert display_width(text) == width

@@ -95,7 +95,7 @@ OVERDUE_COLUMNS = [
 ]
 SCORE_COLUMNS = [
     Column("排名", 6, "int"),
-    Column("部门", 16, "wrap"),
+    Column("部门", 22, "wrap"),  # the longest name (国务院妇儿工委办公室) on one line
     Column("应报事项", 8, "int"),
     Column("已报送", 8, "int"),
     Column("按时报送", 8, "int"),
@@ -443,7 +443,12 @@ def _rates_with_chart(sheet: Sheet, scores: list[dashboard.ScoreRow]) -> None:
     chart.y_axis.number_format = "0%"
     chart.y_axis.majorGridlines = None
     chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes by default
-    chart.dataLabels = DataLabelList(showVal=True)
+    # Every flag set: a reader may take a missing one for "show" (LibreOffice prints the
+    # series and category names beside each value then).
+    chart.dataLabels = DataLabelList(
+        showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+        showPercent=False, showBubbleSize=False, showLeaderLines=False,
+    )  # fmt: skip
     chart.height = max(7.5, 0.75 * (last - first + 1) + 2.5)
     chart.width = 17
     sheet.ws.add_chart(chart, f"E{FIRST_DATA_ROW + 1}")

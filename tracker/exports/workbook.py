@@ -42,6 +42,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.dimensions import RowDimension
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.properties import PageSetupProperties
 
@@ -67,11 +68,59 @@ _DATA_TYPES = {int: "n", float: "n", date: "d", datetime: "d"}
 Entry = tuple[Any, str, StyleArray, int]  # (value, data type, style, style id) of one cell
 Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
 CENTERED = {"int", "decimal", "percent", "date", "datetime", "center"}
+WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps (_alignment)
+# Row heights, in points, for wrapped 10.5 pt 宋体: per line, padding, and Excel's maximum.
+LINE_POINTS, ROW_PADDING_POINTS, MAX_ROW_POINTS = 14.0, 4.0, 409.0
 
 
 def display_width(text: str) -> int:
     """Width of ``text`` in Excel character units: CJK and full-width characters count two."""
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def text_lines(text: str, width: float) -> int:
+    """How many lines ``text`` fills when wrapped in a column ``width`` Excel units wide.
+
+    An estimate that errs towards one line too many: a character that UTF-8 writes in three
+    bytes (CJK, full-width punctuation) counts two units, as :func:`display_width` has it,
+    without looking each character up.
+    """
+    return _lines(text, _per_line(width))
+
+
+def _per_line(width: float) -> float:
+    return max(width - 1.0, 1.0)  # a cell's padding takes about one unit
+
+
+def _lines(text: str, per_line: float) -> int:
+    if "\n" in text:
+        return sum(
+            _lines(paragraph, per_line) if paragraph else 1 for paragraph in text.split("\n")
+        )
+    if 2 * len(text) <= per_line:
+        return 1
+    # len + (bytes - len) / 2: one unit a character, one more for a three-byte one.
+    return math.ceil((len(text) + len(text.encode())) / 2 / per_line)
+
+
+def fitted_height(cells: Iterable[tuple[Any, str, float]]) -> float | None:
+    """The height (points) at which a row shows every wrapped text of its
+    ``(value, kind, width)`` cells whole; None when one line is enough.
+
+    Written without ``customHeight``, so that Excel still fits the row anew once someone
+    edits it; readers that do not fit rows on their own (LibreOffice) print it whole.
+    """
+    lines = 1
+    for value, kind, width in cells:
+        if type(value) is str and value and kind in WRAPPING:
+            lines = max(lines, text_lines(value, width))
+    return _height(lines)
+
+
+def _height(lines: int) -> float | None:
+    if lines == 1:
+        return None
+    return min(lines * LINE_POINTS + ROW_PADDING_POINTS, MAX_ROW_POINTS)
 
 
 def clean_text(value: str) -> str:
@@ -329,14 +378,26 @@ def _raw_writer(xf):
 DIRECT_ROWS = True  # False: every row through openpyxl's cell writer (tests compare the two)
 
 
+class _FittedRow(RowDimension):
+    """A row height that is an estimate, not a choice: no ``customHeight`` is written."""
+
+    @property
+    def customHeight(self) -> bool:  # openpyxl's attribute name
+        return False
+
+
 class _StreamedSheet(WriteOnlyWorksheet):
     """A write-only worksheet whose rows are ``(value, data type, style, style id)`` entries.
 
     The entries are already checked (strings by :func:`safe_text`) and their styles
     registered, so each row is written as one string (:func:`row_xml`). Without direct
     access to the stream, one reusable cell carries the entries to openpyxl's writer, as
-    openpyxl does for unstyled values.
+    openpyxl does for unstyled values. ``fitted_height`` is the next row's estimated height,
+    if it needs one: it is written with the row and kept nowhere (row dimensions would
+    grow with the row count).
     """
+
+    fitted_height: float | None = None
 
     def _write_rows(self):
         try:
@@ -350,14 +411,27 @@ class _StreamedSheet(WriteOnlyWorksheet):
             try:
                 while True:
                     entries = yield
+                    height, self.fitted_height = self.fitted_height, None
                     if write is None:
-                        self._writer.write_row(xf, self._values_to_row(entries, row_idx), row_idx)
-                    else:
+                        self._write_through_openpyxl(xf, entries, row_idx, height)
+                    elif row_idx in dims or height is None:
                         write(row_xml(entries, row_idx, dims.get(row_idx, ()), epoch))
+                    else:
+                        write(row_xml(entries, row_idx, (("ht", _number(height)),), epoch))
                     row_idx += 1
             except GeneratorExit:
                 pass
         self._writer.xf.send(None)
+
+    def _write_through_openpyxl(self, xf, entries, row_idx: int, height: float | None) -> None:
+        fitted = height is not None and row_idx not in self.row_dimensions
+        if fitted:
+            self.row_dimensions[row_idx] = _FittedRow(self, index=row_idx, ht=height)
+        try:
+            self._writer.write_row(xf, self._values_to_row(entries, row_idx), row_idx)
+        finally:
+            if fitted:
+                del self.row_dimensions[row_idx]
 
     def _values_to_row(self, values, row_idx):
         cell = _StyledCell(self, row=row_idx, column=1)
@@ -388,7 +462,9 @@ class Sheet:
 
     With ``table=True`` (the default) row 2 holds the headers, which are frozen, repeated on
     every printed page and carry an auto-filter over all data rows. A4 landscape, fitted to the
-    page width, with "第 N 页，共 M 页" in the footer.
+    page width (a sheet that is not a table, such as the overview, to one page), with
+    "第 N 页，共 M 页" in the footer. Rows with wrapped text are as high as it needs
+    (:func:`fitted_height`).
     """
 
     def __init__(
@@ -417,6 +493,13 @@ class Sheet:
             for column in self.columns
         ]
         self._column_styles = [self._styled(look) for look in self._looks]
+        self._widths = [column.fitted_width for column in self.columns]
+        # (index, units per line) of the columns whose text wraps, for the rows' heights.
+        self._wrapped = [
+            (index, _per_line(column.fitted_width))
+            for index, column in enumerate(self.columns)
+            if column.kind in WRAPPING and not column.hidden
+        ]
         self._variants: dict[tuple, tuple[Style, bool]] = {}
         self._last_column = get_column_letter(len(self.columns))
         self._layout(protect)
@@ -437,7 +520,7 @@ class Sheet:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = A4
         ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0
+        ws.page_setup.fitToHeight = 0 if self.table else 1  # a form fits on one page
         ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
         ws.print_options.horizontalCentered = True
         ws.print_options.gridLines = self.sparse
@@ -473,12 +556,22 @@ class Sheet:
         return value, _DATA_TYPES[kind], style.array, style.id
 
     def cells(self, pairs: Iterable[tuple[Any, Look | None]], *, height: float | None = None):
-        """Append one row of ``(value, look)`` pairs (a look of None leaves the cell empty)."""
+        """Append one row of ``(value, look)`` pairs (a look of None leaves the cell empty).
+
+        Without a ``height``, the row is as high as its wrapped texts need."""
+        pairs = list(pairs)
         entries = [
             None if look is None else self._entry(value, self._styled(look))
             for value, look in pairs
         ]
-        self._append(entries, height)
+        fitted = None
+        if height is None:
+            fitted = fitted_height(
+                (value, look.kind, width)
+                for (value, look), width in zip(pairs, self._widths, strict=False)
+                if look is not None
+            )
+        self._append(entries, height, fitted)
 
     def row(
         self,
@@ -503,7 +596,17 @@ class Sheet:
             for index, paint in paints.items():
                 styles[index] = self._variant(index, paint, False)
         entry = self._entry
-        self._append([entry(v, s) for v, s in zip(values, styles, strict=True)])
+        entries = [entry(v, s) for v, s in zip(values, styles, strict=True)]
+        self._append(entries, fitted=self._fitted(values))
+
+    def _fitted(self, values: Sequence[Any]) -> float | None:
+        """:func:`fitted_height` of a table row, with the columns' wrapping worked out once."""
+        lines = 1
+        for index, per_line in self._wrapped:
+            value = values[index]
+            if type(value) is str and (2 * len(value) > per_line or "\n" in value):
+                lines = max(lines, _lines(value, per_line))
+        return _height(lines)
 
     def _variant(self, index: int, paint: Paint | None, locked: bool) -> tuple[Style, bool]:
         key = (index, paint, locked)
@@ -517,9 +620,13 @@ class Sheet:
             found = self._variants[key] = self._styled(look)
         return found
 
-    def _append(self, entries: list, height: float | None = None) -> None:
+    def _append(
+        self, entries: list, height: float | None = None, fitted: float | None = None
+    ) -> None:
+        """Append a row: ``height`` is chosen (kept as custom), ``fitted`` estimated."""
         if height is not None:
             self.ws.row_dimensions[self.next_row].height = height
+        self.ws.fitted_height = fitted
         self.ws.append(entries)
         self.rows_written += 1
 
