@@ -371,8 +371,9 @@ def row_xml(entries: Sequence[Entry | None], row_idx: int, attributes=(), epoch=
 
 
 def _raw_writer(xf):
-    """The stream's write function where it is the standard library writer (et_xmlfile)."""
-    return getattr(xf, "_file", None) if DIRECT_ROWS else None
+    """The stream's write function where it is the standard library writer (et_xmlfile 2)."""
+    write = getattr(xf, "_file", None) if DIRECT_ROWS else None
+    return write if callable(write) else None
 
 
 DIRECT_ROWS = True  # False: every row through openpyxl's cell writer (tests compare the two)
