@@ -35,6 +35,11 @@ ACCESS = {
     "auth.password": SIGNED_IN,
     "auth.tokens": SIGNED_IN,
     "auth.revoke_token": SIGNED_IN,  # one's own tokens only; another's is 404
+    "auth.users": ADMIN,
+    "auth.reset_user_password": ADMIN,
+    "auth.deactivate_user": ADMIN,
+    "auth.activate_user": ADMIN,
+    "auth.unlock_user": ADMIN,
     "api.openapi": PUBLIC,
     "api.me": SIGNED_IN,
     "api.departments": SIGNED_IN,
@@ -150,11 +155,12 @@ def world(seeded, make_user):
         "values": {**followup_values,
                    "task_id": task.id, "code": mps.code, "obligation_id": obligation.id,
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
-                   "report_id": report.id, "token_id": token.id},
+                   "report_id": report.id, "token_id": token.id,
+                   "user_id": users["other_viewer"].id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
-                    "report_id": 999_999, "token_id": 999_999},
+                    "report_id": 999_999, "token_id": 999_999, "user_id": 999_999},
         **users,
     }  # fmt: skip
 

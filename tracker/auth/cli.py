@@ -88,7 +88,11 @@ def unlock_command(username):
 def deactivate_command(username):
     """Deactivate an account; its open sessions end on their next request."""
     user = _existing(username)
-    deactivate_user(user)
+    try:
+        deactivate_user(user)
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
     db.session.commit()
     click.echo(f"已停用用户 {user.username}")
 

@@ -1,8 +1,10 @@
-"""Sign-in and password forms."""
+"""Sign-in, password and account forms."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
+
+from tracker.auth.models import UserRole
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -46,3 +48,48 @@ class TokenForm(FlaskForm):
         description="写明用途，如“本部门业务系统”，便于日后识别和撤销。",
     )
     submit = SubmitField("签发新令牌")
+
+
+class UserForm(FlaskForm):
+    """A new account (an administrator's page): the password is generated, shown once."""
+
+    username = StringField(
+        "用户名",
+        validators=[
+            DataRequired("请填写用户名"),
+            Length(max=64, message="不超过 64 个字符"),
+            Regexp(r"^[^\s]+$", message="用户名不能含空格"),
+        ],
+        description="登录用，如 zhangsan；创建后不能修改。",
+    )
+    display_name = StringField(
+        "姓名", validators=[Optional(), Length(max=64, message="不超过 64 个字符")]
+    )
+    email = StringField(
+        "邮箱",
+        validators=[
+            Optional(),
+            Length(max=255, message="不超过 255 个字符"),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确"),
+        ],
+        description="接收催报提醒和催办通知；可不填。",
+    )
+    role = SelectField(
+        "角色",
+        choices=[(role.value, role.label) for role in UserRole],
+        default=UserRole.LIAISON.value,
+    )
+    department = SelectField(
+        "部门", choices=[], default="", description="联络员必填；领导（查阅者）不选部门即可看全部。"
+    )
+    submit = SubmitField("创建账号")
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.department.choices = [("", "（不属于部门）")] + [
+            (department.code, department.name) for department in departments
+        ]
+
+    def validate_department(self, field) -> None:
+        if self.role.data == UserRole.LIAISON.value and not field.data:
+            raise ValidationError("联络员必须属于一个部门")

@@ -10,9 +10,18 @@ from flask_login import current_user, login_required, login_user, logout_user
 from tracker.api import queries as token_queries
 from tracker.api import services as token_services
 from tracker.auth import bp
-from tracker.auth.forms import ChangePasswordForm, LoginForm, TokenForm
+from tracker.auth import queries as user_queries
+from tracker.auth import services as user_services
+from tracker.auth.forms import ChangePasswordForm, LoginForm, TokenForm, UserForm
+from tracker.auth.models import User
+from tracker.auth.permissions import can_manage_users, require_manage_users
 from tracker.auth.services import SignInRefused, change_password, sign_in
+from tracker.catalogue import queries as catalogue_queries
+from tracker.extensions import db
 from tracker.forms import EmptyForm
+from tracker.navigation import add_nav
+
+add_nav("auth.users", "用户管理", can_manage_users)
 
 
 def safe_next(target: str | None) -> str | None:
@@ -96,3 +105,101 @@ def revoke_token(token_id: int):
         token_services.revoke_token(token, actor=current_user._get_current_object())
         flash(f"令牌“{token.name}”已撤销，使用它的系统将无法再访问接口。", "success")
     return redirect(url_for("auth.tokens"))
+
+
+# -- accounts (administrators) ---------------------------------------------------------------
+
+
+@bp.route("/admin/users", methods=["GET", "POST"])
+def users():
+    """Every account, its state and lock; a new account gets a one-time password, shown once."""
+    require_manage_users(current_user)
+    form = UserForm(departments=catalogue_queries.departments())
+    issued = None
+    if form.validate_on_submit():
+        try:
+            issued = _create_user(form)
+            form = UserForm(formdata=None, departments=catalogue_queries.departments())
+        except user_services.UserError as exc:
+            db.session.rollback()
+            form.username.errors.append(str(exc))
+    status = 422 if request.method == "POST" and issued is None else 200
+    return _users_page(form, issued), status, {"Cache-Control": "no-store"}
+
+
+def _create_user(form: UserForm) -> dict:
+    password = user_services.generate_password()
+    department = form.department.data
+    user = user_services.create_user(
+        form.username.data,
+        role=form.role.data,
+        password=password,
+        department=user_services.resolve_department(department) if department else None,
+        display_name=form.display_name.data or None,
+        email=form.email.data or None,
+        must_change_password=True,
+        actor=current_user._get_current_object(),
+    )
+    return {"user": user, "password": password, "created": True}
+
+
+def _users_page(form: UserForm, issued: dict | None = None):
+    return render_template(
+        "auth/users.html",
+        form=form,
+        issued=issued,
+        users=list(db.session.scalars(user_queries.users_ordered())),
+        locked=user_queries.locked_usernames(),
+        button=EmptyForm(),
+        me=current_user,
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
+def reset_user_password(user_id: int):
+    """A new one-time password for a forgotten one, shown once on the page."""
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_users(current_user)
+    if not EmptyForm().validate_on_submit():
+        return redirect(url_for("auth.users"))
+    password = user_services.reset_password(user, actor=current_user._get_current_object())
+    issued = {"user": user, "password": password, "created": False}
+    form = UserForm(formdata=None, departments=catalogue_queries.departments())
+    return _users_page(form, issued), 200, {"Cache-Control": "no-store"}
+
+
+@bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
+def deactivate_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_users(current_user)
+    return _account_change(user, user_services.deactivate_user, f"已停用 {user.username}。")
+
+
+@bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])
+def activate_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_users(current_user)
+    return _account_change(user, user_services.activate_user, f"已启用 {user.username}。")
+
+
+@bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
+def unlock_user(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_users(current_user)
+    return _account_change(
+        user,
+        lambda target, actor: user_services.unlock_username(target.username, actor=actor),
+        f"已解除 {user.username} 的登录锁定。",
+    )
+
+
+def _account_change(user: User, change, done: str):
+    """Apply one account change from a button, with its message (or the refusal's)."""
+    if EmptyForm().validate_on_submit():
+        try:
+            change(user, actor=current_user._get_current_object())
+            flash(done, "success")
+        except user_services.UserError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return redirect(url_for("auth.users"))

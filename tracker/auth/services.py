@@ -87,12 +87,28 @@ def create_user(
 
 
 def deactivate_user(user: User, *, actor: User | None = None) -> None:
-    """Deactivate an account; its sessions end on their next request."""
+    """Deactivate an account; its sessions end on their next request.
+
+    Nobody deactivates their own account, and the last active administrator stays: without
+    one, nobody could manage accounts from the web any more.
+    """
     if not user.active:
         return
+    if actor is not None and actor.id == user.id:
+        raise UserError("不能停用自己的账号。")
+    if user.role == UserRole.ADMIN and _other_active_admins(user) == 0:
+        raise UserError("这是最后一个启用的系统管理员账号，不能停用。")
     before = user_snapshot(user)
     user.active = False
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
+
+
+def _other_active_admins(user: User) -> int:
+    return db.session.scalar(
+        sa.select(sa.func.count()).where(
+            User.role == UserRole.ADMIN, User.active.is_(True), User.id != user.id
+        )
+    )
 
 
 def activate_user(user: User, *, actor: User | None = None) -> None:
