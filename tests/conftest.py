@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 
 from tracker import clock, create_app
-from tracker.catalogue.models import Department, Task
+from tracker.catalogue.models import Department, PolicyDocument, Task
 from tracker.extensions import db
 from tracker.reports.models import Obligation
 from tracker.reports.periods import Period
@@ -28,6 +28,7 @@ from tracker.reports.periods import Period
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "tasks_seed.yaml"
 PASSWORD = "correct-horse-battery"
+SEED_DOCUMENT = "民发〔2019〕86号"
 
 
 def database_url_for_tests(tmp_root: Path) -> str:
@@ -207,13 +208,19 @@ class Quarter:
         while self._stack:
             self._stack.pop().__exit__(None, None, None)
 
-    def obligation(self, number: int, code: str) -> Obligation:
+    def obligation(self, number: int, code: str, document: str = SEED_DOCUMENT) -> Obligation:
+        """Item ``number``'s obligation of department ``code`` (of the seed document: other
+        documents a test adds number their items from 1 too)."""
         return db.session.scalar(
             sa.select(Obligation)
             .join(Task, Obligation.task_id == Task.id)
+            .join(PolicyDocument, Task.document_id == PolicyDocument.id)
             .join(Department, Obligation.department_id == Department.id)
             .where(
-                Task.number == number, Department.code == code, Obligation.period == self.period.key
+                Task.number == number,
+                Department.code == code,
+                Obligation.period == self.period.key,
+                PolicyDocument.number == document,
             )
         )
 
