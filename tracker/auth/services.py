@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import LoginThrottle, User, UserRole
+from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
 from tracker.db import to_local, utcnow
 from tracker.extensions import db
@@ -162,7 +163,7 @@ def sign_in(username: str, password: str) -> User:
     locked_until = _locked_until(name, now)
     if locked_until is not None:
         raise SignInRefused(_locked_message(locked_until))
-    user = db.session.scalar(sa.select(User).where(User.username == name))
+    user = user_by_username(name)
     if user is None:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
@@ -178,13 +179,13 @@ def unlock_username(username: str, *, actor: User | None = None) -> bool:
     removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
     if not removed.rowcount:
         return False
-    user = db.session.scalar(sa.select(User).where(User.username == name))
+    user = user_by_username(name)
     record_event("user.unlock", user, actor=actor, object_type="user", after={"username": name})
     return True
 
 
 def _lock_period() -> timedelta:
-    return timedelta(minutes=current_app.config["TRACKER_LOGIN_LOCK_MINUTES"])
+    return timedelta(minutes=_minutes())
 
 
 def _locked_until(name: str, now: datetime) -> datetime | None:
