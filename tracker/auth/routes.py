@@ -114,12 +114,13 @@ def revoke_token(token_id: int):
 def users():
     """Every account, its state and lock; a new account gets a one-time password, shown once."""
     require_manage_users(current_user)
-    form = UserForm(departments=catalogue_queries.departments())
+    departments = catalogue_queries.departments()
+    form = UserForm(departments=departments)
     issued = None
     if form.validate_on_submit():
         try:
             issued = _create_user(form)
-            form = UserForm(formdata=None, departments=catalogue_queries.departments())
+            form = UserForm(formdata=None, departments=departments)  # ready for the next one
         except user_services.UserError as exc:
             db.session.rollback()
             form.username.errors.append(str(exc))
@@ -143,15 +144,15 @@ def _create_user(form: UserForm) -> dict:
     return {"user": user, "password": password, "created": True}
 
 
-def _users_page(form: UserForm, issued: dict | None = None):
+def _users_page(form: UserForm | None = None, issued: dict | None = None):
+    """The accounts page; without ``form``, an empty form for a new account."""
     return render_template(
         "auth/users.html",
-        form=form,
+        form=form or UserForm(formdata=None, departments=catalogue_queries.departments()),
         issued=issued,
         users=list(db.session.scalars(user_queries.users_ordered())),
         locked=user_queries.locked_usernames(),
         button=EmptyForm(),
-        me=current_user,
     )
 
 
@@ -164,8 +165,7 @@ def reset_user_password(user_id: int):
         return redirect(url_for("auth.users"))
     password = user_services.reset_password(user, actor=current_user._get_current_object())
     issued = {"user": user, "password": password, "created": False}
-    form = UserForm(formdata=None, departments=catalogue_queries.departments())
-    return _users_page(form, issued), 200, {"Cache-Control": "no-store"}
+    return _users_page(issued=issued), 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])

@@ -130,7 +130,7 @@ def reset_password(user: User, *, actor: User | None = None) -> str:
     password = generate_password()
     user.set_password(password)
     user.must_change_password = True
-    db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == user.username))
+    _forget_failures(user.username)
     record_event("user.reset_password", user, actor=actor)
     return password
 
@@ -167,7 +167,7 @@ def sign_in(username: str, password: str) -> User:
     if user is None:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
-        db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+        _forget_failures(name)
         note_login(user)
         return user
     raise SignInRefused(_count_failure(name, user, now))
@@ -176,12 +176,17 @@ def sign_in(username: str, password: str) -> User:
 def unlock_username(username: str, *, actor: User | None = None) -> bool:
     """Lift a sign-in lock and forget the failures; False when there was nothing to lift."""
     name = username.strip()
-    removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
-    if not removed.rowcount:
+    if not _forget_failures(name):
         return False
     user = user_by_username(name)
     record_event("user.unlock", user, actor=actor, object_type="user", after={"username": name})
     return True
+
+
+def _forget_failures(name: str) -> int:
+    """Delete the username's failures and lock; how many rows went (0 or 1)."""
+    removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    return removed.rowcount
 
 
 def _lock_period() -> timedelta:

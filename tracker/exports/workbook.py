@@ -103,22 +103,18 @@ def _lines(text: str, per_line: float) -> int:
     return math.ceil((len(text) + len(text.encode())) / 2 / per_line)
 
 
-def fitted_height(cells: Iterable[tuple[Any, str, float]]) -> float | None:
-    """The height (points) at which a row shows every wrapped text of its
-    ``(value, kind, width)`` cells whole; None when one line is enough.
+def fitted_height(cells: Iterable[tuple[Any, float]]) -> float | None:
+    """The height (points) at which a row shows each of its wrapped ``(value, units per
+    line)`` cells whole; None when one line is enough.
 
     Written without ``customHeight``, so that Excel still fits the row anew once someone
     edits it; readers that do not fit rows on their own (LibreOffice) print it whole.
     """
-    lines = 1
-    for value, kind, width in cells:
-        if type(value) is str and value and kind in WRAPPING:
-            lines = max(lines, text_lines(value, width))
-    return _height(lines)
-
-
-def _height(lines: int) -> float | None:
-    if lines == 1:
+    lines = max(
+        (_lines(value, per_line) for value, per_line in cells if type(value) is str and value),
+        default=1,
+    )
+    if lines <= 1:
         return None
     return min(lines * LINE_POINTS + ROW_PADDING_POINTS, MAX_ROW_POINTS)
 
@@ -568,9 +564,9 @@ class Sheet:
         fitted = None
         if height is None:
             fitted = fitted_height(
-                (value, look.kind, width)
+                (value, _per_line(width))
                 for (value, look), width in zip(pairs, self._widths, strict=False)
-                if look is not None
+                if look is not None and look.kind in WRAPPING
             )
         self._append(entries, height, fitted)
 
@@ -598,16 +594,8 @@ class Sheet:
                 styles[index] = self._variant(index, paint, False)
         entry = self._entry
         entries = [entry(v, s) for v, s in zip(values, styles, strict=True)]
-        self._append(entries, fitted=self._fitted(values))
-
-    def _fitted(self, values: Sequence[Any]) -> float | None:
-        """:func:`fitted_height` of a table row, with the columns' wrapping worked out once."""
-        lines = 1
-        for index, per_line in self._wrapped:
-            value = values[index]
-            if type(value) is str and (2 * len(value) > per_line or "\n" in value):
-                lines = max(lines, _lines(value, per_line))
-        return _height(lines)
+        wrapped = ((values[index], per_line) for index, per_line in self._wrapped)
+        self._append(entries, fitted=fitted_height(wrapped))
 
     def _variant(self, index: int, paint: Paint | None, locked: bool) -> tuple[Style, bool]:
         key = (index, paint, locked)

@@ -285,25 +285,24 @@ def urges_for_period(period_key: str, department_ids: Iterable[int] | None = Non
     times are aware UTC, ``acknowledged_*`` None while not acknowledged). ``department_ids``
     restricts the rows to what the reader may see (None: all).
     """
-    urger, acknowledger = _URGER, _ACKNOWLEDGER
     query = (
         sa.select(
             PolicyDocument.number.label("document_number"),
             Task.number.label("task_number"),
             Department.name.label("department"),
             Urge.created_at.label("urged_at"),
-            urger.display_name.label("urged_by"),
+            _URGER.display_name.label("urged_by"),
             Urge.message.label("message"),
             Urge.acknowledged_at.label("acknowledged_at"),
-            acknowledger.display_name.label("acknowledged_by"),
+            _ACKNOWLEDGER.display_name.label("acknowledged_by"),
         )
         .select_from(Urge)
         .join(Obligation, Obligation.id == Urge.obligation_id)
         .join(Task, Task.id == Obligation.task_id)
         .join(PolicyDocument, PolicyDocument.id == Task.document_id)
         .join(Department, Department.id == Obligation.department_id)
-        .outerjoin(urger, urger.id == Urge.urged_by_id)
-        .outerjoin(acknowledger, acknowledger.id == Urge.acknowledged_by_id)
+        .outerjoin(_URGER, _URGER.id == Urge.urged_by_id)
+        .outerjoin(_ACKNOWLEDGER, _ACKNOWLEDGER.id == Urge.acknowledged_by_id)
         .where(Obligation.period == period_key)
         .order_by(
             PolicyDocument.id,
