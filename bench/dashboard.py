@@ -58,7 +58,7 @@ def parse_args() -> argparse.Namespace:
 
 def busiest_day() -> date:
     """The lead due date of the last quarter already due: supporting inputs are late, leads due."""
-    from tracker.reports.periods import Period
+    from tracker.periods import Period
 
     return Period.containing(date.today()).previous().due_date()
 

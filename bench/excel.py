@@ -82,9 +82,9 @@ def build_seed_quarter(app) -> None:
     """2024Q3 with reports in every state, filed through the services as liaisons would."""
     from tracker.auth.services import create_user
     from tracker.catalogue.models import Department, Role
+    from tracker.periods import Period
     from tracker.reports import services
     from tracker.reports.models import Obligation, ProgressStatus
-    from tracker.reports.periods import Period
     from tracker.reports.services import ReportInput
 
     migrate_and_seed(app)
@@ -157,7 +157,7 @@ class Figures:
 
 def measure(label: str, app, period_key: str, runs: int, folder: Path) -> Figures:
     from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
-    from tracker.reports.periods import Period
+    from tracker.periods import Period
 
     request = QuarterlyRequest(Period.parse(period_key))
     output = folder / f"{label}.xlsx"

@@ -22,8 +22,8 @@ from itsdangerous import URLSafeTimedSerializer
 from tracker import clock, create_app
 from tracker.catalogue.models import Department, PolicyDocument, Task
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports.models import Obligation
-from tracker.reports.periods import Period
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "tasks_seed.yaml"

@@ -10,21 +10,26 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
+from tracker import web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# Every blueprint, registered in this order; each package's routes.py attaches its views.
-BLUEPRINT_PACKAGES = (
-    "auth",
-    "catalogue",
-    "reports",
-    "imports",
-    "api",
-    "exports",
-    "reminders",
-    "dashboard",
+# Every blueprint, registered in this order, as (package, its views module, blueprint name in
+# the package); the views module attaches the views when it is imported.
+BLUEPRINTS = (
+    ("auth", "routes", "bp"),
+    ("catalogue", "routes", "bp"),
+    ("reports", "routes", "bp"),
+    ("imports", "routes", "bp"),
+    ("api", "routes", "bp"),
+    ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)
+    ("exports", "routes", "bp"),
+    ("notifications", "routes", "bp"),
+    ("followups", "routes", "bp"),
+    ("reminders", "routes", "bp"),
+    ("dashboard", "routes", "bp"),
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
@@ -50,7 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path, testing=testing))
     if test_config:
         app.config.update(test_config)
-    if not app.config.get("SECRET_KEY"):
+    if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config_module.load_secret_key(
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
         )
@@ -75,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
     init_request_transaction(app)
+    web.init_app(app)
     _import_models()
 
 
@@ -86,9 +92,9 @@ def _import_models() -> None:
 def _register_blueprints(app: Flask) -> None:
     import importlib
 
-    for package in BLUEPRINT_PACKAGES:
-        importlib.import_module(f"tracker.{package}.routes")
-        app.register_blueprint(importlib.import_module(f"tracker.{package}").bp)
+    for package, views, name in BLUEPRINTS:
+        importlib.import_module(f"tracker.{package}.{views}")
+        app.register_blueprint(getattr(importlib.import_module(f"tracker.{package}"), name))
 
     @app.route("/healthz")
     def health():
@@ -102,13 +108,17 @@ def _register_cli(app: Flask) -> None:
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command
     from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
-    from tracker.reminders.cli import remind_command, scheduler_command, send_mail_command
+    from tracker.jobs import scheduler_command
+    from tracker.notifications.cli import send_mail_command
+    from tracker.reminders.cli import remind_command
+    from tracker.reports.cli import open_periods_command
 
     for command in (
         user_cli,
         seed_command,
         import_text_command,
         token_cli,
+        open_periods_command,
         export_cli,
         remind_command,
         send_mail_command,

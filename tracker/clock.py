@@ -11,7 +11,6 @@ from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 _frozen: datetime | None = None
-DEFAULT_ZONE = "Asia/Shanghai"
 
 
 def utcnow() -> datetime:
@@ -24,9 +23,11 @@ def zone() -> ZoneInfo:
     try:
         from flask import current_app
 
-        return ZoneInfo(current_app.config.get("TRACKER_TIMEZONE", DEFAULT_ZONE))
+        return ZoneInfo(current_app.config["TRACKER_TIMEZONE"])
     except RuntimeError:  # outside an application context
-        return ZoneInfo(DEFAULT_ZONE)
+        from tracker.config import Settings
+
+        return ZoneInfo(Settings.model_fields["timezone"].default)
 
 
 def local_now() -> datetime:

@@ -1,4 +1,4 @@
-"""Configuration read from the environment (``TRACKER_*``) with safe defaults."""
+"""Configuration: one typed :class:`Settings` object read from ``TRACKER_*`` variables."""
 
 from __future__ import annotations
 
@@ -6,37 +6,17 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
 class ConfigError(RuntimeError):
     """Raised when the app cannot start safely with the configuration it was given."""
-
-
-def _bool(value: str | None, default: bool = False) -> bool:
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def _int(name: str, default: int) -> int:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ConfigError(f"{name} must be an integer, got {value!r}") from exc
-
-
-def _dates(name: str) -> tuple[date, ...]:
-    """A comma-separated list of ISO dates, e.g. 2027-01-01,2027-02-08."""
-    raw = os.environ.get(name, "")
-    try:
-        return tuple(date.fromisoformat(part.strip()) for part in raw.split(",") if part.strip())
-    except ValueError as exc:
-        raise ConfigError(f"{name} must list dates as YYYY-MM-DD, comma-separated") from exc
 
 
 def default_database_url(instance_path: str) -> str:
@@ -76,57 +56,113 @@ def ensure_secret_key_file(instance_path: str) -> Path:
     return path
 
 
+class Settings(BaseSettings):
+    """Every setting the application reads, typed, each default written here once.
+
+    Read from ``TRACKER_*`` environment variables, once, when the app is built; the app's
+    config mapping is filled from it (:func:`from_environment`), so code reads
+    ``current_app.config["TRACKER_…"]`` and never supplies a default of its own.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="TRACKER_", extra="ignore", frozen=True)
+
+    env: str = "production"
+    database_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    secure_cookies: bool = False
+    max_upload_mb: int = Field(20, ge=1)
+    # Sign-in lockout: this many failures within the lock period lock the username for it.
+    login_max_failures: int = Field(5, ge=1)
+    login_lock_minutes: int = Field(15, ge=1)
+    seed_file: str | None = None
+    upload_dir: str | None = None
+    evidence_max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    # Reporting periods, due dates and the dashboard's lights.
+    first_period: str | None = None
+    due_offset_days: int = Field(10, ge=0)
+    support_lead_days: int = Field(5, ge=0)
+    amber_working_days: int = Field(5, ge=0)
+    snapshot_grace_days: int = Field(5, ge=0)
+    extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()
+    extra_workdays: Annotated[tuple[date, ...], NoDecode] = ()
+    base_url: str = "http://127.0.0.1:5000"
+    # Reminders, e-mail, urging and the scheduler.
+    reminder_ladder: str | None = None
+    remind_at: str = "08:30"
+    urge_min_interval_days: int = Field(3, ge=0)
+    smtp_host: str | None = None
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+    smtp_timeout: int = Field(30, ge=1)
+    mail_from: str = "tracker@localhost"
+    mail_max_attempts: int = Field(16, ge=1)
+    mail_retry_seconds: int = Field(60, ge=1)
+    mail_retry_max_seconds: int = Field(3600, ge=1)
+    mail_interval_seconds: int = Field(60, ge=1)
+    scheduler_lease_seconds: int = Field(90, ge=1)
+    scheduler_heartbeat_seconds: int = Field(20, ge=1)
+
+    @field_validator("extra_holidays", "extra_workdays", mode="before")
+    @classmethod
+    def _comma_separated_dates(cls, value):
+        """``2027-01-01,2027-02-08`` → dates (the variables hold a plain list, not JSON)."""
+        if isinstance(value, str):
+            return tuple(
+                date.fromisoformat(part.strip()) for part in value.split(",") if part.strip()
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @field_validator("smtp_host", "database_url", "first_period", "reminder_ladder", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value):
+        return value.strip() or None if isinstance(value, str) else value
+
+    @property
+    def development(self) -> bool:
+        return self.env.strip().lower() in {"development", "dev"}
+
+
+def read_settings() -> Settings:
+    """The settings from the environment, or a :class:`ConfigError` naming the variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
+        )
+        raise ConfigError(f"invalid configuration: {problems}") from None
+
+
 def from_environment(instance_path: str, *, testing: bool = False) -> dict:
-    """Build the Flask config mapping from ``TRACKER_*`` environment variables."""
-    env = os.environ.get("TRACKER_ENV", "production").strip().lower()
-    development = env in {"development", "dev"}
-    return {
-        "TRACKER_ENV": env,
-        "SQLALCHEMY_DATABASE_URI": os.environ.get("TRACKER_DATABASE_URL")
-        or default_database_url(instance_path),
-        "SECRET_KEY_LENIENT": development or testing,
-        # werkzeug's password hashing: scrypt, memory-hard. Not read from the environment, so
-        # that no deployment weakens it by accident; only the test suite lowers the cost.
-        "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
-        # Sign-in lockout: this many failures within the lock period lock the username for it.
-        "TRACKER_LOGIN_MAX_FAILURES": _int("TRACKER_LOGIN_MAX_FAILURES", 5),
-        "TRACKER_LOGIN_LOCK_MINUTES": _int("TRACKER_LOGIN_LOCK_MINUTES", 15),
-        "TRACKER_TIMEZONE": os.environ.get("TRACKER_TIMEZONE", "Asia/Shanghai"),
-        "SESSION_COOKIE_HTTPONLY": True,
-        "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": _bool(os.environ.get("TRACKER_SECURE_COOKIES")),
-        "REMEMBER_COOKIE_HTTPONLY": True,
-        "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": _bool(os.environ.get("TRACKER_SECURE_COOKIES")),
-        "WTF_CSRF_TIME_LIMIT": None,
-        "MAX_CONTENT_LENGTH": _int("TRACKER_MAX_UPLOAD_MB", 20) * 1024 * 1024,
-        "TRACKER_SEED_FILE": os.environ.get("TRACKER_SEED_FILE"),
-        "TRACKER_UPLOAD_DIR": os.environ.get("TRACKER_UPLOAD_DIR")
-        or str(Path(instance_path) / "uploads"),
-        "TRACKER_FIRST_PERIOD": os.environ.get("TRACKER_FIRST_PERIOD"),
-        "TRACKER_DUE_OFFSET_DAYS": _int("TRACKER_DUE_OFFSET_DAYS", 10),
-        "TRACKER_SUPPORT_LEAD_DAYS": _int("TRACKER_SUPPORT_LEAD_DAYS", 5),
-        "TRACKER_AMBER_WORKING_DAYS": _int("TRACKER_AMBER_WORKING_DAYS", 5),
-        "TRACKER_SNAPSHOT_GRACE_DAYS": _int("TRACKER_SNAPSHOT_GRACE_DAYS", 5),
-        "TRACKER_EXTRA_HOLIDAYS": _dates("TRACKER_EXTRA_HOLIDAYS"),
-        "TRACKER_EXTRA_WORKDAYS": _dates("TRACKER_EXTRA_WORKDAYS"),
-        "TRACKER_BASE_URL": os.environ.get("TRACKER_BASE_URL", "http://127.0.0.1:5000"),
-        # Reminders, e-mail, urging and the scheduler (tracker/reminders).
-        "TRACKER_REMINDER_LADDER": os.environ.get("TRACKER_REMINDER_LADDER") or None,
-        "TRACKER_REMIND_AT": os.environ.get("TRACKER_REMIND_AT", "08:30"),
-        "TRACKER_URGE_MIN_INTERVAL_DAYS": _int("TRACKER_URGE_MIN_INTERVAL_DAYS", 3),
-        "TRACKER_SMTP_HOST": os.environ.get("TRACKER_SMTP_HOST", "").strip() or None,
-        "TRACKER_SMTP_PORT": _int("TRACKER_SMTP_PORT", 25),
-        "TRACKER_SMTP_USER": os.environ.get("TRACKER_SMTP_USER") or None,
-        "TRACKER_SMTP_PASSWORD": os.environ.get("TRACKER_SMTP_PASSWORD") or None,
-        "TRACKER_SMTP_STARTTLS": _bool(os.environ.get("TRACKER_SMTP_STARTTLS")),
-        "TRACKER_SMTP_SSL": _bool(os.environ.get("TRACKER_SMTP_SSL")),
-        "TRACKER_SMTP_TIMEOUT": _int("TRACKER_SMTP_TIMEOUT", 30),
-        "TRACKER_MAIL_FROM": os.environ.get("TRACKER_MAIL_FROM", "tracker@localhost"),
-        "TRACKER_MAIL_MAX_ATTEMPTS": _int("TRACKER_MAIL_MAX_ATTEMPTS", 16),
-        "TRACKER_MAIL_RETRY_SECONDS": _int("TRACKER_MAIL_RETRY_SECONDS", 60),
-        "TRACKER_MAIL_RETRY_MAX_SECONDS": _int("TRACKER_MAIL_RETRY_MAX_SECONDS", 3600),
-        "TRACKER_MAIL_INTERVAL_SECONDS": _int("TRACKER_MAIL_INTERVAL_SECONDS", 60),
-        "TRACKER_SCHEDULER_LEASE_SECONDS": _int("TRACKER_SCHEDULER_LEASE_SECONDS", 90),
-        "TRACKER_SCHEDULER_HEARTBEAT_SECONDS": _int("TRACKER_SCHEDULER_HEARTBEAT_SECONDS", 20),
-    }
+    """Build the Flask config mapping from the ``TRACKER_*`` environment variables."""
+    settings = read_settings()
+    config = {f"TRACKER_{name.upper()}": value for name, value in settings.model_dump().items()}
+    config.update(
+        {
+            "TRACKER_ENV": settings.env.strip().lower(),
+            "SQLALCHEMY_DATABASE_URI": settings.database_url or default_database_url(instance_path),
+            "SECRET_KEY_LENIENT": settings.development or testing,
+            # werkzeug's password hashing: scrypt, memory-hard. Not read from the environment,
+            # so that no deployment weakens it by accident; only the test suite lowers the cost.
+            "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
+            "TRACKER_UPLOAD_DIR": settings.upload_dir or str(Path(instance_path) / "uploads"),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": settings.secure_cookies,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "REMEMBER_COOKIE_SAMESITE": "Lax",
+            "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
+        }
+    )
+    return config

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ def utcnow() -> datetime:
 
 def local_zone() -> ZoneInfo:
     """The zone in which deadlines are judged and times are shown (Asia/Shanghai)."""
-    return ZoneInfo(current_app.config.get("TRACKER_TIMEZONE", "Asia/Shanghai"))
+    return ZoneInfo(current_app.config["TRACKER_TIMEZONE"])
 
 
 def to_local(value: datetime | None) -> datetime | None:
@@ -82,3 +83,15 @@ def init_request_transaction(app: Flask) -> None:
     def _rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+def enum_column(kind: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:
+    """A string column holding an enum's values, with a CHECK constraint, on every backend."""
+    return sa.Enum(
+        kind,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -5,14 +5,10 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
-from tracker.reminders.models import (
-    ExtensionRequest,
-    Notification,
-    OutboxMessage,
-    ReminderLog,
-    SchedulerLease,
-    Urge,
-)
+from tracker.followups.models import ExtensionRequest, Urge
+from tracker.lease import SchedulerLease
+from tracker.notifications.models import Notification, OutboxMessage
+from tracker.reminders.models import ReminderLog
 from tracker.reports.models import Evidence, KeyFigure, Obligation, Report, ReportVersion
 
 __all__ = [

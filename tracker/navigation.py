@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from tracker.auth.models import User
+if TYPE_CHECKING:  # only for annotations: core never imports a domain at run time
+    from tracker.auth.models import User
 
-NavEntry = tuple[str, str, Callable[[User], bool]]
+NavEntry = tuple[str, str, Callable[["User"], bool]]
 
 
 def _everyone(user: User) -> bool:
@@ -37,4 +39,5 @@ def add_nav(
 
 
 def nav_items(user: User) -> list[tuple[str, str]]:
+    """(endpoint, label) of the entries ``user`` may see, in order."""
     return [(endpoint, label) for endpoint, label, visible in NAV if visible(user)]

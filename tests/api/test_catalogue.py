@@ -120,7 +120,7 @@ def test_lists_take_the_same_queries_whatever_their_length(api, quarter, make_us
     """A liaison's few obligations and notifications, and a coordinator's 74 obligations and
     no notifications, cost the same round trips."""
     from tracker.extensions import db
-    from tracker.reminders.services import urge_obligation
+    from tracker.followups.services import urge_obligation
 
     liaison, coordinator = make_user("liaison", "acwf"), make_user("coordinator", "mca")
     for number in (1, 2, 3):

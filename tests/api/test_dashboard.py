@@ -10,7 +10,7 @@ import pytest
 
 from tracker.dashboard import queries as dashboard_queries
 from tracker.extensions import db
-from tracker.reminders import services as reminders
+from tracker.followups import services as reminders
 from tracker.reports import services
 from tracker.reports.models import ProgressStatus
 from tracker.reports.services import ReportInput
@@ -85,9 +85,10 @@ def test_notifications_are_ones_own_newest_first(api, quarter, filed):
     assert item5.id not in {n["obligation"]["id"] for n in items}
     assert api(filed["lead"]).get("/notifications").get_json()["items"] == []  # not theirs
 
-    from tracker.reminders import queries as reminder_queries
+    from tracker.notifications import queries as reminder_queries
+    from tracker.notifications import services as notifications
 
-    reminders.mark_read(reminder_queries.notification_of(note["id"], filed["liaison"].id))
+    notifications.mark_read(reminder_queries.notification_of(note["id"], filed["liaison"].id))
     db.session.commit()
     assert caller.get("/notifications", query_string={"unread": "1"}).get_json()["items"] == []
     (read,) = caller.get("/notifications", query_string={"unread": "0"}).get_json()["items"]

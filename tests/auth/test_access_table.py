@@ -33,8 +33,8 @@ ACCESS = {
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
-    "auth.tokens": SIGNED_IN,
-    "auth.revoke_token": SIGNED_IN,  # one's own tokens only; another's is 404
+    "tokens.index": SIGNED_IN,
+    "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
     "auth.users": ADMIN,
     "auth.reset_user_password": ADMIN,
     "auth.deactivate_user": ADMIN,
@@ -80,17 +80,17 @@ ACCESS = {
     "dashboard.trends": SIGNED_IN,  # their department's line only
     "dashboard.department": DEPARTMENT,
     "dashboard.item": DEPARTMENT,  # the item's departments, coordinators, leaders, admins
-    "reminders.notifications": SIGNED_IN,
-    "reminders.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404
-    "reminders.mark_all_read": SIGNED_IN,
-    "reminders.outbox": ADMIN,
-    "reminders.retry_message": ADMIN,
-    "reminders.urge": REVIEWER,
-    "reminders.acknowledge": OWNER,
-    "reminders.request_extension": OWNER,
-    "reminders.extensions": REVIEWER,
-    "reminders.approve_extension": REVIEWER,
-    "reminders.reject_extension": REVIEWER,
+    "notifications.notifications": SIGNED_IN,
+    "notifications.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404
+    "notifications.mark_all_read": SIGNED_IN,
+    "notifications.outbox": ADMIN,
+    "notifications.retry_message": ADMIN,
+    "followups.urge": REVIEWER,
+    "followups.acknowledge": OWNER,
+    "followups.request_extension": OWNER,
+    "followups.extensions": REVIEWER,
+    "followups.approve_extension": REVIEWER,
+    "followups.reject_extension": REVIEWER,
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.template": LIAISON,
     "exports.upload": LIAISON,
@@ -168,8 +168,8 @@ def world(seeded, make_user):
 def _followup_objects(obligation, users) -> tuple[dict, dict]:
     """An urge, a pending extension request, a failed e-mail and a notification (reminders)."""
     from tracker import clock
-    from tracker.reminders import services as reminders
-    from tracker.reminders.models import Notification, OutboxMessage, OutboxStatus
+    from tracker.followups import services as reminders
+    from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus
     from tracker.reports.queries import calendar
 
     urge = reminders.urge_obligation(obligation, actor=users["coordinator"], message="请尽快报送")

@@ -90,7 +90,7 @@ def build_scenario(quarter, make_user) -> dict:
     * every other supporting obligation is red (3 days late), every other lead or joint
       obligation amber (due within 5 working days).
     """
-    from tracker.reminders import services as reminders
+    from tracker.followups import services as reminders
 
     codes = ("acwf", "moa", "mct", "moj", "mca", "cdpf")
     liaisons = {code: make_user("liaison", code) for code in codes}

@@ -10,7 +10,7 @@ from tracker.catalogue.models import Department
 from tracker.dashboard import queries
 from tracker.dashboard.rag import Rag
 from tracker.extensions import db
-from tracker.reports.periods import Period
+from tracker.periods import Period
 
 Q3 = Period(2024, 3)
 
@@ -164,7 +164,7 @@ def urged(quarter, make_user):
     import sqlalchemy as sa
 
     from tracker.catalogue.models import Assignment, Jurisdiction, PolicyDocument, Task
-    from tracker.reminders import services as reminders
+    from tracker.followups import services as reminders
     from tracker.reports import services
     from tracker.reports.models import Obligation
 
@@ -205,8 +205,8 @@ def test_a_frozen_quarter_counts_the_urges_made_by_its_freezing(urged, quarter, 
     import sqlalchemy as sa
 
     from tracker.dashboard import services
-    from tracker.reminders import services as reminders
-    from tracker.reminders.models import Urge
+    from tracker.followups import services as reminders
+    from tracker.followups.models import Urge
 
     services.freeze_snapshot(Q3)
     db.session.commit()

@@ -10,9 +10,9 @@ from tracker.catalogue.models import Assignment, Department, PolicyDocument, Rol
 from tracker.catalogue.services import national_jurisdiction
 from tracker.dashboard import services
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import services as report_services
 from tracker.reports.models import Obligation
-from tracker.reports.periods import Period
 
 Q3 = Period(2024, 3)
 MOST = 14  # queries per page, whatever the data size (11 today for the dashboard)

@@ -10,8 +10,8 @@ import sqlalchemy as sa
 
 from tracker.dashboard.rag import Rag, Reason, Thresholds, overdue_sql, rag_for, reason_sql
 from tracker.extensions import db
-from tracker.reports.calendar import WorkingCalendar
 from tracker.reports.models import ReportState
+from tracker.workdays import WorkingCalendar
 
 CAL = WorkingCalendar()
 TODAY = date(2024, 9, 23)  # Monday; 09-29 is a make-up working day, 10-01..07 a holiday

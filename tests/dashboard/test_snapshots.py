@@ -12,7 +12,7 @@ from tracker.dashboard import queries, services
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment, SnapshotImmutable
 from tracker.dashboard.rag import Rag
 from tracker.extensions import db
-from tracker.reports.periods import Period
+from tracker.periods import Period
 
 Q3 = Period(2024, 3)
 

@@ -10,9 +10,9 @@ from tracker.catalogue.models import Department, Task
 from tracker.dashboard import queries, services
 from tracker.dashboard.queries import Change
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import services as report_services
 from tracker.reports.models import Obligation
-from tracker.reports.periods import Period
 
 Q2, Q3 = Period(2024, 2), Period(2024, 3)
 

@@ -272,7 +272,7 @@ def test_a_frozen_quarter_reads_its_snapshot(filed):
 
 
 def test_urges_and_acknowledgements(filed, people):
-    from tracker.reminders import services as reminders
+    from tracker.followups import services as reminders
 
     filed.at("2024-10-11 09:00")
     urge = reminders.urge_obligation(
@@ -322,7 +322,7 @@ def test_the_workbook_is_what_openpyxl_would_write_cell_by_cell(filed, people, m
 
 def test_the_scorecards_urges_are_the_urge_sheets_rows_for_one_document_too(filed, people):
     from tracker.catalogue.models import Task
-    from tracker.reminders import services as reminders
+    from tracker.followups import services as reminders
     from tracker.reports.models import Obligation
 
     other = second_document(filed)

@@ -18,8 +18,9 @@ from aiosmtpd.controller import Controller
 
 from tests.conftest import BEIJING, Quarter, beijing
 from tracker.extensions import db
-from tracker.reminders import outbox, services
-from tracker.reminders.models import Notification, OutboxMessage
+from tracker.notifications import outbox
+from tracker.notifications.models import Notification, OutboxMessage
+from tracker.reminders import services
 from tracker.reports.models import Obligation, Report, ReportState
 
 

@@ -18,15 +18,11 @@ from tests.reminders.conftest import beijing, deliver, notes_of, outbox_messages
 from tracker.audit.models import AuditEvent
 from tracker.auth.services import deactivate_user
 from tracker.extensions import db
+from tracker.followups import services as followups
+from tracker.notifications.models import Notification, NotificationKind, OutboxMessage, OutboxStatus
 from tracker.reminders import services
 from tracker.reminders.ladder import DEFAULT_LADDER, LadderError, parse_ladder
-from tracker.reminders.models import (
-    Notification,
-    NotificationKind,
-    OutboxMessage,
-    OutboxStatus,
-    ReminderLog,
-)
+from tracker.reminders.models import ReminderLog
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, ReportState
 
@@ -187,11 +183,11 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
         deliver()
         quarter.at(f"{day} 15:00")
         if day == date(2024, 10, 8):  # mohrss asks for a week more; approved the same day
-            request = services.request_extension(
+            request = followups.request_extension(
                 mohrss3, actor=people["mohrss_liaison"], requested_due_date=date(2024, 10, 17),
                 reason="需汇总各省数据",
             )  # fmt: skip
-            services.approve_extension(request, actor=people["coord_a"], comment="同意")
+            followups.approve_extension(request, actor=people["coord_a"], comment="同意")
             db.session.commit()
         if day == date(2024, 10, 9):
             submit(quarter.obligation(22, "mps"), "2024-10-09 15:00")

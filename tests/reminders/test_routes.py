@@ -9,16 +9,11 @@ import sqlalchemy as sa
 
 from tests.reminders.conftest import notes_of, run_pass
 from tracker.extensions import db
-from tracker.reminders import services
-from tracker.reminders.messages import Message
-from tracker.reminders.models import (
-    ExtensionRequest,
-    ExtensionState,
-    NotificationKind,
-    OutboxMessage,
-    OutboxStatus,
-    Urge,
-)
+from tracker.followups import services as followups
+from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.notifications import services
+from tracker.notifications.messages import Message
+from tracker.notifications.models import NotificationKind, OutboxMessage, OutboxStatus
 
 
 @pytest.fixture
@@ -169,7 +164,7 @@ def test_requesting_and_approving_an_extension(client, login, people, quarter):
 
 def test_rejecting_without_a_comment_is_refused(client, login, people, quarter):
     obligation = quarter.obligation(11, "mps")
-    request = services.request_extension(
+    request = followups.request_extension(
         obligation, actor=people["liaison"], requested_due_date=obligation.due_date.replace(day=17),
         reason="x",
     )  # fmt: skip

@@ -307,3 +307,13 @@ def test_a_whole_quarter_over_http(app, quarter, make_user):
         coordinator.post(f"/obligations/{o.id}/accept", data={"confirmed_status": "ongoing"})
     states = db.session.scalars(sa.select(Report.state)).all()
     assert len(states) == 74 and set(states) == {ReportState.ACCEPTED}
+
+
+def test_a_version_marks_what_each_field_lost_and_gained(client, quarter, make_user, login):
+    """The version page marks, character by character, the text deleted and inserted."""
+    login(make_user("liaison", "mca"))
+    obligation = quarter.obligation(5, "mca")
+    client.post(f"/obligations/{obligation.id}/edit", data=_form("已开展培训 3 期"))
+    client.post(f"/obligations/{obligation.id}/edit", data=_form("已开展培训 4 期", version="1"))
+    page = client.get(f"/obligations/{obligation.id}/versions/2").get_data(as_text=True)
+    assert "已开展培训 <del>3</del><ins>4</ins> 期" in page

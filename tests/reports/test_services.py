@@ -45,7 +45,7 @@ def test_due_dates_follow_the_official_calendar(quarter):
 
 
 def test_due_date_offset_is_configurable(quarter, app, monkeypatch):
-    from tracker.reports.periods import Period
+    from tracker.periods import Period
 
     monkeypatch.setitem(app.config, "TRACKER_DUE_OFFSET_DAYS", 3)
     due, _ = services.due_dates_for(Period(2024, 3))
@@ -310,7 +310,7 @@ def test_versions_are_immutable_rows(quarter, make_user):
 
 def test_configured_holidays_extend_the_official_calendar(app, monkeypatch):
     """For a year the package does not cover yet, the configured days count."""
-    from tracker.reports.periods import Period
+    from tracker.periods import Period
 
     monkeypatch.setitem(app.config, "TRACKER_EXTRA_HOLIDAYS", (date(2099, 1, 12),))
     monkeypatch.setitem(app.config, "TRACKER_EXTRA_WORKDAYS", ())

@@ -10,3 +10,5 @@ URL_PREFIX = "/api/v1"
 
 # Views attach themselves in routes.py, imported by create_app().
 bp = Blueprint("api", __name__, url_prefix=URL_PREFIX)
+# The web pages where users manage their own tokens (signed in, CSRF like every page): pages.py.
+tokens_bp = Blueprint("tokens", __name__)

@@ -14,8 +14,8 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from tracker.api import bp
+from tracker.errors import DomainError
 from tracker.extensions import db
-from tracker.reports.services import PermissionDenied, ReportError, StaleReportError
 
 # The machine-readable code of each status the API answers with.
 CODES = {
@@ -86,14 +86,14 @@ def _api_error(exc: ApiError):
     return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
 
 
-@bp.errorhandler(ReportError)
-def _report_error(exc: ReportError):
-    """The reporting rules' refusals: who may not (403), stale (409), wrong state (409)."""
-    if isinstance(exc, PermissionDenied):
-        return error_response(403, str(exc))
-    if isinstance(exc, StaleReportError):
-        return error_response(409, str(exc), code="stale_version")
-    return error_response(409, str(exc), code="invalid_state")
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    """A service's refusal: its status and code (403 not allowed, 409 stale or wrong state…).
+
+    The request hook rolls the transaction back for every answer of 400 and above.
+    """
+    fields = {exc.field: exc.message} if exc.field and exc.status == 400 else None
+    return error_response(exc.status, exc.message, code=exc.code, fields=fields)
 
 
 @bp.errorhandler(StaleDataError)

@@ -19,10 +19,10 @@ from tracker.api.errors import ApiError, InvalidInput
 from tracker.auth.services import UserError, resolve_department
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, PolicyDocument
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.forms import MAX_FIGURES, MAX_NARRATIVE, parse_number
 from tracker.reports.models import ProgressStatus
-from tracker.reports.periods import Period
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
 MAX_ID = 2**31 - 1

@@ -12,8 +12,8 @@ from tracker.api.services import hash_token, split_token
 from tracker.auth.models import User
 from tracker.catalogue.models import Task
 from tracker.extensions import db
-from tracker.reminders import queries as reminder_queries
-from tracker.reminders.models import Notification
+from tracker.notifications import queries as reminder_queries
+from tracker.notifications.models import Notification
 from tracker.reports.models import Obligation, Report
 
 

@@ -21,7 +21,6 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.dashboard import queries as dashboard_queries
-from tracker.dashboard import services as dashboard_services
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
 from tracker.reports import queries as report_queries
@@ -214,7 +213,6 @@ def dashboard():
     user = auth.api_user()
     period, document = forms.period_arg(), forms.document_arg()
     department_ids = _scoped_departments(user)
-    dashboard_services.freeze_due_snapshots()  # a closed quarter is read from its snapshot
     data = dashboard_queries.dashboard_data(
         period, document.id if document else None, department_ids
     )

@@ -24,7 +24,7 @@ from tracker.api.forms import (
 )
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
-from tracker.reminders.models import NotificationKind
+from tracker.notifications.models import NotificationKind
 from tracker.reports.forms import MAX_FIGURES
 from tracker.reports.models import ReportState
 from tracker.reports.queries import FIELD_LABELS

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from tracker.auth.models import User
 from tracker.catalogue.models import Department, Task
+from tracker.periods import Period
 from tracker.reports.models import Obligation, Report
-from tracker.reports.periods import Period
 
 
 def _time(value: datetime | None) -> str | None:

@@ -12,6 +12,7 @@ from tracker import clock
 from tracker.api.models import ApiToken
 from tracker.audit.services import record_event
 from tracker.auth.models import User
+from tracker.errors import Invalid
 from tracker.extensions import db
 
 TOKEN_PREFIX = "trk"  # noqa: S105 - the public marker of a token, not a secret
@@ -21,8 +22,11 @@ MAX_NAME_LENGTH = 64
 USE_RESOLUTION = timedelta(minutes=1)
 
 
-class TokenError(ValueError):
-    """A token change that cannot be made; the message is shown as it is."""
+class TokenError(Invalid):
+    """A token change that cannot be made; the message is shown as it is, beside the name."""
+
+    def __init__(self, message: str, *, field: str | None = "name"):
+        super().__init__(message, field=field)
 
 
 def hash_token(raw: str) -> str:

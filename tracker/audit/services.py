@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 
@@ -17,10 +19,16 @@ def record_event(
     object_id: int | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
+    session: Session | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session (flushed, never committed here)."""
+    """Add an audit event to the session (flushed, never committed here).
+
+    ``session`` is the request's session unless a caller records something that must outlive
+    the request's transaction in one of its own (a failed sign-in).
+    """
+    session = session or db.session
     if obj is not None:
-        db.session.flush()
+        session.flush()
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
     event = AuditEvent(
@@ -31,6 +39,6 @@ def record_event(
         before=before,
         after=after,
     )
-    db.session.add(event)
-    db.session.flush()
+    session.add(event)
+    session.flush()
     return event

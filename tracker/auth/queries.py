@@ -37,3 +37,29 @@ def locked_usernames() -> dict[str, datetime]:
         )
     )
     return dict(rows.all())
+
+
+def active_liaisons(department_id: int) -> list[User]:
+    """Who receives a department's urges and extension decisions."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.active.is_(True),
+                User.role == UserRole.LIAISON,
+                User.department_id == department_id,
+            )
+            .order_by(User.id)
+        )
+    )
+
+
+def active_coordinators() -> list[User]:
+    """Who receives extension requests."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.active.is_(True), User.role == UserRole.COORDINATOR)
+            .order_by(User.id)
+        )
+    )

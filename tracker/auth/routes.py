@@ -2,36 +2,25 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
-from tracker.api import queries as token_queries
-from tracker.api import services as token_services
 from tracker.auth import bp
 from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
-from tracker.auth.forms import ChangePasswordForm, LoginForm, TokenForm, UserForm
+from tracker.auth.forms import ChangePasswordForm, LoginForm, UserForm
 from tracker.auth.models import User
 from tracker.auth.permissions import can_manage_users, require_manage_users
-from tracker.auth.services import SignInRefused, change_password, sign_in
+from tracker.auth.services import change_password, sign_in
 from tracker.catalogue import queries as catalogue_queries
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
+from tracker.urls import safe_next
+from tracker.web import on_error_redirect, on_error_render
 
 add_nav("auth.users", "用户管理", can_manage_users)
-
-
-def safe_next(target: str | None) -> str | None:
-    """Only local paths are followed after sign-in (no open redirects)."""
-    if not target or "\\" in target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,15 +28,17 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("catalogue.home"))
     form = LoginForm()
-    if form.validate_on_submit():
-        try:
-            user = sign_in(form.username.data, form.password.data)
-        except SignInRefused as exc:
-            # 200, not 4xx: the request's commit keeps the failure just counted.
-            flash(str(exc), "error")
-            return render_template("auth/login.html", form=form), 200
-        login_user(user, remember=form.remember.data)
-        return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
+    if not form.validate_on_submit():
+        return render_template("auth/login.html", form=form)
+    on_error_render(lambda error: _login_refused(form, error))
+    user = sign_in(form.username.data, form.password.data)
+    login_user(user, remember=form.remember.data)
+    return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
+
+
+def _login_refused(form: LoginForm, error: DomainError):
+    """The sign-in page again with the username typed; the failure was counted apart."""
+    flash(error.message, "error")
     return render_template("auth/login.html", form=form)
 
 
@@ -77,36 +68,6 @@ def password():
     return render_template("auth/password.html", form=form)
 
 
-@bp.route("/profile/tokens", methods=["GET", "POST"])
-def tokens():
-    """One's own API tokens; a new token is shown once, in the response that issues it."""
-    user = current_user._get_current_object()
-    form, issued = TokenForm(), None
-    if form.validate_on_submit():
-        try:
-            token, raw = token_services.create_token(user, name=form.name.data, actor=user)
-            issued = {"token": token, "raw": raw}
-            form.name.data = ""  # ready for the next one
-        except token_services.TokenError as exc:
-            form.name.errors.append(str(exc))
-    page = render_template(
-        "auth/tokens.html", form=form, issued=issued, button=EmptyForm(),
-        tokens=token_queries.tokens_of(user),
-    )  # fmt: skip
-    status = 422 if request.method == "POST" and issued is None else 200
-    return page, status, {"Cache-Control": "no-store"}  # the new token must not be cached
-
-
-@bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
-def revoke_token(token_id: int):
-    """Revoke one of one's own tokens (another user's token is as good as missing)."""
-    token = token_queries.token_of(current_user, token_id) or abort(404)
-    if EmptyForm().validate_on_submit():
-        token_services.revoke_token(token, actor=current_user._get_current_object())
-        flash(f"令牌“{token.name}”已撤销，使用它的系统将无法再访问接口。", "success")
-    return redirect(url_for("auth.tokens"))
-
-
 # -- accounts (administrators) ---------------------------------------------------------------
 
 
@@ -118,14 +79,17 @@ def users():
     form = UserForm(departments=departments)
     issued = None
     if form.validate_on_submit():
-        try:
-            issued = _create_user(form)
-            form = UserForm(formdata=None, departments=departments)  # ready for the next one
-        except user_services.UserError as exc:
-            db.session.rollback()
-            form.username.errors.append(str(exc))
+        on_error_render(lambda error: _users_refused(form, error))
+        issued = _create_user(form)
+        form = UserForm(formdata=None, departments=departments)  # ready for the next one
     status = 422 if request.method == "POST" and issued is None else 200
     return _users_page(form, issued), status, {"Cache-Control": "no-store"}
+
+
+def _users_refused(form: UserForm, error: DomainError):
+    """The accounts page again, the refusal beside the username, the input kept."""
+    form.username.errors = [*form.username.errors, error.message]
+    return _users_page(form), 422, {"Cache-Control": "no-store"}
 
 
 def _create_user(form: UserForm) -> dict:
@@ -196,10 +160,7 @@ def unlock_user(user_id: int):
 def _account_change(user: User, change, done: str):
     """Apply one account change from a button, with its message (or the refusal's)."""
     if EmptyForm().validate_on_submit():
-        try:
-            change(user, actor=current_user._get_current_object())
-            flash(done, "success")
-        except user_services.UserError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        on_error_redirect(url_for("auth.users"))
+        change(user, actor=current_user._get_current_object())
+        flash(done, "success")
     return redirect(url_for("auth.users"))

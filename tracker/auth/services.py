@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import clock
@@ -17,10 +18,11 @@ from tracker.auth.models import LoginThrottle, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
 from tracker.db import to_local, utcnow
+from tracker.errors import Invalid
 from tracker.extensions import db
 
 
-class UserError(ValueError):
+class UserError(Invalid):
     """A user change that cannot be made; the message is shown as it is."""
 
 
@@ -142,7 +144,7 @@ def change_password(user: User, new_password: str) -> None:
     record_event("user.change_password", user, actor=user)
 
 
-class SignInRefused(ValueError):
+class SignInRefused(Invalid):
     """A sign-in that does not succeed; the message is shown as it is and names no reason
     that would tell whether the username exists."""
 
@@ -155,8 +157,9 @@ def sign_in(username: str, password: str) -> User:
 
     Raises :class:`SignInRefused` for a wrong name or password, an inactive account, or a
     username locked by ``TRACKER_LOGIN_MAX_FAILURES`` failures within
-    ``TRACKER_LOGIN_LOCK_MINUTES``; the failure is counted (and the lock recorded) before it
-    is raised, so the caller must keep the session's changes.
+    ``TRACKER_LOGIN_LOCK_MINUTES``; the failure is counted (and the lock recorded) in a
+    transaction of its own, committed before the refusal is raised, so that the request's
+    rollback cannot undo it.
     """
     name = username.strip()
     now = clock.utcnow()
@@ -170,7 +173,7 @@ def sign_in(username: str, password: str) -> User:
         _forget_failures(name)
         note_login(user)
         return user
-    raise SignInRefused(_count_failure(name, user, now))
+    raise SignInRefused(_count_failure_apart(name, user.id if user else None, now))
 
 
 def unlock_username(username: str, *, actor: User | None = None) -> bool:
@@ -207,11 +210,17 @@ def _locked_message(until: datetime) -> str:
     )
 
 
-def _count_failure(name: str, user: User | None, now: datetime) -> str:
+def _count_failure_apart(name: str, user_id: int | None, now: datetime) -> str:
+    """:func:`_count_failure` in its own session and transaction, committed at once."""
+    with Session(db.engine) as session, session.begin():
+        return _count_failure(session, name, user_id, now)
+
+
+def _count_failure(session: Session, name: str, user_id: int | None, now: datetime) -> str:
     """Count one failure under ``name`` (atomically), lock when it is one too many; the
     message to show."""
     table = LoginThrottle.__table__
-    dialect = db.session.get_bind().dialect.name
+    dialect = session.get_bind().dialect.name
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
     statement = insert(LoginThrottle).values(username=name, failures=1, first_failed_at=now)
     stale = table.c.first_failed_at < now - _lock_period()  # failures long ago start afresh
@@ -224,19 +233,19 @@ def _count_failure(name: str, user: User | None, now: datetime) -> str:
             ),
         },
     ).returning(table.c.failures)
-    failures = db.session.scalar(statement)
+    failures = session.scalar(statement)
     allowed = current_app.config["TRACKER_LOGIN_MAX_FAILURES"]
     if failures < allowed:
         left = allowed - failures
         return f"{WRONG_CREDENTIALS}再失败 {left} 次，该账号将被锁定 {_minutes()} 分钟。"
     until = now + _lock_period()
-    db.session.execute(
+    session.execute(
         sa.update(LoginThrottle)
         .where(LoginThrottle.username == name)
         .values(failures=0, first_failed_at=now, locked_until=until)
     )
     record_event(
-        "user.lock", user, object_type="user",
+        "user.lock", object_type="user", object_id=user_id, session=session,
         after={"username": name, "failures": failures, "locked_until": until.isoformat()},
     )  # fmt: skip
     return _locked_message(until)

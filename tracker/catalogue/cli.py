@@ -14,7 +14,7 @@ from tracker.extensions import db
 
 
 def default_seed_path() -> Path:
-    configured = current_app.config.get("TRACKER_SEED_FILE")
+    configured = current_app.config["TRACKER_SEED_FILE"]
     if configured:
         return Path(configured)
     return Path(current_app.root_path).parent / "tasks_seed.yaml"

@@ -18,10 +18,11 @@ from tracker.catalogue.models import (
     Task,
 )
 from tracker.catalogue.seedfile import SeedCatalogue, SeedDepartment, SeedDocument, SeedTask
+from tracker.errors import Invalid
 from tracker.extensions import db
 
 
-class CatalogueError(ValueError):
+class CatalogueError(Invalid):
     """A catalogue change that is refused; ``problems`` says why, in full."""
 
     def __init__(self, problems: list[str]):

@@ -26,9 +26,9 @@ from tracker.audit.services import record_event
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.catalogue.services import national_jurisdiction
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState, ReportVersion
-from tracker.reports.periods import Period
 from tracker.reports.services import due_dates_for
 
 DEMO_PREFIX = "【演示数据】"

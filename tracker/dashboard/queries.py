@@ -6,7 +6,7 @@ and the JSON API call them); their signatures and result types are kept stable:
 * :func:`headline`, :func:`scorecard`, :func:`matrix`, :func:`overdue`, :func:`cells`,
   :func:`lead_items`, :func:`lead_summary`, :func:`trend`, :func:`item_history` and
   :func:`dashboard_data` (one JSON-ready ``dict``).
-* Each takes a :class:`~tracker.reports.periods.Period`, an optional ``document_id`` and an
+* Each takes a :class:`~tracker.periods.Period`, an optional ``document_id`` and an
   optional set of ``department_ids`` (``None``: every department; pass
   :func:`tracker.auth.permissions.visible_department_ids` of the user), plus keyword filters.
 
@@ -38,7 +38,6 @@ from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, PolicyDocument, Role, Task
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.dashboard.rag import (
-    DEFAULT_AMBER_WORKING_DAYS,
     Light,
     Rag,
     Reason,
@@ -50,9 +49,10 @@ from tracker.dashboard.rag import (
     working_days_late,
 )
 from tracker.extensions import db
+from tracker.followups import queries as followup_queries
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
-from tracker.reports.periods import Period
 
 SECTION_PARTS = catalogue_queries.SECTION_PARTS  # 二 / 三 / 四, the main text's parts
 MATRIX_PAGE_SIZE = 50
@@ -215,7 +215,7 @@ def make_scope(
 
 
 def amber_working_days() -> int:
-    return int(current_app.config.get("TRACKER_AMBER_WORKING_DAYS", DEFAULT_AMBER_WORKING_DAYS))
+    return int(current_app.config["TRACKER_AMBER_WORKING_DAYS"])
 
 
 def snapshot_for(period: Period) -> Snapshot | None:
@@ -667,8 +667,8 @@ def urge_counts(scope: Scope) -> dict[int, tuple[int, int]]:
     Only urges on the obligations the scope's document, part and role filters keep are
     counted, as for every other figure of the scorecard. A frozen period counts what was
     recorded when it froze: the totals kept in the snapshot when unfiltered, else the urges
-    made (and acknowledged) by the freezing moment. Live periods ask the reminders domain
-    (``tracker.reminders.queries.urge_counts``) when it exists, and count none otherwise.
+    made (and acknowledged) by the freezing moment. Live periods ask the follow-ups domain
+    (``tracker.followups.queries.urge_counts``).
     """
     filtered = scope.document_id is not None or bool(scope.section) or scope.role is not None
     if scope.frozen and not filtered:
@@ -696,18 +696,10 @@ def _scope_obligation_ids(scope: Scope) -> sa.Select:
 
 
 def live_urge_counts(period: Period, **options) -> dict[int, tuple[int, int]]:
-    """The reminders domain's urge counts for a period (``options``: its ``obligation_ids``
-    and ``as_of``), or none while that domain is absent."""
-    try:
-        from tracker.reminders import queries as reminders
-    except ModuleNotFoundError as exc:  # the reminders domain is not installed
-        if exc.name not in ("tracker.reminders", "tracker.reminders.queries"):
-            raise
-        return {}
-    counter = getattr(reminders, "urge_counts", None)
-    if counter is None:
-        return {}
-    return {int(k): (int(v[0]), int(v[1])) for k, v in counter(period.key, **options).items()}
+    """The follow-ups domain's urge counts for a period (``options``: its ``obligation_ids``
+    and ``as_of``)."""
+    counts = followup_queries.urge_counts(period.key, **options)
+    return {int(k): (int(v[0]), int(v[1])) for k, v in counts.items()}
 
 
 def headline(

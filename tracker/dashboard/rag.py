@@ -34,10 +34,11 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from tracker import clock
-from tracker.reports.calendar import WorkingCalendar, default_calendar
+from tracker.config import Settings
 from tracker.reports.models import ReportState
+from tracker.workdays import WorkingCalendar, default_calendar
 
-DEFAULT_AMBER_WORKING_DAYS = 5
+DEFAULT_AMBER_WORKING_DAYS: int = Settings.model_fields["amber_working_days"].default
 
 # Report states in which the department has handed its report in (at least once).
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.RETURNED, ReportState.ACCEPTED)

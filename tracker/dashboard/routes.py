@@ -1,7 +1,7 @@
 """Dashboard pages: the coordinator's matrix, a department's view, scorecard, trends, an item.
 
-Every page first freezes any quarter that has closed since the last visit (cheap when none
-has), so a closed quarter is always shown from its snapshot. Users who see every department
+A quarter that has been frozen (by the scheduler's daily job or ``flask freeze-snapshots``) is
+shown from its snapshot; pages only read, they never freeze. Users who see every department
 (coordinators, leaders, admins) get the whole portfolio; liaisons and department viewers get
 the same figures limited to their own department.
 """
@@ -20,7 +20,7 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Role
-from tracker.dashboard import bp, queries, services
+from tracker.dashboard import bp, queries
 from tracker.dashboard.forms import (
     SORT_LABELS,
     DashboardFilterForm,
@@ -29,9 +29,9 @@ from tracker.dashboard.forms import (
 )
 from tracker.dashboard.rag import legend
 from tracker.navigation import add_nav
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
-from tracker.reports.periods import Period
 
 add_nav("dashboard.index", "看板", position=0)
 add_nav("dashboard.scorecard", "考核排名", position=1)
@@ -135,7 +135,7 @@ def _dashboard_form(periods, departments):
 @bp.route("/dashboard")
 def index():
     """The coordinator's dashboard; liaisons and department viewers see their department."""
-    snaps = services.freeze_due_snapshots()
+    snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)
     own = _own_department()
@@ -149,7 +149,7 @@ def department(code: str):
     """One department's view: its figures, rank, lead items with supporting inputs."""
     dept = catalogue_queries.department_by_code(code) or abort(404)
     require_view_department(current_user, dept.id)
-    snaps = services.freeze_due_snapshots()
+    snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)
     return _render_dashboard(form, snaps, departments, dept)
@@ -158,7 +158,7 @@ def department(code: str):
 @bp.route("/dashboard/scorecard")
 def scorecard():
     """The 考核 scorecard: sortable, ranked; a scoped user sees only their department's row."""
-    snaps = services.freeze_due_snapshots()
+    snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
 
     def build(formdata=None):
@@ -189,7 +189,7 @@ def scorecard():
 @bp.route("/dashboard/trends")
 def trends():
     """On-time rate per department across quarters, as a chart and a table."""
-    snaps = services.freeze_due_snapshots()
+    snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
 
     def build(formdata=None):
@@ -227,7 +227,7 @@ def item(task_id: int):
     """One item across quarters: each department's light and the change since last quarter."""
     task = catalogue_queries.task_with_assignments(task_id) or abort(404)
     require_view_item(current_user, {a.department_id for a in task.assignments})
-    snaps = services.freeze_due_snapshots()
+    snaps = queries.snapshots()
     history = queries.item_history(
         task.id, report_queries.tracked_periods(), known_snapshots=snaps
     ) or abort(404)

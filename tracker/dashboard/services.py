@@ -22,17 +22,15 @@ from tracker.dashboard import queries
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.dashboard.rag import SUBMITTED_STATES, Reason, Thresholds, rag_for
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
-from tracker.reports.periods import Period
 from tracker.reports.services import due_dates_for, open_period
-
-DEFAULT_GRACE_WORKING_DAYS = 5
 
 
 def grace_days() -> int:
     """Working days after the due date before a period closes (``TRACKER_SNAPSHOT_GRACE_DAYS``)."""
-    return int(current_app.config.get("TRACKER_SNAPSHOT_GRACE_DAYS", DEFAULT_GRACE_WORKING_DAYS))
+    return int(current_app.config["TRACKER_SNAPSHOT_GRACE_DAYS"])
 
 
 def closing_day(period: Period) -> date:

@@ -12,9 +12,9 @@ from flask.cli import AppGroup
 from tracker.catalogue.queries import document_by_number
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
-from tracker.reports.periods import Period
 
 export_cli = AppGroup("export", help="导出 Excel 报表 / export Excel workbooks.")
 

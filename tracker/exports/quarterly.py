@@ -39,9 +39,9 @@ from tracker.exports.workbook import (
     Paint,
     Sheet,
 )
-from tracker.reminders import queries as reminders
+from tracker.followups import queries as reminders
+from tracker.periods import Period
 from tracker.reports.models import ReportState
-from tracker.reports.periods import Period
 
 # The dashboard's colours (tracker/static/css/app.css: --*-bg behind --* text).
 RAG_PAINT: dict[Rag, Paint] = {

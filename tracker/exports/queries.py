@@ -18,8 +18,8 @@ from sqlalchemy.orm import joinedload
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.dashboard.models import SnapshotCell
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState
-from tracker.reports.periods import Period
 
 BATCH = 500
 

@@ -19,14 +19,15 @@ from tracker.auth.permissions import (
     visible_department_ids,
 )
 from tracker.catalogue.models import PolicyDocument
+from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
 from tracker.exports.forms import TemplateUploadForm
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
-from tracker.exports.template import TemplateRefused, write_template
+from tracker.exports.template import Problem, write_template
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
-from tracker.reports import services as report_services
-from tracker.reports.periods import Period
+from tracker.web import on_error_render
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SPOOL_BYTES = 8 * 1024 * 1024  # larger workbooks go to a temporary file, not memory
@@ -76,7 +77,6 @@ def quarterly():
     """The quarterly workbook of a period (and optionally one document)."""
     period = _period_arg()
     document = _document_arg()
-    report_services.open_tracked_periods()
     department_ids = visible_department_ids(current_user)
     label = None
     if department_ids is not None:
@@ -99,7 +99,6 @@ def template():
     """A liaison's template for a period: their department's obligations, ready to fill in."""
     require_edit_department_reports(current_user, current_user.department_id)
     period = _period_arg()
-    report_services.open_tracked_periods()
     department = current_user.department
     lines = queries.obligation_lines(period, department_id=department.id)
     return _send(
@@ -117,13 +116,15 @@ def upload():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return _upload_page(form, period, form.problems), status
-    try:
-        result = services.apply_template(form.parsed, actor=current_user)
-    except TemplateRefused as exc:
-        db.session.rollback()
-        return _upload_page(form, period, exc.problems), 422
+    on_error_render(lambda error: (_upload_page(form, period, _problems(error)), 422))
+    result = services.apply_template(form.parsed, actor=current_user)
     flash(_saved_message(result), "success")
     return redirect(url_for("reports.mine", period=result.period or period.key))
+
+
+def _problems(error: DomainError) -> list[Problem]:
+    """Every problem of a refused upload; any other refusal as one problem."""
+    return getattr(error, "problems", None) or [Problem(error.message)]
 
 
 def _upload_page(form, period: Period, problems):

@@ -26,11 +26,12 @@ import openpyxl
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from tracker.catalogue.models import Department
+from tracker.errors import Invalid
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
+from tracker.periods import Period
 from tracker.reports.forms import MAX_NARRATIVE
 from tracker.reports.models import ProgressStatus, ReportState
-from tracker.reports.periods import Period
 from tracker.reports.queries import FIELD_LABELS
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
 
@@ -189,7 +190,7 @@ class Problem:
         return f"{where}：{self.message}" if where else self.message
 
 
-class TemplateRefused(ValueError):
+class TemplateRefused(Invalid):
     """The upload is refused as a whole; ``problems`` lists every reason found."""
 
     def __init__(self, problems: list[Problem]):

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from tracker.auth.permissions import can_manage_catalogue, require_manage_catalogue
-from tracker.extensions import db
+from tracker.errors import DomainError
 from tracker.imports import bp, queries, services
 from tracker.imports.forms import ConfirmForm, ImportForm
 from tracker.navigation import add_nav
+from tracker.web import on_error_redirect, on_error_render
 
 add_nav("imports.new", "导入文件", can_manage_catalogue)
 
@@ -46,23 +46,27 @@ def confirm():
         retry = ImportForm()
         retry.validate()
         return render_template("imports/new.html", form=retry), 422
-    try:
-        document = services.import_attachment(
-            form.text.data, form.document(), actor=current_user._get_current_object()
-        )
-    except sa.exc.IntegrityError:
-        # Someone confirmed the same document number a moment earlier: the unique key held.
-        db.session.rollback()
-        flash(f"文号「{form.number.data}」刚刚已被导入，未重复导入。", "error")
-        return redirect(url_for("imports.new"))
-    except services.ImportRefused as exc:
-        return render_template(
-            "imports/new.html",
-            form=ImportForm(),
-            document=form.document(),
-            items=exc.result.items if exc.result else [],
-            problems=exc.problems,
-            confirm=None,
-        ), 422
+    on_error_redirect(url_for("imports.new"))
+    on_error_render(lambda error: _refused(form, error))
+    document = services.import_attachment(
+        form.text.data, form.document(), actor=current_user._get_current_object()
+    )
     flash(f"已导入 {document.number}，共 {len(document.tasks)} 项任务。", "success")
     return redirect(url_for("catalogue.tasks", document=document.id))
+
+
+def _refused(form: ConfirmForm, error: DomainError):
+    """An import refused for its content: the preview again with every problem; a race on the
+    document number: back to the form with the message."""
+    if not isinstance(error, services.ImportRefused):
+        flash(error.message, "error")
+        return redirect(url_for("imports.new"))
+    page = render_template(
+        "imports/new.html",
+        form=ImportForm(),
+        document=form.document(),
+        items=error.result.items if error.result else [],
+        problems=error.problems,
+        confirm=None,
+    )
+    return page, 422

@@ -6,9 +6,13 @@ text is parsed here, on confirmation, whatever a preview showed before.
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from tracker.catalogue.models import PolicyDocument, Role
 from tracker.catalogue.seedfile import SeedDocument, SeedTask
 from tracker.catalogue.services import CatalogueError, create_document
+from tracker.errors import Conflict
+from tracker.extensions import db
 from tracker.imports import queries
 from tracker.imports.parser import ALL_DEPARTMENTS, ParsedItem, ParseResult
 
@@ -33,9 +37,14 @@ def import_attachment(text: str, document: SeedDocument, *, actor=None) -> Polic
     codes = queries.department_codes_by_name()
     tasks = [_seed_task(item, codes) for item in result.items]
     try:
-        return create_document(document, tasks, actor=actor, action="document.import")
+        created = create_document(document, tasks, actor=actor, action="document.import")
+        db.session.flush()
     except CatalogueError as exc:
         raise ImportRefused(exc.problems, result) from None
+    except sa.exc.IntegrityError:
+        # Someone confirmed the same document number a moment earlier: the unique key held.
+        raise Conflict(f"文号「{document.number}」刚刚已被导入，未重复导入。") from None
+    return created
 
 
 def _seed_task(item: ParsedItem, codes: dict[str, str]) -> SeedTask:

@@ -1,7 +1,6 @@
-"""Reminders and follow-up: the escalation ladder, notifications, the e-mail outbox, 催办 with
-签收, 延期申请, and the one scheduler process that runs the daily pass and the mail sender."""
+"""Reminders: the escalation ladder in working days and the daily reminder pass."""
 
 from flask import Blueprint
 
-# Views attach themselves in routes.py, imported by create_app().
+# No views: the blueprint checks the ladder's configuration when the app is built.
 bp = Blueprint("reminders", __name__)

@@ -1,25 +1,22 @@
-"""``flask --app tracker remind | send-mail | scheduler``.
+"""``flask --app tracker remind``: one reminder pass (for cron, and for tests), then the mail.
 
-``remind`` runs one reminder pass (for cron, and for tests) and then the mail sender;
-``send-mail`` only delivers the outbox; ``scheduler`` is the long-running process that does both
-on a schedule (see :mod:`tracker.reminders.scheduler`). ``remind`` commits once, after the pass;
-the sender commits per message (see :mod:`tracker.reminders.outbox`).
+``remind`` commits once, after the pass; the sender commits per message (see
+:mod:`tracker.notifications.outbox`). The long-running ``scheduler`` is in :mod:`tracker.jobs`.
 """
 
 from __future__ import annotations
 
-import logging
 from contextlib import nullcontext
 from datetime import datetime, time
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.reminders import outbox, services
-from tracker.reminders.scheduler import SchedulerRunner
+from tracker.notifications import outbox
+from tracker.notifications.cli import echo_delivery
+from tracker.reminders import services
 
 
 @click.command("remind")
@@ -41,37 +38,4 @@ def remind_command(today: datetime | None, no_mail: bool):
         else:
             click.echo(f"{result.day}：新提醒 {result.notifications} 条，邮件 {result.emails} 封。")
         if not no_mail:
-            _echo_delivery(outbox.deliver_pending())
-
-
-@click.command("send-mail")
-@with_appcontext
-def send_mail_command():
-    """Deliver the outbox messages that are due (a scheduler job every minute)."""
-    _echo_delivery(outbox.deliver_pending())
-
-
-@click.command("scheduler")
-@with_appcontext
-def scheduler_command():
-    """Run the scheduler (daily reminder pass, mail every minute) until stopped.
-
-    Start as many as you like: one holds the lease in the database and runs the jobs; the
-    others wait and take over when it stops renewing the lease.
-    """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    SchedulerRunner(current_app._get_current_object()).run_forever()
-
-
-def _echo_delivery(report: outbox.DeliveryReport) -> None:
-    if not report.configured:
-        click.echo("未配置邮件服务器（TRACKER_SMTP_HOST），邮件保留在发件箱中。")
-        return
-    click.echo(
-        f"邮件：发送 {report.sent} 封，待重试 {report.retrying} 封，"
-        f"失败 {report.failed} 封，放弃 {report.gave_up} 封。"
-    )
-    for error in report.errors:
-        click.echo(f"  {error}", err=True)
+            echo_delivery(outbox.deliver_pending())

@@ -18,7 +18,7 @@ runs late (the scheduler was down, the system went live mid-quarter, a period wa
 sends the one reminder that describes the situation today instead of the whole history; the
 audiences only grow up the ladder, so nobody who should hear of it is skipped.
 
-Pure Python: rung dates are computed on a :class:`~tracker.reports.calendar.WorkingCalendar`.
+Pure Python: rung dates are computed on a :class:`~tracker.workdays.WorkingCalendar`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 
-from tracker.reports.calendar import WorkingCalendar
+from tracker.workdays import WorkingCalendar
 
 AUDIENCES = ("liaison", "coordinator", "viewer")
 WEEKLY_PREFIX = "overdue_w"

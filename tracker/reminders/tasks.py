@@ -1,13 +1,12 @@
-"""Scheduler jobs: thin, idempotent, each run by :mod:`tracker.reminders.scheduler` in its own
-application context and only by the process holding the scheduler lease.
-"""
+"""Scheduler jobs of the reminders domain: thin and idempotent (see :mod:`tracker.jobs`)."""
 
 from __future__ import annotations
 
 import logging
 
 from tracker.extensions import db
-from tracker.reminders import outbox, services
+from tracker.notifications.tasks import mail_job
+from tracker.reminders import services
 
 logger = logging.getLogger(__name__)
 
@@ -24,16 +23,3 @@ def reminder_job() -> None:
         "" if result.working_day else " (not a working day)",
     )
     mail_job()
-
-
-def mail_job() -> None:
-    """Every minute: deliver the outbox messages that are due."""
-    report = outbox.deliver_pending()
-    if report.attempted:
-        logger.info(
-            "mail: %d sent, %d to retry, %d failed, %d gave up",
-            report.sent,
-            report.retrying,
-            report.failed,
-            report.gave_up,
-        )

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from flask import current_app
 
-DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES_PER_REPORT = 20
 
 # kind → (label, content type)
@@ -50,7 +49,7 @@ class CheckedFile:
 
 
 def max_bytes() -> int:
-    return int(current_app.config.get("TRACKER_EVIDENCE_MAX_BYTES", DEFAULT_MAX_BYTES))
+    return int(current_app.config["TRACKER_EVIDENCE_MAX_BYTES"])
 
 
 def upload_dir() -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,9 +15,9 @@ from sqlalchemy.orm import joinedload
 from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
 from tracker.extensions import db
-from tracker.reports.calendar import WorkingCalendar, default_calendar
+from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
-from tracker.reports.periods import Period
+from tracker.workdays import WorkingCalendar, default_calendar
 
 FIELD_LABELS = {
     "status": "自评状态",
@@ -33,8 +34,8 @@ FIELD_LABELS = {
 def calendar() -> WorkingCalendar:
     """The working calendar, with any holidays and make-up days configured for years the
     ``chinesecalendar`` package does not cover yet (TRACKER_EXTRA_HOLIDAYS / _WORKDAYS)."""
-    holidays = current_app.config.get("TRACKER_EXTRA_HOLIDAYS") or ()
-    workdays = current_app.config.get("TRACKER_EXTRA_WORKDAYS") or ()
+    holidays = current_app.config["TRACKER_EXTRA_HOLIDAYS"]
+    workdays = current_app.config["TRACKER_EXTRA_WORKDAYS"]
     if not holidays and not workdays:
         return default_calendar()
     return _configured_calendar(tuple(holidays), tuple(workdays))
@@ -54,7 +55,7 @@ def current_period() -> Period:
     today = clock.local_today()
     this_quarter = Period.containing(today)
     previous = this_quarter.previous()
-    offset = current_app.config.get("TRACKER_DUE_OFFSET_DAYS", 10)
+    offset = current_app.config["TRACKER_DUE_OFFSET_DAYS"]
     if today <= previous.due_date(calendar(), offset_days=offset):
         return previous
     return this_quarter
@@ -62,7 +63,7 @@ def current_period() -> Period:
 
 def first_period() -> Period:
     """The first tracked quarter: configured, else the quarter the catalogue was first seeded."""
-    configured = current_app.config.get("TRACKER_FIRST_PERIOD")
+    configured = current_app.config["TRACKER_FIRST_PERIOD"]
     if configured:
         return Period.parse(configured)
     first_created = db.session.scalar(sa.select(sa.func.min(PolicyDocument.created_at)))
@@ -75,6 +76,12 @@ def tracked_periods() -> list[Period]:
     """Every reportable quarter from the first one to the current one, newest first."""
     first, last = first_period(), current_period()
     return list(reversed(list(Period.range(first, max(first, last)))))
+
+
+def period_opened(period: Period) -> bool:
+    """Whether ``period`` has its obligations yet (the scheduler opens each period daily)."""
+    query = sa.select(Obligation.id).where(Obligation.period == period.key).limit(1)
+    return db.session.scalar(query) is not None
 
 
 def tracked_period(key: str | None) -> Period | None:
@@ -198,6 +205,27 @@ def version_changes(before: dict | None, after: dict) -> list[tuple[str, object,
         for key, label in FIELD_LABELS.items()
         if before.get(key) != after.get(key)
     ]
+
+
+def text_diff(before: object, after: object) -> list[tuple[str, str]]:
+    """Character by character (Chinese has no spaces to split words at), what a field's text
+    lost and gained: ``(kind, text)`` runs with kind ``same``, ``deleted`` or ``inserted``.
+
+    Non-text values (the key figures) are compared as their printed form.
+    """
+    old = "" if before is None else str(before)
+    new = "" if after is None else str(after)
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("same", old[i1:i2]))
+            continue
+        if i2 > i1:
+            runs.append(("deleted", old[i1:i2]))
+        if j2 > j1:
+            runs.append(("inserted", new[j1:j2]))
+    return runs
 
 
 def assignments_with_reports(assignment_ids: Iterable[int]) -> set[int]:

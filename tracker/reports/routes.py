@@ -17,14 +17,16 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Role
+from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
-from tracker.reminders.routes import obligation_followup
+from tracker.periods import Period
 from tracker.reports import bp, evidence, queries, services
 from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
 from tracker.reports.models import Evidence, ProgressStatus, ReportState
-from tracker.reports.periods import Period
+from tracker.reports.sections import obligation_sections
+from tracker.web import on_error_redirect, on_error_render
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
@@ -58,7 +60,6 @@ def _back(obligation) -> str:
 def mine():
     """A liaison's home: this period's obligations, drafts, returned reports."""
     period = _period_arg()
-    services.open_tracked_periods()
     department_ids = visible_department_ids(current_user)
     obligations = list(
         db.session.scalars(
@@ -67,7 +68,8 @@ def mine():
     )
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
-        obligations=obligations, timeliness=queries.timeliness, ReportState=ReportState,
+        obligations=obligations, opened=bool(obligations) or queries.period_opened(period),
+        timeliness=queries.timeliness, ReportState=ReportState,
         show_department=department_ids is None or len(department_ids) != 1,
     )  # fmt: skip
 
@@ -76,7 +78,6 @@ def mine():
 def review():
     """The coordinators' queue of submitted reports, oldest first."""
     require_review_reports(current_user)
-    services.open_tracked_periods()
     period = _period_arg(default_current=False)
     queue = list(db.session.scalars(queries.review_queue(period)).unique())
     return render_template(
@@ -102,7 +103,7 @@ def obligation(obligation_id: int):
         may_review=can_review_reports(current_user), accept_form=AcceptForm(),
         return_form=ReturnForm(), waive_form=WaiveForm(), evidence_form=EvidenceForm(),
         button=EmptyForm(), ReportState=ReportState, Role=Role,
-        followup=obligation_followup(item),
+        sections=obligation_sections(item),
     )  # fmt: skip
 
 
@@ -113,24 +114,25 @@ def edit(obligation_id: int):
     form = ReportForm()
     if request.method == "GET" and item.report is not None:
         form.fill_from(item.report)
-    if form.validate_on_submit():
-        try:
-            report = services.save_draft(
-                item, form.to_input(), actor=current_user, expected_version=form.expected_version
-            )
-            if form.save_and_submit.data:
-                services.submit_report(report, actor=current_user)
-                flash("报告已报送，等待督办协调员审核。", "success")
-            else:
-                flash("草稿已保存。", "success")
-            return redirect(_back(item))
-        except services.ReportError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-            return render_template(
-                "reports/edit.html", obligation=item, form=form
-            ), 409 if isinstance(exc, services.StaleReportError) else 422
-    return render_template("reports/edit.html", obligation=item, form=form)
+    if not form.validate_on_submit():
+        return render_template("reports/edit.html", obligation=item, form=form)
+    on_error_render(lambda error: _edit_refused(item, form, error))
+    report = services.save_draft(
+        item, form.to_input(), actor=current_user, expected_version=form.expected_version
+    )
+    if form.save_and_submit.data:
+        services.submit_report(report, actor=current_user)
+        flash("报告已报送，等待督办协调员审核。", "success")
+    else:
+        flash("草稿已保存。", "success")
+    return redirect(_back(item))
+
+
+def _edit_refused(item, form: ReportForm, error: DomainError):
+    """The edit page again, with what the user typed and why it was refused (409 if stale)."""
+    flash(error.message, "error")
+    page = render_template("reports/edit.html", obligation=item, form=form)
+    return page, 409 if isinstance(error, Stale) else 422
 
 
 def _owner(item) -> None:
@@ -151,14 +153,8 @@ def _transition(obligation_id: int, authorize, form_class, action):
             for error in errors:
                 flash(str(error), "error")
         return redirect(_back(item))
-    try:
-        message = action(item, form)
-        flash(message, "success")
-    except services.PermissionDenied:
-        abort(403)
-    except services.ReportError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    on_error_redirect(_back(item))
+    flash(action(item, form), "success")
     return redirect(_back(item))
 
 
@@ -240,6 +236,7 @@ def version(obligation_id: int, number: int):
         version=current,
         previous=previous,
         changes=changes,
+        text_diff=queries.text_diff,
         labels=queries.FIELD_LABELS,
     )
 
@@ -269,12 +266,9 @@ def delete_evidence(evidence_id: int):
     obligation = item.report.obligation
     require_edit_department_reports(current_user, obligation.department_id)
     if EmptyForm().validate_on_submit():
-        try:
-            services.remove_evidence(item, actor=current_user)
-            flash("附件已删除。", "success")
-        except services.ReportError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        on_error_redirect(_back(obligation))
+        services.remove_evidence(item, actor=current_user)
+        flash("附件已删除。", "success")
     return redirect(_back(obligation))
 
 
@@ -286,7 +280,6 @@ def item(task_id: int, period: str):
     departments = {a.department_id for a in task.assignments}
     if not sees_all_departments(current_user) and current_user.department_id not in departments:
         abort(403)
-    services.open_period(chosen)
     obligations = queries.item_obligations(task.id, chosen)
     lead_ids = task.lead_department_ids
     readable = {

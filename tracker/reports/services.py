@@ -20,7 +20,9 @@ from tracker.auth.models import User
 from tracker.auth.permissions import can_edit_department_reports, can_review_reports
 from tracker.catalogue.models import Assignment, Role
 from tracker.catalogue.services import register_in_use_check
+from tracker.errors import Conflict, NotAllowed, Stale
 from tracker.extensions import db
+from tracker.periods import Period
 from tracker.reports import queries
 from tracker.reports.models import (
     KeyFigure,
@@ -30,7 +32,6 @@ from tracker.reports.models import (
     ReportState,
     ReportVersion,
 )
-from tracker.reports.periods import Period
 
 register_in_use_check(queries.assignments_with_reports)
 
@@ -39,15 +40,15 @@ EDITABLE_STATES = (ReportState.DRAFT, ReportState.RETURNED)
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
 
 
-class ReportError(ValueError):
+class ReportError(Conflict):
     """A change the workflow refuses; the message is shown to the user as it is."""
 
 
-class PermissionDenied(ReportError):
-    """The actor may not make this change (views turn it into 403)."""
+class PermissionDenied(NotAllowed, ReportError):
+    """The actor may not make this change (pages and the API answer 403)."""
 
 
-class StaleReportError(ReportError):
+class StaleReportError(Stale, ReportError):
     """The report changed since the user read it."""
 
 
@@ -71,10 +72,10 @@ def due_dates_for(period: Period) -> tuple:
     """(lead/joint due date, supporting departments' earlier due date) for a period."""
     config = current_app.config
     cal = queries.calendar()
-    offset = config.get("TRACKER_DUE_OFFSET_DAYS", 10)
+    offset = config["TRACKER_DUE_OFFSET_DAYS"]
     due = period.due_date(cal, offset_days=offset)
     support_due = period.support_due_date(
-        cal, offset_days=offset, lead_gap_working_days=config.get("TRACKER_SUPPORT_LEAD_DAYS", 5)
+        cal, offset_days=offset, lead_gap_working_days=config["TRACKER_SUPPORT_LEAD_DAYS"]
     )
     return due, support_due
 

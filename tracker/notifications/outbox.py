@@ -36,8 +36,8 @@ from flask import current_app
 
 from tracker import clock
 from tracker.extensions import db
-from tracker.reminders import queries
-from tracker.reminders.models import OutboxMessage, OutboxStatus
+from tracker.notifications import queries
+from tracker.notifications.models import OutboxMessage, OutboxStatus
 
 logger = logging.getLogger(__name__)
 
@@ -72,18 +72,18 @@ class SmtpSettings:
 
     @classmethod
     def from_config(cls, config) -> SmtpSettings | None:
-        host = (config.get("TRACKER_SMTP_HOST") or "").strip()
+        host = (config["TRACKER_SMTP_HOST"] or "").strip()
         if not host:
             return None
         return cls(
             host=host,
-            port=int(config.get("TRACKER_SMTP_PORT") or 25),
-            user=config.get("TRACKER_SMTP_USER") or None,
-            password=config.get("TRACKER_SMTP_PASSWORD") or None,
-            starttls=bool(config.get("TRACKER_SMTP_STARTTLS")),
-            use_ssl=bool(config.get("TRACKER_SMTP_SSL")),
-            timeout=int(config.get("TRACKER_SMTP_TIMEOUT") or 30),
-            sender=config.get("TRACKER_MAIL_FROM") or "tracker@localhost",
+            port=int(config["TRACKER_SMTP_PORT"]),
+            user=config["TRACKER_SMTP_USER"] or None,
+            password=config["TRACKER_SMTP_PASSWORD"] or None,
+            starttls=bool(config["TRACKER_SMTP_STARTTLS"]),
+            use_ssl=bool(config["TRACKER_SMTP_SSL"]),
+            timeout=int(config["TRACKER_SMTP_TIMEOUT"]),
+            sender=config["TRACKER_MAIL_FROM"],
         )
 
 
@@ -240,7 +240,7 @@ def _record(message: OutboxMessage, failure, report: DeliveryReport) -> None:
         if isinstance(failure, PermanentFailure):
             message.status = OutboxStatus.FAILED
             report.failed += 1
-        elif message.attempts >= int(config.get("TRACKER_MAIL_MAX_ATTEMPTS", 16)):
+        elif message.attempts >= int(config["TRACKER_MAIL_MAX_ATTEMPTS"]):
             message.status = OutboxStatus.GAVE_UP
             report.gave_up += 1
         else:
@@ -253,8 +253,8 @@ def _record(message: OutboxMessage, failure, report: DeliveryReport) -> None:
 def backoff(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed attempt."""
     config = current_app.config
-    base = int(config.get("TRACKER_MAIL_RETRY_SECONDS", 60))
-    ceiling = int(config.get("TRACKER_MAIL_RETRY_MAX_SECONDS", 3600))
+    base = int(config["TRACKER_MAIL_RETRY_SECONDS"])
+    ceiling = int(config["TRACKER_MAIL_RETRY_MAX_SECONDS"])
     return timedelta(seconds=min(ceiling, base * 2 ** max(0, attempts - 1)))
 
 

@@ -2,7 +2,7 @@
 
 A period's due date is ``offset_days`` calendar days (default 10) after the quarter's last day,
 moved forward to the next working day of China's official calendar (see
-:mod:`tracker.reports.calendar`). Supporting departments report ``lead_gap_working_days``
+:mod:`tracker.workdays`). Supporting departments report ``lead_gap_working_days``
 working days (default 5) before the lead department's due date.
 
 Pure Python: standard library plus ``chinese_calendar``; no Flask, no database.
@@ -16,7 +16,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tracker.reports.calendar import WorkingCalendar, default_calendar
+from tracker.workdays import WorkingCalendar, default_calendar
 
 __all__ = ["KEY_PATTERN", "Period"]
 
@@ -136,7 +136,7 @@ class Period:
         the next working day (unchanged if that day is already a working day, including a
         weekend 调休 working day).
 
-        ``calendar`` defaults to :func:`~tracker.reports.calendar.default_calendar`.
+        ``calendar`` defaults to :func:`~tracker.workdays.default_calendar`.
         """
         if not isinstance(offset_days, int) or isinstance(offset_days, bool):
             raise TypeError("offset_days must be an int")

@@ -11,9 +11,11 @@ from tests.reminders.conftest import notes_of, outbox_messages, submit
 from tracker.audit.models import AuditEvent
 from tracker.auth.services import deactivate_user
 from tracker.extensions import db
-from tracker.reminders import queries, services
-from tracker.reminders.models import NotificationKind, Urge
-from tracker.reminders.services import PermissionDenied, ReminderError
+from tracker.followups import queries, services
+from tracker.followups.models import Urge
+from tracker.followups.services import FollowUpError as ReminderError
+from tracker.followups.services import PermissionDenied
+from tracker.notifications.models import NotificationKind
 
 
 @pytest.fixture

@@ -10,9 +10,12 @@ import sqlalchemy as sa
 from tests.reminders.conftest import notes_of, run_pass, submit
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
-from tracker.reminders import services
-from tracker.reminders.models import ExtensionState, NotificationKind, ReminderLog
-from tracker.reminders.services import PermissionDenied, ReminderError
+from tracker.followups import services
+from tracker.followups.models import ExtensionState
+from tracker.followups.services import FollowUpError as ReminderError
+from tracker.followups.services import PermissionDenied
+from tracker.notifications.models import NotificationKind
+from tracker.reminders.models import ReminderLog
 from tracker.reports import queries as report_queries
 
 

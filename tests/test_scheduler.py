@@ -18,8 +18,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from tests.conftest import beijing
 from tracker import clock
 from tracker.extensions import db
-from tracker.reminders.models import ReminderLog, SchedulerLease
-from tracker.reminders.scheduler import Lease, SchedulerRunner, lease_holder
+from tracker.jobs import runner as scheduler_runner
+from tracker.lease import Lease, SchedulerLease, lease_holder
+from tracker.reminders.models import ReminderLog
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -98,7 +99,7 @@ def test_two_holders_racing_for_a_free_lease_get_one_winner(app, at):
 
 def test_only_the_holder_runs_jobs(app, at):
     at("2024-10-11 09:00:00")
-    first, second = SchedulerRunner(app, owner="first"), SchedulerRunner(app, owner="second")
+    first, second = scheduler_runner(app, owner="first"), scheduler_runner(app, owner="second")
     ran = []
     assert first.run_job(lambda: ran.append("first")) is True
     assert second.run_job(lambda: ran.append("second")) is False
@@ -114,12 +115,12 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, quarter, make_user)
     make_user("liaison", "mps", email="mps@example.org")
     make_user("coordinator", "mca", email="coord@mca.example")
     quarter.at("2024-10-11 09:00")
-    runners = [SchedulerRunner(app, owner=f"scheduler-{i}") for i in (1, 2)]
+    runners = [scheduler_runner(app, owner=f"scheduler-{i}") for i in (1, 2)]
     start, results = threading.Barrier(2), {}
 
     def fire(runner):
         start.wait()
-        results[runner.lease.owner] = runner.reminders()
+        results[runner.lease.owner] = runner.run("reminders")
 
     threads = [threading.Thread(target=fire, args=(r,)) for r in runners]
     for thread in threads:
@@ -134,13 +135,13 @@ def test_two_schedulers_at_once_send_each_reminder_once(app, quarter, make_user)
     # the standby takes over later and runs the pass again: nothing new
     quarter.at("2024-10-11 10:00")
     standby = next(r for r in runners if not results[r.lease.owner])
-    assert standby.reminders() is True
+    assert standby.run("reminders") is True
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderLog)) == len(rows)
 
 
 def test_gaining_the_lease_after_the_pass_time_runs_the_pass(app, at):
     at("2024-10-11 09:00:00")  # after 08:30
-    runner = SchedulerRunner(app, owner="late")
+    runner = scheduler_runner(app, owner="late")
     scheduler = runner.build(BackgroundScheduler)
     scheduler.start(paused=True)
     try:
@@ -154,7 +155,7 @@ def test_gaining_the_lease_after_the_pass_time_runs_the_pass(app, at):
 
 def test_gaining_the_lease_before_the_pass_time_waits_for_it(app, at):
     at("2024-10-11 07:00:00")
-    runner = SchedulerRunner(app, owner="early")
+    runner = scheduler_runner(app, owner="early")
     scheduler = runner.build(BackgroundScheduler)
     scheduler.start(paused=True)
     try:

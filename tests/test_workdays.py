@@ -1,4 +1,4 @@
-"""Tests for tracker.reports.calendar.
+"""Tests for tracker.workdays.
 
 Dates below are the official State Council arrangements, written out literally. Each fact is
 asserted against ``chinese_calendar`` itself as well as against ``WorkingCalendar``, so a wrong
@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from tracker.reports.calendar import WorkingCalendar, default_calendar
+from tracker.workdays import WorkingCalendar, default_calendar
 
-LOGGER = "tracker.reports.calendar"
+LOGGER = "tracker.workdays"
 
 # (date, is a working day) — official arrangements.
 OFFICIAL_FACTS = [

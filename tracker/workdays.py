@@ -190,7 +190,7 @@ class WorkingCalendar:
         * ``today > due``: ``-working_days_between(due, today)``, i.e. minus the working days
           late, and at most -1.
 
-        With a non-working ``due`` (never produced by :mod:`tracker.reports.periods`) the value
+        With a non-working ``due`` (never produced by :mod:`tracker.periods`) the value
         can be 0 before the due date.
         """
         today, due = _as_date(today), _as_date(due)

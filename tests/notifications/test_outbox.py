@@ -15,10 +15,11 @@ import sqlalchemy as sa
 from tests.reminders.conftest import deliver, free_port, outbox_messages
 from tracker import clock
 from tracker.audit.models import AuditEvent
+from tracker.errors import Conflict
 from tracker.extensions import db
-from tracker.reminders import outbox, services
-from tracker.reminders.messages import Message
-from tracker.reminders.models import NotificationKind, OutboxMessage, OutboxStatus
+from tracker.notifications import outbox, services
+from tracker.notifications.messages import Message
+from tracker.notifications.models import NotificationKind, OutboxMessage, OutboxStatus
 
 BODY = "第11项 · 公安部：请尽快报送。"
 
@@ -143,7 +144,7 @@ def test_a_permanent_refusal_fails_and_an_admin_can_retry(smtp, liaison, frozen,
     event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "outbox.retry"))
     assert event.actor_id == admin.id and event.before["status"] == "failed"
     db.session.refresh(message)
-    with pytest.raises(services.ReminderError, match="无需重试"):
+    with pytest.raises(Conflict, match="无需重试"):
         services.retry_message(message, actor=admin)
 
 

@@ -1,4 +1,4 @@
-"""Tests for tracker.reports.periods.
+"""Tests for tracker.periods.
 
 Expected due dates are worked out by hand from the official holiday arrangements; the facts they
 depend on are asserted against ``chinese_calendar`` directly, so the tests check the package too.
@@ -14,10 +14,10 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from tracker.reports.calendar import WorkingCalendar, default_calendar
-from tracker.reports.periods import Period
+from tracker.periods import Period
+from tracker.workdays import WorkingCalendar, default_calendar
 
-LOGGER = "tracker.reports.calendar"
+LOGGER = "tracker.workdays"
 
 
 @pytest.fixture

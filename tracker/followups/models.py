@@ -1,0 +1,77 @@
+"""Follow-ups on one obligation: 催办 (urges) with 签收, and 延期申请 (extension requests)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.db import UTCDateTime, enum_column, utcnow
+from tracker.extensions import db
+from tracker.reports.models import Obligation
+
+
+class Urge(db.Model):
+    """催办: a coordinator's nudge on one obligation, and its 签收 by the department."""
+
+    __tablename__ = "urge"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(sa.ForeignKey("obligation.id", ondelete="CASCADE"))
+    urged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    message: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+
+    obligation: Mapped[Obligation] = relationship()
+    urged_by: Mapped[User | None] = relationship(foreign_keys=[urged_by_id])
+    acknowledged_by: Mapped[User | None] = relationship(foreign_keys=[acknowledged_by_id])
+
+    # The minimum interval is checked against an obligation's latest urge.
+    __table_args__ = (sa.Index("ix_urge_obligation_created", "obligation_id", "created_at"),)
+
+
+class ExtensionState(enum.StrEnum):
+    """Where an extension request stands."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+    @property
+    def label(self) -> str:
+        return {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}[self.value]
+
+
+class ExtensionRequest(db.Model):
+    """延期申请: a liaison asks for a later due date; a coordinator approves or rejects it."""
+
+    __tablename__ = "extension_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    obligation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("obligation.id", ondelete="CASCADE"), index=True
+    )
+    requested_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL")
+    )
+    requested_due_date: Mapped[date]
+    previous_due_date: Mapped[date]  # the due date when the request was made (or approved)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    state: Mapped[ExtensionState] = mapped_column(
+        enum_column(ExtensionState, "extension_state"), default=ExtensionState.PENDING, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    comment: Mapped[str | None] = mapped_column(sa.Text)
+
+    obligation: Mapped[Obligation] = relationship()
+    requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

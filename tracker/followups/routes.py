@@ -1,0 +1,191 @@
+"""催办/签收 and 延期申请: the forms on an obligation's page and the coordinators' list.
+
+The obligation page's follow-up section is rendered by ``templates/followups/_followup.html``
+with what :func:`obligation_followup` prepares; it is registered with the reports domain's
+page sections when this module is imported.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from tracker.auth import queries as user_queries
+from tracker.auth.permissions import (
+    can_acknowledge_urge,
+    can_decide_extensions,
+    can_request_extension,
+    can_urge,
+    require_acknowledge_urge,
+    require_decide_extensions,
+    require_request_extension,
+    require_urge,
+)
+from tracker.extensions import db
+from tracker.followups import bp, queries, services
+from tracker.followups.forms import (
+    ApproveExtensionForm,
+    ExtensionRequestForm,
+    RejectExtensionForm,
+    UrgeForm,
+)
+from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.forms import EmptyForm
+from tracker.navigation import add_nav
+from tracker.reports.models import Obligation, ReportState
+from tracker.reports.sections import add_obligation_section
+from tracker.urls import safe_next
+from tracker.web import on_error_redirect
+
+PER_PAGE = 50
+
+add_nav("followups.extensions", "延期审批", can_decide_extensions)
+
+
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
+
+
+def _obligation_page(obligation_id: int, anchor: str = "") -> str:
+    return url_for("reports.obligation", obligation_id=obligation_id) + anchor
+
+
+# -- urges (催办) and acknowledgement (签收) ----------------------------------------------------
+
+
+@bp.route("/obligations/<int:obligation_id>/urge", methods=["POST"])
+def urge(obligation_id: int):
+    """A coordinator urges the department of an unsubmitted obligation."""
+    obligation = db.session.get(Obligation, obligation_id) or abort(404)
+    require_urge(current_user)
+    back = _obligation_page(obligation.id, "#urges")
+    form = UrgeForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(back)
+    on_error_redirect(back)
+    services.urge_obligation(obligation, actor=current_user, message=form.message.data or "")
+    if user_queries.active_liaisons(obligation.department_id):
+        flash("已催办，已通知该部门联络员。", "success")
+    else:
+        flash("已记录催办，但该部门暂无启用的联络员账号，无人接收。", "warning")
+    return redirect(back)
+
+
+@bp.route("/urges/<int:urge_id>/acknowledge", methods=["POST"])
+def acknowledge(urge_id: int):
+    """The department's liaison acknowledges (签收) an urge."""
+    item = db.session.get(Urge, urge_id) or abort(404)
+    require_acknowledge_urge(current_user, item.obligation.department_id)
+    back = _obligation_page(item.obligation_id, "#urges")
+    if EmptyForm().validate_on_submit():
+        on_error_redirect(back)
+        services.acknowledge_urge(item, actor=current_user)
+        flash("已签收催办。", "success")
+    return redirect(back)
+
+
+# -- extension requests (延期申请) -------------------------------------------------------------
+
+
+@bp.route("/obligations/<int:obligation_id>/extension", methods=["POST"])
+def request_extension(obligation_id: int):
+    """A liaison asks for a later due date."""
+    obligation = db.session.get(Obligation, obligation_id) or abort(404)
+    require_request_extension(current_user, obligation.department_id)
+    back = _obligation_page(obligation.id, "#extensions")
+    form = ExtensionRequestForm()
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(back)
+    on_error_redirect(back)
+    services.request_extension(
+        obligation,
+        actor=current_user,
+        requested_due_date=form.requested_due_date.data,
+        reason=form.reason.data,
+    )
+    flash("延期申请已提交，等待督办协调员审批。", "success")
+    return redirect(back)
+
+
+@bp.route("/extensions")
+def extensions():
+    """The coordinators' list: pending requests to decide, then recent decisions."""
+    require_decide_extensions(current_user)
+    return render_template(
+        "followups/extensions.html",
+        pending=queries.extension_requests(ExtensionState.PENDING),
+        decided=db.paginate(
+            queries.extension_requests_query(None),
+            page=request.args.get("page", 1, type=int),
+            per_page=PER_PAGE,
+            error_out=False,
+        ),
+        approve_form=ApproveExtensionForm(),
+        reject_form=RejectExtensionForm(),
+    )
+
+
+def _decide(request_id: int, form_class, decide, done: str):
+    item = db.session.get(ExtensionRequest, request_id) or abort(404)
+    require_decide_extensions(current_user)
+    form = form_class()
+    back = safe_next(request.form.get("next")) or url_for("followups.extensions")
+    if not form.validate_on_submit():
+        _flash_errors(form)
+        return redirect(back)
+    on_error_redirect(back)
+    decide(item, actor=current_user, comment=form.comment.data or "")
+    flash(done, "success")
+    return redirect(back)
+
+
+@bp.route("/extensions/<int:request_id>/approve", methods=["POST"])
+def approve_extension(request_id: int):
+    """A coordinator approves an extension: the due date moves."""
+    return _decide(
+        request_id, ApproveExtensionForm, services.approve_extension, "已批准延期，截止日期已更新。"
+    )
+
+
+@bp.route("/extensions/<int:request_id>/reject", methods=["POST"])
+def reject_extension(request_id: int):
+    """A coordinator rejects an extension, saying why."""
+    return _decide(request_id, RejectExtensionForm, services.reject_extension, "已驳回延期申请。")
+
+
+# -- the obligation page's section -----------------------------------------------------------
+
+
+def obligation_followup(obligation: Obligation) -> dict:
+    """What ``followups/_followup.html`` shows on an obligation's page for the current user."""
+    report = obligation.report
+    reported = report is not None and report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)
+    first_submitted = report is not None and report.first_submitted_at is not None
+    requests = queries.extension_requests_of(obligation.id)
+    pending = any(r.state == ExtensionState.PENDING for r in requests)
+    may_urge = can_urge(current_user) and not obligation.waived and not reported
+    return {
+        "urges": queries.urges_of(obligation.id),
+        "requests": requests,
+        "may_urge": may_urge,
+        "next_urge_at": services.next_urge_allowed_at(obligation) if may_urge else None,
+        "may_acknowledge": can_acknowledge_urge(current_user, obligation.department_id),
+        "may_request": can_request_extension(current_user, obligation.department_id)
+        and not obligation.waived
+        and not first_submitted
+        and not pending,
+        "may_decide": can_decide_extensions(current_user),
+        "urge_form": UrgeForm(formdata=None),
+        "extension_form": ExtensionRequestForm(formdata=None),
+        "approve_form": ApproveExtensionForm(formdata=None),
+        "reject_form": RejectExtensionForm(formdata=None),
+        "button": EmptyForm(),
+        "interval_days": services.urge_interval().days,
+    }
+
+
+add_obligation_section("followup", "followups/_followup.html", obligation_followup)

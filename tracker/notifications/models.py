@@ -1,0 +1,123 @@
+"""In-app notifications (the bell) and the e-mail outbox.
+
+E-mail is written to :class:`OutboxMessage` in the same transaction as the notification and
+delivered after the commit by :mod:`tracker.notifications.outbox`.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tracker.auth.models import User
+from tracker.db import UTCDateTime, enum_column, utcnow
+from tracker.extensions import db
+from tracker.reports.models import Obligation
+
+
+class NotificationKind(enum.StrEnum):
+    """What a notification is about."""
+
+    REMINDER = "reminder"
+    URGE = "urge"
+    URGE_ACK = "urge_ack"
+    EXTENSION_REQUEST = "extension_request"
+    EXTENSION_DECISION = "extension_decision"
+
+    @property
+    def label(self) -> str:
+        return {
+            "reminder": "催报提醒",
+            "urge": "催办",
+            "urge_ack": "催办签收",
+            "extension_request": "延期申请",
+            "extension_decision": "延期审批",
+        }[self.value]
+
+
+class Notification(db.Model):
+    """One in-app message to one user; ``read_at`` is set when the user marks it read."""
+
+    __tablename__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    kind: Mapped[NotificationKind] = mapped_column(
+        enum_column(NotificationKind, "notification_kind", length=32)
+    )
+    obligation_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("obligation.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(sa.String(255))
+    body: Mapped[str] = mapped_column(sa.Text, default="")
+    link: Mapped[str] = mapped_column(sa.String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The e-mail that carries it (several reminders of one pass share one message).
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("outbox_message.id", ondelete="SET NULL"), index=True
+    )
+
+    user: Mapped[User] = relationship()
+    obligation: Mapped[Obligation | None] = relationship()
+
+    # The bell counts a user's unread notifications on every page.
+    __table_args__ = (sa.Index("ix_notification_user_unread", "user_id", "read_at"),)
+
+    def __repr__(self) -> str:
+        return f"<Notification {self.kind} user={self.user_id}>"
+
+
+class OutboxStatus(enum.StrEnum):
+    """Where an e-mail is on its way out."""
+
+    PENDING = "pending"  # waiting for its next attempt
+    SENDING = "sending"  # claimed by a sender (until ``locked_until``)
+    SENT = "sent"
+    FAILED = "failed"  # refused permanently (5xx); an admin may retry
+    GAVE_UP = "gave_up"  # temporary failures until the attempts ran out
+
+    @property
+    def label(self) -> str:
+        return {
+            "pending": "待发送",
+            "sending": "发送中",
+            "sent": "已发送",
+            "failed": "发送失败",
+            "gave_up": "已放弃重试",
+        }[self.value]
+
+
+class OutboxMessage(db.Model):
+    """An e-mail written in the same transaction as its notification, sent after the commit."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    recipient_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="SET NULL"), index=True
+    )
+    to_address: Mapped[str] = mapped_column(sa.String(255))
+    to_name: Mapped[str] = mapped_column(sa.String(64), default="")
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    body: Mapped[str] = mapped_column(sa.Text)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    recipient: Mapped[User | None] = relationship()
+
+    # The sender asks for due messages: status first, then the time they are due.
+    __table_args__ = (sa.Index("ix_outbox_message_due", "status", "next_attempt_at"),)
+
+    def __repr__(self) -> str:
+        return f"<OutboxMessage {self.id} {self.status} to={self.to_address}>"

@@ -1,0 +1,22 @@
+"""Scheduler jobs of the notifications domain: thin and idempotent (see :mod:`tracker.jobs`)."""
+
+from __future__ import annotations
+
+import logging
+
+from tracker.notifications import outbox
+
+logger = logging.getLogger(__name__)
+
+
+def mail_job() -> None:
+    """Every minute: deliver the outbox messages that are due (each claimed, then committed)."""
+    report = outbox.deliver_pending()
+    if report.attempted:
+        logger.info(
+            "mail: %d sent, %d to retry, %d failed, %d gave up",
+            report.sent,
+            report.retrying,
+            report.failed,
+            report.gave_up,
+        )

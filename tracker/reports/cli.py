@@ -1,0 +1,29 @@
+"""``flask --app tracker open-periods``: create the obligations of every tracked period."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from datetime import datetime, time
+
+import click
+from flask.cli import with_appcontext
+
+from tracker import clock
+from tracker.extensions import db
+from tracker.reports import services
+
+
+@click.command("open-periods")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="按此日期判断（默认今天）")
+@with_appcontext
+def open_periods_command(today: datetime | None):
+    """Open every tracked quarter up to today: one obligation per assignment (idempotent).
+
+    The scheduler does this daily and when it starts; run it after ``seed`` or an import so
+    that the reporting pages show the new items at once.
+    """
+    moment = datetime.combine(today.date(), time(9), tzinfo=clock.zone()) if today else None
+    with clock.frozen(moment) if moment else nullcontext():
+        created = services.open_tracked_periods()
+        db.session.commit()
+    click.echo(f"已开放各报告期，新建填报任务 {created} 项。")

@@ -1,0 +1,80 @@
+"""The web pages' one error path: a :class:`~tracker.errors.DomainError` raised by a service.
+
+A view says, before its one service call, how a refusal should be answered:
+
+* :func:`on_error_render` — render the page again (the form keeps the user's input; the
+  renderer puts the message beside :attr:`DomainError.field`, or at the top);
+* :func:`on_error_redirect` — flash the message and go to a page (the default is the form's
+  safe ``next``, else the page the user came from, else the home page).
+
+:func:`handle_domain_error` is the one handler: it rolls the request's transaction back, then
+answers as the view asked. Views never catch service errors and never roll back themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+
+from tracker.errors import DomainError, NotAllowed, NotFound
+from tracker.extensions import db
+from tracker.urls import safe_next
+
+Renderer = Callable[[DomainError], ResponseReturnValue]
+
+
+def on_error_render(render: Renderer) -> None:
+    """Answer a refusal later in this request by ``render(error)`` (a page, status ≥ 400)."""
+    g.domain_error_render = render
+
+
+def on_error_redirect(target: str) -> None:
+    """Answer a refusal later in this request by flashing it and redirecting to ``target``."""
+    g.domain_error_redirect = target
+
+
+def field_error(form, error: DomainError) -> None:
+    """Put ``error``'s message beside its field of ``form``, or in the form's top-level errors."""
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def _referrer() -> str | None:
+    """The page the user came from, as a local path, if it was one of ours."""
+    referrer = request.referrer or ""
+    parts = urlsplit(referrer)
+    if parts.netloc and parts.netloc != request.host:
+        return None
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    return safe_next(path) if path else None
+
+
+def handle_domain_error(error: DomainError) -> ResponseReturnValue:
+    """Roll back, then answer ``error`` as the view asked (see the module's docstring)."""
+    db.session.rollback()
+    if isinstance(error, NotAllowed):
+        abort(403)
+    if isinstance(error, NotFound):
+        abort(404)
+    render = g.pop("domain_error_render", None)
+    if render is not None:
+        return render(error)
+    flash(error.message, "error")
+    target = (
+        g.pop("domain_error_redirect", None)
+        or safe_next(request.form.get("next"))
+        or _referrer()
+        or url_for("catalogue.home")
+    )
+    return redirect(target, 303)
+
+
+def init_app(app: Flask) -> None:
+    """Register the one page handler (the API's blueprint registers its own)."""
+    app.register_error_handler(DomainError, handle_domain_error)
