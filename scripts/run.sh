@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything on a fresh machine and start the tracker on http://127.0.0.1:5000.
-#   virtualenv → install → secret key → migrate → seed → first admin → web app (+ scheduler)
+#   virtualenv → install → secret key → migrate → seed → open periods → first admin →
+#   web app (+ scheduler)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,16 +20,15 @@ mkdir -p "$TRACKER_INSTANCE_PATH"
 FLASK=(.venv/bin/flask --app tracker)
 "${FLASK[@]}" db upgrade
 "${FLASK[@]}" seed
+"${FLASK[@]}" open-periods  # the scheduler does this daily too; pages never do
 "${FLASK[@]}" user ensure-admin
 
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
 trap cleanup EXIT INT TERM
 
-if "${FLASK[@]}" --help 2>/dev/null | grep -q "^  scheduler"; then
-  "${FLASK[@]}" scheduler &
-  pids+=($!)
-fi
+"${FLASK[@]}" scheduler &
+pids+=($!)
 
 echo "任务分工落实跟踪系统 / tracker: http://$HOST:$PORT"
 .venv/bin/waitress-serve --host "$HOST" --port "$PORT" --call tracker:create_app &
