@@ -218,3 +218,19 @@ def test_the_check_sees_a_back_edge(module, imported):
 def test_the_cycle_finder_finds_a_cycle():
     assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert _cycle({"a": {"b"}, "b": {"c"}}) is None
+
+
+def test_no_view_rolls_back():
+    """Views leave refusals to the one error path (tracker.web, the API's handler)."""
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.stem not in ("routes", "pages"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "rollback":
+                # the bell's count may fail while an error page renders: it ends its own read
+                if path.parts[-2:] == ("notifications", "routes.py"):
+                    continue
+                offenders.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not offenders, offenders

@@ -22,7 +22,7 @@ from tracker.jobs import runner as scheduler_runner
 from tracker.lease import Lease, SchedulerLease, lease_holder
 from tracker.reminders.models import ReminderLog
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture

@@ -42,7 +42,7 @@ def closing_day(period: Period) -> date:
 def freeze_due_snapshots(today: date | None = None) -> dict[str, Snapshot]:
     """Freeze every tracked period closed before ``today`` that has no snapshot yet.
 
-    Idempotent (the scheduler may call it daily, the dashboard on every view): returns every
+    Idempotent (the scheduler calls it daily and on gaining its lease): returns every
     snapshot by period key, old and new. Costs two small queries when nothing is due.
     """
     today = today or clock.local_today()
