@@ -61,3 +61,31 @@ def test_department_page_groups_items_by_role(client, seeded, make_user, login):
     assert "配合（4 项）" in support  # items 3, 10, 11, 23
     joint = html.split('id="role-joint"')[1].split("</section>")[0]
     assert "共同负责（10 项）" in joint  # 1, 2, 6, 13, 14, 15, 17, 19, 21 and 22 (各部门)
+
+
+def test_a_long_catalogue_is_paged_with_whole_document_counts(client, seeded, make_user, login):
+    """113 items of two documents: 100 on the first page, the rest on the second; each
+    document's heading counts all its items, and the filters survive the page links."""
+    import datetime as dt
+
+    from tracker.catalogue.seedfile import SeedDocument, SeedTask
+    from tracker.catalogue.services import create_document
+    from tracker.extensions import db
+
+    tasks = [
+        SeedTask(n, None, f"第二份文件的第{n}项任务", "民政部负责", None, [("mca", "lead")])
+        for n in range(1, 91)
+    ]
+    create_document(
+        SeedDocument("民函〔2020〕1号", "第二份文件", "民政部", dt.date(2020, 1, 2)), tasks
+    )
+    db.session.commit()
+    login(make_user("viewer"))
+    first = client.get("/tasks").get_data(as_text=True)
+    assert "共 113 项，来自 2 个文件" in first and "第 1 / 2 页，共 113 条" in first
+    assert "；90 项）" in first  # the newer document comes first, counted whole
+    assert first.count('data-number="') == 100
+    second = client.get("/tasks", query_string={"page": 2}).get_data(as_text=True)
+    assert second.count('data-number="') == 13 and "；23 项）" in second
+    filtered = client.get("/tasks", query_string={"department": "mca"}).get_data(as_text=True)
+    assert "department=mca" in filtered and "page=2" in filtered

@@ -37,6 +37,16 @@ def document_by_number(number: str) -> PolicyDocument | None:
     return db.session.scalar(sa.select(PolicyDocument).where(PolicyDocument.number == number))
 
 
+def task_counts(tasks: sa.Select) -> dict[int, int]:
+    """How many of the tasks a :func:`tasks_query` selects belong to each document."""
+    query = (
+        tasks.with_only_columns(Task.document_id, sa.func.count(Task.id))
+        .group_by(Task.document_id)
+        .order_by(None)
+    )
+    return {document_id: count for document_id, count in db.session.execute(query)}
+
+
 def tasks_query(
     *,
     document_id: int | None = None,

@@ -11,6 +11,8 @@ from tracker.catalogue.forms import TaskFilterForm
 from tracker.catalogue.models import Role
 from tracker.extensions import db
 
+PER_PAGE = 100  # items a page; a portfolio of many documents is paged
+
 
 @bp.route("/")
 def home():
@@ -39,10 +41,19 @@ def tasks():
         section=form.section.data or None,
         role=Role(form.role.data) if form.role.data else None,
     )
-    items = list(db.session.scalars(query))
-    return render_template(
-        "catalogue/tasks.html", form=form, tasks=items, documents=documents, Role=Role
+    items = db.paginate(
+        query, page=request.args.get("page", 1, type=int), per_page=PER_PAGE, error_out=False
     )
+    return render_template(
+        "catalogue/tasks.html", form=form, tasks=items, documents=documents, Role=Role,
+        per_document=queries.task_counts(query), args=_filter_args(form),
+    )  # fmt: skip
+
+
+def _filter_args(form: TaskFilterForm) -> dict[str, str]:
+    """The filters as query arguments, for the page links."""
+    fields = (form.document, form.department, form.section, form.role)
+    return {field.name: field.data for field in fields if field.data}
 
 
 @bp.route("/tasks/<int:task_id>")
