@@ -18,8 +18,8 @@ from tracker.extensions import db
 from tracker.reports.models import ReportState
 from tracker.reports.periods import Period
 
-_T = Task.__table__
-_D = PolicyDocument.__table__
+_T: sa.Table = Task.__table__
+_D: sa.Table = PolicyDocument.__table__
 _TASK_COLUMNS = (_T.c.document_id, _D.c.number, _T.c.number, _T.c.section, _T.c.text)
 
 
@@ -107,9 +107,10 @@ def cells_with_tasks(scope: Scope) -> list[tuple[Cell, TaskRef]]:
 
 def cell_of(row: sa.Row[Any], source: Source) -> tuple[Cell, TaskRef]:
     """One :func:`cells_query` row as a cell and its item."""
-    ob_id, task_id, dept, role, due = row[:5]
-    reading = source.light(due, row[5:-5])
-    task = TaskRef(task_id, *row[-5:])
+    values = tuple(row)
+    ob_id, task_id, dept, role, due = values[:5]
+    reading = source.light(due, values[5:-5])
+    task = TaskRef(task_id, *values[-5:])
     return Cell(ob_id, task_id, dept, Role(role), due, *reading), task
 
 

@@ -35,7 +35,7 @@ from tracker.reports.periods import Period
 
 MATRIX_PAGE_SIZE = 50
 
-_T = Task.__table__
+_T: sa.Table = Task.__table__
 
 
 class Change(enum.StrEnum):

@@ -19,8 +19,8 @@ from tracker.dashboard.queries.source import Source, sources_for
 from tracker.extensions import db
 from tracker.reports.periods import Period
 
-_T = Task.__table__
-_D = PolicyDocument.__table__
+_T: sa.Table = Task.__table__
+_D: sa.Table = PolicyDocument.__table__
 
 
 @dataclass

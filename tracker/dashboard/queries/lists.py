@@ -17,7 +17,7 @@ from tracker.reports.periods import Period
 
 OVERDUE_LIMIT = 50
 
-_T = Task.__table__
+_T: sa.Table = Task.__table__
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from tracker.reports.periods import Period
 
 SECTION_PARTS = catalogue_queries.SECTION_PARTS  # 二 / 三 / 四, the main text's parts
 
-_T = Task.__table__
+_T: sa.Table = Task.__table__
 _LOOK_UP: Any = object()
 _Query = TypeVar("_Query", bound=sa.Select[Any])
 

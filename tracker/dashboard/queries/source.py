@@ -49,10 +49,10 @@ PENDING_REASONS = (Reason.OVERDUE.value, Reason.RETURNED.value)
 # Handed in at least once: these count as judged on timeliness, as overdue ones do.
 _SUBMITTED = (Reason.ACCEPTED.value, Reason.SUBMITTED.value, Reason.RETURNED.value)
 
-_O = Obligation.__table__
-_R = Report.__table__
-_T = Task.__table__
-_C = SnapshotCell.__table__
+_O: sa.Table = Obligation.__table__
+_R: sa.Table = Report.__table__
+_T: sa.Table = Task.__table__
+_C: sa.Table = SnapshotCell.__table__
 _LIVE_REPORT = _R.alias("live_report")  # a frozen cell's report as it is now
 
 _Query = TypeVar("_Query", bound=sa.Select[Any])
@@ -385,7 +385,7 @@ class FrozenSource(Source):
         ).where(self.rows())  # fmt: skip
         sub = task_filters(inner, scope, _C.c.task_id).subquery()
         keys = [sub.c.department_id, sub.c.role, sub.c.reason, sub.c.lead_of]
-        query = sa.select(
+        query: sa.Select[Any] = sa.select(
             *keys,
             sa.func.count(),
             sa.func.sum(sa.case((sub.c.late.is_(True), 1), else_=0)),
@@ -474,7 +474,7 @@ def _returns_of(report: sa.Table) -> sa.ColumnElement[int]:
     Only reports ever returned carry a return reason (it is never cleared), so the versions
     are counted for those few alone.
     """
-    version = ReportVersion.__table__
+    version: sa.Table = ReportVersion.__table__
     count = (
         sa.select(sa.func.count())
         .where(version.c.report_id == report.c.id, version.c.action == "return")
