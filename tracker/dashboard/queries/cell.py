@@ -4,6 +4,7 @@ scope's source in item order. The matrix, the lists and the API's cells all read
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -117,7 +118,7 @@ def cell_of(row: sa.Row[Any], source: Source) -> tuple[Cell, TaskRef]:
 def cells(
     period: Period,
     document_id: int | None = None,
-    department_ids: frozenset[int] | set[int] | list[int] | None = None,
+    department_ids: Iterable[int] | None = None,
     **filters: Any,
 ) -> list[Cell]:
     """Every cell of the scope (the whole matrix, unpaged), in item order."""
