@@ -8,6 +8,7 @@ import pytest
 
 from tracker.catalogue.models import Department
 from tracker.dashboard import queries
+from tracker.dashboard.queries.cell import cells_with_tasks
 from tracker.dashboard.rag import Rag
 from tracker.extensions import db
 from tracker.periods import Period
@@ -22,7 +23,7 @@ def _codes():
 def _matrix():
     codes = _codes()
     scope = queries.make_scope(Q3)
-    rows = queries._read_cells(queries._cells_query(scope), scope)
+    rows = cells_with_tasks(scope)
     return {(task.number, codes[c.department_id]): c for c, task in rows}
 
 

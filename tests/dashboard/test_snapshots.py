@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from tests.dashboard.conftest import accept, submit
 from tracker.dashboard import queries, services
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment, SnapshotImmutable
+from tracker.dashboard.queries.cell import cells_with_tasks
 from tracker.dashboard.rag import Rag
 from tracker.extensions import db
 from tracker.periods import Period
@@ -24,7 +25,7 @@ def _cell(cells, number, code):
 
 def _frozen_cells():
     scope = queries.make_scope(Q3)
-    return queries._read_cells(queries._cells_query(scope), scope)
+    return cells_with_tasks(scope)
 
 
 def test_period_closes_five_working_days_after_its_due_date(quarter):
