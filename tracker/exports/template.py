@@ -28,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from tracker.catalogue.models import Department
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
-from tracker.reports.forms import MAX_NARRATIVE
+from tracker.reports.limits import MAX_NARRATIVE
 from tracker.reports.models import ProgressStatus, ReportState
 from tracker.reports.periods import Period
 from tracker.reports.queries import FIELD_LABELS
