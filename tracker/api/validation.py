@@ -7,6 +7,7 @@ below (a tracked period, a department, a document) are the checks a pattern cann
 
 from __future__ import annotations
 
+import re
 from typing import Any, TypeVar
 
 from flask import request
@@ -112,10 +113,15 @@ def _message(error: ErrorDetails, label: str, unknown: str) -> str:
         unit = "项" if kind == "too_long" else "字"
         return f"{label}不能超过 {limit} {unit}"
     if kind in ("enum", "literal_error"):
-        return f"{label}应为 {ctx.get('expected', '')} 之一"
+        return f"{label}应为 {_choices(str(ctx.get('expected', '')))} 之一"
     if kind == "blank":
         return f"请填写{label}"
     return _type_message(kind, ctx, label)
+
+
+def _choices(expected: str) -> str:
+    """pydantic's ``'a', 'b' or 'c'`` as ``a / b / c``."""
+    return " / ".join(re.findall(r"'([^']*)'", expected)) or expected
 
 
 def _type_message(kind: str, ctx: dict[str, Any], label: str) -> str:
