@@ -162,7 +162,8 @@ def openapi_document() -> dict[str, Any]:
     }
 
 
-ModelKey = tuple[type[BaseModel], JsonSchemaMode]
+# pydantic's own key type also admits dataclasses, which the contract does not use.
+ModelKey = tuple[type[Any], JsonSchemaMode]
 
 
 def _component_schemas(table: list[Operation]) -> tuple[dict[ModelKey, Any], dict[str, Any]]:

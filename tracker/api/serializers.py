@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
 from tracker.api import contract
 from tracker.auth.models import User
 from tracker.catalogue.models import Department, Task
 from tracker.reminders.models import Notification
-from tracker.reports.models import Obligation, Report
+from tracker.reports.models import Obligation, Report, ReportState
 from tracker.reports.periods import Period
 
 
@@ -76,13 +76,21 @@ def period(value: Period, *, due: date, support_due: date, current: Period) -> c
     )
 
 
+_STATES: dict[ReportState, contract.ObligationState] = {
+    ReportState.DRAFT: "draft",
+    ReportState.SUBMITTED: "submitted",
+    ReportState.RETURNED: "returned",
+    ReportState.ACCEPTED: "accepted",
+}
+
+
 def obligation_state(obligation: Obligation) -> contract.ObligationState:
     """``waived``, ``not_filed``, or the report's state: draft, submitted, returned, accepted."""
     if obligation.waived:
         return "waived"
     if obligation.report is None:
         return "not_filed"
-    return cast(contract.ObligationState, obligation.report.state.value)
+    return _STATES[obligation.report.state]
 
 
 def obligation(item: Obligation) -> contract.Obligation:
