@@ -14,21 +14,10 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, default_exceptions
 
 from tracker.api import bp
+from tracker.api.contract import CODES, Error
 from tracker.errors import DomainError
 from tracker.extensions import db
 
-# The machine-readable code of each status the API answers with.
-CODES = {
-    400: "invalid",
-    401: "unauthorized",
-    403: "forbidden",
-    404: "not_found",
-    405: "method_not_allowed",
-    409: "conflict",
-    413: "too_large",
-    415: "unsupported_media_type",
-    500: "server_error",
-}
 MESSAGES = {
     400: "请求无效。",
     401: "需要有效的 API 令牌：Authorization: Bearer <token>。",
@@ -72,9 +61,10 @@ def error_response(
 ) -> Response:
     """The JSON error response; 401 also says how to authenticate."""
     status = status if status in CODES else (500 if status >= 500 else 400)
-    response = jsonify(
+    body = Error(
         error=code or CODES[status], message=message or MESSAGES[status], fields=fields or {}
     )
+    response = jsonify(body.model_dump(mode="json"))
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="tracker"'

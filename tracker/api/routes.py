@@ -7,11 +7,14 @@ call → JSON. Errors are raised, and answered by the handlers in ``errors.py``.
 from __future__ import annotations
 
 import tempfile
+from typing import TypeVar
 
-from flask import jsonify, request, send_file, url_for
+from flask import Response, g, jsonify, request, send_file, url_for
+from pydantic import BaseModel
 
-from tracker.api import auth, bp, forms, queries, schemas, serializers
+from tracker.api import auth, bp, contract, queries, schemas, serializers, validation
 from tracker.api.errors import ApiError, InvalidInput
+from tracker.api.schemas import Success, operations
 from tracker.auth.permissions import (
     require_edit_department_reports,
     require_review_reports,
@@ -25,61 +28,112 @@ from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
+from tracker.reports.limits import MAX_ID
 from tracker.reports.models import Obligation, Report
+
+Q = TypeVar("Q", bound=contract.QueryModel)
 
 # Safe only because the API never reads the session cookie: see tracker/api/auth.py.
 csrf.exempt(bp)
 
 
 @bp.before_request
-def _known_arguments():
-    """Refuse query arguments the document does not list: a misspelt filter (``?perod=``)
-    must not silently fall back to the default. Runs after the token check (auth.py)."""
-    if request.url_rule is None or request.endpoint in auth.PUBLIC_API_ENDPOINTS:
+def _query_arguments() -> None:
+    """Parse the query arguments into the operation's model before the view runs: an
+    argument the operation does not list (``?perod=``) must not silently fall back to the
+    default. Runs after the token check (auth.py)."""
+    operation = operations.for_endpoint(request.endpoint)
+    if operation is None or operation.public:
         return
-    allowed = schemas.query_parameters(request.url_rule.rule, request.method)
-    unknown = sorted(set(request.args) - allowed)
-    if unknown:
-        raise InvalidInput(dict.fromkeys(unknown, "未知的查询参数"))
+    g.api_query = validation.query(operation.query)
 
 
-@bp.get("/openapi.json")
+def _args(model: type[Q]) -> Q:
+    """The query arguments parsed by :func:`_query_arguments`."""
+    parsed = g.get("api_query")
+    return parsed if isinstance(parsed, model) else validation.query(model)
+
+
+def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
+    return jsonify(model.model_dump(mode="json")), status
+
+
+REPORT = Success(200, "报告", contract.Report)
+REPORT_ERRORS = (400, 403, 404, 409, 415)
+
+
+@operations.get(
+    "/openapi.json",
+    operation_id="openapi",
+    summary="本文档（无需令牌）",
+    success=Success(
+        200, "OpenAPI 3.1 文档", content={schemas.JSON: {"schema": {"type": "object"}}}
+    ),
+    public=True,
+)
 def openapi():
     """The OpenAPI 3.1 description of this API (public: shapes, no data)."""
     return jsonify(schemas.openapi_document())
 
 
-@bp.get("/me")
+@operations.get(
+    "/me",
+    operation_id="me",
+    summary="令牌所属用户（角色和部门决定权限）",
+    success=Success(200, "当前用户", contract.Me),
+)
 def me():
-    return jsonify(serializers.me(auth.api_user()))
+    """The token's owner."""
+    return _json(serializers.me(auth.api_user()))
 
 
-@bp.get("/departments")
+@operations.get(
+    "/departments",
+    operation_id="departments",
+    summary="部门列表",
+    success=Success(200, "全部部门", contract.DepartmentList),
+)
 def departments():
-    return jsonify(items=[serializers.department(d) for d in catalogue_queries.departments()])
+    """Every department."""
+    items = [serializers.department(d) for d in catalogue_queries.departments()]
+    return _json(contract.DepartmentList(items=items))
 
 
-@bp.get("/tasks")
+@operations.get(
+    "/tasks",
+    operation_id="tasks",
+    summary="任务分工：各项任务及其责任部门和角色",
+    query=contract.TasksQuery,
+    success=Success(200, "任务列表", contract.TaskList),
+)
 def tasks():
-    document = forms.document_arg()
+    """The items of the task division, optionally of one document."""
+    document = validation.document(_args(contract.TasksQuery).document)
     query = catalogue_queries.tasks_query(document_id=document.id if document else None)
-    return jsonify(items=[serializers.task(t) for t in db.session.scalars(query)])
+    items = [serializers.task(t) for t in db.session.scalars(query)]
+    return _json(contract.TaskList(items=items))
 
 
-@bp.get("/periods")
+@operations.get(
+    "/periods",
+    operation_id="periods",
+    summary="跟踪中的报告期（新的在前）及截止日",
+    success=Success(200, "报告期列表", contract.PeriodList),
+)
 def periods():
+    """The tracked quarters with their due dates."""
     current = report_queries.current_period()
     items = []
     for period in report_queries.tracked_periods():
         due, support_due = report_services.due_dates_for(period)
         items.append(serializers.period(period, due=due, support_due=support_due, current=current))
-    return jsonify(items=items)
+    return _json(contract.PeriodList(items=items))
 
 
-def _scoped_departments(user) -> set[int] | None:
+def _scoped_departments(user, key: str | None) -> set[int] | None:
     """The departments a reader is limited to (None: all), narrowed by ``?department=``."""
     department_ids = visible_department_ids(user)
-    department = forms.department_arg()
+    department = validation.department(key)
     if department is not None:
         require_view_department(user, department.id)
         department_ids = {department.id}
@@ -88,15 +142,23 @@ def _scoped_departments(user) -> set[int] | None:
     return department_ids
 
 
-@bp.get("/obligations")
+@operations.get(
+    "/obligations",
+    operation_id="obligations",
+    summary="某报告期本人可见的填报事项（每个部门在每项任务上的一项）",
+    query=contract.ObligationsQuery,
+    success=Success(200, "事项列表", contract.ObligationList),
+    errors=(403,),
+)
 def obligations():
     """A period's obligations that the caller may see, optionally of one department."""
-    period = forms.period_arg()
-    department_ids = _scoped_departments(auth.api_user())
+    args = _args(contract.ObligationsQuery)
+    period = validation.tracked_period(args.period)
+    department_ids = _scoped_departments(auth.api_user(), args.department)
     report_services.open_period(period)
     query = report_queries.obligations_query(period, department_ids=department_ids)
     items = [serializers.obligation(o) for o in db.session.scalars(query).unique()]
-    return jsonify(period=period.key, items=items)
+    return _json(contract.ObligationList(period=period.key, items=items))
 
 
 def _readable(obligation: Obligation) -> None:
@@ -107,7 +169,7 @@ def _readable(obligation: Obligation) -> None:
 
 def _load_report(report_id: int) -> Report:
     # Ids beyond the column's range name nothing (and must not reach the database driver).
-    report = queries.report_with_context(report_id) if report_id <= forms.MAX_ID else None
+    report = queries.report_with_context(report_id) if report_id <= MAX_ID else None
     if report is None:
         raise ApiError(404, "没有这份报告。")
     _readable(report.obligation)
@@ -123,15 +185,23 @@ def _guard_version(report: Report, version: int | None) -> None:
         )
 
 
-def _report_response(report: Report, status: int = 200):
+def _report_response(report: Report, status: int = 200) -> tuple[Response, int]:
     db.session.flush()
-    return jsonify(serializers.report(report)), status
+    return _json(serializers.report(report), status)
 
 
-@bp.post("/reports")
+@operations.post(
+    "/reports",
+    operation_id="createReport",
+    summary="为一个事项填报报告（草稿）；仅本部门联络员",
+    body=contract.ReportCreate,
+    success=Success(201, "新建的报告（draft）", contract.Report),
+    errors=(403, 409, 415),
+)
 def create_report():
     """File the report of an obligation, as a draft."""
-    obligation_id, changes = forms.report_create(forms.json_body())
+    changes = validation.body(contract.ReportCreate)
+    obligation_id = changes.obligation_id
     obligation = report_queries.obligation_with_context(obligation_id)
     if obligation is None:
         raise InvalidInput({"obligation_id": f"没有编号为 {obligation_id} 的事项"})
@@ -151,37 +221,75 @@ def create_report():
     return response, status
 
 
-@bp.get("/reports/<int:report_id>")
+@operations.get(
+    "/reports/<int:report_id>",
+    operation_id="getReport",
+    summary="读取一份报告",
+    path=contract.ReportPath,
+    success=REPORT,
+    errors=(403, 404),
+)
 def report(report_id: int):
+    """One report."""
     return _report_response(_load_report(report_id))
 
 
-@bp.patch("/reports/<int:report_id>")
+@operations.patch(
+    "/reports/<int:report_id>",
+    operation_id="updateReport",
+    summary="修改草稿或被退回的报告；须带读取时的 version，过期则 409",
+    path=contract.ReportPath,
+    body=contract.ReportUpdate,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
 def update_report(report_id: int):
     """Change a draft or returned report; ``version`` must be the one the client read."""
     report = _load_report(report_id)
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
-    version, changes = forms.report_update(forms.json_body())
+    changes = validation.body(contract.ReportUpdate)
     report_services.save_draft(
-        report.obligation, changes.onto(report), actor=auth.api_user(), expected_version=version
+        report.obligation,
+        changes.onto(report),
+        actor=auth.api_user(),
+        expected_version=changes.version,
     )
     return _report_response(report)
 
 
-@bp.post("/reports/<int:report_id>/submit")
+@operations.post(
+    "/reports/<int:report_id>/submit",
+    operation_id="submitReport",
+    summary="报送（或重新报送）；牵头部门须待配合部门报送或被豁免",
+    path=contract.ReportPath,
+    body=contract.SubmitRequest,
+    body_required=False,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
 def submit_report(report_id: int):
+    """Submit (or resubmit) a report."""
     report = _load_report(report_id)
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
-    _guard_version(report, forms.submit(forms.json_body(optional=True)))
+    _guard_version(report, validation.body(contract.SubmitRequest, optional=True).version)
     report_services.submit_report(report, actor=auth.api_user())
     return _report_response(report)
 
 
-@bp.post("/reports/<int:report_id>/accept")
+@operations.post(
+    "/reports/<int:report_id>/accept",
+    operation_id="acceptReport",
+    summary="审核通过并核定状态；仅督办协调员",
+    path=contract.ReportPath,
+    body=contract.AcceptRequest,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
 def accept_report(report_id: int):
+    """Accept a submitted report, confirming its status."""
     report = _load_report(report_id)
     require_review_reports(auth.api_user())
-    review = forms.accept(forms.json_body())
+    review = validation.body(contract.AcceptRequest)
     _guard_version(report, review.version)
     report_services.accept_report(
         report,
@@ -192,11 +300,20 @@ def accept_report(report_id: int):
     return _report_response(report)
 
 
-@bp.post("/reports/<int:report_id>/return")
+@operations.post(
+    "/reports/<int:report_id>/return",
+    operation_id="returnReport",
+    summary="退回修改（须填理由）；仅督办协调员",
+    path=contract.ReportPath,
+    body=contract.ReturnRequest,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
 def return_report(report_id: int):
+    """Return a submitted report with a reason."""
     report = _load_report(report_id)
     require_review_reports(auth.api_user())
-    review = forms.return_(forms.json_body())
+    review = validation.body(contract.ReturnRequest)
     _guard_version(report, review.version)
     report_services.return_report(
         report,
@@ -207,33 +324,59 @@ def return_report(report_id: int):
     return _report_response(report)
 
 
-@bp.get("/dashboard")
+@operations.get(
+    "/dashboard",
+    operation_id="dashboard",
+    summary="看板数据：总体指标、各部门考核、每个事项的红黄绿灯（与看板页面一致）",
+    description="联络员和部门查阅者只看到本部门；已结束的季度按其快照。",
+    query=contract.ScopeQuery,
+    success=Success(200, "看板", contract.Dashboard),
+    errors=(403,),
+)
 def dashboard():
     """The dashboard page's figures: headline, per-department scorecard, per-cell states."""
-    user = auth.api_user()
-    period, document = forms.period_arg(), forms.document_arg()
-    department_ids = _scoped_departments(user)
+    user, args = auth.api_user(), _args(contract.ScopeQuery)
+    period = validation.tracked_period(args.period)
+    document = validation.document(args.document)
+    department_ids = _scoped_departments(user, args.department)
     data = dashboard_queries.dashboard_data(
         period, document.id if document else None, department_ids
     )
-    return jsonify(data)
+    return _json(serializers.dashboard(data))
 
 
-@bp.get("/notifications")
+@operations.get(
+    "/notifications",
+    operation_id="notifications",
+    summary="本人的通知（催报提醒、催办、延期等），新的在前；读取不会标为已读",
+    query=contract.NotificationsQuery,
+    success=Success(200, "通知列表", contract.NotificationList),
+)
 def notifications():
     """The caller's own notifications, newest first (``?unread=1``: only unread ones)."""
-    user = auth.api_user()
-    unread, limit = forms.flag_arg("unread"), forms.limit_arg()
-    items = queries.notifications_of(user, unread_only=bool(unread), limit=limit)
-    return jsonify(items=[serializers.notification(n) for n in items])
+    user, args = auth.api_user(), _args(contract.NotificationsQuery)
+    items = queries.notifications_of(user, unread_only=args.unread == "1", limit=args.limit)
+    return _json(contract.NotificationList(items=[serializers.notification(n) for n in items]))
 
 
-@bp.get("/exports/quarterly.xlsx")
+@operations.get(
+    "/exports/quarterly.xlsx",
+    operation_id="exportQuarterly",
+    summary="季度 Excel 报表（只含本人可见的部门，与网页下载一致）",
+    query=contract.ScopeQuery,
+    success=Success(
+        200,
+        "xlsx 工作簿",
+        content={schemas.XLSX: {"schema": {"type": "string", "contentMediaType": schemas.XLSX}}},
+    ),
+    errors=(403,),
+)
 def export_quarterly():
     """The quarterly workbook, holding the departments the caller may see (as on the web)."""
-    user = auth.api_user()
-    period, document = forms.period_arg(), forms.document_arg()
-    department_ids = _scoped_departments(user)
+    user, args = auth.api_user(), _args(contract.ScopeQuery)
+    period = validation.tracked_period(args.period)
+    document = validation.document(args.document)
+    department_ids = _scoped_departments(user, args.department)
     report_services.open_period(period)
     label = None
     if department_ids is not None:

@@ -1,171 +1,184 @@
-"""Plain JSON shapes of the API's resources; each matches its schema in ``schemas.py``."""
+"""The API's resources built as their contract models from the database's objects."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from tracker.api import contract
 from tracker.auth.models import User
 from tracker.catalogue.models import Department, Task
+from tracker.notifications.models import Notification
 from tracker.periods import Period
-from tracker.reports.models import Obligation, Report
+from tracker.reports.models import Obligation, Report, ReportState
 
 
-def _time(value: datetime | None) -> str | None:
-    """An ISO 8601 timestamp in UTC (stored times are UTC)."""
-    return value.isoformat() if value is not None else None
-
-
-def _date(value: date | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _decimal(value: Decimal) -> str:
+def decimal_text(value: Decimal) -> str:
     """A figure as an exact decimal string (``1200``, ``35.5``), never a float."""
-    return format(value.normalize(), "f")
+    return format(Decimal(value).normalize(), "f")
 
 
-def department_ref(department: Department | None) -> dict | None:
-    if department is None:
-        return None
-    return {"id": department.id, "code": department.code, "name": department.name}
+def department_ref(department: Department) -> contract.DepartmentRef:
+    """A department as other resources name it."""
+    return contract.DepartmentRef(id=department.id, code=department.code, name=department.name)
 
 
-def department(dept: Department) -> dict:
-    return {
-        **department_ref(dept),
-        "short_name": dept.short_name,
-        "aliases": list(dept.aliases or []),
-    }
+def department(dept: Department) -> contract.Department:
+    """A department with its other names."""
+    return contract.Department(
+        id=dept.id,
+        code=dept.code,
+        name=dept.name,
+        short_name=dept.short_name,
+        aliases=list(dept.aliases or []),
+    )
 
 
-def me(user: User) -> dict:
-    return {
-        "id": user.id,
-        "username": user.username,
-        "display_name": user.display_name,
-        "role": user.role.value,
-        "department": department_ref(user.department),
-    }
+def me(user: User) -> contract.Me:
+    """The token's owner."""
+    return contract.Me(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        department=department_ref(user.department) if user.department else None,
+    )
 
 
-def task(item: Task) -> dict:
-    return {
-        "id": item.id,
-        "document": item.document.number,
-        "number": item.number,
-        "section": item.section,
-        "text": item.text,
-        "clause": item.clause,
-        "all_departments": item.all_departments,
-        "assignments": [
-            {"department": department_ref(a.department), "role": a.role.value}
+def task(item: Task) -> contract.Task:
+    """An item with its assignments."""
+    return contract.Task(
+        id=item.id,
+        document=item.document.number,
+        number=item.number,
+        section=item.section,
+        text=item.text,
+        clause=item.clause,
+        all_departments=item.all_departments,
+        assignments=[
+            contract.Assignment(department=department_ref(a.department), role=a.role)
             for a in item.assignments
         ],
-    }
+    )
 
 
-def period(value: Period, *, due: date, support_due: date, current: Period) -> dict:
-    return {
-        "key": value.key,
-        "label": value.label,
-        "start": _date(value.start),
-        "end": _date(value.end),
-        "due_date": _date(due),
-        "support_due_date": _date(support_due),
-        "current": value == current,
-    }
+def period(value: Period, *, due: date, support_due: date, current: Period) -> contract.Period:
+    """A tracked quarter and its due dates."""
+    return contract.Period(
+        key=value.key,
+        label=value.label,
+        start=value.start,
+        end=value.end,
+        due_date=due,
+        support_due_date=support_due,
+        current=value == current,
+    )
 
 
-def obligation_state(obligation: Obligation) -> str:
+_STATES: dict[ReportState, contract.ObligationState] = {
+    ReportState.DRAFT: "draft",
+    ReportState.SUBMITTED: "submitted",
+    ReportState.RETURNED: "returned",
+    ReportState.ACCEPTED: "accepted",
+}
+
+
+def obligation_state(obligation: Obligation) -> contract.ObligationState:
     """``waived``, ``not_filed``, or the report's state: draft, submitted, returned, accepted."""
     if obligation.waived:
         return "waived"
     if obligation.report is None:
         return "not_filed"
-    return obligation.report.state.value
+    return _STATES[obligation.report.state]
 
 
-def obligation(item: Obligation) -> dict:
-    return {
-        "id": item.id,
-        "task_id": item.task_id,
-        "task_number": item.task.number,
-        "document": item.task.document.number,
-        "department": department_ref(item.department),
-        "role": item.role.value,
-        "period": item.period,
-        "due_date": _date(item.due_date),
-        "state": obligation_state(item),
-        "report_id": item.report.id if item.report is not None else None,
-    }
+def obligation(item: Obligation) -> contract.Obligation:
+    """An obligation with its state."""
+    return contract.Obligation(
+        id=item.id,
+        task_id=item.task_id,
+        task_number=item.task.number,
+        document=item.task.document.number,
+        department=department_ref(item.department),
+        role=item.role,
+        period=item.period,
+        due_date=item.due_date,
+        state=obligation_state(item),
+        report_id=item.report.id if item.report is not None else None,
+    )
 
 
-def report(item: Report) -> dict:
+def report(item: Report) -> contract.Report:
+    """A report with everything it shows."""
     duty = item.obligation
-    return {
-        "id": item.id,
-        "obligation_id": duty.id,
-        "period": duty.period,
-        "task_number": duty.task.number,
-        "document": duty.task.document.number,
-        "department": department_ref(duty.department),
-        "role": duty.role.value,
-        "state": item.state.value,
-        "version": item.version,
-        "status": item.status.value if item.status else None,
-        "confirmed_status": item.confirmed_status.value if item.confirmed_status else None,
-        "progress": item.progress or "",
-        "problems": item.problems or "",
-        "practices": item.practices or "",
-        "suggestions": item.suggestions or "",
-        "next_steps": item.next_steps or "",
-        "figures": [
-            {"name": f.name, "value": _decimal(Decimal(f.value)), "unit": f.unit or ""}
+    return contract.Report(
+        id=item.id,
+        obligation_id=duty.id,
+        period=duty.period,
+        task_number=duty.task.number,
+        document=duty.task.document.number,
+        department=department_ref(duty.department),
+        role=duty.role,
+        state=item.state,
+        version=item.version,
+        status=item.status,
+        confirmed_status=item.confirmed_status,
+        progress=item.progress or "",
+        problems=item.problems or "",
+        practices=item.practices or "",
+        suggestions=item.suggestions or "",
+        next_steps=item.next_steps or "",
+        figures=[
+            contract.Figure(name=f.name, value=decimal_text(f.value), unit=f.unit or "")
             for f in item.figures
         ],
-        "evidence": [
-            {
-                "id": e.id,
-                "filename": e.filename,
-                "content_type": e.content_type,
-                "size": e.size,
-                "uploaded_at": _time(e.uploaded_at),
-            }
+        evidence=[
+            contract.Evidence(
+                id=e.id,
+                filename=e.filename,
+                content_type=e.content_type,
+                size=e.size,
+                uploaded_at=e.uploaded_at,
+            )
             for e in item.evidence
         ],
-        "return_reason": item.return_reason,
-        "review_comment": item.review_comment,
-        "first_submitted_at": _time(item.first_submitted_at),
-        "submitted_at": _time(item.submitted_at),
-        "reviewed_at": _time(item.reviewed_at),
-        "created_at": _time(item.created_at),
-        "updated_at": _time(item.updated_at),
-    }
+        return_reason=item.return_reason,
+        review_comment=item.review_comment,
+        first_submitted_at=item.first_submitted_at,
+        submitted_at=item.submitted_at,
+        reviewed_at=item.reviewed_at,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
 
 
-def obligation_ref(item: Obligation | None) -> dict | None:
+def obligation_ref(item: Obligation) -> contract.ObligationRef:
     """What a notification names of its obligation."""
-    if item is None:
-        return None
-    return {
-        "id": item.id,
-        "period": item.period,
-        "task_number": item.task.number,
-        "document": item.task.document.number,
-        "department": department_ref(item.department),
-        "role": item.role.value,
-    }
+    return contract.ObligationRef(
+        id=item.id,
+        period=item.period,
+        task_number=item.task.number,
+        document=item.task.document.number,
+        department=department_ref(item.department),
+        role=item.role,
+    )
 
 
-def notification(item) -> dict:
-    return {
-        "id": item.id,
-        "kind": item.kind.value,
-        "title": item.title,
-        "body": item.body or "",
-        "obligation": obligation_ref(item.obligation),
-        "created_at": _time(item.created_at),
-        "read": item.read_at is not None,
-        "read_at": _time(item.read_at),
-    }
+def notification(item: Notification) -> contract.Notification:
+    """A notification, read or not."""
+    return contract.Notification(
+        id=item.id,
+        kind=item.kind,
+        title=item.title,
+        body=item.body or "",
+        obligation=obligation_ref(item.obligation) if item.obligation is not None else None,
+        created_at=item.created_at,
+        read=item.read_at is not None,
+        read_at=item.read_at,
+    )
+
+
+def dashboard(data: dict[str, Any]) -> contract.Dashboard:
+    """The dashboard's figures, checked against their documented shape."""
+    return contract.Dashboard.model_validate(data)

@@ -30,7 +30,7 @@ from tracker.errors import Invalid
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
 from tracker.periods import Period
-from tracker.reports.forms import MAX_NARRATIVE
+from tracker.reports.limits import MAX_NARRATIVE
 from tracker.reports.models import ProgressStatus, ReportState
 from tracker.reports.queries import FIELD_LABELS
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -18,25 +18,33 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from tracker.reports.labels import FIELD_LABELS
+from tracker.reports.limits import (
+    MAX_FIGURE_NAME,
+    MAX_FIGURE_TEXT,
+    MAX_FIGURE_UNIT,
+    MAX_FIGURES,
+    MAX_NARRATIVE,
+    MAX_REVIEW_TEXT,
+    figure_from_text,
+)
 from tracker.reports.models import ProgressStatus
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
-MAX_NARRATIVE = 5000
-MAX_FIGURES = 5
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
 
 
 class FigureForm(Form):
     """One key figure row; an entirely empty row is ignored."""
 
-    name = StringField("指标名称", validators=[Optional(), Length(max=100)])
-    value = StringField("数值", validators=[Optional(), Length(max=30)])
-    unit = StringField("单位", validators=[Optional(), Length(max=20)])
+    name = StringField("指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME)])
+    value = StringField("数值", validators=[Optional(), Length(max=MAX_FIGURE_TEXT)])
+    unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT)])
 
     def validate_value(self, field):
         if not field.data and not self.name.data:
             return
-        if not self.name.data:
+        if not (self.name.data or "").strip():
             raise ValidationError("请填写指标名称")
         parsed = parse_number(field.data)
         if parsed is None:
@@ -48,16 +56,11 @@ class FigureForm(Form):
 
 
 def parse_number(text: str | None) -> Decimal | None:
-    """A finite number within the column's range, commas allowed (1,200)."""
+    """A figure typed into the page (surrounding spaces ignored), by the rules of
+    :func:`tracker.reports.limits.figure_from_text`; None when empty or invalid."""
     if not text:
         return None
-    try:
-        value = Decimal(text.replace(",", "").replace("，", "").strip())
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or abs(value) >= Decimal("1e16"):
-        return None
-    return value
+    return figure_from_text(text.strip())
 
 
 def _narrative(label: str) -> TextAreaField:
@@ -70,12 +73,14 @@ def _narrative(label: str) -> TextAreaField:
 class ReportForm(FlaskForm):
     """The quarterly report of one department on one item."""
 
-    status = SelectField("自评状态", choices=[("", "请选择"), *STATUS_CHOICES], default="")
-    progress = _narrative("工作进展")
-    problems = _narrative("存在的困难和问题")
-    practices = _narrative("经验做法")
-    suggestions = _narrative("工作建议")
-    next_steps = _narrative("下一步计划")
+    status = SelectField(
+        FIELD_LABELS["status"], choices=[("", "请选择"), *STATUS_CHOICES], default=""
+    )
+    progress = _narrative(FIELD_LABELS["progress"])
+    problems = _narrative(FIELD_LABELS["problems"])
+    practices = _narrative(FIELD_LABELS["practices"])
+    suggestions = _narrative(FIELD_LABELS["suggestions"])
+    next_steps = _narrative(FIELD_LABELS["next_steps"])
     figures = FieldList(FormField(FigureForm), min_entries=MAX_FIGURES, max_entries=MAX_FIGURES)
     version = HiddenField()
     save = SubmitField("保存草稿")
@@ -120,7 +125,7 @@ class AcceptForm(FlaskForm):
     confirmed_status = SelectField(
         "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
     )
-    comment = TextAreaField("审核意见", validators=[Length(max=2000)])
+    comment = TextAreaField("审核意见", validators=[Length(max=MAX_REVIEW_TEXT)])
     submit = SubmitField("审核通过")
 
 
@@ -128,7 +133,7 @@ class ReturnForm(FlaskForm):
     """Return a submitted report with a reason."""
 
     reason = TextAreaField(
-        "退回理由", validators=[DataRequired("请填写退回理由"), Length(max=2000)]
+        "退回理由", validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT)]
     )
     confirmed_status = SelectField(
         "核定状态", choices=[("", "暂不核定"), *STATUS_CHOICES], default=""
@@ -140,7 +145,7 @@ class WaiveForm(FlaskForm):
     """Waive a supporting department's input for one period."""
 
     reason = TextAreaField(
-        "豁免理由", validators=[DataRequired("请填写豁免理由"), Length(max=2000)]
+        "豁免理由", validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT)]
     )
     submit = SubmitField("豁免本期材料")
 

@@ -16,19 +16,9 @@ from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
 from tracker.extensions import db
 from tracker.periods import Period
+from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
 from tracker.workdays import WorkingCalendar, default_calendar
-
-FIELD_LABELS = {
-    "status": "自评状态",
-    "progress": "工作进展",
-    "problems": "存在的困难和问题",
-    "practices": "经验做法",
-    "suggestions": "工作建议",
-    "next_steps": "下一步计划",
-    "figures": "关键数据",
-    "evidence": "佐证材料",
-}
 
 
 def calendar() -> WorkingCalendar:

@@ -1,0 +1,577 @@
+"""The API's contract: every request body, query and response as a pydantic model.
+
+Validation happens here (request models refuse unknown fields and check every limit of
+:mod:`tracker.reports.limits`); responses are built as these models and dumped to JSON; the
+OpenAPI document (:mod:`tracker.api.schemas`) is generated from their JSON Schemas. Field
+titles are the Chinese labels that error messages name (:mod:`tracker.api.validation`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    StrictInt,
+    WithJsonSchema,
+)
+from pydantic_core import PydanticCustomError
+
+from tracker.auth.models import UserRole
+from tracker.catalogue.models import Role
+from tracker.dashboard.rag import Rag, Reason
+from tracker.notifications.models import NotificationKind
+from tracker.reports.labels import FIELD_LABELS
+from tracker.reports.limits import (
+    DEFAULT_PAGE,
+    FIGURE_BOUND,
+    MAX_FIGURE_NAME,
+    MAX_FIGURE_TEXT,
+    MAX_FIGURE_UNIT,
+    MAX_FIGURES,
+    MAX_ID,
+    MAX_NARRATIVE,
+    MAX_PAGE,
+    MAX_REVIEW_TEXT,
+    NUMBER_PATTERN,
+    figure_from_number,
+    figure_from_text,
+)
+from tracker.reports.models import ProgressStatus, ReportState
+from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
+
+# The machine-readable code of each status the API answers with.
+CODES = {
+    400: "invalid",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "server_error",
+}
+# Codes beyond a status's own: bodies that are not JSON objects, and the 409 variants.
+EXTRA_CODES = ("invalid_json", "stale_version", "invalid_state", "report_exists")
+
+NO_NUL = "^[^\\u0000]*$"  # a database cannot keep the NUL character
+# JSON Schema's view of "something besides white space"; ``not_blank`` is the check itself,
+# because JSON Schema's ``\s`` (ECMA 262) counts U+FEFF and Python's does not.
+NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+PERIOD_PATTERN = "^[0-9]{4}Q[1-4]$"
+
+
+def not_blank(text: str) -> str:
+    """``text`` unless it is nothing but white space (U+FEFF included)."""
+    if not text.replace("\ufeff", "").strip():
+        raise PydanticCustomError("blank", "blank")
+    return text
+
+
+def figure_value(value: Any) -> Decimal:
+    """A figure given as a JSON number or as text (``"1,200.5"``), by the limits' rules."""
+    number = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = figure_from_number(value)
+    elif isinstance(value, str):
+        number = figure_from_text(value)
+    if number is None:
+        raise PydanticCustomError("figure_value", "not a figure")
+    return number
+
+
+def query_integer(value: Any) -> Any:
+    """A query argument's digits as an int; anything else is left for the int check to refuse."""
+    if isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 6:
+        return int(value)
+    if isinstance(value, str):
+        raise PydanticCustomError("int_parsing", "not digits")
+    return value
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat()
+
+
+# -- shared field types ---------------------------------------------------------------------
+
+Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
+Narrative = Annotated[str, Field(max_length=MAX_NARRATIVE, pattern=NO_NUL)]
+ReviewText = Annotated[str, Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL)]
+RequiredReviewText = Annotated[
+    str,
+    Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL, json_schema_extra={"pattern": NOT_BLANK}),
+    AfterValidator(not_blank),
+]
+FigureName = Annotated[
+    str,
+    Field(max_length=MAX_FIGURE_NAME, pattern=NO_NUL, json_schema_extra={"pattern": NOT_BLANK}),
+    AfterValidator(not_blank),
+]
+FigureUnit = Annotated[str, Field(max_length=MAX_FIGURE_UNIT, pattern=NO_NUL)]
+FigureValue = Annotated[
+    Decimal,
+    PlainValidator(figure_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "exclusiveMinimum": -float(FIGURE_BOUND),
+                    "exclusiveMaximum": float(FIGURE_BOUND),
+                },
+                {
+                    "type": "string",
+                    "maxLength": MAX_FIGURE_TEXT,
+                    "pattern": f"^{NUMBER_PATTERN}$",
+                },
+            ]
+        }
+    ),
+]
+PeriodKey = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026Q3"])]
+# Stored times are UTC; answered as ISO 8601 with their offset (``+00:00``).
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_iso, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+Count = Annotated[int, Field(ge=0)]
+Rate = Annotated[float, Field(ge=0, le=1)]
+
+STATUS_DESCRIPTION = (
+    "自评状态：not_started 未启动 · in_progress 推进中 · completed 已完成 · ongoing 常态化推进"
+)
+ROLE_DESCRIPTION = "lead 牵头 · support 配合 · joint 共同负责"
+VERSION_GUARD = "可选：与当前版本不符时 409"
+
+
+# -- requests --------------------------------------------------------------------------------
+
+
+class RequestModel(BaseModel):
+    """A request body: unknown fields are refused, so a misspelt name is reported."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class FigureInput(RequestModel):
+    """One key figure; the value is a number or its text (``1,200.5``)."""
+
+    name: FigureName = Field(title="指标名称")
+    value: FigureValue = Field(title="数值")
+    unit: FigureUnit = Field("", title="单位")
+
+
+class ReportFields(RequestModel):
+    """The report's own fields; those a request leaves out keep their stored values."""
+
+    status: ProgressStatus | None = Field(
+        None, title=FIELD_LABELS["status"], description=f"{STATUS_DESCRIPTION}；null 为未选"
+    )
+    progress: Narrative = Field("", title=FIELD_LABELS["progress"])
+    problems: Narrative = Field("", title=FIELD_LABELS["problems"])
+    practices: Narrative = Field("", title=FIELD_LABELS["practices"])
+    suggestions: Narrative = Field("", title=FIELD_LABELS["suggestions"])
+    next_steps: Narrative = Field("", title=FIELD_LABELS["next_steps"])
+    figures: list[FigureInput] = Field(
+        [],
+        max_length=MAX_FIGURES,
+        title=FIELD_LABELS["figures"],
+        description="关键数据；给出时整体替换原有各项",
+    )
+
+    def onto(self, report: Any = None) -> ReportInput:
+        """The full input for ``save_draft``: the stored report, with what was sent."""
+        current = ReportInput()
+        if report is not None:
+            current = ReportInput(
+                status=report.status,
+                figures=[(f.name, f.value, f.unit) for f in report.figures],
+                **{name: getattr(report, name) for name in NARRATIVE_FIELDS},
+            )
+        for name in self.model_fields_set - {"obligation_id", "version"}:
+            if name == "figures":
+                current.figures = [(f.name, f.value, f.unit) for f in self.figures]
+            else:
+                setattr(current, name, getattr(self, name))
+        return current
+
+
+class ReportCreate(ReportFields):
+    """``POST /reports``: the obligation, and the report's fields."""
+
+    obligation_id: Id = Field(title="事项编号 obligation_id")
+
+
+class ReportUpdate(ReportFields):
+    """``PATCH /reports/{id}``: the version the client read, and the fields it changes."""
+
+    version: Id = Field(title="读取时的版本号 version", description="读取报告时的 version")
+
+
+class SubmitRequest(RequestModel):
+    """``POST /reports/{id}/submit``: an optional version guard."""
+
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+class AcceptRequest(RequestModel):
+    """A coordinator's acceptance, with the confirmed status."""
+
+    confirmed_status: ProgressStatus = Field(title="核定状态", description=STATUS_DESCRIPTION)
+    comment: ReviewText = Field("", title="审核意见", description="审核意见")
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+class ReturnRequest(RequestModel):
+    """A coordinator's return, with the reason (required)."""
+
+    reason: RequiredReviewText = Field(title="退回理由", description="退回理由（必填）")
+    confirmed_status: ProgressStatus | None = Field(None, title="核定状态")
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+# -- query arguments -------------------------------------------------------------------------
+
+
+class QueryModel(BaseModel):
+    """Query arguments: an argument not listed is refused (``?perod=`` is not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+QueryText = Annotated[str, Field(pattern=NO_NUL)]
+PeriodArg = Annotated[
+    PeriodKey | None, Field(title="报告期", description="报告期，如 2026Q3；省略时为当前报告期")
+]
+DocumentArg = Annotated[
+    QueryText | None, Field(title="文号", description="只看该文号的文件，如 民发〔2019〕86号")
+]
+DepartmentArg = Annotated[
+    QueryText | None,
+    Field(title="部门", description="部门代码、全称、简称或别名；须在本人可见范围内"),
+]
+
+
+class NoQuery(QueryModel):
+    """An operation that takes no query arguments."""
+
+
+class TasksQuery(QueryModel):
+    """``GET /tasks``."""
+
+    document: DocumentArg = None
+
+
+class ObligationsQuery(QueryModel):
+    """``GET /obligations``."""
+
+    period: PeriodArg = None
+    department: DepartmentArg = None
+
+
+class ScopeQuery(QueryModel):
+    """The dashboard and the quarterly workbook: a period, a document, a department."""
+
+    period: PeriodArg = None
+    document: DocumentArg = None
+    department: DepartmentArg = None
+
+
+class NotificationsQuery(QueryModel):
+    """``GET /notifications``."""
+
+    unread: Literal["0", "1"] | None = Field(
+        None, title="未读", description="1：只看未读；0 或省略：全部"
+    )
+    limit: Annotated[int, BeforeValidator(query_integer), Field(ge=1, le=MAX_PAGE)] = Field(
+        DEFAULT_PAGE, title="条数", description=f"最多返回条数（1–{MAX_PAGE}，默认 {DEFAULT_PAGE}）"
+    )
+
+
+class ReportPath(QueryModel):
+    """The report named in the URL."""
+
+    report_id: Id = Field(title="报告编号", description="报告编号（见事项列表的 report_id）")
+
+
+# -- responses -------------------------------------------------------------------------------
+
+
+class Shape(BaseModel):
+    """A response body: exactly the documented fields, nothing else."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Error(Shape):
+    """Every failure: ``{"error": CODE, "message": TEXT, "fields": {...}}``."""
+
+    error: str = Field(examples=sorted({*CODES.values(), *EXTRA_CODES}))
+    message: str
+    fields: dict[str, str] = Field(description="字段名 → 该字段的错误说明（仅 400 时非空）")
+
+
+class DepartmentRef(Shape):
+    """A department as other resources name it."""
+
+    id: int
+    code: str
+    name: str
+
+
+class Department(DepartmentRef):
+    """A department, with the names it is also known by."""
+
+    short_name: str
+    aliases: list[str]
+
+
+class Me(Shape):
+    """The token's owner: role and department decide what it may do."""
+
+    id: int
+    username: str
+    display_name: str
+    role: UserRole
+    department: DepartmentRef | None
+
+
+class Assignment(Shape):
+    """One department's part in an item."""
+
+    department: DepartmentRef
+    role: Role = Field(description=ROLE_DESCRIPTION)
+
+
+class Task(Shape):
+    """An item of the task division and who answers for it."""
+
+    id: int
+    document: str = Field(description="文号，如 民发〔2019〕86号")
+    number: int = Field(description="第 N 项")
+    section: str | None
+    text: str
+    clause: str = Field(description="括号内的责任分工原文")
+    all_departments: bool
+    assignments: list[Assignment]
+
+
+class Period(Shape):
+    """A tracked quarter and its due dates."""
+
+    key: PeriodKey
+    label: str
+    start: date
+    end: date
+    due_date: date = Field(description="牵头及共同负责部门的报送截止日")
+    support_due_date: date = Field(description="配合部门的报送截止日（更早）")
+    current: bool
+
+
+ObligationState = Literal["not_filed", "draft", "submitted", "returned", "accepted", "waived"]
+
+
+class Obligation(Shape):
+    """What one department owes on one item in one period."""
+
+    id: int
+    task_id: int
+    task_number: int
+    document: str
+    department: DepartmentRef
+    role: Role = Field(description=ROLE_DESCRIPTION)
+    period: PeriodKey
+    due_date: date
+    state: ObligationState = Field(
+        description="not_filed 未填报 · draft · submitted · returned · accepted · waived 已豁免"
+    )
+    report_id: int | None
+
+
+class Figure(Shape):
+    """A key figure as stored."""
+
+    name: str
+    value: str = Field(description="精确小数，如 1200、35.5")
+    unit: str
+
+
+class Evidence(Shape):
+    """An uploaded evidence file (its bytes are served by the web pages)."""
+
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    uploaded_at: Timestamp
+
+
+class Report(Shape):
+    """A report with its obligation, figures, evidence and review."""
+
+    id: int
+    obligation_id: int
+    period: PeriodKey
+    task_number: int
+    document: str
+    department: DepartmentRef
+    role: Role = Field(description=ROLE_DESCRIPTION)
+    state: ReportState
+    version: int = Field(description="每次保存或状态变化加一；PATCH 时须带上读取到的版本")
+    status: ProgressStatus | None
+    confirmed_status: ProgressStatus | None
+    progress: str
+    problems: str
+    practices: str
+    suggestions: str
+    next_steps: str
+    figures: list[Figure]
+    evidence: list[Evidence]
+    return_reason: str | None
+    review_comment: str | None
+    first_submitted_at: Timestamp | None
+    submitted_at: Timestamp | None
+    reviewed_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class ObligationRef(Shape):
+    """What a notification names of its obligation."""
+
+    id: int
+    period: PeriodKey
+    task_number: int
+    document: str
+    department: DepartmentRef
+    role: Role = Field(description=ROLE_DESCRIPTION)
+
+
+class Notification(Shape):
+    """A notification to the caller."""
+
+    id: int
+    kind: NotificationKind = Field(
+        description="reminder 催报提醒 · urge 催办 · urge_ack 催办签收 · "
+        "extension_request 延期申请 · extension_decision 延期审批"
+    )
+    title: str
+    body: str
+    obligation: ObligationRef | None
+    created_at: Timestamp
+    read: bool
+    read_at: Timestamp | None
+
+
+class Headline(Shape):
+    """The dashboard's overall figures."""
+
+    obligations: Count = Field(description="应报事项（不含豁免）")
+    submitted: Count = Field(description="已报送（含退回、已通过）")
+    accepted: Count
+    on_time_rate: Rate | None = Field(description="按时报送率；尚无可判定时为 null")
+    overdue: Count = Field(description="逾期未报（红）")
+    returned: Count
+    pending_review: Count
+    due_soon: Count
+    waived: Count
+    judged: Count
+    on_time: Count
+    avg_days_late: float | None = Field(description="平均迟报工作日")
+
+
+class ScoreRow(Shape):
+    """One department's assessment figures."""
+
+    department: str = Field(description="部门代码")
+    department_name: str
+    obligations: Count
+    on_time_rate: Rate | None
+    avg_days_late: float | None
+    returns: Count
+    urges: Count
+    red_share: Rate
+    rank: int = Field(ge=1)
+    on_time: Count
+    judged: Count
+    late: Count
+    overdue: Count
+    submitted: Count
+    accepted: Count
+    acknowledged: Count
+    lead_items: Count
+
+
+class DashboardCell(Shape):
+    """One obligation's light on the dashboard."""
+
+    obligation_id: int | None
+    task_id: int
+    task_number: int
+    document: str
+    section: str | None
+    department: str = Field(description="部门代码")
+    role: Role = Field(description=ROLE_DESCRIPTION)
+    state: Reason
+    rag: Rag = Field(
+        description="红黄绿灯：green 已通过 · blue 待审核 · amber 退回或临近截止 · "
+        "red 逾期未报 · grey 未到期或豁免"
+    )
+    label: str
+    due_date: date
+    days_late: Count
+    late: bool
+    arrived_late: date | None
+
+
+class Dashboard(Shape):
+    """The dashboard page's figures (:func:`tracker.dashboard.queries.dashboard_data`)."""
+
+    period: PeriodKey
+    frozen: bool = Field(description="已结束的季度按快照显示")
+    judged_on: date
+    headline: Headline
+    scorecard: list[ScoreRow]
+    cells: list[DashboardCell]
+
+
+class DepartmentList(Shape):
+    """``GET /departments``."""
+
+    items: list[Department]
+
+
+class TaskList(Shape):
+    """``GET /tasks``."""
+
+    items: list[Task]
+
+
+class PeriodList(Shape):
+    """``GET /periods``."""
+
+    items: list[Period]
+
+
+class ObligationList(Shape):
+    """``GET /obligations``."""
+
+    period: PeriodKey
+    items: list[Obligation]
+
+
+class NotificationList(Shape):
+    """``GET /notifications``."""
+
+    items: list[Notification]
