@@ -317,3 +317,22 @@ def test_a_version_marks_what_each_field_lost_and_gained(client, quarter, make_u
     client.post(f"/obligations/{obligation.id}/edit", data=_form("已开展培训 4 期", version="1"))
     page = client.get(f"/obligations/{obligation.id}/versions/2").get_data(as_text=True)
     assert "已开展培训 <del>3</del><ins>4</ins> 期" in page
+
+
+def test_text_with_a_nul_character_is_refused_and_kept_on_the_page(
+    client, quarter, make_user, login
+):
+    """The database cannot store NUL: the page says so beside the field, saves nothing, and
+    gives the user back what they typed."""
+    from tracker.reports.models import Report
+
+    login(make_user("liaison", "mca"))
+    obligation = quarter.obligation(5, "mca")
+    response = client.post(
+        f"/obligations/{obligation.id}/edit",
+        data=_form("本季度完成培训\x00三期", problems="经费紧张"),
+    )
+    page = response.get_data(as_text=True)
+    assert "工作进展含有无法保存的控制字符（NUL）" in page
+    assert "经费紧张" in page and "本季度完成培训" in page
+    assert _count(Report) == 0

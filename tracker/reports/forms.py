@@ -26,6 +26,8 @@ from tracker.reports.limits import (
     MAX_FIGURES,
     MAX_NARRATIVE,
     MAX_REVIEW_TEXT,
+    NUL,
+    NUL_MESSAGE,
     figure_from_text,
 )
 from tracker.reports.models import ProgressStatus
@@ -34,12 +36,18 @@ from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
 
 
+def no_nul(form, field) -> None:
+    """Refuse text holding NUL, which the database cannot store (the API refuses it too)."""
+    if field.data and NUL in field.data:
+        raise ValidationError(f"{field.label.text}{NUL_MESSAGE}")
+
+
 class FigureForm(Form):
     """One key figure row; an entirely empty row is ignored."""
 
-    name = StringField("指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME)])
+    name = StringField("指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME), no_nul])
     value = StringField("数值", validators=[Optional(), Length(max=MAX_FIGURE_TEXT)])
-    unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT)])
+    unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT), no_nul])
 
     def validate_value(self, field):
         if not field.data and not self.name.data:
@@ -66,7 +74,10 @@ def parse_number(text: str | None) -> Decimal | None:
 def _narrative(label: str) -> TextAreaField:
     return TextAreaField(
         label,
-        validators=[Length(max=MAX_NARRATIVE, message=f"{label}不能超过 {MAX_NARRATIVE} 字")],
+        validators=[
+            Length(max=MAX_NARRATIVE, message=f"{label}不能超过 {MAX_NARRATIVE} 字"),
+            no_nul,
+        ],
     )
 
 
@@ -125,7 +136,7 @@ class AcceptForm(FlaskForm):
     confirmed_status = SelectField(
         "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
     )
-    comment = TextAreaField("审核意见", validators=[Length(max=MAX_REVIEW_TEXT)])
+    comment = TextAreaField("审核意见", validators=[Length(max=MAX_REVIEW_TEXT), no_nul])
     submit = SubmitField("审核通过")
 
 
@@ -133,7 +144,8 @@ class ReturnForm(FlaskForm):
     """Return a submitted report with a reason."""
 
     reason = TextAreaField(
-        "退回理由", validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT)]
+        "退回理由",
+        validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
     )
     confirmed_status = SelectField(
         "核定状态", choices=[("", "暂不核定"), *STATUS_CHOICES], default=""
@@ -145,7 +157,8 @@ class WaiveForm(FlaskForm):
     """Waive a supporting department's input for one period."""
 
     reason = TextAreaField(
-        "豁免理由", validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT)]
+        "豁免理由",
+        validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
     )
     submit = SubmitField("豁免本期材料")
 

@@ -19,6 +19,10 @@ MAX_FIGURE_NAME = 100
 MAX_FIGURE_UNIT = 20
 MAX_FIGURE_TEXT = 30  # a figure's value written as text (``1,200.5``)
 
+# A database cannot keep the NUL character (PostgreSQL refuses it in text): refused on every way in.
+NUL = "\x00"
+NUL_MESSAGE = "含有无法保存的控制字符（NUL），请删除后重试"
+
 # How many key figures a report carries.
 MAX_FIGURES = 5
 
