@@ -7,8 +7,9 @@ page sections when this module is imported.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
 
 from tracker.auth import queries as user_queries
 from tracker.auth.permissions import (
@@ -52,6 +53,30 @@ def _obligation_page(obligation_id: int, anchor: str = "") -> str:
     return url_for("reports.obligation", obligation_id=obligation_id) + anchor
 
 
+# What a user typed into a follow-up form on an obligation's page is kept in their session
+# until the form succeeds, so that a refusal (which redirects back to the page) loses nothing.
+_DRAFT_KEY = "followup-draft"
+
+
+def _keep_input(obligation_id: int, form_name: str, form) -> None:
+    """Remember ``form``'s typed values for the obligation page, until :func:`_forget_input`."""
+    values = {name: request.form.get(name, "") for name in form.data if name != "csrf_token"}
+    session[_DRAFT_KEY] = {"obligation": obligation_id, "form": form_name, "values": values}
+
+
+def _forget_input() -> None:
+    session.pop(_DRAFT_KEY, None)
+
+
+def _typed(obligation_id: int, form_name: str, form_class):
+    """A form filled with what the user typed last time, if that was refused, else empty."""
+    draft = session.get(_DRAFT_KEY)
+    if draft and draft.get("obligation") == obligation_id and draft.get("form") == form_name:
+        session.pop(_DRAFT_KEY, None)
+        return form_class(formdata=MultiDict(draft["values"]))
+    return form_class(formdata=None)
+
+
 # -- urges (催办) and acknowledgement (签收) ----------------------------------------------------
 
 
@@ -62,11 +87,13 @@ def urge(obligation_id: int):
     require_urge(current_user)
     back = _obligation_page(obligation.id, "#urges")
     form = UrgeForm()
+    _keep_input(obligation.id, "urge", form)
     if not form.validate_on_submit():
         _flash_errors(form)
         return redirect(back)
     on_error_redirect(back)
     services.urge_obligation(obligation, actor=current_user, message=form.message.data or "")
+    _forget_input()
     if user_queries.active_liaisons(obligation.department_id):
         flash("已催办，已通知该部门联络员。", "success")
     else:
@@ -97,6 +124,7 @@ def request_extension(obligation_id: int):
     require_request_extension(current_user, obligation.department_id)
     back = _obligation_page(obligation.id, "#extensions")
     form = ExtensionRequestForm()
+    _keep_input(obligation.id, "extension", form)
     if not form.validate_on_submit():
         _flash_errors(form)
         return redirect(back)
@@ -107,6 +135,7 @@ def request_extension(obligation_id: int):
         requested_due_date=form.requested_due_date.data,
         reason=form.reason.data,
     )
+    _forget_input()
     flash("延期申请已提交，等待督办协调员审批。", "success")
     return redirect(back)
 
@@ -179,8 +208,8 @@ def obligation_followup(obligation: Obligation) -> dict:
         and not first_submitted
         and not pending,
         "may_decide": can_decide_extensions(current_user),
-        "urge_form": UrgeForm(formdata=None),
-        "extension_form": ExtensionRequestForm(formdata=None),
+        "urge_form": _typed(obligation.id, "urge", UrgeForm),
+        "extension_form": _typed(obligation.id, "extension", ExtensionRequestForm),
         "approve_form": ApproveExtensionForm(formdata=None),
         "reject_form": RejectExtensionForm(formdata=None),
         "button": EmptyForm(),
