@@ -236,3 +236,20 @@ def quarter(app, seeded, monkeypatch):
     db.session.commit()
     yield q
     q.release()
+
+
+@pytest.fixture
+def at():
+    """``at("2024-10-11 09:00")`` freezes the clock (Beijing time) until the test ends."""
+    stack = []
+
+    def move(text: str):
+        while stack:
+            stack.pop().__exit__(None, None, None)
+        frozen = clock.frozen(beijing(text))
+        frozen.__enter__()
+        stack.append(frozen)
+
+    yield move
+    while stack:
+        stack.pop().__exit__(None, None, None)

@@ -6,29 +6,10 @@ import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from tests.conftest import beijing
-from tracker import clock
 from tracker.dashboard.models import Snapshot
 from tracker.extensions import db
 from tracker.jobs import JOBS, runner
 from tracker.reports.models import Obligation
-
-
-@pytest.fixture
-def at():
-    """``at("2024-10-11 09:00")`` freezes the clock (Beijing time) until the test ends."""
-    stack = []
-
-    def move(text: str):
-        while stack:
-            stack.pop().__exit__(None, None, None)
-        frozen = clock.frozen(beijing(text))
-        frozen.__enter__()
-        stack.append(frozen)
-
-    yield move
-    while stack:
-        stack.pop().__exit__(None, None, None)
 
 
 def _obligations(period_key: str) -> int:

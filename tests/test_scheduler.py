@@ -11,35 +11,16 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from tests.conftest import beijing
-from tracker import clock
 from tracker.extensions import db
 from tracker.jobs import runner as scheduler_runner
 from tracker.lease import Lease, SchedulerLease, lease_holder
 from tracker.reminders.models import ReminderLog
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def at():
-    """``at("2024-10-11 09:00")`` freezes the clock (Beijing time) until the test ends."""
-    stack = []
-
-    def move(text: str):
-        while stack:
-            stack.pop().__exit__(None, None, None)
-        frozen = clock.frozen(beijing(text))
-        frozen.__enter__()
-        stack.append(frozen)
-
-    yield move
-    while stack:
-        stack.pop().__exit__(None, None, None)
 
 
 def test_a_second_holder_is_refused_while_the_first_renews(app, at):
