@@ -1,8 +1,11 @@
 """Unbound Flask extensions, bound to the app in :func:`tracker.create_app`."""
 
+from typing import TYPE_CHECKING
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_sqlalchemy.model import Model as FlaskSQLAlchemyModel
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -24,6 +27,21 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+if TYPE_CHECKING:
+
+    class Model(FlaskSQLAlchemyModel, Base):
+        """What ``db.Model`` is: :class:`Base` with Flask-SQLAlchemy's model mixin.
+
+        ``db.Model`` is built when ``db`` is created, so a type checker cannot use it as a
+        base class; models subclass this name instead, which is ``db.Model`` itself at run
+        time.
+        """
+
+        __abstract__ = True
+
+else:
+    Model = db.Model
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -27,14 +27,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker import clock
 from tracker.db import UTCDateTime
-from tracker.extensions import db
+from tracker.extensions import Model, db
 
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """A named lease held by one scheduler process and renewed by its heartbeat.
 
     Another process takes it over only once ``expires_at`` has passed, i.e. when the holder
