@@ -6,7 +6,7 @@ import os
 import secrets
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
@@ -70,44 +70,44 @@ class Settings(BaseSettings):
     database_url: str | None = None
     timezone: str = "Asia/Shanghai"
     secure_cookies: bool = False
-    max_upload_mb: int = Field(20, ge=1)
+    max_upload_mb: int = Field(default=20, ge=1)
     # Sign-in lockout: this many failures within the lock period lock the username for it.
-    login_max_failures: int = Field(5, ge=1)
-    login_lock_minutes: int = Field(15, ge=1)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_lock_minutes: int = Field(default=15, ge=1)
     seed_file: str | None = None
     upload_dir: str | None = None
-    evidence_max_bytes: int = Field(10 * 1024 * 1024, ge=1)
+    evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # Reporting periods, due dates and the dashboard's lights.
     first_period: str | None = None
-    due_offset_days: int = Field(10, ge=0)
-    support_lead_days: int = Field(5, ge=0)
-    amber_working_days: int = Field(5, ge=0)
-    snapshot_grace_days: int = Field(5, ge=0)
+    due_offset_days: int = Field(default=10, ge=0)
+    support_lead_days: int = Field(default=5, ge=0)
+    amber_working_days: int = Field(default=5, ge=0)
+    snapshot_grace_days: int = Field(default=5, ge=0)
     extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()
     extra_workdays: Annotated[tuple[date, ...], NoDecode] = ()
     base_url: str = "http://127.0.0.1:5000"
     # Reminders, e-mail, urging and the scheduler.
     reminder_ladder: str | None = None
     remind_at: str = "08:30"
-    urge_min_interval_days: int = Field(3, ge=0)
+    urge_min_interval_days: int = Field(default=3, ge=0)
     smtp_host: str | None = None
-    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_user: str | None = None
     smtp_password: str | None = None
     smtp_starttls: bool = False
     smtp_ssl: bool = False
-    smtp_timeout: int = Field(30, ge=1)
+    smtp_timeout: int = Field(default=30, ge=1)
     mail_from: str = "tracker@localhost"
-    mail_max_attempts: int = Field(16, ge=1)
-    mail_retry_seconds: int = Field(60, ge=1)
-    mail_retry_max_seconds: int = Field(3600, ge=1)
-    mail_interval_seconds: int = Field(60, ge=1)
-    scheduler_lease_seconds: int = Field(90, ge=1)
-    scheduler_heartbeat_seconds: int = Field(20, ge=1)
+    mail_max_attempts: int = Field(default=16, ge=1)
+    mail_retry_seconds: int = Field(default=60, ge=1)
+    mail_retry_max_seconds: int = Field(default=3600, ge=1)
+    mail_interval_seconds: int = Field(default=60, ge=1)
+    scheduler_lease_seconds: int = Field(default=90, ge=1)
+    scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
-    def _comma_separated_dates(cls, value):
+    def _comma_separated_dates(cls, value: object) -> object:
         """``2027-01-01,2027-02-08`` → dates (the variables hold a plain list, not JSON)."""
         if isinstance(value, str):
             return tuple(
@@ -123,7 +123,7 @@ class Settings(BaseSettings):
 
     @field_validator("smtp_host", "database_url", "first_period", "reminder_ladder", mode="before")
     @classmethod
-    def _blank_is_unset(cls, value):
+    def _blank_is_unset(cls, value: object) -> object:
         return value.strip() or None if isinstance(value, str) else value
 
     @property
@@ -142,7 +142,7 @@ def read_settings() -> Settings:
         raise ConfigError(f"invalid configuration: {problems}") from None
 
 
-def from_environment(instance_path: str, *, testing: bool = False) -> dict:
+def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, Any]:
     """Build the Flask config mapping from the ``TRACKER_*`` environment variables."""
     settings = read_settings()
     config = {f"TRACKER_{name.upper()}": value for name, value in settings.model_dump().items()}

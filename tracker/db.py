@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, current_app
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from tracker import clock
@@ -83,6 +86,24 @@ def init_request_transaction(app: Flask) -> None:
     def _rollback_on_error(exc):
         if exc is not None:
             db.session.rollback()
+
+
+# ``INSERT … ON CONFLICT`` by dialect name, for the two backends the app runs on (a KeyError for
+# any other). Typed here once, so that both dialects' ``on_conflict_*`` methods are seen.
+ON_CONFLICT_INSERT: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]] = {
+    "postgresql": postgresql.insert,
+    "sqlite": sqlite.insert,
+}
+
+
+def rows_changed(result: sa.Result[Any]) -> int:
+    """How many rows the UPDATE or DELETE that gave ``result`` changed.
+
+    ``Session.execute`` is typed to return a plain ``Result``; for these statements it is a
+    ``CursorResult``, the kind that carries ``rowcount``.
+    """
+    assert isinstance(result, sa.CursorResult)
+    return result.rowcount
 
 
 def enum_column(kind: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:

@@ -38,7 +38,7 @@ def runner(app: Flask, owner: str | None = None) -> SchedulerRunner:
 
 @click.command("scheduler")
 @with_appcontext
-def scheduler_command():
+def scheduler_command() -> None:
     """Run the scheduler (periods, snapshots, daily reminders, mail every minute) until stopped.
 
     Start as many as you like: one holds the lease in the database and runs the jobs; the
@@ -47,4 +47,6 @@ def scheduler_command():
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    runner(current_app._get_current_object()).run_forever()
+    # current_app is a proxy: Flask types it as the app it stands for, not as the proxy.
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    runner(app).run_forever()

@@ -22,19 +22,18 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tracker import clock
-from tracker.db import UTCDateTime
-from tracker.extensions import db
+from tracker.db import ON_CONFLICT_INSERT, UTCDateTime, rows_changed
+from tracker.extensions import Model, db
 
 logger = logging.getLogger(__name__)
 
 LEASE_NAME = "scheduler"
 
 
-class SchedulerLease(db.Model):
+class SchedulerLease(Model):
     """A named lease held by one scheduler process and renewed by its heartbeat.
 
     Another process takes it over only once ``expires_at`` has passed, i.e. when the holder
@@ -77,7 +76,7 @@ class Lease:
         """Take or renew the lease; True while we hold it. Logs when that changes."""
         now = clock.utcnow()
         expires = now + timedelta(seconds=self.seconds)
-        lease = SchedulerLease.__table__
+        lease = _lease_table()
         result = db.session.execute(
             sa.update(lease)
             .where(
@@ -91,7 +90,7 @@ class Lease:
                 acquired_at=sa.case((lease.c.owner == self.owner, lease.c.acquired_at), else_=now),
             )
         )
-        held = result.rowcount == 1 or self._insert(now, expires)
+        held = rows_changed(result) == 1 or self._insert(now, expires)
         db.session.commit()
         gained, self.held = held and not self.held, held
         if gained:
@@ -100,9 +99,9 @@ class Lease:
                 self.on_gain()
         return held
 
-    def _insert(self, now, expires) -> bool:
+    def _insert(self, now: datetime, expires: datetime) -> bool:
         dialect = db.session.get_bind().dialect.name
-        insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+        insert = ON_CONFLICT_INSERT[dialect]
         statement = (
             insert(SchedulerLease)
             .values(
@@ -120,12 +119,19 @@ class Lease:
     def release(self) -> None:
         """Give the lease up (on a clean shutdown), so a standby takes over at once."""
         db.session.execute(
-            sa.delete(SchedulerLease.__table__).where(
+            sa.delete(_lease_table()).where(
                 SchedulerLease.name == self.name, SchedulerLease.owner == self.owner
             )
         )
         db.session.commit()
         self.held = False
+
+
+def _lease_table() -> sa.Table:
+    """The lease's table, for Core statements (``__table__`` is typed as any ``FromClause``)."""
+    table = SchedulerLease.__table__
+    assert isinstance(table, sa.Table)
+    return table
 
 
 def lease_holder(name: str = LEASE_NAME) -> SchedulerLease | None:

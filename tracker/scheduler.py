@@ -18,6 +18,8 @@ import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
+from types import FrameType
+from typing import Any
 
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -41,8 +43,8 @@ class Job:
 
     id: str
     run: Callable[[], None]
-    every_seconds: Callable[[dict], int] | None = None
-    daily_at: Callable[[dict], time] | None = None
+    every_seconds: Callable[[dict[str, Any]], int] | None = None
+    daily_at: Callable[[dict[str, Any]], time] | None = None
     on_gain: bool = False  # also run soon after this process gains the lease
 
 
@@ -146,7 +148,7 @@ class SchedulerRunner:
         """Block running jobs until SIGTERM or SIGINT, then give the lease up."""
         scheduler = self.build(BlockingScheduler)
 
-        def stop(signum, frame):
+        def stop(signum: int, frame: FrameType | None) -> None:
             logger.info("scheduler %s stopping (signal %s)", self.lease.owner, signum)
             if scheduler.running:  # a second signal while stopping changes nothing
                 scheduler.shutdown(wait=False)

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from wtforms import Form
 
 from tracker.errors import DomainError, NotAllowed, NotFound
 from tracker.extensions import db
@@ -36,7 +37,7 @@ def on_error_redirect(target: str) -> None:
     g.domain_error_redirect = target
 
 
-def field_error(form, error: DomainError) -> None:
+def field_error(form: Form, error: DomainError) -> None:
     """Put ``error``'s message beside its field of ``form``, or in the form's top-level errors."""
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
@@ -62,7 +63,7 @@ def handle_domain_error(error: DomainError) -> ResponseReturnValue:
         abort(403)
     if isinstance(error, NotFound):
         abort(404)
-    render = g.pop("domain_error_render", None)
+    render: Renderer | None = g.pop("domain_error_render", None)
     if render is not None:
         return render(error)
     flash(error.message, "error")

@@ -6,6 +6,7 @@ import io
 import re
 import zipfile
 
+import pytest
 import sqlalchemy as sa
 
 from tracker.catalogue.models import Role
@@ -90,6 +91,23 @@ def test_bad_figure_is_refused(client, quarter, make_user, login):
         data=_form(**{"figures-0-name": "人次", "figures-0-value": "很多"}),
     )
     assert "数值应为数字" in html.get_data(as_text=True)
+    assert _count(Report) == 0
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ({"figures-0-name": "人次", "figures-0-value": ""}, "数值应为数字"),
+        ({"figures-0-unit": "人"}, "请填写指标名称"),
+    ],
+)
+def test_half_filled_figure_is_refused(client, quarter, make_user, login, row, message):
+    """A name without a number, or a unit alone, is refused beside the row, not saved half."""
+    login(make_user("liaison", "mca"))
+    obligation = quarter.obligation(5, "mca")
+    response = client.post(f"/obligations/{obligation.id}/edit", data=_form(**row))
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
     assert _count(Report) == 0
 
 

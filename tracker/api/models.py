@@ -9,10 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
-class ApiToken(db.Model):
+class ApiToken(Model):
     """One token. It acts as its owner, with the owner's current role and department.
 
     Only the SHA-256 of the token is stored; ``prefix`` (a random public part of the token)

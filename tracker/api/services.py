@@ -52,7 +52,7 @@ def create_token(user: User, *, name: str, actor: User | None) -> tuple[ApiToken
     active = sa.select(sa.func.count()).where(
         ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None)
     )
-    if db.session.scalar(active) >= MAX_ACTIVE_TOKENS:
+    if (db.session.scalar(active) or 0) >= MAX_ACTIVE_TOKENS:
         raise TokenError(f"每个账号最多 {MAX_ACTIVE_TOKENS} 个有效令牌，请先撤销不用的令牌")
     prefix = _unused_prefix()
     raw = f"{TOKEN_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, scoped_session
 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
@@ -26,9 +26,9 @@ def record_event(
     ``session`` is the request's session unless a caller records something that must outlive
     the request's transaction in one of its own (a failed sign-in).
     """
-    session = session or db.session
+    target: Session | scoped_session[Any] = session or db.session
     if obj is not None:
-        session.flush()
+        target.flush()
         object_type = object_type or obj.__tablename__
         object_id = object_id if object_id is not None else obj.id
     event = AuditEvent(
@@ -39,6 +39,6 @@ def record_event(
         before=before,
         after=after,
     )
-    session.add(event)
-    session.flush()
+    target.add(event)
+    target.flush()
     return event

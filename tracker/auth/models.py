@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.catalogue.models import Department
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
 class UserRole(enum.StrEnum):
@@ -34,7 +34,7 @@ class UserRole(enum.StrEnum):
         }[self.value]
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     """A person who signs in."""
 
     __tablename__ = "user"
@@ -100,7 +100,7 @@ class User(UserMixin, db.Model):
         return f"<User {self.username} {self.role}>"
 
 
-class LoginThrottle(db.Model):
+class LoginThrottle(Model):
     """Recent failed sign-ins under one username, and the lock they led to.
 
     Keyed by the username as typed (stripped), not by account: a name nobody has is counted and

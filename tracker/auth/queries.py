@@ -36,7 +36,7 @@ def locked_usernames() -> dict[str, datetime]:
             LoginThrottle.locked_until > clock.utcnow()
         )
     )
-    return dict(rows.all())
+    return {name: until for name, until in rows if until is not None}
 
 
 def active_liaisons(department_id: int) -> list[User]:

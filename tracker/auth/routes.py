@@ -93,6 +93,7 @@ def _users_refused(form: UserForm, error: DomainError):
 
 
 def _create_user(form: UserForm) -> dict:
+    assert form.username.data is not None  # DataRequired: a validated form has it
     password = user_services.generate_password()
     department = form.department.data
     user = user_services.create_user(

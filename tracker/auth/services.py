@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -17,7 +16,7 @@ from tracker.audit.services import record_event
 from tracker.auth.models import LoginThrottle, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
-from tracker.db import to_local, utcnow
+from tracker.db import ON_CONFLICT_INSERT, rows_changed, to_local, utcnow
 from tracker.errors import Invalid
 from tracker.extensions import db
 
@@ -107,11 +106,12 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
 
 
 def _other_active_admins(user: User) -> int:
-    return db.session.scalar(
+    count = db.session.scalar(
         sa.select(sa.func.count()).where(
             User.role == UserRole.ADMIN, User.active.is_(True), User.id != user.id
         )
     )
+    return count or 0
 
 
 def activate_user(user: User, *, actor: User | None = None) -> None:
@@ -189,7 +189,7 @@ def unlock_username(username: str, *, actor: User | None = None) -> bool:
 def _forget_failures(name: str) -> int:
     """Delete the username's failures and lock; how many rows went (0 or 1)."""
     removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
-    return removed.rowcount
+    return rows_changed(removed)
 
 
 def _lock_period() -> timedelta:
@@ -221,10 +221,10 @@ def _count_failure(session: Session, name: str, user_id: int | None, now: dateti
     message to show."""
     table = LoginThrottle.__table__
     dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = ON_CONFLICT_INSERT[dialect]
     statement = insert(LoginThrottle).values(username=name, failures=1, first_failed_at=now)
     stale = table.c.first_failed_at < now - _lock_period()  # failures long ago start afresh
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["username"],
         set_={
             "failures": sa.case((stale, 1), else_=table.c.failures + 1),
@@ -233,7 +233,7 @@ def _count_failure(session: Session, name: str, user_id: int | None, now: dateti
             ),
         },
     ).returning(table.c.failures)
-    failures = session.scalar(statement)
+    failures = session.scalar(upsert)
     allowed = current_app.config["TRACKER_LOGIN_MAX_FAILURES"]
     if failures < allowed:
         left = allowed - failures

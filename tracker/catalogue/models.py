@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
 class Role(enum.StrEnum):
@@ -33,7 +33,7 @@ ROLE_ORDER = {Role.LEAD: 0, Role.SUPPORT: 1, Role.JOINT: 2}
 NATIONAL_JURISDICTION = "national"
 
 
-class Jurisdiction(db.Model):
+class Jurisdiction(Model):
     """The level of government an assignment belongs to; only the national one for now."""
 
     __tablename__ = "jurisdiction"
@@ -43,7 +43,7 @@ class Jurisdiction(db.Model):
     name: Mapped[str] = mapped_column(sa.String(64))
 
 
-class Department(db.Model):
+class Department(Model):
     """A central agency named in a task division, spelled exactly as the document spells it."""
 
     __tablename__ = "department"
@@ -61,7 +61,7 @@ class Department(db.Model):
         return f"<Department {self.code} {self.name}>"
 
 
-class PolicyDocument(db.Model):
+class PolicyDocument(Model):
     """A policy document whose attachment lists the task division."""
 
     __tablename__ = "policy_document"
@@ -83,7 +83,7 @@ class PolicyDocument(db.Model):
         return f"<PolicyDocument {self.number}>"
 
 
-class Task(db.Model):
+class Task(Model):
     """One numbered item (第N项) of a document's task division."""
 
     __tablename__ = "task"
@@ -130,7 +130,7 @@ class Task(db.Model):
         return f"<Task {self.document_id}#{self.number}>"
 
 
-class Assignment(db.Model):
+class Assignment(Model):
     """A department's obligation under one item, with its role and place in the clause."""
 
     __tablename__ = "assignment"

@@ -32,7 +32,7 @@ def demo_data_command(documents: int, quarters: int, items: int, seed: int):
     click.echo(
         f"已写入演示数据：{summary.documents} 件文件，{summary.tasks} 项任务，"
         f"{summary.obligations} 项季度义务，{summary.reports} 份报告，{summary.versions} 个版本；"
-        f"季度 {summary.periods[0]}–{summary.periods[-1]}，已封存快照 {len(frozen)} 个。"
+        f"季度 {_span(summary.periods)}，已封存快照 {len(frozen)} 个。"
     )
 
 
@@ -46,3 +46,8 @@ def freeze_snapshots_command(today):
     db.session.commit()
     keys = ", ".join(sorted(frozen)) or "无"
     click.echo(f"已封存快照的季度：{keys}")
+
+
+def _span(periods: list[str] | None) -> str:
+    """``2022Q1–2026Q4``, the quarters a run wrote (none when it wrote nothing)."""
+    return f"{periods[0]}–{periods[-1]}" if periods else "无"

@@ -66,13 +66,14 @@ class DemoSummary:
 
 def real_report_count() -> int:
     """Reports on documents that are not synthetic: real work that demo data must not touch."""
-    return db.session.scalar(
+    count = db.session.scalar(
         sa.select(sa.func.count(Report.id))
         .join(Obligation, Obligation.id == Report.obligation_id)
         .join(Task, Task.id == Obligation.task_id)
         .join(PolicyDocument, PolicyDocument.id == Task.document_id)
         .where(PolicyDocument.synthetic.is_(False))
     )
+    return count or 0
 
 
 def generate(
@@ -125,7 +126,8 @@ def _back(period: Period, steps: int) -> Period:
 
 def _catalogue(rng, departments, documents, items, first: Period, summary) -> list[tuple]:
     """Documents, items and assignments; returns (assignment, task, department, role) rows."""
-    start = db.session.scalar(sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True)))
+    synthetic = sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True))
+    start = db.session.scalar(synthetic) or 0
     created = datetime.combine(first.start, time(9), tzinfo=clock.zone()).astimezone(UTC)
     docs = []
     for k in range(start + 1, start + documents + 1):
@@ -200,7 +202,7 @@ def _clause(picked) -> str:
 
 def _insert(table, rows: list[dict], returning) -> list:
     """Bulk INSERT … RETURNING in batches; returns the returned values in row order."""
-    out = []
+    out: list = []
     for i in range(0, len(rows), BATCH):
         result = db.session.execute(
             sa.insert(table).returning(returning, sort_by_parameter_order=True),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.reports.models import Obligation
 
 
@@ -29,7 +29,7 @@ def _enum(kind: type[enum.Enum], name: str) -> sa.Enum:
     )  # fmt: skip
 
 
-class Snapshot(db.Model):
+class Snapshot(Model):
     """One closed period's frozen dashboard."""
 
     __tablename__ = "dashboard_snapshot"
@@ -46,7 +46,7 @@ class Snapshot(db.Model):
         return f"<Snapshot {self.period} as of {self.closes_on}>"
 
 
-class SnapshotCell(db.Model):
+class SnapshotCell(Model):
     """One obligation's light in a snapshot, with what the scorecard needs to recount it."""
 
     __tablename__ = "dashboard_snapshot_cell"
@@ -80,7 +80,7 @@ class SnapshotCell(db.Model):
     )
 
 
-class SnapshotDepartment(db.Model):
+class SnapshotDepartment(Model):
     """A department's frozen totals in a snapshot: urges received, and the trend's counts."""
 
     __tablename__ = "dashboard_snapshot_department"

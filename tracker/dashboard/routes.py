@@ -8,6 +8,8 @@ the same figures limited to their own department.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, render_template, request, url_for
 from flask_login import current_user
 
@@ -81,9 +83,9 @@ def _item_links():
 
 
 def _page_url(page: int) -> str:
-    args = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict()
     args["page"] = page
-    return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for(request.endpoint or "dashboard.index", **(request.view_args or {}), **args)
 
 
 def _render_dashboard(form, snaps, departments, locked):

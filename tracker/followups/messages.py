@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tracker.auth.models import User
+from tracker.followups.models import ExtensionRequest
 from tracker.notifications.messages import Message, cn_date, headline, obligation_facts
 from tracker.reports.models import Obligation
 
@@ -21,7 +22,9 @@ def urge_acknowledged(obligation: Obligation, liaison: User) -> Message:
     return Message(title, obligation_facts(obligation))
 
 
-def extension_requested(obligation: Obligation, request, liaison: User) -> Message:
+def extension_requested(
+    obligation: Obligation, request: ExtensionRequest, liaison: User
+) -> Message:
     title = f"【延期申请】{headline(obligation)}：申请延期至 {request.requested_due_date}"
     body = (
         f"{obligation.department.name}联络员{liaison.display_name}申请将以下事项的截止日期"
@@ -31,7 +34,7 @@ def extension_requested(obligation: Obligation, request, liaison: User) -> Messa
     return Message(title, body)
 
 
-def extension_decided(obligation: Obligation, request) -> Message:
+def extension_decided(obligation: Obligation, request: ExtensionRequest) -> Message:
     approved = request.state.value == "approved"
     verdict = "已批准" if approved else "未获批准"
     title = f"【延期{verdict}】{headline(obligation)}"

@@ -10,11 +10,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, enum_column, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.reports.models import Obligation
 
 
-class Urge(db.Model):
+class Urge(Model):
     """催办: a coordinator's nudge on one obligation, and its 签收 by the department."""
 
     __tablename__ = "urge"
@@ -49,7 +49,7 @@ class ExtensionState(enum.StrEnum):
         return {"pending": "待审批", "approved": "已批准", "rejected": "已驳回"}[self.value]
 
 
-class ExtensionRequest(db.Model):
+class ExtensionRequest(Model):
     """延期申请: a liaison asks for a later due date; a coordinator approves or rejects it."""
 
     __tablename__ = "extension_request"

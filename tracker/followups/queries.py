@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased, joinedload
@@ -41,7 +42,7 @@ def latest_urge_at(obligation_id: int) -> datetime | None:
 def urge_counts(
     period_key: str,
     *,
-    obligation_ids: sa.Select | None = None,
+    obligation_ids: sa.Select[int] | None = None,
     as_of: datetime | None = None,
 ) -> dict[int, tuple[int, int]]:
     """For the scorecard: ``{department_id: (urges, acknowledged)}`` of one period, one query.
@@ -51,7 +52,7 @@ def urge_counts(
     made, and acknowledgements given, by then (a frozen quarter). Departments that were never
     urged are absent (read them as ``(0, 0)``).
     """
-    acknowledged = Urge.acknowledged_at
+    acknowledged: sa.SQLColumnExpression[Any] = Urge.acknowledged_at
     if as_of is not None:
         acknowledged = sa.case((Urge.acknowledged_at <= as_of, 1))
     query = (
@@ -75,7 +76,9 @@ _URGER = aliased(User, name="urger")
 _ACKNOWLEDGER = aliased(User, name="acknowledger")
 
 
-def urges_for_period(period_key: str, department_ids: Iterable[int] | None = None) -> list[sa.Row]:
+def urges_for_period(
+    period_key: str, department_ids: Iterable[int] | None = None
+) -> list[sa.Row[str, int, str, datetime, str | None, str, datetime | None, str | None]]:
     """For the 催办记录 sheet: one row per urge of a period, in item and department order.
 
     Each row has ``document_number``, ``task_number``, ``department`` (name), ``urged_at``,
@@ -140,7 +143,7 @@ def pending_extension(obligation_id: int) -> ExtensionRequest | None:
     )
 
 
-def extension_requests_query(state: ExtensionState | None) -> sa.Select:
+def extension_requests_query(state: ExtensionState | None) -> sa.Select[ExtensionRequest]:
     """Requests for the coordinators' list, ``state`` or (None) every decided one: pending
     oldest first, decided newest first."""
     order = (

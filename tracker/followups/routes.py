@@ -7,9 +7,14 @@ page sections when this module is imported.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
+from wtforms import Form
 
 from tracker.auth import queries as user_queries
 from tracker.auth.permissions import (
@@ -43,7 +48,7 @@ PER_PAGE = 50
 add_nav("followups.extensions", "延期审批", can_decide_extensions)
 
 
-def _flash_errors(form) -> None:
+def _flash_errors(form: Form) -> None:
     for errors in form.errors.values():
         for error in errors:
             flash(str(error), "error")
@@ -58,7 +63,7 @@ def _obligation_page(obligation_id: int, anchor: str = "") -> str:
 _DRAFT_KEY = "followup-draft"
 
 
-def _keep_input(obligation_id: int, form_name: str, form) -> None:
+def _keep_input(obligation_id: int, form_name: str, form: Form) -> None:
     """Remember ``form``'s typed values for the obligation page, until :func:`_forget_input`."""
     values = {name: request.form.get(name, "") for name in form.data if name != "csrf_token"}
     session[_DRAFT_KEY] = {"obligation": obligation_id, "form": form_name, "values": values}
@@ -68,7 +73,7 @@ def _forget_input() -> None:
     session.pop(_DRAFT_KEY, None)
 
 
-def _typed(obligation_id: int, form_name: str, form_class):
+def _typed(obligation_id: int, form_name: str, form_class: Callable[..., Form]) -> Form:
     """A form filled with what the user typed last time, if that was refused, else empty."""
     draft = session.get(_DRAFT_KEY)
     if draft and draft.get("obligation") == obligation_id and draft.get("form") == form_name:
@@ -81,7 +86,7 @@ def _typed(obligation_id: int, form_name: str, form_class):
 
 
 @bp.route("/obligations/<int:obligation_id>/urge", methods=["POST"])
-def urge(obligation_id: int):
+def urge(obligation_id: int) -> ResponseReturnValue:
     """A coordinator urges the department of an unsubmitted obligation."""
     obligation = db.session.get(Obligation, obligation_id) or abort(404)
     require_urge(current_user)
@@ -102,7 +107,7 @@ def urge(obligation_id: int):
 
 
 @bp.route("/urges/<int:urge_id>/acknowledge", methods=["POST"])
-def acknowledge(urge_id: int):
+def acknowledge(urge_id: int) -> ResponseReturnValue:
     """The department's liaison acknowledges (签收) an urge."""
     item = db.session.get(Urge, urge_id) or abort(404)
     require_acknowledge_urge(current_user, item.obligation.department_id)
@@ -118,7 +123,7 @@ def acknowledge(urge_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/extension", methods=["POST"])
-def request_extension(obligation_id: int):
+def request_extension(obligation_id: int) -> ResponseReturnValue:
     """A liaison asks for a later due date."""
     obligation = db.session.get(Obligation, obligation_id) or abort(404)
     require_request_extension(current_user, obligation.department_id)
@@ -128,6 +133,8 @@ def request_extension(obligation_id: int):
     if not form.validate_on_submit():
         _flash_errors(form)
         return redirect(back)
+    # Both fields are DataRequired, so a validated form has them.
+    assert form.requested_due_date.data is not None and form.reason.data is not None
     on_error_redirect(back)
     services.request_extension(
         obligation,
@@ -141,7 +148,7 @@ def request_extension(obligation_id: int):
 
 
 @bp.route("/extensions")
-def extensions():
+def extensions() -> ResponseReturnValue:
     """The coordinators' list: pending requests to decide, then recent decisions."""
     require_decide_extensions(current_user)
     return render_template(
@@ -158,7 +165,12 @@ def extensions():
     )
 
 
-def _decide(request_id: int, form_class, decide, done: str):
+def _decide(
+    request_id: int,
+    form_class: type[ApproveExtensionForm | RejectExtensionForm],
+    decide: Callable[..., ExtensionRequest],
+    done: str,
+) -> ResponseReturnValue:
     item = db.session.get(ExtensionRequest, request_id) or abort(404)
     require_decide_extensions(current_user)
     form = form_class()
@@ -173,7 +185,7 @@ def _decide(request_id: int, form_class, decide, done: str):
 
 
 @bp.route("/extensions/<int:request_id>/approve", methods=["POST"])
-def approve_extension(request_id: int):
+def approve_extension(request_id: int) -> ResponseReturnValue:
     """A coordinator approves an extension: the due date moves."""
     return _decide(
         request_id, ApproveExtensionForm, services.approve_extension, "已批准延期，截止日期已更新。"
@@ -181,7 +193,7 @@ def approve_extension(request_id: int):
 
 
 @bp.route("/extensions/<int:request_id>/reject", methods=["POST"])
-def reject_extension(request_id: int):
+def reject_extension(request_id: int) -> ResponseReturnValue:
     """A coordinator rejects an extension, saying why."""
     return _decide(request_id, RejectExtensionForm, services.reject_extension, "已驳回延期申请。")
 
@@ -189,7 +201,7 @@ def reject_extension(request_id: int):
 # -- the obligation page's section -----------------------------------------------------------
 
 
-def obligation_followup(obligation: Obligation) -> dict:
+def obligation_followup(obligation: Obligation) -> dict[str, Any]:
     """What ``followups/_followup.html`` shows on an obligation's page for the current user."""
     report = obligation.report
     reported = report is not None and report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED)

@@ -6,7 +6,8 @@ coordinators hear of each step through :mod:`tracker.notifications.services`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -21,6 +22,7 @@ from tracker.auth.permissions import (
     can_request_extension,
     can_urge,
 )
+from tracker.db import rows_changed
 from tracker.errors import Conflict, NotAllowed
 from tracker.extensions import db
 from tracker.followups import messages
@@ -47,7 +49,7 @@ def urge_interval() -> timedelta:
     return timedelta(days=current_app.config["TRACKER_URGE_MIN_INTERVAL_DAYS"])
 
 
-def next_urge_allowed_at(obligation: Obligation):
+def next_urge_allowed_at(obligation: Obligation) -> datetime | None:
     """When the obligation may be urged again (None: now)."""
     latest = followup_queries.latest_urge_at(obligation.id)
     if latest is None or clock.utcnow() - latest >= urge_interval():
@@ -110,7 +112,8 @@ def acknowledge_urge(urge: Urge, *, actor: User) -> Urge:
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(urge)
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
+        assert urge.acknowledged_at is not None  # the update lost to an acknowledgement
         who = urge.acknowledged_by.display_name if urge.acknowledged_by else "他人"
         raise FollowUpError(f"该催办已于 {_local(urge.acknowledged_at)} 由{who}签收。")
     db.session.execute(
@@ -182,7 +185,9 @@ def request_extension(
     return request
 
 
-def approve_extension(request: ExtensionRequest, *, actor: User, comment: str = ""):
+def approve_extension(
+    request: ExtensionRequest, *, actor: User, comment: str = ""
+) -> ExtensionRequest:
     """A coordinator approves: the obligation's due date (timeliness, the ladder) moves."""
     obligation = request.obligation
     before = _decide(request, actor, ExtensionState.APPROVED, comment)
@@ -200,7 +205,7 @@ def approve_extension(request: ExtensionRequest, *, actor: User, comment: str = 
     return request
 
 
-def reject_extension(request: ExtensionRequest, *, actor: User, comment: str):
+def reject_extension(request: ExtensionRequest, *, actor: User, comment: str) -> ExtensionRequest:
     """A coordinator rejects, saying why; the due date stays."""
     if not (comment or "").strip():
         raise FollowUpError("驳回延期申请须填写意见。")
@@ -210,7 +215,9 @@ def reject_extension(request: ExtensionRequest, *, actor: User, comment: str):
     return request
 
 
-def _decide(request: ExtensionRequest, actor: User, state: ExtensionState, comment: str) -> dict:
+def _decide(
+    request: ExtensionRequest, actor: User, state: ExtensionState, comment: str
+) -> dict[str, Any]:
     if not can_decide_extensions(actor):
         raise PermissionDenied("只有督办协调员可以审批延期申请。")
     before = _snapshot(request)
@@ -227,7 +234,7 @@ def _decide(request: ExtensionRequest, actor: User, state: ExtensionState, comme
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(request)
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         raise FollowUpError(f"该申请已{request.state.label}，不能重复审批。")
     return before
 
@@ -245,7 +252,7 @@ def _tell_department(request: ExtensionRequest) -> None:
         )
 
 
-def _snapshot(request: ExtensionRequest) -> dict:
+def _snapshot(request: ExtensionRequest) -> dict[str, Any]:
     return {
         "obligation_id": request.obligation_id,
         "state": request.state.value,
@@ -270,5 +277,5 @@ def _lock(obligation: Obligation) -> None:
     )
 
 
-def _local(moment) -> str:
+def _local(moment: datetime) -> str:
     return moment.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")

@@ -84,8 +84,10 @@ class DocumentFieldsForm(FlaskForm):
 
     def document(self) -> SeedDocument:
         """The validated fields as the catalogue's document description."""
+        number, title, issuer = self.number.data, self.title.data, self.issuer.data
+        assert number and title and issuer and self.issued.data  # all four are DataRequired
         issued = dt.datetime.strptime(self.issued.data, "%Y-%m-%d").date()
-        return SeedDocument(self.number.data, self.title.data, self.issuer.data, issued)
+        return SeedDocument(number, title, issuer, issued)
 
 
 class ImportForm(DocumentFieldsForm):
@@ -131,7 +133,10 @@ class ImportForm(DocumentFieldsForm):
     @property
     def attachment_text(self) -> str:
         """The text to parse: the decoded upload, or the pasted text (after validation)."""
-        return self._file_text if self._file_text is not None else self.text.data
+        if self._file_text is not None:
+            return self._file_text
+        assert self.text.data is not None  # validate_text: no upload, so text was pasted
+        return self.text.data
 
 
 class ConfirmForm(DocumentFieldsForm):

@@ -10,7 +10,7 @@ from tracker.notifications import outbox
 
 @click.command("send-mail")
 @with_appcontext
-def send_mail_command():
+def send_mail_command() -> None:
     """Deliver the outbox messages that are due (a scheduler job every minute)."""
     echo_delivery(outbox.deliver_pending())
 

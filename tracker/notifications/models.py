@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.auth.models import User
 from tracker.db import UTCDateTime, enum_column, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.reports.models import Obligation
 
 
@@ -38,7 +38,7 @@ class NotificationKind(enum.StrEnum):
         }[self.value]
 
 
-class Notification(db.Model):
+class Notification(Model):
     """One in-app message to one user; ``read_at`` is set when the user marks it read."""
 
     __tablename__ = "notification"
@@ -91,7 +91,7 @@ class OutboxStatus(enum.StrEnum):
         }[self.value]
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An e-mail written in the same transaction as its notification, sent after the commit."""
 
     __tablename__ = "outbox_message"

@@ -25,16 +25,19 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from email.header import Header
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
 
 from tracker import clock
+from tracker.db import rows_changed
 from tracker.extensions import db
 from tracker.notifications import queries
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -71,7 +74,7 @@ class SmtpSettings:
     sender: str = "tracker@localhost"
 
     @classmethod
-    def from_config(cls, config) -> SmtpSettings | None:
+    def from_config(cls, config: Mapping[str, Any]) -> SmtpSettings | None:
         host = (config["TRACKER_SMTP_HOST"] or "").strip()
         if not host:
             return None
@@ -148,6 +151,7 @@ def deliver_pending(limit: int = 100) -> DeliveryReport:
 
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
+    connection: smtplib.SMTP
     try:
         if settings.use_ssl:
             connection = smtplib.SMTP_SSL(
@@ -189,7 +193,7 @@ def classify(exc: Exception) -> TemporaryFailure | PermanentFailure:
     return TemporaryFailure(f"{type(exc).__name__}: {exc}")
 
 
-def _by_code(code: int, text) -> TemporaryFailure | PermanentFailure:
+def _by_code(code: int, text: str | bytes) -> TemporaryFailure | PermanentFailure:
     if isinstance(text, bytes):
         text = text.decode("utf-8", "replace")
     detail = f"{code} {text}".strip()
@@ -219,12 +223,16 @@ def _claim(message_id: int) -> OutboxMessage | None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
-    if result.rowcount != 1:
+    if rows_changed(result) != 1:
         return None
     return db.session.get(OutboxMessage, message_id, populate_existing=True)
 
 
-def _record(message: OutboxMessage, failure, report: DeliveryReport) -> None:
+def _record(
+    message: OutboxMessage,
+    failure: TemporaryFailure | PermanentFailure | None,
+    report: DeliveryReport,
+) -> None:
     """Keep the outcome of one attempt (None: accepted) and commit it."""
     config = current_app.config
     now = clock.utcnow()
@@ -264,7 +272,8 @@ def _email(message: OutboxMessage, settings: SmtpSettings) -> MIMEText:
     email = MIMEText(message.body, "plain", "utf-8")
     email["From"] = formataddr((SENDER_NAME, settings.sender), charset="utf-8")
     email["To"] = formataddr((message.to_name, message.to_address), charset="utf-8")
-    email["Subject"] = Header(message.subject, "utf-8")
+    # typeshed types every header as str; the compat32 message takes a Header as well.
+    email["Subject"] = Header(message.subject, "utf-8")  # type: ignore[assignment]
     email["Date"] = format_datetime(clock.utcnow())
     domain = settings.sender.rpartition("@")[2] or "localhost"
     email["Message-ID"] = f"<outbox-{message.id}-{int(message.created_at.timestamp())}@{domain}>"

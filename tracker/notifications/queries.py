@@ -12,14 +12,15 @@ from tracker.notifications.models import Notification, OutboxMessage, OutboxStat
 
 def unread_count(user_id: int) -> int:
     """The number on the bell."""
-    return db.session.scalar(
+    count = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.user_id == user_id, Notification.read_at.is_(None))
     )
+    return count or 0
 
 
-def notifications_for(user_id: int, *, unread_only: bool = False) -> sa.Select:
+def notifications_for(user_id: int, *, unread_only: bool = False) -> sa.Select[Notification]:
     """A user's notifications, newest first."""
     query = (
         sa.select(Notification)
@@ -63,7 +64,7 @@ def due_outbox_ids(now: datetime, limit: int = 100) -> list[int]:
     )
 
 
-def outbox_query(status: OutboxStatus | None = None) -> sa.Select:
+def outbox_query(status: OutboxStatus | None = None) -> sa.Select[OutboxMessage]:
     """The admin's view of the outbox (optionally one state), newest first, for paging."""
     query = sa.select(OutboxMessage).order_by(OutboxMessage.id.desc())
     if status is not None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -25,7 +27,7 @@ add_nav("notifications.outbox", "邮件发送", can_manage_users)
 
 
 @bp.app_context_processor
-def _bell() -> dict:
+def _bell() -> dict[str, Callable[[], int | None]]:
     """``unread_notifications()`` for the bell; only called for signed-in users."""
 
     def unread_notifications() -> int | None:
@@ -42,7 +44,7 @@ def _bell() -> dict:
 
 
 @bp.route("/notifications")
-def notifications():
+def notifications() -> ResponseReturnValue:
     """The signed-in user's notifications, newest first."""
     page = request.args.get("page", 1, type=int)
     unread_only = request.args.get("unread") == "1"
@@ -61,7 +63,7 @@ def notifications():
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
-def mark_read(notification_id: int):
+def mark_read(notification_id: int) -> ResponseReturnValue:
     """Mark one's own notification read; with ``open=1`` go on to what it links to."""
     note = queries.notification_of(notification_id, current_user.id) or abort(404)
     if EmptyForm().validate_on_submit():
@@ -73,7 +75,7 @@ def mark_read(notification_id: int):
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
-def mark_all_read():
+def mark_all_read() -> ResponseReturnValue:
     """Mark every unread notification of one's own read."""
     if EmptyForm().validate_on_submit():
         count = services.mark_all_read(current_user)
@@ -82,7 +84,7 @@ def mark_all_read():
 
 
 @bp.route("/admin/outbox")
-def outbox():
+def outbox() -> ResponseReturnValue:
     """Every e-mail the system wrote, its state, its last error; failed ones can be retried."""
     require_manage_users(current_user)
     status = request.args.get("status", "")
@@ -105,7 +107,7 @@ def outbox():
 
 
 @bp.route("/admin/outbox/<int:message_id>/retry", methods=["POST"])
-def retry_message(message_id: int):
+def retry_message(message_id: int) -> ResponseReturnValue:
     """Queue a failed (or waiting) message again."""
     message = db.session.get(OutboxMessage, message_id) or abort(404)
     require_manage_users(current_user)

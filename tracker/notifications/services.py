@@ -6,12 +6,15 @@ the caller's transaction; it is delivered after the commit by :mod:`tracker.noti
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from flask import current_app
 
 from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import User
+from tracker.db import rows_changed
 from tracker.errors import Conflict
 from tracker.extensions import db
 from tracker.notifications import messages
@@ -19,7 +22,7 @@ from tracker.notifications.models import Notification, NotificationKind, OutboxM
 from tracker.reports.models import Obligation
 
 
-def link_to(endpoint: str, **values) -> str:
+def link_to(endpoint: str, **values: Any) -> str:
     """An application path (``/obligations/7``), built without a request."""
     return current_app.url_map.bind("localhost").build(endpoint, values)
 
@@ -103,7 +106,7 @@ def mark_all_read(user: User) -> int:
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=clock.utcnow())
     )
-    return result.rowcount
+    return rows_changed(result)
 
 
 RETRYABLE = (OutboxStatus.PENDING, OutboxStatus.FAILED, OutboxStatus.GAVE_UP)

@@ -27,7 +27,7 @@ from tracker.reminders import services
 )
 @click.option("--no-mail", is_flag=True, help="只写入通知和发件箱，不发送邮件")
 @with_appcontext
-def remind_command(today: datetime | None, no_mail: bool):
+def remind_command(today: datetime | None, no_mail: bool) -> None:
     """Run one reminder pass: the ladder's reminders due today, each sent once, ever."""
     moment = datetime.combine(today.date(), time(9), tzinfo=clock.zone()) if today else None
     with clock.frozen(moment) if moment else nullcontext():

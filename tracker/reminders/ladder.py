@@ -91,7 +91,9 @@ class Ladder:
                 return self.weekly_rung(repeats)
         return current
 
-    def schedule(self, due: date, calendar: WorkingCalendar, until: date) -> Iterator[tuple]:
+    def schedule(
+        self, due: date, calendar: WorkingCalendar, until: date
+    ) -> Iterator[tuple[Rung, date]]:
         """Every (rung, date) up to ``until``, in order: for pages and tests."""
         for rung in self.rungs:
             when = rung.date_for(due, calendar)

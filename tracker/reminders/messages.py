@@ -5,9 +5,10 @@ from __future__ import annotations
 from tracker.notifications.messages import Message, cn_date, headline, obligation_facts
 from tracker.reminders.ladder import Rung
 from tracker.reports.models import Obligation
+from tracker.reports.queries import Timeliness
 
 
-def reminder(obligation: Obligation, rung: Rung, audience: str, timing) -> Message:
+def reminder(obligation: Obligation, rung: Rung, audience: str, timing: Timeliness) -> Message:
     """A ladder reminder; ``timing`` is the obligation's timeliness on the day it is sent."""
     if rung.stage == "before":
         when = f"还有 {timing.days_left} 个工作日截止（{cn_date(obligation.due_date)}）"

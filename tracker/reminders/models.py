@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 from tracker.notifications.models import Notification
 
 
-class ReminderLog(db.Model):
+class ReminderLog(Model):
     """A ladder rung sent to one recipient for one obligation: at most once, ever.
 
     The rung is named (``upcoming_7``, ``due``, ``overdue_w2``…) and counted from ``due_date``,

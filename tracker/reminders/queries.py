@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -14,6 +15,9 @@ from tracker.catalogue.models import Task
 from tracker.extensions import db
 from tracker.reminders.models import ReminderLog
 from tracker.reports.models import Obligation, Report
+
+# What a reminder is sent for, once: (obligation id, due date, rung, recipient id).
+ReminderKey = tuple[int, date, str, int]
 
 
 @dataclass
@@ -87,7 +91,7 @@ def unsubmitted_obligations(period_keys: Iterable[str]) -> list[Obligation]:
     )
 
 
-def sent_reminder_keys(period_keys: Iterable[str]) -> set[tuple]:
+def sent_reminder_keys(period_keys: Iterable[str]) -> set[ReminderKey]:
     """(obligation id, due date, rung, recipient id) of every reminder sent for these periods."""
     rows = db.session.execute(
         sa.select(
@@ -99,4 +103,4 @@ def sent_reminder_keys(period_keys: Iterable[str]) -> set[tuple]:
         .join(Obligation, Obligation.id == ReminderLog.obligation_id)
         .where(Obligation.period.in_(list(period_keys)))
     )
-    return {tuple(row) for row in rows}
+    return {(obligation_id, due, rung, recipient) for obligation_id, due, rung, recipient in rows}

@@ -13,11 +13,11 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.dialects import postgresql, sqlite
 
 from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import User
+from tracker.db import ON_CONFLICT_INSERT
 from tracker.extensions import db
 from tracker.notifications.models import Notification, NotificationKind, OutboxMessage
 from tracker.notifications.services import notify, obligation_link, queue_email
@@ -96,11 +96,11 @@ def run_reminder_pass() -> PassResult:
     return PassResult(today, True, count, emails)
 
 
-def _claim(key: tuple, today: date) -> int | None:
+def _claim(key: reminder_queries.ReminderKey, today: date) -> int | None:
     """Insert the reminder-log row for ``key`` unless it exists; its id when we inserted it."""
     obligation_id, due_date, rung, recipient_id = key
     dialect = db.session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}[dialect]
+    insert = ON_CONFLICT_INSERT[dialect]
     statement = (
         insert(ReminderLog)
         .values(
@@ -119,7 +119,9 @@ def _claim(key: tuple, today: date) -> int | None:
     return db.session.scalar(statement)
 
 
-def _reminder(user: User, obligation: Obligation, rung: Rung, timing, log_id: int):
+def _reminder(
+    user: User, obligation: Obligation, rung: Rung, timing: report_queries.Timeliness, log_id: int
+) -> Notification:
     """The notification of one claimed reminder, worded for the user's role."""
     message = messages.reminder(obligation, rung, user.role.value, timing)
     note = notify(

@@ -46,11 +46,13 @@ class FigureForm(Form):
     """One key figure row; an entirely empty row is ignored."""
 
     name = StringField("指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME), no_nul])
-    value = StringField("数值", validators=[Optional(), Length(max=MAX_FIGURE_TEXT)])
+    # No Optional() here: it would stop the chain on an empty value, and a row with a name or
+    # a unit but no number would pass unchecked.
+    value = StringField("数值", validators=[Length(max=MAX_FIGURE_TEXT)])
     unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT), no_nul])
 
     def validate_value(self, field):
-        if not field.data and not self.name.data:
+        if self.is_empty:
             return
         if not (self.name.data or "").strip():
             raise ValidationError("请填写指标名称")
@@ -61,6 +63,12 @@ class FigureForm(Form):
     @property
     def is_empty(self) -> bool:
         return not (self.name.data or self.value.data or self.unit.data)
+
+    def figure(self) -> tuple[str, Decimal, str]:
+        """The validated, non-empty row as (name, value, unit)."""
+        value = parse_number(self.value.data)
+        assert self.name.data and value is not None  # validate_value refused anything else
+        return self.name.data, value, self.unit.data or ""
 
 
 def parse_number(text: str | None) -> Decimal | None:
@@ -107,11 +115,7 @@ class ReportForm(FlaskForm):
 
     def to_input(self) -> ReportInput:
         status = ProgressStatus(self.status.data) if self.status.data else None
-        figures = [
-            (row.form.name.data, parse_number(row.form.value.data), row.form.unit.data or "")
-            for row in self.figures
-            if not row.form.is_empty
-        ]
+        figures = [row.form.figure() for row in self.figures if not row.form.is_empty]
         return ReportInput(
             status=status,
             figures=figures,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.catalogue.models import Assignment, Department, Role, Task
 from tracker.db import UTCDateTime, utcnow
-from tracker.extensions import db
+from tracker.extensions import Model
 
 
 def _enum(kind: type[enum.Enum], name: str) -> sa.Enum:
@@ -58,7 +58,7 @@ class ReportState(enum.StrEnum):
         }[self.value]
 
 
-class Obligation(db.Model):
+class Obligation(Model):
     """One department's duty to report on one item for one quarter.
 
     Created for every assignment when a period is opened; ``due_date`` starts as the computed
@@ -95,7 +95,7 @@ class Obligation(db.Model):
         return f"<Obligation {self.period} task={self.task_id} dept={self.department_id}>"
 
 
-class Report(db.Model):
+class Report(Model):
     """The report filed for one obligation; edited in place, every save kept as a version."""
 
     __tablename__ = "report"
@@ -151,7 +151,7 @@ class Report(db.Model):
         return f"<Report {self.id} {self.state}>"
 
 
-class KeyFigure(db.Model):
+class KeyFigure(Model):
     """An optional figure reported with the narrative (e.g. 培训人次 1200 人次)."""
 
     __tablename__ = "key_figure"
@@ -168,7 +168,7 @@ class KeyFigure(db.Model):
     report: Mapped[Report] = relationship(back_populates="figures")
 
 
-class Evidence(db.Model):
+class Evidence(Model):
     """A file attached to a report, stored outside the static folder under a random name."""
 
     __tablename__ = "evidence"
@@ -190,7 +190,7 @@ class Evidence(db.Model):
     uploaded_by = relationship("User")
 
 
-class ReportVersion(db.Model):
+class ReportVersion(Model):
     """A frozen copy of a report at one save or transition; versions are never changed."""
 
     __tablename__ = "report_version"
