@@ -75,6 +75,35 @@ def test_no_get_route_writes(app, world, writes, who):  # noqa: F811 - the share
         assert not _forbidden(writes), f"GET {url} as {who} wrote: {_forbidden(writes)}"
 
 
+def test_no_get_route_opens_a_period(app, world, writes):  # noqa: F811
+    """The same for a tracked quarter not opened yet, named in the URL and in ``?period=``: a
+    page or an API read shows it empty, it does not create its obligations."""
+    earlier = report_queries.current_period().previous()
+    app.config["TRACKER_FIRST_PERIOD"] = earlier.key
+    try:
+        for who in ("coordinator", "own_liaison", "leader"):
+            client = _signed_in(app, world[who])
+            _, raw = create_token(world[who], name="unopened", actor=world[who])
+            db.session.commit()
+            api = app.test_client()
+            writes.clear()
+            values = {**world["values"], "period": earlier.key}
+            for rule in _rules(app):
+                if "GET" not in rule.methods:
+                    continue
+                url = _url(app, rule, values)
+                if _token_only(rule):
+                    api.get(url, headers={"Authorization": f"Bearer {raw}"},
+                            query_string={"period": earlier.key})  # fmt: skip
+                else:
+                    client.get(url, query_string={"period": earlier.key})
+                assert not _forbidden(writes), f"GET {url} as {who} wrote: {_forbidden(writes)}"
+    finally:
+        app.config["TRACKER_FIRST_PERIOD"] = None
+    count = sa.select(sa.func.count()).select_from(Obligation)
+    assert db.session.scalar(count.where(Obligation.period == earlier.key)) == 0
+
+
 def test_the_listener_sees_a_write(app, world, writes):  # noqa: F811
     """The check can fail: a write through the same engine is recorded."""
     world["own_liaison"].display_name = "改名"

@@ -69,19 +69,25 @@ def test_invalid_filters_fall_back(scenario, client, login):
     assert "筛选条件无效" in response.get_data(as_text=True)
 
 
-def test_a_quarter_nobody_opened_is_opened_by_the_dashboard(
+def test_a_quarter_nobody_opened_shows_empty_until_the_scheduler_opens_it(
     app, seeded, make_user, client, login, monkeypatch
 ):
+    """The dashboard only reads: an unopened quarter says so; once the scheduler's job has
+    opened it (or ``flask open-periods``), its 74 obligations are there."""
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from tracker import clock
+    from tracker.reports.tasks import open_periods_job
 
     monkeypatch.setitem(app.config, "TRACKER_FIRST_PERIOD", "2024Q3")
     with clock.frozen(datetime(2024, 10, 8, 10, tzinfo=ZoneInfo("Asia/Shanghai"))):
         login(make_user("coordinator", "mca"))
-        html = client.get("/dashboard").get_data(as_text=True)
-    assert 'data-figure="obligations">74<' in html
+        before = client.get("/dashboard").get_data(as_text=True)
+        open_periods_job()
+        after = client.get("/dashboard").get_data(as_text=True)
+    assert 'data-figure="obligations">0<' in before and 'id="not-opened"' in before
+    assert 'data-figure="obligations">74<' in after and 'id="not-opened"' not in after
 
 
 def test_sort_columns_match_the_scorecard():

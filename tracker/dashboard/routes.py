@@ -33,7 +33,6 @@ from tracker.dashboard.rag import legend
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
-from tracker.reports import services as report_services
 
 add_nav("dashboard.index", "看板", position=0)
 add_nav("dashboard.scorecard", "考核排名", position=1)
@@ -102,16 +101,10 @@ def _render_dashboard(form, snaps, departments, locked):
         role=form.role.data, rag=form.state.data, snapshot=snaps.get(period.key),
     )  # fmt: skip
 
-    def compute():
-        return queries.dashboard(
-            scope, previous=snaps.get(period.previous().key), departments=departments,
-            page=form.page.data or 1, lead_department_id=locked.id if locked else None,
-        )  # fmt: skip
-
-    data = compute()
-    empty = data.headline.obligations + data.headline.waived == 0
-    if empty and not scope.frozen and report_services.open_period(period):
-        data = compute()  # the quarter had not been opened yet: its obligations now exist
+    data = queries.dashboard(
+        scope, previous=snaps.get(period.previous().key), departments=departments,
+        page=form.page.data or 1, lead_department_id=locked.id if locked else None,
+    )  # fmt: skip
     return render_template(
         "dashboard/index.html", data=data, form=form, period=period, locked=locked,
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
