@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, Response, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
@@ -13,6 +16,9 @@ from tracker import config as config_module
 from tracker import web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
+
+if TYPE_CHECKING:
+    from tracker.auth.models import User
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,7 +49,7 @@ SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 JSON_ERROR_PREFIXES = ("/api/",)
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the application. Never creates tables or migrates: that is ``flask db upgrade``."""
     app = Flask(
         __name__,
@@ -97,7 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(getattr(importlib.import_module(f"tracker.{package}"), name))
 
     @app.route("/healthz")
-    def health():
+    def health() -> dict[str, str]:
         return {"status": "ok"}
 
 
@@ -129,8 +135,7 @@ def _register_cli(app: Flask) -> None:
         app.cli.add_command(command)
 
 
-@login_manager.user_loader
-def _load_user(session_id: str):
+def _load_user(session_id: str) -> User | None:
     from tracker.auth.models import User
 
     user_id, _, fragment = session_id.partition(":")
@@ -142,9 +147,12 @@ def _load_user(session_id: str):
     return user
 
 
+login_manager.user_loader(_load_user)
+
+
 def _register_hooks(app: Flask) -> None:
     @app.before_request
-    def _require_login():
+    def _require_login() -> ResponseReturnValue | None:
         """Default deny: every endpoint not listed as public needs a signed-in, active user."""
         endpoint = request.endpoint
         if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
@@ -154,13 +162,15 @@ def _register_hooks(app: Flask) -> None:
         if getattr(app.view_functions.get(endpoint), "_tracker_public", False):
             return None
         if not current_user.is_authenticated:
-            return login_manager.unauthorized()
+            # Flask-Login ships no types: its answer is a redirect to the sign-in page (or 401).
+            unauthorized: ResponseReturnValue = login_manager.unauthorized()
+            return unauthorized
         if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
             return redirect(url_for("auth.password"))
         return None
 
     @app.after_request
-    def _security_headers(response):
+    def _security_headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -182,7 +192,7 @@ def _register_error_handlers(app: Flask) -> None:
         500: ("系统错误", "服务器处理请求时出错，请稍后重试；数据未被更改。"),
     }
 
-    def render_error(code: int):
+    def render_error(code: int) -> ResponseReturnValue:
         if request.path.startswith(JSON_ERROR_PREFIXES):
             from tracker.api.errors import error_response
 
@@ -196,29 +206,29 @@ def _register_error_handlers(app: Flask) -> None:
         app.register_error_handler(code, lambda exc, code=code: render_error(code))
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(exc):
+    def _csrf_error(exc: Exception) -> ResponseReturnValue:
         return render_template(
             "error.html", code=400, title="表单已过期", message="表单已失效，请刷新页面后重新提交。"
         ), 400
 
     @app.errorhandler(500)
-    def _server_error(exc):
+    def _server_error(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(500)
 
 
 def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("localtime")
-    def localtime(value, fmt: str = "%Y-%m-%d %H:%M"):
+    def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         local = to_local(value)
         return local.strftime(fmt) if local else ""
 
     @app.context_processor
-    def _navigation():
+    def _navigation() -> dict[str, Any]:
         from tracker.navigation import nav_items
 
         return {"nav_items": lambda: nav_items(current_user)}
 
     @app.template_filter("cndate")
-    def cndate(value):
+    def cndate(value: date | None) -> str:
         return f"{value.year}年{value.month}月{value.day}日" if value else ""

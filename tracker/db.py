@@ -9,9 +9,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from flask import Flask, current_app
+from flask import Flask, Response, current_app
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from tracker import clock
 from tracker.extensions import db
@@ -36,27 +38,29 @@ def to_local(value: datetime | None) -> datetime | None:
     return value.astimezone(local_zone())
 
 
-class UTCDateTime(sa.types.TypeDecorator):
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
     """A timestamp stored as naive UTC on every backend and always read back aware (UTC)."""
 
     impl = sa.DateTime
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given for a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
 
 
 @sa.event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
+def _sqlite_pragmas(  # pragma: no cover - trivial
+    dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
+) -> None:
     """Turn on foreign keys and WAL for SQLite; other backends are left alone."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
@@ -75,7 +79,7 @@ def init_request_transaction(app: Flask) -> None:
     """
 
     @app.after_request
-    def _commit(response):
+    def _commit(response: Response) -> Response:
         if response.status_code < 400:
             db.session.commit()
         else:
@@ -83,7 +87,7 @@ def init_request_transaction(app: Flask) -> None:
         return response
 
     @app.teardown_request
-    def _rollback_on_error(exc):
+    def _rollback_on_error(exc: BaseException | None) -> None:
         if exc is not None:
             db.session.rollback()
 

@@ -8,11 +8,12 @@ cross-site request, its blueprint is exempt from CSRF protection.
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from flask import g, request
 
 from tracker.api import bp, queries, services
 from tracker.api.errors import ApiError
 from tracker.auth.models import User
+from tracker.extensions import login_manager
 
 # Endpoints of the API that anyone may read: the OpenAPI document describes shapes, not data,
 # and clients (and code generators) need it before they hold a token.
@@ -31,11 +32,11 @@ def bearer_token(header: str | None) -> str | None:
 
 
 @bp.before_request
-def _authenticate():
+def _authenticate() -> None:
     """Set ``g.api_user`` from the bearer token, or answer 401."""
     # Pin Flask-Login's user for this request to anonymous, so that nothing (a template
     # helper, a shared function) can load the session's user behind the token's back.
-    g._login_user = current_app.login_manager.anonymous_user()
+    g._login_user = login_manager.anonymous_user()
     g.api_user = None
     if request.endpoint in PUBLIC_API_ENDPOINTS:
         return None
@@ -53,6 +54,6 @@ def _authenticate():
 def api_user() -> User:
     """The user the request's token belongs to (set for every non-public endpoint)."""
     user = g.get("api_user")
-    if user is None:  # pragma: no cover - the before_request hook guarantees it
+    if not isinstance(user, User):  # pragma: no cover - the before_request hook sets it
         raise ApiError(401)
     return user

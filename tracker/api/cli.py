@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import click
 from flask.cli import AppGroup
 
@@ -14,7 +16,7 @@ from tracker.extensions import db
 token_cli = AppGroup("token", help="管理 API 令牌 / manage API tokens.")
 
 
-def _when(value) -> str:
+def _when(value: datetime | None) -> str:
     local = to_local(value)
     return local.strftime("%Y-%m-%d %H:%M") if local else "-"
 
@@ -22,7 +24,7 @@ def _when(value) -> str:
 @token_cli.command("create")
 @click.argument("username")
 @click.option("--name", default="命令行签发", show_default=True, help="令牌名称，便于识别用途")
-def create_command(username, name):
+def create_command(username: str, name: str) -> None:
     """Issue a token for USERNAME and print it once; only its hash is kept."""
     user = user_by_username(username)
     if user is None:
@@ -40,7 +42,7 @@ def create_command(username, name):
 
 @token_cli.command("list")
 @click.argument("username", required=False)
-def list_command(username):
+def list_command(username: str | None) -> None:
     """List tokens (all, or one user's): number, user, name, prefix, state, last use."""
     for token in queries.all_tokens(username):
         state = "有效" if token.active else f"已撤销 {_when(token.revoked_at)}"
@@ -52,7 +54,7 @@ def list_command(username):
 
 @token_cli.command("revoke")
 @click.argument("token_key")
-def revoke_command(token_key):
+def revoke_command(token_key: str) -> None:
     """Revoke a token by its number or prefix (as shown by ``token list``)."""
     token = queries.token_by_id_or_prefix(token_key)
     if token is None:

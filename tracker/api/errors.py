@@ -57,7 +57,11 @@ class InvalidInput(ApiError):
 
 
 def error_response(
-    status: int, message: str | None = None, *, code: str | None = None, fields=None
+    status: int,
+    message: str | None = None,
+    *,
+    code: str | None = None,
+    fields: dict[str, str] | None = None,
 ) -> Response:
     """The JSON error response; 401 also says how to authenticate."""
     status = status if status in CODES else (500 if status >= 500 else 400)
@@ -72,12 +76,12 @@ def error_response(
 
 
 @bp.errorhandler(ApiError)
-def _api_error(exc: ApiError):
+def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
 
 
 @bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
+def _domain_error(exc: DomainError) -> Response:
     """A service's refusal: its status and code (403 not allowed, 409 stale or wrong state…).
 
     The request hook rolls the transaction back for every answer of 400 and above.
@@ -87,18 +91,18 @@ def _domain_error(exc: DomainError):
 
 
 @bp.errorhandler(StaleDataError)
-def _stale_row(exc: StaleDataError):
+def _stale_row(exc: StaleDataError) -> Response:
     # Two writers raced past the version check; the loser is told to read again.
     return error_response(409, "该报告刚被他人修改，请重新读取后再提交。", code="stale_version")
 
 
 @bp.errorhandler(IntegrityError)
-def _integrity(exc: IntegrityError):
+def _integrity(exc: IntegrityError) -> Response:
     # A concurrent request created the same row first (e.g. two reports for one obligation).
     return error_response(409, "该记录刚被另一请求创建或修改，请重新读取。", code="conflict")
 
 
-def _http_error(exc: HTTPException):
+def _http_error(exc: HTTPException) -> Response:
     if exc.code is not None and exc.code >= 500:
         db.session.rollback()
     return error_response(exc.code or 500)

@@ -6,29 +6,41 @@ These are ordinary signed-in pages with CSRF, on the ``tokens`` blueprint; the J
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.api import queries, services, tokens_bp
 from tracker.auth.forms import TokenForm
+from tracker.errors import DomainError
 from tracker.forms import EmptyForm
 from tracker.web import field_error, on_error_render
 
 
 @tokens_bp.route("/profile/tokens", methods=["GET", "POST"])
-def index():
+def index() -> ResponseReturnValue:
     """One's own API tokens; a new token is shown once, in the response that issues it."""
     user = current_user._get_current_object()
     form = TokenForm()
     if not form.validate_on_submit():
         return _page(form, status=422 if request.method == "POST" else 200)
-    on_error_render(lambda error: (field_error(form, error), _page(form, status=422))[1])
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        field_error(form, error)
+        return _page(form, status=422)
+
+    on_error_render(refused)
+    assert form.name.data is not None  # DataRequired
     token, raw = services.create_token(user, name=form.name.data, actor=user)
     form.name.data = ""  # ready for the next one
     return _page(form, issued={"token": token, "raw": raw})
 
 
-def _page(form: TokenForm, *, issued: dict | None = None, status: int = 200):
+def _page(
+    form: TokenForm, *, issued: dict[str, Any] | None = None, status: int = 200
+) -> ResponseReturnValue:
     page = render_template(
         "api/tokens.html", form=form, issued=issued, button=EmptyForm(),
         tokens=queries.tokens_of(current_user),
@@ -37,7 +49,7 @@ def _page(form: TokenForm, *, issued: dict | None = None, status: int = 200):
 
 
 @tokens_bp.route("/profile/tokens/<int:token_id>/revoke", methods=["POST"])
-def revoke(token_id: int):
+def revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of one's own tokens (another user's token is as good as missing)."""
     token = queries.token_of(current_user, token_id) or abort(404)
     if EmptyForm().validate_on_submit():

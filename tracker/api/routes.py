@@ -10,11 +10,13 @@ import tempfile
 from typing import TypeVar
 
 from flask import Response, g, jsonify, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
 from tracker.api import auth, bp, contract, queries, schemas, serializers, validation
 from tracker.api.errors import ApiError, InvalidInput
 from tracker.api.schemas import Success, operations
+from tracker.auth.models import User
 from tracker.auth.permissions import (
     require_edit_department_reports,
     require_review_reports,
@@ -71,7 +73,7 @@ REPORT_ERRORS = (400, 403, 404, 409, 415)
     ),
     public=True,
 )
-def openapi():
+def openapi() -> ResponseReturnValue:
     """The OpenAPI 3.1 description of this API (public: shapes, no data)."""
     return jsonify(schemas.openapi_document())
 
@@ -82,7 +84,7 @@ def openapi():
     summary="令牌所属用户（角色和部门决定权限）",
     success=Success(200, "当前用户", contract.Me),
 )
-def me():
+def me() -> ResponseReturnValue:
     """The token's owner."""
     return _json(serializers.me(auth.api_user()))
 
@@ -93,7 +95,7 @@ def me():
     summary="部门列表",
     success=Success(200, "全部部门", contract.DepartmentList),
 )
-def departments():
+def departments() -> ResponseReturnValue:
     """Every department."""
     items = [serializers.department(d) for d in catalogue_queries.departments()]
     return _json(contract.DepartmentList(items=items))
@@ -106,7 +108,7 @@ def departments():
     query=contract.TasksQuery,
     success=Success(200, "任务列表", contract.TaskList),
 )
-def tasks():
+def tasks() -> ResponseReturnValue:
     """The items of the task division, optionally of one document."""
     document = validation.document(_args(contract.TasksQuery).document)
     query = catalogue_queries.tasks_query(document_id=document.id if document else None)
@@ -120,7 +122,7 @@ def tasks():
     summary="跟踪中的报告期（新的在前）及截止日",
     success=Success(200, "报告期列表", contract.PeriodList),
 )
-def periods():
+def periods() -> ResponseReturnValue:
     """The tracked quarters with their due dates."""
     current = report_queries.current_period()
     items = []
@@ -130,7 +132,7 @@ def periods():
     return _json(contract.PeriodList(items=items))
 
 
-def _scoped_departments(user, key: str | None) -> set[int] | None:
+def _scoped_departments(user: User, key: str | None) -> set[int] | None:
     """The departments a reader is limited to (None: all), narrowed by ``?department=``."""
     department_ids = visible_department_ids(user)
     department = validation.department(key)
@@ -150,7 +152,7 @@ def _scoped_departments(user, key: str | None) -> set[int] | None:
     success=Success(200, "事项列表", contract.ObligationList),
     errors=(403,),
 )
-def obligations():
+def obligations() -> ResponseReturnValue:
     """A period's obligations that the caller may see, optionally of one department."""
     args = _args(contract.ObligationsQuery)
     period = validation.tracked_period(args.period)
@@ -197,7 +199,7 @@ def _report_response(report: Report, status: int = 200) -> tuple[Response, int]:
     success=Success(201, "新建的报告（draft）", contract.Report),
     errors=(403, 409, 415),
 )
-def create_report():
+def create_report() -> ResponseReturnValue:
     """File the report of an obligation, as a draft."""
     changes = validation.body(contract.ReportCreate)
     obligation_id = changes.obligation_id
@@ -228,7 +230,7 @@ def create_report():
     success=REPORT,
     errors=(403, 404),
 )
-def report(report_id: int):
+def report(report_id: int) -> ResponseReturnValue:
     """One report."""
     return _report_response(_load_report(report_id))
 
@@ -242,7 +244,7 @@ def report(report_id: int):
     success=REPORT,
     errors=REPORT_ERRORS,
 )
-def update_report(report_id: int):
+def update_report(report_id: int) -> ResponseReturnValue:
     """Change a draft or returned report; ``version`` must be the one the client read."""
     report = _load_report(report_id)
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
@@ -266,7 +268,7 @@ def update_report(report_id: int):
     success=REPORT,
     errors=REPORT_ERRORS,
 )
-def submit_report(report_id: int):
+def submit_report(report_id: int) -> ResponseReturnValue:
     """Submit (or resubmit) a report."""
     report = _load_report(report_id)
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
@@ -284,7 +286,7 @@ def submit_report(report_id: int):
     success=REPORT,
     errors=REPORT_ERRORS,
 )
-def accept_report(report_id: int):
+def accept_report(report_id: int) -> ResponseReturnValue:
     """Accept a submitted report, confirming its status."""
     report = _load_report(report_id)
     require_review_reports(auth.api_user())
@@ -308,7 +310,7 @@ def accept_report(report_id: int):
     success=REPORT,
     errors=REPORT_ERRORS,
 )
-def return_report(report_id: int):
+def return_report(report_id: int) -> ResponseReturnValue:
     """Return a submitted report with a reason."""
     report = _load_report(report_id)
     require_review_reports(auth.api_user())
@@ -332,7 +334,7 @@ def return_report(report_id: int):
     success=Success(200, "看板", contract.Dashboard),
     errors=(403,),
 )
-def dashboard():
+def dashboard() -> ResponseReturnValue:
     """The dashboard page's figures: headline, per-department scorecard, per-cell states."""
     user, args = auth.api_user(), _args(contract.ScopeQuery)
     period = validation.tracked_period(args.period)
@@ -351,7 +353,7 @@ def dashboard():
     query=contract.NotificationsQuery,
     success=Success(200, "通知列表", contract.NotificationList),
 )
-def notifications():
+def notifications() -> ResponseReturnValue:
     """The caller's own notifications, newest first (``?unread=1``: only unread ones)."""
     user, args = auth.api_user(), _args(contract.NotificationsQuery)
     items = queries.notifications_of(user, unread_only=args.unread == "1", limit=args.limit)
@@ -370,7 +372,7 @@ def notifications():
     ),
     errors=(403,),
 )
-def export_quarterly():
+def export_quarterly() -> ResponseReturnValue:
     """The quarterly workbook, holding the departments the caller may see (as on the web)."""
     user, args = auth.api_user(), _args(contract.ScopeQuery)
     period = validation.tracked_period(args.period)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -87,7 +88,7 @@ def note_use(token: ApiToken) -> None:
         db.session.flush()
 
 
-def token_snapshot(token: ApiToken) -> dict:
+def token_snapshot(token: ApiToken) -> dict[str, Any]:
     """What the audit log keeps of a token: never the token itself."""
     return {
         "user": token.user.username if token.user else None,

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from tracker.audit.models import AuditEvent
 
 
-def events_for(object_type: str, object_id: int) -> sa.Select:
+def events_for(object_type: str, object_id: int) -> sa.Select[AuditEvent]:
     """Every event on one object, oldest first."""
     return (
         sa.select(AuditEvent)

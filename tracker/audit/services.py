@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session, scoped_session
 
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 
+if TYPE_CHECKING:
+    from tracker.auth.models import User
+
 
 def record_event(
     action: str,
     obj: Any = None,
     *,
-    actor=None,
+    actor: User | None = None,
     object_type: str | None = None,
     object_id: int | None = None,
     before: dict[str, Any] | None = None,

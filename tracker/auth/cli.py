@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from tracker.auth.models import UserRole
+from tracker.auth.models import User, UserRole
 from tracker.auth.queries import locked_usernames, user_by_username, users_ordered
 from tracker.auth.services import (
     UserError,
@@ -34,7 +34,14 @@ user_cli = AppGroup("user", help="管理用户账号 / manage user accounts.")
 @click.option("--display-name", help="显示名称")
 @click.option("--email", help="接收提醒的邮箱")
 @click.option("--password-stdin", is_flag=True, help="从标准输入读取密码，否则生成一次性密码")
-def create_command(username, role, department, display_name, email, password_stdin):
+def create_command(
+    username: str,
+    role: str,
+    department: str | None,
+    display_name: str | None,
+    email: str | None,
+    password_stdin: bool,
+) -> None:
     """Create an account. Without --password-stdin a one-time password is printed."""
     try:
         dept = resolve_department(department) if department else None
@@ -62,7 +69,7 @@ def create_command(username, role, department, display_name, email, password_std
 
 
 @user_cli.command("list")
-def list_command():
+def list_command() -> None:
     """List every account, and whether it is locked after failed sign-ins."""
     locked = locked_usernames()
     for user in db.session.scalars(users_ordered()):
@@ -75,7 +82,7 @@ def list_command():
 
 @user_cli.command("unlock")
 @click.argument("username")
-def unlock_command(username):
+def unlock_command(username: str) -> None:
     """Lift the sign-in lock that repeated failed sign-ins put on a username."""
     if not unlock_username(username):
         raise click.ClickException(f"{username} 没有被锁定，也没有失败的登录记录。")
@@ -85,7 +92,7 @@ def unlock_command(username):
 
 @user_cli.command("deactivate")
 @click.argument("username")
-def deactivate_command(username):
+def deactivate_command(username: str) -> None:
     """Deactivate an account; its open sessions end on their next request."""
     user = _existing(username)
     try:
@@ -99,7 +106,7 @@ def deactivate_command(username):
 
 @user_cli.command("activate")
 @click.argument("username")
-def activate_command(username):
+def activate_command(username: str) -> None:
     """Let a deactivated account sign in again."""
     user = _existing(username)
     activate_user(user)
@@ -109,7 +116,7 @@ def activate_command(username):
 
 @user_cli.command("reset-password")
 @click.argument("username")
-def reset_password_command(username):
+def reset_password_command(username: str) -> None:
     """Give an account a new one-time password (for a forgotten one); ends its sessions."""
     user = _existing(username)
     password = reset_password(user)
@@ -119,7 +126,7 @@ def reset_password_command(username):
     click.echo("首次登录后须修改密码。")
 
 
-def _existing(username: str):
+def _existing(username: str) -> User:
     user = user_by_username(username)
     if user is None:
         raise click.ClickException(f"没有这个用户：{username}")
@@ -128,7 +135,7 @@ def _existing(username: str):
 
 @user_cli.command("ensure-admin")
 @click.option("--username", default="admin", show_default=True)
-def ensure_admin_command(username):
+def ensure_admin_command(username: str) -> None:
     """Create a first administrator if none exists, printing its one-time password."""
     from tracker.auth.queries import active_users
 

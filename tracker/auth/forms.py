@@ -1,10 +1,14 @@
 """Sign-in, password and account forms."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, Field, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from tracker.auth.models import UserRole
+from tracker.catalogue.models import Department
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -34,7 +38,7 @@ class ChangePasswordForm(FlaskForm):
     )
     submit = SubmitField("修改密码")
 
-    def validate_new_password(self, field):
+    def validate_new_password(self, field: Field) -> None:
         if field.data == self.current_password.data:
             raise ValidationError("新密码不能与当前密码相同")
 
@@ -84,12 +88,12 @@ class UserForm(FlaskForm):
     )
     submit = SubmitField("创建账号")
 
-    def __init__(self, *args, departments=(), **kwargs):
+    def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.department.choices = [("", "（不属于部门）")] + [
             (department.code, department.name) for department in departments
         ]
 
-    def validate_department(self, field) -> None:
+    def validate_department(self, field: Field) -> None:
         if self.role.data == UserRole.LIAISON.value and not field.data:
             raise ValidationError("联络员必须属于一个部门")

@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from flask import current_app
-from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker.catalogue.models import Department
 from tracker.db import UTCDateTime, utcnow
 from tracker.extensions import Model
+
+if TYPE_CHECKING:
+
+    class UserMixin:
+        """What Flask-Login's ``UserMixin`` gives a user class, as a type checker sees it.
+
+        Flask-Login ships no types, so its ``UserMixin`` is ``Any``, and a class deriving from
+        it would let any attribute name through; :class:`User` derives from this instead,
+        which is Flask-Login's class at run time.
+        """
+
+        @property
+        def is_active(self) -> bool: ...
+        @property
+        def is_authenticated(self) -> bool: ...
+        @property
+        def is_anonymous(self) -> bool: ...
+        def get_id(self) -> str: ...
+
+else:
+    from flask_login import UserMixin
 
 
 class UserRole(enum.StrEnum):

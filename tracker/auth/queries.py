@@ -15,11 +15,11 @@ def user_by_username(username: str) -> User | None:
     return db.session.scalar(sa.select(User).where(User.username == username.strip()))
 
 
-def users_ordered() -> sa.Select:
+def users_ordered() -> sa.Select[User]:
     return sa.select(User).order_by(User.role, User.username)
 
 
-def active_users(department_id: int | None = None, role: UserRole | None = None) -> sa.Select:
+def active_users(department_id: int | None = None, role: UserRole | None = None) -> sa.Select[User]:
     """Active users, optionally of one department and role (for notifications)."""
     query = sa.select(User).where(User.active.is_(True))
     if department_id is not None:

@@ -1,9 +1,17 @@
-"""Sign in, sign out, change one's password."""
+"""Sign in, sign out, change one's password.
+
+Signing in is required by the application's one ``_require_login`` hook (default deny), so
+no view here repeats it with Flask-Login's decorator.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_user, logout_user
 
 from tracker.auth import bp
 from tracker.auth import queries as user_queries
@@ -24,27 +32,27 @@ add_nav("auth.users", "用户管理", can_manage_users)
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login():
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("catalogue.home"))
     form = LoginForm()
     if not form.validate_on_submit():
         return render_template("auth/login.html", form=form)
     on_error_render(lambda error: _login_refused(form, error))
+    assert form.username.data is not None and form.password.data is not None  # DataRequired
     user = sign_in(form.username.data, form.password.data)
     login_user(user, remember=form.remember.data)
     return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
 
 
-def _login_refused(form: LoginForm, error: DomainError):
+def _login_refused(form: LoginForm, error: DomainError) -> ResponseReturnValue:
     """The sign-in page again with the username typed; the failure was counted apart."""
     flash(error.message, "error")
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
-@login_required
-def logout():
+def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
         logout_user()
@@ -53,13 +61,13 @@ def logout():
 
 
 @bp.route("/password", methods=["GET", "POST"])
-@login_required
-def password():
+def password() -> ResponseReturnValue:
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):
-            form.current_password.errors.append("当前密码不正确")
+            form.current_password.errors = [*form.current_password.errors, "当前密码不正确"]
         else:
+            assert form.new_password.data is not None  # DataRequired
             user = current_user._get_current_object()
             change_password(user, form.new_password.data)
             login_user(user)  # the session id changes with the password
@@ -72,7 +80,7 @@ def password():
 
 
 @bp.route("/admin/users", methods=["GET", "POST"])
-def users():
+def users() -> ResponseReturnValue:
     """Every account, its state and lock; a new account gets a one-time password, shown once."""
     require_manage_users(current_user)
     departments = catalogue_queries.departments()
@@ -86,13 +94,13 @@ def users():
     return _users_page(form, issued), status, {"Cache-Control": "no-store"}
 
 
-def _users_refused(form: UserForm, error: DomainError):
+def _users_refused(form: UserForm, error: DomainError) -> ResponseReturnValue:
     """The accounts page again, the refusal beside the username, the input kept."""
     form.username.errors = [*form.username.errors, error.message]
     return _users_page(form), 422, {"Cache-Control": "no-store"}
 
 
-def _create_user(form: UserForm) -> dict:
+def _create_user(form: UserForm) -> dict[str, Any]:
     assert form.username.data is not None  # DataRequired: a validated form has it
     password = user_services.generate_password()
     department = form.department.data
@@ -109,7 +117,7 @@ def _create_user(form: UserForm) -> dict:
     return {"user": user, "password": password, "created": True}
 
 
-def _users_page(form: UserForm | None = None, issued: dict | None = None):
+def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = None) -> str:
     """The accounts page; without ``form``, an empty form for a new account."""
     return render_template(
         "auth/users.html",
@@ -122,7 +130,7 @@ def _users_page(form: UserForm | None = None, issued: dict | None = None):
 
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
-def reset_user_password(user_id: int):
+def reset_user_password(user_id: int) -> ResponseReturnValue:
     """A new one-time password for a forgotten one, shown once on the page."""
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
@@ -134,21 +142,21 @@ def reset_user_password(user_id: int):
 
 
 @bp.route("/admin/users/<int:user_id>/deactivate", methods=["POST"])
-def deactivate_user(user_id: int):
+def deactivate_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
     return _account_change(user, user_services.deactivate_user, f"已停用 {user.username}。")
 
 
 @bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])
-def activate_user(user_id: int):
+def activate_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
     return _account_change(user, user_services.activate_user, f"已启用 {user.username}。")
 
 
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
-def unlock_user(user_id: int):
+def unlock_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
     return _account_change(
@@ -158,7 +166,7 @@ def unlock_user(user_id: int):
     )
 
 
-def _account_change(user: User, change, done: str):
+def _account_change(user: User, change: Callable[..., object], done: str) -> ResponseReturnValue:
     """Apply one account change from a button, with its message (or the refusal's)."""
     if EmptyForm().validate_on_submit():
         on_error_redirect(url_for("auth.users"))

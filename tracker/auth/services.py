@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import secrets
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -252,7 +253,7 @@ def _count_failure(session: Session, name: str, user_id: int | None, now: dateti
 
 
 def _minutes() -> int:
-    return current_app.config["TRACKER_LOGIN_LOCK_MINUTES"]
+    return int(current_app.config["TRACKER_LOGIN_LOCK_MINUTES"])
 
 
 def _spend_a_hash_check(password: str) -> None:
@@ -269,7 +270,7 @@ def note_login(user: User) -> None:
     record_event("user.login", user, actor=user)
 
 
-def user_snapshot(user: User) -> dict:
+def user_snapshot(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
         "role": user.role.value if user.role else None,

@@ -23,7 +23,7 @@ def default_seed_path() -> Path:
 @click.command("seed")
 @click.option("--file", "path", type=click.Path(dir_okay=False), help="种子文件路径")
 @with_appcontext
-def seed_command(path: str | None):
+def seed_command(path: str | None) -> None:
     """Load departments, the document and its tasks from the seed file (idempotent)."""
     seed_path = Path(path) if path else default_seed_path()
     try:

@@ -37,7 +37,7 @@ def document_by_number(number: str) -> PolicyDocument | None:
     return db.session.scalar(sa.select(PolicyDocument).where(PolicyDocument.number == number))
 
 
-def task_counts(tasks: sa.Select) -> dict[int, int]:
+def task_counts(tasks: sa.Select[Task]) -> dict[int, int]:
     """How many of the tasks a :func:`tasks_query` selects belong to each document."""
     query = (
         tasks.with_only_columns(Task.document_id, sa.func.count(Task.id))
@@ -53,7 +53,7 @@ def tasks_query(
     department_id: int | None = None,
     section: str | None = None,
     role: Role | None = None,
-) -> sa.Select:
+) -> sa.Select[Task]:
     """Tasks with assignments and departments loaded, filtered, in document and item order."""
     query = (
         sa.select(Task)

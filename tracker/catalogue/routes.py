@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.auth.permissions import require_view_department
 from tracker.catalogue import bp, queries
 from tracker.catalogue.forms import TaskFilterForm
-from tracker.catalogue.models import Role
+from tracker.catalogue.models import Assignment, Role
 from tracker.extensions import db
 
 PER_PAGE = 100  # items a page; a portfolio of many documents is paged
 
 
 @bp.route("/")
-def home():
+def home() -> ResponseReturnValue:
     """Each role lands where its work is: coordinators and leaders (viewers without a
     department) on the dashboard, the others on their reports."""
     if current_user.is_coordinator or (
@@ -26,7 +27,7 @@ def home():
 
 
 @bp.route("/tasks")
-def tasks():
+def tasks() -> ResponseReturnValue:
     documents, departments = queries.documents(), queries.departments()
     form = TaskFilterForm(request.args)
     form.fill_choices(documents, departments)
@@ -57,13 +58,13 @@ def _filter_args(form: TaskFilterForm) -> dict[str, str]:
 
 
 @bp.route("/tasks/<int:task_id>")
-def task(task_id: int):
+def task(task_id: int) -> ResponseReturnValue:
     item = queries.task_with_assignments(task_id) or abort(404)
     return render_template("catalogue/task.html", task=item, Role=Role)
 
 
 @bp.route("/departments")
-def departments():
+def departments() -> ResponseReturnValue:
     return render_template(
         "catalogue/departments.html",
         departments=queries.departments(),
@@ -73,10 +74,10 @@ def departments():
 
 
 @bp.route("/departments/<code>")
-def department(code: str):
+def department(code: str) -> ResponseReturnValue:
     dept = queries.department_by_code(code) or abort(404)
     require_view_department(current_user, dept.id)
-    grouped: dict[Role, list] = {role: [] for role in Role}
+    grouped: dict[Role, list[Assignment]] = {role: [] for role in Role}
     for assignment in queries.department_assignments(dept.id):
         grouped[assignment.role].append(assignment)
     return render_template("catalogue/department.html", department=dept, grouped=grouped, Role=Role)

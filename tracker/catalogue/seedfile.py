@@ -169,7 +169,9 @@ def _lookup(departments: list[SeedDepartment]) -> dict[str, str]:
     return lookup
 
 
-def _tasks(raw, lookup, departments, problems) -> list[SeedTask]:
+def _tasks(
+    raw: Any, lookup: dict[str, str], departments: list[SeedDepartment], problems: list[str]
+) -> list[SeedTask]:
     if not isinstance(raw, list) or not raw:
         problems.append("tasks：应为非空列表")
         return []
@@ -186,7 +188,13 @@ def _tasks(raw, lookup, departments, problems) -> list[SeedTask]:
     return tasks
 
 
-def _task(entry, index, lookup, departments, problems) -> SeedTask | None:
+def _task(
+    entry: Any,
+    index: int,
+    lookup: dict[str, str],
+    departments: list[SeedDepartment],
+    problems: list[str],
+) -> SeedTask | None:
     if not isinstance(entry, dict):
         problems.append(f"tasks 第 {index} 条：应为映射")
         return None
@@ -206,7 +214,13 @@ def _task(entry, index, lookup, departments, problems) -> SeedTask | None:
     return SeedTask(number, section, text or "", clause or "", note, assignments, all_departments)
 
 
-def _assignments(entry, where, lookup, departments, problems):
+def _assignments(
+    entry: dict[str, Any],
+    where: str,
+    lookup: dict[str, str],
+    departments: list[SeedDepartment],
+    problems: list[str],
+) -> tuple[list[tuple[str, str]], bool]:
     roles: dict[str, list[str]] = {}
     all_departments = False
     for key in ROLE_KEYS:
@@ -219,7 +233,7 @@ def _assignments(entry, where, lookup, departments, problems):
         if not isinstance(value, list):
             problems.append(f"{where} {key}：应为部门列表" + ("或 all" if key == "joint" else ""))
             value = []
-        codes = []
+        codes: list[str] = []
         for ref in value:
             code = lookup.get(str(ref).strip()) if isinstance(ref, str | int) else None
             if code is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -20,6 +21,9 @@ from tracker.catalogue.models import (
 from tracker.catalogue.seedfile import SeedCatalogue, SeedDepartment, SeedDocument, SeedTask
 from tracker.errors import Invalid
 from tracker.extensions import db
+
+if TYPE_CHECKING:
+    from tracker.auth.models import User
 
 
 class CatalogueError(Invalid):
@@ -80,7 +84,7 @@ def national_jurisdiction() -> Jurisdiction:
     return found
 
 
-def apply_seed(catalogue: SeedCatalogue, *, actor=None) -> SeedSummary:
+def apply_seed(catalogue: SeedCatalogue, *, actor: User | None = None) -> SeedSummary:
     """Bring the database in line with a validated seed: idempotent, audited, flushed only.
 
     Raises :class:`CatalogueError` (leaving the caller to roll back) when the change would
@@ -91,7 +95,7 @@ def apply_seed(catalogue: SeedCatalogue, *, actor=None) -> SeedSummary:
     departments = {d.code: _upsert_department(d, summary, actor) for d in catalogue.departments}
     document = _upsert_document(catalogue.document, summary, actor)
     problems: list[str] = []
-    seen_numbers = set()
+    seen_numbers: set[int] = set()
     for seed_task in catalogue.tasks:
         seen_numbers.add(seed_task.number)
         task = _upsert_task(document, seed_task, summary, actor)
@@ -105,7 +109,9 @@ def apply_seed(catalogue: SeedCatalogue, *, actor=None) -> SeedSummary:
     return summary
 
 
-def _upsert_department(seed: SeedDepartment, summary, actor) -> Department:
+def _upsert_department(
+    seed: SeedDepartment, summary: SeedSummary, actor: User | None
+) -> Department:
     dept = db.session.scalar(sa.select(Department).where(Department.code == seed.code))
     values = {
         "name": seed.name,
@@ -128,7 +134,9 @@ def _upsert_department(seed: SeedDepartment, summary, actor) -> Department:
     return dept
 
 
-def _upsert_document(seed: SeedDocument, summary, actor) -> PolicyDocument:
+def _upsert_document(
+    seed: SeedDocument, summary: SeedSummary, actor: User | None
+) -> PolicyDocument:
     document = db.session.scalar(
         sa.select(PolicyDocument).where(PolicyDocument.number == seed.number)
     )
@@ -154,7 +162,9 @@ def _upsert_document(seed: SeedDocument, summary, actor) -> PolicyDocument:
     return document
 
 
-def _upsert_task(document: PolicyDocument, seed: SeedTask, summary, actor) -> Task:
+def _upsert_task(
+    document: PolicyDocument, seed: SeedTask, summary: SeedSummary, actor: User | None
+) -> Task:
     task = next((t for t in document.tasks if t.number == seed.number), None)
     values = {
         "section": seed.section,
@@ -185,7 +195,15 @@ def _upsert_task(document: PolicyDocument, seed: SeedTask, summary, actor) -> Ta
     return task
 
 
-def _sync_assignments(task, seed, departments, jurisdiction, summary, problems, actor) -> None:
+def _sync_assignments(
+    task: Task,
+    seed: SeedTask,
+    departments: dict[str, Department],
+    jurisdiction: Jurisdiction,
+    summary: SeedSummary,
+    problems: list[str],
+    actor: User | None,
+) -> None:
     db.session.flush()  # departments created in this run need their ids
     wanted = {
         departments[code].id: (Role(role), position)
@@ -194,14 +212,12 @@ def _sync_assignments(task, seed, departments, jurisdiction, summary, problems, 
     existing = {a.department_id: a for a in task.assignments}
     stale = [a for dept_id, a in existing.items() if dept_id not in wanted]
     in_use = assignments_in_use(a.id for a in stale)
-    for assignment in stale:
-        if assignment.id in in_use:
-            problems.append(
-                f"第{task.number}项：{assignment.department.name}的分工已有进展报告，不能删除"
-            )
+    for old in stale:
+        if old.id in in_use:
+            problems.append(f"第{task.number}项：{old.department.name}的分工已有进展报告，不能删除")
             continue
-        record_event("assignment.delete", assignment, actor=actor, before=_assignment(assignment))
-        task.assignments.remove(assignment)
+        record_event("assignment.delete", old, actor=actor, before=_assignment(old))
+        task.assignments.remove(old)
         summary.count("deleted", "assignment")
     for dept_id, (role, position) in wanted.items():
         assignment = existing.get(dept_id)
@@ -227,7 +243,7 @@ def _sync_assignments(task, seed, departments, jurisdiction, summary, problems, 
             summary.count("updated", "assignment")
 
 
-def _remove_task(task: Task, summary, problems, actor) -> None:
+def _remove_task(task: Task, summary: SeedSummary, problems: list[str], actor: User | None) -> None:
     in_use = assignments_in_use(a.id for a in task.assignments)
     if in_use:
         problems.append(f"第{task.number}项：已有进展报告，不能从目录中删除")
@@ -239,7 +255,7 @@ def _remove_task(task: Task, summary, problems, actor) -> None:
     summary.count("deleted", "task")
 
 
-def _assignment(assignment: Assignment) -> dict:
+def _assignment(assignment: Assignment) -> dict[str, Any]:
     return {
         "task_id": assignment.task_id,
         "department_id": assignment.department_id,
@@ -248,12 +264,16 @@ def _assignment(assignment: Assignment) -> dict:
     }
 
 
-def _jsonable(values: dict) -> dict:
+def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
 
 
 def create_document(
-    document: SeedDocument, tasks: list[SeedTask], *, actor=None, action: str = "document.import"
+    document: SeedDocument,
+    tasks: list[SeedTask],
+    *,
+    actor: User | None = None,
+    action: str = "document.import",
 ) -> PolicyDocument:
     """Add a new document with its items and their assignments: audited, flushed only.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import click
 from flask.cli import with_appcontext
@@ -17,7 +17,7 @@ from tracker.extensions import db
 @click.option("--items", default=30, show_default=True, help="每件文件的任务项数")
 @click.option("--seed", default=2019, show_default=True, help="随机数种子（结果可重现）")
 @with_appcontext
-def demo_data_command(documents: int, quarters: int, items: int, seed: int):
+def demo_data_command(documents: int, quarters: int, items: int, seed: int) -> None:
     """Fill the database with clearly marked synthetic documents, assignments and reports.
 
     Refuses a database that holds real reports. Closed quarters are frozen at the end.
@@ -39,7 +39,7 @@ def demo_data_command(documents: int, quarters: int, items: int, seed: int):
 @click.command("freeze-snapshots")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="按此日期判断（默认今天）")
 @with_appcontext
-def freeze_snapshots_command(today):
+def freeze_snapshots_command(today: datetime | None) -> None:
     """Freeze the snapshot of every closed quarter that has none yet (idempotent)."""
     day: date | None = today.date() if today else None
     frozen = services.freeze_due_snapshots(day)

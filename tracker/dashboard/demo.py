@@ -18,6 +18,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -45,6 +46,13 @@ SECTIONS = (
     "四(二)",
 )
 BATCH = 2000
+
+# (assignment id, task id, department id, role): one assignment, as each quarter reads it.
+AssignmentRow = tuple[int, int, int, Role]
+# (draft_at, submit_at, review): a report's history plan; a submitted plan has a review.
+Plan = tuple[datetime, datetime | None, str | None]
+# (action, state, moment): one report version.
+HistoryStep = tuple[str, str, datetime]
 
 
 class DemoDataError(RuntimeError):
@@ -124,7 +132,14 @@ def _back(period: Period, steps: int) -> Period:
     return period
 
 
-def _catalogue(rng, departments, documents, items, first: Period, summary) -> list[tuple]:
+def _catalogue(
+    rng: random.Random,
+    departments: list[Department],
+    documents: int,
+    items: int,
+    first: Period,
+    summary: DemoSummary,
+) -> list[AssignmentRow]:
     """Documents, items and assignments; returns (assignment, task, department, role) rows."""
     synthetic = sa.select(sa.func.count()).where(PolicyDocument.synthetic.is_(True))
     start = db.session.scalar(synthetic) or 0
@@ -153,7 +168,8 @@ def _catalogue(rng, departments, documents, items, first: Period, summary) -> li
     ]
     task_ids = _insert(Task.__table__, task_rows, Task.__table__.c.id)
     jurisdiction = national_jurisdiction()
-    rows, clauses = [], {}
+    rows: list[dict[str, Any]] = []
+    clauses: dict[int, str] = {}
     for task_id in task_ids:
         picked = _responsibility(rng, departments)
         clauses[task_id] = _clause(picked)
@@ -179,7 +195,9 @@ def _catalogue(rng, departments, documents, items, first: Period, summary) -> li
     ]
 
 
-def _responsibility(rng, departments) -> list[tuple[Department, Role]]:
+def _responsibility(
+    rng: random.Random, departments: list[Department]
+) -> list[tuple[Department, Role]]:
     """A lead with supporters (55%), a sole lead (15%), or joint responsibility (30%)."""
     roll = rng.random()
     if roll < 0.55:
@@ -190,7 +208,7 @@ def _responsibility(rng, departments) -> list[tuple[Department, Role]]:
     return [(d, Role.JOINT) for d in rng.sample(departments, rng.randint(2, 4))]
 
 
-def _clause(picked) -> str:
+def _clause(picked: list[tuple[Department, Role]]) -> str:
     leads = [d.name for d, role in picked if role == Role.LEAD]
     others = [d.name for d, role in picked if role != Role.LEAD]
     if leads and others:
@@ -200,9 +218,9 @@ def _clause(picked) -> str:
     return f"{'、'.join(others)}按照职责分工负责"
 
 
-def _insert(table, rows: list[dict], returning) -> list:
+def _insert(table: sa.Table, rows: list[dict[str, Any]], returning: sa.Column[int]) -> list[int]:
     """Bulk INSERT … RETURNING in batches; returns the returned values in row order."""
-    out: list = []
+    out: list[int] = []
     for i in range(0, len(rows), BATCH):
         result = db.session.execute(
             sa.insert(table).returning(returning, sort_by_parameter_order=True),
@@ -217,17 +235,26 @@ def _shift(due: date, working_days: int) -> date:
     return report_queries.calendar().add_working_days(due, working_days)
 
 
-def _moment(rng, day: date) -> datetime:
+def _moment(rng: random.Random, day: date) -> datetime:
     """A working-hours moment on a Beijing day, as UTC."""
     local = datetime.combine(day, time(rng.randint(9, 17), rng.randint(0, 59)), clock.zone())
     return local.astimezone(UTC)
 
 
-def _quarter(rng, period: Period, index, assignments, diligence, now, summary) -> None:
+def _quarter(
+    rng: random.Random,
+    period: Period,
+    index: int,
+    assignments: list[AssignmentRow],
+    diligence: dict[int, tuple[float, float]],
+    now: datetime,
+    summary: DemoSummary,
+) -> None:
     """One quarter: an obligation per assignment, and reports as the departments would file."""
     due, support_due = due_dates_for(period)
     created = datetime.combine(period.start, time(9), tzinfo=clock.zone()).astimezone(UTC)
-    obligation_rows, outcomes = [], []
+    obligation_rows: list[dict[str, Any]] = []
+    outcomes: list[Plan | Literal["waived"] | None] = []
     for assignment_id, task_id, department_id, role in assignments:
         when = support_due if role == Role.SUPPORT else due
         base, drift = diligence[department_id]
@@ -245,9 +272,10 @@ def _quarter(rng, period: Period, index, assignments, diligence, now, summary) -
         outcomes.append(outcome)
     ids = _insert(Obligation.__table__, obligation_rows, Obligation.__table__.c.id)
     summary.obligations += len(ids)
-    reports, histories = [], []
+    reports: list[dict[str, Any]] = []
+    histories: list[list[HistoryStep]] = []
     for obligation_id, outcome in zip(ids, outcomes, strict=True):
-        if outcome in (None, "waived"):
+        if not isinstance(outcome, tuple):  # nothing filed, or waived
             continue
         report, history = _report(rng, obligation_id, outcome)
         reports.append(report)
@@ -265,7 +293,9 @@ def _quarter(rng, period: Period, index, assignments, diligence, now, summary) -
     summary.versions += len(versions)
 
 
-def _outcome(rng, role: Role, due: date, diligence: float, now: datetime):
+def _outcome(
+    rng: random.Random, role: Role, due: date, diligence: float, now: datetime
+) -> Plan | Literal["waived"] | None:
     """What happened to one obligation: None (nothing filed), "waived", or a history plan
     ``(draft_at, submit_at, review)`` with moments that are never in the future."""
     if role == Role.SUPPORT and rng.random() < 0.02:
@@ -289,13 +319,18 @@ def _outcome(rng, role: Role, due: date, diligence: float, now: datetime):
             else "return" if review < 0.97 else "wait")  # fmt: skip
 
 
-def _report(rng, obligation_id: int, plan) -> tuple[dict, list]:
+def _report(
+    rng: random.Random, obligation_id: int, plan: Plan
+) -> tuple[dict[str, Any], list[HistoryStep]]:
     """A report row and its version history from an outcome plan (events never in the future)."""
     draft_at, submit_at, review = plan
     now = clock.utcnow()
-    history = [("save", ReportState.DRAFT.value, draft_at)]
-    state, reviewed_at, reason, submitted_at = ReportState.DRAFT, None, None, submit_at
+    history: list[HistoryStep] = [("save", ReportState.DRAFT.value, draft_at)]
+    state, submitted_at = ReportState.DRAFT, submit_at
+    reviewed_at: datetime | None = None
+    reason: str | None = None
     if submit_at is not None:
+        assert review is not None  # _outcome gives every submitted plan a review
         history.append(("submit", ReportState.SUBMITTED.value, submit_at))
         state = ReportState.SUBMITTED
         step = submit_at

@@ -8,7 +8,9 @@ from wtforms.validators import NumberRange, Optional
 
 from tracker.catalogue.models import Role
 from tracker.dashboard.queries import SECTION_PARTS
+from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag
+from tracker.periods import Period
 
 # Every key of tracker.dashboard.queries.SCORE_SORTS, with its column heading.
 SORT_LABELS = {
@@ -27,7 +29,7 @@ class _GetForm(FlaskForm):
     class Meta:
         csrf = False
 
-    def fill_periods(self, periods, current) -> None:
+    def fill_periods(self, periods: list[Period], current: Period) -> None:
         self.period.choices = [(p.key, p.label) for p in periods]
         if not self.period.data:
             self.period.data = current.key
@@ -58,7 +60,7 @@ class DashboardFilterForm(_GetForm):
     )
     page = IntegerField("页码", default=1, validators=[Optional(), NumberRange(min=1)])
 
-    def fill_departments(self, departments) -> None:
+    def fill_departments(self, departments: list[DepartmentRef]) -> None:
         self.department.choices = [("", "全部部门")] + [(d.code, d.name) for d in departments]
 
 

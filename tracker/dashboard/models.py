@@ -13,7 +13,7 @@ import enum
 from datetime import date, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relationship
 
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
@@ -115,7 +115,7 @@ _FROZEN = (Snapshot, SnapshotCell, SnapshotDepartment)
 
 
 @sa.event.listens_for(Session, "before_flush")
-def _refuse_changes(session, flush_context, instances) -> None:
+def _refuse_changes(session: Session, flush_context: UOWTransaction, instances: object) -> None:
     """Snapshots are written once: modifying or deleting their rows is a programming error."""
     for obj in (*session.dirty, *session.deleted):
         if isinstance(obj, _FROZEN) and (obj in session.deleted or session.is_modified(obj)):

@@ -30,6 +30,7 @@ import enum
 import functools
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -206,7 +207,9 @@ class Thresholds:
         return cls(today, cal.add_working_days(today, amber_days + 1), cal)
 
 
-def reason_of(state: ReportState | str | None, waived: bool, due_date: date, t: Thresholds):
+def reason_of(
+    state: ReportState | str | None, waived: bool, due_date: date, t: Thresholds
+) -> Reason:
     """The decision table (see the module docstring): which reason applies."""
     state = ReportState(state) if state else None
     if waived:
@@ -260,7 +263,12 @@ def rag_for(
     return Light(reason, late, late > 0)
 
 
-def reason_sql(state, waived, due_date, t: Thresholds) -> sa.Case:
+def reason_sql(
+    state: sa.ColumnElement[Any],
+    waived: sa.ColumnElement[Any],
+    due_date: sa.ColumnElement[Any],
+    t: Thresholds,
+) -> sa.Case[str]:
     """The same decision table as a SQL ``CASE`` yielding :class:`Reason` values.
 
     ``state`` is the report's state column (NULL when there is no report), ``waived`` and
@@ -277,7 +285,12 @@ def reason_sql(state, waived, due_date, t: Thresholds) -> sa.Case:
     )
 
 
-def overdue_sql(state, waived, due_date, t: Thresholds) -> sa.ColumnElement:
+def overdue_sql(
+    state: sa.ColumnElement[Any],
+    waived: sa.ColumnElement[Any],
+    due_date: sa.ColumnElement[Any],
+    t: Thresholds,
+) -> sa.ColumnElement[bool]:
     """``reason_sql(...) == "overdue"`` as plain conditions the database filters on quickly."""
     return sa.and_(
         due_date < t.today,

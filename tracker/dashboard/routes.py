@@ -8,10 +8,14 @@ the same figures limited to their own department.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import abort, flash, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from werkzeug.datastructures import MultiDict
+from wtforms import Form
 
 from tracker.auth.permissions import (
     can_view_obligation,
@@ -21,7 +25,7 @@ from tracker.auth.permissions import (
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
-from tracker.catalogue.models import Role
+from tracker.catalogue.models import Department, Role
 from tracker.dashboard import bp, queries
 from tracker.dashboard.forms import (
     SORT_LABELS,
@@ -29,6 +33,9 @@ from tracker.dashboard.forms import (
     ScorecardForm,
     TrendForm,
 )
+from tracker.dashboard.models import Snapshot
+from tracker.dashboard.queries import Cell
+from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import legend
 from tracker.navigation import add_nav
 from tracker.periods import Period
@@ -38,8 +45,10 @@ add_nav("dashboard.index", "看板", position=0)
 add_nav("dashboard.scorecard", "考核排名", position=1)
 add_nav("dashboard.trends", "趋势", position=2)
 
+F = TypeVar("F", bound=Form)
 
-def _checked(form, reset):
+
+def _checked(form: F, reset: Callable[[], F]) -> F:
     """Validate a GET filter form; on nonsense, say so and fall back to the defaults."""
     if request.args and not form.validate():
         flash("筛选条件无效，已恢复默认条件。", "warning")
@@ -47,14 +56,17 @@ def _checked(form, reset):
     return form
 
 
-def _own_department():
+def _own_department() -> Department | None:
     """The department a scoped user is limited to (None for users who see everything)."""
     if sees_all_departments(current_user):
         return None
-    return current_user.department
+    department: Department | None = current_user.department
+    return department
 
 
-def _obligation_links(lead_ids=frozenset()):
+def _obligation_links(
+    lead_ids: set[int] | frozenset[int] = frozenset(),
+) -> Callable[[Cell], str | None]:
     """``link(cell)``: the URL of the cell's report page, or None if the user may not read it.
 
     The URL is built from one ``url_for`` template: a matrix page has hundreds of cells.
@@ -62,7 +74,7 @@ def _obligation_links(lead_ids=frozenset()):
     user = current_user._get_current_object()
     template = url_for("reports.obligation", obligation_id=_PLACEHOLDER)
 
-    def link(cell) -> str | None:
+    def link(cell: Cell) -> str | None:
         if cell.obligation_id is None:
             return None
         if not can_view_obligation(user, cell.department_id, lead_ids):
@@ -75,7 +87,7 @@ def _obligation_links(lead_ids=frozenset()):
 _PLACEHOLDER = 987654321
 
 
-def _item_links():
+def _item_links() -> Callable[[int], str]:
     """``item_url(task_id)``: the item page's URL, from one ``url_for`` template."""
     template = url_for("dashboard.item", task_id=_PLACEHOLDER)
     return lambda task_id: template.replace(str(_PLACEHOLDER), str(task_id))
@@ -87,7 +99,12 @@ def _page_url(page: int) -> str:
     return url_for(request.endpoint or "dashboard.index", **(request.view_args or {}), **args)
 
 
-def _render_dashboard(form, snaps, departments, locked):
+def _render_dashboard(
+    form: DashboardFilterForm,
+    snaps: dict[str, Snapshot],
+    departments: list[DepartmentRef],
+    locked: Department | None,
+) -> str:
     """The dashboard for the form's filters; ``locked`` pins it to one department."""
     period = Period.parse(form.period.data)
     if locked is not None:
@@ -113,11 +130,11 @@ def _render_dashboard(form, snaps, departments, locked):
     )  # fmt: skip
 
 
-def _dashboard_form(periods, departments):
+def _dashboard_form(periods: list[Period], departments: list[DepartmentRef]) -> DashboardFilterForm:
     documents = queries.document_choices()
     current = report_queries.current_period()
 
-    def build(formdata=None):
+    def build(formdata: MultiDict[str, str] | None = None) -> DashboardFilterForm:
         form = DashboardFilterForm(formdata)
         form.fill_periods(periods, current)
         form.fill_documents(documents)
@@ -128,7 +145,7 @@ def _dashboard_form(periods, departments):
 
 
 @bp.route("/dashboard")
-def index():
+def index() -> ResponseReturnValue:
     """The coordinator's dashboard; liaisons and department viewers see their department."""
     snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
@@ -140,7 +157,7 @@ def index():
 
 
 @bp.route("/dashboard/departments/<code>")
-def department(code: str):
+def department(code: str) -> ResponseReturnValue:
     """One department's view: its figures, rank, lead items with supporting inputs."""
     dept = catalogue_queries.department_by_code(code) or abort(404)
     require_view_department(current_user, dept.id)
@@ -151,12 +168,12 @@ def department(code: str):
 
 
 @bp.route("/dashboard/scorecard")
-def scorecard():
+def scorecard() -> ResponseReturnValue:
     """The 考核 scorecard: sortable, ranked; a scoped user sees only their department's row."""
     snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
 
-    def build(formdata=None):
+    def build(formdata: MultiDict[str, str] | None = None) -> ScorecardForm:
         form = ScorecardForm(formdata)
         form.fill_periods(periods, report_queries.current_period())
         form.fill_documents(documents)
@@ -182,12 +199,12 @@ def scorecard():
 
 
 @bp.route("/dashboard/trends")
-def trends():
+def trends() -> ResponseReturnValue:
     """On-time rate per department across quarters, as a chart and a table."""
     snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
 
-    def build(formdata=None):
+    def build(formdata: MultiDict[str, str] | None = None) -> TrendForm:
         form = TrendForm(formdata)
         form.fill_documents(documents)
         return form
@@ -196,17 +213,14 @@ def trends():
     trend = queries.trend(
         periods, form.document_id, visible_department_ids(current_user), known_snapshots=snaps
     )
-    chart = {
-        "kind": "trend",
-        "labels": [p.key for p in trend.periods],
-        "series": [
-            {"label": d.short_name, "values": [_pct(v) for v in trend.rates[d.id]]}
-            for d in trend.departments
-        ],
-    }
+    series: list[dict[str, Any]] = [
+        {"label": d.short_name, "values": [_pct(v) for v in trend.rates[d.id]]}
+        for d in trend.departments
+    ]
     if sees_all_departments(current_user):
-        chart["series"].insert(0, {"label": "全部部门", "values": [_pct(v) for v in trend.overall],
-                                   "overall": True})  # fmt: skip
+        series.insert(0, {"label": "全部部门", "values": [_pct(v) for v in trend.overall],
+                          "overall": True})  # fmt: skip
+    chart = {"kind": "trend", "labels": [p.key for p in trend.periods], "series": series}
     return render_template(
         "dashboard/trends.html", trend=trend, form=form, chart=chart,
         sees_all=sees_all_departments(current_user),
@@ -218,7 +232,7 @@ def _pct(value: float | None) -> float | None:
 
 
 @bp.route("/dashboard/items/<int:task_id>")
-def item(task_id: int):
+def item(task_id: int) -> ResponseReturnValue:
     """One item across quarters: each department's light and the change since last quarter."""
     task = catalogue_queries.task_with_assignments(task_id) or abort(404)
     require_view_item(current_user, {a.department_id for a in task.assignments})

@@ -10,7 +10,8 @@ nothing. Functions here flush and record an audit event; none commits.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -98,7 +99,7 @@ def freeze_snapshot(period: Period, closes_on: date | None = None) -> Snapshot |
     return snapshot
 
 
-def _cells_as_of(period: Period, closes_on: date, as_of) -> list[dict]:
+def _cells_as_of(period: Period, closes_on: date, as_of: datetime) -> list[dict[str, Any]]:
     """Every obligation's light at ``as_of``, from the report versions kept up to then."""
     o, r, v = Obligation.__table__, Report.__table__, ReportVersion.__table__
     earlier = v.alias("earlier")
@@ -155,7 +156,7 @@ def _cells_as_of(period: Period, closes_on: date, as_of) -> list[dict]:
     return cells
 
 
-def _state_then(state: str | None, first) -> ReportState | None:
+def _state_then(state: str | None, first: datetime | None) -> ReportState | None:
     """The report's state at the close; a submission without a version counts as submitted."""
     then = ReportState(state) if state else None
     if first is None:
@@ -165,9 +166,11 @@ def _state_then(state: str | None, first) -> ReportState | None:
     return then
 
 
-def _department_totals(cells: list[dict], urges: dict) -> list[dict]:
+def _department_totals(
+    cells: list[dict[str, Any]], urges: dict[int, tuple[int, int]]
+) -> list[dict[str, Any]]:
     """Per department: the unfiltered counts the trend reads, and the urges received."""
-    totals: dict[int, dict] = defaultdict(
+    totals: dict[int, dict[str, int]] = defaultdict(
         lambda: {"obligations": 0, "judged": 0, "on_time": 0, "red": 0}
     )
     submitted = (Reason.ACCEPTED, Reason.SUBMITTED, Reason.RETURNED)

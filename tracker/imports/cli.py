@@ -8,8 +8,9 @@ Departments come from the ``departments:`` list of a YAML file (the app's seed f
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import yaml
@@ -18,6 +19,9 @@ from flask.cli import with_appcontext
 from tracker.catalogue.cli import default_seed_path
 from tracker.imports.parser import DepartmentRegistry, ParsedItem, parse_attachment
 from tracker.imports.textfile import TextFileError, read_text_file
+
+A = TypeVar("A")
+R = TypeVar("R")
 
 
 class _ImportTextError(Exception):
@@ -37,7 +41,7 @@ class _ImportTextError(Exception):
     help="含 departments: 列表的 YAML 文件（默认：系统的种子文件 tasks_seed.yaml）",
 )
 @with_appcontext
-def import_text_command(file: str, departments_path: str | None):
+def import_text_command(file: str, departments_path: str | None) -> None:
     """Parse FILE (UTF-8, UTF-8 with BOM, or GB18030) and print its items as ``tasks:`` YAML."""
     problems: list[str] = []
     registry = _collect(problems, registry_from_yaml, Path(departments_path or default_seed_path()))
@@ -83,7 +87,7 @@ def registry_from_yaml(path: Path) -> DepartmentRegistry:
 class _SeedStyleDumper(yaml.SafeDumper):
     """Indents list items under their key (``  - number: 1``), as ``tasks_seed.yaml`` does."""
 
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
         return super().increase_indent(flow, False)
 
 
@@ -111,7 +115,7 @@ def _task(item: ParsedItem) -> dict[str, Any]:
     }
 
 
-def _collect(problems: list[str], step, argument):
+def _collect(problems: list[str], step: Callable[[A], R], argument: A) -> R | None:
     """Run one step; on failure add its problems and return ``None`` so later steps still run."""
     try:
         return step(argument)

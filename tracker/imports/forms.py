@@ -10,7 +10,7 @@ import datetime as dt
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import HiddenField, StringField, SubmitField, TextAreaField
+from wtforms import Field, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput
 
@@ -27,11 +27,11 @@ from tracker.imports.textfile import (
 EARLIEST_ISSUE_DATE = dt.date(1949, 10, 1)
 
 
-def _strip(value):
+def _strip(value: object) -> object:
     return value.strip() if isinstance(value, str) else value
 
 
-def _unix_newlines(value):
+def _unix_newlines(value: object) -> object:
     """Browsers send CRLF from text areas; the stored text uses LF."""
     return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
 
@@ -70,11 +70,11 @@ class DocumentFieldsForm(FlaskForm):
         description="格式：YYYY-MM-DD",
     )
 
-    def validate_number(self, field) -> None:
+    def validate_number(self, field: Field) -> None:
         if document_by_number(field.data) is not None:
             raise ValidationError(f"文号为「{field.data}」的文件已经导入，不能重复导入")
 
-    def validate_issued(self, field) -> None:
+    def validate_issued(self, field: Field) -> None:
         try:
             issued = dt.datetime.strptime(field.data, "%Y-%m-%d").date()
         except ValueError:
@@ -106,7 +106,7 @@ class ImportForm(DocumentFieldsForm):
 
     _file_text: str | None = None
 
-    def validate_file(self, field) -> None:
+    def validate_file(self, field: Field) -> None:
         upload = field.data
         if not upload or not upload.filename:
             return
@@ -117,7 +117,7 @@ class ImportForm(DocumentFieldsForm):
         except TextFileError as exc:
             raise ValidationError(str(exc)) from None
 
-    def validate_text(self, field) -> None:
+    def validate_text(self, field: Field) -> None:
         uploaded = bool(self.file.data and self.file.data.filename)
         pasted = bool(field.data and field.data.strip())
         if uploaded and pasted:
@@ -147,7 +147,7 @@ class ConfirmForm(DocumentFieldsForm):
     )
     submit = SubmitField("确认导入")
 
-    def validate_text(self, field) -> None:
+    def validate_text(self, field: Field) -> None:
         try:
             check_text(field.data, name="附件正文")
         except TextFileError as exc:

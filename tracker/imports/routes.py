@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.auth.permissions import can_manage_catalogue, require_manage_catalogue
@@ -16,7 +17,7 @@ add_nav("imports.new", "导入文件", can_manage_catalogue)
 
 
 @bp.route("/new", methods=["GET", "POST"])
-def new():
+def new() -> ResponseReturnValue:
     """Show the form; on a valid submission, preview the items (nothing is written)."""
     require_manage_catalogue(current_user)
     form = ImportForm()
@@ -37,7 +38,7 @@ def new():
 
 
 @bp.route("/confirm", methods=["POST"])
-def confirm():
+def confirm() -> ResponseReturnValue:
     """Re-validate and re-parse the previewed text, then import it as one document."""
     require_manage_catalogue(current_user)
     form = ConfirmForm()
@@ -48,6 +49,7 @@ def confirm():
         return render_template("imports/new.html", form=retry), 422
     on_error_redirect(url_for("imports.new"))
     on_error_render(lambda error: _refused(form, error))
+    assert form.text.data is not None  # DataRequired
     document = services.import_attachment(
         form.text.data, form.document(), actor=current_user._get_current_object()
     )
@@ -55,7 +57,7 @@ def confirm():
     return redirect(url_for("catalogue.tasks", document=document.id))
 
 
-def _refused(form: ConfirmForm, error: DomainError):
+def _refused(form: ConfirmForm, error: DomainError) -> ResponseReturnValue:
     """An import refused for its content: the preview again with every problem; a race on the
     document number: back to the form with the message."""
     if not isinstance(error, services.ImportRefused):

@@ -6,6 +6,8 @@ text is parsed here, on confirmation, whatever a preview showed before.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import sqlalchemy as sa
 
 from tracker.catalogue.models import PolicyDocument, Role
@@ -16,6 +18,9 @@ from tracker.extensions import db
 from tracker.imports import queries
 from tracker.imports.parser import ALL_DEPARTMENTS, ParsedItem, ParseResult
 
+if TYPE_CHECKING:
+    from tracker.auth.models import User
+
 
 class ImportRefused(CatalogueError):
     """The import was refused; ``problems`` says why and ``result`` is the parse, if any."""
@@ -25,7 +30,9 @@ class ImportRefused(CatalogueError):
         self.result = result
 
 
-def import_attachment(text: str, document: SeedDocument, *, actor=None) -> PolicyDocument:
+def import_attachment(
+    text: str, document: SeedDocument, *, actor: User | None = None
+) -> PolicyDocument:
     """Create ``document`` with the attachment's items (audited as ``document.import``).
 
     Raises :class:`ImportRefused`, having added nothing, when any item has a problem, the

@@ -16,7 +16,7 @@ from tracker.reports import services
 @click.command("open-periods")
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="按此日期判断（默认今天）")
 @with_appcontext
-def open_periods_command(today: datetime | None):
+def open_periods_command(today: datetime | None) -> None:
     """Open every tracked quarter up to today: one obligation per assignment (idempotent).
 
     The scheduler does this daily and when it starts; run it after ``seed`` or an import so

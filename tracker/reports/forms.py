@@ -7,6 +7,7 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    Field,
     FieldList,
     Form,
     FormField,
@@ -30,13 +31,13 @@ from tracker.reports.limits import (
     NUL_MESSAGE,
     figure_from_text,
 )
-from tracker.reports.models import ProgressStatus
+from tracker.reports.models import ProgressStatus, Report
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
 
 
-def no_nul(form, field) -> None:
+def no_nul(form: Form, field: Field) -> None:
     """Refuse text holding NUL, which the database cannot store (the API refuses it too)."""
     if field.data and NUL in field.data:
         raise ValidationError(f"{field.label.text}{NUL_MESSAGE}")
@@ -51,7 +52,7 @@ class FigureForm(Form):
     value = StringField("数值", validators=[Length(max=MAX_FIGURE_TEXT)])
     unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT), no_nul])
 
-    def validate_value(self, field):
+    def validate_value(self, field: Field) -> None:
         if self.is_empty:
             return
         if not (self.name.data or "").strip():
@@ -105,7 +106,7 @@ class ReportForm(FlaskForm):
     save = SubmitField("保存草稿")
     save_and_submit = SubmitField("保存并报送")
 
-    def validate_version(self, field):
+    def validate_version(self, field: Field) -> None:
         if field.data and not field.data.isdigit():
             raise ValidationError("版本号无效，请刷新页面")
 
@@ -122,7 +123,7 @@ class ReportForm(FlaskForm):
             **{name: getattr(self, name).data or "" for name in NARRATIVE_FIELDS},
         )
 
-    def fill_from(self, report) -> None:
+    def fill_from(self, report: Report) -> None:
         """Prefill a GET form from the stored report."""
         self.status.data = report.status.value if report.status else ""
         for name in NARRATIVE_FIELDS:

@@ -7,6 +7,7 @@ import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -32,7 +33,7 @@ def calendar() -> WorkingCalendar:
 
 
 @functools.cache
-def _configured_calendar(holidays: tuple[date, ...], workdays: tuple[date, ...]):
+def _configured_calendar(holidays: tuple[date, ...], workdays: tuple[date, ...]) -> WorkingCalendar:
     return WorkingCalendar(extra_holidays=holidays, extra_workdays=workdays)
 
 
@@ -102,7 +103,7 @@ def obligations_query(
     department_ids: Iterable[int] | None = None,
     document_id: int | None = None,
     states: Iterable[ReportState] | None = None,
-) -> sa.Select:
+) -> sa.Select[Obligation]:
     """Obligations of a period with task, document and report loaded, in item order."""
     query = (
         sa.select(Obligation)
@@ -125,7 +126,7 @@ def obligations_query(
     return query
 
 
-def review_queue(period: Period | None = None) -> sa.Select:
+def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
     """Submitted reports waiting for a coordinator, oldest submission first."""
     query = (
         sa.select(Obligation)
@@ -187,7 +188,9 @@ def report_versions(report_id: int) -> list[ReportVersion]:
     )
 
 
-def version_changes(before: dict | None, after: dict) -> list[tuple[str, object, object]]:
+def version_changes(
+    before: dict[str, Any] | None, after: dict[str, Any]
+) -> list[tuple[str, object, object]]:
     """What changed between two stored versions: (field label, old value, new value)."""
     before = before or {}
     return [

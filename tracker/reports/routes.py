@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from flask_wtf import FlaskForm
 
 from tracker.auth.permissions import (
     can_edit_department_reports,
@@ -24,12 +29,15 @@ from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import bp, evidence, queries, services
 from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
-from tracker.reports.models import Evidence, ProgressStatus, ReportState
+from tracker.reports.labels import FIELD_LABELS
+from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.sections import obligation_sections
 from tracker.web import on_error_redirect, on_error_render
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
+
+F = TypeVar("F", bound=FlaskForm)
 
 
 def _tracked(key: str) -> Period:
@@ -37,29 +45,27 @@ def _tracked(key: str) -> Period:
     return queries.tracked_period(key) or abort(404)
 
 
-def _period_arg(default_current: bool = True) -> Period | None:
-    """The ``?period=2026Q3`` argument, defaulting to the current quarter."""
+def _period_arg() -> Period | None:
+    """The ``?period=2026Q3`` argument, or None without one."""
     key = request.args.get("period", "").strip()
-    if not key:
-        return queries.current_period() if default_current else None
-    return _tracked(key)
+    return _tracked(key) if key else None
 
 
-def _load_obligation(obligation_id: int):
+def _load_obligation(obligation_id: int) -> Obligation:
     obligation = queries.obligation_with_context(obligation_id) or abort(404)
     lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)
     return obligation
 
 
-def _back(obligation) -> str:
+def _back(obligation: Obligation) -> str:
     return url_for("reports.obligation", obligation_id=obligation.id)
 
 
 @bp.route("/reports")
-def mine():
+def mine() -> ResponseReturnValue:
     """A liaison's home: this period's obligations, drafts, returned reports."""
-    period = _period_arg()
+    period = _period_arg() or queries.current_period()
     department_ids = visible_department_ids(current_user)
     obligations = list(
         db.session.scalars(
@@ -75,10 +81,10 @@ def mine():
 
 
 @bp.route("/reports/review")
-def review():
+def review() -> ResponseReturnValue:
     """The coordinators' queue of submitted reports, oldest first."""
     require_review_reports(current_user)
-    period = _period_arg(default_current=False)
+    period = _period_arg()
     queue = list(db.session.scalars(queries.review_queue(period)).unique())
     return render_template(
         "reports/review.html",
@@ -90,7 +96,7 @@ def review():
 
 
 @bp.route("/obligations/<int:obligation_id>")
-def obligation(obligation_id: int):
+def obligation(obligation_id: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     report = item.report
     versions = queries.report_versions(report.id) if report else []
@@ -108,7 +114,7 @@ def obligation(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/edit", methods=["GET", "POST"])
-def edit(obligation_id: int):
+def edit(obligation_id: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     require_edit_department_reports(current_user, item.department_id)
     form = ReportForm()
@@ -128,22 +134,27 @@ def edit(obligation_id: int):
     return redirect(_back(item))
 
 
-def _edit_refused(item, form: ReportForm, error: DomainError):
+def _edit_refused(item: Obligation, form: ReportForm, error: DomainError) -> ResponseReturnValue:
     """The edit page again, with what the user typed and why it was refused (409 if stale)."""
     flash(error.message, "error")
     page = render_template("reports/edit.html", obligation=item, form=form)
     return page, 409 if isinstance(error, Stale) else 422
 
 
-def _owner(item) -> None:
+def _owner(item: Obligation) -> None:
     require_edit_department_reports(current_user, item.department_id)
 
 
-def _reviewer(item) -> None:
+def _reviewer(item: Obligation) -> None:
     require_review_reports(current_user)
 
 
-def _transition(obligation_id: int, authorize, form_class, action):
+def _transition(
+    obligation_id: int,
+    authorize: Callable[[Obligation], None],
+    form_class: Callable[[], F],
+    action: Callable[[Obligation, F], str],
+) -> ResponseReturnValue:
     """Shared shape of the POST-only transitions: load → authorize → validate → act."""
     item = _load_obligation(obligation_id)
     authorize(item)
@@ -158,15 +169,15 @@ def _transition(obligation_id: int, authorize, form_class, action):
     return redirect(_back(item))
 
 
-def _report_or_error(item):
+def _report_or_error(item: Obligation) -> Report:
     if item.report is None:
         raise services.ReportError("该事项尚未填报。")
     return item.report
 
 
 @bp.route("/obligations/<int:obligation_id>/submit", methods=["POST"])
-def submit(obligation_id: int):
-    def act(item, form):
+def submit(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: EmptyForm) -> str:
         services.submit_report(_report_or_error(item), actor=current_user)
         return "报告已报送，等待督办协调员审核。"
 
@@ -174,8 +185,8 @@ def submit(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/accept", methods=["POST"])
-def accept(obligation_id: int):
-    def act(item, form):
+def accept(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: AcceptForm) -> str:
         services.accept_report(
             _report_or_error(item),
             actor=current_user,
@@ -188,9 +199,10 @@ def accept(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/return", methods=["POST"])
-def return_(obligation_id: int):
-    def act(item, form):
+def return_(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: ReturnForm) -> str:
         status = form.confirmed_status.data
+        assert form.reason.data is not None  # DataRequired
         services.return_report(
             _report_or_error(item),
             actor=current_user,
@@ -203,8 +215,9 @@ def return_(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/waive", methods=["POST"])
-def waive(obligation_id: int):
-    def act(item, form):
+def waive(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: WaiveForm) -> str:
+        assert form.reason.data is not None  # DataRequired
         services.waive_obligation(item, actor=current_user, reason=form.reason.data)
         return "已豁免该部门本期材料。"
 
@@ -212,8 +225,8 @@ def waive(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/evidence", methods=["POST"])
-def upload(obligation_id: int):
-    def act(item, form):
+def upload(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: EvidenceForm) -> str:
         upload = form.file.data
         services.add_evidence(
             _report_or_error(item), upload.filename, upload.read(), actor=current_user
@@ -224,7 +237,7 @@ def upload(obligation_id: int):
 
 
 @bp.route("/obligations/<int:obligation_id>/versions/<int:number>")
-def version(obligation_id: int, number: int):
+def version(obligation_id: int, number: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     versions = queries.report_versions(item.report.id) if item.report else []
     current = next((v for v in versions if v.number == number), None) or abort(404)
@@ -237,7 +250,7 @@ def version(obligation_id: int, number: int):
         previous=previous,
         changes=changes,
         text_diff=queries.text_diff,
-        labels=queries.FIELD_LABELS,
+        labels=FIELD_LABELS,
     )
 
 
@@ -250,7 +263,7 @@ def _load_evidence(evidence_id: int) -> Evidence:
 
 
 @bp.route("/evidence/<int:evidence_id>")
-def download(evidence_id: int):
+def download(evidence_id: int) -> ResponseReturnValue:
     item = _load_evidence(evidence_id)
     path = evidence.path_of(item.stored_name)
     if not path.is_file():
@@ -261,7 +274,7 @@ def download(evidence_id: int):
 
 
 @bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
-def delete_evidence(evidence_id: int):
+def delete_evidence(evidence_id: int) -> ResponseReturnValue:
     item = _load_evidence(evidence_id)
     obligation = item.report.obligation
     require_edit_department_reports(current_user, obligation.department_id)
@@ -273,7 +286,7 @@ def delete_evidence(evidence_id: int):
 
 
 @bp.route("/tasks/<int:task_id>/periods/<period>")
-def item(task_id: int, period: str):
+def item(task_id: int, period: str) -> ResponseReturnValue:
     """One item for one period: every responsible department's state."""
     task = catalogue_queries.task_with_assignments(task_id) or abort(404)
     chosen = _tracked(period)

@@ -9,7 +9,9 @@ waive. Each transition keeps a frozen :class:`ReportVersion`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -25,6 +27,7 @@ from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries
 from tracker.reports.models import (
+    Evidence,
     KeyFigure,
     Obligation,
     ProgressStatus,
@@ -68,11 +71,11 @@ class ReportInput:
 # -- periods ---------------------------------------------------------------------------------
 
 
-def due_dates_for(period: Period) -> tuple:
+def due_dates_for(period: Period) -> tuple[date, date]:
     """(lead/joint due date, supporting departments' earlier due date) for a period."""
     config = current_app.config
     cal = queries.calendar()
-    offset = config["TRACKER_DUE_OFFSET_DAYS"]
+    offset: int = config["TRACKER_DUE_OFFSET_DAYS"]
     due = period.due_date(cal, offset_days=offset)
     support_due = period.support_due_date(
         cal, offset_days=offset, lead_gap_working_days=config["TRACKER_SUPPORT_LEAD_DAYS"]
@@ -288,7 +291,7 @@ def _require_reviewer(actor: User) -> None:
         raise PermissionDenied("只有督办协调员可以审核报告。")
 
 
-def snapshot(report: Report) -> dict:
+def snapshot(report: Report) -> dict[str, Any]:
     """The report's content as plain JSON, as stored in versions and audit events."""
     return {
         "state": report.state.value if report.state else None,
@@ -314,7 +317,9 @@ def snapshot(report: Report) -> dict:
     }
 
 
-def _keep_version(report: Report, action: str, actor: User, content: dict) -> ReportVersion:
+def _keep_version(
+    report: Report, action: str, actor: User, content: dict[str, Any]
+) -> ReportVersion:
     number = (db.session.scalar(
         sa.select(sa.func.max(ReportVersion.number)).where(ReportVersion.report_id == report.id)
     ) or 0) + 1  # fmt: skip
@@ -334,10 +339,9 @@ def _keep_version(report: Report, action: str, actor: User, content: dict) -> Re
 # -- evidence --------------------------------------------------------------------------------
 
 
-def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: User):
+def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: User) -> Evidence:
     """Attach a checked file to an editable report (the file is written before the row)."""
     from tracker.reports import evidence as files
-    from tracker.reports.models import Evidence
 
     _require_owner(report.obligation, actor)
     if report.state not in EDITABLE_STATES:
@@ -365,7 +369,7 @@ def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: Us
     return item
 
 
-def remove_evidence(item, *, actor: User) -> None:
+def remove_evidence(item: Evidence, *, actor: User) -> None:
     """Detach a file from an editable report; the file itself stays for the audit trail."""
     report = item.report
     _require_owner(report.obligation, actor)
