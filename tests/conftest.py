@@ -162,9 +162,23 @@ def app_context(app):
 
 
 def _empty_tables() -> None:
+    tables = reversed(db.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            # One round trip for every table: psycopg sends parameterless statements together.
+            deletes = (str(table.delete().compile(dialect=conn.dialect)) for table in tables)
+            conn.exec_driver_sql("; ".join(deletes))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Keep every browser test on one xdist worker (``--dist loadgroup``): one Chromium per
+    run rather than one per worker, which two cores cannot feed beside the other workers."""
+    for item in items:
+        if "browser" in item.fixturenames or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture
