@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up and run the whole test suite: lint, then pytest on SQLite and on PostgreSQL at once.
 #   TRACKER_TEST_PG_URL  PostgreSQL to test against (default: local trust-auth database `test`)
-#   TRACKER_TEST_WORKERS pytest-xdist workers for each of the two passes (default 2)
+#   TRACKER_TEST_WORKERS pytest-xdist workers for each of the two passes; or per pass
+#   TRACKER_TEST_SQLITE_WORKERS (default 1) and TRACKER_TEST_PG_WORKERS (default 2)
 #   CI=true              PostgreSQL and Chromium become mandatory instead of skipped
 # Arguments go to both pytest runs (e.g. scripts/test.sh -k reminders).
 set -euo pipefail
@@ -9,8 +10,10 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 PG_URL="${TRACKER_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test}"
-# xdist workers per pass; measured on a loaded 2-core machine with both passes running (README)
-WORKERS="${TRACKER_TEST_WORKERS:-2}"
+# xdist workers per pass, measured on a loaded 2-core machine with both passes running (README):
+# the PostgreSQL pass is the longer one, so it gets the second worker.
+SQLITE_WORKERS="${TRACKER_TEST_SQLITE_WORKERS:-${TRACKER_TEST_WORKERS:-1}}"
+PG_WORKERS="${TRACKER_TEST_PG_WORKERS:-${TRACKER_TEST_WORKERS:-2}}"
 
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
@@ -25,7 +28,7 @@ echo "== lint (ruff)"
 # writes to its own log, printed whole once both are done, SQLite first.
 LOGS=test-artifacts/logs
 mkdir -p "$LOGS"
-PYTEST=(.venv/bin/python -m pytest -n "$WORKERS" --dist loadgroup)
+PYTEST=(.venv/bin/python -m pytest --dist loadgroup)
 
 pg_reachable() {
   .venv/bin/python - "$PG_URL" <<'PY'
@@ -50,13 +53,13 @@ else
   echo "PostgreSQL not reachable: skipped the PostgreSQL run (CI makes this an error)." >&2
 fi
 
-echo "== tests on ${passes[*]} at the same time ($WORKERS xdist workers each)"
+echo "== tests on ${passes[*]} at the same time (xdist workers: SQLite $SQLITE_WORKERS, PostgreSQL $PG_WORKERS)"
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true' INT TERM
-env -u TRACKER_TEST_DATABASE_URL "${PYTEST[@]}" "$@" >"$LOGS/sqlite.log" 2>&1 &
+env -u TRACKER_TEST_DATABASE_URL "${PYTEST[@]}" -n "$SQLITE_WORKERS" "$@" >"$LOGS/sqlite.log" 2>&1 &
 pids+=($!)
 if [ "${#passes[@]}" = 2 ]; then
-  TRACKER_TEST_DATABASE_URL="$PG_URL" "${PYTEST[@]}" "$@" >"$LOGS/postgresql.log" 2>&1 &
+  TRACKER_TEST_DATABASE_URL="$PG_URL" "${PYTEST[@]}" -n "$PG_WORKERS" "$@" >"$LOGS/postgresql.log" 2>&1 &
   pids+=($!)
 fi
 

@@ -1,7 +1,8 @@
 """Shared fixtures: the app on SQLite or PostgreSQL, a CSRF-aware client, factories.
 
 The suite runs on an SQLite file by default and against ``TRACKER_TEST_DATABASE_URL`` when it
-is set (``.ci/run`` does both). The schema is created once per session; after each test every
+is set (``.ci/run`` does both). Each pytest-xdist worker has a database of its own (see
+:func:`database_url_for_tests`). The schema is created once per session; after each test every
 table is emptied, so tests see a clean database without paying for DDL each time.
 """
 
