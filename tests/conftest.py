@@ -1,12 +1,15 @@
 """Shared fixtures: the app on SQLite or PostgreSQL, a CSRF-aware client, factories.
 
 The suite runs on an SQLite file by default and against ``TRACKER_TEST_DATABASE_URL`` when it
-is set (``.ci/run`` does both). The schema is created once per session; after each test every
+is set (``.ci/run`` does both). Each pytest-xdist worker has a database of its own (see
+:func:`database_url_for_tests`). The schema is created once per session; after each test every
 table is emptied, so tests see a clean database without paying for DDL each time.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import itertools
 import os
 import secrets
@@ -32,7 +35,45 @@ SEED_DOCUMENT = "民发〔2019〕86号"
 
 
 def database_url_for_tests(tmp_root: Path) -> str:
-    return os.environ.get("TRACKER_TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+    """This process's test database: its own, whether or not pytest-xdist runs workers.
+
+    SQLite is a file under the session's tmp dir, which is per worker already. A PostgreSQL
+    ``TRACKER_TEST_DATABASE_URL`` is used as given by a single process; each xdist worker
+    derives ``<name>_<worker>`` from it (``test_gw0``, ...), created on first use and reused.
+    """
+    url = os.environ.get("TRACKER_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_root / 'test.sqlite3'}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = sa.engine.make_url(url)
+    if not worker or base.get_backend_name() != "postgresql":
+        return url
+    own = base.set(database=f"{base.database}_{worker}")
+    _create_database_once(base, own.database)
+    return own.render_as_string(hide_password=False)
+
+
+def _create_database_once(maintenance: sa.engine.URL, name: str) -> None:
+    """``CREATE DATABASE name`` unless it exists, through a connection to the given database."""
+    engine = sa.create_engine(maintenance, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                try:
+                    conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                except sa.exc.ProgrammingError as exc:  # another run created it meanwhile
+                    if "already exists" not in str(exc):
+                        raise
+    finally:
+        engine.dispose()
+
+
+def db_backend(app) -> str:
+    """``sqlite`` or ``postgresql``: the backend the session's app runs on."""
+    return sa.engine.make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name()
 
 
 @pytest.fixture(scope="session")
@@ -122,9 +163,23 @@ def app_context(app):
 
 
 def _empty_tables() -> None:
+    tables = reversed(db.metadata.sorted_tables)
     with db.engine.begin() as conn:
-        for table in reversed(db.metadata.sorted_tables):
-            conn.execute(table.delete())
+        if conn.dialect.name == "postgresql":
+            # One round trip for every table: psycopg sends parameterless statements together.
+            deletes = (str(table.delete().compile(dialect=conn.dialect)) for table in tables)
+            conn.exec_driver_sql("; ".join(deletes))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Keep every browser test on one xdist worker (``--dist loadgroup``): one Chromium per
+    run rather than one per worker, which two cores cannot feed beside the other workers."""
+    for item in items:
+        if "browser" in item.fixturenames or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture
@@ -139,13 +194,77 @@ def runner(app):
 
 @pytest.fixture
 def seeded(app):
-    """The seed catalogue: 13 departments, 23 tasks of 民发〔2019〕86号."""
-    from tracker.catalogue.seedfile import read_seed_file
+    """The seed catalogue: 13 departments, 23 tasks of 民发〔2019〕86号.
+
+    Applying the seed costs hundreds of statements and parsing the file a tenth of a second,
+    in most of the suite's tests. So the file is parsed once per session, and the first test
+    that seeds an empty database keeps the rows ``apply_seed`` wrote; every later test that
+    seeds an empty database gets exactly those rows back by bulk inserts, its timestamps (the
+    audit events') set to the test's now as ``apply_seed`` would have. A database that already
+    holds rows is seeded by ``apply_seed`` itself.
+    """
     from tracker.catalogue.services import apply_seed
 
-    apply_seed(read_seed_file(SEED_FILE))
-    db.session.commit()
+    global _seed_rows
+    empty = _database_is_empty()
+    if empty and _seed_rows is not None:
+        _insert_rows(_seed_rows)
+    else:
+        apply_seed(_seed_catalogue())
+        db.session.commit()
+        if empty:
+            _seed_rows = _read_rows()
+    return _seed_catalogue()
+
+
+_seed_rows: list[tuple[sa.Table, list[dict]]] | None = None
+
+
+@functools.cache
+def _parsed_seed_file():
+    from tracker.catalogue.seedfile import read_seed_file
+
     return read_seed_file(SEED_FILE)
+
+
+def _seed_catalogue():
+    """A fresh copy of the parsed seed file, which the caller may change."""
+    return copy.deepcopy(_parsed_seed_file())
+
+
+def _database_is_empty() -> bool:
+    """No table holds a row (one round trip)."""
+    tables = db.metadata.sorted_tables
+    any_row = sa.or_(*(sa.select(sa.literal(1)).select_from(t).exists() for t in tables))
+    return not db.session.scalar(sa.select(any_row))
+
+
+def _read_rows() -> list[tuple[sa.Table, list[dict]]]:
+    """Every row of every non-empty table, in dependency order."""
+    rows = []
+    for table in db.metadata.sorted_tables:
+        found = [dict(row) for row in db.session.execute(sa.select(table)).mappings()]
+        if found:
+            rows.append((table, found))
+    return rows
+
+
+def _insert_rows(rows: list[tuple[sa.Table, list[dict]]]) -> None:
+    """Insert rows kept by :func:`_read_rows`, every timestamp that is set moved to now.
+
+    The ids are those of the first seeding; sequences have moved past them since (emptying
+    the tables deletes rows and never resets a sequence), so new rows never collide.
+    """
+    from tracker.db import UTCDateTime, utcnow
+
+    now = utcnow()
+    for table, found in rows:
+        stamped = [c.name for c in table.columns if isinstance(c.type, UTCDateTime)]
+        values = [
+            {**row, **{name: now for name in stamped if row[name] is not None}} for row in found
+        ]
+        db.session.execute(table.insert(), values)
+    db.session.commit()
 
 
 _usernames = itertools.count(1)

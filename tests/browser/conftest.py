@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from tests.conftest import db_backend
+
 CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 CHROMIUM_ARGS = [
@@ -67,12 +69,17 @@ def page(browser):
 
 
 @pytest.fixture
-def screenshot(page):
-    """``screenshot("name")`` saves a full-page PNG under test-artifacts/."""
+def screenshot(app, page):
+    """``screenshot("name")`` saves a full-page PNG under test-artifacts/<backend>/.
+
+    One folder per database backend, so that the SQLite and PostgreSQL passes, which may run
+    at the same time, never write the same file.
+    """
+    folder = ARTIFACTS / db_backend(app)
 
     def take(name: str) -> Path:
-        ARTIFACTS.mkdir(exist_ok=True)
-        path = ARTIFACTS / f"{name}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
         page.screenshot(path=str(path), full_page=True)
         return path
 
@@ -87,7 +94,8 @@ def sign_in(page, live_server):
         page.goto(f"{live_server}/login")
         page.fill("input[name=username]", user.username)
         page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_load_state("networkidle")
+        # Wait for the page the form leads to, not for 500 ms without network traffic.
+        with page.expect_navigation(wait_until="load"):
+            page.click("button[type=submit]")
 
     return do
