@@ -61,7 +61,7 @@ DIVISION_COLUMNS = [
     Column("牵头单位", 14, "wrap"),
     Column("配合单位 / 共同负责单位", 22, "wrap"),
     Column("责任部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("落实状态", 16, "center"),
     Column("进展摘要", 40, "wrap"),
 ]
@@ -69,24 +69,26 @@ DETAIL_COLUMNS = [
     Column("序号", 6, "int"),
     Column("对应正文", 8, "center"),
     Column("部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("状态", 12, "center"),
     Column("自评状态", 10, "center"),
     Column("核定状态", 10, "center"),
     Column("首次报送时间", 17, "datetime"),
     Column("是否按时", 8, "center"),
     Column("迟报工作日", 8, "int"),
+    # Five narratives beside ten short columns: the four after 工作进展 are kept narrow so
+    # that the sheet, fitted to the page width, still prints at about 7 pt on A4.
     Column("工作进展", 40, "wrap"),
-    Column("存在的困难和问题", 28, "wrap"),
-    Column("经验做法", 28, "wrap"),
-    Column("工作建议", 28, "wrap"),
-    Column("下一步计划", 28, "wrap"),
+    Column("存在的困难和问题", 22, "wrap"),
+    Column("经验做法", 22, "wrap"),
+    Column("工作建议", 22, "wrap"),
+    Column("下一步计划", 22, "wrap"),
 ]
 OVERDUE_COLUMNS = [
     Column("序号", 6, "int"),
     Column("工作任务", 50, "wrap"),
     Column("部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("截止日期", 12, "date"),
     Column("逾期工作日", 10, "int"),
     Column("报告状态", 10, "center"),

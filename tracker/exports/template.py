@@ -59,22 +59,23 @@ def _input(name: str, width: float) -> Column:
     return Column(FIELD_LABELS[name], width, "wrap", locked=False)
 
 
+# Widths that keep the printed sheet (fitted to the width of A4 landscape) at about 7 pt.
 COLUMNS = [
     _key("编号", 8, "int", hidden=True),
     _key("版本", 6, "int", hidden=True),
-    _key("文号", 16),
+    _key("文号", 14),
     _key("序号", 6, "int"),
-    _key("工作任务", 44),
-    _key("角色", 8, "center"),
+    _key("工作任务", 32),
+    _key("角色", 9, "center"),
     _key("截止日期", 12, "date"),
-    _key("报告状态", 14, "center"),
-    _key("退回理由", 22),
-    Column(FIELD_LABELS["status"], 13, "center", locked=False),
-    _input("progress", 42),
-    _input("problems", 30),
-    _input("practices", 30),
-    _input("suggestions", 30),
-    _input("next_steps", 30),
+    _key("报告状态", 12, "center"),
+    _key("退回理由", 16),
+    Column(FIELD_LABELS["status"], 12, "center", locked=False),
+    _input("progress", 30),
+    _input("problems", 20),
+    _input("practices", 20),
+    _input("suggestions", 20),
+    _input("next_steps", 20),
 ]
 HEADERS = [column.header for column in COLUMNS]
 ID, VERSION, STATUS = 0, 1, HEADERS.index(FIELD_LABELS["status"])

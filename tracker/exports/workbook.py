@@ -40,6 +40,8 @@ MAX_CELL_CHARS = 32_767  # Excel's limit per cell
 # What XML 1.0 cannot carry: C0 controls but tab and LF (CR is turned into LF first), lone
 # surrogates (they cannot be encoded as UTF-8 at all), and the two non-characters.
 ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What clean_text changes: the characters above and CR. One search tells a clean text.
+NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 FONT_NAME = "宋体"
 HEADER_FILL = "D9E1F2"
 BORDER_COLOUR = "#808080"
@@ -167,8 +169,9 @@ class Column:
 
     @property
     def fitted_width(self) -> float:
-        """The configured width, widened so that the header fits on one line."""
-        return max(self.width, display_width(self.header) + 3)
+        """The configured width, widened so that the header fits on the header row's two
+        lines (a header wider than its data need not widen the printed page)."""
+        return max(self.width, math.ceil(display_width(self.header) / 2) + 3)
 
     @property
     def look(self) -> Look:
@@ -270,9 +273,10 @@ def excel_value(value: Any) -> Any:
     return value
 
 
-# A slot is how one column writes its cells in a row: the style and whether an empty cell is
-# still written (to carry a fill, a border or an unlocked input).
-Slot = tuple[Style, bool]
+# A slot is how one column writes its cells in a row: its plain format (resolved once), the
+# style (for the quoted format), and whether an empty cell is still written (to carry a fill,
+# a border or an unlocked input).
+Slot = tuple[Format, Style, bool]
 
 
 class Book:
@@ -371,8 +375,9 @@ class Sheet:
         return self.rows_written + 1
 
     def _slot(self, look: Look) -> Slot:
-        """The look's style, and whether an empty cell in it must still be written."""
-        return self.book.styles.style(look), not self.sparse or look.fill is not None
+        """The look's format and style, and whether an empty cell must still be written."""
+        style = self.book.styles.style(look)
+        return style.plain, style, not self.sparse or look.fill is not None
 
     def cells(
         self,
@@ -429,27 +434,42 @@ class Sheet:
             slots = list(slots)
             for index, paint in paints.items():
                 slots[index] = self._variant(index, paint, False)
-        row = self._start_row(fitted_height((values[i], per) for i, per in self._wrapped))
+        row = self._start_row(self._row_height(values))
         ws = self.ws
         write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
-        # The hot loop of every export: strings and numbers are tested first and written
-        # without a further call of ours; anything else goes through _write.
+        # The hot loop of every export: strings (safe_text, inlined) and whole numbers are
+        # written here without a further call of ours; anything else goes through _write.
         for column, (value, slot) in enumerate(zip(values, slots, strict=True)):
             kind = type(value)
             if kind is str and value:
-                text, cell_format = safe_text(value, slot[0])
-                write_string(row, column, text, cell_format)
+                if NEEDS_CLEANING.search(value) is not None or len(value) > MAX_CELL_CHARS:
+                    value = clean_text(value)
+                if value.startswith(FORMULA_PREFIXES):
+                    write_string(row, column, value, slot[1].quoted)
+                else:
+                    write_string(row, column, value, slot[0])
             elif kind is int:
-                write_number(row, column, value, slot[0].plain)
+                write_number(row, column, value, slot[0])
             elif value is None or kind is str:
-                if slot[1]:
-                    write_blank(row, column, None, slot[0].plain)
+                if slot[2]:
+                    write_blank(row, column, None, slot[0])
             else:
                 self._write(row, column, value, slot)
 
+    def _row_height(self, values: Sequence[Any]) -> float | None:
+        """:func:`fitted_height` of a table row, looking only at texts that may wrap."""
+        lines = 1
+        for index, per_line in self._wrapped:
+            value = values[index]
+            if type(value) is str and (2 * len(value) > per_line or "\n" in value):
+                lines = max(lines, _lines(value, per_line))
+        if lines <= 1:
+            return None
+        return min(lines * LINE_POINTS + ROW_PADDING_POINTS, MAX_ROW_POINTS)
+
     def _write(self, row: int, column: int, value: Any, slot: Slot) -> None:
         """Write one value (0-based position) with the method that keeps its type."""
-        style, keep_empty = slot
+        plain, style, keep_empty = slot
         if isinstance(value, str) and value:
             text, cell_format = safe_text(value, style)
             self.ws.write_string(row, column, text, cell_format)
@@ -460,11 +480,11 @@ class Sheet:
             value = None  # NaN or infinity: no number at all
         if value is None or value == "":
             if keep_empty:
-                self.ws.write_blank(row, column, None, style.plain)
+                self.ws.write_blank(row, column, None, plain)
         elif type(value) in (int, float):
-            self.ws.write_number(row, column, value, style.plain)
+            self.ws.write_number(row, column, value, plain)
         elif isinstance(value, date):
-            self.ws.write_datetime(row, column, value, style.plain)
+            self.ws.write_datetime(row, column, value, plain)
         else:
             raise TypeError(f"a workbook cell cannot hold {type(value).__name__}: {value!r}")
 
