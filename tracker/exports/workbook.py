@@ -25,7 +25,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 from typing import IO, Any
 
@@ -33,7 +33,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from tracker.db import to_local
+from tracker.db import local_zone, to_local
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_CELL_CHARS = 32_767  # Excel's limit per cell
@@ -263,11 +263,13 @@ def safe_text(value: str, style: Style) -> tuple[str, Format]:
     return text, style.plain
 
 
-def excel_value(value: Any) -> Any:
-    """Convert a Python value to what a cell stores; aware datetimes become Beijing time."""
+def excel_value(value: Any, zone: tzinfo | None = None) -> Any:
+    """Convert a Python value to what a cell stores; aware datetimes become Beijing time
+    (the display zone, or ``zone`` when the caller has looked it up already)."""
     if isinstance(value, datetime):
-        local = to_local(value) if value.tzinfo is not None else value
-        return local.replace(tzinfo=None, microsecond=0)
+        if value.tzinfo is not None:
+            value = to_local(value) if zone is None else value.astimezone(zone)
+        return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, Decimal):
         return float(value)
     return value
@@ -286,6 +288,14 @@ class Book:
     def __init__(self, target: str | IO[bytes]):
         self.workbook = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
         self.styles = StyleRegistry(self.workbook)
+        self._zone: tzinfo | None = None
+
+    @property
+    def zone(self) -> tzinfo:
+        """The display zone, looked up once per workbook rather than once per time."""
+        if self._zone is None:
+            self._zone = local_zone()
+        return self._zone
 
     def __enter__(self) -> Book:
         return self
@@ -461,8 +471,13 @@ class Sheet:
         lines = 1
         for index, per_line in self._wrapped:
             value = values[index]
-            if type(value) is str and (2 * len(value) > per_line or "\n" in value):
+            if type(value) is not str:
+                continue
+            if "\n" in value:
                 lines = max(lines, _lines(value, per_line))
+            elif 2 * len(value) > per_line:  # _lines, inlined for one paragraph
+                units = (len(value) + len(value.encode("utf-8", "replace"))) / 2
+                lines = max(lines, math.ceil(units / per_line))
         if lines <= 1:
             return None
         return min(lines * LINE_POINTS + ROW_PADDING_POINTS, MAX_ROW_POINTS)
@@ -474,8 +489,10 @@ class Sheet:
             text, cell_format = safe_text(value, style)
             self.ws.write_string(row, column, text, cell_format)
             return
-        if isinstance(value, datetime | Decimal):
-            value = excel_value(value)
+        if isinstance(value, datetime):
+            value = excel_value(value, self.book.zone if value.tzinfo is not None else None)
+        elif isinstance(value, Decimal):
+            value = float(value)
         if isinstance(value, float) and not math.isfinite(value):
             value = None  # NaN or infinity: no number at all
         if value is None or value == "":
