@@ -31,6 +31,14 @@ def formulas_in(data: bytes) -> list[str]:
     return found
 
 
+def fit_to(ws) -> tuple[int, int]:
+    """The pages a sheet is fitted to, (wide, high); an absent attribute is the schema's 1."""
+    setup = ws.page_setup
+    return tuple(
+        1 if value is None else int(value) for value in (setup.fitToWidth, setup.fitToHeight)
+    )
+
+
 def data_rows(ws, first: int = 3) -> list[tuple]:
     """The values of a table sheet below its title and header rows."""
     return [row for row in ws.iter_rows(min_row=first, values_only=True) if any(row)]

@@ -172,6 +172,36 @@ def test_unchanged_upload_changes_nothing(client, liaison):
     assert "没有需要保存的修改" in follow.get_data(as_text=True)
 
 
+def test_an_untouched_template_round_trips_text_that_looks_like_escapes_or_formulas(
+    client, liaison, quarter
+):
+    """The hidden key columns and every kind of hostile text come back as they went out."""
+    texts = {
+        "progress": "_x0041_ 不是字母 A",
+        "problems": "=cmd|' /C calc'!A0",
+        "practices": "@SUM(1)",
+        "suggestions": "\t=1",
+        "next_steps": "-1 与 +1",
+    }
+    services.save_draft(
+        quarter.obligation(11, "mps"), ReportInput(**texts), actor=liaison, expected_version=None
+    )
+    db.session.commit()
+    report = quarter.obligation(11, "mps").report
+    stored = {name: getattr(report, name) for name in texts}  # as the service keeps them
+    assert stored["progress"] == texts["progress"] and stored["problems"] == texts["problems"]
+    data = download(client)
+    ws = load(data)[SHEET_TITLE]
+    row = ws[row_of(data, 11)]
+    assert row[0].value == quarter.obligation(11, "mps").id and row[1].value == 1
+    before = saved_state()
+    response = upload(client, data)
+    assert response.status_code == 302
+    assert saved_state()[:2] == before[:2]  # nothing differed, nothing saved
+    db.session.refresh(report)
+    assert {name: getattr(report, name) for name in texts} == stored
+
+
 def test_key_figures_survive_a_template_update(client, liaison, quarter):
     from decimal import Decimal
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 import pytest
+from openpyxl.utils import escape
 
-from tests.exports.conftest import formulas_in, load
+from tests.exports.conftest import fit_to, formulas_in, load
 from tracker.exports import workbook
 from tracker.exports.workbook import Book, Column, display_width
 
@@ -29,14 +32,13 @@ TRAPS = [
 
 
 def _write(values, columns=None) -> bytes:
-    book = Book()
     columns = columns or [Column("内容", 30, "wrap")]
-    sheet = book.sheet("数据", "民发〔2019〕86号 测试（2024年第三季度）", columns)
-    for value in values:
-        sheet.row(value if isinstance(value, list) else [value])
-    sheet.finish()
     out = io.BytesIO()
-    book.save(out)
+    with Book(out) as book:
+        sheet = book.sheet("数据", "民发〔2019〕86号 测试（2024年第三季度）", columns)
+        for value in values:
+            sheet.row(value if isinstance(value, list) else [value])
+        sheet.finish()
     return out.getvalue()
 
 
@@ -76,12 +78,12 @@ def test_values_keep_their_types_and_formats():
         Column("报送时间", 17, "datetime"),
         Column("空", 8),
     ]
-    book = Book()
-    sheet = book.sheet("数据", "标题", columns)
-    sheet.row([3, 0.625, date(2024, 10, 10), datetime(2024, 10, 10, 15, 59, 30, tzinfo=UTC), None])
-    sheet.finish()
     out = io.BytesIO()
-    book.save(out)
+    with Book(out) as book:
+        sheet = book.sheet("数据", "标题", columns)
+        moment = datetime(2024, 10, 10, 15, 59, 30, tzinfo=UTC)
+        sheet.row([3, 0.625, date(2024, 10, 10), moment, None])
+        sheet.finish()
     ws = load(out.getvalue())["数据"]
     count, rate, day, moment, empty = ws[3]
     assert (count.value, count.data_type, count.number_format) == (3, "n", "0")
@@ -107,7 +109,7 @@ def test_table_sheets_are_ready_to_print():
     assert ws.print_title_rows == "$1:$2"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 0
+    assert fit_to(ws) == (1, 0)  # one page wide, as many high as needed
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
     assert "&P" in ws.oddFooter.center.text and "&N" in ws.oddFooter.center.text
     assert ws["A3"].alignment.wrap_text is True
@@ -132,20 +134,22 @@ def test_text_lines_estimates_wrapped_lines(text, width, lines):
 
 def test_a_row_is_as_high_as_its_longest_wrapped_text_and_no_higher_than_excel_allows():
     columns = [Column("甲", 20, "wrap"), Column("乙", 10, "int"), Column("丙", 10, "wrap")]
-    book = Book()
-    sheet = book.sheet("数据", "标题", columns)
-    sheet.row(["一行", 12345678901234567890, "短"])
-    sheet.row(["关爱服务" * 10, 1, "三\n行\n字"])  # 80 units in 19: 5 lines
-    sheet.row(["长" * 10_000, 1, None])
-    sheet.finish()
     out = io.BytesIO()
-    book.save(out)
+    with Book(out) as book:
+        sheet = book.sheet("数据", "标题", columns)
+        sheet.row(["一行", 12345678901234567890, "短"])
+        sheet.row(["关爱服务" * 10, 1, "三\n行\n字"])  # 80 units in 19: 5 lines
+        sheet.row(["长" * 10_000, 1, None])
+        sheet.finish()
     rows = {number: attributes for number, attributes in row_tags(out.getvalue())}
     assert rows[3] == {}  # one line: Excel's default height
-    # An estimate, not a choice: no customHeight, so Excel refits the row once it is edited.
-    assert rows[4] == {"ht": str(5 * 14 + 4)}
-    assert rows[5] == {"ht": "409"}
-    assert rows[2] == {"ht": "32", "customHeight": "1"}  # the header row's height is chosen
+    # XlsxWriter's set_row always marks a height as custom: Excel keeps the estimate until a
+    # double click on the row's border refits it (openpyxl's writer could leave it off).
+    # Heights are whole pixels (0.75 pt), rounded up: never a line short.
+    assert rows[4].pop("customHeight") == "1"
+    assert 5 * 14 + 4 <= float(rows[4].pop("ht")) < 5 * 14 + 4 + 0.75 and rows[4] == {}
+    assert rows[5] == {"ht": "408.75", "customHeight": "1"}  # Excel's 409 pt, to the pixel
+    assert rows[2] == {"ht": "32.25", "customHeight": "1"}  # the header row's height is chosen
 
 
 def row_tags(data: bytes, sheet: int = 1) -> list[tuple[int, dict[str, str]]]:
@@ -165,7 +169,7 @@ def test_display_width_counts_wide_characters_twice(text, width):
     assert display_width(text) == width
 
 
-# -- rows written straight into the stream -----------------------------------------------------
+# -- reading back every kind of cell -------------------------------------------------------------
 
 ROW_VALUES = [
     *TRAPS,
@@ -181,10 +185,149 @@ ROW_VALUES = [
     0.1 + 0.2,
     1e-20,
     float("nan"),
+    float("inf"),
+    Decimal("12.5"),
     date(2024, 2, 29),
     datetime(2024, 10, 10, 23, 59, 59),
     None,
 ]
+KINDS = ["wrap", "int", "decimal", "percent", "date", "datetime", "center", "text"]
+
+
+def _every_kind_of_cell() -> bytes:
+    columns = [Column(f"列{i}", 10, kind) for i, kind in enumerate(KINDS)]
+    out = io.BytesIO()
+    with Book(out) as book:
+        sparse = book.sheet("稀疏", "标题 & <说明>", columns)
+        dense = book.sheet("密集", "标题", columns, sparse=False)
+        inputs = book.sheet(
+            "填报", "标题", [Column("输入", 20, "wrap", locked=False)], protect=True
+        )
+        for value in ROW_VALUES:
+            row = [value] * len(columns)
+            sparse.row(row, {1: ("FDE2DF", "B42318")})
+            dense.row(row, locked=True)
+            inputs.row([value])
+        dense.blank()
+        dense.blank(height=12)
+        for sheet in (sparse, dense, inputs):
+            sheet.finish()
+    return out.getvalue()
+
+
+def _expected(value):
+    if isinstance(value, str):
+        return value[:32_767]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # NaN and infinity: no number at all
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, float):
+        return float(f"{value:.16g}")  # 16 significant digits, as Excel keeps
+    if type(value) is date:
+        return datetime.combine(value, datetime.min.time())
+    return value
+
+
+@pytest.mark.parametrize("read_only", [False, True])
+def test_every_kind_of_cell_reads_back_with_its_value_and_type(read_only):
+    wb = load(_every_kind_of_cell(), read_only=read_only)
+    column_for = {str: 0, int: 1, float: 2, Decimal: 2, date: 4, datetime: 5, type(None): 0}
+    rows = list(wb["密集"].iter_rows(min_row=3, max_row=2 + len(ROW_VALUES)))
+    values = [row[column_for[type(value)]] for row, value in zip(rows, ROW_VALUES, strict=True)]
+    assert [cell.value for cell in values] == [_expected(value) for value in ROW_VALUES]
+    for cell, value in zip(values, ROW_VALUES, strict=True):
+        if isinstance(value, str):
+            assert cell.data_type == "s", value[:20]
+        elif isinstance(value, date):
+            assert cell.is_date, value
+        elif _expected(value) is not None:
+            assert cell.data_type == "n" and not cell.is_date, value
+    texts = [row[0] for row in wb["填报"].iter_rows(min_row=3, values_only=True)]
+    assert texts[: len(TRAPS)] == TRAPS
+
+
+def test_every_kind_of_cell_carries_its_look():
+    wb = load(_every_kind_of_cell())
+    sparse, dense, inputs = wb["稀疏"], wb["密集"], wb["填报"]
+    header = sparse["A2"]
+    assert header.font.b and header.fill.fgColor.rgb[-6:] == workbook.HEADER_FILL
+    assert header.alignment.horizontal == "center" and header.alignment.wrap_text
+    painted = sparse["B3"]  # the painted column: fill and font colour of a RAG light
+    assert painted.fill.fill_type == "solid" and painted.fill.fgColor.rgb[-6:] == "FDE2DF"
+    assert painted.font.color.rgb[-6:] == "B42318" and painted.font.name == "宋体"
+    assert sparse["A3"].fill.fill_type is None and sparse["A3"].border.left.style is None
+    # Dense sheets draw a thin grey line round every cell, empty ones included.
+    empty = dense.cell(2 + len(ROW_VALUES), 1)
+    assert empty.value is None and empty.border.left.style == "thin"
+    assert empty.border.left.color.rgb[-6:] == "808080"
+    assert dense["B3"].protection.locked is True
+    assert inputs["A3"].protection.locked is False and inputs["A3"].number_format == "@"
+    assert inputs.protection.sheet is True
+    assert inputs.protection.formatRows is False and inputs.protection.formatColumns is False
+    assert sparse.print_options.gridLines is True and not dense.print_options.gridLines
+    assert {str(r) for r in sparse.merged_cells.ranges} == {"A1:H1"}
+    assert sparse["A1"].value == "标题 & <说明>" and sparse["A1"].font.sz == 14
+
+
+HOSTILE = [
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-1",
+    "\t=1",
+    "\r=1",
+    "\n=1",
+    "=1+1" + "x" * 40_000,
+    "a\x00b\x08c\x0bd\x0ce\x1ff",
+    "\x00=1",
+    "孤\ud800立\udfff代理",
+    "\ufffe\uffff非字符",
+    "_x0041_ 形似转义",
+    "<![CDATA[x]]> & </t></is>",
+]
+CLEANED = [
+    "=cmd|' /C calc'!A0",
+    "@SUM(1)",
+    "+1",
+    "-1",
+    "\t=1",
+    "\n=1",
+    "\n=1",
+    ("=1+1" + "x" * 40_000)[:32_767],
+    "abcdef",
+    "=1",
+    "孤立代理",
+    "非字符",
+    "_x0041_ 形似转义",
+    "<![CDATA[x]]> & </t></is>",
+]
+
+
+def test_hostile_strings_are_stored_as_plain_text():
+    data = _write(HOSTILE)
+    assert formulas_in(data) == []
+    ws = load(data)["数据"]
+    cells = [row[0] for row in ws.iter_rows(min_row=3)]
+    # openpyxl leaves Excel's _xHHHH_ escapes as they are; the template reader undoes them.
+    assert [escape.unescape(c.value) for c in cells] == CLEANED
+    assert all(c.data_type == "s" for c in cells)
+    quoted = [c.quotePrefix for c in cells]
+    assert quoted == [workbook.needs_quote_prefix(text) for text in CLEANED]
+    assert quoted[:8] == [True] * 8 and quoted[-1] is False
+
+
+def test_workbook_options_turn_every_conversion_off():
+    assert workbook.WORKBOOK_OPTIONS["constant_memory"] is True
+    assert not workbook.WORKBOOK_OPTIONS["in_memory"]  # in_memory would keep every row
+    for option in ("strings_to_formulas", "strings_to_numbers", "strings_to_urls"):
+        assert workbook.WORKBOOK_OPTIONS[option] is False, option
+    # Even so, text that looks like a number or a link stays the text it was.
+    ws = load(_write(["0012", "1e5", "http://example.com", "mailto:a@b.cn"]))["数据"]
+    assert [row[0].value for row in ws.iter_rows(min_row=3)] == [
+        "0012", "1e5", "http://example.com", "mailto:a@b.cn",
+    ]  # fmt: skip
+    assert b"hyperlink" not in sheets_of(_write(["http://example.com"]))["xl/worksheets/sheet1.xml"]
 
 
 def sheets_of(data: bytes) -> dict[str, bytes]:
@@ -197,70 +340,17 @@ def sheets_of(data: bytes) -> dict[str, bytes]:
         }
 
 
-def both_ways(monkeypatch, write) -> tuple[dict[str, bytes], dict[str, bytes]]:
-    """The worksheets ``write()`` produces directly, and through openpyxl's cell writer."""
-    direct = sheets_of(write())
-    monkeypatch.setattr(workbook, "DIRECT_ROWS", False)
-    through_openpyxl = sheets_of(write())
-    monkeypatch.setattr(workbook, "DIRECT_ROWS", True)
-    return direct, through_openpyxl
-
-
-def _every_kind_of_cell() -> bytes:
-    book = Book()
-    kinds = ["wrap", "int", "decimal", "percent", "date", "datetime", "center", "text"]
-    columns = [Column(f"列{i}", 10, kind) for i, kind in enumerate(kinds)]
-    sparse = book.sheet("稀疏", "标题 & <说明>", columns)
-    dense = book.sheet("密集", "标题", columns, sparse=False)
-    inputs = book.sheet("填报", "标题", [Column("输入", 20, "wrap", locked=False)], protect=True)
-    for value in ROW_VALUES:
-        row = [value] * len(columns)
-        sparse.row(row, {1: ("FDE2DF", "B42318")})
-        dense.row(row, locked=True)
-        inputs.row([value])
-    dense.blank()
-    dense.blank(height=12)
-    for sheet in (sparse, dense, inputs):
+def test_a_workbook_can_be_written_to_a_path(tmp_path):
+    path = tmp_path / "季度报表.xlsx"
+    with Book(str(path)) as book:
+        sheet = book.sheet("数据", "标题", [Column("数量", 8, "int")])
+        for number in range(1, 1001):
+            sheet.row([number])
         sheet.finish()
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    ws = load(path.read_bytes(), read_only=True)["数据"]
+    assert [row[0] for row in ws.iter_rows(min_row=3, values_only=True)] == list(range(1, 1001))
 
 
-def test_rows_written_directly_are_byte_for_byte_what_openpyxl_writes(monkeypatch):
-    direct, through_openpyxl = both_ways(monkeypatch, _every_kind_of_cell)
-    assert len(direct) == 3
-    for name, xml in through_openpyxl.items():
-        assert direct[name] == xml, name
-
-
-def test_direct_rows_are_the_path_taken(monkeypatch):
-    """The comparison above means nothing if both ways were secretly openpyxl's."""
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a row went through openpyxl's cell writer")
-
-    monkeypatch.setattr(workbook._StreamedSheet, "_values_to_row", refuse)
-    ws = load(_every_kind_of_cell(), read_only=True)["稀疏"]
-    assert ws["A3"].value == TRAPS[0]
-    monkeypatch.setattr(workbook, "DIRECT_ROWS", False)
-    with pytest.raises(AssertionError, match="cell writer"):
-        _every_kind_of_cell()
-
-
-def test_direct_rows_read_back_with_their_values():
-    wb = load(_every_kind_of_cell(), read_only=True)  # only the sheets read are parsed
-    column_for = {str: 0, int: 1, float: 2, date: 4, datetime: 5, type(None): 0}
-    rows = list(wb["密集"].iter_rows(min_row=3, max_row=2 + len(ROW_VALUES), values_only=True))
-    values = [row[column_for[type(value)]] for row, value in zip(rows, ROW_VALUES, strict=True)]
-    expected = [
-        value[:32_767] if isinstance(value, str)
-        else None if isinstance(value, float) and value != value  # NaN: no number at all
-        else float(f"{value:.16g}") if isinstance(value, float)  # openpyxl's 16 digits
-        else datetime.combine(value, datetime.min.time()) if type(value) is date
-        else value
-        for value in ROW_VALUES
-    ]  # fmt: skip
-    assert values == expected
-    texts = [row[0] for row in wb["填报"].iter_rows(min_row=3, values_only=True)]
-    assert texts[: len(TRAPS)] == TRAPS
+def test_a_value_no_cell_can_hold_is_refused():
+    with pytest.raises(TypeError, match="bool"):
+        _write([[True]], [Column("是否", 8)])

@@ -6,7 +6,7 @@ progress), 报告明细 (one row per obligation), 逾期清单, 部门考核 (th
 and 催办记录 (urges and their acknowledgements).
 
 The obligations are read once, as a stream, and feed three sheets at the same time; the
-overview is filled last (write-only sheets may be appended to in any order) from the counts
+overview is filled last (each sheet streams to its own temporary file) from the counts
 gathered on the way and the dashboard's aggregates. Lights, labels and colours are the
 dashboard's (:mod:`tracker.dashboard.rag`), so the workbook and the dashboard never disagree;
 a frozen quarter is read from its snapshot, as the dashboard reads it.
@@ -18,9 +18,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import IO
-
-from openpyxl.chart import BarChart, Reference
-from openpyxl.chart.label import DataLabelList
 
 from tracker import clock
 from tracker.catalogue.models import Role
@@ -54,6 +51,7 @@ RAG_PAINT: dict[Rag, Paint] = {
 # Report content is shown once handed in; a draft is the department's unfinished work.
 HANDED_IN = (ReportState.SUBMITTED, ReportState.RETURNED, ReportState.ACCEPTED)
 SUMMARY_CHARS = 80
+CHART_WIDTH_CM, PIXELS_PER_CM = 17, 96 / 2.54
 SHEETS = ("总体情况", "任务分工落实情况", "报告明细", "逾期清单", "部门考核", "催办记录")
 
 DOCUMENT_COLUMN = Column("文号", 16, "wrap")
@@ -63,7 +61,7 @@ DIVISION_COLUMNS = [
     Column("牵头单位", 14, "wrap"),
     Column("配合单位 / 共同负责单位", 22, "wrap"),
     Column("责任部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("落实状态", 16, "center"),
     Column("进展摘要", 40, "wrap"),
 ]
@@ -71,24 +69,26 @@ DETAIL_COLUMNS = [
     Column("序号", 6, "int"),
     Column("对应正文", 8, "center"),
     Column("部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("状态", 12, "center"),
     Column("自评状态", 10, "center"),
     Column("核定状态", 10, "center"),
     Column("首次报送时间", 17, "datetime"),
     Column("是否按时", 8, "center"),
     Column("迟报工作日", 8, "int"),
+    # Five narratives beside ten short columns: the four after 工作进展 are kept narrow so
+    # that the sheet, fitted to the page width, still prints at about 7 pt on A4.
     Column("工作进展", 40, "wrap"),
-    Column("存在的困难和问题", 28, "wrap"),
-    Column("经验做法", 28, "wrap"),
-    Column("工作建议", 28, "wrap"),
-    Column("下一步计划", 28, "wrap"),
+    Column("存在的困难和问题", 22, "wrap"),
+    Column("经验做法", 22, "wrap"),
+    Column("工作建议", 22, "wrap"),
+    Column("下一步计划", 22, "wrap"),
 ]
 OVERDUE_COLUMNS = [
     Column("序号", 6, "int"),
     Column("工作任务", 50, "wrap"),
     Column("部门", 14, "wrap"),
-    Column("角色", 8, "center"),
+    Column("角色", 9, "center"),  # "共同负责" on one line
     Column("截止日期", 12, "date"),
     Column("逾期工作日", 10, "int"),
     Column("报告状态", 10, "center"),
@@ -154,7 +154,20 @@ def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> Quart
     count, numbers = queries.document_numbers(request.document_id)
     titles = _Titles(request, _documents_label(count, numbers))
     multi = count > 1
-    book = Book()
+    with Book(target) as book:
+        result = _write_sheets(book, request, scope, titles, numbers, multi)
+    return result
+
+
+def _write_sheets(
+    book: Book,
+    request: QuarterlyRequest,
+    scope: dashboard.Scope,
+    titles: _Titles,
+    numbers: list[str],
+    multi: bool,
+) -> QuarterlyResult:
+    """Stream the period's obligations into the sheets, then fill the scorecard and overview."""
     overview = book.sheet(SHEETS[0], titles.of(SHEETS[0]), OVERVIEW_COLUMNS, table=False)
     division = book.sheet(SHEETS[1], titles.of(SHEETS[1]), _columns(DIVISION_COLUMNS, multi))
     detail = book.sheet(SHEETS[2], titles.of(SHEETS[2]), _columns(DETAIL_COLUMNS, multi))
@@ -191,7 +204,6 @@ def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> Quart
     _overview(overview, request, scope, reasons, rows, head)
     for sheet in (division, detail, overdue, score, urges):
         sheet.finish()
-    book.save(target)
     return result
 
 
@@ -281,8 +293,8 @@ def _division_rows(sheet: Sheet, group: list[ObligationLine], shown, multi: bool
     """One row per shown department, under the attachment's columns for the item.
 
     The item's text and departments fill its first row only; they are not merged down the
-    item's rows (merges cost memory and time per item — openpyxl checks each against all
-    before it — and break filtering). The item number stays on every row, so that a
+    item's rows (merges cost memory per item, are checked against every cell before them,
+    and break filtering). The item number stays on every row, so that a
     filtered list still says which item each row is.
     """
     first = group[0]
@@ -385,8 +397,7 @@ def _overview(
     if scope.frozen:
         judged += "，本季度已封存；封存后补报的材料标注“补报”"
     who = request.department_label or "全部部门"
-    sheet.cells([(f"{judged}；范围：{who}", SUBTITLE)])
-    sheet.merge(sheet.next_row - 1, sheet.next_row - 1, 1, len(OVERVIEW_COLUMNS))
+    sheet.cells([(f"{judged}；范围：{who}", SUBTITLE)], span=len(OVERVIEW_COLUMNS))
     sheet.blank()
     sheet.cells([("主要指标", HEADER), ("数值", HEADER)])
     for label, value, kind in (
@@ -431,24 +442,31 @@ def _rates_with_chart(sheet: Sheet, scores: list[dashboard.ScoreRow]) -> None:
     last = sheet.next_row - 1
     if last < first:
         return
-    chart = BarChart()
-    chart.type = "bar"  # horizontal bars: long department names stay readable
-    chart.title = "各部门按时报送率"
-    chart.style = 10
-    chart.legend = None
-    chart.add_data(Reference(sheet.ws, min_col=2, min_row=first, max_row=last))
-    chart.set_categories(Reference(sheet.ws, min_col=1, min_row=first, max_row=last))
-    chart.x_axis.scaling.orientation = "maxMin"  # rank 1 at the top
-    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 1
-    chart.y_axis.number_format = "0%"
-    chart.y_axis.majorGridlines = None
-    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes by default
-    # Every flag set: a reader may take a missing one for "show" (LibreOffice prints the
-    # series and category names beside each value then).
-    chart.dataLabels = DataLabelList(
-        showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
-        showPercent=False, showBubbleSize=False, showLeaderLines=False,
+    chart = sheet.book.workbook.add_chart({"type": "bar"})  # horizontal: names stay readable
+    name = sheet.ws.get_name()
+    chart.add_series(
+        {
+            "name": "按时报送率",
+            "categories": [name, first - 1, 0, last - 1, 0],
+            "values": [name, first - 1, 1, last - 1, 1],
+            # In constant memory XlsxWriter cannot read the cells back for the chart's cache:
+            # given here, readers that draw from the cache show names and rates at once.
+            "categories_data": [row.department.name for row in scores],
+            "values_data": [row.on_time_rate for row in scores],
+            "data_labels": {"value": True, "num_format": "0.0%"},
+        }
+    )
+    chart.set_title({"name": "各部门按时报送率", "name_font": {"size": 12, "bold": True}})
+    chart.set_style(10)
+    chart.set_legend({"none": True})
+    # In a bar chart the x axis is the values', the y axis the departments' (rank 1 on top).
+    chart.set_x_axis(
+        {"min": 0, "max": 1, "num_format": "0%", "major_gridlines": {"visible": False}}
+    )
+    chart.set_y_axis({"reverse": True})
+    rows = last - first + 1
+    chart.set_size(
+        {"width": CHART_WIDTH_CM * PIXELS_PER_CM,
+         "height": max(7.5, 0.75 * rows + 2.5) * PIXELS_PER_CM}
     )  # fmt: skip
-    chart.height = max(7.5, 0.75 * (last - first + 1) + 2.5)
-    chart.width = 17
-    sheet.ws.add_chart(chart, f"E{FIRST_DATA_ROW + 1}")
+    sheet.ws.insert_chart(FIRST_DATA_ROW, 4, chart)  # E4

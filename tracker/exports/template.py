@@ -1,6 +1,7 @@
 """The department template: a workbook a liaison fills in offline, and reading it back.
 
-Writing: one row per obligation of the department in a period. The key columns are locked by
+Writing (with XlsxWriter, through :mod:`tracker.exports.workbook`): one row per obligation of
+the department in a period. The key columns are locked by
 sheet protection; the obligation id and the report version (for the stale-edit check) sit in
 hidden columns; the 自评状态 drop-down and the five narrative columns are the only unlocked
 cells, formatted as text so that what a liaison types stays text.
@@ -23,7 +24,8 @@ from datetime import date, datetime
 from typing import IO
 
 import openpyxl
-from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.utils import escape
+from xlsxwriter.worksheet import Worksheet
 
 from tracker.catalogue.models import Department
 from tracker.errors import Invalid
@@ -58,22 +60,23 @@ def _input(name: str, width: float) -> Column:
     return Column(FIELD_LABELS[name], width, "wrap", locked=False)
 
 
+# Widths that keep the printed sheet (fitted to the width of A4 landscape) at about 7 pt.
 COLUMNS = [
     _key("编号", 8, "int", hidden=True),
     _key("版本", 6, "int", hidden=True),
-    _key("文号", 16),
+    _key("文号", 14),
     _key("序号", 6, "int"),
-    _key("工作任务", 44),
-    _key("角色", 8, "center"),
+    _key("工作任务", 32),
+    _key("角色", 9, "center"),
     _key("截止日期", 12, "date"),
-    _key("报告状态", 14, "center"),
-    _key("退回理由", 22),
-    Column(FIELD_LABELS["status"], 13, "center", locked=False),
-    _input("progress", 42),
-    _input("problems", 30),
-    _input("practices", 30),
-    _input("suggestions", 30),
-    _input("next_steps", 30),
+    _key("报告状态", 12, "center"),
+    _key("退回理由", 16),
+    Column(FIELD_LABELS["status"], 12, "center", locked=False),
+    _input("progress", 30),
+    _input("problems", 20),
+    _input("practices", 20),
+    _input("suggestions", 20),
+    _input("next_steps", 20),
 ]
 HEADERS = [column.header for column in COLUMNS]
 ID, VERSION, STATUS = 0, 1, HEADERS.index(FIELD_LABELS["status"])
@@ -109,20 +112,19 @@ def write_template(
     period: Period,
 ) -> int:
     """Write the department's template for ``period``; returns the number of obligations."""
-    book = Book()
-    sheet = book.sheet(
-        SHEET_TITLE, f"{department.name} {period.label}进展情况填报表", COLUMNS, protect=True
-    )
-    for line in lines:
-        sheet.row(_template_values(line), locked=not editable(line))
-    sheet.finish()
-    last = sheet.rows_written
-    if last >= FIRST_DATA_ROW:
-        _add_validations(sheet.ws, last)
-    guide = book.sheet(GUIDE_TITLE, "填写说明", [Column("说明", 110, "wrap")], table=False)
-    for text in GUIDE:
-        guide.cells([(text, Look("wrap", border=""))])
-    book.save(target)
+    with Book(target) as book:
+        sheet = book.sheet(
+            SHEET_TITLE, f"{department.name} {period.label}进展情况填报表", COLUMNS, protect=True
+        )
+        for line in lines:
+            sheet.row(_template_values(line), locked=not editable(line))
+        sheet.finish()
+        last = sheet.rows_written
+        if last >= FIRST_DATA_ROW:
+            _add_validations(sheet.ws, last)
+        guide = book.sheet(GUIDE_TITLE, "填写说明", [Column("说明", 110, "wrap")], table=False)
+        for text in GUIDE:
+            guide.cells([(text, Look("wrap", border=""))])
     return max(0, last - HEADER_ROW)
 
 
@@ -143,33 +145,36 @@ def _template_values(line: ObligationLine) -> list:
     ]
 
 
-def _add_validations(ws, last: int) -> None:
-    letter = openpyxl.utils.get_column_letter
-    status = DataValidation(
-        type="list",
-        formula1='"' + ",".join(STATUS_BY_LABEL) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="自评状态",
-        error=f"请从下拉列表中选择：{STATUS_LIST}",
-        showInputMessage=True,
-        promptTitle="自评状态",
-        prompt="请从下拉列表中选择",
-    )
-    status.add(f"{letter(STATUS + 1)}{FIRST_DATA_ROW}:{letter(STATUS + 1)}{last}")
-    length = DataValidation(
-        type="textLength",
-        operator="lessThanOrEqual",
-        formula1=str(MAX_NARRATIVE),
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="字数超限",
-        error=f"每栏不超过 {MAX_NARRATIVE} 字",
-    )
-    first, final = min(NARRATIVE_COLUMNS.values()) + 1, max(NARRATIVE_COLUMNS.values()) + 1
-    length.add(f"{letter(first)}{FIRST_DATA_ROW}:{letter(final)}{last}")
-    ws.data_validations.append(status)
-    ws.data_validations.append(length)
+def _add_validations(ws: Worksheet, last: int) -> None:
+    """The 自评状态 drop-down and the narrative length limit, over every data row.
+
+    ``last`` is the 1-based number of the last data row.
+    """
+    first_row, last_row = FIRST_DATA_ROW - 1, last - 1
+    ws.data_validation(
+        first_row, STATUS, last_row, STATUS,
+        {
+            "validate": "list",
+            "source": list(STATUS_BY_LABEL),
+            "ignore_blank": True,
+            "input_title": "自评状态",
+            "input_message": "请从下拉列表中选择",
+            "error_title": "自评状态",
+            "error_message": f"请从下拉列表中选择：{STATUS_LIST}",
+        },
+    )  # fmt: skip
+    first, final = min(NARRATIVE_COLUMNS.values()), max(NARRATIVE_COLUMNS.values())
+    ws.data_validation(
+        first_row, first, last_row, final,
+        {
+            "validate": "length",
+            "criteria": "<=",
+            "value": MAX_NARRATIVE,
+            "ignore_blank": True,
+            "error_title": "字数超限",
+            "error_message": f"每栏不超过 {MAX_NARRATIVE} 字",
+        },
+    )  # fmt: skip
 
 
 # -- reading an upload -----------------------------------------------------------------------
@@ -398,7 +403,12 @@ def _text(value) -> str:
         value = value.strftime("%Y-%m-%d %H:%M") if value.time() else value.date().isoformat()
     elif isinstance(value, date):
         value = value.isoformat()
-    return str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = str(value)
+    if "_x" in text:
+        # Excel (and XlsxWriter) write "_x0041_" typed as text as "_x005F_x0041_"; openpyxl
+        # hands the escaped form over, so undo it before comparing with the database.
+        text = escape.unescape(text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
 def _whole_number(cell, *, minimum: int) -> int | None:

@@ -1,60 +1,61 @@
-"""Writing .xlsx files: streamed sheets, shared styles, print settings, and text that stays text.
+"""Writing .xlsx files: streamed sheets, shared formats, print settings, and text that stays text.
 
-Every workbook the application produces is written here, in openpyxl's write-only mode: rows go
-to a temporary file as they are appended, so memory does not grow with the row count. Column
-widths, frozen panes, hidden columns and row heights are therefore fixed before the first row,
-and each cell carries a style shared through a small registry (one lookup per distinct look).
+Every workbook the application produces is written here, with XlsxWriter in constant-memory
+mode: each row goes to a temporary file as soon as the next one starts, so memory does not grow
+with the cells written. Rows are therefore written in order, and a row's height is set before
+its cells. Only XlsxWriter's public API is used.
 
-Safety: spreadsheet cells from users are text. Every ``str`` written goes through
-:func:`safe_text`, which stores it as an inline string — never a formula, whatever its first
-character — and gives a value starting with ``= + - @``, a tab or a line break Excel's quote
-prefix, so that it stays text even after someone edits the cell in Excel.
+Safety: spreadsheet cells from users are text. The workbook is opened with every conversion
+off (``strings_to_formulas``, ``strings_to_numbers``, ``strings_to_urls``), and every ``str``
+goes through :func:`safe_text` and ``write_string``, never ``write``: it is stored as an inline
+string, never a formula, whatever its first character. A value starting with ``= + - @``, a tab
+or a line break gets a format with Excel's quote prefix, so that it stays text even after
+someone edits the cell in Excel. Characters XML cannot carry are dropped, and a cell holds at
+most 32,767 characters.
 
-Speed: openpyxl spends most of a write-only save on each cell: a cell object, a style lookup,
-an XML element tree of three nodes and a namespace-aware serialisation per cell. Here a cell is
-prepared once as an entry — (value, data type, style, style id) — whose style is registered in
-advance, and :class:`_StreamedSheet` writes each row's ``<row>`` element as one string straight
-into openpyxl's stream, byte for byte what openpyxl itself would write for the same cells
-(:func:`row_xml`). Everything else — the sheet's head and tail, styles, charts, validation,
-print settings, the zip package — is openpyxl's. Where the stream is not the standard library
-writer (openpyxl with lxml installed) the rows go through openpyxl's own cell writer instead.
-This relies on openpyxl 3.1's write-only internals (``_write_rows``, ``Workbook._add_sheet``,
-``_cell_styles``), hence the ``<3.2`` pin in setup.cfg; tests/exports/test_workbook.py checks
-that both ways write the same bytes, and reads every kind of cell back.
+Speed: a look's format is built once (:class:`StyleRegistry`; XlsxWriter formats belong to the
+workbook) and each table column's format is resolved before the first row, so that a cell costs
+one type test and one ``write_*`` call.
 """
 
 from __future__ import annotations
 
-import functools
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import IO, Any
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.utils.datetime import to_excel
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.dimensions import RowDimension
-from openpyxl.worksheet.page import PageMargins
-from openpyxl.worksheet.properties import PageSetupProperties
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
-from tracker.db import to_local
+from tracker.db import local_zone, to_local
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 MAX_CELL_CHARS = 32_767  # Excel's limit per cell
+# What XML 1.0 cannot carry: C0 controls but tab and LF (CR is turned into LF first), lone
+# surrogates (they cannot be encoded as UTF-8 at all), and the two non-characters.
+ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# What clean_text changes: the characters above and CR. One search tells a clean text.
+NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
 FONT_NAME = "宋体"
 HEADER_FILL = "D9E1F2"
-TITLE_ROW, HEADER_ROW = 1, 2
+BORDER_COLOUR = "#808080"
+TITLE_ROW, HEADER_ROW = 1, 2  # 1-based, as Excel and the readers count
 FIRST_DATA_ROW = 3
-A4 = "9"  # paperSize code
+A4 = 9  # paper size code
+WORKBOOK_OPTIONS = {
+    # Rows go to temporary files as they are written; in_memory would keep them all.
+    "constant_memory": True,
+    "in_memory": False,
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
 
 NUMBER_FORMATS = {
     "int": "0",
@@ -63,14 +64,14 @@ NUMBER_FORMATS = {
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
 }
-# Only these types reach a cell (strings go through safe_text); anything else is a bug.
-_DATA_TYPES = {int: "n", float: "n", date: "d", datetime: "d"}
-Entry = tuple[Any, str, StyleArray, int]  # (value, data type, style, style id) of one cell
 Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
 CENTERED = {"int", "decimal", "percent", "date", "datetime", "center"}
-WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps (_alignment)
+WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps
 # Row heights, in points, for wrapped 10.5 pt 宋体: per line, padding, and Excel's maximum.
 LINE_POINTS, ROW_PADDING_POINTS, MAX_ROW_POINTS = 14.0, 4.0, 409.0
+# Excel keeps row heights in whole pixels (0.75 pt); 545 px is the last step below 409 pt.
+POINTS_PER_PIXEL, MAX_ROW_PIXELS = 0.75, 545
+BORDER_SIDES = {"l": "left", "t": "top", "r": "right", "b": "bottom"}
 
 
 def display_width(text: str) -> int:
@@ -100,15 +101,15 @@ def _lines(text: str, per_line: float) -> int:
     if 2 * len(text) <= per_line:
         return 1
     # len + (bytes - len) / 2: one unit a character, one more for a three-byte one.
-    return math.ceil((len(text) + len(text.encode())) / 2 / per_line)
+    return math.ceil((len(text) + len(text.encode("utf-8", "replace"))) / 2 / per_line)
 
 
 def fitted_height(cells: Iterable[tuple[Any, float]]) -> float | None:
     """The height (points) at which a row shows each of its wrapped ``(value, units per
     line)`` cells whole; None when one line is enough.
 
-    Written without ``customHeight``, so that Excel still fits the row anew once someone
-    edits it; readers that do not fit rows on their own (LibreOffice) print it whole.
+    Readers that do not fit rows on their own (LibreOffice, when printing) then show every
+    line; Excel keeps the height once set, and a double click on the row's border refits it.
     """
     lines = max(
         (_lines(value, per_line) for value, per_line in cells if type(value) is str and value),
@@ -121,10 +122,14 @@ def fitted_height(cells: Iterable[tuple[Any, float]]) -> float | None:
 
 def clean_text(value: str) -> str:
     """The text as a cell can hold it: line breaks as LF (XML turns CR LF into LF anyway), no
-    control characters XML cannot carry, at most 32,767 characters."""
+    characters XML cannot carry, at most 32,767 characters."""
     if "\r" in value:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
-    return ILLEGAL_CHARACTERS_RE.sub("", value)[:MAX_CELL_CHARS]
+    if ILLEGAL_CHARACTERS.search(value) is not None:
+        value = ILLEGAL_CHARACTERS.sub("", value)
+    if len(value) > MAX_CELL_CHARS:
+        value = value[:MAX_CELL_CHARS]
+    return value
 
 
 def needs_quote_prefix(text: str) -> bool:
@@ -164,294 +169,147 @@ class Column:
 
     @property
     def fitted_width(self) -> float:
-        """The configured width, widened so that the header fits on one line."""
-        return max(self.width, display_width(self.header) + 3)
+        """The configured width, widened so that the header fits on the header row's two
+        lines (a header wider than its data need not widen the printed page)."""
+        return max(self.width, math.ceil(display_width(self.header) / 2) + 3)
 
     @property
     def look(self) -> Look:
+        """The look of this column's data cells."""
         return Look(self.kind, fill=self.fill, locked=self.locked)
 
 
-class Style:
-    """A look registered with the workbook: its style array and index, plain and quoted.
+def format_properties(look: Look, *, quoted: bool = False) -> dict[str, Any]:
+    """XlsxWriter's format properties for ``look`` (with the quote prefix if ``quoted``)."""
+    centered = look.kind in CENTERED
+    properties: dict[str, Any] = {
+        "font_name": FONT_NAME,
+        "font_size": look.size,
+        "align": "center" if centered else "left",
+        "valign": "vcenter" if centered or look.bold else "top",
+    }
+    if look.bold:
+        properties["bold"] = True
+    if look.color:
+        properties["font_color"] = "#" + look.color
+    if look.kind in WRAPPING:
+        properties["text_wrap"] = True
+    for side in look.border:
+        name = BORDER_SIDES[side]
+        properties[name], properties[f"{name}_color"] = 1, BORDER_COLOUR
+    if look.fill:
+        properties["pattern"], properties["bg_color"] = 1, "#" + look.fill
+    if look.kind in NUMBER_FORMATS:
+        properties["num_format"] = NUMBER_FORMATS[look.kind]
+    if not look.locked:
+        properties["locked"] = False
+        if look.kind not in NUMBER_FORMATS:
+            # "Text" format: what a liaison types stays text, even "=…" or "0012".
+            properties["num_format"] = "@"
+    if quoted:
+        properties["quote_prefix"] = True
+    return properties
 
-    The quoted variant (Excel's quote prefix, for formula-like text) is registered only when
-    a cell first needs it.
+
+class Style:
+    """A look's formats in one workbook: plain, and with the quote prefix.
+
+    The quoted variant (for formula-like text) is added to the workbook only when a cell first
+    needs it.
     """
 
-    __slots__ = ("_quoted", "_registry", "array", "id", "look")
+    __slots__ = ("_quoted", "_workbook", "look", "plain")
 
-    def __init__(self, registry: StyleRegistry, look: Look):
-        self._registry, self.look, self._quoted = registry, look, None
-        self.array, self.id = registry.register(look, quoted=False)
+    def __init__(self, workbook: xlsxwriter.Workbook, look: Look):
+        self._workbook, self.look, self._quoted = workbook, look, None
+        self.plain: Format = workbook.add_format(format_properties(look))
 
     @property
-    def quoted(self) -> tuple[StyleArray, int]:
+    def quoted(self) -> Format:
+        """The same format with Excel's quote prefix."""
         if self._quoted is None:
-            self._quoted = self._registry.register(self.look, quoted=True)
+            self._quoted = self._workbook.add_format(format_properties(self.look, quoted=True))
         return self._quoted
 
 
 class StyleRegistry:
-    """One registered style per distinct look, built once and then shared by every cell."""
+    """One :class:`Style` per distinct look, built once and then shared by every cell."""
 
-    _side = Side(style="thin", color="808080")
-
-    def __init__(self, workbook: Workbook):
+    def __init__(self, workbook: xlsxwriter.Workbook):
         self.workbook = workbook
-        # Style descriptors only need ``cell.parent.parent`` to reach the workbook's tables.
-        self._owner = SimpleNamespace(parent=workbook)
         self._styles: dict[Look, Style] = {}
 
     def style(self, look: Look) -> Style:
+        """The registered style of ``look``, adding it to the workbook on first use."""
         found = self._styles.get(look)
         if found is None:
-            found = self._styles[look] = Style(self, look)
+            found = self._styles[look] = Style(self.workbook, look)
         return found
 
-    def register(self, look: Look, *, quoted: bool) -> tuple[StyleArray, int]:
-        """Build the look's style array and add it to the workbook's cell formats."""
-        array = self._build(look, quoted)
-        # The index the writer would look up for every cell, looked up once here.
-        return array, self.workbook._cell_styles.add(array)
-
-    def _build(self, look: Look, quoted: bool) -> StyleArray:
-        cell = Cell(self._owner)
-        cell.font = _font(look.size, look.bold, look.color)
-        cell.alignment = _alignment(look.kind, look.bold)
-        if look.border:
-            cell.border = _border(look.border)
-        if look.fill:
-            cell.fill = PatternFill("solid", fgColor=look.fill)
-        if look.kind in NUMBER_FORMATS:
-            cell.number_format = NUMBER_FORMATS[look.kind]
-        if not look.locked:
-            cell.protection = Protection(locked=False)
-            if look.kind not in NUMBER_FORMATS:
-                # "Text" format: what a liaison types stays text, even "=…" or "0012".
-                cell.number_format = "@"
-        if quoted:
-            cell.quotePrefix = True
-        return cell._style
+    def __len__(self) -> int:
+        return len(self._styles)
 
 
-@functools.cache
-def _font(size: float, bold: bool, color: str | None) -> Font:
-    return Font(name=FONT_NAME, size=size, bold=bold, color=color)
+def safe_text(value: str, style: Style) -> tuple[str, Format]:
+    """The text to write for ``value`` and its format: never a formula, whatever it starts with.
 
-
-@functools.cache
-def _alignment(kind: str, bold: bool) -> Alignment:
-    return Alignment(
-        horizontal="center" if kind in CENTERED else "left",
-        vertical="center" if kind in CENTERED or bold else "top",
-        wrap_text=kind in ("wrap", "center", "text"),
-    )
-
-
-@functools.cache
-def _border(sides: str) -> Border:
-    names = {"l": "left", "t": "top", "r": "right", "b": "bottom"}
-    line = StyleRegistry._side
-    return Border(**{names[side]: line for side in sides if side in names})
-
-
-def safe_text(value: str, style: Style) -> Entry:
-    """A cell entry holding ``value`` as text: never a formula, whatever the value starts with.
-
-    The entry is bound with data type "s" (an inline string), so that nothing — neither
-    openpyxl, which would store a string starting with "=" as a formula, nor Excel — reads it
-    as a formula; a value Excel could take for a formula or command (= + - @, a tab or a line
-    break first) also gets the quote prefix. Control characters XML cannot carry are dropped.
+    Written with ``write_string``, the text is an inline string; a value Excel could take for a
+    formula or command (= + - @, a tab or a line break first) gets the quote-prefix format.
+    Characters XML cannot carry are dropped first, so "\\x01=1" is quoted too.
     """
     text = clean_text(value)
-    if needs_quote_prefix(text):
-        return (text, "s", *style.quoted)
-    return text, "s", style.array, style.id
+    if text.startswith(FORMULA_PREFIXES):
+        return text, style.quoted
+    return text, style.plain
 
 
-def excel_value(value: Any) -> Any:
-    """Convert a Python value to what a cell stores; aware datetimes become Beijing time."""
+def excel_value(value: Any, zone: tzinfo | None = None) -> Any:
+    """Convert a Python value to what a cell stores; aware datetimes become Beijing time
+    (the display zone, or ``zone`` when the caller has looked it up already)."""
     if isinstance(value, datetime):
-        local = to_local(value) if value.tzinfo is not None else value
-        return local.replace(tzinfo=None, microsecond=0)
+        if value.tzinfo is not None:
+            value = to_local(value) if zone is None else value.astimezone(zone)
+        return value.replace(tzinfo=None, microsecond=0)
     if isinstance(value, Decimal):
         return float(value)
     return value
 
 
-class _StyledCell(Cell):
-    """A cell whose style index is known in advance (see :class:`StyleRegistry`)."""
-
-    __slots__ = ("_style_id",)
-
-    @property
-    def style_id(self) -> int:
-        return self._style_id
-
-    @property
-    def has_style(self) -> bool:
-        return self._style_id != 0
-
-
-def _escape_text(text: str) -> str:
-    """Character data as the standard library's XML writer escapes it."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
-    return text
-
-
-def _escape_attribute(text: str) -> str:
-    text = _escape_text(text)
-    for char, escaped in (('"', "&quot;"), ("\r", "&#13;"), ("\n", "&#10;"), ("\t", "&#09;")):
-        if char in text:
-            text = text.replace(char, escaped)
-    return text
-
-
-def _number(value: float) -> str:
-    """A number as openpyxl writes it (``safe_string``): 16 significant digits."""
-    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
-        return ""
-    return "%.16g" % value  # noqa: UP031 - the exact format openpyxl uses
-
-
-@functools.cache
-def _column_letter(column: int) -> str:
-    return get_column_letter(column)
-
-
-def row_xml(entries: Sequence[Entry | None], row_idx: int, attributes=(), epoch=None) -> str:
-    """The ``<row>`` element of one row of entries, exactly as openpyxl 3.1 would write it.
-
-    ``attributes`` are the row's dimension pairs (height); ``epoch`` the workbook's date epoch.
-    Strings are inline (``t="inlineStr"``), keep leading and trailing spaces
-    (``xml:space="preserve"``) and are escaped; dates become serial numbers.
-    """
-    r = str(row_idx)
-    head = "".join(f' {key}="{_escape_attribute(value)}"' for key, value in attributes)
-    parts = [f'<row r="{r}"{head}>']
-    for column, entry in enumerate(entries, start=1):
-        if entry is None:
-            continue
-        value, data_type, _, style_id = entry
-        ref = _column_letter(column) + r
-        styled = f' s="{style_id}"' if style_id else ""
-        if data_type == "s":
-            if value is None or value == "":
-                parts.append(f'<c r="{ref}"{styled} t="inlineStr" />')
-                continue
-            stripped = value.strip()
-            space = ' xml:space="preserve"' if stripped and stripped != value else ""
-            parts.append(
-                f'<c r="{ref}"{styled} t="inlineStr"><is><t{space}>{_escape_text(value)}</t>'
-                "</is></c>"
-            )
-            continue
-        if data_type == "d":
-            data_type = "n"
-            if value is not None:
-                value = to_excel(value, epoch)
-        if value is None:
-            parts.append(f'<c r="{ref}"{styled} t="{data_type}" />')
-            continue
-        text = _number(value)
-        content = f"<v>{text}</v>" if text else "<v />"
-        parts.append(f'<c r="{ref}"{styled} t="{data_type}">{content}</c>')
-    parts.append("</row>")
-    return "".join(parts)
-
-
-def _raw_writer(xf):
-    """The stream's write function where it is the standard library writer (et_xmlfile 2)."""
-    write = getattr(xf, "_file", None) if DIRECT_ROWS else None
-    return write if callable(write) else None
-
-
-DIRECT_ROWS = True  # False: every row through openpyxl's cell writer (tests compare the two)
-
-
-class _FittedRow(RowDimension):
-    """A row height that is an estimate, not a choice: no ``customHeight`` is written."""
-
-    @property
-    def customHeight(self) -> bool:  # openpyxl's attribute name
-        return False
-
-
-class _StreamedSheet(WriteOnlyWorksheet):
-    """A write-only worksheet whose rows are ``(value, data type, style, style id)`` entries.
-
-    The entries are already checked (strings by :func:`safe_text`) and their styles
-    registered, so each row is written as one string (:func:`row_xml`). Without direct
-    access to the stream, one reusable cell carries the entries to openpyxl's writer, as
-    openpyxl does for unstyled values. ``fitted_height`` is the next row's estimated height,
-    if it needs one: it is written with the row and kept nowhere (row dimensions would
-    grow with the row count).
-    """
-
-    fitted_height: float | None = None
-
-    def _write_rows(self):
-        try:
-            xf = self._writer.xf.send(True)
-        except StopIteration:
-            self._already_saved()
-        write = _raw_writer(xf)
-        dims, epoch = self.row_dimensions, self.parent.epoch
-        with xf.element("sheetData"):
-            row_idx = 1
-            try:
-                while True:
-                    entries = yield
-                    height, self.fitted_height = self.fitted_height, None
-                    if write is None:
-                        self._write_through_openpyxl(xf, entries, row_idx, height)
-                    elif row_idx in dims or height is None:
-                        write(row_xml(entries, row_idx, dims.get(row_idx, ()), epoch))
-                    else:
-                        write(row_xml(entries, row_idx, (("ht", _number(height)),), epoch))
-                    row_idx += 1
-            except GeneratorExit:
-                pass
-        self._writer.xf.send(None)
-
-    def _write_through_openpyxl(self, xf, entries, row_idx: int, height: float | None) -> None:
-        fitted = height is not None and row_idx not in self.row_dimensions
-        if fitted:
-            self.row_dimensions[row_idx] = _FittedRow(self, index=row_idx, ht=height)
-        try:
-            self._writer.write_row(xf, self._values_to_row(entries, row_idx), row_idx)
-        finally:
-            if fitted:
-                del self.row_dimensions[row_idx]
-
-    def _values_to_row(self, values, row_idx):
-        cell = _StyledCell(self, row=row_idx, column=1)
-        for column, entry in enumerate(values, start=1):
-            if entry is None:
-                continue
-            cell._value, cell.data_type, cell._style, cell._style_id = entry
-            cell.column = column
-            yield cell
+# A slot is how one column writes its cells in a row: its plain format (resolved once), the
+# style (for the quoted format), and whether an empty cell is still written (to carry a fill,
+# a border or an unlocked input).
+Slot = tuple[Format, Style, bool]
 
 
 class Book:
-    """A write-only workbook and its style registry."""
+    """A workbook written in constant memory to ``target`` (a path or a binary file), and its
+    style registry. Use it as a context manager: the package is written on leaving it."""
 
-    def __init__(self):
-        self.workbook = Workbook(write_only=True)
+    def __init__(self, target: str | IO[bytes]):
+        self.workbook = xlsxwriter.Workbook(target, WORKBOOK_OPTIONS)
         self.styles = StyleRegistry(self.workbook)
+        self._zone: tzinfo | None = None
 
-    def sheet(self, title: str, heading: str, columns: Sequence[Column], **options) -> Sheet:
+    @property
+    def zone(self) -> tzinfo:
+        """The display zone, looked up once per workbook rather than once per time."""
+        if self._zone is None:
+            self._zone = local_zone()
+        return self._zone
+
+    def __enter__(self) -> Book:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def sheet(self, title: str, heading: str, columns: Sequence[Column], **options: Any) -> Sheet:
+        """Add a worksheet (see :class:`Sheet`)."""
         return Sheet(self, title, heading, columns, **options)
 
-    def save(self, target: str | IO[bytes]) -> None:
-        self.workbook.save(target)
+    def close(self) -> None:
+        """Finish the package and write it to the target given at creation."""
+        self.workbook.close()
 
 
 class Sheet:
@@ -478,18 +336,17 @@ class Sheet:
         self.book = book
         self.columns = list(columns)
         self.table = table
-        # A sparse table writes no empty cells: its grid is printed (gridLines) instead of
-        # drawn on every cell, which keeps large sheets close to a bare write in time and
-        # size. Sheets whose empty cells carry something (unlocked inputs) are not sparse.
+        # A sparse table writes no empty cells: its grid is printed instead of drawn on every
+        # cell, which keeps large sheets close to a bare write in time and size. Sheets whose
+        # empty cells carry something (unlocked inputs) are not sparse.
         self.sparse = table and not protect if sparse is None else sparse
-        self.ws = _StreamedSheet(parent=book.workbook, title=title)
-        book.workbook._add_sheet(self.ws)
+        self.ws: Worksheet = book.workbook.add_worksheet(title)
         self.rows_written = 0
         self._looks = [
             replace(column.look, border="") if self.sparse else column.look
             for column in self.columns
         ]
-        self._column_styles = [self._styled(look) for look in self._looks]
+        self._slots = [self._slot(look) for look in self._looks]
         self._widths = [column.fitted_width for column in self.columns]
         # (index, units per line) of the columns whose text wraps, for the rows' heights.
         self._wrapped = [
@@ -497,78 +354,75 @@ class Sheet:
             for index, column in enumerate(self.columns)
             if column.kind in WRAPPING and not column.hidden
         ]
-        self._variants: dict[tuple, tuple[Style, bool]] = {}
-        self._last_column = get_column_letter(len(self.columns))
+        self._variants: dict[tuple[int, Paint | None, bool], Slot] = {}
         self._layout(protect)
-        self.cells([(heading, TITLE)], height=30)
-        self.ws.merged_cells.add(f"A{TITLE_ROW}:{self._last_column}{TITLE_ROW}")
+        self.cells([(heading, TITLE)], height=30, span=len(self.columns))
         if table:
             self.cells([(column.header, HEADER) for column in self.columns], height=32)
 
     def _layout(self, protect: bool) -> None:
         ws = self.ws
-        for index, column in enumerate(self.columns, start=1):
-            dimension = ws.column_dimensions[get_column_letter(index)]
-            dimension.width = column.fitted_width
-            dimension.hidden = column.hidden
+        for index, column in enumerate(self.columns):
+            ws.set_column(index, index, column.fitted_width, None, {"hidden": column.hidden})
         if self.table:
-            ws.freeze_panes = f"A{FIRST_DATA_ROW}"
-            ws.print_title_rows = f"{TITLE_ROW}:{HEADER_ROW}"
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = A4
-        ws.page_setup.fitToWidth = 1
-        ws.page_setup.fitToHeight = 0 if self.table else 1  # a form fits on one page
-        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        ws.print_options.horizontalCentered = True
-        ws.print_options.gridLines = self.sparse
-        ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.7, footer=0.3)
-        ws.oddFooter.center.text = "第 &P 页，共 &N 页"
+            ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
+            ws.repeat_rows(TITLE_ROW - 1, HEADER_ROW - 1)
+        ws.set_landscape()
+        ws.set_paper(A4)
+        ws.fit_to_pages(1, 0 if self.table else 1)  # a form fits on one page
+        ws.center_horizontally()
+        if self.sparse:
+            ws.hide_gridlines(0)  # 0: hide nothing, so the grid is printed too
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+        ws.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
         if protect:
-            protection = ws.protection
-            protection.sheet = True
             # Liaisons may still resize rows and columns and select every cell.
-            protection.formatRows = protection.formatColumns = False
+            ws.protect("", {"format_rows": True, "format_columns": True})
 
     @property
     def next_row(self) -> int:
+        """The 1-based number of the row the next append writes."""
         return self.rows_written + 1
 
-    def _styled(self, look: Look) -> tuple[Style, bool]:
-        """The look's style, and whether an empty cell in it must still be written."""
-        return self.book.styles.style(look), not self.sparse or look.fill is not None
+    def _slot(self, look: Look) -> Slot:
+        """The look's format and style, and whether an empty cell must still be written."""
+        style = self.book.styles.style(look)
+        return style.plain, style, not self.sparse or look.fill is not None
 
-    def _entry(self, value: Any, styled: tuple[Style, bool]) -> Entry | None:
-        """The entry for one value; strings always go through :func:`safe_text`."""
-        style, keep_empty = styled
-        if isinstance(value, str):
-            if value:
-                return safe_text(value, style)
-            value = None  # an empty string is an empty cell
-        if value is None:
-            return (None, "n", style.array, style.id) if keep_empty else None
-        kind = type(value)
-        if kind is datetime or kind is Decimal:
-            value = excel_value(value)
-            kind = type(value)
-        return value, _DATA_TYPES[kind], style.array, style.id
-
-    def cells(self, pairs: Iterable[tuple[Any, Look | None]], *, height: float | None = None):
+    def cells(
+        self,
+        pairs: Iterable[tuple[Any, Look | None]],
+        *,
+        height: float | None = None,
+        span: int | None = None,
+    ) -> None:
         """Append one row of ``(value, look)`` pairs (a look of None leaves the cell empty).
 
-        Without a ``height``, the row is as high as its wrapped texts need."""
+        Without a ``height``, the row is as high as its wrapped texts need. With ``span``,
+        the first cell is merged across that many columns.
+        """
         pairs = list(pairs)
-        entries = [
-            None if look is None else self._entry(value, self._styled(look))
-            for value, look in pairs
-        ]
-        fitted = None
         if height is None:
-            fitted = fitted_height(
-                (value, _per_line(width))
-                for (value, look), width in zip(pairs, self._widths, strict=False)
+            widths = [self._per_line_of(index, span) for index in range(len(pairs))]
+            height = fitted_height(
+                (value, per_line)
+                for (value, look), per_line in zip(pairs, widths, strict=True)
                 if look is not None and look.kind in WRAPPING
             )
-        self._append(entries, height, fitted)
+        row = self._start_row(height)
+        if span is not None and span > 1 and pairs and pairs[0][1] is not None:
+            value, look = pairs[0]
+            self.ws.merge_range(row, 0, row, span - 1, "", self.book.styles.style(look).plain)
+        for column, (value, look) in enumerate(pairs):
+            if look is not None:
+                self._write(row, column, value, self._slot(look))
+
+    def _per_line_of(self, index: int, span: int | None) -> float:
+        if index >= len(self._widths):
+            return _per_line(self._widths[-1])
+        if index == 0 and span:
+            return _per_line(sum(self._widths[:span]))
+        return _per_line(self._widths[index])
 
     def row(
         self,
@@ -582,22 +436,76 @@ class Sheet:
         ``paints`` maps column indexes (0-based) to a (fill, font colour) pair; ``locked``
         locks every cell of the row, input columns included.
         """
-        styles = self._column_styles
+        slots = self._slots
         if locked:
-            styles = [
-                self._variant(index, (paints or {}).get(index), True)
-                for index in range(len(styles))
-            ]
+            paints = paints or {}
+            slots = [self._variant(index, paints.get(index), True) for index in range(len(slots))]
         elif paints:
-            styles = list(styles)
+            slots = list(slots)
             for index, paint in paints.items():
-                styles[index] = self._variant(index, paint, False)
-        entry = self._entry
-        entries = [entry(v, s) for v, s in zip(values, styles, strict=True)]
-        wrapped = ((values[index], per_line) for index, per_line in self._wrapped)
-        self._append(entries, fitted=fitted_height(wrapped))
+                slots[index] = self._variant(index, paint, False)
+        row = self._start_row(self._row_height(values))
+        ws = self.ws
+        write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
+        # The hot loop of every export: strings (safe_text, inlined) and whole numbers are
+        # written here without a further call of ours; anything else goes through _write.
+        for column, (value, slot) in enumerate(zip(values, slots, strict=True)):
+            kind = type(value)
+            if kind is str and value:
+                if NEEDS_CLEANING.search(value) is not None or len(value) > MAX_CELL_CHARS:
+                    value = clean_text(value)
+                if value.startswith(FORMULA_PREFIXES):
+                    write_string(row, column, value, slot[1].quoted)
+                else:
+                    write_string(row, column, value, slot[0])
+            elif kind is int:
+                write_number(row, column, value, slot[0])
+            elif value is None or kind is str:
+                if slot[2]:
+                    write_blank(row, column, None, slot[0])
+            else:
+                self._write(row, column, value, slot)
 
-    def _variant(self, index: int, paint: Paint | None, locked: bool) -> tuple[Style, bool]:
+    def _row_height(self, values: Sequence[Any]) -> float | None:
+        """:func:`fitted_height` of a table row, looking only at texts that may wrap."""
+        lines = 1
+        for index, per_line in self._wrapped:
+            value = values[index]
+            if type(value) is not str:
+                continue
+            if "\n" in value:
+                lines = max(lines, _lines(value, per_line))
+            elif 2 * len(value) > per_line:  # _lines, inlined for one paragraph
+                units = (len(value) + len(value.encode("utf-8", "replace"))) / 2
+                lines = max(lines, math.ceil(units / per_line))
+        if lines <= 1:
+            return None
+        return min(lines * LINE_POINTS + ROW_PADDING_POINTS, MAX_ROW_POINTS)
+
+    def _write(self, row: int, column: int, value: Any, slot: Slot) -> None:
+        """Write one value (0-based position) with the method that keeps its type."""
+        plain, style, keep_empty = slot
+        if isinstance(value, str) and value:
+            text, cell_format = safe_text(value, style)
+            self.ws.write_string(row, column, text, cell_format)
+            return
+        if isinstance(value, datetime):
+            value = excel_value(value, self.book.zone if value.tzinfo is not None else None)
+        elif isinstance(value, Decimal):
+            value = float(value)
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None  # NaN or infinity: no number at all
+        if value is None or value == "":
+            if keep_empty:
+                self.ws.write_blank(row, column, None, plain)
+        elif type(value) in (int, float):
+            self.ws.write_number(row, column, value, plain)
+        elif isinstance(value, date):
+            self.ws.write_datetime(row, column, value, plain)
+        else:
+            raise TypeError(f"a workbook cell cannot hold {type(value).__name__}: {value!r}")
+
+    def _variant(self, index: int, paint: Paint | None, locked: bool) -> Slot:
         key = (index, paint, locked)
         found = self._variants.get(key)
         if found is None:
@@ -606,36 +514,25 @@ class Sheet:
                 look = replace(look, fill=paint[0], color=paint[1])
             if locked:
                 look = replace(look, locked=True)
-            found = self._variants[key] = self._styled(look)
+            found = self._variants[key] = self._slot(look)
         return found
 
-    def _append(
-        self, entries: list, height: float | None = None, fitted: float | None = None
-    ) -> None:
-        """Append a row: ``height`` is chosen (kept as custom), ``fitted`` estimated."""
+    def _start_row(self, height: float | None) -> int:
+        """Count a new row (0-based index returned), setting its height before any cell."""
+        row = self.rows_written
         if height is not None:
-            self.ws.row_dimensions[self.next_row].height = height
-        self.ws.fitted_height = fitted
-        self.ws.append(entries)
+            # Rounded up to a whole pixel, so that rounding never cuts a line off.
+            pixels = min(math.ceil(height / POINTS_PER_PIXEL - 1e-9), MAX_ROW_PIXELS)
+            self.ws.set_row_pixels(row, pixels)
         self.rows_written += 1
+        return row
 
     def blank(self, height: float | None = None) -> None:
         """An empty spacer row."""
-        if height is not None:
-            self.ws.row_dimensions[self.next_row].height = height
-        self.ws.append([])
-        self.rows_written += 1
-
-    def merge(self, first_row: int, last_row: int, first_col: int, last_col: int) -> None:
-        """Merge a block (1-based, inclusive); written with the sheet's tail."""
-        if (first_row, first_col) == (last_row, last_col):
-            return
-        self.ws.merged_cells.add(
-            f"{get_column_letter(first_col)}{first_row}:{get_column_letter(last_col)}{last_row}"
-        )
+        self._start_row(height)
 
     def finish(self) -> None:
         """Set the auto-filter over the header and every data row written."""
         if self.table:
             last = max(self.rows_written, HEADER_ROW)
-            self.ws.auto_filter.ref = f"A{HEADER_ROW}:{self._last_column}{last}"
+            self.ws.autofilter(HEADER_ROW - 1, 0, last - 1, len(self.columns) - 1)
