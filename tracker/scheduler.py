@@ -113,6 +113,7 @@ class SchedulerRunner:
                 self.scheduler.add_job(
                     lambda ids=ids: [self.run(job_id) for job_id in ids],
                     id=group_id,
+                    name=f"{group_id}: {', '.join(ids)}",
                     replace_existing=True,
                 )
 
@@ -131,16 +132,18 @@ class SchedulerRunner:
             "interval",
             seconds=self.heartbeat_seconds,
             id="lease",
+            name="lease heartbeat",
             next_run_time=clock.utcnow(),
         )
         for job in self.jobs.values():
             run = _runner(self, job.id)
             if job.every_seconds is not None:
-                scheduler.add_job(run, "interval", seconds=job.every_seconds(config), id=job.id)
+                seconds = job.every_seconds(config)
+                scheduler.add_job(run, "interval", seconds=seconds, id=job.id, name=job.id)
             elif job.daily_at is not None:
                 at = job.daily_at(config)
                 trigger = CronTrigger(hour=at.hour, minute=at.minute, timezone=zone)
-                scheduler.add_job(run, trigger, id=job.id, misfire_grace_time=3600)
+                scheduler.add_job(run, trigger, id=job.id, name=job.id, misfire_grace_time=3600)
         self.scheduler = scheduler
         return scheduler
 
