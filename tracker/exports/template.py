@@ -311,12 +311,14 @@ def _archive_problems(entries: list[zipfile.ZipInfo]) -> list[Problem]:
     return problems
 
 
-def _read_rows(workbook) -> ParsedUpload:
-    if SHEET_TITLE not in workbook.sheetnames:
+def _read_rows(workbook: openpyxl.Workbook) -> ParsedUpload:
+    # Among the worksheets only: a chart sheet may carry the title too, but it has no cells.
+    sheet = next((ws for ws in workbook.worksheets if ws.title == SHEET_TITLE), None)
+    if sheet is None:
         raise TemplateRefused(
             [Problem(f"文件中没有“{SHEET_TITLE}”工作表：请使用本系统下载的填报模板。")]
         )
-    rows = workbook[SHEET_TITLE].iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS))
+    rows = sheet.iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS))
     header = [_text(cell.value) for cell in next(rows, ())]
     if header != HEADERS:
         message = "表头与填报模板不一致：请使用本系统下载的模板，不要增删、调整列。"
