@@ -1,8 +1,7 @@
 #!/usr/bin/env bash
 # Type-check the tracker package with mypy, configured in setup.cfg ([mypy] and its sections):
-# strict on the whole package except tracker/exports (being rewritten; its errors are ignored).
-# Exits non-zero on any error. Expects the venv of scripts/test.sh (mypy and the stub packages
-# come with the `test` extra).
+# strict on the whole package. Exits non-zero on any error. Expects the venv of scripts/test.sh
+# (mypy and the stub packages come with the `test` extra).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

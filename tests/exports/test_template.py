@@ -8,6 +8,7 @@ import zipfile
 import openpyxl
 import pytest
 import sqlalchemy as sa
+import xlsxwriter
 
 from tests.exports.conftest import data_rows, load
 from tracker.audit.models import AuditEvent
@@ -328,6 +329,22 @@ def test_files_that_are_not_our_template(client, liaison, name, message):
     response = upload(client, out.getvalue())
     assert response.status_code == 422
     assert message in problems_of(response)[0][2]
+
+
+def test_a_chart_sheet_named_like_the_template_sheet_is_refused(client, liaison):
+    """A chart sheet holds no cells: it is not the template's sheet, whatever its name."""
+    out = io.BytesIO()
+    with xlsxwriter.Workbook(out) as wb:
+        wb.add_worksheet("数据").write_column(0, 0, [1, 2, 3])
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({"values": ["数据", 0, 0, 2, 0]})
+        wb.add_chartsheet(SHEET_TITLE).set_chart(chart)
+    before = saved_state()
+    response = upload(client, out.getvalue())
+    assert response.status_code == 422
+    [(row, column, text)] = problems_of(response)
+    assert "没有“填报”工作表" in text and row == "" and column == ""
+    assert saved_state() == before
 
 
 def _zip(entries: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:

@@ -10,7 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from tracker.catalogue.queries import document_by_number
-from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
+from tracker.exports.quarterly import QuarterlyRequest, QuarterlyResult, write_quarterly
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
@@ -25,7 +25,7 @@ export_cli = AppGroup("export", help="导出 Excel 报表 / export Excel workboo
 @click.option(
     "--output", required=True, type=click.Path(dir_okay=False), help="输出文件，如 季度报表.xlsx"
 )
-def quarterly_command(period_key: str, document_number: str | None, output: str):
+def quarterly_command(period_key: str, document_number: str | None, output: str) -> None:
     """Write the quarterly workbook of every department (the coordinators' view)."""
     try:
         period = Period.parse(period_key)
@@ -55,7 +55,7 @@ def quarterly_command(period_key: str, document_number: str | None, output: str)
     )
 
 
-def _write_atomically(path: Path, request: QuarterlyRequest):
+def _write_atomically(path: Path, request: QuarterlyRequest) -> QuarterlyResult:
     """Write next to ``path`` and rename, so a failed export never leaves half a file."""
     directory = path.resolve().parent
     if not directory.is_dir():

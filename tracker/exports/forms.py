@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SubmitField
@@ -29,11 +31,11 @@ class TemplateUploadForm(FlaskForm):
     parsed: ParsedUpload | None
     problems: list[Problem]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.parsed, self.problems = None, []
 
-    def validate_file(self, field) -> None:
+    def validate_file(self, field: FileField) -> None:
         """Refuse what cannot be a template; problems in its cells go on to the service."""
         upload = field.data
         if not upload or not upload.filename:

@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import IO
+from datetime import date
+from typing import IO, Any, TypedDict
 
 from tracker import clock
 from tracker.catalogue.models import Role
 from tracker.dashboard import queries as dashboard
-from tracker.dashboard.rag import Light, Rag, Reason, rag_for
+from tracker.dashboard.models import Snapshot
+from tracker.dashboard.rag import Light, Rag, Reason, Thresholds, rag_for
 from tracker.exports import queries
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import (
@@ -175,11 +177,11 @@ def _write_sheets(
     score = book.sheet(SHEETS[4], titles.of(SHEETS[4]), SCORE_COLUMNS)
     urges = book.sheet(SHEETS[5], titles.of(SHEETS[5]), _columns(URGE_COLUMNS, multi))
 
-    result, reasons, thresholds = QuarterlyResult(), Counter(), scope.thresholds
+    result, reasons, thresholds = QuarterlyResult(), Counter[Reason](), scope.thresholds
     lines = queries.obligation_lines(
         request.period,
         document_id=request.document_id,
-        snapshot_id=scope.snapshot.id if scope.frozen else None,
+        snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
     for group in queries.by_task(lines):
         shown = [
@@ -234,7 +236,9 @@ def _columns(columns: Sequence[Column], multi: bool) -> list[Column]:
     return [DOCUMENT_COLUMN, *columns] if multi else list(columns)
 
 
-def _with_document(values: list, line_or_number, multi: bool) -> list:
+def _with_document(
+    values: list[Any], line_or_number: ObligationLine | str, multi: bool
+) -> list[Any]:
     if not multi:
         return values
     number = getattr(line_or_number, "document_number", line_or_number)
@@ -248,7 +252,16 @@ def _paint(cell: dashboard.Cell, index: int, multi: bool) -> dict[int, Paint]:
 # -- lights ----------------------------------------------------------------------------------
 
 
-def _same_scope(request: QuarterlyRequest, scope: dashboard.Scope):
+class _ScopeOptions(TypedDict):
+    """The dashboard's keyword arguments that fix the judging day and the snapshot."""
+
+    today: date
+    snapshot: Snapshot | None
+
+
+def _same_scope(
+    request: QuarterlyRequest, scope: dashboard.Scope
+) -> tuple[tuple[Period, int | None, frozenset[int] | None], _ScopeOptions]:
     """Arguments that make the dashboard judge on the same day, from the same snapshot."""
     return (request.period, request.document_id, request.department_ids), {
         "today": scope.today,
@@ -256,15 +269,16 @@ def _same_scope(request: QuarterlyRequest, scope: dashboard.Scope):
     }
 
 
-def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds) -> dashboard.Cell:
+def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds) -> dashboard.Cell:
     """The dashboard's cell for one line: live, or as frozen in the period's snapshot."""
     light, arrived = None, None
-    if scope.frozen and line.frozen_reason is not None:
+    snapshot = scope.snapshot  # set exactly when the scope is frozen
+    if snapshot is not None and line.frozen_reason is not None:
         light = Light(
             Reason(line.frozen_reason), line.frozen_days_late or 0, bool(line.frozen_late)
         )
         first = line.first_submitted_at
-        if first is not None and first > scope.snapshot.as_of:
+        if first is not None and first > snapshot.as_of:
             arrived = clock.local_date(first)
     if light is None:
         light = rag_for(
@@ -289,7 +303,12 @@ def _summary(text: str | None) -> str:
 # -- the three streamed sheets ---------------------------------------------------------------
 
 
-def _division_rows(sheet: Sheet, group: list[ObligationLine], shown, multi: bool) -> None:
+def _division_rows(
+    sheet: Sheet,
+    group: list[ObligationLine],
+    shown: list[tuple[ObligationLine, dashboard.Cell]],
+    multi: bool,
+) -> None:
     """One row per shown department, under the attachment's columns for the item.
 
     The item's text and departments fill its first row only; they are not merged down the
@@ -371,7 +390,9 @@ def _score_rows(sheet: Sheet, rows: Iterable[dashboard.ScoreRow]) -> None:
         )  # fmt: skip
 
 
-def _urge_rows(sheet: Sheet, request: QuarterlyRequest, numbers, multi: bool) -> int:
+def _urge_rows(
+    sheet: Sheet, request: QuarterlyRequest, numbers: list[str] | None, multi: bool
+) -> int:
     written = 0
     for urge in reminders.urges_for_period(request.period.key, request.department_ids):
         if numbers is not None and urge.document_number not in numbers:
@@ -389,7 +410,7 @@ def _overview(
     sheet: Sheet,
     request: QuarterlyRequest,
     scope: dashboard.Scope,
-    reasons: Counter,
+    reasons: Counter[Reason],
     scores: list[dashboard.ScoreRow],
     head: dashboard.Headline,
 ) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import groupby
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
@@ -78,7 +79,7 @@ def obligation_lines(
 
     With ``snapshot_id``, each line also carries its light as frozen in that snapshot.
     """
-    frozen = (sa.null(), sa.null(), sa.null())
+    frozen: tuple[sa.SQLColumnExpression[Any], ...] = (sa.null(), sa.null(), sa.null())
     if snapshot_id is not None:
         frozen = (SnapshotCell.reason, SnapshotCell.days_late, SnapshotCell.late)
     query = (
@@ -106,7 +107,10 @@ def obligation_lines(
     if department_id is not None:
         query = query.where(Obligation.department_id == department_id)
     for row in db.session.execute(query):
-        yield ObligationLine(*row)
+        # The columns are the line's fields, in order. Seen as plain values, since mypy cannot
+        # spread a row type with a variadic tail over positional parameters.
+        values: tuple[Any, ...] = row
+        yield ObligationLine(*values)
 
 
 def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:
@@ -117,12 +121,14 @@ def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:
 
 def document_numbers(document_id: int | None = None, limit: int = 3) -> tuple[int, list[str]]:
     """How many documents are in scope, and the numbers of the first ``limit`` of them."""
-    count = sa.func.count().over().label("count")
-    query = sa.select(PolicyDocument.number, count).order_by(PolicyDocument.id).limit(limit)
+    # Not labelled "count": a row's .count is also the tuple method, and to a type checker
+    # only the method.
+    documents = sa.func.count().over().label("documents")
+    query = sa.select(PolicyDocument.number, documents).order_by(PolicyDocument.id).limit(limit)
     if document_id is not None:
         query = query.where(PolicyDocument.id == document_id)
     rows = db.session.execute(query).all()
-    return (rows[0].count if rows else 0), [row.number for row in rows]
+    return (rows[0].documents if rows else 0), [row.number for row in rows]
 
 
 def obligations_by_id(ids: Iterable[int], chunk: int = 500) -> dict[int, Obligation]:

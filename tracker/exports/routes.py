@@ -9,8 +9,11 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
+from typing import IO
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.auth.permissions import (
@@ -18,7 +21,7 @@ from tracker.auth.permissions import (
     require_edit_department_reports,
     visible_department_ids,
 )
-from tracker.catalogue.models import PolicyDocument
+from tracker.catalogue.models import Department, PolicyDocument
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
 from tracker.exports.forms import TemplateUploadForm
@@ -34,7 +37,7 @@ SPOOL_BYTES = 8 * 1024 * 1024  # larger workbooks go to a temporary file, not me
 
 
 @bp.app_context_processor
-def _template_links():
+def _template_links() -> dict[str, Callable[[], bool]]:
     """Lets pages (my obligations, the dashboard) offer the template to liaisons only."""
 
     def may_use_template() -> bool:
@@ -62,7 +65,7 @@ def _document_arg() -> PolicyDocument | None:
     return db.session.get(PolicyDocument, int(value)) or abort(404)
 
 
-def _send(write, download_name: str):
+def _send(write: Callable[[IO[bytes]], object], download_name: str) -> Response:
     """Write a workbook into a spooled file and send it."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
     write(spool)
@@ -73,7 +76,7 @@ def _send(write, download_name: str):
 
 
 @bp.route("/quarterly.xlsx")
-def quarterly():
+def quarterly() -> ResponseReturnValue:
     """The quarterly workbook of a period (and optionally one document)."""
     period = _period_arg()
     document = _document_arg()
@@ -95,11 +98,12 @@ def quarterly():
 
 
 @bp.route("/template.xlsx")
-def template():
+def template() -> ResponseReturnValue:
     """A liaison's template for a period: their department's obligations, ready to fill in."""
     require_edit_department_reports(current_user, current_user.department_id)
     period = _period_arg()
-    department = current_user.department
+    department: Department | None = current_user.department
+    assert department is not None, "a liaison of the department (required above) has one"
     lines = queries.obligation_lines(period, department_id=department.id)
     return _send(
         lambda out: write_template(out, lines, department=department, period=period),
@@ -108,7 +112,7 @@ def template():
 
 
 @bp.route("/template/upload", methods=["GET", "POST"])
-def upload():
+def upload() -> ResponseReturnValue:
     """Upload a filled-in template: all rows saved as drafts, or none and every problem shown."""
     require_edit_department_reports(current_user, current_user.department_id)
     period = _period_arg()
@@ -116,6 +120,7 @@ def upload():
     if not form.validate_on_submit():
         status = 422 if request.method == "POST" else 200
         return _upload_page(form, period, form.problems), status
+    assert form.parsed is not None, "validate_file reads every file that FileRequired lets through"
     on_error_render(lambda error: (_upload_page(form, period, _problems(error)), 422))
     result = services.apply_template(form.parsed, actor=current_user)
     flash(_saved_message(result), "success")
@@ -127,7 +132,7 @@ def _problems(error: DomainError) -> list[Problem]:
     return getattr(error, "problems", None) or [Problem(error.message)]
 
 
-def _upload_page(form, period: Period, problems):
+def _upload_page(form: TemplateUploadForm, period: Period, problems: list[Problem]) -> str:
     return render_template(
         "exports/upload.html",
         form=form,

@@ -62,9 +62,11 @@ def apply_template(upload: ParsedUpload, *, actor: User) -> UploadResult:
         problem = _problem(row, obligation, actor)
         if problem is not None:
             problems.append(problem)
-        elif not row.complete:
             continue
-        elif _changes(row, obligation.report):
+        assert obligation is not None, "_problem refuses a row whose obligation is missing"
+        if not row.complete:
+            continue
+        if _changes(row, obligation.report):
             changes.append((row, obligation))
         else:
             unchanged += 1

@@ -18,12 +18,13 @@ from __future__ import annotations
 import io
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import IO
+from typing import IO, Any
 
 import openpyxl
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.utils import escape
 from xlsxwriter.worksheet import Worksheet
 
@@ -32,9 +33,9 @@ from tracker.errors import Invalid
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
 from tracker.periods import Period
+from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import MAX_NARRATIVE
 from tracker.reports.models import ProgressStatus, ReportState
-from tracker.reports.queries import FIELD_LABELS
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
 
 SHEET_TITLE = "填报"
@@ -50,10 +51,13 @@ MAX_ROWS = 5000
 
 STATUS_BY_LABEL = {status.label: status for status in ProgressStatus}
 STATUS_LIST = "、".join(STATUS_BY_LABEL)
+# An uploaded row's cells as openpyxl's stubs type them. In read-only mode they are its
+# read-only and empty cells, which have the two attributes read here: value and data_type.
+UploadCell = Cell | MergedCell
 
 
-def _key(header: str, width: float, kind: str = "wrap", **options) -> Column:
-    return Column(header, width, kind, fill=KEY_FILL, **options)
+def _key(header: str, width: float, kind: str = "wrap", *, hidden: bool = False) -> Column:
+    return Column(header, width, kind, hidden=hidden, fill=KEY_FILL)
 
 
 def _input(name: str, width: float) -> Column:
@@ -128,7 +132,7 @@ def write_template(
     return max(0, last - HEADER_ROW)
 
 
-def _template_values(line: ObligationLine) -> list:
+def _template_values(line: ObligationLine) -> list[Any]:
     report = line.state is not None
     return [
         line.obligation_id,
@@ -311,12 +315,14 @@ def _archive_problems(entries: list[zipfile.ZipInfo]) -> list[Problem]:
     return problems
 
 
-def _read_rows(workbook) -> ParsedUpload:
-    if SHEET_TITLE not in workbook.sheetnames:
+def _read_rows(workbook: openpyxl.Workbook) -> ParsedUpload:
+    # Among the worksheets only: a chart sheet may carry the title too, but it has no cells.
+    sheet = next((ws for ws in workbook.worksheets if ws.title == SHEET_TITLE), None)
+    if sheet is None:
         raise TemplateRefused(
             [Problem(f"文件中没有“{SHEET_TITLE}”工作表：请使用本系统下载的填报模板。")]
         )
-    rows = workbook[SHEET_TITLE].iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS))
+    rows = sheet.iter_rows(min_row=HEADER_ROW, max_col=len(COLUMNS))
     header = [_text(cell.value) for cell in next(rows, ())]
     if header != HEADERS:
         message = "表头与填报模板不一致：请使用本系统下载的模板，不要增删、调整列。"
@@ -341,7 +347,7 @@ def _read_rows(workbook) -> ParsedUpload:
     return parsed
 
 
-def _parse_row(number: int, cells, problems: list[Problem]) -> TemplateRow:
+def _parse_row(number: int, cells: Sequence[UploadCell], problems: list[Problem]) -> TemplateRow:
     found = len(problems)
     obligation_id = _whole_number(cells[ID], minimum=1)
     if obligation_id is None:
@@ -350,7 +356,7 @@ def _parse_row(number: int, cells, problems: list[Problem]) -> TemplateRow:
     if version is None:
         problems.append(Problem("版本号缺失或无效：请勿修改灰色的列。", number, HEADERS[VERSION]))
     status = None
-    status_text = _cell_text(cells[STATUS], number, problems)
+    status_text = _cell_text(cells[STATUS], number, STATUS, problems)
     if status_text:
         status = STATUS_BY_LABEL.get(status_text)
         if status is None:
@@ -361,9 +367,9 @@ def _parse_row(number: int, cells, problems: list[Problem]) -> TemplateRow:
                     HEADERS[STATUS],
                 )
             )
-    texts = {}
+    texts: dict[str, str] = {}
     for name, index in NARRATIVE_COLUMNS.items():
-        text = _cell_text(cells[index], number, problems) or ""
+        text = _cell_text(cells[index], number, index, problems) or ""
         if len(text) > MAX_NARRATIVE:
             problems.append(
                 Problem(f"超过 {MAX_NARRATIVE} 字（现为 {len(text)} 字）。", number, HEADERS[index])
@@ -373,12 +379,12 @@ def _parse_row(number: int, cells, problems: list[Problem]) -> TemplateRow:
     return TemplateRow(number, obligation_id, version, status, texts, complete)
 
 
-def _cell_text(cell, number: int, problems: list[Problem]) -> str | None:
+def _cell_text(cell: UploadCell, number: int, column: int, problems: list[Problem]) -> str | None:
     """A cell's content as stripped text with Unix line breaks; formulas and errors are problems.
 
     The input cells are formatted as text, where Excel keeps a typed "=…" as text; a formula
     or an error value (what Excel shows for "=…" typed into a general cell) is refused rather
-    than read as its value or as nothing.
+    than read as its value or as nothing. ``column`` is the cell's 0-based index in the row.
     """
     if cell.data_type in ("f", "e"):
         shown = str(cell.value)[:30]
@@ -387,14 +393,14 @@ def _cell_text(cell, number: int, problems: list[Problem]) -> str | None:
             Problem(
                 f"单元格是{what}：请直接填写文字（以“=”开头的文字可在前面加英文单引号 '）。",
                 number,
-                HEADERS[cell.column - 1],
+                HEADERS[column],
             )
         )
         return None
     return _text(cell.value)
 
 
-def _text(value) -> str:
+def _text(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -411,7 +417,7 @@ def _text(value) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
-def _whole_number(cell, *, minimum: int) -> int | None:
+def _whole_number(cell: UploadCell, *, minimum: int) -> int | None:
     if cell.data_type in ("f", "e"):
         return None
     value = cell.value

@@ -410,9 +410,9 @@ class Sheet:
                 if look is not None and look.kind in WRAPPING
             )
         row = self._start_row(height)
-        if span is not None and span > 1 and pairs and pairs[0][1] is not None:
-            value, look = pairs[0]
-            self.ws.merge_range(row, 0, row, span - 1, "", self.book.styles.style(look).plain)
+        first_look = pairs[0][1] if pairs else None
+        if span is not None and span > 1 and first_look is not None:
+            self.ws.merge_range(row, 0, row, span - 1, "", self.book.styles.style(first_look).plain)
         for column, (value, look) in enumerate(pairs):
             if look is not None:
                 self._write(row, column, value, self._slot(look))
