@@ -6,9 +6,12 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from tracker.exports.quarterly import SHEETS
 from tracker.exports.template import HEADERS, SHEET_TITLE
+from tracker.extensions import db
+from tracker.reports.models import Report, ReportVersion
 
 pytestmark = pytest.mark.browser
 
@@ -61,3 +64,36 @@ def test_liaison_round_trips_the_template(page, live_server, quarter, make_user,
     page.set_input_files("input[name=file]", str(broken))
     page.click("form[enctype] input[type=submit]")
     assert "文件已损坏" in page.locator("#problems").inner_text()
+
+
+def test_an_untouched_template_accepts_multi_line_text_typed_in_the_browser(
+    page, live_server, quarter, make_user, sign_in, tmp_path
+):
+    """Chromium sends a textarea's line breaks as CRLF and the workbook gives LF back: the
+    template downloaded after submitting such a report is accepted untouched, saving nothing."""
+    liaison = make_user("liaison", "mps")
+    sign_in(liaison)
+    obligation = quarter.obligation(22, "mps")
+    page.goto(f"{live_server}/obligations/{obligation.id}/edit")
+    page.select_option("select[name=status]", "ongoing")
+    page.fill("textarea[name=progress]", "开展专项行动 3 次。  \n\n\u3000\u3000覆盖全部乡镇。 ")
+    page.fill("textarea[name=problems]", "经费不足\n人员紧张\t")
+    page.click("button[name=save_and_submit], input[name=save_and_submit]")
+    page.wait_for_load_state("networkidle")
+    db.session.expire_all()
+    report = db.session.scalar(sa.select(Report).where(Report.obligation_id == obligation.id))
+    assert report.state.value == "submitted"
+    assert report.progress == "开展专项行动 3 次。\n\n\u3000\u3000覆盖全部乡镇。"
+    versions = db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion))
+    page.goto(f"{live_server}/reports?period=2024Q3")
+    page.click("#offline-template")
+    with page.expect_download() as info:
+        page.click("#download-template")
+    untouched = _saved(info.value, tmp_path)
+    page.set_input_files("input[name=file]", str(untouched))
+    page.click("form[enctype] button[type=submit], form[enctype] input[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "模板中的内容与系统中一致，没有需要保存的修改" in page.content()
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)) == versions
+    assert db.session.get(Report, report.id).state.value == "submitted"

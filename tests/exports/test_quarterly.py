@@ -27,6 +27,7 @@ from tracker.exports.quarterly import (
     write_quarterly,
 )
 from tracker.extensions import db
+from tracker.reports.limits import normalise_text
 
 TABLES = {
     "任务分工落实情况": DIVISION_COLUMNS,
@@ -100,7 +101,7 @@ def test_detail_rows_carry_states_times_and_text(filed):
     late = rows[(11, "公安部")]
     assert late[4] == "已报送待审核" and late[8:10] == ("否", 1)
     assert list(late[10:15]) == [
-        DANGEROUS[k].strip()
+        normalise_text(DANGEROUS[k])  # stored as entered: a leading tab is kept
         for k in ("progress", "problems", "practices", "suggestions", "next_steps")
     ]
     returned = rows[(3, "全国妇联")]
@@ -215,12 +216,13 @@ def test_user_text_stays_text(filed):
     ws = load(data)["报告明细"]
     row = next(r for r in ws.iter_rows(min_row=3) if (r[0].value, r[2].value) == (11, "公安部"))
     assert [c.value for c in row[10:15]] == [
-        DANGEROUS[k].strip()
+        normalise_text(DANGEROUS[k])  # stored as entered: a leading tab is kept
         for k in ("progress", "problems", "practices", "suggestions", "next_steps")
     ]
     for cell in row[10:15]:
         assert cell.data_type == "s", cell.value
-        assert cell.quotePrefix == cell.value.startswith(("=", "+", "-", "@")), cell.value
+        # a leading tab is kept now, and quote-prefixed like the formula starters
+        assert cell.quotePrefix == cell.value.startswith(("=", "+", "-", "@", "\t")), cell.value
 
 
 def test_a_departments_workbook_holds_only_that_department(filed):

@@ -436,3 +436,66 @@ def test_uploads_are_parsed_with_defusedxml():
 
     assert openpyxl.DEFUSEDXML is True
     assert openpyxl.xml.functions.iterparse.__module__.startswith("defusedxml")
+
+
+def test_an_untouched_template_accepts_multi_line_text_typed_in_the_browser(
+    client, liaison, quarter
+):
+    """The browser sends CRLF and trailing spaces; the workbook gives LF back. A template
+    downloaded after such a report was submitted, uploaded untouched, changes nothing."""
+    obligation = quarter.obligation(22, "mps")
+    typed = "开展专项行动 3 次。  \r\n\r\n\u3000\u3000第二段缩进保留。\t\r\n"
+    response = client.post(
+        f"/obligations/{obligation.id}/edit",
+        data={
+            "status": "in_progress", "progress": typed, "problems": "经费不足\r\n人员紧张 ",
+            "practices": "", "suggestions": "", "next_steps": "", "save_and_submit": "1",
+        },
+    )  # fmt: skip
+    assert response.status_code == 302
+    report = quarter.obligation(22, "mps").report
+    assert report.state == ReportState.SUBMITTED
+    assert report.progress == "开展专项行动 3 次。\n\n\u3000\u3000第二段缩进保留。"
+    assert report.problems == "经费不足\n人员紧张"
+    version, updated_at = report.version, report.updated_at
+    data = download(client)
+    before = saved_state()
+    response = upload(client, data)
+    assert response.status_code == 302, problems_of(response)
+    follow = client.get(response.location).get_data(as_text=True)
+    assert "模板中的内容与系统中一致，没有需要保存的修改" in follow
+    assert saved_state()[:2] == before[:2]
+    db.session.refresh(report)
+    assert (report.state, report.version, report.updated_at) == (
+        ReportState.SUBMITTED, version, updated_at,
+    )  # fmt: skip
+
+
+def test_a_report_stored_with_crlf_is_unchanged_by_its_untouched_template(client, liaison, quarter):
+    """Text stored before input was normalised (CRLF, trailing spaces) still compares equal
+    to what the workbook gives back."""
+    obligation = quarter.obligation(22, "mps")
+    report = services.save_draft(
+        obligation,
+        ReportInput(status=ProgressStatus.ONGOING, progress="甲"),
+        actor=liaison,
+        expected_version=None,
+    )
+    services.submit_report(report, actor=liaison)
+    report.progress = "第一行 \r\n第二行\r\n"
+    db.session.commit()
+    data = download(client)
+    before = saved_state()
+    response = upload(client, data)
+    assert response.status_code == 302, problems_of(response)
+    assert saved_state()[:2] == before[:2]
+
+
+def test_the_template_reader_normalises_text_and_keeps_indentation(client, liaison, quarter):
+    data = download(client)
+    r11 = row_of(data, 11)
+    changed = edit(
+        data, {(r11, PROGRESS): "\u3000\u3000首段缩进  \r\n次行\t\r\n\r\n", (r11, STATUS): "推进中"}
+    )
+    assert upload(client, changed).status_code == 302
+    assert quarter.obligation(11, "mps").report.progress == "\u3000\u3000首段缩进\n次行"

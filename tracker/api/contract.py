@@ -44,6 +44,7 @@ from tracker.reports.limits import (
     NUMBER_PATTERN,
     figure_from_number,
     figure_from_text,
+    normalise_optional,
 )
 from tracker.reports.models import ProgressStatus, ReportState
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
@@ -105,11 +106,16 @@ def _iso(value: datetime) -> str:
 # -- shared field types ---------------------------------------------------------------------
 
 Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
-Narrative = Annotated[str, Field(max_length=MAX_NARRATIVE, pattern=NO_NUL)]
-ReviewText = Annotated[str, Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL)]
+# Free text is normalised before its limits are checked, as the web forms' filters do. The
+# validator comes after the Field, so that it wraps the constrained string (whose errors keep
+# their ``string_too_long`` kind) rather than pushing the limits into a generic check.
+Normalised = BeforeValidator(normalise_optional)
+Narrative = Annotated[str, Field(max_length=MAX_NARRATIVE, pattern=NO_NUL), Normalised]
+ReviewText = Annotated[str, Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL), Normalised]
 RequiredReviewText = Annotated[
     str,
     Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL, json_schema_extra={"pattern": NOT_BLANK}),
+    Normalised,
     AfterValidator(not_blank),
 ]
 FigureName = Annotated[

@@ -24,6 +24,7 @@ from tracker.exports.template import (
     TemplateRow,
 )
 from tracker.reports import services as report_services
+from tracker.reports.limits import normalise_text
 from tracker.reports.models import Obligation, Report
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS, ReportInput
 
@@ -132,7 +133,12 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
         return not row.blank
     if row.status != report.status:
         return True
-    return any(row.texts[name] != (getattr(report, name) or "") for name in NARRATIVE_FIELDS)
+    # Compared as stored: a line break typed in the browser (CRLF) and the same one read back
+    # from the workbook (LF) are the same text.
+    return any(
+        normalise_text(row.texts[name]) != normalise_text(getattr(report, name) or "")
+        for name in NARRATIVE_FIELDS
+    )
 
 
 def _input(row: TemplateRow, report: Report | None) -> ReportInput:

@@ -34,7 +34,7 @@ from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
 from tracker.periods import Period
 from tracker.reports.labels import FIELD_LABELS
-from tracker.reports.limits import MAX_NARRATIVE
+from tracker.reports.limits import MAX_NARRATIVE, normalise_text
 from tracker.reports.models import ProgressStatus, ReportState
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
 
@@ -358,7 +358,7 @@ def _parse_row(number: int, cells: Sequence[UploadCell], problems: list[Problem]
     status = None
     status_text = _cell_text(cells[STATUS], number, STATUS, problems)
     if status_text:
-        status = STATUS_BY_LABEL.get(status_text)
+        status = STATUS_BY_LABEL.get(status_text.strip())
         if status is None:
             problems.append(
                 Problem(
@@ -414,7 +414,7 @@ def _text(value: object) -> str:
         # Excel (and XlsxWriter) write "_x0041_" typed as text as "_x005F_x0041_"; openpyxl
         # hands the escaped form over, so undo it before comparing with the database.
         text = escape.unescape(text)
-    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return normalise_text(text)
 
 
 def _whole_number(cell: UploadCell, *, minimum: int) -> int | None:

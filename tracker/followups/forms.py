@@ -6,7 +6,11 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from tracker.reports.limits import normalise_optional
+
 MAX_TEXT = 1000
+# Line breaks and trailing white space as every other way in stores them.
+TEXT_FILTERS = [normalise_optional]
 
 
 class UrgeForm(FlaskForm):
@@ -14,6 +18,7 @@ class UrgeForm(FlaskForm):
 
     message = TextAreaField(
         "催办内容",
+        filters=TEXT_FILTERS,
         validators=[Optional(), Length(max=MAX_TEXT, message=f"催办内容不能超过 {MAX_TEXT} 字")],
         description="可留空，默认内容为“请尽快报送本期进展情况。”",
     )
@@ -30,6 +35,7 @@ class ExtensionRequestForm(FlaskForm):
     )
     reason = TextAreaField(
         "延期理由",
+        filters=TEXT_FILTERS,
         validators=[
             DataRequired(message="请填写延期理由"),
             Length(max=MAX_TEXT, message=f"延期理由不能超过 {MAX_TEXT} 字"),
@@ -43,6 +49,7 @@ class ApproveExtensionForm(FlaskForm):
 
     comment = TextAreaField(
         "审批意见",
+        filters=TEXT_FILTERS,
         validators=[Optional(), Length(max=MAX_TEXT, message=f"审批意见不能超过 {MAX_TEXT} 字")],
     )
     submit = SubmitField("批准")
@@ -53,6 +60,7 @@ class RejectExtensionForm(FlaskForm):
 
     comment = TextAreaField(
         "驳回意见",
+        filters=TEXT_FILTERS,
         validators=[
             DataRequired(message="驳回须填写意见"),
             Length(max=MAX_TEXT, message=f"驳回意见不能超过 {MAX_TEXT} 字"),

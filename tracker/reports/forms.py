@@ -30,11 +30,15 @@ from tracker.reports.limits import (
     NUL,
     NUL_MESSAGE,
     figure_from_text,
+    normalise_optional,
 )
 from tracker.reports.models import ProgressStatus, Report
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
+# Free text is stored as the template and the API give it back: LF line breaks, no trailing
+# white space (a browser sends CRLF, which made an untouched template look changed).
+TEXT_FILTERS = [normalise_optional]
 
 
 def no_nul(form: Form, field: Field) -> None:
@@ -83,6 +87,7 @@ def parse_number(text: str | None) -> Decimal | None:
 def _narrative(label: str) -> TextAreaField:
     return TextAreaField(
         label,
+        filters=TEXT_FILTERS,
         validators=[
             Length(max=MAX_NARRATIVE, message=f"{label}不能超过 {MAX_NARRATIVE} 字"),
             no_nul,
@@ -141,7 +146,9 @@ class AcceptForm(FlaskForm):
     confirmed_status = SelectField(
         "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
     )
-    comment = TextAreaField("审核意见", validators=[Length(max=MAX_REVIEW_TEXT), no_nul])
+    comment = TextAreaField(
+        "审核意见", filters=TEXT_FILTERS, validators=[Length(max=MAX_REVIEW_TEXT), no_nul]
+    )
     submit = SubmitField("审核通过")
 
 
@@ -150,6 +157,7 @@ class ReturnForm(FlaskForm):
 
     reason = TextAreaField(
         "退回理由",
+        filters=TEXT_FILTERS,
         validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
     )
     confirmed_status = SelectField(
@@ -163,6 +171,7 @@ class WaiveForm(FlaskForm):
 
     reason = TextAreaField(
         "豁免理由",
+        filters=TEXT_FILTERS,
         validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
     )
     submit = SubmitField("豁免本期材料")

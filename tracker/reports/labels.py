@@ -12,3 +12,30 @@ FIELD_LABELS = {
     "figures": "关键数据",
     "evidence": "佐证材料",
 }
+
+# Everything a stored version holds, in the order the version pages show it.
+VERSION_LABELS = {
+    "state": "报告状态",
+    "status": FIELD_LABELS["status"],
+    "confirmed_status": "核定状态",
+    "progress": FIELD_LABELS["progress"],
+    "problems": FIELD_LABELS["problems"],
+    "practices": FIELD_LABELS["practices"],
+    "suggestions": FIELD_LABELS["suggestions"],
+    "next_steps": FIELD_LABELS["next_steps"],
+    "figures": FIELD_LABELS["figures"],
+    "evidence": FIELD_LABELS["evidence"],
+    "return_reason": "退回理由",
+    "review_comment": "审核意见",
+}
+
+# What each kind of version records (``ReportVersion.action``).
+ACTION_LABELS = {
+    "save": "保存",
+    "submit": "报送",
+    "resubmit": "重新报送",
+    "accept": "审核通过",
+    "return": "退回",
+    "withdraw": "撤回",
+    "reopen": "重新打开",
+}

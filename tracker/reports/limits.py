@@ -39,6 +39,24 @@ MAX_PAGE = 500
 DEFAULT_PAGE = 100
 
 
+def normalise_text(value: str) -> str:
+    """Free text as it is stored and compared, whichever way it came in.
+
+    Browsers send a textarea's line breaks as CRLF, workbooks give them back as LF, and
+    either may carry spaces at the ends of lines: line breaks become LF, each line loses its
+    trailing white space, and the whole text loses its leading blank lines and trailing white
+    space. Indentation at the start of a line is kept. Idempotent.
+    """
+    lines = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).rstrip().lstrip("\n")
+
+
+def normalise_optional(value: object) -> object:
+    """:func:`normalise_text` for a value that may not be text yet (a form's or a request's
+    raw value): text is normalised, anything else is handed on for the type checks."""
+    return normalise_text(value) if isinstance(value, str) else value
+
+
 def figure_from_text(text: str) -> Decimal | None:
     """The number a figure's text stands for, or None if it breaks the figure rules."""
     if len(text) > MAX_FIGURE_TEXT or not re.fullmatch(NUMBER_PATTERN, text):

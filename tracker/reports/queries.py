@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -17,8 +18,15 @@ from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
 from tracker.extensions import db
 from tracker.periods import Period
-from tracker.reports.labels import FIELD_LABELS
-from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
+from tracker.reports.labels import ACTION_LABELS, VERSION_LABELS
+from tracker.reports.labels import FIELD_LABELS as FIELD_LABELS  # read from here by exports
+from tracker.reports.models import (
+    Obligation,
+    ProgressStatus,
+    Report,
+    ReportState,
+    ReportVersion,
+)
 from tracker.workdays import WorkingCalendar, default_calendar
 
 
@@ -188,23 +196,197 @@ def report_versions(report_id: int) -> list[ReportVersion]:
     )
 
 
-def version_changes(
-    before: dict[str, Any] | None, after: dict[str, Any]
-) -> list[tuple[str, object, object]]:
-    """What changed between two stored versions: (field label, old value, new value)."""
+# How each stored value of a version is compared and shown.
+TEXT_KEYS = ("progress", "problems", "practices", "suggestions", "next_steps")
+REVIEW_TEXT_KEYS = ("return_reason", "review_comment")
+CHOICE_KEYS = ("state", "status", "confirmed_status")
+UNSET = {"state": "—", "status": "未选择", "confirmed_status": "未核定"}
+FIGURE_ADDED, FIGURE_REMOVED, FIGURE_CHANGED = "新增", "删除", "修改"
+
+
+@dataclass(frozen=True)
+class FigureRow:
+    """One key figure on a version page; ``mark`` says how it changed ("" when it did not)."""
+
+    name: str
+    value: str
+    unit: str
+    mark: str = ""
+    old_value: str = ""
+    old_unit: str = ""
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field of a version as a reader sees it: its label and, by ``kind``, its words.
+
+    ``text``: ``before``/``after`` and the character ``diff``; ``choice``: the Chinese labels
+    before and after; ``figures``: the rows, marked; ``evidence``: file names added and removed.
+    For a version's own content (:func:`version_content`) only the ``after`` side is filled.
+    """
+
+    key: str
+    label: str
+    kind: str
+    before: str = ""
+    after: str = ""
+    diff: tuple[tuple[str, str], ...] = ()
+    figures: tuple[FigureRow, ...] = ()
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    files: tuple[str, ...] = ()
+
+
+def _kind(key: str) -> str:
+    if key in CHOICE_KEYS:
+        return "choice"
+    if key in ("figures", "evidence"):
+        return key
+    return "text"
+
+
+def _choice(key: str, value: object) -> str:
+    """A state or a rating in words (an unknown stored value is named as such, not shown raw)."""
+    if value is None or value == "":
+        return UNSET[key]
+    kind: type[ReportState] | type[ProgressStatus] = (
+        ReportState if key == "state" else ProgressStatus
+    )
+    try:
+        return kind(str(value)).label
+    except ValueError:
+        return "（无法识别）"
+
+
+def state_label(value: object) -> str:
+    """A stored report state (``submitted``) in words (已报送待审核)."""
+    return _choice("state", value)
+
+
+def action_label(action: str) -> str:
+    """What a version records (``resubmit``) in words (重新报送)."""
+    return ACTION_LABELS.get(action, "其他操作")
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _figures(value: object) -> list[tuple[str, str, str]]:
+    """A version's stored figures (``[[name, value, unit], …]``) as text triples."""
+    rows: list[tuple[str, str, str]] = []
+    for row in value if isinstance(value, list) else []:
+        cells = [str(cell) if cell is not None else "" for cell in row][:3]
+        name, number, unit = cells + [""] * (3 - len(cells))
+        rows.append((name, number, unit))
+    return rows
+
+
+def _files(value: object) -> list[str]:
+    return [str(name) for name in value] if isinstance(value, list) else []
+
+
+def figure_changes(before: object, after: object) -> tuple[FigureRow, ...]:
+    """The figures after the change, each matched by name to one before it and marked
+    新增 or 修改 (or nothing); then those that were removed, marked 删除."""
+    remaining = _figures(before)
+    rows: list[FigureRow] = []
+    for name, value, unit in _figures(after):
+        match = next((old for old in remaining if old[0] == name), None)
+        if match is None:
+            rows.append(FigureRow(name, value, unit, FIGURE_ADDED))
+            continue
+        remaining.remove(match)
+        changed = (value, unit) != match[1:]
+        mark = FIGURE_CHANGED if changed else ""
+        rows.append(FigureRow(name, value, unit, mark, *(match[1:] if changed else ("", ""))))
+    rows.extend(FigureRow(name, value, unit, FIGURE_REMOVED) for name, value, unit in remaining)
+    return tuple(rows)
+
+
+def _change(key: str, old: object, new: object) -> Change | None:
+    """How one field differs between two versions' values, or None when it does not."""
+    label, kind = VERSION_LABELS[key], _kind(key)
+    if kind == "choice":
+        before, after = _choice(key, old), _choice(key, new)
+        return None if before == after else Change(key, label, kind, before, after)
+    if kind == "figures":
+        if _figures(old) == _figures(new):
+            return None
+        return Change(key, label, kind, figures=figure_changes(old, new))
+    if kind == "evidence":
+        was, now = Counter(_files(old)), Counter(_files(new))
+        if was == now:
+            return None
+        added, removed = tuple((now - was).elements()), tuple((was - now).elements())
+        return Change(key, label, kind, added=added, removed=removed, files=tuple(now.elements()))
+    before, after = _text(old), _text(new)
+    if before == after:
+        return None
+    return Change(key, label, kind, before, after, tuple(text_diff(before, after)))
+
+
+def version_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """What changed between two stored versions (the first against nothing), in words."""
     before = before or {}
-    return [
-        (label, before.get(key), after.get(key))
-        for key, label in FIELD_LABELS.items()
-        if before.get(key) != after.get(key)
-    ]
+    changes = (_change(key, before.get(key), after.get(key)) for key in VERSION_LABELS)
+    return [change for change in changes if change is not None]
+
+
+def version_content(content: dict[str, Any]) -> list[Change]:
+    """A version's own content, field by field, in words (review texts only when present)."""
+    shown: list[Change] = []
+    for key, label in VERSION_LABELS.items():
+        value, kind = content.get(key), _kind(key)
+        if kind == "choice":
+            if key != "confirmed_status" or value:
+                shown.append(Change(key, label, kind, after=_choice(key, value)))
+        elif kind == "figures":
+            shown.append(Change(key, label, kind, figures=figure_changes(value, value)))
+        elif kind == "evidence":
+            shown.append(Change(key, label, kind, files=tuple(_files(value))))
+        elif key in TEXT_KEYS or _text(value):
+            shown.append(Change(key, label, kind, after=_text(value)))
+    return shown
+
+
+@dataclass(frozen=True)
+class HistoryLine:
+    """One row of an obligation's 修改记录: the version, what was done, and what it changed."""
+
+    version: ReportVersion
+    action: str
+    state: str
+    changed: str
+
+
+def version_history(versions: list[ReportVersion]) -> list[HistoryLine]:
+    """Each version (oldest first) with its action, its state and the labels it changed."""
+    lines: list[HistoryLine] = []
+    previous: dict[str, Any] | None = None
+    for version in versions:
+        changed = [
+            change.label
+            for change in version_changes(previous, version.content)
+            if change.key != "state"
+        ]
+        lines.append(
+            HistoryLine(
+                version,
+                action_label(version.action),
+                state_label(version.state),
+                "、".join(changed) or "—",
+            )
+        )
+        previous = version.content
+    return lines
 
 
 def text_diff(before: object, after: object) -> list[tuple[str, str]]:
     """Character by character (Chinese has no spaces to split words at), what a field's text
     lost and gained: ``(kind, text)`` runs with kind ``same``, ``deleted`` or ``inserted``.
 
-    Non-text values (the key figures) are compared as their printed form.
+    Only text fields are diffed this way; figures and evidence have their own comparison.
     """
     old = "" if before is None else str(before)
     new = "" if after is None else str(after)

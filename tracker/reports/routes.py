@@ -29,7 +29,6 @@ from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import bp, evidence, queries, services
 from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
-from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.sections import obligation_sections
 from tracker.web import on_error_redirect, on_error_render
@@ -103,6 +102,7 @@ def obligation(obligation_id: int) -> ResponseReturnValue:
     supporting = queries.supporting_obligations(item)
     return render_template(
         "reports/obligation.html", obligation=item, report=report, versions=versions,
+        history=queries.version_history(versions),
         supporting=supporting, timing=queries.timeliness(item),
         lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
         may_edit=can_edit_department_reports(current_user, item.department_id),
@@ -249,8 +249,9 @@ def version(obligation_id: int, number: int) -> ResponseReturnValue:
         version=current,
         previous=previous,
         changes=changes,
-        text_diff=queries.text_diff,
-        labels=FIELD_LABELS,
+        content=queries.version_content(current.content),
+        state=queries.state_label(current.state),
+        action=queries.action_label(current.action),
     )
 
 

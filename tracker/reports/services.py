@@ -26,6 +26,7 @@ from tracker.errors import Conflict, NotAllowed, Stale
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries
+from tracker.reports.limits import normalise_text
 from tracker.reports.models import (
     Evidence,
     KeyFigure,
@@ -167,7 +168,7 @@ def save_draft(
 def _apply_input(report: Report, data: ReportInput) -> None:
     report.status = data.status
     for name in NARRATIVE_FIELDS:
-        setattr(report, name, (getattr(data, name) or "").strip())
+        setattr(report, name, normalise_text(getattr(data, name) or ""))
     report.figures = [
         KeyFigure(position=i, name=name.strip(), value=value, unit=(unit or "").strip())
         for i, (name, value, unit) in enumerate(data.figures)
