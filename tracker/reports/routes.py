@@ -248,8 +248,12 @@ def _reopen_refused(
     """The obligation page with the reopen form as typed and the message beside the reason."""
     if error is not None:
         field_error(form, error)
-    message = error.message if error is not None else "重新打开失败，请检查理由。"
-    flash(message, "error")
+    messages = (
+        [error.message]
+        if error is not None
+        else [str(message) for errors in form.errors.values() for message in errors]
+    )
+    flash("未能重新打开：" + "；".join(messages), "error")
     return _obligation_page(item, reopen_form=form), 422
 
 
