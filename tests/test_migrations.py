@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import logging.config
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -45,3 +48,70 @@ def test_upgrade_head_matches_models_and_downgrade_empties(empty_database_url):
         remaining = set(sa.inspect(db.engine).get_table_names()) - {"alembic_version"}
         assert remaining == set()
         db.engine.dispose()
+
+
+def _accepted(obligation, liaison, coordinator, status, confirmed):
+    from tracker.reports import services
+    from tracker.reports.services import ReportInput
+
+    report = services.save_draft(
+        obligation,
+        ReportInput(status=status, progress="已开展培训。"),
+        actor=liaison,
+        expected_version=None,
+    )
+    services.submit_report(report, actor=liaison)
+    services.accept_report(report, actor=coordinator, confirmed_status=confirmed)
+    return report
+
+
+def test_0007_lists_reports_confirmed_as_not_started_and_changes_nothing(
+    empty_database_url, caplog, monkeypatch
+):
+    from tests.conftest import _read_rows, _seed_catalogue
+    from tests.reports.conftest import Quarter
+    from tracker.auth.services import create_user, resolve_department
+    from tracker.catalogue.services import apply_seed
+    from tracker.reports import services
+    from tracker.reports.models import ProgressStatus as S
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    # env.py's fileConfig would replace the handlers caplog listens with; keep the test's.
+    monkeypatch.setattr(logging.config, "fileConfig", lambda *args, **kwargs: None)
+    caplog.set_level(logging.INFO, logger="alembic")
+    with app.app_context():
+        upgrade(revision="0006")
+        apply_seed(_seed_catalogue())
+        quarter = Quarter()
+        services.open_period(quarter.period)
+        liaison = create_user("l1", role="liaison", password="x" * 12,
+                              department=resolve_department("mca"))  # fmt: skip
+        coordinator = create_user("c1", role="coordinator", password="x" * 12)
+        wrong = _accepted(quarter.obligation(5, "mca"), liaison, coordinator,
+                          S.IN_PROGRESS, S.NOT_STARTED)  # fmt: skip
+        meant = _accepted(quarter.obligation(1, "mca"), liaison, coordinator,
+                          S.NOT_STARTED, S.NOT_STARTED)  # fmt: skip
+        fine = _accepted(quarter.obligation(6, "mca"), liaison, coordinator,
+                         S.COMPLETED, S.COMPLETED)  # fmt: skip
+        ids = (wrong.id, wrong.obligation_id, meant.id, fine.id)
+        db.session.commit()
+        before = _read_rows()
+        caplog.clear()
+        upgrade()
+        db.session.expire_all()
+        assert _read_rows() == before
+        downgrade(revision="0006")
+        assert _read_rows() == before
+        db.session.remove()
+        db.engine.dispose()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("0007:")]
+    assert "1 accepted report(s)" in lines[0]
+    wrong_id, obligation_id, meant_id, fine_id = ids
+    listed = [line for line in lines[1:] if f"report {wrong_id}," in line]
+    assert len(listed) == 1 and len(lines) == 2
+    assert f"obligation {obligation_id}" in listed[0]
+    assert "item 5" in listed[0] and "民政部" in listed[0] and "2024Q3" in listed[0]
+    assert "in_progress" in listed[0]
+    assert not any(f"report {meant_id}," in line or f"report {fine_id}," in line for line in lines)

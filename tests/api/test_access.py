@@ -22,6 +22,8 @@ BODIES = {
     "api.submit_report": lambda values: {},
     "api.accept_report": lambda values: {"confirmed_status": "completed"},
     "api.return_report": lambda values: {"reason": "请补充数据。"},
+    "api.reopen_report": lambda values: {"reason": "核定状态有误，重新审核。"},
+    "api.withdraw_report": lambda values: {},
 }
 
 

@@ -100,11 +100,12 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     lead = mohrss.post("/reports", json={"obligation_id": lead3, **filled})
     url, lead_url = f"/reports/{draft['id']}", f"/reports/{lead.get_json()['id']}"
 
-    for path in (url, f"{url}/submit", f"{url}/accept", f"{url}/return"):
+    transitions = ("submit", "accept", "return", "reopen", "withdraw")
+    for path in (url, *(f"{url}/{name}" for name in transitions)):
         method = anonymous.get if path == url else anonymous.post
         method(path)
         (mca.get if path == url else mca.post)(path.replace(str(draft["id"]), "99999"))
-        sender = coordinator if path.endswith(("accept", "return")) else mca
+        sender = coordinator if path.endswith(("accept", "return", "reopen")) else mca
         sender.request(
             "PATCH" if path == url else "POST", path, data="x", content_type="text/plain"
         )
@@ -122,7 +123,7 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     mohrss.post(f"{lead_url}/submit")  # the supporting departments have not reported: 409
     mca.post(f"{url}/submit")
     mca.post(f"{url}/accept", json={"confirmed_status": "completed"})
-    coordinator.post(f"{url}/accept", json={})
+    coordinator.post(f"{url}/accept", json={"confirmed_status": "nope"})
     coordinator.post(f"{url}/return", json={})
     mca.post(f"{url}/return", json={"reason": "x"})
     coordinator.post(f"{url}/return", json={"reason": "请补充。"})
@@ -131,6 +132,18 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     coordinator.post(f"{url}/accept", json={"confirmed_status": "ongoing"})
     coordinator.post(f"{url}/accept", json={"confirmed_status": "ongoing"})
     mca.post(f"{url}/submit", json={})
+    mca.post(f"{url}/reopen", json={"reason": "x"})
+    coordinator.post(f"{url}/reopen", json={})
+    coordinator.post(f"{url}/reopen", json={"reason": "核定状态有误。"})
+    coordinator.post(f"{url}/reopen", json={"reason": "again"})
+    mohrss.post(f"{url}/withdraw")
+    mca.post(f"{url}/withdraw", json={"version": "x"})
+    mca.post(f"{url}/withdraw")  # the coordinator reopened it: 409
+    coordinator.post(f"{url}/accept", json={})
+    joint = mca.post("/reports", json={"obligation_id": quarter.obligation(1, "mca").id, **filled})
+    joint_url = f"/reports/{joint.get_json()['id']}"
+    mca.post(f"{joint_url}/submit")
+    mca.post(f"{joint_url}/withdraw", json={})
 
     documented = set()
     for path, item in contract.document["paths"].items():

@@ -275,3 +275,56 @@ def test_unknown_urls_and_methods_answer_json(people):
         response = client.open(url, method=method, headers=headers, csrf=False)
         assert response.status_code == status, url
         assert response.get_json()["error"] in ("not_found", "method_not_allowed")
+
+
+def test_an_accept_without_a_confirmed_status_confirms_the_self_rating(people, quarter):
+    report = _file(people, quarter, 5, "mca")  # self-rated in_progress
+    url = f"/reports/{report['id']}"
+    people["mca"].post(f"{url}/submit")
+    accepted = people["coordinator"].post(f"{url}/accept", json={})
+    assert accepted.status_code == 200
+    assert (accepted.get_json()["state"], accepted.get_json()["confirmed_status"]) == (
+        "accepted",
+        "in_progress",
+    )
+
+
+def test_reopen_needs_a_reason_and_lets_the_coordinator_correct_the_rating(people, quarter):
+    report = _file(people, quarter, 5, "mca")
+    url = f"/reports/{report['id']}"
+    people["mca"].post(f"{url}/submit")
+    people["coordinator"].post(f"{url}/accept", json={"confirmed_status": "not_started"})
+    before = _counts()
+    for body in ({}, {"reason": "  "}):
+        refused = people["coordinator"].post(f"{url}/reopen", json=body)
+        assert refused.status_code == 400 and "reason" in refused.get_json()["fields"]
+    assert people["mca"].post(f"{url}/reopen", json={"reason": "x"}).status_code == 403
+    assert _counts() == before
+    reopened = people["coordinator"].post(f"{url}/reopen", json={"reason": "核定状态选错了。"})
+    assert reopened.status_code == 200 and reopened.get_json()["state"] == "submitted"
+    again = people["coordinator"].post(f"{url}/reopen", json={"reason": "x"})
+    assert again.status_code == 409 and again.get_json()["error"] == "invalid_state"
+    corrected = people["coordinator"].post(f"{url}/accept", json={"confirmed_status": "completed"})
+    assert corrected.get_json()["confirmed_status"] == "completed"
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "report.reopen"))
+    assert event is not None and event.after["reopen_reason"] == "核定状态选错了。"
+
+
+def test_the_liaison_withdraws_a_submission_nobody_has_reviewed(people, quarter):
+    report = _file(people, quarter, 5, "mca")
+    url = f"/reports/{report['id']}"
+    people["mca"].post(f"{url}/submit")
+    assert people["coordinator"].post(f"{url}/withdraw").status_code == 403
+    withdrawn = people["mca"].post(f"{url}/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["state"] == "draft"
+    assert withdrawn.get_json()["first_submitted_at"] is None
+    people["mca"].post(f"{url}/submit")
+    people["coordinator"].post(f"{url}/return", json={"reason": "请补充。"})
+    people["mca"].post(f"{url}/submit")
+    people["coordinator"].post(f"{url}/accept", json={})
+    assert people["mca"].post(f"{url}/withdraw").status_code == 409  # accepted
+    people["coordinator"].post(f"{url}/reopen", json={"reason": "重新核定。"})
+    before = _counts()
+    refused = people["mca"].post(f"{url}/withdraw")  # submitted, but a coordinator acted
+    assert refused.status_code == 409 and "不能撤回" in refused.get_json()["message"]
+    assert _counts() == before

@@ -52,6 +52,8 @@ ACCESS = {
     "api.submit_report": OWNER,
     "api.accept_report": REVIEWER,
     "api.return_report": REVIEWER,
+    "api.reopen_report": REVIEWER,
+    "api.withdraw_report": OWNER,
     "api.dashboard": SIGNED_IN,  # scoped to the caller's department as on the dashboard page
     "api.notifications": SIGNED_IN,  # one's own only
     "api.export_quarterly": SIGNED_IN,  # holds only the departments the caller may see
@@ -70,6 +72,8 @@ ACCESS = {
     "reports.upload": OWNER,
     "reports.accept": REVIEWER,
     "reports.return_": REVIEWER,
+    "reports.reopen": REVIEWER,
+    "reports.withdraw": OWNER,
     "reports.waive": REVIEWER,
     "reports.version": DEPARTMENT,
     "reports.download": DEPARTMENT,

@@ -354,3 +354,94 @@ def test_text_with_a_nul_character_is_refused_and_kept_on_the_page(
     assert "工作进展含有无法保存的控制字符（NUL）" in page
     assert "经费紧张" in page and "本季度完成培训" in page
     assert _count(Report) == 0
+
+
+def _submitted_over_http(client, quarter, make_user, login):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    login(liaison)
+    obligation = quarter.obligation(5, "mca")
+    client.post(f"/obligations/{obligation.id}/edit", data=_form(save_and_submit="1"))
+    return obligation, liaison, coordinator
+
+
+def _selected_status(html: str, name: str = "confirmed_status") -> list[str]:
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S).group(0)
+    return re.findall(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select)
+
+
+def test_the_confirmed_status_starts_as_the_self_rating(client, quarter, make_user, login):
+    obligation, _, coordinator = _submitted_over_http(client, quarter, make_user, login)
+    login(coordinator)
+    page = client.get(f"/obligations/{obligation.id}").get_data(as_text=True)
+    accept_form = page[page.index('id="review"') : page.index("退回修改")]
+    selected = [a or b for a, b in _selected_status(accept_form)]
+    assert selected == ["in_progress"]
+    # Accepting as the browser sends the untouched form confirms the department's rating.
+    client.post(f"/obligations/{obligation.id}/accept", data={"confirmed_status": "in_progress"})
+    report = db.session.get(Report, obligation.report.id)
+    assert (report.state, report.confirmed_status.value) == (ReportState.ACCEPTED, "in_progress")
+
+
+def test_reopen_needs_a_reason_keeps_the_text_and_writes_nothing(client, quarter, make_user, login):
+    from tracker.audit.models import AuditEvent
+    from tracker.reports.models import ReportVersion
+
+    obligation, liaison, coordinator = _submitted_over_http(client, quarter, make_user, login)
+    login(coordinator)
+    client.post(f"/obligations/{obligation.id}/accept", data={"confirmed_status": "not_started"})
+    page = client.get(f"/obligations/{obligation.id}").get_data(as_text=True)
+    assert 'id="reopen-report"' in page
+    before = (_count(ReportVersion), _count(AuditEvent))
+    empty = client.post(f"/obligations/{obligation.id}/reopen", data={"reason": "  "})
+    assert empty.status_code == 422
+    assert "请填写重新打开的理由" in empty.get_data(as_text=True)
+    long_reason = "太长" * 1500
+    too_long = client.post(f"/obligations/{obligation.id}/reopen", data={"reason": long_reason})
+    assert too_long.status_code == 422 and long_reason in too_long.get_data(as_text=True)
+    assert (_count(ReportVersion), _count(AuditEvent)) == before
+    assert db.session.get(Report, obligation.report.id).state == ReportState.ACCEPTED
+    done = client.post(f"/obligations/{obligation.id}/reopen", data={"reason": "核定状态选错。"})
+    assert done.status_code == 302
+    report = db.session.get(Report, obligation.report.id)
+    assert report.state == ReportState.SUBMITTED
+    client.post(f"/obligations/{obligation.id}/accept", data={"confirmed_status": "in_progress"})
+    assert db.session.get(Report, report.id).confirmed_status.value == "in_progress"
+    login(liaison)
+    assert 'id="reopen-report"' not in client.get(f"/obligations/{obligation.id}").get_data(
+        as_text=True
+    )
+
+
+def test_the_liaison_withdraws_until_a_coordinator_acts(client, quarter, make_user, login):
+    obligation, liaison, coordinator = _submitted_over_http(client, quarter, make_user, login)
+    page = client.get(f"/obligations/{obligation.id}").get_data(as_text=True)
+    assert 'id="withdraw-report"' in page
+    assert client.post(f"/obligations/{obligation.id}/withdraw").status_code == 302
+    assert db.session.get(Report, obligation.report.id).state == ReportState.DRAFT
+    client.post(f"/obligations/{obligation.id}/submit")
+    login(coordinator)
+    assert 'id="withdraw-report"' not in client.get(f"/obligations/{obligation.id}").get_data(
+        as_text=True
+    )
+    client.post(f"/obligations/{obligation.id}/accept", data={"confirmed_status": "in_progress"})
+    client.post(f"/obligations/{obligation.id}/reopen", data={"reason": "重新核定。"})
+    login(liaison)
+    page = client.get(f"/obligations/{obligation.id}").get_data(as_text=True)
+    assert 'id="withdraw-report"' not in page
+    refused = client.post(f"/obligations/{obligation.id}/withdraw", follow_redirects=True)
+    assert "不能撤回" in refused.get_data(as_text=True)
+    assert db.session.get(Report, obligation.report.id).state == ReportState.SUBMITTED
+
+
+def test_the_edit_form_shows_why_the_report_was_returned(client, quarter, make_user, login):
+    obligation, liaison, coordinator = _submitted_over_http(client, quarter, make_user, login)
+    login(coordinator)
+    accepted = {"confirmed_status": "in_progress", "comment": "数据口径请统一。"}
+    client.post(f"/obligations/{obligation.id}/accept", data=accepted)
+    client.post(f"/obligations/{obligation.id}/reopen", data={"reason": "需补充。"})
+    client.post(f"/obligations/{obligation.id}/return", data={"reason": "请补充覆盖人数。"})
+    login(liaison)
+    page = client.get(f"/obligations/{obligation.id}/edit").get_data(as_text=True)
+    top = page[: page.index('name="progress"')]
+    assert "退回理由" in top and "请补充覆盖人数。" in top
+    assert "审核意见" in top and "数据口径请统一。" in top

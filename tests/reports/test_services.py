@@ -332,3 +332,97 @@ def test_extra_dates_are_read_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("TRACKER_EXTRA_WORKDAYS", "2027-13-01")
     with pytest.raises(ConfigError, match="TRACKER_EXTRA_WORKDAYS"):
         from_environment(str(tmp_path))
+
+
+def _submitted(quarter, make_user):
+    liaison, coordinator = make_user("liaison", "mca"), make_user("coordinator", "mca")
+    report = _draft(quarter.obligation(5, "mca"), liaison)  # self-rated in progress
+    services.submit_report(report, actor=liaison)
+    db.session.commit()
+    return report, liaison, coordinator
+
+
+def _report_actions(report) -> list[str]:
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent.action)
+            .where(AuditEvent.object_type == "report", AuditEvent.object_id == report.id)
+            .order_by(AuditEvent.id)
+        )
+    )
+
+
+def test_accepting_without_a_confirmed_status_confirms_the_self_rating(quarter, make_user):
+    report, _, coordinator = _submitted(quarter, make_user)
+    services.accept_report(report, actor=coordinator)
+    assert report.confirmed_status == ProgressStatus.IN_PROGRESS
+    assert not report.status_disagrees
+
+
+def test_reopen_goes_back_to_submitted_with_an_audited_reason(quarter, make_user):
+    report, liaison, coordinator = _submitted(quarter, make_user)
+    services.accept_report(report, actor=coordinator, confirmed_status=ProgressStatus.NOT_STARTED)
+    db.session.commit()
+    with pytest.raises(ReportError, match="理由") as refused:
+        services.reopen_report(report, actor=coordinator, reason="  ")
+    assert refused.value.field == "reason"
+    with pytest.raises(services.PermissionDenied):
+        services.reopen_report(report, actor=liaison, reason="x")
+    services.reopen_report(report, actor=coordinator, reason="核定状态选错。")
+    db.session.commit()
+    assert report.state == ReportState.SUBMITTED
+    assert report.confirmed_status == ProgressStatus.NOT_STARTED  # until the next decision
+    versions = queries.report_versions(report.id)
+    assert (versions[-1].action, versions[-1].state) == ("reopen", "submitted")
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "report.reopen"))
+    assert event.actor_id == coordinator.id and event.after["reopen_reason"] == "核定状态选错。"
+    with pytest.raises(ReportError, match="只有已审核通过"):
+        services.reopen_report(report, actor=coordinator, reason="再次")
+    services.accept_report(report, actor=coordinator, confirmed_status=ProgressStatus.ONGOING)
+    assert report.confirmed_status == ProgressStatus.ONGOING
+    services.reopen_report(report, actor=coordinator, reason="应退回补充。")
+    services.return_report(report, actor=coordinator, reason="请补充数据。")
+    assert report.state == ReportState.RETURNED
+
+
+def test_a_submission_nobody_reviewed_can_be_withdrawn(quarter, make_user):
+    report, liaison, coordinator = _submitted(quarter, make_user)
+    assert services.may_withdraw(report)
+    with pytest.raises(services.PermissionDenied):
+        services.withdraw_report(report, actor=coordinator)
+    services.withdraw_report(report, actor=liaison)
+    db.session.commit()
+    assert report.state == ReportState.DRAFT
+    # The first submission was taken back: timeliness waits for the next one.
+    assert report.first_submitted_at is None and report.submitted_at is None
+    assert _report_actions(report)[-2:] == ["report.submit", "report.withdraw"]
+    assert queries.report_versions(report.id)[-1].action == "withdraw"
+    with pytest.raises(ReportError, match="只有已报送待审核"):
+        services.withdraw_report(report, actor=liaison)
+
+
+@pytest.mark.parametrize("review", ["accept", "return", "reopen"])
+def test_a_submission_a_coordinator_acted_on_cannot_be_withdrawn(quarter, make_user, review):
+    report, liaison, coordinator = _submitted(quarter, make_user)
+    if review == "return":
+        services.return_report(report, actor=coordinator, reason="请补充。")
+    else:
+        services.accept_report(report, actor=coordinator)
+    if review == "reopen":
+        services.reopen_report(report, actor=coordinator, reason="重新核定。")
+    db.session.commit()
+    state = report.state
+    assert not services.may_withdraw(report)
+    with pytest.raises(ReportError, match="撤回"):
+        services.withdraw_report(report, actor=liaison)
+    assert report.state == state != ReportState.DRAFT
+
+
+def test_a_resubmission_can_be_withdrawn_and_keeps_the_first_submission(quarter, make_user):
+    report, liaison, coordinator = _submitted(quarter, make_user)
+    first = report.first_submitted_at
+    services.return_report(report, actor=coordinator, reason="请补充。")
+    services.submit_report(report, actor=liaison)
+    assert services.may_withdraw(report)
+    services.withdraw_report(report, actor=liaison)
+    assert report.state == ReportState.DRAFT and report.first_submitted_at == first

@@ -234,8 +234,27 @@ class SubmitRequest(RequestModel):
 class AcceptRequest(RequestModel):
     """A coordinator's acceptance, with the confirmed status."""
 
-    confirmed_status: ProgressStatus = Field(title="核定状态", description=STATUS_DESCRIPTION)
+    confirmed_status: ProgressStatus | None = Field(
+        None,
+        title="核定状态",
+        description=STATUS_DESCRIPTION + "。省略则核定为部门的自评状态 status。",
+    )
     comment: ReviewText = Field("", title="审核意见", description="审核意见")
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+class ReopenRequest(RequestModel):
+    """A coordinator's reopening of an accepted report, with the reason (required)."""
+
+    reason: RequiredReviewText = Field(
+        title="重新打开理由", description="重新打开理由（必填，记入操作日志）"
+    )
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+class WithdrawRequest(RequestModel):
+    """``POST /reports/{id}/withdraw``: an optional version guard."""
+
     version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
 
 

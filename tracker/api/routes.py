@@ -281,6 +281,10 @@ def submit_report(report_id: int) -> ResponseReturnValue:
     "/reports/<int:report_id>/accept",
     operation_id="acceptReport",
     summary="审核通过并核定状态；仅督办协调员",
+    description=(
+        "confirmed_status 为核定状态；省略时核定为部门自评的 status（与页面上核定状态的"
+        "默认值一致），不会记录无人选择的状态。"
+    ),
     path=contract.ReportPath,
     body=contract.AcceptRequest,
     success=REPORT,
@@ -322,6 +326,46 @@ def return_report(report_id: int) -> ResponseReturnValue:
         reason=review.reason,
         confirmed_status=review.confirmed_status,
     )
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/reopen",
+    operation_id="reopenReport",
+    summary="重新打开已审核通过的报告（须填理由），回到待审核；仅督办协调员",
+    description="重新打开后可再次审核通过（更正核定状态）或退回；理由记入操作日志 report.reopen。",
+    path=contract.ReportPath,
+    body=contract.ReopenRequest,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def reopen_report(report_id: int) -> ResponseReturnValue:
+    """Reopen an accepted report with a reason; it is submitted again."""
+    report = _load_report(report_id)
+    require_review_reports(auth.api_user())
+    review = validation.body(contract.ReopenRequest)
+    _guard_version(report, review.version)
+    report_services.reopen_report(report, actor=auth.api_user(), reason=review.reason)
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/withdraw",
+    operation_id="withdrawReport",
+    summary="撤回督办协调员尚未处理的报送，回到草稿；仅本部门联络员",
+    description="报送后督办协调员尚未审核通过、退回或重新打开时可撤回；否则 409 invalid_state。",
+    path=contract.ReportPath,
+    body=contract.WithdrawRequest,
+    body_required=False,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def withdraw_report(report_id: int) -> ResponseReturnValue:
+    """Take back a submission no coordinator has acted on; it becomes a draft."""
+    report = _load_report(report_id)
+    require_edit_department_reports(auth.api_user(), report.obligation.department_id)
+    _guard_version(report, validation.body(contract.WithdrawRequest, optional=True).version)
+    report_services.withdraw_report(report, actor=auth.api_user())
     return _report_response(report)
 
 

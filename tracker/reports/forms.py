@@ -141,7 +141,11 @@ class ReportForm(FlaskForm):
 
 
 class AcceptForm(FlaskForm):
-    """Accept a submitted report, confirming its status."""
+    """Accept a submitted report, confirming its status.
+
+    Build it with ``for_report`` on the page: the confirmed status starts as the department's
+    own rating, so accepting without touching it confirms what the department said.
+    """
 
     confirmed_status = SelectField(
         "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
@@ -150,6 +154,23 @@ class AcceptForm(FlaskForm):
         "审核意见", filters=TEXT_FILTERS, validators=[Length(max=MAX_REVIEW_TEXT), no_nul]
     )
     submit = SubmitField("审核通过")
+
+    @classmethod
+    def for_report(cls, report: Report | None) -> AcceptForm:
+        """The form whose confirmed status defaults to ``report``'s self-rating."""
+        status = report.status.value if report is not None and report.status else None
+        form: AcceptForm = cls(confirmed_status=status)
+        return form
+
+
+class ReopenForm(FlaskForm):
+    """Reopen an accepted report, with the reason (kept in the audit trail)."""
+
+    reason = TextAreaField(
+        "重新打开理由",
+        validators=[DataRequired("请填写重新打开的理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+    )
+    submit = SubmitField("重新打开")
 
 
 class ReturnForm(FlaskForm):

@@ -186,6 +186,17 @@ def lead_obligation(obligation: Obligation) -> Obligation | None:
     )
 
 
+def version_actions(report_id: int) -> list[str]:
+    """The actions of a report's versions, oldest first (``save``, ``submit``, ``accept``, …)."""
+    return list(
+        db.session.scalars(
+            sa.select(ReportVersion.action)
+            .where(ReportVersion.report_id == report_id)
+            .order_by(ReportVersion.number)
+        )
+    )
+
+
 def report_versions(report_id: int) -> list[ReportVersion]:
     return list(
         db.session.scalars(

@@ -28,10 +28,17 @@ from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import bp, evidence, queries, services
-from tracker.reports.forms import AcceptForm, EvidenceForm, ReportForm, ReturnForm, WaiveForm
+from tracker.reports.forms import (
+    AcceptForm,
+    EvidenceForm,
+    ReopenForm,
+    ReportForm,
+    ReturnForm,
+    WaiveForm,
+)
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.sections import obligation_sections
-from tracker.web import on_error_redirect, on_error_render
+from tracker.web import field_error, on_error_redirect, on_error_render
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
@@ -96,17 +103,23 @@ def review() -> ResponseReturnValue:
 
 @bp.route("/obligations/<int:obligation_id>")
 def obligation(obligation_id: int) -> ResponseReturnValue:
-    item = _load_obligation(obligation_id)
+    return _obligation_page(_load_obligation(obligation_id))
+
+
+def _obligation_page(item: Obligation, reopen_form: ReopenForm | None = None) -> str:
+    """The obligation page; a refused review form is passed in to show its input and errors."""
     report = item.report
     versions = queries.report_versions(report.id) if report else []
     supporting = queries.supporting_obligations(item)
+    may_edit = can_edit_department_reports(current_user, item.department_id)
     return render_template(
         "reports/obligation.html", obligation=item, report=report, versions=versions,
         history=queries.version_history(versions),
         supporting=supporting, timing=queries.timeliness(item),
         lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
-        may_edit=can_edit_department_reports(current_user, item.department_id),
-        may_review=can_review_reports(current_user), accept_form=AcceptForm(),
+        may_edit=may_edit, may_review=can_review_reports(current_user),
+        may_withdraw=may_edit and report is not None and services.may_withdraw(report),
+        accept_form=AcceptForm.for_report(report), reopen_form=reopen_form or ReopenForm(),
         return_form=ReturnForm(), waive_form=WaiveForm(), evidence_form=EvidenceForm(),
         button=EmptyForm(), ReportState=ReportState, Role=Role,
         sections=obligation_sections(item),
@@ -212,6 +225,45 @@ def return_(obligation_id: int) -> ResponseReturnValue:
         return "已退回，联络员将看到退回理由。"
 
     return _transition(obligation_id, _reviewer, ReturnForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/reopen", methods=["POST"])
+def reopen(obligation_id: int) -> ResponseReturnValue:
+    """Reopen an accepted report; a refusal shows the page again with the typed reason."""
+    item = _load_obligation(obligation_id)
+    require_review_reports(current_user)
+    form = ReopenForm()
+    if not form.validate_on_submit():
+        return _reopen_refused(item, form, None)
+    on_error_render(lambda error: _reopen_refused(item, form, error))
+    assert form.reason.data is not None  # DataRequired
+    services.reopen_report(_report_or_error(item), actor=current_user, reason=form.reason.data)
+    flash("报告已重新打开，可重新核定状态后审核通过，或退回修改。", "success")
+    return redirect(_back(item))
+
+
+def _reopen_refused(
+    item: Obligation, form: ReopenForm, error: DomainError | None
+) -> ResponseReturnValue:
+    """The obligation page with the reopen form as typed and the message beside the reason."""
+    if error is not None:
+        field_error(form, error)
+    messages = (
+        [error.message]
+        if error is not None
+        else [str(message) for errors in form.errors.values() for message in errors]
+    )
+    flash("未能重新打开：" + "；".join(messages), "error")
+    return _obligation_page(item, reopen_form=form), 422
+
+
+@bp.route("/obligations/<int:obligation_id>/withdraw", methods=["POST"])
+def withdraw(obligation_id: int) -> ResponseReturnValue:
+    def act(item: Obligation, form: EmptyForm) -> str:
+        services.withdraw_report(_report_or_error(item), actor=current_user)
+        return "报告已撤回为草稿，修改后可重新报送。"
+
+    return _transition(obligation_id, _owner, EmptyForm, act)
 
 
 @bp.route("/obligations/<int:obligation_id>/waive", methods=["POST"])

@@ -1,9 +1,12 @@
 """Changing reports: opening periods, drafting, the review state machine, waivers, evidence.
 
 Every function here flushes and records an audit event; none commits (the request does).
-The state machine: draft → submitted → accepted, or submitted → returned → submitted → …
-Only the owning department's liaison edits and submits; only coordinators accept, return and
-waive. Each transition keeps a frozen :class:`ReportVersion`.
+The state machine: draft → submitted → accepted, or submitted → returned → submitted → …;
+a coordinator may reopen an accepted report (back to submitted, to correct the confirmed
+status or return it), and the liaison may withdraw a submission no coordinator has acted on
+yet (back to draft). Only the owning department's liaison edits, submits and withdraws; only
+coordinators accept, return, reopen and waive. Each transition keeps a frozen
+:class:`ReportVersion`.
 """
 
 from __future__ import annotations
@@ -221,20 +224,88 @@ def _require_supporting_inputs(obligation: Obligation) -> None:
 
 
 def accept_report(
-    report: Report, *, actor: User, confirmed_status: ProgressStatus, comment: str = ""
+    report: Report,
+    *,
+    actor: User,
+    confirmed_status: ProgressStatus | None = None,
+    comment: str = "",
 ) -> Report:
-    """A coordinator accepts a submitted report and records the confirmed status."""
+    """A coordinator accepts a submitted report and records the confirmed status.
+
+    Without ``confirmed_status`` the department's own rating is confirmed: a status nobody
+    chose is never recorded.
+    """
     _require_reviewer(actor)
     if report.state != ReportState.SUBMITTED:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能审核通过。")
     before = snapshot(report)
     report.state = ReportState.ACCEPTED
-    report.confirmed_status = confirmed_status
+    report.confirmed_status = confirmed_status or report.status
     report.review_comment = comment.strip() or None
     report.reviewed_at, report.reviewer_id = clock.utcnow(), actor.id
     db.session.flush()
     _keep_version(report, "accept", actor, snapshot(report))
     record_event("report.accept", report, actor=actor, before=before, after=snapshot(report))
+    return report
+
+
+def reopen_report(report: Report, *, actor: User, reason: str) -> Report:
+    """A coordinator reopens an accepted report, with a reason: it is submitted again.
+
+    The coordinator can then accept it with a corrected status, or return it. The confirmed
+    status stays until that decision, so the dashboard keeps showing the last judgement.
+    """
+    _require_reviewer(actor)
+    if report.state != ReportState.ACCEPTED:
+        raise ReportError(
+            f"报告当前状态为“{report.state.label}”，只有已审核通过的报告可以重新打开。"
+        )
+    if not reason or not reason.strip():
+        raise ReportError("重新打开报告必须填写理由。", field="reason")
+    before = snapshot(report)
+    report.state = ReportState.SUBMITTED
+    report.reviewed_at, report.reviewer_id = clock.utcnow(), actor.id
+    db.session.flush()
+    after = snapshot(report)
+    _keep_version(report, "reopen", actor, after)
+    record_event(
+        "report.reopen", report, actor=actor, before=before,
+        after={**after, "reopen_reason": reason.strip()},
+    )  # fmt: skip
+    return report
+
+
+REVIEW_ACTIONS = ("accept", "return", "reopen")
+
+
+def may_withdraw(report: Report) -> bool:
+    """Whether the liaison may still take the submission back.
+
+    Pages never record that a coordinator opened a report (GET never writes), so "not yet
+    picked up" means: submitted, and no coordinator has accepted, returned or reopened (with
+    its comment or reason) since the last submission.
+    """
+    if report.state != ReportState.SUBMITTED:
+        return False
+    actions = queries.version_actions(report.id)
+    return not actions or actions[-1] not in REVIEW_ACTIONS
+
+
+def withdraw_report(report: Report, *, actor: User) -> Report:
+    """The liaison takes a submission nobody has reviewed back to draft, to correct it."""
+    _require_owner(report.obligation, actor)
+    if report.state != ReportState.SUBMITTED:
+        raise ReportError(f"报告当前状态为“{report.state.label}”，只有已报送待审核的报告可以撤回。")
+    if not may_withdraw(report):
+        raise ReportError("督办协调员已处理本次报送，不能撤回；如需修改，请联系督办协调员退回。")
+    before = snapshot(report)
+    report.state = ReportState.DRAFT
+    if "return" not in queries.version_actions(report.id):
+        # The first submission taken back did not happen: timeliness is judged on the next.
+        report.first_submitted_at = report.submitted_at = None
+    db.session.flush()
+    _keep_version(report, "withdraw", actor, snapshot(report))
+    record_event("report.withdraw", report, actor=actor, before=before, after=snapshot(report))
     return report
 
 
