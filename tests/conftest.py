@@ -309,7 +309,7 @@ def beijing(text: str) -> datetime:
 
 
 class Quarter:
-    """2024Q3 (due Thu 2024-10-10; supporting input due Fri 2024-09-27), clock movable."""
+    """2024Q3 (due Thu 2024-10-10; supporting input due Tue 2024-10-08), clock movable."""
 
     period = Period(2024, 3)
 

@@ -314,35 +314,81 @@ def test_due_dates_are_first_working_day_on_or_after_target(cal):
 # -- supporting departments' due dates --------------------------------------------------------
 
 
-def test_support_due_date_2024q3_counts_sunday_makeup_day(cal):
-    # Lead due Thu 2024-10-10. Five working days earlier: Oct 9, Oct 8, (Oct 1-7 off),
-    # Mon Sep 30, Sun Sep 29 (make-up working day), Fri Sep 27.
-    _official((date(2024, 9, 29), True), (date(2024, 9, 28), False))
-    assert Period.parse("2024Q3").support_due_date(cal) == date(2024, 9, 27)
+def test_support_due_date_2024q3_after_national_day_keeps_lead_two_days(cal):
+    # Lead due Thu 2024-10-10. Back 5 working days lands on Fri 09-27, inside the quarter;
+    # 3 working days after Mon 09-30 (Oct 1-7 off) is 10-10 itself, leaving the lead nothing:
+    # the floor gives way to lead - 2 = Tue 10-08.
+    _official((date(2024, 10, 7), False), (date(2024, 10, 8), True))
+    q3 = Period.parse("2024Q3")
+    assert q3.due_date(cal) == date(2024, 10, 10)
+    assert q3.support_due_date(cal) == date(2024, 10, 8)
+    # With no floor the old rule's date would be before the end; the quarter's end wins.
+    assert q3.support_due_date(cal, min_days_after_quarter=0) == date(2024, 9, 30)
+    # Sun 09-29 is a make-up working day: one floor day less than the gap, it is the date.
+    assert q3.support_due_date(cal, lead_gap_working_days=6, min_days_after_quarter=0) == (
+        date(2024, 9, 30)
+    )
 
 
-def test_support_due_date_across_national_day_with_short_offset(cal):
-    # Lead due 2024-10-08 (offset 3). Back 5: Sep 30, Sep 29 (Sun), Sep 27, Sep 26, Sep 25.
-    assert Period.parse("2024Q3").support_due_date(cal, offset_days=3) == date(2024, 9, 25)
-    assert (
-        Period.parse("2024Q3").support_due_date(cal, offset_days=3, lead_gap_working_days=1)
-    ) == date(2024, 9, 30)
+def test_support_due_date_2026q3_is_after_the_quarter(cal):
+    # The reported bug: 2026Q3's supporting input was due Mon 2026-09-28. The lead is due on
+    # the make-up working day Sat 2026-10-10; end + 3 working days (Oct 1-7 off: Thu 10-08,
+    # Fri 10-09, Sat 10-10) is that day; the lead keeps two: Thu 2026-10-08.
+    _official((date(2026, 10, 10), True), (date(2026, 10, 7), False))
+    q3 = Period.parse("2026Q3")
+    assert q3.due_date(cal) == date(2026, 10, 10)
+    assert q3.support_due_date(cal) == date(2026, 10, 8)
+    assert q3.support_due_date(cal) > q3.end
+
+
+def test_support_due_date_floor_wins_over_gap_on_a_quiet_quarter(cal):
+    # 2025Q2: lead Thu 2025-07-10; lead - 5 = Thu 07-03; end + 3 = Thu 07-03 as well.
+    q2 = Period.parse("2025Q2")
+    assert q2.support_due_date(cal) == date(2025, 7, 3)
+    # A longer floor moves the date later, up to lead - 2 = Tue 07-08 and no further.
+    assert q2.support_due_date(cal, min_days_after_quarter=5) == date(2025, 7, 7)
+    assert q2.support_due_date(cal, min_days_after_quarter=6) == date(2025, 7, 8)
+    assert q2.support_due_date(cal, min_days_after_quarter=9) == date(2025, 7, 8)
+    # A longer gap: the floor keeps it after the quarter.
+    assert q2.support_due_date(cal, lead_gap_working_days=9) == date(2025, 7, 3)
 
 
 def test_support_due_date_across_spring_festival(cal):
-    # Lead due Wed 2025-02-05 (2024Q4, offset 28). Back 5: Mon Jan 27, Sun Jan 26 (make-up),
-    # Fri Jan 24, Thu Jan 23, Wed Jan 22.
-    _official((date(2025, 1, 27), True), (date(2025, 1, 26), True), (date(2025, 1, 25), False))
+    # 2024Q4 with offset 28: lead due Wed 2025-02-05, after the Spring Festival (Jan 28 -
+    # Feb 4 off); Sun Jan 26 is a make-up working day.
+    _official((date(2025, 1, 26), True), (date(2025, 1, 28), False), (date(2025, 2, 5), True))
     q4 = Period.parse("2024Q4")
+    assert q4.due_date(cal, offset_days=28) == date(2025, 2, 5)
+    # Gap rule: back 5 = Jan 27, Sun Jan 26, Jan 24, 23, 22.
     assert q4.support_due_date(cal, offset_days=28) == date(2025, 1, 22)
     assert q4.support_due_date(cal, offset_days=28, lead_gap_working_days=2) == date(2025, 1, 26)
+    # Floor rule: 17 working days after 2024-12-31 (Jan 1 off) is Fri Jan 24; 18 is the
+    # make-up Sunday Jan 26, which leaves the lead exactly two working days (Jan 27, Feb 5).
+    assert q4.support_due_date(cal, offset_days=28, min_days_after_quarter=17) == (
+        date(2025, 1, 24)
+    )
+    assert q4.support_due_date(cal, offset_days=28, min_days_after_quarter=18) == (
+        date(2025, 1, 26)
+    )
+    # 19 (Mon Jan 27) would leave one: the floor gives way to the make-up Sunday.
+    assert q4.support_due_date(cal, offset_days=28, min_days_after_quarter=19) == (
+        date(2025, 1, 26)
+    )
 
 
-def test_support_due_date_2026q3(cal):
-    # Lead due Sat 2026-10-10 (make-up day). Back 5: Oct 9, Oct 8, (Oct 1-7 off),
-    # Wed Sep 30, Tue Sep 29, Mon Sep 28 (Sep 25-27 Mid-autumn holiday is further back).
-    _official((date(2026, 9, 28), True), (date(2026, 9, 30), True), (date(2026, 9, 27), False))
-    assert Period.parse("2026Q3").support_due_date(cal) == date(2026, 9, 28)
+def test_support_due_date_shrinks_the_gap_never_the_order(cal):
+    # Lead due 2024-10-08 (offset 3, after National Day): the first working day after the
+    # quarter is the lead's own date, so both are due then.
+    q3 = Period.parse("2024Q3")
+    assert q3.due_date(cal, offset_days=3) == date(2024, 10, 8)
+    assert q3.support_due_date(cal, offset_days=3) == date(2024, 10, 8)
+    # Lead due one working day after the end: same day. Two after: one day before it.
+    q2 = Period.parse("2025Q2")  # ends Mon 2025-06-30
+    assert q2.due_date(cal, offset_days=1) == date(2025, 7, 1)
+    assert q2.support_due_date(cal, offset_days=1) == date(2025, 7, 1)
+    assert q2.support_due_date(cal, offset_days=2) == date(2025, 7, 1)
+    assert q2.support_due_date(cal, offset_days=3) == date(2025, 7, 1)  # lead Thu 07-03
+    assert q2.support_due_date(cal, offset_days=4) == date(2025, 7, 2)  # lead Fri 07-04
 
 
 def test_support_due_date_gap_zero_is_lead_due_date(cal):
@@ -350,19 +396,45 @@ def test_support_due_date_gap_zero_is_lead_due_date(cal):
     assert period.support_due_date(cal, lead_gap_working_days=0) == period.due_date(cal)
 
 
-def test_support_due_date_rejects_negative_gap(cal):
+def test_support_due_date_rejects_negative_settings(cal):
     with pytest.raises(ValueError):
         Period(2024, 3).support_due_date(cal, lead_gap_working_days=-1)
+    with pytest.raises(ValueError):
+        Period(2024, 3).support_due_date(cal, min_days_after_quarter=-1)
+    with pytest.raises(TypeError):
+        Period(2024, 3).support_due_date(cal, min_days_after_quarter=True)
 
 
-def test_support_due_dates_are_gap_working_days_before_lead(cal):
+def _working_days(after: date, through: date) -> int:
+    """Working days in ``(after, through]`` by the package itself (the oracle)."""
+    if through <= after:
+        return 0
+    return len(chinese_calendar.get_workdays(after + timedelta(days=1), through))
+
+
+def test_support_due_dates_follow_the_rule_for_every_covered_quarter(cal):
     for period in Period.range(Period(2005, 1), Period(2026, 3)):
-        for gap in (1, 5):
-            lead = period.due_date(cal)
-            support = period.support_due_date(cal, lead_gap_working_days=gap)
-            assert chinese_calendar.is_workday(support)
-            between = chinese_calendar.get_workdays(support, lead - timedelta(days=1))
-            assert len(between) == gap, (period, gap)
+        for offset, gap, floor in ((10, 5, 3), (10, 1, 3), (3, 5, 3), (10, 5, 0), (20, 5, 8)):
+            lead = period.due_date(cal, offset_days=offset)
+            support = period.support_due_date(
+                cal, offset_days=offset, lead_gap_working_days=gap, min_days_after_quarter=floor
+            )
+            case = (period, offset, gap, floor)
+            assert chinese_calendar.is_workday(support), case
+            assert support <= lead, case  # never the order
+            # Never before the quarter is over (floor 0: its last day at the earliest).
+            assert support > period.end or (floor == 0 and support == period.end), case
+            before_lead, after_end = (
+                _working_days(support, lead),
+                _working_days(period.end, support),
+            )
+            keep = min(gap, 2)
+            # The lead keeps its two days unless the support is the first day after the end.
+            assert before_lead >= keep or after_end == 1, case
+            # The gap is never longer than asked, unless the floor needs it.
+            assert before_lead <= gap or after_end == floor, case
+            # The floor is met, unless meeting it would take the lead's two days.
+            assert after_end >= floor or before_lead == keep or after_end == 1, case
 
 
 # -- beyond the package's coverage ------------------------------------------------------------
@@ -374,8 +446,8 @@ def test_due_date_weekend_fallback_for_unsupported_year(caplog):
     # 2099Q4 ends Thu 2099-12-31; +10 = Sun 2100-01-10 -> Mon 2100-01-11 (weekends only).
     assert Period.parse("2099Q4").due_date(cal) == date(2100, 1, 11)
     assert Period.parse("2099Q4").due_date(cal) == date(2100, 1, 11)
-    # Back 5 working days from Mon 2100-01-11: Jan 8, 7, 6, 5, 4.
-    assert Period.parse("2099Q4").support_due_date(cal) == date(2100, 1, 4)
+    # Back 5 working days from Mon 2100-01-11 is Jan 4; 3 after Thu 2099-12-31 is Tue Jan 5.
+    assert Period.parse("2099Q4").support_due_date(cal) == date(2100, 1, 5)
     messages = [r.getMessage() for r in caplog.records if r.name == LOGGER]
     assert len(messages) == 1
     assert "2100" in messages[0]

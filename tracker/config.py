@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     first_period: str | None = None
     due_offset_days: int = Field(default=10, ge=0)
     support_lead_days: int = Field(default=5, ge=0)
+    # Supporting input is never due before this many working days after the quarter's end.
+    support_min_days_after_quarter: int = Field(default=3, ge=0)
     amber_working_days: int = Field(default=5, ge=0)
     snapshot_grace_days: int = Field(default=5, ge=0)
     extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()

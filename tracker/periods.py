@@ -2,8 +2,8 @@
 
 A period's due date is ``offset_days`` calendar days (default 10) after the quarter's last day,
 moved forward to the next working day of China's official calendar (see
-:mod:`tracker.workdays`). Supporting departments report ``lead_gap_working_days``
-working days (default 5) before the lead department's due date.
+:mod:`tracker.workdays`). Supporting departments report before the lead department, but never
+before the quarter is over: see :meth:`Period.support_due_date` for the exact rule.
 
 Pure Python: standard library plus ``chinese_calendar``; no Flask, no database.
 """
@@ -18,11 +18,15 @@ from dataclasses import dataclass
 
 from tracker.workdays import WorkingCalendar, default_calendar
 
-__all__ = ["KEY_PATTERN", "Period"]
+__all__ = ["CONSOLIDATION_WORKING_DAYS", "KEY_PATTERN", "Period"]
 
 #: Canonical key: four ASCII digits, an upper-case ``Q``, a quarter digit 1-4. Nothing else —
 #: no lower-case ``q``, no surrounding whitespace, no two-digit years, no full-width digits.
 KEY_PATTERN = re.compile(r"([0-9]{4})Q([1-4])")
+
+#: Working days the lead department keeps, at least, between the supporting departments' due
+#: date and its own, to consolidate their input (fewer only when the quarter ends too late).
+CONSOLIDATION_WORKING_DAYS = 2
 
 _QUARTER_NAMES = {1: "一", 2: "二", 3: "三", 4: "四"}
 _MIN_YEAR = 1
@@ -150,13 +154,47 @@ class Period:
         calendar: WorkingCalendar | None = None,
         offset_days: int = 10,
         lead_gap_working_days: int = 5,
+        min_days_after_quarter: int = 3,
     ) -> _dt.date:
-        """Supporting departments' due date: ``lead_gap_working_days`` working days before the
-        lead's :meth:`due_date` (``calendar.add_working_days(due, -gap)``; gap 0 = same day).
+        """Supporting departments' due date, always a working day, by this rule:
+
+        1. *preferred*: ``lead_gap_working_days`` working days before the lead's
+           :meth:`due_date` (``lead - gap``);
+        2. *floor*: ``min_days_after_quarter`` working days after the quarter's last day
+           (``end + min``; with 0, the last day or the next working day): supporting input is
+           never due before the quarter is over;
+        3. the later of the two, but no later than ``lead - keep`` where
+           ``keep = min(gap, CONSOLIDATION_WORKING_DAYS)`` (2 working days): when the floor
+           would leave the lead less than that, the floor gives way, down to the first
+           working day after the quarter's end;
+        4. when even that first working day after the end is later than ``lead - keep`` (the
+           lead is due within ``keep`` working days of the end), the gap shrinks instead: the
+           supporting departments are due on that first working day, or on the lead's due
+           date if that is earlier. The order never changes: never after the lead's due date.
+
+        Examples (China's calendar, defaults 10 / 5 / 3): 2024Q3 and 2026Q3 cross National
+        Day. 2024Q3: the lead is due Thu 2024-10-10, ``lead - 5`` is 09-27 (in the quarter),
+        ``end + 3`` is 10-10 itself, so supporting input is due ``lead - 2``, Tue 2024-10-08.
+        2026Q3: the lead is due on the make-up working day Sat 2026-10-10, ``end + 3`` is that
+        day too, so supporting input is due Thu 2026-10-08. A quiet quarter, 2025Q2: lead
+        2025-07-10, ``lead - 5`` and ``end + 3`` both 2025-07-03.
         """
-        if not isinstance(lead_gap_working_days, int) or isinstance(lead_gap_working_days, bool):
-            raise TypeError("lead_gap_working_days must be an int")
-        if lead_gap_working_days < 0:
-            raise ValueError(f"lead_gap_working_days must be >= 0, got {lead_gap_working_days}")
+        for name, value in (
+            ("lead_gap_working_days", lead_gap_working_days),
+            ("min_days_after_quarter", min_days_after_quarter),
+        ):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise TypeError(f"{name} must be an int")
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
         cal = calendar if calendar is not None else default_calendar()
-        return cal.add_working_days(self.due_date(cal, offset_days), -lead_gap_working_days)
+        lead = self.due_date(cal, offset_days)
+        preferred = cal.add_working_days(lead, -lead_gap_working_days)
+        floor = cal.next_working_day(cal.add_working_days(self.end, min_days_after_quarter))
+        latest = cal.add_working_days(lead, -min(lead_gap_working_days, CONSOLIDATION_WORKING_DAYS))
+        first_after_end = cal.add_working_days(self.end, 1)
+        if max(preferred, floor) <= latest:
+            return max(preferred, floor)
+        if first_after_end <= latest:
+            return latest
+        return min(first_after_end, lead)

@@ -52,7 +52,7 @@ def test_periods_with_their_due_dates(api, quarter, make_user):
             "start": "2024-07-01",
             "end": "2024-09-30",
             "due_date": "2024-10-10",
-            "support_due_date": "2024-09-27",
+            "support_due_date": "2024-10-08",
             "current": True,
         }
     ]

@@ -21,7 +21,9 @@ def tokens(quarter, make_user, token_for):
     return {"liaisons": liaisons, "coordinator": token_for(make_user("coordinator", "mca"))}
 
 
-def test_a_quarter_filed_reviewed_and_read_back_through_the_api(api, tokens):
+def test_a_quarter_filed_reviewed_and_read_back_through_the_api(api, tokens, quarter):
+    # The day after the supporting due date (Tue 2024-10-08), before the leads' (Thu 10-10).
+    quarter.at("2024-10-09 10:00")
     coordinator = api(token=tokens["coordinator"])
     period = next(p for p in coordinator.get("/periods").get_json()["items"] if p["current"])
     everything = coordinator.get("/obligations", query_string={"period": period["key"]})
@@ -90,6 +92,6 @@ def test_a_quarter_filed_reviewed_and_read_back_through_the_api(api, tokens):
     assert set(lines) == set(tokens["liaisons"])
     assert all(row["accepted"] == row["obligations"] for row in lines.values())
     assert sum(row["obligations"] for row in lines.values()) == 74
-    # The supporting inputs were due on 2024-09-27 and came in on 10-05: late, and counted so.
+    # The supporting inputs were due on 2024-10-08 and came in on 10-09: late, and counted so.
     supporting = sum(1 for o in obligations if o["role"] == "support")
     assert headline["on_time"] == 74 - supporting and headline["judged"] == 74

@@ -33,7 +33,7 @@ def test_matrix_colours_and_department_filter(
     matrix = page.locator("table.matrix")
     assert matrix.locator("td.cell .rag").count() == 74
     red = page.locator('tr[data-number="3"] td[data-department="mct"] .rag')
-    assert "state-red" in red.get_attribute("class") and red.inner_text() == "配 逾期3"
+    assert "state-red" in red.get_attribute("class") and red.inner_text() == "配 逾期2"
     green = page.locator('tr[data-number="11"] td[data-department="moj"] .rag')
     assert "state-green" in green.get_attribute("class") and green.inner_text() == "配 通过·迟"
     grey = page.locator('tr[data-number="11"] td[data-department="moa"] .rag')
@@ -76,7 +76,7 @@ def test_department_view_for_a_liaison(page, live_server, scenario, sign_in, scr
         "cells => cells.map(c => c.dataset.department)"))  # fmt: skip
     assert departments == {"acwf"}
     lead = page.locator('table.lead-items tr[data-number="18"]')
-    assert "逾期未报（3个工作日）" in lead.inner_text()  # the four supporting inputs are late
+    assert "逾期未报（2个工作日）" in lead.inner_text()  # the four supporting inputs are late
     assert page.locator("table.scorecard tr[data-rank]").inner_text().startswith("3 / 13")
     screenshot("dashboard-department")
     page.goto(f"{live_server}/dashboard/scorecard")

@@ -75,19 +75,19 @@ def scenario(quarter, make_user):
 
 
 def build_scenario(quarter, make_user) -> dict:
-    """2024Q3 judged on Tue 2024-10-08 14:00 (Beijing), with every colour on the matrix.
+    """2024Q3 judged on Thu 2024-10-10 14:00 (Beijing), with every colour on the matrix.
 
-    Supporting input was due Fri 09-27, lead and joint reports are due Thu 10-10:
+    Supporting input was due Tue 10-08, lead and joint reports are due Thu 10-10 (today):
 
     * item 3: 全国妇联 (support) on time, accepted → green; 农业农村部 on time → blue;
-      文化和旅游部 nothing → red, 3 working days late (09-29 make-up day, 09-30, 10-08).
+      文化和旅游部 nothing → red, 2 working days late (10-09, 10-10).
     * item 11: 司法部 (support) 2 working days late, accepted → green + 迟报; 农业农村部 waived →
-      grey; 全国妇联 1 working day late (Sun 09-29 make-up day), returned → amber + 迟报.
+      grey; 全国妇联 1 working day late (Wed 10-09), returned → amber + 迟报.
     * item 5: 民政部 (sole lead) on time, awaiting review → blue.
-    * item 1: 民政部 (joint) a draft only → amber (due in 2 working days).
+    * item 1: 民政部 (joint) a draft only → amber (due today, 0 working days left).
     * item 2: 农业农村部 (joint) extended to 10-31 → grey, not yet due.
     * item 22: 中国残联 urged once.
-    * every other supporting obligation is red (3 days late), every other lead or joint
+    * every other supporting obligation is red (2 days late), every other lead or joint
       obligation amber (due within 5 working days).
     """
     from tracker.followups import services as reminders
@@ -102,15 +102,15 @@ def build_scenario(quarter, make_user) -> dict:
     quarter.at("2024-09-26 10:00")
     accept(o(3, "acwf"), coordinator)
     submit(o(3, "moa"), liaisons["moa"])
-    quarter.at("2024-09-29 10:00")
+    quarter.at("2024-10-09 10:00")
     submit(o(11, "acwf"), liaisons["acwf"])
-    quarter.at("2024-09-30 10:00")
+    quarter.at("2024-10-10 09:00")
     submit(o(11, "moj"), liaisons["moj"])
     accept(o(11, "moj"), coordinator)
     services.return_report(o(11, "acwf").report, actor=coordinator, reason="请补充数据。")
     services.waive_obligation(o(11, "moa"), actor=coordinator, reason="本期无相关工作。")
     db.session.commit()
-    quarter.at("2024-10-08 09:00")
+    quarter.at("2024-10-10 10:00")
     submit(o(5, "mca"), liaisons["mca"])
     draft(o(1, "mca"), liaisons["mca"])
     request = reminders.request_extension(
@@ -119,5 +119,5 @@ def build_scenario(quarter, make_user) -> dict:
     reminders.approve_extension(request, actor=coordinator)
     reminders.urge_obligation(o(22, "cdpf"), actor=coordinator, message="请尽快报送。")
     db.session.commit()
-    quarter.at("2024-10-08 14:00")
+    quarter.at("2024-10-10 14:00")
     return {"quarter": quarter, "coordinator": coordinator, **liaisons}

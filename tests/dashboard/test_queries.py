@@ -32,13 +32,13 @@ def test_every_colour_with_its_text_label(scenario):
     seen = {key: (c.rag.value, c.role.short, c.light.short, c.label) for key, c in cells.items()}
     assert seen[(3, "acwf")] == ("green", "配", "通过", "已审核通过")
     assert seen[(3, "moa")] == ("blue", "配", "待审", "已报送待审核")
-    assert seen[(3, "mct")] == ("red", "配", "逾期3", "逾期未报（3个工作日）")
-    assert seen[(3, "mohrss")] == ("amber", "牵", "临期", "临近截止（剩2个工作日）")
+    assert seen[(3, "mct")] == ("red", "配", "逾期2", "逾期未报（2个工作日）")
+    assert seen[(3, "mohrss")] == ("amber", "牵", "临期", "临近截止（今日截止）")
     assert seen[(11, "moj")] == ("green", "配", "通过·迟", "已审核通过 · 迟报2个工作日")
     assert seen[(11, "moa")] == ("grey", "配", "豁免", "已豁免")
     assert seen[(11, "acwf")] == ("amber", "配", "退回·迟", "已退回 · 迟报1个工作日")
     assert seen[(5, "mca")] == ("blue", "牵", "待审", "已报送待审核")
-    assert seen[(1, "mca")] == ("amber", "共", "临期", "临近截止（剩2个工作日）")
+    assert seen[(1, "mca")] == ("amber", "共", "临期", "临近截止（今日截止）")
     assert seen[(2, "moa")] == ("grey", "共", "未到期", "未到期")
     assert Counter(c.rag for c in cells.values()) == {
         Rag.AMBER: 60, Rag.RED: 8, Rag.GREEN: 2, Rag.BLUE: 2, Rag.GREY: 2,
@@ -53,7 +53,7 @@ def test_headline(scenario):
     assert (h.obligations, h.waived, h.submitted, h.accepted, h.pending_review) == (73, 1, 5, 2, 2)
     assert (h.on_time, h.judged, h.overdue, h.returned, h.due_soon) == (3, 13, 8, 1, 59)
     assert h.on_time_rate == pytest.approx(3 / 13)
-    assert h.avg_days_late == pytest.approx(27 / 10)  # (2 + 1 + 8 × 3) / 10
+    assert h.avg_days_late == pytest.approx(19 / 10)  # (2 + 1 + 8 × 2) / 10
 
 
 def test_scorecard_figures_and_ranks(scenario):
@@ -65,13 +65,13 @@ def test_scorecard_figures_and_ranks(scenario):
         for r in rows
     ]  # fmt: skip
     assert table == [
-        (1, "moa", 6, 1, 2, 3.0, 0, 0, 1),
-        (2, "mca", 16, 1, 3, 3.0, 0, 0, 2),
-        (3, "acwf", 18, 1, 4, 2.333, 1, 0, 2),
+        (1, "moa", 6, 1, 2, 2.0, 0, 0, 1),
+        (2, "mca", 16, 1, 3, 2.0, 0, 0, 2),
+        (3, "acwf", 18, 1, 4, 1.667, 1, 0, 2),
         (4, "moj", 4, 0, 1, 2.0, 0, 0, 0),
-        (5, "nwccw", 7, 0, 1, 3.0, 0, 0, 1),
-        (6, "mct", 4, 0, 1, 3.0, 0, 0, 1),
-        (7, "cpad", 3, 0, 1, 3.0, 0, 0, 1),
+        (5, "nwccw", 7, 0, 1, 2.0, 0, 0, 1),
+        (6, "mct", 4, 0, 1, 2.0, 0, 0, 1),
+        (7, "cpad", 3, 0, 1, 2.0, 0, 0, 1),
         (8, "mps", 2, 0, 0, None, 0, 0, 0),
         (8, "mof", 2, 0, 0, None, 0, 0, 0),
         (8, "mohrss", 3, 0, 0, None, 0, 0, 0),
@@ -129,13 +129,13 @@ def test_dashboard_data_is_json_ready(scenario):
 
     data = queries.dashboard_data(Q3)
     assert json.loads(json.dumps(data)) == data
-    assert (data["period"], data["frozen"], data["judged_on"]) == ("2024Q3", False, "2024-10-08")
+    assert (data["period"], data["frozen"], data["judged_on"]) == ("2024Q3", False, "2024-10-10")
     assert data["headline"]["overdue"] == 8 and len(data["scorecard"]) == 13
     cell = next(c for c in data["cells"] if c["task_number"] == 3 and c["department"] == "mct")
     assert cell | {"obligation_id": 0, "task_id": 0} == {
         "obligation_id": 0, "task_id": 0, "task_number": 3, "document": "民发〔2019〕86号",
         "section": "二(一)", "department": "mct", "role": "support", "state": "overdue",
-        "rag": "red", "label": "逾期未报（3个工作日）", "due_date": "2024-09-27", "days_late": 3,
+        "rag": "red", "label": "逾期未报（2个工作日）", "due_date": "2024-10-08", "days_late": 2,
         "late": False, "arrived_late": None,
     }  # fmt: skip
 

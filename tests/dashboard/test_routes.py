@@ -26,7 +26,7 @@ def test_coordinator_sees_the_whole_matrix(scenario, client, login):
     cells = _cells(html)
     assert len(cells) == 74
     assert cells[("3", "mct")] == "red" and cells[("3", "acwf")] == "green"
-    assert 'class="rag state-red"' in html and "逾期3" in html  # colour and text together
+    assert 'class="rag state-red"' in html and "逾期2" in html  # colour and text together
     assert 'data-figure="overdue">8<' in html
     assert "牵头部门落后情况" in html
 

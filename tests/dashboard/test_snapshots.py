@@ -54,9 +54,9 @@ def test_snapshot_freezes_and_ignores_late_reports(scenario):
     assert queries.headline(Q3) == frozen
     assert [(r.department.code, r.rank, r.on_time_rate) for r in queries.scorecard(Q3)] == before
     cell = _cell(_frozen_cells(), 3, "mct")
-    assert cell.rag == Rag.RED and cell.light.days_late == 10  # 09-27 → 10-16
+    assert cell.rag == Rag.RED and cell.light.days_late == 7  # 10-08 → 10-16, Sat 10-12 worked
     assert cell.arrived_late == date(2024, 10, 18)
-    assert cell.label == "逾期未报（10个工作日） · 2024-10-18补报"
+    assert cell.label == "逾期未报（7个工作日） · 2024-10-18补报"
 
     assert services.freeze_due_snapshots()["2024Q3"].id == snapshot.id  # idempotent
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Snapshot)) == 1
@@ -76,7 +76,7 @@ def test_freezing_late_reconstructs_the_close(scenario, make_user):
     services.freeze_due_snapshots()
     cells = _frozen_cells()
     assert _cell(cells, 3, "mohrss").rag == Rag.BLUE  # accepted only after the close
-    assert _cell(cells, 3, "mct").light.label == "已报送待审核 · 迟报5个工作日"
+    assert _cell(cells, 3, "mct").light.label == "已报送待审核 · 迟报2个工作日"
     late = _cell(cells, 7, "acwf")
     assert late.rag == Rag.RED and late.arrived_late == date(2024, 10, 25)
 

@@ -37,7 +37,7 @@ def two_quarters(app, scenario, monkeypatch):
     for code in ("acwf", "mca", "moj"):  # supporting inputs first, then the lead (司法部)
         submit(_q2(10, code), scenario[code])
         accept(_q2(10, code), scenario["coordinator"])
-    quarter.at("2024-10-08 14:00")
+    quarter.at("2024-10-10 14:00")
     return scenario
 
 
@@ -75,7 +75,7 @@ def test_item_history(two_quarters, client, login):
     assert history.changes == {"2024Q3": Change.WORSE}
     by_code = {d.code: d.id for d, _ in history.departments}
     assert history.cells[("2024Q2", by_code["acwf"])].light.label == "已审核通过"
-    assert history.cells[("2024Q3", by_code["acwf"])].light.label == "逾期未报（3个工作日）"
+    assert history.cells[("2024Q3", by_code["acwf"])].light.label == "逾期未报（2个工作日）"
     assert history.department_changes[("2024Q3", by_code["acwf"])] == Change.WORSE
     login(two_quarters["moj"])
     html = client.get(f"/dashboard/items/{task.id}").get_data(as_text=True)

@@ -64,7 +64,7 @@ def filed(quarter, people, make_user):
     * item 5 民政部 (sole lead): submitted 10-08 on time, accepted as completed;
     * item 11 公安部 (lead, due 10-10): submitted 10-11, one working day late, every narrative
       starting with a formula character; its three supporting inputs waived;
-    * item 3 全国妇联 (support, due 09-27): submitted 09-26, then returned;
+    * item 3 全国妇联 (support, due 10-08): submitted 09-26, then returned;
     * item 1 民政部 (joint): a draft, never submitted, so overdue like the untouched rest.
     """
     mca, mps, coordinator = people["mca"], people["mps"], people["coordinator"]

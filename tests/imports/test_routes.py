@@ -303,9 +303,11 @@ def test_gb18030_upload_with_windows_line_endings_is_read(client, coordinator):
         ({**SECOND, "issued": "2024/3/15", "text": "x"}, "成文日期格式应为 YYYY-MM-DD"),
         ({**SECOND, "issued": "2024-02-30", "text": "x"}, "成文日期格式应为 YYYY-MM-DD"),
         ({**SECOND, "title": "", "text": "x"}, "请输入文件标题"),
+        ({**SECOND, "first_period": "2026q4", "text": "x"}, "首个报告期应为“四位年份"),
+        ({**SECOND, "first_period": "2999Q1", "text": "x"}, "首个报告期不能晚于本季度"),
     ],
     ids=["not-txt", "both", "neither", "no-number", "long-number", "bad-date", "no-such-day",
-         "no-title"],
+         "no-title", "bad-first-period", "future-first-period"],
 )  # fmt: skip
 def test_invalid_form_is_refused_with_a_message(client, coordinator, data, message):
     before = _counts()
@@ -389,3 +391,25 @@ def test_a_confirmation_racing_another_is_refused_cleanly(client, coordinator, m
     page = client.get("/imports/new").get_data(as_text=True)
     assert f"文号「{SECOND['number']}」刚刚已被导入" in page
     assert _counts() == before
+
+
+def test_confirm_sets_the_first_period_default_or_chosen(client, coordinator, at):
+    at("2026-12-02 09:00")
+    preview = client.post("/imports/new", data={**SECOND, "text": _fixture("second_document.txt")})
+    html = preview.get_data(as_text=True)
+    assert "首个报告期" in html
+    client.post("/imports/confirm", data=_confirm_data(html))
+    document = db.session.scalar(
+        sa.select(PolicyDocument).where(PolicyDocument.number == SECOND["number"])
+    )
+    assert document.first_period == "2026Q4"  # the import quarter
+
+    other = {**SECOND, "number": "民发〔2024〕99号", "first_period": "2026Q3"}
+    preview = client.post("/imports/new", data={**other, "text": _fixture("second_document.txt")})
+    html = preview.get_data(as_text=True)
+    data = {**_confirm_data(html), "first_period": _hidden(html, "first_period")}
+    client.post("/imports/confirm", data=data)
+    document = db.session.scalar(
+        sa.select(PolicyDocument).where(PolicyDocument.number == other["number"])
+    )
+    assert document.first_period == "2026Q3"

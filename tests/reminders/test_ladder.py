@@ -1,6 +1,6 @@
 """The escalation ladder over 2024Q3, on China's calendar, with the clock moved day by day.
 
-2024Q3 is due Thu 2024-10-10 (supporting input Fri 2024-09-27). National Day: 10-01..10-07 off,
+2024Q3 is due Thu 2024-10-10 (supporting input Tue 2024-10-08). National Day: 10-01..10-07 off,
 Sun 09-29 and Sat 10-12 make-up working days.
 """
 
@@ -75,12 +75,14 @@ def test_schedule_of_the_lead_and_the_supporting_due_dates():
     ]
     support = dict(
         (r.name, when.isoformat())
-        for r, when in LADDER.schedule(d("2024-09-27"), cal, d("2024-10-31"))
+        for r, when in LADDER.schedule(d("2024-10-08"), cal, d("2024-10-31"))
     )
-    # Mid-Autumn (09-15..17) before, National Day after: 1 working day late is Sun 09-29.
-    assert support["upcoming_7"] == "2024-09-18"
-    assert support["overdue_1"] == "2024-09-29"
-    assert support["overdue_5"] == "2024-10-10"
+    # National Day (10-01..10-07) in between: 7 working days before counts Sun 09-29, 1 working
+    # day before is Mon 09-30, and 5 working days late counts Sat 10-12.
+    assert support["upcoming_7"] == "2024-09-23"
+    assert support["upcoming_1"] == "2024-09-30"
+    assert support["overdue_1"] == "2024-10-09"
+    assert support["overdue_5"] == "2024-10-14"
 
 
 def test_audiences_grow_up_the_ladder():
@@ -191,8 +193,8 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
             db.session.commit()
         if day == date(2024, 10, 9):
             submit(quarter.obligation(22, "mps"), "2024-10-09 15:00")
-        if day == date(2024, 10, 12):
-            submit(quarter.obligation(3, "moa"), "2024-10-12 15:00")
+        if day == date(2024, 10, 15):  # the day after its overdue_5 (10-14)
+            submit(quarter.obligation(3, "moa"), "2024-10-15 15:00")
         if day == date(2024, 10, 18):
             submit(mohrss3, "2024-10-18 15:00")
         day += timedelta(days=1)
@@ -201,9 +203,9 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
         ("due", "2024-10-10"), ("overdue_1", "2024-10-11"), ("overdue_5", "2024-10-16"),
         ("overdue_w1", "2024-10-23"), ("overdue_w2", "2024-10-30"),
         ("overdue_w3", "2024-11-06"), ("overdue_w4", "2024-11-13")]]  # fmt: skip
-    moa3 = [(3, "moa", rung, "2024-09-27", sent) for rung, sent in [
-        ("upcoming_7", "2024-09-18"), ("upcoming_1", "2024-09-26"), ("due", "2024-09-27"),
-        ("overdue_1", "2024-09-29"), ("overdue_5", "2024-10-10")]]  # fmt: skip
+    moa3 = [(3, "moa", rung, "2024-10-08", sent) for rung, sent in [
+        ("upcoming_7", "2024-09-23"), ("upcoming_1", "2024-09-30"), ("due", "2024-10-08"),
+        ("overdue_1", "2024-10-09"), ("overdue_5", "2024-10-14")]]  # fmt: skip
     to_coordinators = sorted(
         moa3[3:] + mps11[1:] + [(3, "mohrss", "overdue_1", "2024-10-17", "2024-10-18")],
         key=lambda row: row[-1],
@@ -325,7 +327,7 @@ def test_supporting_input_late_first_run(quarter, people):
     moa = db.session.scalars(
         sa.select(ReminderLog).where(ReminderLog.recipient_id == people["moa_liaison"].id)
     ).all()
-    # moa supports items 3, 11 and 18 (due 09-27, overdue_5 since 10-10) and joins 2, 4, 19
+    # moa supports items 3, 11 and 18 (due 10-08, overdue_5 since 10-14) and joins 2, 4, 19
     # and 22 (due 10-10, overdue_1 since 10-11): one reminder each, the latest.
     assert Counter(r.rung for r in moa) == {"overdue_5": 3, "overdue_1": 4}
 

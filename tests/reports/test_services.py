@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from tracker.audit.models import AuditEvent
-from tracker.catalogue.models import Assignment, Role
+from tracker.catalogue.models import Assignment, Department, Role, Task
 from tracker.extensions import db
 from tracker.reports import queries, services
 from tracker.reports.models import Obligation, ProgressStatus, ReportState, ReportVersion
@@ -39,9 +39,41 @@ def test_due_dates_follow_the_official_calendar(quarter):
     assert quarter.obligation(3, "mohrss").due_date == date(2024, 10, 10)  # lead
     assert quarter.obligation(1, "mca").due_date == date(2024, 10, 10)  # joint
     assert quarter.obligation(5, "mca").due_date == date(2024, 10, 10)  # sole
-    # Supporting input: 5 working days earlier, counting Sun 2024-09-29 (a make-up working day)
-    # and skipping the National Day holiday 10-01..10-07: 10-09, 10-08, 09-30, 09-29, 09-27.
-    assert quarter.obligation(3, "acwf").due_date == date(2024, 9, 27)
+    # Supporting input: never before the quarter is over. 5 working days earlier would be
+    # 09-27; 3 working days after the end (10-01..10-07 off) is 10-10 itself, so the lead keeps
+    # two working days: Tue 2024-10-08.
+    assert quarter.obligation(3, "acwf").due_date == date(2024, 10, 8)
+
+
+def test_support_floor_after_the_quarter_is_configurable(quarter, app, monkeypatch):
+    from tracker.periods import Period
+
+    monkeypatch.setitem(app.config, "TRACKER_SUPPORT_MIN_DAYS_AFTER_QUARTER", 0)
+    services.open_period(Period(2024, 4))  # ends Tue 2024-12-31, lead due Fri 2025-01-10
+    db.session.flush()
+    q4 = sa.select(Obligation.due_date).join(Department).where(Obligation.period == "2024Q4")
+    support = q4.where(Department.code == "acwf", Obligation.role == Role.SUPPORT).limit(1)
+    assert db.session.scalar(support) == date(2025, 1, 3)  # 3 after the end would be 01-06
+
+
+def test_document_imported_later_has_no_earlier_obligations(quarter, at):
+    from tracker.catalogue.seedfile import SeedDocument, SeedTask
+    from tracker.catalogue.services import create_document
+    from tracker.periods import Period
+
+    at("2024-11-15 10:00")  # imported in 2024Q4, while 2024Q3 is still being followed up
+    document = create_document(
+        SeedDocument("民发〔2024〕9号", "后来的文件", "民政部", date(2024, 11, 1)),
+        [SeedTask(1, None, "一项任务", "民政部牵头", None, [("mca", "lead")])],
+    )
+    assert document.first_period == "2024Q4"
+    assert services.open_period(quarter.period) == 0  # 2024Q3: nothing of the new document
+    assert services.open_period(Period(2024, 4)) == 75  # 74 seed assignments + its one
+    db.session.flush()
+    periods = db.session.scalars(
+        sa.select(Obligation.period).join(Task).where(Task.document_id == document.id)
+    ).all()
+    assert periods == ["2024Q4"]
 
 
 def test_due_date_offset_is_configurable(quarter, app, monkeypatch):

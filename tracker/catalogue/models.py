@@ -73,6 +73,11 @@ class PolicyDocument(Model):
     issued: Mapped[date | None] = mapped_column(sa.Date)
     # Synthetic documents come from ``flask demo-data`` (benchmarks, demos), never from users.
     synthetic: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # The first quarter (``2026Q4``) this document is reported on: opening an earlier period
+    # creates none of its obligations. Imports set it (the import quarter unless chosen); None
+    # only for the founding seed document and rows written directly (demo data), which are
+    # tracked from the installation's first period.
+    first_period: Mapped[str | None] = mapped_column(sa.String(6))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     tasks: Mapped[list[Task]] = relationship(

@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from tracker.periods import Period
+
 ROLE_KEYS = ("lead", "support", "joint")
 ALL = "all"
 
@@ -52,6 +54,9 @@ class SeedDocument:
     title: str
     issuer: str
     issued: dt.date | None
+    # The document's first reporting period (``2026Q4``); None: the quarter it is created in
+    # (the founding document of an empty catalogue: the installation's first period).
+    first_period: str | None = None
 
 
 @dataclass
@@ -124,8 +129,23 @@ def _document(raw: Any, problems: list[str]) -> SeedDocument:
         problems.append("document.issued：日期格式应为 YYYY-MM-DD")
         issued = None
     return SeedDocument(
-        values["number"] or "", values["title"] or "", values["issuer"] or "", issued
+        values["number"] or "",
+        values["title"] or "",
+        values["issuer"] or "",
+        issued,
+        _first_period(raw.get("first_period"), problems),
     )
+
+
+def _first_period(raw: Any, problems: list[str]) -> str | None:
+    """``document.first_period``: absent, or a canonical quarter key such as ``2026Q4``."""
+    if raw is None:
+        return None
+    try:
+        return Period.parse(raw).key
+    except ValueError:
+        problems.append(f"document.first_period：应为形如 2026Q4 的季度，实际为「{raw}」")
+        return None
 
 
 def _departments(raw: Any, problems: list[str]) -> list[SeedDepartment]:

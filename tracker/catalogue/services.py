@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
+from tracker import clock
 from tracker.audit.services import record_event
 from tracker.catalogue.models import (
     NATIONAL_JURISDICTION,
@@ -21,6 +22,7 @@ from tracker.catalogue.models import (
 from tracker.catalogue.seedfile import SeedCatalogue, SeedDepartment, SeedDocument, SeedTask
 from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.periods import Period
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
@@ -140,8 +142,14 @@ def _upsert_document(
     document = db.session.scalar(
         sa.select(PolicyDocument).where(PolicyDocument.number == seed.number)
     )
-    values = {"title": seed.title, "issuer": seed.issuer, "issued": seed.issued}
+    values: dict[str, Any] = {"title": seed.title, "issuer": seed.issuer, "issued": seed.issued}
+    if seed.first_period is not None:
+        values["first_period"] = seed.first_period
     if document is None:
+        if seed.first_period is None and _catalogue_has_documents():
+            # A later document from a seed file starts in its own quarter, like an import;
+            # the founding one follows the installation's first period (None).
+            values["first_period"] = current_quarter_key()
         document = PolicyDocument(number=seed.number, **values)
         db.session.add(document)
         record_event("document.create", document, actor=actor, after=_jsonable(values))
@@ -264,6 +272,15 @@ def _assignment(assignment: Assignment) -> dict[str, Any]:
     }
 
 
+def current_quarter_key() -> str:
+    """The quarter containing today (Beijing time): a new document's default first period."""
+    return Period.containing(clock.local_today()).key
+
+
+def _catalogue_has_documents() -> bool:
+    return db.session.scalar(sa.select(PolicyDocument.id).limit(1)) is not None
+
+
 def _jsonable(values: dict[str, Any]) -> dict[str, Any]:
     return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in values.items()}
 
@@ -290,7 +307,12 @@ def create_document(
     problems = _new_document_problems(document, tasks, codes - set(departments))
     if problems:
         raise CatalogueError(problems)
-    values = {"title": document.title, "issuer": document.issuer, "issued": document.issued}
+    values = {
+        "title": document.title,
+        "issuer": document.issuer,
+        "issued": document.issued,
+        "first_period": document.first_period or current_quarter_key(),
+    }
     created = PolicyDocument(number=document.number, **values)
     db.session.add(created)
     record_event(

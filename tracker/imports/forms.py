@@ -14,6 +14,7 @@ from wtforms import Field, HiddenField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 from wtforms.widgets import DateInput
 
+from tracker import clock
 from tracker.catalogue.queries import document_by_number
 from tracker.catalogue.seedfile import SeedDocument
 from tracker.imports.textfile import (
@@ -23,6 +24,7 @@ from tracker.imports.textfile import (
     check_text,
     decode_text,
 )
+from tracker.periods import Period
 
 EARLIEST_ISSUE_DATE = dt.date(1949, 10, 1)
 
@@ -70,6 +72,23 @@ class DocumentFieldsForm(FlaskForm):
         description="格式：YYYY-MM-DD",
     )
 
+    first_period = StringField(
+        "首个报告期",
+        filters=[_strip],
+        description="如：2026Q4；留空为导入当季。此前的季度不为本文件生成填报任务",
+    )
+
+    def validate_first_period(self, field: Field) -> None:
+        if not field.data:
+            return
+        try:
+            period = Period.parse(field.data)
+        except ValueError:
+            raise ValidationError("首个报告期应为“四位年份 + Q + 季度(1-4)”，例如 2026Q4") from None
+        current = Period.containing(clock.local_today())
+        if period > current:
+            raise ValidationError(f"首个报告期不能晚于本季度（{current.key}）")
+
     def validate_number(self, field: Field) -> None:
         if document_by_number(field.data) is not None:
             raise ValidationError(f"文号为「{field.data}」的文件已经导入，不能重复导入")
@@ -87,7 +106,7 @@ class DocumentFieldsForm(FlaskForm):
         number, title, issuer = self.number.data, self.title.data, self.issuer.data
         assert number and title and issuer and self.issued.data  # all four are DataRequired
         issued = dt.datetime.strptime(self.issued.data, "%Y-%m-%d").date()
-        return SeedDocument(number, title, issuer, issued)
+        return SeedDocument(number, title, issuer, issued, self.first_period.data or None)
 
 
 class ImportForm(DocumentFieldsForm):

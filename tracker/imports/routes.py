@@ -24,7 +24,8 @@ def new() -> ResponseReturnValue:
     if not form.validate_on_submit():
         return render_template("imports/new.html", form=form)
     preview = queries.preview_attachment(form.attachment_text)
-    fields = {name: form[name].data for name in ("number", "title", "issuer", "issued")}
+    names = ("number", "title", "issuer", "issued", "first_period")
+    fields = {name: form[name].data for name in names}
     confirm = ConfirmForm(formdata=None, data={**fields, "text": form.attachment_text})
     form.text.data = form.attachment_text  # an uploaded file can now be corrected in place
     return render_template(

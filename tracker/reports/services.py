@@ -23,7 +23,7 @@ from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.auth.permissions import can_edit_department_reports, can_review_reports
-from tracker.catalogue.models import Assignment, Role
+from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
 from tracker.catalogue.services import register_in_use_check
 from tracker.errors import Conflict, NotAllowed, Stale
 from tracker.extensions import db
@@ -76,13 +76,20 @@ class ReportInput:
 
 
 def due_dates_for(period: Period) -> tuple[date, date]:
-    """(lead/joint due date, supporting departments' earlier due date) for a period."""
+    """(lead/joint due date, supporting departments' due date) for a period.
+
+    The supporting date follows :meth:`tracker.periods.Period.support_due_date`: before the
+    lead's, never before the quarter is over.
+    """
     config = current_app.config
     cal = queries.calendar()
     offset: int = config["TRACKER_DUE_OFFSET_DAYS"]
     due = period.due_date(cal, offset_days=offset)
     support_due = period.support_due_date(
-        cal, offset_days=offset, lead_gap_working_days=config["TRACKER_SUPPORT_LEAD_DAYS"]
+        cal,
+        offset_days=offset,
+        lead_gap_working_days=config["TRACKER_SUPPORT_LEAD_DAYS"],
+        min_days_after_quarter=config["TRACKER_SUPPORT_MIN_DAYS_AFTER_QUARTER"],
     )
     return due, support_due
 
@@ -91,13 +98,20 @@ def open_period(period: Period) -> int:
     """Create the period's missing obligations, one per assignment; idempotent.
 
     Returns how many were created. Supporting departments on an item with a lead are due
-    earlier, so that the lead can consolidate their input.
+    earlier, so that the lead can consolidate their input. A document whose own first period
+    is later than ``period`` gets no obligation for it (it did not exist to report on).
     """
     due, support_due = due_dates_for(period)
     existing = sa.select(Obligation.assignment_id).where(Obligation.period == period.key)
     rows = db.session.execute(
         sa.select(Assignment.id, Assignment.task_id, Assignment.department_id, Assignment.role)
+        .join(Task, Assignment.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
         .where(Assignment.id.not_in(existing))
+        # Keys compare as text in time order: four-digit year, then the quarter digit.
+        .where(
+            sa.or_(PolicyDocument.first_period.is_(None), PolicyDocument.first_period <= period.key)
+        )
         .order_by(Assignment.id)
     ).all()
     if not rows:
