@@ -6,7 +6,7 @@ has obligations for (``TRACKER_FIRST_PERIOD`` of the running app cannot be known
 those obligations are what it tracked), else the quarter of its creation in Beijing time.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-02 09:00:00
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
