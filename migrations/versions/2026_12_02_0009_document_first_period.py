@@ -32,8 +32,7 @@ def _quarter_of(created_at: datetime) -> str:
 
 def upgrade():
     """Add the column and fill it for every existing document."""
-    with op.batch_alter_table("policy_document") as batch:
-        batch.add_column(sa.Column("first_period", sa.String(length=6), nullable=True))
+    op.add_column("policy_document", sa.Column("first_period", sa.String(length=6), nullable=True))
     bind = op.get_bind()
     document = sa.table(
         "policy_document",
@@ -62,6 +61,10 @@ def upgrade():
 
 
 def downgrade():
-    """Drop the column (documents are then tracked from the global first period again)."""
-    with op.batch_alter_table("policy_document") as batch:
-        batch.drop_column("first_period")
+    """Drop the column (documents are then tracked from the global first period again).
+
+    A plain ALTER TABLE … DROP COLUMN (SQLite 3.35 and later have it), never a batch copy: on
+    SQLite a batch drops and recreates the table, and with foreign keys on, dropping
+    ``policy_document`` would delete every task, obligation and report that cascades from it.
+    """
+    op.drop_column("policy_document", "first_period")
