@@ -14,6 +14,7 @@ answers as the view asked. Views never catch service errors and never roll back 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
@@ -44,6 +45,13 @@ def field_error(form: Form, error: DomainError) -> None:
         field.errors = [*field.errors, error.message]
     else:
         form.form_errors.append(error.message)
+
+
+def flash_form_errors(form: Any) -> None:
+    """Flash every validation message of ``form`` (for POST-only forms that redirect back)."""
+    for errors in form.errors.values():
+        for error in errors:
+            flash(str(error), "error")
 
 
 def _referrer() -> str | None:

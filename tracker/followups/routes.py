@@ -41,17 +41,11 @@ from tracker.navigation import add_nav
 from tracker.reports.models import Obligation, ReportState
 from tracker.reports.sections import add_obligation_section
 from tracker.urls import safe_next
-from tracker.web import on_error_redirect
+from tracker.web import flash_form_errors, on_error_redirect
 
 PER_PAGE = 50
 
 add_nav("followups.extensions", "延期审批", can_decide_extensions)
-
-
-def _flash_errors(form: Form) -> None:
-    for errors in form.errors.values():
-        for error in errors:
-            flash(str(error), "error")
 
 
 def _obligation_page(obligation_id: int, anchor: str = "") -> str:
@@ -94,7 +88,7 @@ def urge(obligation_id: int) -> ResponseReturnValue:
     form = UrgeForm()
     _keep_input(obligation.id, "urge", form)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(back)
     on_error_redirect(back)
     services.urge_obligation(obligation, actor=current_user, message=form.message.data or "")
@@ -131,7 +125,7 @@ def request_extension(obligation_id: int) -> ResponseReturnValue:
     form = ExtensionRequestForm()
     _keep_input(obligation.id, "extension", form)
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(back)
     # Both fields are DataRequired, so a validated form has them.
     assert form.requested_due_date.data is not None and form.reason.data is not None
@@ -176,7 +170,7 @@ def _decide(
     form = form_class()
     back = safe_next(request.form.get("next")) or url_for("followups.extensions")
     if not form.validate_on_submit():
-        _flash_errors(form)
+        flash_form_errors(form)
         return redirect(back)
     on_error_redirect(back)
     decide(item, actor=current_user, comment=form.comment.data or "")

@@ -38,7 +38,7 @@ from tracker.reports.forms import (
 )
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.sections import obligation_sections
-from tracker.web import field_error, on_error_redirect, on_error_render
+from tracker.web import field_error, flash_form_errors, on_error_redirect, on_error_render
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
@@ -173,9 +173,7 @@ def _transition(
     authorize(item)
     form = form_class()
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for error in errors:
-                flash(str(error), "error")
+        flash_form_errors(form)
         return redirect(_back(item))
     on_error_redirect(_back(item))
     flash(action(item, form), "success")
