@@ -99,3 +99,14 @@ def sign_in(page, live_server):
             page.click("button[type=submit]")
 
     return do
+
+
+@pytest.fixture
+def sign_out(page):
+    """``sign_out()`` ends the browser's session from the page's own button."""
+
+    def do() -> None:
+        page.click("form[action='/logout'] button")
+        page.wait_for_url("**/login")
+
+    return do

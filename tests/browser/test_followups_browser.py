@@ -8,13 +8,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _logout(page):
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login")
-
-
 def test_urge_acknowledge_extension_round(
-    page, live_server, quarter, make_user, sign_in, screenshot
+    page, sign_out, live_server, quarter, make_user, sign_in, screenshot
 ):
     liaison = make_user("liaison", "mps", display_name="公安部联络员")
     coordinator = make_user("coordinator", "mca", display_name="督办处")
@@ -26,7 +21,7 @@ def test_urge_acknowledge_extension_round(
     page.fill("#urge-form textarea[name=message]", "请于本周内报送第11项进展。")
     page.click("#urge-form button[type=submit]")
     assert "已催办" in page.inner_text(".flash")
-    _logout(page)
+    sign_out()
 
     sign_in(liaison)
     page.goto(url)
@@ -46,7 +41,7 @@ def test_urge_acknowledge_extension_round(
     page.fill("#extension-form input[name=requested_due_date]", "2024-10-17")
     page.click("#extension-form button[type=submit]")
     assert "延期申请已提交" in page.inner_text(".flash")
-    _logout(page)
+    sign_out()
 
     sign_in(coordinator)
     page.goto(f"{live_server}/extensions")

@@ -8,13 +8,8 @@ import pytest
 pytestmark = pytest.mark.browser
 
 
-def _logout(page):
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login")
-
-
 def test_draft_submit_return_resubmit_accept(
-    page, live_server, quarter, make_user, sign_in, screenshot
+    page, sign_out, live_server, quarter, make_user, sign_in, screenshot
 ):
     liaison = make_user("liaison", "mca", display_name="民政部联络员")
     coordinator = make_user("coordinator", "mca", display_name="督办处")
@@ -35,7 +30,7 @@ def test_draft_submit_return_resubmit_accept(
     page.click("#submit-report")
     assert "已报送待审核" in page.inner_text("#state")
     screenshot("report-submitted")
-    _logout(page)
+    sign_out()
 
     sign_in(coordinator)
     page.goto(f"{live_server}/reports/review")
@@ -43,7 +38,7 @@ def test_draft_submit_return_resubmit_accept(
     page.fill("#review textarea[name=reason]", "请补充经费保障措施。")
     page.click("#return-report")
     assert "已退回" in page.inner_text("#state")
-    _logout(page)
+    sign_out()
 
     sign_in(liaison)
     page.goto(f"{live_server}/reports")
@@ -54,7 +49,7 @@ def test_draft_submit_return_resubmit_accept(
     page.fill("textarea[name=next_steps]", "协调地方财政安排专项经费。")
     page.click("input[name=save_and_submit]")
     assert "已报送待审核" in page.inner_text("#state")
-    _logout(page)
+    sign_out()
 
     sign_in(coordinator)
     page.goto(f"{live_server}/obligations/{obligation.id}")

@@ -11,11 +11,6 @@ from tracker.reports.models import Report
 pytestmark = pytest.mark.browser
 
 
-def _logout(page):
-    page.click("form[action='/logout'] button")
-    page.wait_for_url("**/login")
-
-
 def _submit(page, live_server, obligation, status, progress):
     page.goto(f"{live_server}/obligations/{obligation.id}/edit")
     page.select_option("select[name=status]", status)
@@ -30,7 +25,7 @@ def _report(obligation) -> Report:
 
 
 def test_accept_untouched_reopen_correct_and_withdraw(
-    page, live_server, quarter, make_user, sign_in, screenshot
+    page, sign_out, live_server, quarter, make_user, sign_in, screenshot
 ):
     liaison = make_user("liaison", "mca", display_name="民政部联络员")
     coordinator = make_user("coordinator", "mca", display_name="督办处")
@@ -38,7 +33,7 @@ def test_accept_untouched_reopen_correct_and_withdraw(
 
     sign_in(liaison)
     _submit(page, live_server, reviewed, "in_progress", "已在 1200 个村开展关爱服务。")
-    _logout(page)
+    sign_out()
 
     sign_in(coordinator)
     page.goto(f"{live_server}/obligations/{reviewed.id}")
@@ -67,7 +62,7 @@ def test_accept_untouched_reopen_correct_and_withdraw(
     assert "与自评不一致" in page.inner_text("#report")
     assert _report(reviewed).confirmed_status.value == "completed"
     screenshot("review-corrected")
-    _logout(page)
+    sign_out()
 
     sign_in(liaison)
     _submit(page, live_server, withdrawn, "completed", "已完成全部摸底排查。")
