@@ -8,6 +8,7 @@ import urllib.error
 import urllib.request
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -44,6 +45,6 @@ def test_issue_use_and_revoke_a_token(page, live_server, seeded, make_user, sign
     page.goto(f"{live_server}/profile/tokens")
     assert token not in page.content()  # shown once only
     page.click("button:has-text('撤销')")
-    assert "已撤销" in page.content()
+    expect(page.locator("body")).to_contain_text("已撤销")
     status, error = _call(live_server, "/me", token)
     assert status == 401 and error["error"] == "unauthorized"

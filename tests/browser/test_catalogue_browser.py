@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -27,4 +28,4 @@ def test_login_form_rejects_wrong_password(page, live_server, make_user):
     page.fill("input[name=username]", user.username)
     page.fill("input[name=password]", "wrong-password")
     page.click("button[type=submit]")
-    assert "用户名或密码不正确" in page.content()
+    expect(page.locator("body")).to_contain_text("用户名或密码不正确")

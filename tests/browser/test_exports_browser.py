@@ -6,6 +6,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from playwright.sync_api import expect
 import sqlalchemy as sa
 
 from tracker.exports.quarterly import SHEETS
@@ -55,7 +56,7 @@ def test_liaison_round_trips_the_template(page, live_server, quarter, make_user,
     page.set_input_files("input[name=file]", str(filled))
     page.click("form[enctype] button[type=submit], form[enctype] input[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert "已保存 1 份草稿" in page.content()
+    expect(page.locator("body")).to_contain_text("已保存 1 份草稿")
     assert "草稿" in page.locator('tr[data-number="11"]').inner_text()
     # A damaged file is refused with its problem listed, and nothing changes.
     broken = Path(tmp_path) / "坏文件.xlsx"
@@ -93,7 +94,7 @@ def test_an_untouched_template_accepts_multi_line_text_typed_in_the_browser(
     page.set_input_files("input[name=file]", str(untouched))
     page.click("form[enctype] button[type=submit], form[enctype] input[type=submit]")
     page.wait_for_load_state("networkidle")
-    assert "模板中的内容与系统中一致，没有需要保存的修改" in page.content()
+    expect(page.locator("body")).to_contain_text("模板中的内容与系统中一致，没有需要保存的修改")
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)) == versions
     assert db.session.get(Report, report.id).state.value == "submitted"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -30,7 +31,7 @@ def test_import_a_second_document_in_the_browser(
     page.click("button[type=submit]:has-text('确认导入')")
     page.wait_for_load_state("networkidle")
 
-    assert "已导入 民办函〔2024〕12号，共 4 项任务。" in page.content()
+    expect(page.locator("body")).to_contain_text("已导入 民办函〔2024〕12号，共 4 项任务。")
     assert page.locator("table.tasks tbody tr[data-number]").count() == 4
     page.goto(f"{live_server}/tasks")
     assert page.locator("table.tasks tr.group-row").count() == 2
