@@ -127,3 +127,79 @@ def test_0007_lists_reports_confirmed_as_not_started_and_changes_nothing(
     assert "item 5" in listed[0] and "民政部" in listed[0] and "2024Q3" in listed[0]
     assert "in_progress" in listed[0]
     assert not any(f"report {meant_id}," in line or f"report {fine_id}," in line for line in lines)
+
+
+def test_0010_adds_the_support_reminder_kind_and_keeps_every_notification_link(
+    empty_database_url,
+):
+    """0010 widens notification.kind; on SQLite the table is copied, and the reminder log's
+    links to notifications (ON DELETE SET NULL) must survive it, both ways."""
+    from datetime import date
+
+    from tests.conftest import _seed_catalogue
+    from tests.reports.conftest import Quarter
+    from tracker.auth.services import create_user, resolve_department
+    from tracker.catalogue.services import apply_seed
+    from tracker.reports import services
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade()
+        apply_seed(_seed_catalogue())
+        quarter = Quarter()
+        services.open_period(quarter.period)
+        obligation = quarter.obligation(5, "mca")
+        liaison = create_user("l1", role="liaison", password="x" * 12,
+                              department=resolve_department("mca"))  # fmt: skip
+        ids = (obligation.id, liaison.id)
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0009")
+
+        obligation_id, user_id = ids
+        notification = sa.table(
+            "notification", *(sa.column(c) for c in ("id", "user_id", "kind", "obligation_id",
+                                                      "title", "body", "link", "created_at"))
+        )  # fmt: skip
+        log = sa.table("reminder_log", *(sa.column(c) for c in (
+            "id", "obligation_id", "due_date", "rung", "recipient_id", "notification_id",
+            "sent_on", "created_at")))  # fmt: skip
+
+        def add_notification(conn, kind):
+            row = {"user_id": user_id, "kind": kind, "obligation_id": obligation_id,
+                   "title": "t", "body": "b", "link": "", "created_at": sa.func.now()}  # fmt: skip
+            return conn.execute(notification.insert().values(row).returning(notification.c.id))
+
+        def links():
+            with db.engine.connect() as conn:
+                return conn.execute(sa.select(log.c.id, log.c.notification_id)).all()
+
+        with db.engine.begin() as conn:
+            kept = add_notification(conn, "reminder").scalar_one()
+            conn.execute(log.insert().values(
+                obligation_id=obligation_id, due_date=date(2024, 10, 10), rung="due",
+                recipient_id=user_id, notification_id=kept, sent_on=date(2024, 10, 10),
+                created_at=sa.func.now()))  # fmt: skip
+        before = links()
+        assert before[0][1] == kept
+
+        with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            add_notification(conn, "support_reminder")
+        upgrade(revision="0010")
+        assert links() == before
+        with db.engine.begin() as conn:
+            add_notification(conn, "support_reminder")
+        with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            add_notification(conn, "not_a_kind")
+
+        downgrade(revision="0009")
+        assert links() == before
+        with db.engine.connect() as conn:
+            kinds = conn.execute(sa.select(notification.c.kind)).scalars().all()
+        assert kinds == ["reminder"]  # the new kind's notifications go with it
+        with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            add_notification(conn, "support_reminder")
+        upgrade()
+        db.engine.dispose()

@@ -95,6 +95,7 @@ ACCESS = {
     "followups.extensions": REVIEWER,
     "followups.approve_extension": REVIEWER,
     "followups.reject_extension": REVIEWER,
+    "followups.remind_supporting": OWNER,  # the lead's liaisons remind its supporting departments
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.template": LIAISON,
     "exports.upload": LIAISON,
@@ -148,6 +149,11 @@ def world(seeded, make_user):
             Obligation.task_id == task.id, Obligation.department_id == mps.id
         )
     )
+    supporting = db.session.scalar(
+        sa.select(Obligation)
+        .join(Department)
+        .where(Obligation.task_id == task.id, Department.code == "moj")
+    )
     report = services.save_draft(
         obligation, ReportInput(progress="进展"), actor=users["own_liaison"], expected_version=None
     )
@@ -160,11 +166,12 @@ def world(seeded, make_user):
                    "task_id": task.id, "code": mps.code, "obligation_id": obligation.id,
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
                    "report_id": report.id, "token_id": token.id,
-                   "user_id": users["other_viewer"].id},
+                   "user_id": users["other_viewer"].id, "supporting_id": supporting.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
-                    "report_id": 999_999, "token_id": 999_999, "user_id": 999_999},
+                    "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
+                    "supporting_id": 999_999},
         **users,
     }  # fmt: skip
 

@@ -28,6 +28,9 @@ def test_urge_acknowledge_extension_round(
     assert "请于本周内报送第11项进展。" in page.inner_text("#urges")
     page.click("#urges button.acknowledge")
     assert "已签收催办" in page.inner_text(".flash")
+    # The extension form is collapsed until asked for.
+    assert not page.is_visible("#extension-form")
+    page.click("#extension-request summary")
     # 2024-10-13 is a Sunday (the 12th was a make-up working day): refused, the reason kept
     page.fill("#extension-form input[name=requested_due_date]", "2024-10-13")
     page.fill("#extension-form textarea[name=reason]", "需汇总各省数据，申请延期一周。")

@@ -45,3 +45,13 @@ def extension_decided(obligation: Obligation, request: ExtensionRequest) -> Mess
         lines.append(f"审批意见：{request.comment}")
     lines += ["", obligation_facts(obligation)]
     return Message(title, "\n".join(lines))
+
+
+def support_reminder(supporting: Obligation, lead: Obligation, liaison: User) -> Message:
+    title = f"【提醒报送】{headline(supporting)}：{lead.department.name}请贵部门报送配合材料"
+    body = (
+        f"本项由{lead.department.name}牵头汇总。{lead.department.name}联络员"
+        f"{liaison.display_name}提醒贵部门报送以下事项的本期配合材料，以便汇总报送：\n\n"
+        f"{obligation_facts(supporting)}\n\n请登录系统填报并报送。"
+    )
+    return Message(title, body)

@@ -1,4 +1,5 @@
-"""Follow-ups on one obligation: 催办 (urges) with 签收, and 延期申请 (extension requests)."""
+"""Follow-ups on one obligation: 催办 (urges) with 签收, 延期申请 (extension requests), and a
+lead department's 提醒报送 to a supporting department."""
 
 from __future__ import annotations
 
@@ -75,3 +76,31 @@ class ExtensionRequest(Model):
     obligation: Mapped[Obligation] = relationship()
     requested_by: Mapped[User | None] = relationship(foreign_keys=[requested_by_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+
+
+class SupportReminder(Model):
+    """提醒报送: a lead department's liaison reminds a supporting department to submit its input.
+
+    Distinct from 催办 (a coordinator's urge, acknowledged and counted in the scorecard): it is
+    one department asking another, at most once a day per supporting obligation (the unique
+    constraint on the local day holds that even against two requests at once).
+    """
+
+    __tablename__ = "support_reminder"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The supporting department's obligation that is reminded, and the lead's it reports into.
+    obligation_id: Mapped[int] = mapped_column(sa.ForeignKey("obligation.id", ondelete="CASCADE"))
+    lead_obligation_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("obligation.id", ondelete="CASCADE"), index=True
+    )
+    sent_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
+    sent_on: Mapped[date]  # the local (Beijing) day, for the once-a-day rule
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recipients: Mapped[int] = mapped_column(default=0)  # active liaisons told
+
+    obligation: Mapped[Obligation] = relationship(foreign_keys=[obligation_id])
+    lead_obligation: Mapped[Obligation] = relationship(foreign_keys=[lead_obligation_id])
+    sent_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (sa.UniqueConstraint("obligation_id", "sent_on"),)

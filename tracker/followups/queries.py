@@ -7,7 +7,7 @@ Two functions here are for other domains: :func:`urge_counts` (the department sc
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased, joinedload
 from tracker.auth.models import User
 from tracker.catalogue.models import Department, PolicyDocument, Task
 from tracker.extensions import db
-from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.followups.models import ExtensionRequest, ExtensionState, SupportReminder, Urge
 from tracker.reports.models import Obligation
 
 
@@ -28,6 +28,32 @@ def urges_of(obligation_id: int) -> list[Urge]:
             .where(Urge.obligation_id == obligation_id)
             .options(joinedload(Urge.urged_by), joinedload(Urge.acknowledged_by))
             .order_by(Urge.created_at.desc(), Urge.id.desc())
+        )
+    )
+
+
+def support_reminders_of(obligation_id: int) -> list[SupportReminder]:
+    """提醒报送 sent to (a supporting obligation) or from (a lead obligation) it, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(SupportReminder)
+            .where(
+                sa.or_(
+                    SupportReminder.obligation_id == obligation_id,
+                    SupportReminder.lead_obligation_id == obligation_id,
+                )
+            )
+            .options(joinedload(SupportReminder.sent_by), joinedload(SupportReminder.obligation))
+            .order_by(SupportReminder.created_at.desc(), SupportReminder.id.desc())
+        )
+    )
+
+
+def support_reminder_on(obligation_id: int, day: date) -> SupportReminder | None:
+    """The 提醒报送 a supporting obligation received on a local day, if any."""
+    return db.session.scalar(
+        sa.select(SupportReminder).where(
+            SupportReminder.obligation_id == obligation_id, SupportReminder.sent_on == day
         )
     )
 

@@ -16,17 +16,22 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
+from tracker import clock
 from tracker.auth import queries as user_queries
 from tracker.auth.permissions import (
     can_acknowledge_urge,
     can_decide_extensions,
+    can_edit_department_reports,
     can_request_extension,
     can_urge,
     require_acknowledge_urge,
     require_decide_extensions,
+    require_edit_department_reports,
     require_request_extension,
     require_urge,
 )
+from tracker.catalogue.models import Role
+from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.followups import bp, queries, services
 from tracker.followups.forms import (
@@ -35,13 +40,16 @@ from tracker.followups.forms import (
     RejectExtensionForm,
     UrgeForm,
 )
-from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.followups.models import ExtensionRequest, ExtensionState, SupportReminder, Urge
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
+from tracker.reports import queries as report_queries
+from tracker.reports import workspace
+from tracker.reports.forms import ReportForm
 from tracker.reports.models import Obligation, ReportState
 from tracker.reports.sections import add_obligation_section
 from tracker.urls import safe_next
-from tracker.web import flash_form_errors, on_error_redirect
+from tracker.web import flash_form_errors, on_error_redirect, on_error_render
 
 PER_PAGE = 50
 
@@ -192,6 +200,73 @@ def reject_extension(request_id: int) -> ResponseReturnValue:
     return _decide(request_id, RejectExtensionForm, services.reject_extension, "已驳回延期申请。")
 
 
+# -- 提醒报送: a lead reminds its supporting departments -----------------------------------------
+
+
+@bp.route("/obligations/<int:obligation_id>/remind/<int:supporting_id>", methods=["POST"])
+def remind_supporting(obligation_id: int, supporting_id: int) -> ResponseReturnValue:
+    """The lead's liaison reminds a supporting department that has not submitted.
+
+    From the edit form the button submits the lead's whole form (``form="report-form"``), so
+    the page comes back with everything typed, unsaved; from the obligation page it redirects.
+    """
+    lead = db.session.get(Obligation, obligation_id) or abort(404)
+    require_edit_department_reports(current_user, lead.department_id)
+    supporting = db.session.get(Obligation, supporting_id) or abort(404)
+    if "progress" not in request.form:  # the obligation page's button, not the edit form's
+        back = _obligation_page(lead.id, "#support-reminders")
+        if EmptyForm().validate_on_submit():
+            on_error_redirect(back)
+            flash(*_reminded(services.remind_supporting(lead, supporting, actor=current_user)))
+        return redirect(back)
+    form = ReportForm()  # what the lead typed; kept, neither validated nor saved here
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        flash(error.message, "error")
+        return workspace.edit_page(lead, form), 422
+
+    on_error_render(refused)
+    message, category = _reminded(services.remind_supporting(lead, supporting, actor=current_user))
+    flash(message + "本页填写的内容尚未保存。", category)
+    return workspace.edit_page(lead, form)
+
+
+def _reminded(reminder: SupportReminder) -> tuple[str, str]:
+    """The flash message and its category after a 提醒报送."""
+    department = reminder.obligation.department.name
+    if reminder.recipients:
+        return (
+            f"已提醒{department}报送本期配合材料（已通知 {reminder.recipients} 名联络员）。",
+            "success",
+        )
+    return f"已记录对{department}的提醒，但该部门暂无启用的联络员账号，无人接收。", "warning"
+
+
+def support_reminders(obligation: Obligation, *, in_edit: bool = False) -> dict[str, Any]:
+    """What ``followups/_support_reminders.html`` shows: for the lead's liaison, the missing
+    supporting departments with a 提醒报送 button each; for everyone, the reminders sent."""
+    may_remind = obligation.role == Role.LEAD and can_edit_department_reports(
+        current_user, obligation.department_id
+    )
+    missing = (
+        [s.obligation for s in report_queries.supporting_inputs(obligation) if s.missing]
+        if may_remind
+        else []
+    )
+    today = clock.local_today()
+    return {
+        "missing": missing,
+        "reminded_today": {
+            o.id: reminder
+            for o in missing
+            if (reminder := queries.support_reminder_on(o.id, today)) is not None
+        },
+        "reminders": queries.support_reminders_of(obligation.id),
+        "button": EmptyForm(),
+        "in_edit": in_edit,
+    }
+
+
 # -- the obligation page's section -----------------------------------------------------------
 
 
@@ -224,3 +299,10 @@ def obligation_followup(obligation: Obligation) -> dict[str, Any]:
 
 
 add_obligation_section("followup", "followups/_followup.html", obligation_followup)
+add_obligation_section("support-reminders", "followups/_support_reminders.html", support_reminders)
+add_obligation_section(
+    "support-reminders-edit",
+    "followups/_support_reminders.html",
+    lambda obligation: support_reminders(obligation, in_edit=True),
+    page="edit",
+)

@@ -1,4 +1,5 @@
-"""Follow-ups on one obligation: 催办 with 签收, 延期申请 with its decision.
+"""Follow-ups on one obligation: 催办 with 签收, 延期申请 with its decision, and a lead
+department's 提醒报送 to its supporting departments.
 
 Every function here flushes and records an audit event; none commits. The department and the
 coordinators hear of each step through :mod:`tracker.notifications.services`.
@@ -19,15 +20,17 @@ from tracker.auth.models import User
 from tracker.auth.permissions import (
     can_acknowledge_urge,
     can_decide_extensions,
+    can_edit_department_reports,
     can_request_extension,
     can_urge,
 )
+from tracker.catalogue.models import Role
 from tracker.db import rows_changed
 from tracker.errors import Conflict, NotAllowed
 from tracker.extensions import db
 from tracker.followups import messages
 from tracker.followups import queries as followup_queries
-from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.followups.models import ExtensionRequest, ExtensionState, SupportReminder, Urge
 from tracker.notifications.models import Notification, NotificationKind
 from tracker.notifications.services import link_to, notify, obligation_link
 from tracker.reports import queries as report_queries
@@ -137,6 +140,67 @@ def acknowledge_urge(urge: Urge, *, actor: User) -> Urge:
         )
     record_event("urge.acknowledge", urge, actor=actor, after={"acknowledged_at": now.isoformat()})
     return urge
+
+
+def remind_supporting(lead: Obligation, supporting: Obligation, *, actor: User) -> SupportReminder:
+    """提醒报送: the lead's liaison reminds a supporting department that has not submitted.
+
+    At most once a (local) day per supporting obligation; its active liaisons get a
+    notification and an e-mail. Not a 催办: nothing to acknowledge, not in the scorecard.
+    """
+    if lead.role != Role.LEAD or not can_edit_department_reports(actor, lead.department_id):
+        raise PermissionDenied("只有牵头部门的联络员可以提醒配合部门报送。")
+    if (
+        supporting.role != Role.SUPPORT
+        or supporting.task_id != lead.task_id
+        or supporting.period != lead.period
+    ):
+        raise FollowUpError("该部门不是本项本期的配合部门。")
+    department = supporting.department.name
+    if supporting.waived:
+        raise FollowUpError(f"{department}本期材料已豁免，无需提醒。")
+    if report_queries.submitted_report(supporting) is not None:
+        raise FollowUpError(f"{department}已报送本期材料，无需提醒。")
+    _lock(supporting)  # two reminders at once: the second waits, then sees the first
+    today = clock.local_today()
+    earlier = followup_queries.support_reminder_on(supporting.id, today)
+    if earlier is not None:
+        raise FollowUpError(
+            f"今天 {_local(earlier.created_at)[-5:]} 已提醒过{department}，"
+            "同一部门同一事项每天只能提醒一次。"
+        )
+    liaisons = user_queries.active_liaisons(supporting.department_id)
+    reminder = SupportReminder(
+        obligation_id=supporting.id,
+        lead_obligation_id=lead.id,
+        sent_by_id=actor.id,
+        sent_on=today,
+        created_at=clock.utcnow(),
+        recipients=len(liaisons),
+    )
+    db.session.add(reminder)
+    db.session.flush()
+    words = messages.support_reminder(supporting, lead, actor)
+    for liaison in liaisons:
+        notify(
+            liaison,
+            NotificationKind.SUPPORT_REMINDER,
+            words,
+            obligation=supporting,
+            link=obligation_link(supporting),
+        )
+    record_event(
+        "support.remind",
+        reminder,
+        actor=actor,
+        after={
+            "obligation_id": supporting.id,
+            "lead_obligation_id": lead.id,
+            "department": department,
+            "liaisons": len(liaisons),
+        },
+    )
+    return reminder
 
 
 def request_extension(

@@ -26,6 +26,7 @@ class NotificationKind(enum.StrEnum):
     URGE_ACK = "urge_ack"
     EXTENSION_REQUEST = "extension_request"
     EXTENSION_DECISION = "extension_decision"
+    SUPPORT_REMINDER = "support_reminder"
 
     @property
     def label(self) -> str:
@@ -35,6 +36,7 @@ class NotificationKind(enum.StrEnum):
             "urge_ack": "催办签收",
             "extension_request": "延期申请",
             "extension_decision": "延期审批",
+            "support_reminder": "提醒报送",
         }[self.value]
 
 

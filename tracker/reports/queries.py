@@ -175,6 +175,35 @@ def supporting_obligations(obligation: Obligation) -> list[Obligation]:
     ]
 
 
+@dataclass(frozen=True)
+class SupportingInput:
+    """One supporting department's part of a lead's consolidation, as the lead may read it.
+
+    ``report`` is the supporting report only once submitted (or accepted): a department never
+    reads another's unsubmitted work. ``missing``: neither submitted nor waived.
+    """
+
+    obligation: Obligation
+    report: Report | None
+
+    @property
+    def missing(self) -> bool:
+        return not self.obligation.waived and self.report is None
+
+
+def submitted_report(obligation: Obligation) -> Report | None:
+    """The obligation's report if it has been submitted and not taken back (returned, withdrawn)."""
+    report = obligation.report
+    if report is not None and report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED):
+        return report
+    return None
+
+
+def supporting_inputs(obligation: Obligation) -> list[SupportingInput]:
+    """For a lead obligation, each supporting department's submitted input (or its absence)."""
+    return [SupportingInput(o, submitted_report(o)) for o in supporting_obligations(obligation)]
+
+
 def lead_obligation(obligation: Obligation) -> Obligation | None:
     """For a supporting obligation, the lead's obligation on the same item and period."""
     return db.session.scalar(

@@ -27,7 +27,7 @@ from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
-from tracker.reports import bp, evidence, queries, services
+from tracker.reports import bp, evidence, queries, services, workspace
 from tracker.reports.forms import (
     AcceptForm,
     EvidenceForm,
@@ -62,6 +62,19 @@ def _load_obligation(obligation_id: int) -> Obligation:
     lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)
     return obligation
+
+
+def _reads_as_lead(obligation: Obligation) -> bool:
+    """Is the current user reading another department's obligation as the item's lead?"""
+    return not can_view_department(current_user, obligation.department_id)
+
+
+def _readable_report(obligation: Obligation) -> Report | None:
+    """The report as the current user may read it: a lead reads a supporting department's
+    report only once submitted, never its drafts, its returned text or its history."""
+    if _reads_as_lead(obligation):
+        return queries.submitted_report(obligation)
+    return obligation.report
 
 
 def _back(obligation: Obligation) -> str:
@@ -108,9 +121,9 @@ def obligation(obligation_id: int) -> ResponseReturnValue:
 
 def _obligation_page(item: Obligation, reopen_form: ReopenForm | None = None) -> str:
     """The obligation page; a refused review form is passed in to show its input and errors."""
-    report = item.report
-    versions = queries.report_versions(report.id) if report else []
-    supporting = queries.supporting_obligations(item)
+    report = _readable_report(item)
+    versions = queries.report_versions(report.id) if report and not _reads_as_lead(item) else []
+    supporting = queries.supporting_inputs(item)
     may_edit = can_edit_department_reports(current_user, item.department_id)
     return render_template(
         "reports/obligation.html", obligation=item, report=report, versions=versions,
@@ -133,8 +146,10 @@ def edit(obligation_id: int) -> ResponseReturnValue:
     form = ReportForm()
     if request.method == "GET" and item.report is not None:
         form.fill_from(item.report)
+    if request.method == "POST" and workspace.INSERT in request.form:
+        return _insert(item, form)
     if not form.validate_on_submit():
-        return render_template("reports/edit.html", obligation=item, form=form)
+        return workspace.edit_page(item, form)
     on_error_render(lambda error: _edit_refused(item, form, error))
     report = services.save_draft(
         item, form.to_input(), actor=current_user, expected_version=form.expected_version
@@ -147,11 +162,18 @@ def edit(obligation_id: int) -> ResponseReturnValue:
     return redirect(_back(item))
 
 
+def _insert(item: Obligation, form: ReportForm) -> ResponseReturnValue:
+    """A lead inserts a supporting department's text: the form comes back with it, unsaved."""
+    on_error_render(lambda error: _edit_refused(item, form, error))
+    done = workspace.insert(item, form, request.form[workspace.INSERT])
+    flash(done.message, done.category)
+    return workspace.edit_page(item, form, focus=done.field)
+
+
 def _edit_refused(item: Obligation, form: ReportForm, error: DomainError) -> ResponseReturnValue:
     """The edit page again, with what the user typed and why it was refused (409 if stale)."""
     flash(error.message, "error")
-    page = render_template("reports/edit.html", obligation=item, form=form)
-    return page, 409 if isinstance(error, Stale) else 422
+    return workspace.edit_page(item, form), 409 if isinstance(error, Stale) else 422
 
 
 def _owner(item: Obligation) -> None:
@@ -289,6 +311,8 @@ def upload(obligation_id: int) -> ResponseReturnValue:
 @bp.route("/obligations/<int:obligation_id>/versions/<int:number>")
 def version(obligation_id: int, number: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
+    if _reads_as_lead(item):
+        abort(404)  # a supporting department's history holds its drafts
     versions = queries.report_versions(item.report.id) if item.report else []
     current = next((v for v in versions if v.number == number), None) or abort(404)
     previous = next((v for v in versions if v.number == number - 1), None)
@@ -310,6 +334,8 @@ def _load_evidence(evidence_id: int) -> Evidence:
     obligation = item.report.obligation
     lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)
+    if _readable_report(obligation) is None:
+        abort(404)  # a lead reads a supporting department's evidence only once submitted
     return item
 
 

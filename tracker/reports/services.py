@@ -233,7 +233,7 @@ def _require_supporting_inputs(obligation: Obligation) -> None:
     if pending:
         raise ReportError(
             "以下配合部门尚未报送本期材料，牵头部门暂不能报送汇总报告："
-            + "、".join(pending) + "。可催促其报送，或请督办协调员说明理由后豁免。"
+            + "、".join(pending) + "。可在填写报告页“提醒报送”，或请督办协调员说明理由后豁免。"
         )  # fmt: skip
 
 
