@@ -39,7 +39,7 @@ LAYERS: list[set[str]] = [
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
     {"dashboard"},
-    {"exports", "api"},
+    {"exports", "api", "home"},
     {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
 ]
 LAYER_OF = {unit: index for index, layer in enumerate(LAYERS) for unit in layer}

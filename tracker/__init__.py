@@ -36,6 +36,7 @@ BLUEPRINTS = (
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
     ("dashboard", "routes", "bp"),
+    ("home", "routes", "bp"),
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
@@ -225,9 +226,12 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _navigation() -> dict[str, Any]:
-        from tracker.navigation import nav_items
+        from tracker.navigation import landing_blocks, nav_items
 
-        return {"nav_items": lambda: nav_items(current_user)}
+        return {
+            "nav_items": lambda: nav_items(current_user),
+            "landing_blocks": lambda: landing_blocks(current_user),
+        }
 
     @app.template_filter("cndate")
     def cndate(value: date | None) -> str:

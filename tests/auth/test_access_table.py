@@ -95,7 +95,8 @@ ACCESS = {
     "followups.extensions": REVIEWER,
     "followups.approve_extension": REVIEWER,
     "followups.reject_extension": REVIEWER,
-    "followups.remind_supporting": OWNER,  # the lead's liaisons remind its supporting departments
+    "followups.remind_supporting": OWNER,
+    "home.admin": ADMIN,  # the lead's liaisons remind its supporting departments
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.template": LIAISON,
     "exports.upload": LIAISON,

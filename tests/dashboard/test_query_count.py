@@ -15,7 +15,7 @@ from tracker.reports import services as report_services
 from tracker.reports.models import Obligation
 
 Q3 = Period(2024, 3)
-MOST = 14  # queries per page, whatever the data size (11 today for the dashboard)
+MOST = 16  # queries per page, whatever the data size (the dashboard 11, its to-do block 4)
 
 
 def _add_documents(count: int, items: int, liaison) -> None:

@@ -17,11 +17,12 @@ PER_PAGE = 100  # items a page; a portfolio of many documents is paged
 
 @bp.route("/")
 def home() -> ResponseReturnValue:
-    """Each role lands where its work is: coordinators and leaders (viewers without a
-    department) on the dashboard, the others on their reports."""
-    if current_user.is_coordinator or (
-        current_user.is_viewer and current_user.department_id is None
-    ):
+    """Each role lands where its work is: administrators on their home, coordinators and
+    viewers (leaders, and a department's viewers) on the dashboard (a department's viewer sees
+    its department's), liaisons on their reports. Each landing page starts with its to-do."""
+    if current_user.is_admin:
+        return redirect(url_for("home.admin"))
+    if current_user.is_coordinator or current_user.is_viewer:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("reports.mine"))
 

@@ -125,7 +125,7 @@ def _render_dashboard(
     return render_template(
         "dashboard/index.html", data=data, form=form, period=period, locked=locked,
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
-        page_url=_page_url,
+        page_url=_page_url, landing=request.endpoint == "dashboard.index",
         by_id={d.id: d for d in departments},
     )  # fmt: skip
 

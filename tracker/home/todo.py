@@ -1,0 +1,297 @@
+"""What each role has to do now, for the to-do block on its landing page.
+
+Every item is a count and the first few entries, each with a link to where the work is done.
+Reading only, a handful of counting queries per page, bounded lists: the block stays cheap
+however many quarters are tracked.
+
+- Coordinator: reports to review, extension requests pending, lead departments behind (a lead
+  obligation past its due date, not submitted), urges not acknowledged.
+- Liaison (and a department's viewer, read-only): overdue, due within 5 working days,
+  returned, urges to acknowledge, supporting input missing for items the department leads.
+- Administrator: failed mail, locked accounts, accounts never signed in, and whether the
+  working-day calendar covers next year.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import url_for
+from sqlalchemy.orm import aliased, joinedload
+
+from tracker import clock
+from tracker.auth.models import LoginThrottle, User
+from tracker.catalogue.models import Department, Role, Task
+from tracker.extensions import db
+from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
+from tracker.notifications.models import OutboxMessage, OutboxStatus
+from tracker.periods import Period
+from tracker.reports import queries as report_queries
+from tracker.reports.models import Obligation, Report, ReportState
+
+SHOWN = 5  # entries listed under each item; the count says how many there are
+DUE_SOON_WORKING_DAYS = 5
+SUBMITTED = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One thing to do: what, where, and a short note (a date, a department)."""
+
+    text: str
+    link: str
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Item:
+    """A kind of work with its count and its first entries; ``tone`` colours it."""
+
+    key: str
+    label: str
+    count: int
+    link: str
+    tone: str = "blue"  # red / amber / blue / grey, as the dashboard's lights
+    entries: list[Entry] = field(default_factory=list)
+    note: str = ""
+
+
+def _obligation_text(o: Obligation) -> str:
+    return f"第{o.task.number}项 · {o.department.short_name} · {Period.parse(o.period).label}"
+
+
+def _link(o: Obligation, anchor: str = "") -> str:
+    return url_for("reports.obligation", obligation_id=o.id) + anchor
+
+
+def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
+    """The first :data:`SHOWN` rows of ``query`` and how many there are, in one query."""
+    rows = db.session.execute(query.add_columns(sa.func.count().over()).limit(SHOWN)).unique()
+    listed = rows.all()
+    return [row[0] for row in listed], (listed[0][-1] if listed else 0)
+
+
+def _obligations() -> sa.Select[Obligation]:
+    """Obligations (of every opened period: no others exist), with what their lines show."""
+    return (
+        sa.select(Obligation)
+        .join(Obligation.task)
+        .outerjoin(Obligation.report)
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document),
+            joinedload(Obligation.report),
+        )
+    )
+
+
+def _unsubmitted(query: sa.Select[Obligation]) -> sa.Select[Obligation]:
+    return query.where(
+        Obligation.waived.is_(False),
+        sa.or_(Report.id.is_(None), Report.state.not_in(SUBMITTED)),
+    )
+
+
+def _item(
+    key: str,
+    label: str,
+    query: sa.Select[Any],
+    link: str,
+    entry: Callable[[Any], Entry],
+    tone: str = "blue",
+) -> Item:
+    first, count = _first_and_count(query)
+    return Item(key, label, count, link, tone, [entry(row) for row in first])
+
+
+# -- coordinators -------------------------------------------------------------------------------
+
+
+def coordinator_items(today: date) -> list[Item]:
+    review = report_queries.review_queue(None)
+    pending = (
+        sa.select(ExtensionRequest)
+        .where(ExtensionRequest.state == ExtensionState.PENDING)
+        .options(joinedload(ExtensionRequest.obligation))
+        .order_by(ExtensionRequest.created_at)
+    )
+    leads_behind = _unsubmitted(_obligations()).where(
+        Obligation.role == Role.LEAD, Obligation.due_date < today
+    )
+    unacknowledged = (
+        sa.select(Urge)
+        .join(Urge.obligation)
+        .outerjoin(Obligation.report)
+        .where(Urge.acknowledged_at.is_(None))
+        .where(sa.or_(Report.id.is_(None), Report.state.not_in(SUBMITTED)))
+        .options(joinedload(Urge.obligation))
+        .order_by(Urge.created_at)
+    )
+    return [
+        _item("review", "待审核报告", review, url_for("reports.review"),
+              lambda o: Entry(_obligation_text(o), _link(o, "#review"),
+                              f"报送于 {_local(o.report.submitted_at)}")),
+        _item("extensions", "待审批延期申请", pending, url_for("followups.extensions"),
+              lambda r: Entry(_obligation_text(r.obligation), _link(r.obligation, "#extensions"),
+                              f"申请延至 {r.requested_due_date.isoformat()}"), "amber"),
+        _item("leads-behind", "牵头部门逾期未报", leads_behind.order_by(Obligation.due_date),
+              url_for("dashboard.index"),
+              lambda o: Entry(_obligation_text(o), _link(o),
+                              f"截止 {o.due_date.isoformat()}"), "red"),
+        _item("urges", "催办未签收", unacknowledged, url_for("dashboard.index"),
+              lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
+                              f"催办于 {_local(u.created_at)}"), "amber"),
+    ]  # fmt: skip
+
+
+# -- a department's liaisons and viewers ----------------------------------------------------------
+
+
+def department_items(department_id: int, today: date) -> list[Item]:
+    own = _obligations().where(Obligation.department_id == department_id)
+    open_ = _unsubmitted(own)
+    soon = report_queries.calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
+    overdue = open_.where(Obligation.due_date < today).order_by(Obligation.due_date)
+    due_soon = open_.where(Obligation.due_date >= today, Obligation.due_date <= soon).order_by(
+        Obligation.due_date
+    )
+    returned = own.where(Report.state == ReportState.RETURNED).order_by(Obligation.due_date)
+    urges = (
+        sa.select(Urge)
+        .join(Urge.obligation)
+        .where(Obligation.department_id == department_id, Urge.acknowledged_at.is_(None))
+        .options(joinedload(Urge.obligation))
+        .order_by(Urge.created_at)
+    )
+    mine = url_for("reports.mine")
+    return [
+        _item("overdue", "逾期未报", overdue, mine,
+              lambda o: Entry(_obligation_text(o), _link(o), f"截止 {o.due_date.isoformat()}"),
+              "red"),
+        _item("due-soon", f"{DUE_SOON_WORKING_DAYS} 个工作日内到期", due_soon, mine,
+              lambda o: Entry(_obligation_text(o), _link(o), f"截止 {o.due_date.isoformat()}"),
+              "amber"),
+        _item("returned", "被退回待修改", returned, mine,
+              lambda o: Entry(_obligation_text(o), _link(o, "#return-reason"),
+                              (o.report.return_reason or "")[:40])),
+        _item("urges", "待签收催办", urges, mine,
+              lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
+                              f"催办于 {_local(u.created_at)}"), "amber"),
+        _missing_supporting(open_.where(Obligation.role == Role.LEAD)),
+    ]  # fmt: skip
+
+
+def _missing_supporting(leads: sa.Select[Obligation]) -> Item:
+    """Items the department leads whose supporting input is not all in yet (two queries)."""
+    support = aliased(Obligation)
+    support_report = aliased(Report)
+    missing = (
+        sa.select(support.id)
+        .outerjoin(support_report, support_report.obligation_id == support.id)
+        .where(
+            support.task_id == Obligation.task_id,
+            support.period == Obligation.period,
+            support.role == Role.SUPPORT,
+            support.waived.is_(False),
+            sa.or_(support_report.id.is_(None), support_report.state.not_in(SUBMITTED)),
+        )
+    )
+    first, count = _first_and_count(leads.where(missing.exists()).order_by(Obligation.due_date))
+    names: dict[tuple[int, str], list[str]] = {}
+    if first:
+        rows = db.session.execute(
+            sa.select(support.task_id, support.period, Department.short_name)
+            .join(Department, Department.id == support.department_id)
+            .outerjoin(support_report, support_report.obligation_id == support.id)
+            .where(
+                sa.tuple_(support.task_id, support.period).in_(
+                    [(o.task_id, o.period) for o in first]
+                ),
+                support.role == Role.SUPPORT,
+                support.waived.is_(False),
+                sa.or_(support_report.id.is_(None), support_report.state.not_in(SUBMITTED)),
+            )
+            .order_by(Department.id)
+        )
+        for task_id, period, name in rows:
+            names.setdefault((task_id, period), []).append(name)
+    entries = [
+        Entry(_obligation_text(o), _link(o) + "/edit",
+              "未报送：" + "、".join(names.get((o.task_id, o.period), [])))
+        for o in first
+    ]  # fmt: skip
+    return Item(
+        "supporting", "牵头事项配合材料未到", count, url_for("reports.mine"), "amber", entries
+    )
+
+
+# -- administrators -------------------------------------------------------------------------------
+
+
+def admin_items(today: date) -> list[Item]:
+    failed = (
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.GAVE_UP]))
+        .order_by(OutboxMessage.id.desc())
+    )
+    locked = (
+        sa.select(LoginThrottle)
+        .where(LoginThrottle.locked_until > clock.utcnow())
+        .order_by(LoginThrottle.locked_until)
+    )
+    never = (
+        sa.select(User)
+        .where(User.active.is_(True), User.last_login_at.is_(None))
+        .order_by(User.created_at)
+    )
+    users = url_for("auth.users")
+    return [
+        _item("failed-mail", "发送失败的邮件", failed, url_for("notifications.outbox"),
+              lambda m: Entry(m.subject, url_for("notifications.outbox"), m.to_address), "red"),
+        _item("locked", "登录锁定中的账号", locked, users,
+              lambda t: Entry(t.username, users, f"锁定至 {_local(t.locked_until)}"), "amber"),
+        _item("never-signed-in", "从未登录的账号", never, users,
+              lambda u: Entry(f"{u.display_name}（{u.username}）", users,
+                              f"创建于 {_local(u.created_at)}"), "grey"),
+        calendar_item(today),
+    ]  # fmt: skip
+
+
+def calendar_item(today: date) -> Item:
+    """Whether the working-day calendar knows this year's and next year's holidays."""
+    calendar = report_queries.calendar()
+    extra = {d.year for d in (*calendar.extra_holidays, *calendar.extra_workdays)}
+    missing = [
+        year
+        for year in (today.year, today.year + 1)
+        if not calendar.is_officially_covered(year) and year not in extra
+    ]
+    link = url_for("home.admin") + "#calendar"
+    if not missing:
+        covered = f"{today.year} 年和 {today.year + 1} 年的节假日安排均已录入。"
+        return Item("calendar", "工作日历", 0, link, "grey", note=covered)
+    text = "、".join(f"{year} 年" for year in missing)
+    return Item(
+        "calendar", "工作日历", len(missing), link, "red",
+        [Entry(f"{text}节假日安排尚未录入", link,
+               "截止日期和工作日将按周一至周五计算，请在国务院公布安排后录入")],
+    )  # fmt: skip
+
+
+def _local(moment: Any) -> str:
+    return moment.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def for_user(user: User) -> list[Item] | None:
+    """The to-do of ``user``'s role, or None for a role without one (a leader)."""
+    today = clock.local_today()
+    if user.is_admin:
+        return admin_items(today)
+    if user.is_coordinator:
+        return coordinator_items(today)
+    if user.department_id is not None:
+        return department_items(user.department_id, today)
+    return None
