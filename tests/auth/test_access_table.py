@@ -74,6 +74,7 @@ ACCESS = {
     "reports.return_": REVIEWER,
     "reports.reopen": REVIEWER,
     "reports.withdraw": OWNER,
+    "reports.accept_selected": REVIEWER,
     "reports.waive": REVIEWER,
     "reports.version": DEPARTMENT,
     "reports.download": DEPARTMENT,

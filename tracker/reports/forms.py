@@ -7,18 +7,22 @@ from decimal import Decimal
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    DateField,
     Field,
     FieldList,
     Form,
     FormField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     SubmitField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from tracker.catalogue.models import Department, PolicyDocument, Role
+from tracker.periods import Period
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
     MAX_FIGURE_NAME,
@@ -32,7 +36,8 @@ from tracker.reports.limits import (
     figure_from_text,
     normalise_optional,
 )
-from tracker.reports.models import ProgressStatus, Report
+from tracker.reports.models import ProgressStatus, Report, ReportState
+from tracker.reports.queries import ReviewFilter
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
@@ -203,3 +208,64 @@ class EvidenceForm(FlaskForm):
 
     file = FileField("佐证材料", validators=[FileRequired("请选择文件")])
     submit = SubmitField("上传")
+
+
+REVIEW_STATES = [
+    (ReportState.SUBMITTED.value, "待审核"),
+    (ReportState.RETURNED.value, "已退回"),
+    (ReportState.ACCEPTED.value, "已审核通过"),
+    ("all", "全部已报送过的"),
+]
+
+
+class ReviewFilterForm(FlaskForm):
+    """Narrow the review queue (GET arguments; no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    period = SelectField("报告期", choices=[], default="")
+    document = SelectField("文件", choices=[], default="")
+    department = SelectField("部门", choices=[], default="")
+    role = SelectField(
+        "角色", choices=[("", "全部角色")] + [(r.value, r.label) for r in Role], default=""
+    )
+    number = IntegerField(
+        "事项序号", validators=[Optional(), NumberRange(1, 999, "事项序号应为 1 至 999 的整数")]
+    )
+    state = SelectField("状态", choices=REVIEW_STATES, default=ReportState.SUBMITTED.value)
+    due_from = DateField("截止日期自", validators=[Optional()])
+    due_to = DateField("至", validators=[Optional()])
+    sort = SelectField(
+        "排序", choices=[("due", "按截止日期"), ("submitted", "按报送时间")], default="due"
+    )
+
+    def fill_choices(
+        self,
+        periods: list[Period],
+        documents: list[PolicyDocument],
+        departments: list[Department],
+    ) -> None:
+        self.period.choices = [("", "全部报告期")] + [(p.key, p.label) for p in periods]
+        self.document.choices = [("", "全部文件")] + [(str(d.id), d.number) for d in documents]
+        self.department.choices = [("", "全部部门")] + [(d.code, d.name) for d in departments]
+
+    def validate_due_to(self, field: Field) -> None:
+        if field.data and self.due_from.data and field.data < self.due_from.data:
+            raise ValidationError("截止日期的结束日不能早于开始日")
+
+    def to_filter(self, departments: list[Department]) -> ReviewFilter:
+        """The validated choices as a :class:`~tracker.reports.queries.ReviewFilter`."""
+        by_code = {d.code: d.id for d in departments}
+        state = self.state.data
+        return ReviewFilter(
+            period=self.period.data or None,
+            document_id=int(self.document.data) if self.document.data else None,
+            department_id=by_code.get(self.department.data or ""),
+            role=Role(self.role.data) if self.role.data else None,
+            number=self.number.data,
+            state=None if state == "all" else ReportState(state or "submitted"),
+            due_from=self.due_from.data,
+            due_to=self.due_to.data,
+            sort=self.sort.data or "due",
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from collections import Counter
@@ -134,6 +135,19 @@ def obligations_query(
     return query
 
 
+def obligations_by_id(ids: Iterable[int]) -> list[Obligation]:
+    """The obligations of ``ids`` (unknown ids left out), with task and report, in item order."""
+    return list(
+        db.session.scalars(
+            sa.select(Obligation)
+            .join(Obligation.task)
+            .where(Obligation.id.in_(list(ids)))
+            .options(joinedload(Obligation.task), joinedload(Obligation.report))
+            .order_by(Obligation.period, Task.number, Obligation.id)
+        ).unique()
+    )
+
+
 def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
     """Submitted reports waiting for a coordinator, oldest submission first."""
     query = (
@@ -149,6 +163,62 @@ def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
     if period is not None:
         query = query.where(Obligation.period == period.key)
     return query
+
+
+@dataclass(frozen=True)
+class ReviewFilter:
+    """What a coordinator narrows the review queue to; every field optional."""
+
+    period: str | None = None
+    document_id: int | None = None
+    department_id: int | None = None
+    role: Role | None = None
+    number: int | None = None  # the item's number in its document
+    state: ReportState | None = ReportState.SUBMITTED  # None: every report ever submitted
+    due_from: date | None = None
+    due_to: date | None = None
+    sort: str = "due"  # "due": due date first; "submitted": oldest submission first
+
+
+def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
+    """The review queue narrowed by ``chosen``, in its order, with its lines' data loaded."""
+    query = (
+        sa.select(Obligation)
+        .join(Obligation.report)
+        .join(Obligation.task)
+        .where(Report.first_submitted_at.is_not(None))
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
+        )
+    )
+    conditions: list[sa.ColumnElement[bool]] = []
+    if chosen.period is not None:
+        conditions.append(Obligation.period == chosen.period)
+    if chosen.document_id is not None:
+        conditions.append(Task.document_id == chosen.document_id)
+    if chosen.department_id is not None:
+        conditions.append(Obligation.department_id == chosen.department_id)
+    if chosen.role is not None:
+        conditions.append(Obligation.role == chosen.role)
+    if chosen.number is not None:
+        conditions.append(Task.number == chosen.number)
+    if chosen.state is not None:
+        conditions.append(Report.state == chosen.state)
+    if chosen.due_from is not None:
+        conditions.append(Obligation.due_date >= chosen.due_from)
+    if chosen.due_to is not None:
+        conditions.append(Obligation.due_date <= chosen.due_to)
+    query = query.where(*conditions)
+    if chosen.sort == "submitted":
+        return query.order_by(Report.submitted_at, Obligation.id)
+    return query.order_by(Obligation.due_date, Report.submitted_at, Obligation.id)
+
+
+def next_to_review(chosen: ReviewFilter, after: int) -> Obligation | None:
+    """The report to review after obligation ``after``: the first still waiting in the same
+    filtered queue (the queue shrinks as reports are decided, so its head is the next)."""
+    waiting = dataclasses.replace(chosen, state=ReportState.SUBMITTED)
+    return db.session.scalars(review_query(waiting).where(Obligation.id != after).limit(1)).first()
 
 
 def item_obligations(task_id: int, period: Period) -> list[Obligation]:

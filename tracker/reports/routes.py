@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TypeVar
+from urllib.parse import parse_qsl, urlencode
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import (
     can_edit_department_reports,
@@ -21,7 +23,7 @@ from tracker.auth.permissions import (
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
-from tracker.catalogue.models import Role
+from tracker.catalogue.models import Department, Role
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -34,9 +36,11 @@ from tracker.reports.forms import (
     ReopenForm,
     ReportForm,
     ReturnForm,
+    ReviewFilterForm,
     WaiveForm,
 )
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
+from tracker.reports.queries import ReviewFilter
 from tracker.reports.sections import obligation_sections
 from tracker.web import field_error, flash_form_errors, on_error_redirect, on_error_render
 
@@ -99,19 +103,103 @@ def mine() -> ResponseReturnValue:
     )  # fmt: skip
 
 
+REVIEW_PER_PAGE = 50
+
+
+def _review_filter(args: MultiDict[str, str]) -> tuple[ReviewFilterForm, list[Department]]:
+    """The review queue's filter form read from ``args``, with its choices."""
+    departments = catalogue_queries.departments()
+    form = ReviewFilterForm(formdata=args)
+    form.fill_choices(queries.tracked_periods(), catalogue_queries.documents(), departments)
+    return form, departments
+
+
+def _queue_args() -> str:
+    """The review queue's filter as a query string (without its page), carried to each report
+    so that deciding one leads to the next of the same queue."""
+    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
+
+
 @bp.route("/reports/review")
 def review() -> ResponseReturnValue:
-    """The coordinators' queue of submitted reports, oldest first."""
+    """The coordinators' queue: submitted reports (or any state) narrowed by document,
+    department, role, item, period and due date, by due date first; paged."""
     require_review_reports(current_user)
-    period = _period_arg()
-    queue = list(db.session.scalars(queries.review_queue(period)).unique())
-    return render_template(
-        "reports/review.html",
-        queue=queue,
-        period=period,
-        periods=queries.tracked_periods(),
-        timeliness=queries.timeliness,
+    form, departments = _review_filter(request.args)
+    if not form.validate():
+        flash(
+            "筛选条件有误：" + "；".join(e for errors in form.errors.values() for e in errors),
+            "error",
+        )
+        chosen = ReviewFilter()
+    else:
+        chosen = form.to_filter(departments)
+    page = db.paginate(
+        queries.review_query(chosen),
+        page=request.args.get("page", 1, type=int),
+        per_page=REVIEW_PER_PAGE,
+        error_out=False,
     )
+    return render_template(
+        "reports/review.html", form=form, page=page, queue=_queue_args(),
+        args={k: v for k, v in request.args.items() if k != "page" and v},
+        waiting=chosen.state == ReportState.SUBMITTED, timeliness=queries.timeliness,
+        button=EmptyForm(),
+    )  # fmt: skip
+
+
+@bp.route("/reports/review/accept", methods=["POST"])
+def accept_selected() -> ResponseReturnValue:
+    """Bulk accept: the selected reports, each confirming its self-rating. The first POST
+    shows what will be accepted (nothing is written); the confirmed one accepts them all."""
+    require_review_reports(current_user)
+    queue = request.form.get("queue", "")
+    back = url_for("reports.review") + (f"?{queue}" if queue else "")
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
+    selected = queries.obligations_by_id(ids)
+    reports = [o.report for o in selected if o.report is not None]
+    if not reports:
+        flash("请先勾选要审核通过的报告。", "error")
+        return redirect(back)
+
+    def confirmation(error: DomainError | None = None) -> ResponseReturnValue:
+        if error is not None:
+            flash(error.message, "error")
+        page = render_template(
+            "reports/accept_selected.html", obligations=selected, queue=queue, back=back,
+            button=EmptyForm(),
+        )  # fmt: skip
+        return (page, 422) if error is not None else page
+
+    if request.form.get("confirm") != "1":
+        return confirmation()
+    on_error_render(confirmation)
+    services.accept_reports(reports, actor=current_user)
+    flash(f"已审核通过 {len(reports)} 份报告，均确认部门自评状态。", "success")
+    return redirect(back)
+
+
+def _after_review(item: Obligation) -> str:
+    """Where a coordinator goes after accepting or returning: the next report waiting in the
+    filtered queue they came from (``queue``), else the report itself."""
+    queue = request.form.get("queue", "")
+    if not queue:
+        return _back(item)
+    form, departments = _review_filter(MultiDict(parse_qsl(queue)))
+    if not form.validate():
+        return url_for("reports.review")
+    upcoming = queries.next_to_review(form.to_filter(departments), after=item.id)
+    if upcoming is None:
+        flash("筛选范围内已没有待审核的报告。", "info")
+        return url_for("reports.review") + f"?{queue}"
+    flash(
+        f"下一份待审核：第{upcoming.task.number}项 · {upcoming.department.short_name} · "
+        f"{Period.parse(upcoming.period).label}",
+        "info",
+    )
+    return url_for("reports.obligation", obligation_id=upcoming.id, queue=queue) + "#review"
 
 
 @bp.route("/obligations/<int:obligation_id>")
@@ -189,6 +277,7 @@ def _transition(
     authorize: Callable[[Obligation], None],
     form_class: Callable[[], F],
     action: Callable[[Obligation, F], str],
+    after: Callable[[Obligation], str] = _back,
 ) -> ResponseReturnValue:
     """Shared shape of the POST-only transitions: load → authorize → validate → act."""
     item = _load_obligation(obligation_id)
@@ -199,7 +288,7 @@ def _transition(
         return redirect(_back(item))
     on_error_redirect(_back(item))
     flash(action(item, form), "success")
-    return redirect(_back(item))
+    return redirect(after(item))
 
 
 def _report_or_error(item: Obligation) -> Report:
@@ -228,7 +317,7 @@ def accept(obligation_id: int) -> ResponseReturnValue:
         )
         return "已审核通过。"
 
-    return _transition(obligation_id, _reviewer, AcceptForm, act)
+    return _transition(obligation_id, _reviewer, AcceptForm, act, after=_after_review)
 
 
 @bp.route("/obligations/<int:obligation_id>/return", methods=["POST"])
@@ -244,7 +333,7 @@ def return_(obligation_id: int) -> ResponseReturnValue:
         )
         return "已退回，联络员将看到退回理由。"
 
-    return _transition(obligation_id, _reviewer, ReturnForm, act)
+    return _transition(obligation_id, _reviewer, ReturnForm, act, after=_after_review)
 
 
 @bp.route("/obligations/<int:obligation_id>/reopen", methods=["POST"])

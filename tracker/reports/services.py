@@ -263,6 +263,22 @@ def accept_report(
     return report
 
 
+def accept_reports(reports: list[Report], *, actor: User) -> list[Report]:
+    """Accept several submitted reports at once, each confirming its own self-rating and each
+    audited as one ``report.accept``; all or none: if any is no longer waiting, none is."""
+    _require_reviewer(actor)
+    if not reports:
+        raise ReportError("请先勾选要审核通过的报告。")
+    stale = [r for r in reports if r.state != ReportState.SUBMITTED]
+    if stale:
+        names = "、".join(
+            f"第{r.obligation.task.number}项{r.obligation.department.short_name}（{r.state.label}）"
+            for r in stale
+        )
+        raise ReportError(f"以下报告已不在待审核状态，本次未通过任何报告，请刷新后重选：{names}。")
+    return [accept_report(report, actor=actor) for report in reports]
+
+
 def reopen_report(report: Report, *, actor: User, reason: str) -> Report:
     """A coordinator reopens an accepted report, with a reason: it is submitted again.
 
