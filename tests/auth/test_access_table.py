@@ -97,6 +97,7 @@ ACCESS = {
     "followups.approve_extension": REVIEWER,
     "followups.reject_extension": REVIEWER,
     "followups.remind_supporting": OWNER,
+    "followups.urge_selected": REVIEWER,
     "home.admin": ADMIN,  # the lead's liaisons remind its supporting departments
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.template": LIAISON,

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from tracker.auth.permissions import (
+    can_urge,
     can_view_obligation,
     require_view_department,
     require_view_item,
@@ -37,6 +38,7 @@ from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import legend
+from tracker.followups.forms import UrgeForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
@@ -126,6 +128,7 @@ def _render_dashboard(
         "dashboard/index.html", data=data, form=form, period=period, locked=locked,
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
         page_url=_page_url, landing=request.endpoint == "dashboard.index",
+        urge_form=UrgeForm() if can_urge(current_user) else None,
         by_id={d.id: d for d in departments},
     )  # fmt: skip
 

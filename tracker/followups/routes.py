@@ -108,6 +108,39 @@ def urge(obligation_id: int) -> ResponseReturnValue:
     return redirect(back)
 
 
+@bp.route("/urges/selected", methods=["POST"])
+def urge_selected() -> ResponseReturnValue:
+    """Bulk 催办 of the obligations ticked on the dashboard's overdue list. The first POST shows
+    which will be urged and which cannot be (nothing is written); the confirmed one urges them
+    all, or none if any has become impossible meanwhile."""
+    require_urge(current_user)
+    back = safe_next(request.form.get("next")) or url_for("dashboard.index")
+    ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
+    chosen = report_queries.obligations_by_id(ids)
+    form = UrgeForm()
+
+    def confirmation(error: DomainError | None = None) -> ResponseReturnValue:
+        if error is not None:
+            flash(error.message, "error")
+        checked = [(o, services.urge_refusal(o)) for o in chosen]
+        page = render_template(
+            "followups/urge_selected.html", form=form, back=back,
+            eligible=[o for o, refusal in checked if refusal is None],
+            skipped=[(o, refusal) for o, refusal in checked if refusal is not None],
+        )  # fmt: skip
+        return (page, 422) if error is not None or form.errors else page
+
+    if not chosen:
+        flash("请先勾选要催办的事项。", "error")
+        return redirect(back)
+    if request.form.get("confirm") != "1" or not form.validate_on_submit():
+        return confirmation()
+    on_error_render(confirmation)
+    urges = services.urge_obligations(chosen, actor=current_user, message=form.message.data or "")
+    flash(f"已催办 {len(urges)} 项，已通知各部门联络员。", "success")
+    return redirect(back)
+
+
 @bp.route("/urges/<int:urge_id>/acknowledge", methods=["POST"])
 def acknowledge(urge_id: int) -> ResponseReturnValue:
     """The department's liaison acknowledges (签收) an urge."""

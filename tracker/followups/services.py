@@ -60,22 +60,48 @@ def next_urge_allowed_at(obligation: Obligation) -> datetime | None:
     return latest + urge_interval()
 
 
+def urge_refusal(obligation: Obligation) -> str | None:
+    """Why ``obligation`` cannot be urged now (waived, submitted, urged within the interval),
+    or None when it can."""
+    if obligation.waived:
+        return "该事项本期已豁免，无需催办。"
+    report = obligation.report
+    if report is not None and report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED):
+        return "该事项本期已报送，无需催办。"
+    allowed_at = next_urge_allowed_at(obligation)
+    if allowed_at is not None:
+        return (
+            f"该事项已于 {_local(allowed_at - urge_interval())} 催办，"
+            f"{urge_interval().days} 天内不能重复催办（{_local(allowed_at)} 后可再次催办）。"
+        )
+    return None
+
+
+def urge_obligations(obligations: list[Obligation], *, actor: User, message: str) -> list[Urge]:
+    """Bulk 催办: urge each obligation as :func:`urge_obligation` would, all or none (one
+    refused refuses the lot; the caller's transaction is rolled back)."""
+    if not obligations:
+        raise FollowUpError("请先勾选要催办的事项。")
+    urges = []
+    for obligation in obligations:
+        try:
+            urges.append(urge_obligation(obligation, actor=actor, message=message))
+        except FollowUpError as error:
+            if isinstance(error, PermissionDenied):
+                raise
+            name = f"第{obligation.task.number}项{obligation.department.short_name}"
+            raise FollowUpError(f"{name}：{error.message}本次未催办任何事项。") from error
+    return urges
+
+
 def urge_obligation(obligation: Obligation, *, actor: User, message: str = "") -> Urge:
     """A coordinator urges the department's liaisons to report; refused inside the interval."""
     if not can_urge(actor):
         raise PermissionDenied("只有督办协调员可以催办。")
-    if obligation.waived:
-        raise FollowUpError("该事项本期已豁免，无需催办。")
-    report = obligation.report
-    if report is not None and report.state in (ReportState.SUBMITTED, ReportState.ACCEPTED):
-        raise FollowUpError("该事项本期已报送，无需催办。")
     _lock(obligation)  # two coordinators at once: the second waits, then sees the first urge
-    allowed_at = next_urge_allowed_at(obligation)
-    if allowed_at is not None:
-        raise FollowUpError(
-            f"该事项已于 {_local(allowed_at - urge_interval())} 催办，"
-            f"{urge_interval().days} 天内不能重复催办（{_local(allowed_at)} 后可再次催办）。"
-        )
+    refusal = urge_refusal(obligation)
+    if refusal is not None:
+        raise FollowUpError(refusal)
     text = (message or "").strip() or DEFAULT_URGE_TEXT
     urge = Urge(
         obligation_id=obligation.id, urged_by_id=actor.id, message=text, created_at=clock.utcnow()
