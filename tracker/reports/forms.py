@@ -140,6 +140,10 @@ class ReportForm(FlaskForm):
         self.version.data = str(report.version)
 
 
+def _review_length(label: str) -> Length:
+    return Length(max=MAX_REVIEW_TEXT, message=f"{label}不能超过 {MAX_REVIEW_TEXT} 字")
+
+
 class AcceptForm(FlaskForm):
     """Accept a submitted report, confirming its status.
 
@@ -148,10 +152,13 @@ class AcceptForm(FlaskForm):
     """
 
     confirmed_status = SelectField(
-        "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
+        "核定状态",
+        choices=STATUS_CHOICES,
+        validators=[DataRequired("请选择核定状态")],
+        invalid_choice_message="请从列表中选择核定状态",
     )
     comment = TextAreaField(
-        "审核意见", filters=TEXT_FILTERS, validators=[Length(max=MAX_REVIEW_TEXT), no_nul]
+        "审核意见", filters=TEXT_FILTERS, validators=[_review_length("审核意见"), no_nul]
     )
     submit = SubmitField("审核通过")
 
@@ -159,7 +166,7 @@ class AcceptForm(FlaskForm):
     def for_report(cls, report: Report | None) -> AcceptForm:
         """The form whose confirmed status defaults to ``report``'s self-rating."""
         status = report.status.value if report is not None and report.status else None
-        form: AcceptForm = cls(confirmed_status=status)
+        form: AcceptForm = cls(formdata=None, confirmed_status=status)
         return form
 
 
@@ -168,7 +175,12 @@ class ReopenForm(FlaskForm):
 
     reason = TextAreaField(
         "重新打开理由",
-        validators=[DataRequired("请填写重新打开的理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        id="reopen_reason",
+        validators=[
+            DataRequired("请填写重新打开的理由"),
+            _review_length("重新打开理由"),
+            no_nul,
+        ],
     )
     submit = SubmitField("重新打开")
 
@@ -178,11 +190,16 @@ class ReturnForm(FlaskForm):
 
     reason = TextAreaField(
         "退回理由",
+        id="return_reason",
         filters=TEXT_FILTERS,
-        validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        validators=[DataRequired("请填写退回理由"), _review_length("退回理由"), no_nul],
     )
     confirmed_status = SelectField(
-        "核定状态", choices=[("", "暂不核定"), *STATUS_CHOICES], default=""
+        "核定状态",
+        id="return_confirmed_status",  # the accept form beside it has a confirmed_status too
+        choices=[("", "暂不核定"), *STATUS_CHOICES],
+        default="",
+        invalid_choice_message="请从列表中选择核定状态",
     )
     submit = SubmitField("退回修改")
 
@@ -192,8 +209,9 @@ class WaiveForm(FlaskForm):
 
     reason = TextAreaField(
         "豁免理由",
+        id="waive_reason",
         filters=TEXT_FILTERS,
-        validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        validators=[DataRequired("请填写豁免理由"), _review_length("豁免理由"), no_nul],
     )
     submit = SubmitField("豁免本期材料")
 
