@@ -82,9 +82,14 @@ class UserForm(FlaskForm):
         "角色",
         choices=[(role.value, role.label) for role in UserRole],
         default=UserRole.LIAISON.value,
+        invalid_choice_message="请从列表中选择角色",
     )
     department = SelectField(
-        "部门", choices=[], default="", description="联络员必填；领导（查阅者）不选部门即可看全部。"
+        "部门",
+        choices=[],
+        default="",
+        description="联络员必填；领导（查阅者）不选部门即可看全部。",
+        invalid_choice_message="请从列表中选择部门",
     )
     submit = SubmitField("创建账号")
 
