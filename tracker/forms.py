@@ -6,11 +6,28 @@ from typing import Any
 
 from flask import g
 from flask_wtf import FlaskForm
-from wtforms import Field
+from wtforms import Field, SelectField
+from wtforms.form import BaseForm
+from wtforms.validators import ValidationError
 
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST-only buttons."""
+
+
+class ChoiceField(SelectField):
+    """A drop-down that refuses a value it does not offer in the user's words, not WTForms'
+    English "Not a valid choice" (a browser sends such a value only from a tampered form)."""
+
+    def __init__(self, label: str | None = None, *, invalid: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.invalid = invalid
+
+    def pre_validate(self, form: BaseForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid) from None
 
 
 def _take_focus() -> bool:

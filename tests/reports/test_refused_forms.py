@@ -78,6 +78,11 @@ def test_a_refused_accept_keeps_the_rating_and_the_comment(client, quarter, make
     # the return form beside it is untouched by what was posted to accept
     assert _selected(_form(html, "return")) == [""]
     assert "autofocus" in accept and "autofocus" not in html.replace(accept, "")
+    tampered = client.post(
+        f"/obligations/{obligation.id}/accept", data={"confirmed_status": "finished"}
+    )
+    assert tampered.status_code == 422
+    _beside(_form(tampered.get_data(as_text=True), "accept"), "confirmed_status", "请从列表中选择")
     assert _counts() == before
     assert db.session.get(Report, obligation.report.id).state == ReportState.SUBMITTED
 

@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from tracker.forms import ChoiceField
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
     MAX_FIGURE_NAME,
@@ -151,11 +152,11 @@ class AcceptForm(FlaskForm):
     own rating, so accepting without touching it confirms what the department said.
     """
 
-    confirmed_status = SelectField(
+    confirmed_status = ChoiceField(
         "核定状态",
         choices=STATUS_CHOICES,
         validators=[DataRequired("请选择核定状态")],
-        invalid_choice_message="请从列表中选择核定状态",
+        invalid="请从列表中选择核定状态",
     )
     comment = TextAreaField(
         "审核意见", filters=TEXT_FILTERS, validators=[_review_length("审核意见"), no_nul]
@@ -194,12 +195,12 @@ class ReturnForm(FlaskForm):
         filters=TEXT_FILTERS,
         validators=[DataRequired("请填写退回理由"), _review_length("退回理由"), no_nul],
     )
-    confirmed_status = SelectField(
+    confirmed_status = ChoiceField(
         "核定状态",
         id="return_confirmed_status",  # the accept form beside it has a confirmed_status too
         choices=[("", "暂不核定"), *STATUS_CHOICES],
         default="",
-        invalid_choice_message="请从列表中选择核定状态",
+        invalid="请从列表中选择核定状态",
     )
     submit = SubmitField("退回修改")
 
