@@ -177,6 +177,7 @@ class ReopenForm(FlaskForm):
     reason = TextAreaField(
         "重新打开理由",
         id="reopen_reason",
+        filters=TEXT_FILTERS,
         validators=[
             DataRequired("请填写重新打开的理由"),
             _review_length("重新打开理由"),
