@@ -16,6 +16,7 @@ from tracker import config as config_module
 from tracker import web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.forms import error_attrs, form_error_attrs
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
@@ -232,6 +233,8 @@ def _register_template_helpers(app: Flask) -> None:
             "nav_items": lambda: nav_items(current_user),
             "landing_blocks": lambda: landing_blocks(current_user),
         }
+
+    app.jinja_env.globals.update(error_attrs=error_attrs, form_error_attrs=form_error_attrs)
 
     @app.template_filter("cndate")
     def cndate(value: date | None) -> str:

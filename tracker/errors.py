@@ -3,9 +3,9 @@
 Services raise a :class:`DomainError` subclass when a change cannot be made; they never return
 an error value and never roll back. One handler per surface turns the error into an answer:
 
-* pages (:mod:`tracker.web_errors`): roll back, then either render the form again with the
+* pages (:mod:`tracker.web`): roll back, then either render the form again with the
   user's input and the message beside the field (when the view said how, with
-  :func:`tracker.web_errors.answer_with`), or flash the message and redirect back;
+  :func:`tracker.web.on_error_render`), or flash the message and redirect back;
 * the JSON API (:mod:`tracker.api.errors`): roll back and answer the ``{"error", "message",
   "fields"}`` envelope with :attr:`DomainError.status`.
 

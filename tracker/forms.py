@@ -1,7 +1,61 @@
-"""Forms shared across domains."""
+"""Forms shared across domains, and how a refused form is marked on its page."""
 
+from __future__ import annotations
+
+from typing import Any
+
+from flask import g
 from flask_wtf import FlaskForm
+from wtforms import Field, SelectField
+from wtforms.form import BaseForm
+from wtforms.validators import ValidationError
 
 
 class EmptyForm(FlaskForm):
     """A form with only the CSRF token, for POST-only buttons."""
+
+
+class ChoiceField(SelectField):
+    """A drop-down that refuses a value it does not offer in the user's words, not WTForms'
+    English "Not a valid choice" (a browser sends such a value only from a tampered form)."""
+
+    def __init__(self, label: str | None = None, *, invalid: str, **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.invalid = invalid
+
+    def pre_validate(self, form: BaseForm) -> None:
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(self.invalid) from None
+
+
+def _take_focus() -> bool:
+    """True the first time in a request: the page's first error is the one that gets focus."""
+    if g.get("error_focus_given"):
+        return False
+    g.error_focus_given = True
+    return True
+
+
+def error_attrs(field: Field) -> dict[str, Any]:
+    """HTML attributes for a field with errors (the ``field`` macro of ``_macros.html``).
+
+    The input is marked invalid and described by its error message (read out with it), and
+    the page's first such input has ``autofocus``: the browser focuses it and scrolls it into
+    view when the refused page loads, without a script.
+    """
+    if not field.errors:
+        return {}
+    attrs: dict[str, Any] = {"aria_invalid": "true", "aria_describedby": f"{field.id}-error"}
+    if _take_focus():
+        attrs["autofocus"] = True
+    return attrs
+
+
+def form_error_attrs() -> dict[str, Any]:
+    """Attributes for a form's own message (not beside one field): focusable, focused first."""
+    attrs: dict[str, Any] = {"tabindex": "-1"}
+    if _take_focus():
+        attrs["autofocus"] = True
+    return attrs

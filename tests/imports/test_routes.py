@@ -248,7 +248,7 @@ def test_over_long_text_is_refused_with_a_message(client, coordinator):
 
     response = client.post("/imports/new", data={**SECOND, "text": text})
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert f"附件正文过长：{len(text)} 个字符，上限为 {MAX_TEXT_CHARS} 个字符" in html
     assert 'id="preview"' not in html
@@ -257,7 +257,7 @@ def test_over_long_text_is_refused_with_a_message(client, coordinator):
 def test_over_large_upload_is_refused_with_a_message(client, coordinator):
     response = client.post("/imports/new", data=_upload(b"a" * (600 * 1024)))
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "上传的文件超过 512 KB 的上限" in response.get_data(as_text=True)
 
 
@@ -278,7 +278,7 @@ def test_upload_in_another_encoding_is_refused_with_a_message(
 
     response = client.post("/imports/new", data=_upload(content))
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html and 'id="preview"' not in html
     assert _counts() == before
@@ -314,7 +314,7 @@ def test_invalid_form_is_refused_with_a_message(client, coordinator, data, messa
 
     response = client.post("/imports/new", data=dict(data))
 
-    assert response.status_code == 200
+    assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert message in html and 'id="preview"' not in html
     assert _counts() == before
@@ -387,9 +387,11 @@ def test_a_confirmation_racing_another_is_refused_cleanly(client, coordinator, m
     monkeypatch.setattr(forms, "document_by_number", lambda number: None)
     monkeypatch.setattr(catalogue_services, "_new_document_problems", lambda *args: [])
     response = client.post("/imports/confirm", data={**SECOND, "text": text})
-    assert response.status_code == 302 and response.headers["Location"] == "/imports/new"
-    page = client.get("/imports/new").get_data(as_text=True)
-    assert f"文号「{SECOND['number']}」刚刚已被导入" in page
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    number = re.search(r'<div class="field[^"]*has-error">.*?</div>', page, re.S).group(0)
+    assert 'name="number"' in number and f"文号「{SECOND['number']}」刚刚已被导入" in number
+    assert SECOND["title"] in page and "一、" in page  # what was sent is back in the form
     assert _counts() == before
 
 
@@ -413,3 +415,34 @@ def test_confirm_sets_the_first_period_default_or_chosen(client, coordinator, at
         sa.select(PolicyDocument).where(PolicyDocument.number == other["number"])
     )
     assert document.first_period == "2026Q3"
+
+
+def test_a_duplicate_number_keeps_everything_typed_beside_the_number(client, coordinator):
+    before = _counts()
+    text = _fixture("second_document.txt")
+    data = {**SECOND, "number": SEED_NUMBER, "first_period": "2024Q1", "text": text}
+
+    response = client.post("/imports/new", data=data)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    number = re.search(r'<div class="field[^"]*has-error">.*?</div>', page, re.S).group(0)
+    assert f'value="{SEED_NUMBER}"' in number and 'aria-describedby="number-error"' in number
+    assert f"文号为「{SEED_NUMBER}」的文件已经导入，不能重复导入" in number
+    for name in ("title", "issuer", "issued", "first_period"):
+        assert f'value="{data[name]}"' in page
+    textarea = re.search(r'<textarea[^>]*name="text"[^>]*>\r?\n?(.*?)</textarea>', page, re.S)
+    assert html_module.unescape(textarea.group(1)) == text
+    assert _counts() == before
+
+
+def test_an_uploaded_file_read_before_a_refusal_comes_back_as_text(client, coordinator):
+    content = _fixture("second_document.txt")
+
+    response = client.post("/imports/new", data=_upload(content.encode(), title=""))
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "请输入文件标题" in page
+    textarea = re.search(r'<textarea[^>]*name="text"[^>]*>\r?\n?(.*?)</textarea>', page, re.S)
+    assert html_module.unescape(textarea.group(1)) == content

@@ -168,7 +168,7 @@ def test_coordinator_returns_with_reason_and_liaison_sees_it(
         as_text=True
     )
     empty = client.post(f"/obligations/{obligation.id}/return", data={"reason": ""})
-    assert empty.status_code == 302
+    assert empty.status_code == 422 and "请填写退回理由" in empty.get_data(as_text=True)
     assert db.session.get(Report, obligation.report.id).state == ReportState.SUBMITTED
     client.post(f"/obligations/{obligation.id}/return", data={"reason": "请补充覆盖人数。"})
     login(liaison)

@@ -80,3 +80,18 @@ def test_revision_0008_normalises_stored_reports_and_versions(quarter, make_user
     assert db.session.scalar(sa.select(Report.progress).where(Report.id == reports[0])) == (
         "一\n\u3000\u3000二"
     )
+
+
+def test_every_review_form_normalises_its_text(app):
+    from werkzeug.datastructures import MultiDict
+
+    from tracker.reports.forms import AcceptForm, ReopenForm, ReturnForm, WaiveForm
+
+    typed = "理由 \r\n第二行  \r\n"
+    with app.test_request_context(method="POST"):
+        for form_class, name in (
+            (AcceptForm, "comment"), (ReopenForm, "reason"),
+            (ReturnForm, "reason"), (WaiveForm, "reason"),
+        ):  # fmt: skip
+            form = form_class(formdata=MultiDict({name: typed}), meta={"csrf": False})
+            assert form[name].data == "理由\n第二行", form_class.__name__

@@ -4,11 +4,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, PasswordField, SelectField, StringField, SubmitField
+from wtforms import BooleanField, Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from tracker.auth.models import UserRole
 from tracker.catalogue.models import Department
+from tracker.forms import ChoiceField
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -78,13 +79,18 @@ class UserForm(FlaskForm):
         ],
         description="接收催报提醒和催办通知；可不填。",
     )
-    role = SelectField(
+    role = ChoiceField(
         "角色",
         choices=[(role.value, role.label) for role in UserRole],
         default=UserRole.LIAISON.value,
+        invalid="请从列表中选择角色",
     )
-    department = SelectField(
-        "部门", choices=[], default="", description="联络员必填；领导（查阅者）不选部门即可看全部。"
+    department = ChoiceField(
+        "部门",
+        choices=[],
+        default="",
+        description="联络员必填；领导（查阅者）不选部门即可看全部。",
+        invalid="请从列表中选择部门",
     )
     submit = SubmitField("创建账号")
 

@@ -26,7 +26,7 @@ from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.urls import safe_next
-from tracker.web import on_error_redirect, on_error_render
+from tracker.web import field_error, on_error_redirect, on_error_render
 
 add_nav("auth.users", "用户管理", can_manage_users)
 
@@ -73,7 +73,8 @@ def password() -> ResponseReturnValue:
             login_user(user)  # the session id changes with the password
             flash("密码已修改。", "success")
             return redirect(url_for("catalogue.home"))
-    return render_template("auth/password.html", form=form)
+    page = render_template("auth/password.html", form=form)
+    return page, 422 if form.errors else 200
 
 
 # -- accounts (administrators) ---------------------------------------------------------------
@@ -95,8 +96,8 @@ def users() -> ResponseReturnValue:
 
 
 def _users_refused(form: UserForm, error: DomainError) -> ResponseReturnValue:
-    """The accounts page again, the refusal beside the username, the input kept."""
-    form.username.errors = [*form.username.errors, error.message]
+    """The accounts page again, the refusal beside its field (or atop the form), input kept."""
+    field_error(form, error)
     return _users_page(form), 422, {"Cache-Control": "no-store"}
 
 

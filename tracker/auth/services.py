@@ -45,7 +45,7 @@ def resolve_department(name_or_code: str) -> Department:
     for candidate in db.session.scalars(sa.select(Department)):
         if key in (candidate.aliases or []):
             return candidate
-    raise UserError(f"未知部门：{key}")
+    raise UserError(f"未知部门：{key}", field="department")
 
 
 def create_user(
@@ -62,19 +62,19 @@ def create_user(
     """Create an account after checking role and department fit together."""
     username = username.strip()
     if not username or len(username) > 64:
-        raise UserError("用户名不能为空，且不超过 64 个字符")
+        raise UserError("用户名不能为空，且不超过 64 个字符", field="username")
     try:
         user_role = UserRole(role)
     except ValueError:
         raise UserError(
-            f"未知角色：{role}（可选 admin / coordinator / liaison / viewer）"
+            f"未知角色：{role}（可选 admin / coordinator / liaison / viewer）", field="role"
         ) from None
     if user_role == UserRole.LIAISON and department is None:
-        raise UserError("联络员必须属于一个部门（--department）")
+        raise UserError("联络员必须属于一个部门（--department）", field="department")
     if len(password) < 10:
         raise UserError("密码至少 10 个字符")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
-        raise UserError(f"用户名已存在：{username}")
+        raise UserError(f"用户名已存在：{username}", field="username")
     user = User(
         username=username,
         display_name=(display_name or username).strip(),

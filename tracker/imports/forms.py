@@ -149,6 +149,12 @@ class ImportForm(DocumentFieldsForm):
             except TextFileError as exc:
                 raise ValidationError(str(exc)) from None
 
+    def keep_upload(self) -> None:
+        """After a refusal, keep a file that was read in the text field: a browser cannot fill
+        a file input again, so the text is what the user gets back."""
+        if self._file_text is not None and not (self.text.data and self.text.data.strip()):
+            self.text.data = self._file_text
+
     @property
     def attachment_text(self) -> str:
         """The text to parse: the decoded upload, or the pasted text (after validation)."""

@@ -11,7 +11,7 @@ from tracker.errors import DomainError
 from tracker.imports import bp, queries, services
 from tracker.imports.forms import ConfirmForm, ImportForm
 from tracker.navigation import add_nav
-from tracker.web import on_error_redirect, on_error_render
+from tracker.web import field_error, on_error_render
 
 add_nav("imports.new", "导入文件", can_manage_catalogue)
 
@@ -22,6 +22,9 @@ def new() -> ResponseReturnValue:
     require_manage_catalogue(current_user)
     form = ImportForm()
     if not form.validate_on_submit():
+        if form.is_submitted():
+            form.keep_upload()
+            return render_template("imports/new.html", form=form), 422
         return render_template("imports/new.html", form=form)
     preview = queries.preview_attachment(form.attachment_text)
     names = ("number", "title", "issuer", "issued", "first_period")
@@ -48,7 +51,6 @@ def confirm() -> ResponseReturnValue:
         retry = ImportForm()
         retry.validate()
         return render_template("imports/new.html", form=retry), 422
-    on_error_redirect(url_for("imports.new"))
     on_error_render(lambda error: _refused(form, error))
     assert form.text.data is not None  # DataRequired
     document = services.import_attachment(
@@ -60,10 +62,12 @@ def confirm() -> ResponseReturnValue:
 
 def _refused(form: ConfirmForm, error: DomainError) -> ResponseReturnValue:
     """An import refused for its content: the preview again with every problem; a race on the
-    document number: back to the form with the message."""
+    document number: the form again, as sent, with the message beside the number."""
     if not isinstance(error, services.ImportRefused):
-        flash(error.message, "error")
-        return redirect(url_for("imports.new"))
+        retry = ImportForm()
+        field_error(retry, DomainError(error.message, field=error.field or "number"))
+        flash(f"未导入任何内容：{error.message}", "error")
+        return render_template("imports/new.html", form=retry), 422
     page = render_template(
         "imports/new.html",
         form=ImportForm(),

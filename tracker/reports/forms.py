@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from tracker.catalogue.models import Department, PolicyDocument, Role
+from tracker.forms import ChoiceField
 from tracker.periods import Period
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
@@ -145,6 +146,10 @@ class ReportForm(FlaskForm):
         self.version.data = str(report.version)
 
 
+def _review_length(label: str) -> Length:
+    return Length(max=MAX_REVIEW_TEXT, message=f"{label}不能超过 {MAX_REVIEW_TEXT} 字")
+
+
 class AcceptForm(FlaskForm):
     """Accept a submitted report, confirming its status.
 
@@ -152,11 +157,14 @@ class AcceptForm(FlaskForm):
     own rating, so accepting without touching it confirms what the department said.
     """
 
-    confirmed_status = SelectField(
-        "核定状态", choices=STATUS_CHOICES, validators=[DataRequired("请选择核定状态")]
+    confirmed_status = ChoiceField(
+        "核定状态",
+        choices=STATUS_CHOICES,
+        validators=[DataRequired("请选择核定状态")],
+        invalid="请从列表中选择核定状态",
     )
     comment = TextAreaField(
-        "审核意见", filters=TEXT_FILTERS, validators=[Length(max=MAX_REVIEW_TEXT), no_nul]
+        "审核意见", filters=TEXT_FILTERS, validators=[_review_length("审核意见"), no_nul]
     )
     submit = SubmitField("审核通过")
 
@@ -164,7 +172,7 @@ class AcceptForm(FlaskForm):
     def for_report(cls, report: Report | None) -> AcceptForm:
         """The form whose confirmed status defaults to ``report``'s self-rating."""
         status = report.status.value if report is not None and report.status else None
-        form: AcceptForm = cls(confirmed_status=status)
+        form: AcceptForm = cls(formdata=None, confirmed_status=status)
         return form
 
 
@@ -173,7 +181,13 @@ class ReopenForm(FlaskForm):
 
     reason = TextAreaField(
         "重新打开理由",
-        validators=[DataRequired("请填写重新打开的理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        id="reopen_reason",
+        filters=TEXT_FILTERS,
+        validators=[
+            DataRequired("请填写重新打开的理由"),
+            _review_length("重新打开理由"),
+            no_nul,
+        ],
     )
     submit = SubmitField("重新打开")
 
@@ -183,11 +197,16 @@ class ReturnForm(FlaskForm):
 
     reason = TextAreaField(
         "退回理由",
+        id="return_reason",
         filters=TEXT_FILTERS,
-        validators=[DataRequired("请填写退回理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        validators=[DataRequired("请填写退回理由"), _review_length("退回理由"), no_nul],
     )
-    confirmed_status = SelectField(
-        "核定状态", choices=[("", "暂不核定"), *STATUS_CHOICES], default=""
+    confirmed_status = ChoiceField(
+        "核定状态",
+        id="return_confirmed_status",  # the accept form beside it has a confirmed_status too
+        choices=[("", "暂不核定"), *STATUS_CHOICES],
+        default="",
+        invalid="请从列表中选择核定状态",
     )
     submit = SubmitField("退回修改")
 
@@ -197,8 +216,9 @@ class WaiveForm(FlaskForm):
 
     reason = TextAreaField(
         "豁免理由",
+        id="waive_reason",
         filters=TEXT_FILTERS,
-        validators=[DataRequired("请填写豁免理由"), Length(max=MAX_REVIEW_TEXT), no_nul],
+        validators=[DataRequired("请填写豁免理由"), _review_length("豁免理由"), no_nul],
     )
     submit = SubmitField("豁免本期材料")
 

@@ -207,12 +207,33 @@ def obligation(obligation_id: int) -> ResponseReturnValue:
     return _obligation_page(_load_obligation(obligation_id))
 
 
-def _obligation_page(item: Obligation, reopen_form: ReopenForm | None = None) -> str:
-    """The obligation page; a refused review form is passed in to show its input and errors."""
+# The obligation page's forms, by the name its template knows each by.
+_PAGE_FORMS: dict[type[FlaskForm], str] = {
+    AcceptForm: "accept_form",
+    ReturnForm: "return_form",
+    ReopenForm: "reopen_form",
+    WaiveForm: "waive_form",
+    EvidenceForm: "evidence_form",
+}
+
+
+def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
+    """The obligation page; a refused form is passed in to show its input and errors.
+
+    Every other form starts afresh (``formdata=None``: the request's form data belongs to
+    the refused one, not to the forms beside it).
+    """
     report = _readable_report(item)
     versions = queries.report_versions(report.id) if report and not _reads_as_lead(item) else []
     supporting = queries.supporting_inputs(item)
     may_edit = can_edit_department_reports(current_user, item.department_id)
+    forms: dict[str, FlaskForm] = {
+        "accept_form": AcceptForm.for_report(report), "return_form": ReturnForm(formdata=None),
+        "reopen_form": ReopenForm(formdata=None), "waive_form": WaiveForm(formdata=None),
+        "evidence_form": EvidenceForm(formdata=None),
+    }  # fmt: skip
+    if refused is not None:
+        forms[_PAGE_FORMS[type(refused)]] = refused
     return render_template(
         "reports/obligation.html", obligation=item, report=report, versions=versions,
         history=queries.version_history(versions),
@@ -220,9 +241,7 @@ def _obligation_page(item: Obligation, reopen_form: ReopenForm | None = None) ->
         lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
         may_edit=may_edit, may_review=can_review_reports(current_user),
         may_withdraw=may_edit and report is not None and services.may_withdraw(report),
-        accept_form=AcceptForm.for_report(report), reopen_form=reopen_form or ReopenForm(),
-        return_form=ReturnForm(), waive_form=WaiveForm(), evidence_form=EvidenceForm(),
-        button=EmptyForm(), ReportState=ReportState, Role=Role,
+        **forms, button=EmptyForm(), ReportState=ReportState, Role=Role,
         sections=obligation_sections(item),
     )  # fmt: skip
 
@@ -277,7 +296,6 @@ def _transition(
     authorize: Callable[[Obligation], None],
     form_class: Callable[[], F],
     action: Callable[[Obligation, F], str],
-    after: Callable[[Obligation], str] = _back,
 ) -> ResponseReturnValue:
     """Shared shape of the POST-only transitions: load → authorize → validate → act."""
     item = _load_obligation(obligation_id)
@@ -288,7 +306,7 @@ def _transition(
         return redirect(_back(item))
     on_error_redirect(_back(item))
     flash(action(item, form), "success")
-    return redirect(after(item))
+    return redirect(_back(item))
 
 
 def _report_or_error(item: Obligation) -> Report:
@@ -317,7 +335,7 @@ def accept(obligation_id: int) -> ResponseReturnValue:
         )
         return "已审核通过。"
 
-    return _transition(obligation_id, _reviewer, AcceptForm, act, after=_after_review)
+    return _form_action(obligation_id, _reviewer, AcceptForm, act, after=_after_review)
 
 
 @bp.route("/obligations/<int:obligation_id>/return", methods=["POST"])
@@ -333,37 +351,68 @@ def return_(obligation_id: int) -> ResponseReturnValue:
         )
         return "已退回，联络员将看到退回理由。"
 
-    return _transition(obligation_id, _reviewer, ReturnForm, act, after=_after_review)
+    return _form_action(obligation_id, _reviewer, ReturnForm, act, after=_after_review)
 
 
 @bp.route("/obligations/<int:obligation_id>/reopen", methods=["POST"])
 def reopen(obligation_id: int) -> ResponseReturnValue:
     """Reopen an accepted report; a refusal shows the page again with the typed reason."""
-    item = _load_obligation(obligation_id)
-    require_review_reports(current_user)
-    form = ReopenForm()
-    if not form.validate_on_submit():
-        return _reopen_refused(item, form, None)
-    on_error_render(lambda error: _reopen_refused(item, form, error))
-    assert form.reason.data is not None  # DataRequired
-    services.reopen_report(_report_or_error(item), actor=current_user, reason=form.reason.data)
-    flash("报告已重新打开，可重新核定状态后审核通过，或退回修改。", "success")
-    return redirect(_back(item))
+
+    def act(item: Obligation, form: ReopenForm) -> str:
+        assert form.reason.data is not None  # DataRequired
+        services.reopen_report(_report_or_error(item), actor=current_user, reason=form.reason.data)
+        return "报告已重新打开，可重新核定状态后审核通过，或退回修改。"
+
+    return _form_action(obligation_id, _reviewer, ReopenForm, act)
 
 
-def _reopen_refused(
-    item: Obligation, form: ReopenForm, error: DomainError | None
+def _form_action(
+    obligation_id: int,
+    authorize: Callable[[Obligation], None],
+    form_class: Callable[[], F],
+    action: Callable[[Obligation, F], str],
+    *,
+    field: str | None = None,
+    after: Callable[[Obligation], str] = _back,
 ) -> ResponseReturnValue:
-    """The obligation page with the reopen form as typed and the message beside the reason."""
+    """A form of the obligation page: load → authorize → validate → act; a refusal renders
+    the page again (422) with the form as typed and the message beside its field (``field``
+    for a service's message that names none)."""
+    item = _load_obligation(obligation_id)
+    authorize(item)
+    form = form_class()
+    if not form.validate_on_submit():
+        return _form_refused(item, form, None)
+    on_error_render(lambda error: _form_refused(item, form, error, field=field))
+    flash(action(item, form), "success")
+    return redirect(after(item))
+
+
+# What the page's summary says a refusal stopped, before the messages.
+_REFUSED: dict[type[FlaskForm], str] = {
+    AcceptForm: "未能审核通过",
+    ReturnForm: "未能退回",
+    ReopenForm: "未能重新打开",
+    WaiveForm: "未能豁免",
+    EvidenceForm: "未能上传附件",
+}
+
+
+def _form_refused(
+    item: Obligation, form: FlaskForm, error: DomainError | None, *, field: str | None = None
+) -> ResponseReturnValue:
+    """The obligation page with ``form`` as typed and the message beside its field."""
     if error is not None:
-        field_error(form, error)
+        field_error(
+            form, error if error.field or not field else DomainError(error.message, field=field)
+        )
     messages = (
         [error.message]
         if error is not None
         else [str(message) for errors in form.errors.values() for message in errors]
     )
-    flash("未能重新打开：" + "；".join(messages), "error")
-    return _obligation_page(item, reopen_form=form), 422
+    flash(f"{_REFUSED[type(form)]}：" + "；".join(messages), "error")
+    return _obligation_page(item, refused=form), 422
 
 
 @bp.route("/obligations/<int:obligation_id>/withdraw", methods=["POST"])
@@ -382,7 +431,7 @@ def waive(obligation_id: int) -> ResponseReturnValue:
         services.waive_obligation(item, actor=current_user, reason=form.reason.data)
         return "已豁免该部门本期材料。"
 
-    return _transition(obligation_id, _reviewer, WaiveForm, act)
+    return _form_action(obligation_id, _reviewer, WaiveForm, act)
 
 
 @bp.route("/obligations/<int:obligation_id>/evidence", methods=["POST"])
@@ -394,7 +443,8 @@ def upload(obligation_id: int) -> ResponseReturnValue:
         )
         return f"已上传附件：{upload.filename}"
 
-    return _transition(obligation_id, _owner, EvidenceForm, act)
+    # A file input cannot be filled again: the page says so beside the field.
+    return _form_action(obligation_id, _owner, EvidenceForm, act, field="file")
 
 
 @bp.route("/obligations/<int:obligation_id>/versions/<int:number>")

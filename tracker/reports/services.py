@@ -347,7 +347,7 @@ def return_report(
     if report.state != ReportState.SUBMITTED:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能退回。")
     if not reason or not reason.strip():
-        raise ReportError("退回报告必须填写退回理由。")
+        raise ReportError("退回报告必须填写退回理由。", field="reason")
     before = snapshot(report)
     report.state = ReportState.RETURNED
     report.return_reason = reason.strip()
@@ -369,7 +369,7 @@ def waive_obligation(obligation: Obligation, *, actor: User, reason: str) -> Obl
     if obligation.report is not None and obligation.report.state in SUBMITTED_STATES:
         raise ReportError("该部门已报送材料，无需豁免。")
     if not reason or not reason.strip():
-        raise ReportError("豁免必须填写理由。")
+        raise ReportError("豁免必须填写理由。", field="reason")
     obligation.waived = True
     obligation.waiver_reason = reason.strip()
     obligation.waived_by_id, obligation.waived_at = actor.id, clock.utcnow()
