@@ -4,6 +4,7 @@ refused date keeps the reason typed), the coordinator approves it on the extensi
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +36,11 @@ def test_urge_acknowledge_extension_round(
     page.fill("#extension-form input[name=requested_due_date]", "2024-10-13")
     page.fill("#extension-form textarea[name=reason]", "需汇总各省数据，申请延期一周。")
     page.click("#extension-form button[type=submit]")
-    assert "不是工作日" in page.inner_text(".flash")
+    # the message stands beside the date, which has focus and so is in view
+    date_field = page.locator("#extension-form input[name=requested_due_date]")
+    expect(page.locator("#extension-form #requested_due_date-error")).to_contain_text("不是工作日")
+    expect(date_field).to_be_focused()
+    expect(date_field).to_be_in_viewport()
     assert (
         page.input_value("#extension-form textarea[name=reason]")
         == "需汇总各省数据，申请延期一周。"

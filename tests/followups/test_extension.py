@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 import pytest
@@ -166,3 +167,25 @@ def test_an_extension_moves_the_ladder(quarter, people):
         )
     ).all()
     assert coordinator == [date(2024, 10, 18)]  # not on 10-11: it was not overdue then
+
+
+def test_a_refused_request_comes_back_with_the_message_beside_its_field(
+    client, login, quarter, people
+):
+    """Over HTTP: the refusal writes nothing, and the page it leads to has the typed reason,
+    the message under the date (described by it, autofocused) and the form open."""
+    obligation = quarter.obligation(3, "mohrss")
+    login(people["liaison"])
+    typed = {"requested_due_date": "2024-10-13", "reason": "需汇总各省数据"}
+    response = client.post(f"/obligations/{obligation.id}/extension", data=typed)
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/obligations/{obligation.id}"  # no fragment
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(services.ExtensionRequest)) == 0
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert 'id="requested_due_date-error">2024-10-13 不是工作日，请选择工作日。' in page
+    assert re.search(r'<input[^>]*autofocus[^>]*id="requested_due_date"', page)
+    assert "需汇总各省数据</textarea>" in page
+    assert re.search(r'id="extension-request" open', page)
+    # shown once: the next visit is a fresh, collapsed form
+    again = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "不是工作日" not in again and not re.search(r'id="extension-request" open', again)

@@ -75,12 +75,36 @@ def _forget_input() -> None:
     session.pop(_DRAFT_KEY, None)
 
 
+def _refused(back: str, errors: dict[str, list[str]]) -> ResponseReturnValue:
+    """Back to the obligation page, the form's messages kept with the typed values: the page
+    shows each beside its field (a message naming no field, at the top of the form), and the
+    first has focus, which scrolls it into view. ``back`` has no #fragment: a browser does not
+    autofocus on a page opened at a fragment."""
+    draft = session.get(_DRAFT_KEY)
+    if draft is not None:
+        session[_DRAFT_KEY] = {**draft, "errors": errors}
+    return redirect(back.partition("#")[0])
+
+
+def _refusal(back: str) -> None:
+    """Answer a service's refusal later in this request by :func:`_refused`."""
+    on_error_render(lambda error: _refused(back, {error.field or "": [error.message]}))
+
+
 def _typed(obligation_id: int, form_name: str, form_class: Callable[..., Form]) -> Form:
-    """A form filled with what the user typed last time, if that was refused, else empty."""
+    """A form filled with what the user typed last time, if that was refused, else empty;
+    the refusal's messages stand beside their fields."""
     draft = session.get(_DRAFT_KEY)
     if draft and draft.get("obligation") == obligation_id and draft.get("form") == form_name:
         session.pop(_DRAFT_KEY, None)
-        return form_class(formdata=MultiDict(draft["values"]))
+        form = form_class(formdata=MultiDict(draft["values"]))
+        for name, messages in draft.get("errors", {}).items():
+            field = form._fields.get(name) if name else None
+            if field is not None:
+                field.errors = list(messages)
+            else:
+                form.form_errors.extend(messages)
+        return form
     return form_class(formdata=None)
 
 
@@ -92,13 +116,12 @@ def urge(obligation_id: int) -> ResponseReturnValue:
     """A coordinator urges the department of an unsubmitted obligation."""
     obligation = db.session.get(Obligation, obligation_id) or abort(404)
     require_urge(current_user)
-    back = _obligation_page(obligation.id, "#urges")
+    back = _obligation_page(obligation.id, "#urge-form")
     form = UrgeForm()
     _keep_input(obligation.id, "urge", form)
     if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(back)
-    on_error_redirect(back)
+        return _refused(back, form.errors)
+    _refusal(back)
     services.urge_obligation(obligation, actor=current_user, message=form.message.data or "")
     _forget_input()
     if user_queries.active_liaisons(obligation.department_id):
@@ -162,15 +185,14 @@ def request_extension(obligation_id: int) -> ResponseReturnValue:
     """A liaison asks for a later due date."""
     obligation = db.session.get(Obligation, obligation_id) or abort(404)
     require_request_extension(current_user, obligation.department_id)
-    back = _obligation_page(obligation.id, "#extensions")
+    back = _obligation_page(obligation.id, "#extension-request")
     form = ExtensionRequestForm()
     _keep_input(obligation.id, "extension", form)
     if not form.validate_on_submit():
-        flash_form_errors(form)
-        return redirect(back)
+        return _refused(back, form.errors)
     # Both fields are DataRequired, so a validated form has them.
     assert form.requested_due_date.data is not None and form.reason.data is not None
-    on_error_redirect(back)
+    _refusal(back)
     services.request_extension(
         obligation,
         actor=current_user,

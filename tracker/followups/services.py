@@ -241,13 +241,19 @@ def request_extension(
         raise FollowUpError("该事项本期已报送，无需申请延期。")
     reason = (reason or "").strip()
     if not reason:
-        raise FollowUpError("请填写延期理由。")
+        raise FollowUpError("请填写延期理由。", field="reason")
     if requested_due_date <= obligation.due_date:
-        raise FollowUpError(f"申请的截止日期须晚于当前截止日期 {obligation.due_date.isoformat()}。")
+        raise FollowUpError(
+            f"申请的截止日期须晚于当前截止日期 {obligation.due_date.isoformat()}。",
+            field="requested_due_date",
+        )
     if requested_due_date < clock.local_today():
-        raise FollowUpError("申请的截止日期不能早于今天。")
+        raise FollowUpError("申请的截止日期不能早于今天。", field="requested_due_date")
     if not report_queries.calendar().is_working_day(requested_due_date):
-        raise FollowUpError(f"{requested_due_date.isoformat()} 不是工作日，请选择工作日。")
+        raise FollowUpError(
+            f"{requested_due_date.isoformat()} 不是工作日，请选择工作日。",
+            field="requested_due_date",
+        )
     _lock(obligation)
     if followup_queries.pending_extension(obligation.id) is not None:
         raise FollowUpError("该事项已有待审批的延期申请，请等待审批结果。")
