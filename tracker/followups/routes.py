@@ -87,8 +87,16 @@ def _refused(back: str, errors: dict[str, list[str]]) -> ResponseReturnValue:
 
 
 def _refusal(back: str) -> None:
-    """Answer a service's refusal later in this request by :func:`_refused`."""
-    on_error_render(lambda error: _refused(back, {error.field or "": [error.message]}))
+    """Answer a service's refusal later in this request by :func:`_refused`; a refusal that
+    names no field is flashed at the top instead (the form may be gone: urged just now)."""
+
+    def answer(error: DomainError) -> ResponseReturnValue:
+        if error.field is None:
+            flash(error.message, "error")
+            return _refused(back, {})
+        return _refused(back, {error.field: [error.message]})
+
+    on_error_render(answer)
 
 
 def _typed(obligation_id: int, form_name: str, form_class: Callable[..., Form]) -> Form:
