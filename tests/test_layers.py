@@ -34,6 +34,7 @@ LAYERS: list[set[str]] = [
         "web",
         "forms",
         "navigation",
+        "resources",
     },
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},

@@ -13,14 +13,12 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import web
+from tracker import resources, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Every blueprint, registered in this order, as (package, its views module, blueprint name in
 # the package); the views module attaches the views when it is imported.
@@ -54,8 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or resources.default_instance_path(),
+        template_folder=str(resources.templates_dir()),
     )
     testing = bool(test_config and test_config.get("TESTING"))
     app.config.update(config_module.from_environment(app.instance_path, testing=testing))
@@ -78,7 +76,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resources.migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
