@@ -35,6 +35,7 @@ LAYERS: list[set[str]] = [
         "forms",
         "navigation",
         "resources",
+        "proxy",
     },
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},

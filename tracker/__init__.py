@@ -16,6 +16,7 @@ from tracker import config as config_module
 from tracker import resources, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
+from tracker.proxy import TrustedProxyFix
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
@@ -71,6 +72,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    if app.config["TRACKER_TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["TRACKER_TRUSTED_PROXIES"]
+        )
     return app
 
 

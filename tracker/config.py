@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from tracker.proxy import Network, parse_networks
+
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -106,6 +108,8 @@ class Settings(BaseSettings):
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
+    # Reverse proxies whose X-Forwarded-* headers are believed (tracker.proxy).
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
@@ -116,6 +120,12 @@ class Settings(BaseSettings):
                 date.fromisoformat(part.strip()) for part in value.split(",") if part.strip()
             )
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: object) -> object:
+        """``127.0.0.1,10.0.0.0/8`` → networks (a plain list, not JSON)."""
+        return parse_networks(value) if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
