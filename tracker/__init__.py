@@ -60,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path, testing=testing))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", config_module.engine_options(app.config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config_module.load_secret_key(
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
@@ -108,6 +109,10 @@ class Settings(BaseSettings):
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
+    # Connections per process to PostgreSQL (SQLAlchemy's QueuePool); every checkout is pinged.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
     # Reverse proxies whose X-Forwarded-* headers are believed (tracker.proxy).
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
 
@@ -152,6 +157,23 @@ def read_settings() -> Settings:
             f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database.
+
+    Every connection is pinged when it leaves the pool (``pool_pre_ping``), so a connection
+    that died with a PostgreSQL restart is replaced instead of failing a request; PostgreSQL
+    gets a sized pool and recycles connections older than the recycle time.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        options.update(
+            pool_size=config["TRACKER_DB_POOL_SIZE"],
+            max_overflow=config["TRACKER_DB_MAX_OVERFLOW"],
+            pool_recycle=config["TRACKER_DB_POOL_RECYCLE_SECONDS"],
+        )
+    return options
 
 
 def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, Any]:
