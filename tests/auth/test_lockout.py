@@ -104,7 +104,10 @@ def test_a_lock_is_audited_and_an_admin_can_lift_it(client, runner, make_user, a
         db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "user.unlock")) == 1
     )
     again = runner.invoke(args=["user", "unlock", user.username])
-    assert again.exit_code != 0 and "没有被锁定" in again.output
+    assert again.exit_code == 0 and "没有被锁定，也没有失败的登录记录，无需解锁。" in again.output
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "user.unlock")) == 1
+    )
 
 
 def test_a_deactivated_account_counts_failures_too(client, make_user, at_nine):
