@@ -44,6 +44,9 @@ def load_secret_key(instance_path: str, *, lenient: bool) -> str:
     if lenient:
         return secrets.token_hex(32)
     raise ConfigError(
+        f"未设置 TRACKER_SECRET_KEY，实例目录 {instance_path} 中也没有 secret_key 文件：拒绝启动。"
+        "请运行 scripts/run.sh（自动生成），或在环境文件中设置 TRACKER_SECRET_KEY"
+        "（生成：python3 -c 'import secrets; print(secrets.token_hex(32))'）。 / "
         "TRACKER_SECRET_KEY is not set and the instance folder holds no secret_key file; "
         "refusing to start. Run scripts/run.sh, or set TRACKER_SECRET_KEY."
     )
