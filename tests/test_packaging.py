@@ -141,11 +141,14 @@ def test_installed_wheel_migrates_seeds_and_serves_a_signed_in_page(installed, t
         input=PASSWORD + "\n",
     )
     port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
     server = subprocess.Popen(
         [
             str(python),
             "-m",
             "gunicorn",
+            "--config",  # production's settings file, as the systemd unit passes it
+            str(REPO / "deploy" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
@@ -154,8 +157,8 @@ def test_installed_wheel_migrates_seeds_and_serves_a_signed_in_page(installed, t
         ],
         env=env,
         cwd=workdir,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
@@ -170,3 +173,4 @@ def test_installed_wheel_migrates_seeds_and_serves_a_signed_in_page(installed, t
         assert status == 200 and css.strip()
     finally:
         stop(server)
+        log.close()
