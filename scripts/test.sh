@@ -5,6 +5,7 @@
 #   TRACKER_TEST_WORKERS pytest-xdist workers for each of the two passes; or per pass
 #   TRACKER_TEST_SQLITE_WORKERS (default 1) and TRACKER_TEST_PG_WORKERS (default 2)
 #   CI=true              PostgreSQL and Chromium become mandatory instead of skipped
+#   TRACKER_WHEELHOUSE   wheels to install from without a package index (scripts/wheelhouse.sh --test)
 # Arguments go to both pytest runs (e.g. scripts/test.sh -k reminders).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +17,12 @@ PG_URL="${TRACKER_TEST_PG_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test
 SQLITE_WORKERS="${TRACKER_TEST_SQLITE_WORKERS:-${TRACKER_TEST_WORKERS:-1}}"
 PG_WORKERS="${TRACKER_TEST_PG_WORKERS:-${TRACKER_TEST_WORKERS:-2}}"
 
-[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-.venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+VENV=.venv
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+# Installs only when the requirements changed (and from wheelhouse/ when present).
+# shellcheck source=scripts/deps.sh
+. scripts/deps.sh
+ensure_deps test '.[test]'
 
 echo "== lint (ruff)"
 .venv/bin/ruff check .

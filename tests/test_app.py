@@ -53,3 +53,28 @@ def test_not_found_page_speaks_chinese(client, make_user, login):
 
 def test_health_is_public(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_postgresql_gets_a_sized_pool_and_every_checkout_is_pinged(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("TRACKER_DATABASE_URL", "postgresql+psycopg://tracker@127.0.0.1/tracker")
+    monkeypatch.setenv("TRACKER_DB_POOL_SIZE", "7")
+    monkeypatch.setenv("TRACKER_DB_MAX_OVERFLOW", "3")
+    app = create_app()
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"] == {
+        "pool_pre_ping": True,
+        "pool_size": 7,
+        "max_overflow": 3,
+        "pool_recycle": 1800,
+    }
+    with app.app_context():
+        pool = db.engine.pool
+        assert pool.size() == 7  # the options reach the engine
+
+
+def test_sqlite_connections_are_pinged_too(monkeypatch, tmp_path):
+    monkeypatch.setenv("TRACKER_SECRET_KEY", "x")
+    monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
+    assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}

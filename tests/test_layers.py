@@ -34,6 +34,8 @@ LAYERS: list[set[str]] = [
         "web",
         "forms",
         "navigation",
+        "resources",
+        "proxy",
     },
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},

@@ -13,15 +13,14 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import web
+from tracker import resources, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
+from tracker.proxy import TrustedProxyFix
 
 if TYPE_CHECKING:
     from tracker.auth.models import User
-
-ROOT = Path(__file__).resolve().parent.parent
 
 # Every blueprint, registered in this order, as (package, its views module, blueprint name in
 # the package); the views module attaches the views when it is imported.
@@ -56,13 +55,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
         __name__,
         instance_relative_config=True,
-        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or str(ROOT / "instance"),
-        template_folder=str(ROOT / "templates"),
+        instance_path=os.environ.get("TRACKER_INSTANCE_PATH") or resources.default_instance_path(),
+        template_folder=str(resources.templates_dir()),
     )
     testing = bool(test_config and test_config.get("TESTING"))
     app.config.update(config_module.from_environment(app.instance_path, testing=testing))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", config_module.engine_options(app.config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config_module.load_secret_key(
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
@@ -75,12 +75,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _register_hooks(app)
     _register_error_handlers(app)
     _register_template_helpers(app)
+    if app.config["TRACKER_TRUSTED_PROXIES"]:
+        app.wsgi_app = TrustedProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, app.config["TRACKER_TRUSTED_PROXIES"]
+        )
     return app
 
 
 def _init_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    migrate.init_app(app, db, directory=str(resources.migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"

@@ -9,8 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from tracker.proxy import Network, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -41,6 +44,9 @@ def load_secret_key(instance_path: str, *, lenient: bool) -> str:
     if lenient:
         return secrets.token_hex(32)
     raise ConfigError(
+        f"未设置 TRACKER_SECRET_KEY，实例目录 {instance_path} 中也没有 secret_key 文件：拒绝启动。"
+        "请运行 scripts/run.sh（自动生成），或在环境文件中设置 TRACKER_SECRET_KEY"
+        "（生成：python3 -c 'import secrets; print(secrets.token_hex(32))'）。 / "
         "TRACKER_SECRET_KEY is not set and the instance folder holds no secret_key file; "
         "refusing to start. Run scripts/run.sh, or set TRACKER_SECRET_KEY."
     )
@@ -106,6 +112,12 @@ class Settings(BaseSettings):
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
+    # Connections per process to PostgreSQL (SQLAlchemy's QueuePool); every checkout is pinged.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=5, ge=0)
+    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+    # Reverse proxies whose X-Forwarded-* headers are believed (tracker.proxy).
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
@@ -116,6 +128,12 @@ class Settings(BaseSettings):
                 date.fromisoformat(part.strip()) for part in value.split(",") if part.strip()
             )
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated_networks(cls, value: object) -> object:
+        """``127.0.0.1,10.0.0.0/8`` → networks (a plain list, not JSON)."""
+        return parse_networks(value) if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -142,6 +160,23 @@ def read_settings() -> Settings:
             f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy's engine options for the configured database.
+
+    Every connection is pinged when it leaves the pool (``pool_pre_ping``), so a connection
+    that died with a PostgreSQL restart is replaced instead of failing a request; PostgreSQL
+    gets a sized pool and recycles connections older than the recycle time.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
+        options.update(
+            pool_size=config["TRACKER_DB_POOL_SIZE"],
+            max_overflow=config["TRACKER_DB_MAX_OVERFLOW"],
+            pool_recycle=config["TRACKER_DB_POOL_RECYCLE_SECONDS"],
+        )
+    return options
 
 
 def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from tracker import clock
@@ -47,6 +48,27 @@ def test_cli_refuses_unknown_users_and_revokes_by_number(runner, make_user, api)
     response = api(token=raw).get("/me")
     assert response.status_code == 401
     assert response.get_json()["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize("shown", ["hint", "bare", "whole"])
+def test_cli_revokes_by_the_prefix_token_list_prints(runner, make_user, api, shown):
+    make_user("coordinator", username="lisi")
+    raw = TOKEN.search(runner.invoke(args=["token", "create", "lisi"]).output).group(0)
+    (stored,) = _tokens()
+    listed = runner.invoke(args=["token", "list"]).output.split("\t")[3]
+    assert listed == f"trk_{stored.prefix}_…"
+    key = {"hint": listed, "bare": stored.prefix, "whole": raw}[shown]
+    result = runner.invoke(args=["token", "revoke", key])
+    assert result.exit_code == 0, result.output
+    assert "已撤销令牌" in result.output
+    assert api(token=raw).get("/me").status_code == 401
+
+
+def test_cli_refuses_a_prefix_nobody_has(runner, make_user):
+    make_user("coordinator", username="lisi")
+    runner.invoke(args=["token", "create", "lisi"])
+    result = runner.invoke(args=["token", "revoke", "trk_00000000_…"])
+    assert result.exit_code != 0 and "没有这个令牌：trk_00000000_…" in result.output
 
 
 def test_a_revoked_token_is_refused(api, make_user, client, login):

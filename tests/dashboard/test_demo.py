@@ -71,3 +71,57 @@ def quarter_now():
     from tracker import clock
 
     return clock.utcnow()
+
+
+SNAPSHOT_TABLES = {"dashboard_snapshot", "dashboard_snapshot_cell", "dashboard_snapshot_department"}
+
+
+def _dump() -> dict[str, list[str]]:
+    """Every row of every table but the audit log and the snapshots, comparable as text."""
+    return {
+        table.name: sorted(repr(tuple(row)) for row in db.session.execute(sa.select(table)))
+        for table in db.metadata.sorted_tables
+        if table.name != "audit_event" and table.name not in SNAPSHOT_TABLES
+    }
+
+
+def test_remove_deletes_exactly_the_demo_rows(quarter, runner):
+    from tracker.audit.models import AuditEvent
+    from tracker.dashboard.models import SnapshotCell, SnapshotDepartment
+
+    seed_document = db.session.scalar(sa.select(PolicyDocument.id))
+    real_q3 = _count(Obligation, Obligation.period == "2024Q3")
+    before = _dump()
+    args = ["demo-data", "--documents", "2", "--quarters", "2", "--items", "3"]
+    assert runner.invoke(args=args).exit_code == 0
+    quarter.at("2024-10-25 10:00")  # 2024Q3 has closed: its snapshot holds demo cells too
+    assert "2024Q3" in runner.invoke(args=["freeze-snapshots"]).output
+    assert _count(SnapshotCell, SnapshotCell.document_id != seed_document) > 0
+    demo_versions = _count(ReportVersion)
+    assert demo_versions > 0
+
+    result = runner.invoke(args=["demo-data", "--remove"])
+    assert result.exit_code == 0, result.output
+    assert "已删除演示数据：2 件文件，6 项任务" in result.output
+    assert "删除了含演示数据的季度快照 2024Q3；按真实数据重新封存：2024Q3。" in result.output
+    db.session.expire_all()
+    assert _dump() == before
+    cells = db.session.scalars(sa.select(SnapshotCell.document_id)).all()
+    assert len(cells) == real_q3 and set(cells) == {seed_document}
+    totals = db.session.scalars(sa.select(SnapshotDepartment.obligations)).all()
+    assert sum(totals) == real_q3
+    actions = db.session.scalars(sa.select(AuditEvent.action).order_by(AuditEvent.id)).all()
+    assert actions[-1] == "demo.remove" and "demo.generate" in actions
+
+
+def test_remove_without_demo_data_says_so_and_changes_nothing(quarter, runner):
+    before = _dump()
+    result = runner.invoke(args=["demo-data", "--remove"])
+    assert result.exit_code == 0 and "数据库中没有演示数据，无需删除。" in result.output
+    assert _dump() == before
+
+
+def test_remove_refuses_generation_options(seeded, runner):
+    result = runner.invoke(args=["demo-data", "--remove", "--documents", "5"])
+    assert result.exit_code == 2
+    assert "--remove 不能与 --documents 同时使用" in result.output

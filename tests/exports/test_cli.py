@@ -43,3 +43,14 @@ def test_export_refuses_bad_arguments_and_writes_nothing(runner, filed, tmp_path
     )
     assert result.exit_code == 2 and "目录不存在" in result.output
     assert list(tmp_path.iterdir()) == []
+
+
+def test_export_defaults_to_the_period_being_reported(runner, filed, tmp_path):
+    output = tmp_path / "current.xlsx"
+    result = runner.invoke(args=["export", "quarterly", "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    from tracker.reports.queries import current_period
+
+    assert current_period().key == "2024Q4"  # the clock stands on 2024-10-12
+    assert f"已生成 {output}：2024年第四季度" in result.output
+    assert output.stat().st_size > 0

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, selectinload
 
 from tracker.api.models import ApiToken
-from tracker.api.services import hash_token, split_token
+from tracker.api.services import TOKEN_PREFIX, hash_token, split_token
 from tracker.auth.models import User
 from tracker.catalogue.models import Task
 from tracker.extensions import db
@@ -57,11 +57,22 @@ def all_tokens(username: str | None = None) -> list[ApiToken]:
 
 
 def token_by_id_or_prefix(key: str) -> ApiToken | None:
-    """A token by its number or the public prefix shown in listings."""
-    condition = ApiToken.prefix == key.strip()
-    if key.strip().isdigit():
+    """A token by its number, or its prefix as ``token list`` prints it (``trk_1a2b3c4d_…``),
+    bare (``1a2b3c4d``) or inside the whole token."""
+    key = key.strip()
+    condition = ApiToken.prefix == lookup_prefix(key)
+    if key.isdigit():
         condition = sa.or_(condition, ApiToken.id == int(key))
     return db.session.scalar(sa.select(ApiToken).where(condition))
+
+
+def lookup_prefix(key: str) -> str:
+    """``trk_1a2b3c4d_…``, ``trk_1a2b3c4d_...``, ``trk_1a2b3c4d`` or a whole token →
+    ``1a2b3c4d``; anything else is returned as given."""
+    marker = f"{TOKEN_PREFIX}_"
+    if not key.startswith(marker):
+        return key
+    return key[len(marker) :].split("_", 1)[0]
 
 
 def report_with_context(report_id: int) -> Report | None:

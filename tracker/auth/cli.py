@@ -83,9 +83,13 @@ def list_command() -> None:
 @user_cli.command("unlock")
 @click.argument("username")
 def unlock_command(username: str) -> None:
-    """Lift the sign-in lock that repeated failed sign-ins put on a username."""
+    """Lift the sign-in lock that repeated failed sign-ins put on a username.
+
+    A username without a lock is already where the command would put it: said, not an error.
+    """
     if not unlock_username(username):
-        raise click.ClickException(f"{username} 没有被锁定，也没有失败的登录记录。")
+        click.echo(f"{username} 没有被锁定，也没有失败的登录记录，无需解锁。")
+        return
     db.session.commit()
     click.echo(f"已解除 {username.strip()} 的登录锁定")
 

@@ -8,16 +8,18 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker import resources
 from tracker.catalogue.seedfile import SeedFileError, read_seed_file
 from tracker.catalogue.services import CatalogueError, apply_seed
 from tracker.extensions import db
 
 
 def default_seed_path() -> Path:
+    """``TRACKER_SEED_FILE`` when set, else the seed file shipped with the product."""
     configured = current_app.config["TRACKER_SEED_FILE"]
     if configured:
         return Path(configured)
-    return Path(current_app.root_path).parent / "tasks_seed.yaml"
+    return resources.seed_file()
 
 
 @click.command("seed")

@@ -16,12 +16,21 @@ from tracker.extensions import db
 @click.option("--quarters", default=20, show_default=True, help="季度数（截至当前季度）")
 @click.option("--items", default=30, show_default=True, help="每件文件的任务项数")
 @click.option("--seed", default=2019, show_default=True, help="随机数种子（结果可重现）")
+@click.option("--remove", is_flag=True, help="删除全部演示数据（只删演示数据，不动真实数据）")
+@click.pass_context
 @with_appcontext
-def demo_data_command(documents: int, quarters: int, items: int, seed: int) -> None:
+def demo_data_command(
+    ctx: click.Context, documents: int, quarters: int, items: int, seed: int, remove: bool
+) -> None:
     """Fill the database with clearly marked synthetic documents, assignments and reports.
 
     Refuses a database that holds real reports. Closed quarters are frozen at the end.
+    With --remove, deletes exactly the demo rows instead.
     """
+    if remove:
+        _refuse_options_with_remove(ctx)
+        _remove_demo_data()
+        return
     try:
         summary = demo.generate(documents, quarters, items=items, seed=seed, progress=click.echo)
         frozen = services.freeze_due_snapshots()
@@ -34,6 +43,34 @@ def demo_data_command(documents: int, quarters: int, items: int, seed: int) -> N
         f"{summary.obligations} 项季度义务，{summary.reports} 份报告，{summary.versions} 个版本；"
         f"季度 {_span(summary.periods)}，已封存快照 {len(frozen)} 个。"
     )
+
+
+def _refuse_options_with_remove(ctx: click.Context) -> None:
+    given = [
+        f"--{name}"
+        for name in ("documents", "quarters", "items", "seed")
+        if ctx.get_parameter_source(name) is not click.core.ParameterSource.DEFAULT
+    ]
+    if given:
+        raise click.UsageError(f"--remove 不能与 {'、'.join(given)} 同时使用：删除时不生成数据。")
+
+
+def _remove_demo_data() -> None:
+    summary = demo.remove()
+    db.session.commit()
+    if not summary.documents:
+        click.echo("数据库中没有演示数据，无需删除。")
+        return
+    click.echo(
+        f"已删除演示数据：{summary.documents} 件文件，{summary.tasks} 项任务，"
+        f"{summary.obligations} 项季度义务，{summary.reports} 份报告（连同其版本和提醒）。"
+    )
+    if summary.snapshots:
+        refrozen = "、".join(summary.refrozen or []) or "无"
+        click.echo(
+            f"删除了含演示数据的季度快照 {'、'.join(summary.snapshots)}；"
+            f"按真实数据重新封存：{refrozen}。"
+        )
 
 
 @click.command("freeze-snapshots")

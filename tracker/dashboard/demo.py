@@ -26,6 +26,8 @@ from tracker import clock
 from tracker.audit.services import record_event
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.catalogue.services import national_jurisdiction
+from tracker.dashboard.models import Snapshot, SnapshotCell
+from tracker.dashboard.services import freeze_snapshot
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
@@ -70,6 +72,72 @@ class DemoSummary:
     reports: int = 0
     versions: int = 0
     periods: list[str] | None = None
+
+
+@dataclass
+class RemovalSummary:
+    """What :func:`remove` deleted, and which closed quarters it froze again."""
+
+    documents: int = 0
+    tasks: int = 0
+    obligations: int = 0
+    reports: int = 0
+    snapshots: list[str] | None = None
+    refrozen: list[str] | None = None
+
+
+def remove() -> RemovalSummary:
+    """Delete every row demo data wrote, and nothing else.
+
+    The synthetic documents go, and with them (the database's ``ON DELETE CASCADE``) their
+    tasks, assignments, obligations, reports, versions and whatever the scheduler attached to
+    those obligations (reminders, notifications, urges). A frozen quarter whose snapshot holds
+    demo cells is deleted whole, because its department totals count demo work too, and is
+    frozen again from the real reports' history if it is still a tracked quarter. The audit
+    log keeps ``demo.generate`` and gains ``demo.remove``.
+    """
+    synthetic = sa.select(PolicyDocument.id).where(PolicyDocument.synthetic.is_(True))
+    counts = _demo_counts(synthetic)
+    summary = RemovalSummary(
+        documents=counts["documents"],
+        tasks=counts["tasks"],
+        obligations=counts["obligations"],
+        reports=counts["reports"],
+    )
+    if not summary.documents:
+        return summary
+    tainted = sa.select(SnapshotCell.snapshot_id).where(SnapshotCell.document_id.in_(synthetic))
+    periods = sorted(db.session.scalars(sa.select(Snapshot.period).where(Snapshot.id.in_(tainted))))
+    # Snapshots are never changed through the ORM; this deletes whole rows on purpose.
+    db.session.execute(sa.delete(Snapshot.__table__).where(Snapshot.period.in_(periods)))
+    db.session.execute(sa.delete(PolicyDocument.__table__).where(PolicyDocument.synthetic))
+    db.session.expire_all()
+    tracked = {period.key for period in report_queries.tracked_periods()}
+    summary.snapshots = periods
+    summary.refrozen = []
+    for key in periods:
+        if key in tracked and freeze_snapshot(Period.parse(key)) is not None:
+            summary.refrozen.append(key)
+    record_event(
+        "demo.remove",
+        object_type="demo",
+        before={"documents": summary.documents, "reports": summary.reports},
+        after={"snapshots_deleted": periods, "snapshots_refrozen": summary.refrozen},
+    )
+    return summary
+
+
+def _demo_counts(synthetic: sa.Select[int]) -> dict[str, int]:
+    """How many documents, tasks, obligations and reports the demo data holds."""
+    tasks = sa.select(Task.id).where(Task.document_id.in_(synthetic))
+    obligations = sa.select(Obligation.id).where(Obligation.task_id.in_(tasks))
+    counts = {
+        "documents": sa.select(sa.func.count()).select_from(synthetic.subquery()),
+        "tasks": sa.select(sa.func.count()).select_from(tasks.subquery()),
+        "obligations": sa.select(sa.func.count()).select_from(obligations.subquery()),
+        "reports": sa.select(sa.func.count(Report.id)).where(Report.obligation_id.in_(obligations)),
+    }
+    return {name: db.session.scalar(query) or 0 for name, query in counts.items()}
 
 
 def real_report_count() -> int:

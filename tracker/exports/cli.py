@@ -1,4 +1,4 @@
-"""``flask --app tracker export quarterly --period 2026Q3 [--document NUMBER] --output FILE``."""
+"""``flask --app tracker export quarterly [--period 2026Q3] [--document NUMBER] --output FILE``."""
 
 from __future__ import annotations
 
@@ -20,15 +20,18 @@ export_cli = AppGroup("export", help="导出 Excel 报表 / export Excel workboo
 
 
 @export_cli.command("quarterly")
-@click.option("--period", "period_key", required=True, help="报告期，如 2026Q3")
+@click.option("--period", "period_key", help="报告期，如 2026Q3（默认：当前报告期，与看板相同）")
 @click.option("--document", "document_number", help="只导出该文号的文件（默认：全部文件）")
 @click.option(
     "--output", required=True, type=click.Path(dir_okay=False), help="输出文件，如 季度报表.xlsx"
 )
-def quarterly_command(period_key: str, document_number: str | None, output: str) -> None:
-    """Write the quarterly workbook of every department (the coordinators' view)."""
+def quarterly_command(period_key: str | None, document_number: str | None, output: str) -> None:
+    """Write the quarterly workbook of every department (the coordinators' view).
+
+    Without --period: the quarter being reported on, the dashboard's default.
+    """
     try:
-        period = Period.parse(period_key)
+        period = Period.parse(period_key) if period_key else report_queries.current_period()
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
     tracked = report_queries.tracked_periods()
