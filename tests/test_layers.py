@@ -25,6 +25,7 @@ LAYERS: list[set[str]] = [
         "config",
         "db",
         "clock",
+        "timetravel",
         "errors",
         "workdays",
         "periods",

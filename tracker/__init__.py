@@ -111,7 +111,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.api.cli import token_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import seed_command
-    from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command
+    from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
     from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
     from tracker.jobs import scheduler_command
@@ -131,6 +131,7 @@ def _register_cli(app: Flask) -> None:
         scheduler_command,
         demo_data_command,
         freeze_snapshots_command,
+        snapshots_cli,
     ):
         app.cli.add_command(command)
 
