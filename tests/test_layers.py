@@ -26,6 +26,8 @@ LAYERS: list[set[str]] = [
         "db",
         "clock",
         "timetravel",
+        "logs",
+        "metrics",
         "errors",
         "workdays",
         "periods",
@@ -40,7 +42,7 @@ LAYERS: list[set[str]] = [
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
     {"dashboard"},
-    {"exports", "api"},
+    {"exports", "api", "ops"},
     {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
 ]
 LAYER_OF = {unit: index for index, layer in enumerate(LAYERS) for unit in layer}

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import web
+from tracker import logs, metrics, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 
@@ -36,12 +36,17 @@ BLUEPRINTS = (
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
     ("dashboard", "routes", "bp"),
+    ("ops", "routes", "bp"),  # /readyz (public) and /metrics (its own bearer token)
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "ops.ready"})
+# Endpoints that check a token of their own and never read the session (no sign-in page).
+TOKEN_ENDPOINTS = frozenset({"ops.metrics"})
 # Endpoints a user who must change their one-time password may still reach.
-PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
+PASSWORD_CHANGE_ENDPOINTS = frozenset(
+    {"auth.password", "auth.logout", "static", "health", "ops.ready"}
+)
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
@@ -61,6 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config_module.from_environment(app.instance_path, testing=testing))
     if test_config:
         app.config.update(test_config)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", config_module.engine_options(app.config))
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = config_module.load_secret_key(
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
@@ -85,6 +91,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    logs.init_app(app)  # first: the request id is set before any other hook logs
+    metrics.init_app(app)
     init_request_transaction(app)
     web.init_app(app)
     _import_models()
@@ -156,7 +164,7 @@ def _register_hooks(app: Flask) -> None:
     def _require_login() -> ResponseReturnValue | None:
         """Default deny: every endpoint not listed as public needs a signed-in, active user."""
         endpoint = request.endpoint
-        if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS:
             return None
         if request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS:
             return None

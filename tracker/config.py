@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 
@@ -106,6 +107,22 @@ class Settings(BaseSettings):
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
+    # The database's connection pool (PostgreSQL): connections kept per process, extra ones
+    # allowed under load, seconds before a connection is replaced, seconds to wait for one.
+    # Every connection is tested before use (pool_pre_ping), so a restarted server costs
+    # only the requests that were in flight.
+    db_pool_size: int = Field(default=5, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_timeout: int = Field(default=30, ge=1)
+    # Operations: the bearer token /metrics requires (unset: no /metrics), how long an e-mail
+    # may wait past its due time before /readyz calls the outbox stuck, and prometheus-client's
+    # directory for several processes' metrics (its own variable name, without TRACKER_).
+    metrics_token: str | None = None
+    outbox_stuck_seconds: int = Field(default=900, ge=60)
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
@@ -123,7 +140,10 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises for an unknown zone
         return value
 
-    @field_validator("smtp_host", "database_url", "first_period", "reminder_ladder", mode="before")
+    @field_validator(
+        "smtp_host", "database_url", "first_period", "reminder_ladder", "metrics_token",
+        "prometheus_multiproc_dir", mode="before",
+    )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value.strip() or None if isinstance(value, str) else value
@@ -165,6 +185,27 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, 
             "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
             "WTF_CSRF_TIME_LIMIT": None,
             "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
+            "PROMETHEUS_MULTIPROC_DIR": settings.prometheus_multiproc_dir,
         }
     )
     return config
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database URL.
+
+    Every backend tests a pooled connection before handing it out (``pool_pre_ping``), so
+    connections that a database restart broke are replaced instead of failing a request.
+    A server database (PostgreSQL) also gets the ``TRACKER_DB_POOL_*`` sizes; an SQLite file
+    keeps SQLAlchemy's own pool.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        options.update(
+            pool_size=config["TRACKER_DB_POOL_SIZE"],
+            max_overflow=config["TRACKER_DB_MAX_OVERFLOW"],
+            pool_recycle=config["TRACKER_DB_POOL_RECYCLE"],
+            pool_timeout=config["TRACKER_DB_POOL_TIMEOUT"],
+        )
+    return options
