@@ -124,6 +124,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.imports.cli import import_text_command
     from tracker.jobs import scheduler_command
     from tracker.notifications.cli import send_mail_command
+    from tracker.ops.cli import backup_command, restore_command
     from tracker.reminders.cli import remind_command
     from tracker.reports.cli import open_periods_command
 
@@ -140,6 +141,8 @@ def _register_cli(app: Flask) -> None:
         demo_data_command,
         freeze_snapshots_command,
         snapshots_cli,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 

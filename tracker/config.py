@@ -119,6 +119,8 @@ class Settings(BaseSettings):
     # may wait past its due time before /readyz calls the outbox stuck, and prometheus-client's
     # directory for several processes' metrics (its own variable name, without TRACKER_).
     metrics_token: str | None = None
+    # Where pg_dump and pg_restore are (unset: found on the PATH), for backup and restore.
+    pg_bin_dir: str | None = None
     outbox_stuck_seconds: int = Field(default=900, ge=60)
     prometheus_multiproc_dir: str | None = Field(
         default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
@@ -142,7 +144,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "smtp_host", "database_url", "first_period", "reminder_ladder", "metrics_token",
-        "prometheus_multiproc_dir", mode="before",
+        "prometheus_multiproc_dir", "pg_bin_dir", mode="before",
     )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
