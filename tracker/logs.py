@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, has_request_context, request
@@ -69,7 +69,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, ensure_ascii=False, default=str)
 
 
-class StderrHandler(logging.StreamHandler):
+class StderrHandler(logging.StreamHandler[TextIO]):
     """Writes to whatever ``sys.stderr`` is at the time of each record."""
 
     def emit(self, record: logging.LogRecord) -> None:

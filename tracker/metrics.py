@@ -102,7 +102,8 @@ def scrape(multiproc_dir: str | None, *extra: Callable[[], Iterable[Metric]]) ->
     """The text exposition: every process's metrics (when multiprocess) and ``extra``."""
     if multiproc_dir:
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)
+        # prometheus-client leaves this constructor unannotated (its only untyped call here).
+        multiprocess.MultiProcessCollector(registry, path=multiproc_dir)  # type: ignore[no-untyped-call]
     else:
         registry = CollectorRegistry()
         registry.register(_Collect(REGISTRY.collect))
