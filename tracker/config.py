@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # Operations: the bearer token /metrics requires (unset: no /metrics), how long an e-mail
     # may wait past its due time before /readyz calls the outbox stuck, and prometheus-client's
     # directory for several processes' metrics (its own variable name, without TRACKER_).
-    metrics_token: str | None = None
+    metrics_token: str | None = Field(default=None, min_length=16)
     # Where pg_dump and pg_restore are (unset: found on the PATH), for backup and restore.
     pg_bin_dir: str | None = None
     outbox_stuck_seconds: int = Field(default=900, ge=60)
