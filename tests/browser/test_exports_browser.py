@@ -6,8 +6,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import expect
 import sqlalchemy as sa
+from playwright.sync_api import expect
 
 from tracker.exports.quarterly import SHEETS
 from tracker.exports.template import HEADERS, SHEET_TITLE
