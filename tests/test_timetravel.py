@@ -128,3 +128,11 @@ def test_unfreeze_refusals_change_nothing(quarter, runner, make_user, args, mess
 def test_unfreeze_needs_the_admin_option(runner):
     result = runner.invoke(args=["snapshots", "unfreeze", "2024Q3"])
     assert result.exit_code == 2 and "--admin" in result.output
+
+
+def test_a_past_today_keeps_the_real_time_on_the_snapshot(quarter, runner):
+    quarter.at("2024-10-20 15:00")
+    result = runner.invoke(args=["freeze-snapshots", "--today", "2024-10-17"])
+    assert result.exit_code == 0 and "2024Q3" in result.output
+    snapshot = queries.snapshot_for(Q3)
+    assert snapshot is not None and snapshot.frozen_at.date().isoformat() == "2024-10-20"

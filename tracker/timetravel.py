@@ -47,3 +47,18 @@ def as_of(value: datetime | date | None) -> Iterator[date | None]:
     moment = datetime.combine(day, time(9), tzinfo=clock.zone()) if day else None
     with clock.frozen(moment) if moment else nullcontext():
         yield day
+
+
+@contextmanager
+def clock_follows(value: datetime | date | None) -> Iterator[date | None]:
+    """Check ``--today``; move the clock only to a later day (which test mode alone allows).
+
+    For commands whose writes carry the real time (a snapshot's ``frozen_at``) and whose
+    guard is the clock itself: a past ``--today`` leaves the clock alone, a future one (in
+    test mode) moves it, so that the guard judges by the day the test asked for.
+    """
+    day = check_today(value)
+    ahead = day is not None and day > clock.local_today()
+    moment = datetime.combine(day, time(9), tzinfo=clock.zone()) if ahead and day else None
+    with clock.frozen(moment) if moment else nullcontext():
+        yield day

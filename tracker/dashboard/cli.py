@@ -48,7 +48,7 @@ def freeze_snapshots_command(today: datetime | None) -> None:
     ``--today`` after the real date is refused outside test mode, and no quarter whose grace
     period has not passed by the clock is frozen, whatever ``--today`` says.
     """
-    with timetravel.as_of(today) as day:
+    with timetravel.clock_follows(today) as day:
         frozen = services.freeze_due_snapshots(day)
         db.session.commit()
     keys = ", ".join(sorted(frozen)) or "无"
