@@ -48,6 +48,7 @@ DATABASE_MEMBER = {"sqlite": "database/tracker.sqlite3", "postgresql": "database
 UPLOADS = "uploads"
 SECRET_MEMBER = "keys/secret_key"  # noqa: S105 - a member name, not a secret
 BACKEND_LABEL = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+CHUNK = 1024 * 1024
 
 
 class BackupError(Invalid):
@@ -62,8 +63,8 @@ class Manifest:
     created_at: str
     files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def add(self, name: str, data: bytes) -> None:
-        self.files[name] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    def add(self, name: str, size: int, sha256: str) -> None:
+        self.files[name] = {"size": size, "sha256": sha256}
 
     def to_json(self) -> bytes:
         body = {"format": FORMAT, "backend": self.backend, "created_at": self.created_at,
@@ -99,11 +100,13 @@ def create_backup(output: Path) -> Manifest:
     try:
         with os.fdopen(descriptor, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as tar:
             with _staging() as staging:
-                _add(tar, manifest, DATABASE_MEMBER[kind], _dump_database(kind, staging))
-            for path in _upload_files():
-                _add(tar, manifest, f"{UPLOADS}/{path.name}", path.read_bytes())
-            _add(tar, manifest, SECRET_MEMBER, current_app.config["SECRET_KEY"].encode())
-            _add_member(tar, MANIFEST, manifest.to_json())
+                _add_file(tar, manifest, DATABASE_MEMBER[kind], _dump_database(kind, staging))
+            for path in _upload_files():  # evidence files are written once, never changed
+                _add_file(tar, manifest, f"{UPLOADS}/{path.name}", path)
+            secret = current_app.config["SECRET_KEY"].encode()
+            manifest.add(SECRET_MEMBER, len(secret), hashlib.sha256(secret).hexdigest())
+            _add_bytes(tar, SECRET_MEMBER, secret)
+            _add_bytes(tar, MANIFEST, manifest.to_json())
         os.replace(partial, output)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -111,21 +114,41 @@ def create_backup(output: Path) -> Manifest:
     return manifest
 
 
-def _add(tar: tarfile.TarFile, manifest: Manifest, name: str, data: bytes) -> None:
-    manifest.add(name, data)
-    _add_member(tar, name, data)
+def _add_file(tar: tarfile.TarFile, manifest: Manifest, name: str, path: Path) -> None:
+    """Stream a file into the archive (never whole in memory), listing its checksum."""
+    digest, size = _sha256_of(path)
+    manifest.add(name, size, digest)
+    with path.open("rb") as handle:
+        tar.addfile(_member_info(name, size), handle)
 
 
-def _add_member(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+    tar.addfile(_member_info(name, len(data)), io.BytesIO(data))
+
+
+def _member_info(name: str, size: int) -> tarfile.TarInfo:
     info = tarfile.TarInfo(name)
-    info.size, info.mode, info.mtime = len(data), 0o600, int(clock.utcnow().timestamp())
-    tar.addfile(info, io.BytesIO(data))
+    info.size, info.mode, info.mtime = size, 0o600, int(clock.utcnow().timestamp())
+    return info
+
+
+def _sha256_of(path: Path) -> tuple[str, int]:
+    digest, size = hashlib.sha256(), 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
 
 
 @contextmanager
 def _staging() -> Iterator[Path]:
-    """A private temporary directory (mode 0700), removed afterwards."""
-    with tempfile.TemporaryDirectory(prefix="tracker-backup-") as name:
+    """A private temporary directory (mode 0700) in the instance folder, removed afterwards.
+
+    Not the system's temporary directory, which is often a small in-memory file system: the
+    instance folder has room for what it holds.
+    """
+    with tempfile.TemporaryDirectory(prefix=".backup-", dir=current_app.instance_path) as name:
         yield Path(name)
 
 
@@ -136,14 +159,14 @@ def _upload_files() -> list[Path]:
     return sorted(path for path in directory.iterdir() if path.is_file())
 
 
-def _dump_database(kind: str, staging: Path) -> bytes:
+def _dump_database(kind: str, staging: Path) -> Path:
     target = staging / "database"
     if kind == "sqlite":
         _sqlite_backup(target)
     else:
         _run_pg("pg_dump", "--format=custom", "--no-owner", "--no-privileges",
                 f"--file={target}")  # fmt: skip
-    return target.read_bytes()
+    return target
 
 
 def _sqlite_backup(target: Path) -> None:
@@ -213,33 +236,38 @@ def read_archive(archive: Path, staging: Path) -> Manifest:
         raise BackupError(f"备份文件 {archive} 不存在。")
     try:
         with tarfile.open(archive, mode="r:gz") as tar:
-            members = _read_members(tar)
+            members = _extract_members(tar, staging)
     except (tarfile.TarError, OSError, EOFError) as exc:
         raise BackupError(
             f"备份文件无法读取（不是完整的备份归档）：{exc}。未做任何修改。"
         ) from None
     if MANIFEST not in members:
         raise BackupError("备份文件中没有清单 manifest.json，已拒绝。未做任何修改。")
-    manifest = _parse_manifest(members.pop(MANIFEST))
+    del members[MANIFEST]
+    manifest = _parse_manifest((staging / MANIFEST).read_bytes())
     _check_members(manifest, members)
-    for name, data in members.items():
-        path = staging / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
     return manifest
 
 
-def _read_members(tar: tarfile.TarFile) -> dict[str, bytes]:
-    members: dict[str, bytes] = {}
-    for info in tar.getmembers():
+def _extract_members(tar: tarfile.TarFile, staging: Path) -> dict[str, str]:
+    """Write each member into ``staging`` as it streams by; returns name → SHA-256."""
+    members: dict[str, str] = {}
+    for info in tar:
         name = info.name
         if not info.isfile() or not _safe_name(name):
             raise BackupError(f"备份文件含有不允许的条目 {name!r}，已拒绝。未做任何修改。")
         if name in members:
             raise BackupError(f"备份文件中条目 {name} 重复出现，已拒绝。未做任何修改。")
-        handle = tar.extractfile(info)
-        assert handle is not None  # a regular file always has its data
-        members[name] = handle.read()
+        source = tar.extractfile(info)
+        assert source is not None  # a regular file always has its data
+        path = staging / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        with path.open("wb") as target:
+            while chunk := source.read(CHUNK):
+                digest.update(chunk)
+                target.write(chunk)
+        members[name] = digest.hexdigest()
     return members
 
 
@@ -266,7 +294,7 @@ def _parse_manifest(data: bytes) -> Manifest:
     return manifest
 
 
-def _check_members(manifest: Manifest, members: dict[str, bytes]) -> None:
+def _check_members(manifest: Manifest, members: dict[str, str]) -> None:
     listed, present = set(manifest.files), set(members)
     if present - listed:
         extra = "、".join(sorted(present - listed))
@@ -277,9 +305,8 @@ def _check_members(manifest: Manifest, members: dict[str, bytes]) -> None:
     required = {DATABASE_MEMBER[manifest.backend], SECRET_MEMBER}
     if not required <= present:
         raise BackupError("备份文件缺少数据库或密钥，已拒绝。未做任何修改。")
-    for name, data in sorted(members.items()):
+    for name, actual in sorted(members.items()):
         expected = manifest.files[name]
-        actual = hashlib.sha256(data).hexdigest()
         if not isinstance(expected, dict) or expected.get("sha256") != actual:
             raise BackupError(
                 f"备份文件中 {name} 的校验和与清单不符（文件已损坏或被篡改），"
