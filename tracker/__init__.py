@@ -44,9 +44,7 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "ops.ready"})
 # Endpoints that check a token of their own and never read the session (no sign-in page).
 TOKEN_ENDPOINTS = frozenset({"ops.metrics"})
 # Endpoints a user who must change their one-time password may still reach.
-PASSWORD_CHANGE_ENDPOINTS = frozenset(
-    {"auth.password", "auth.logout", "static", "health", "ops.ready"}
-)
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
@@ -156,6 +154,7 @@ def _load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.password_hash[-12:] != fragment:
         return None
+    logs.note_user(user.id)
     return user
 
 

@@ -21,7 +21,6 @@ from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 from flask import Flask, Response, g, has_request_context, request
-from flask_login import current_user
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _TRUSTED_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
@@ -128,8 +127,15 @@ def _finish_request(response: Response) -> Response:
     return response
 
 
+def note_user(user_id: int) -> None:
+    """Name the request's user in its access line (called wherever a user is loaded).
+
+    The access log never loads a user itself: a request that did not need one (``/healthz``
+    with a session cookie) must not read the database for its log line.
+    """
+    g.log_user_id = user_id
+
+
 def _user_id() -> int | None:
-    """The signed-in user's id, without loading anyone (the session's user is cached)."""
-    if not g.get("_login_user"):
-        return None
-    return getattr(current_user, "id", None) if current_user.is_authenticated else None
+    value = g.get("log_user_id")
+    return value if isinstance(value, int) else None

@@ -8,6 +8,7 @@ import logging
 from zoneinfo import ZoneInfo
 
 from tracker import logs
+from tracker.extensions import db
 
 
 def test_request_id_is_honoured_when_plain_and_replaced_otherwise(client):
@@ -58,3 +59,24 @@ def test_json_lines_carry_one_zone_and_the_request_id(app):
     assert all(line["time"].endswith("+08:00") for line in lines)
     assert [line["request_id"] for line in lines] == [None, "req-7", "req-7"]
     assert "ValueError: boom" in lines[2]["exception"]
+
+
+def test_the_access_line_names_the_signed_in_user_and_the_token_owner(
+    client, caplog, make_user, login
+):
+    from tracker.api.services import create_token
+
+    user = make_user("admin")
+    login(user)
+    _, token = create_token(user, name="logs", actor=user)
+    db.session.commit()
+    caplog.set_level(logging.INFO, logger=logs.ACCESS_LOGGER)
+    client.get("/dashboard")
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    client.post("/logout")
+    client.get("/dashboard")
+    lines = [r for r in caplog.records if r.name == logs.ACCESS_LOGGER]
+    assert [(r.path, r.user_id) for r in lines] == [
+        ("/dashboard", user.id), ("/api/v1/me", user.id), ("/logout", user.id),
+        ("/dashboard", None),
+    ]  # fmt: skip
