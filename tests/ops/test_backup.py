@@ -229,6 +229,8 @@ def test_backup_of_a_busy_instance_restores_every_table_and_file(instance, tmp_p
 
     instance.destroy()
     assert instance.is_empty()
+    config_module.ensure_secret_key_file(str(instance.path))  # a new instance's own key
+    assert (instance.path / "secret_key").read_text() != secret
     restored = instance.cli("restore", str(archive))
     assert restored.exit_code == 0, restored.output
 

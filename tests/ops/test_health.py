@@ -54,9 +54,7 @@ def test_healthz_is_public_and_touches_no_database(client, statements):
     assert statements == []
 
 
-def test_healthz_reads_nothing_for_a_signed_in_browser_either(
-    client, statements, make_user, login
-):
+def test_healthz_reads_nothing_for_a_signed_in_browser_either(client, statements, make_user, login):
     login(make_user("admin"))
     statements.clear()
     assert client.get("/healthz").status_code == 200

@@ -13,7 +13,8 @@ The archive is a gzip'd tar, mode 0600 (it holds the secret key), with these mem
 ``restore`` reads the whole archive into a private staging directory and checks it first:
 only regular files, only the names above, each listed once with a matching checksum, no
 member the manifest does not list. Only then, and only into an empty instance (a database
-without tables, an empty upload directory, no different secret key), does it write anything.
+without tables, an empty upload directory), does it write anything; the new instance's
+own secret key file, if it has one, is replaced by the archived one.
 """
 
 from __future__ import annotations
@@ -223,7 +224,7 @@ def restore_backup(archive: Path) -> Manifest:
                 f"{BACKEND_LABEL[kind]}：只能恢复到同类数据库。未做任何修改。"
             )
         secret = (staging / SECRET_MEMBER).read_text(encoding="utf-8")
-        refuse_unless_empty(secret)
+        refuse_unless_empty()
         _restore_database(kind, staging / DATABASE_MEMBER[kind])
         _restore_uploads(staging, manifest)
         _restore_secret(secret)
@@ -314,8 +315,12 @@ def _check_members(manifest: Manifest, members: dict[str, str]) -> None:
             )
 
 
-def refuse_unless_empty(secret: str) -> None:
-    """Refuse an instance that holds anything: tables, uploaded files, another secret key."""
+def refuse_unless_empty() -> None:
+    """Refuse an instance that holds anything: a table, an uploaded file.
+
+    Its secret key file, if any, is replaced: a key that signed nothing worth keeping (there
+    are no users yet) is what a new instance needs only to start ``flask restore``.
+    """
     problems = []
     tables = sa.inspect(db.engine).get_table_names()
     if tables:
@@ -323,9 +328,6 @@ def refuse_unless_empty(secret: str) -> None:
     uploads = _upload_files()
     if uploads:
         problems.append(f"上传目录中已有 {len(uploads)} 个文件")
-    key_file = Path(current_app.instance_path) / SECRET_KEY_FILE
-    if key_file.is_file() and key_file.read_text(encoding="utf-8").strip() != secret.strip():
-        problems.append("实例目录中已有另一个密钥文件 secret_key")
     if problems:
         raise BackupError(
             "目标实例不是空的：" + "；".join(problems) + "。恢复只能在空实例中进行"

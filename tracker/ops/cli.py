@@ -8,6 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from tracker.config import SECRET_KEY_FILE
 from tracker.ops import backup
 
 
@@ -36,6 +37,8 @@ def backup_command(output: Path) -> None:
 @with_appcontext
 def restore_command(archive: Path) -> None:
     """Restore ARCHIVE into this empty instance, after checking every checksum."""
+    key_file = Path(current_app.instance_path) / SECRET_KEY_FILE
+    own_key = key_file.read_text(encoding="utf-8") if key_file.is_file() else None
     try:
         manifest = backup.restore_backup(archive)
     except backup.BackupError as exc:
@@ -45,8 +48,9 @@ def restore_command(archive: Path) -> None:
         f"佐证材料 {len(manifest.uploads)} 个、密钥（实例目录 secret_key）。"
         "请运行 flask --app tracker db upgrade，使数据库结构升级到本版本。"
     )
-    restored = (Path(current_app.instance_path) / "secret_key").read_text(encoding="utf-8")
-    if current_app.config["SECRET_KEY"] != restored:
+    restored = key_file.read_text(encoding="utf-8")
+    # The key this process started with came from the environment unless it was the file's.
+    if current_app.config["SECRET_KEY"] not in (restored, own_key):
         click.echo(
             "注意：本进程使用的密钥（TRACKER_SECRET_KEY）与备份中的不同；"
             "如需保留原有登录会话，请改用恢复的 secret_key 文件或把该变量设为其内容。"
