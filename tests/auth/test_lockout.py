@@ -131,12 +131,15 @@ def test_failures_at_the_same_moment_are_all_counted(app, make_user, at_nine):
     from tracker.auth.services import SignInRefused, sign_in
 
     user = make_user("viewer")
+    # Read before the threads start: ``user`` belongs to this test's session, and four
+    # threads loading its expired attributes at once would share that session.
+    username = user.username
     errors = []
 
     def fail_once():
         with app.app_context(), clock.frozen(at_nine):
             try:
-                sign_in(user.username, "wrong-password")
+                sign_in(username, "wrong-password")
             except SignInRefused:
                 db.session.commit()
             except Exception as exc:  # reported below
@@ -150,7 +153,7 @@ def test_failures_at_the_same_moment_are_all_counted(app, make_user, at_nine):
         thread.join()
     assert errors == []
     db.session.expire_all()
-    assert db.session.get(LoginThrottle, user.username).failures == 4
+    assert db.session.get(LoginThrottle, username).failures == 4
 
 
 def test_an_unknown_username_costs_one_password_check_like_a_real_one(
