@@ -24,6 +24,7 @@ def test_request_id_is_honoured_when_plain_and_replaced_otherwise(client):
 
 def test_every_request_writes_one_access_line(client, caplog):
     caplog.set_level(logging.INFO, logger=logs.ACCESS_LOGGER)
+    caplog.clear()
     response = client.get("/dashboard", headers={"X-Request-ID": "abc123"})
     records = [r for r in caplog.records if r.name == logs.ACCESS_LOGGER]
     assert len(records) == 1
@@ -71,6 +72,7 @@ def test_the_access_line_names_the_signed_in_user_and_the_token_owner(
     _, token = create_token(user, name="logs", actor=user)
     db.session.commit()
     caplog.set_level(logging.INFO, logger=logs.ACCESS_LOGGER)
+    caplog.clear()  # the sign-in's own lines, if another test left the root logger at INFO
     client.get("/dashboard")
     client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
     client.post("/logout")
