@@ -25,6 +25,9 @@ LAYERS: list[set[str]] = [
         "config",
         "db",
         "clock",
+        "timetravel",
+        "logs",
+        "metrics",
         "errors",
         "workdays",
         "periods",
@@ -41,7 +44,7 @@ LAYERS: list[set[str]] = [
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
     {"dashboard"},
-    {"exports", "api", "home"},
+    {"exports", "api", "home", "ops"},
     {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
 ]
 LAYER_OF = {unit: index for index, layer in enumerate(LAYERS) for unit in layer}

@@ -57,6 +57,15 @@ def test_a_clean_shutdown_hands_over_at_once(app, at):
     assert second.acquire() is True
 
 
+def test_a_released_lease_is_not_taken_back_by_a_late_job_of_its_own(app, at):
+    at("2024-10-11 09:00:00")
+    first = Lease("first")
+    assert first.acquire()
+    first.release()
+    assert first.acquire() is False  # a heartbeat that was still running at the stop
+    assert lease_holder() is None
+
+
 def test_two_holders_racing_for_a_free_lease_get_one_winner(app, at):
     at("2024-10-11 09:00:00")
     start, results = threading.Barrier(4), []

@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import resources, web
+from tracker import logs, metrics, resources, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
@@ -37,10 +37,13 @@ BLUEPRINTS = (
     ("reminders", "routes", "bp"),
     ("dashboard", "routes", "bp"),
     ("home", "routes", "bp"),
+    ("ops", "routes", "bp"),  # /readyz (public) and /metrics (its own bearer token)
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "ops.ready"})
+# Endpoints that check a token of their own and never read the session (no sign-in page).
+TOKEN_ENDPOINTS = frozenset({"ops.metrics"})
 # Endpoints a user who must change their one-time password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
 # Blueprints that authenticate every request themselves and never read the session: the JSON
@@ -91,6 +94,8 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message = "请先登录。"
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
+    logs.init_app(app)  # first: the request id is set before any other hook logs
+    metrics.init_app(app)
     init_request_transaction(app)
     web.init_app(app)
     _import_models()
@@ -117,11 +122,12 @@ def _register_cli(app: Flask) -> None:
     from tracker.api.cli import token_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import seed_command
-    from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command
+    from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
     from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
     from tracker.jobs import scheduler_command
     from tracker.notifications.cli import send_mail_command
+    from tracker.ops.cli import backup_command, restore_command
     from tracker.reminders.cli import remind_command
     from tracker.reports.cli import open_periods_command
 
@@ -137,6 +143,9 @@ def _register_cli(app: Flask) -> None:
         scheduler_command,
         demo_data_command,
         freeze_snapshots_command,
+        snapshots_cli,
+        backup_command,
+        restore_command,
     ):
         app.cli.add_command(command)
 
@@ -150,6 +159,7 @@ def _load_user(session_id: str) -> User | None:
     user = db.session.get(User, int(user_id))
     if user is None or not user.active or user.password_hash[-12:] != fragment:
         return None
+    logs.note_user(user.id)
     return user
 
 
@@ -161,7 +171,7 @@ def _register_hooks(app: Flask) -> None:
     def _require_login() -> ResponseReturnValue | None:
         """Default deny: every endpoint not listed as public needs a signed-in, active user."""
         endpoint = request.endpoint
-        if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        if endpoint is None or endpoint in PUBLIC_ENDPOINTS or endpoint in TOKEN_ENDPOINTS:
             return None
         if request.blueprint in SELF_AUTHENTICATING_BLUEPRINTS:
             return None

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from tracker.proxy import Network, parse_networks
 
@@ -112,10 +112,24 @@ class Settings(BaseSettings):
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
-    # Connections per process to PostgreSQL (SQLAlchemy's QueuePool); every checkout is pinged.
+    # The database's connection pool (PostgreSQL): connections kept per process, extra ones
+    # allowed under load, seconds before a connection is replaced, seconds to wait for one.
+    # Every connection is tested before use (pool_pre_ping), so a restarted server costs
+    # only the requests that were in flight.
     db_pool_size: int = Field(default=5, ge=1)
-    db_max_overflow: int = Field(default=5, ge=0)
-    db_pool_recycle_seconds: int = Field(default=1800, ge=1)
+    db_max_overflow: int = Field(default=10, ge=0)
+    db_pool_recycle: int = Field(default=1800, ge=-1)
+    db_pool_timeout: int = Field(default=30, ge=1)
+    # Operations: the bearer token /metrics requires (unset: no /metrics), how long an e-mail
+    # may wait past its due time before /readyz calls the outbox stuck, and prometheus-client's
+    # directory for several processes' metrics (its own variable name, without TRACKER_).
+    metrics_token: str | None = Field(default=None, min_length=16)
+    # Where pg_dump and pg_restore are (unset: found on the PATH), for backup and restore.
+    pg_bin_dir: str | None = None
+    outbox_stuck_seconds: int = Field(default=900, ge=60)
+    prometheus_multiproc_dir: str | None = Field(
+        default=None, validation_alias="PROMETHEUS_MULTIPROC_DIR"
+    )
     # Reverse proxies whose X-Forwarded-* headers are believed (tracker.proxy).
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
 
@@ -141,7 +155,10 @@ class Settings(BaseSettings):
         ZoneInfo(value)  # raises for an unknown zone
         return value
 
-    @field_validator("smtp_host", "database_url", "first_period", "reminder_ladder", mode="before")
+    @field_validator(
+        "smtp_host", "database_url", "first_period", "reminder_ladder", "metrics_token",
+        "prometheus_multiproc_dir", "pg_bin_dir", mode="before",
+    )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:
         return value.strip() or None if isinstance(value, str) else value
@@ -160,23 +177,6 @@ def read_settings() -> Settings:
             f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
-
-
-def engine_options(config: dict[str, Any]) -> dict[str, Any]:
-    """SQLAlchemy's engine options for the configured database.
-
-    Every connection is pinged when it leaves the pool (``pool_pre_ping``), so a connection
-    that died with a PostgreSQL restart is replaced instead of failing a request; PostgreSQL
-    gets a sized pool and recycles connections older than the recycle time.
-    """
-    options: dict[str, Any] = {"pool_pre_ping": True}
-    if sa.engine.make_url(config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "postgresql":
-        options.update(
-            pool_size=config["TRACKER_DB_POOL_SIZE"],
-            max_overflow=config["TRACKER_DB_MAX_OVERFLOW"],
-            pool_recycle=config["TRACKER_DB_POOL_RECYCLE_SECONDS"],
-        )
-    return options
 
 
 def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, Any]:
@@ -200,6 +200,27 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, 
             "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
             "WTF_CSRF_TIME_LIMIT": None,
             "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
+            "PROMETHEUS_MULTIPROC_DIR": settings.prometheus_multiproc_dir,
         }
     )
     return config
+
+
+def engine_options(config: dict[str, Any]) -> dict[str, Any]:
+    """SQLAlchemy engine options for the configured database URL.
+
+    Every backend tests a pooled connection before handing it out (``pool_pre_ping``), so
+    connections that a database restart broke are replaced instead of failing a request.
+    A server database (PostgreSQL) also gets the ``TRACKER_DB_POOL_*`` sizes; an SQLite file
+    keeps SQLAlchemy's own pool.
+    """
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    url = make_url(config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "sqlite":
+        options.update(
+            pool_size=config["TRACKER_DB_POOL_SIZE"],
+            max_overflow=config["TRACKER_DB_MAX_OVERFLOW"],
+            pool_recycle=config["TRACKER_DB_POOL_RECYCLE"],
+            pool_timeout=config["TRACKER_DB_POOL_TIMEOUT"],
+        )
+    return options

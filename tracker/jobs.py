@@ -44,9 +44,7 @@ def scheduler_command() -> None:
     Start as many as you like: one holds the lease in the database and runs the jobs; the
     others wait and take over when it stops renewing the lease.
     """
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.getLogger().setLevel(logging.INFO)  # JSON lines on stderr (tracker.logs)
     # current_app is a proxy: Flask types it as the app it stands for, not as the proxy.
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     runner(app).run_forever()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -71,9 +72,19 @@ class Lease:
         self.owner, self.name, self.seconds = owner, name, seconds
         self.on_gain = on_gain
         self.held = False
+        # A job still running when the process stops must not take the lease back after
+        # ``release``: acquiring and releasing exclude each other, and a released lease stays so.
+        self._lock = threading.Lock()
+        self.released = False
 
     def acquire(self) -> bool:
         """Take or renew the lease; True while we hold it. Logs when that changes."""
+        with self._lock:
+            if self.released:
+                return False
+            return self._acquire()
+
+    def _acquire(self) -> bool:
         now = clock.utcnow()
         expires = now + timedelta(seconds=self.seconds)
         lease = _lease_table()
@@ -117,14 +128,17 @@ class Lease:
         return db.session.scalar(statement) is not None
 
     def release(self) -> None:
-        """Give the lease up (on a clean shutdown), so a standby takes over at once."""
-        db.session.execute(
-            sa.delete(_lease_table()).where(
-                SchedulerLease.name == self.name, SchedulerLease.owner == self.owner
+        """Give the lease up (on a clean shutdown), so a standby takes over at once; for good:
+        this object never acquires it again."""
+        with self._lock:
+            self.released = True
+            db.session.execute(
+                sa.delete(_lease_table()).where(
+                    SchedulerLease.name == self.name, SchedulerLease.owner == self.owner
+                )
             )
-        )
-        db.session.commit()
-        self.held = False
+            db.session.commit()
+            self.held = False
 
 
 def _lease_table() -> sa.Table:

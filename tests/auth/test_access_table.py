@@ -23,6 +23,8 @@ REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
 LIAISON = "liaison"  # every department's liaisons, each for their own department
 ADMIN = "admin"
+# Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
+METRICS_TOKEN = "metrics-token"
 # The JSON API (blueprint ``api``) takes a bearer token only: every session-only client gets 401
 # here, and tests/api/test_access.py checks the same levels with each user's token.
 TOKEN_ONLY_BLUEPRINT = "api"
@@ -30,6 +32,8 @@ TOKEN_ONLY_BLUEPRINT = "api"
 ACCESS = {
     "static": PUBLIC,
     "health": PUBLIC,
+    "ops.ready": PUBLIC,  # 503 while not ready (the suite's database has no Alembic revision)
+    "ops.metrics": METRICS_TOKEN,
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
@@ -127,8 +131,12 @@ def test_every_route_is_classified(app):
 
 
 @pytest.fixture
-def world(seeded, make_user):
-    """Users of two departments, and an mps report (with evidence) on item 11."""
+def world(seeded, make_user, app, monkeypatch):
+    """Users of two departments, and an mps report (with evidence) on item 11.
+
+    Metrics are switched on (a token is configured), so that they answer 401, not 404.
+    """
+    monkeypatch.setitem(app.config, "TRACKER_METRICS_TOKEN", "world-metrics-token")
     from tracker.api.services import create_token
     from tracker.reports import queries, services
     from tracker.reports.models import Obligation
@@ -235,7 +243,10 @@ def test_anonymous_is_sent_to_login_everywhere(app, client, world):
     for rule in _rules(app):
         response = client.open(_url(app, rule, world["values"]), method=_method(rule))
         if ACCESS[rule.endpoint] == PUBLIC:
-            assert response.status_code in (200, 302), rule.endpoint
+            allowed = (200, 302, 503) if rule.endpoint == "ops.ready" else (200, 302)
+            assert response.status_code in allowed, rule.endpoint
+        elif ACCESS[rule.endpoint] == METRICS_TOKEN:
+            assert response.status_code == 401, rule.endpoint
         elif _token_only(rule):
             assert response.status_code == 401, rule.endpoint
             assert response.get_json()["error"] == "unauthorized", rule.endpoint
@@ -252,6 +263,10 @@ def test_each_user_gets_exactly_what_the_table_says(app, world, who):
         if _token_only(rule):
             status = c.open(_url(app, rule, world["values"]), method=_method(rule)).status_code
             assert status == 401, f"{who} {rule.endpoint}: the session opened the API ({status})"
+            continue
+        if level == METRICS_TOKEN:
+            status = c.open(_url(app, rule, world["values"]), method=_method(rule)).status_code
+            assert status == 401, f"{who} {rule.endpoint}: the session opened metrics ({status})"
             continue
         if level in (PUBLIC, SIGNED_IN) or rule.endpoint == "auth.logout":
             continue

@@ -134,7 +134,9 @@ def test_failures_at_the_same_moment_are_all_counted(app, make_user, at_nine):
     from tracker.auth.services import SignInRefused, sign_in
 
     user = make_user("viewer")
-    username = user.username  # read here: the threads must not lazy-load through this session
+    # Read before the threads start: ``user`` belongs to this test's session, and four
+    # threads loading its expired attributes at once would share that session.
+    username = user.username
     errors = []
 
     def fail_once():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from tracker import logs
 from tracker.api import bp, queries, services
 from tracker.api.errors import ApiError
 from tracker.auth.models import User
@@ -48,6 +49,7 @@ def _authenticate() -> None:
         raise ApiError(401, "API 令牌无效、已撤销，或其所属账号已停用。")
     services.note_use(token)
     g.api_user = token.user
+    logs.note_user(token.user.id)
     return None
 
 

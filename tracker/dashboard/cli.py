@@ -1,14 +1,17 @@
-"""``flask --app tracker demo-data`` and ``flask --app tracker freeze-snapshots``."""
+"""``flask --app tracker demo-data``, ``freeze-snapshots`` and ``snapshots unfreeze``."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 import click
-from flask.cli import with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
+from tracker import timetravel
+from tracker.auth.queries import user_by_username
 from tracker.dashboard import demo, services
 from tracker.extensions import db
+from tracker.periods import Period
 
 
 @click.command("demo-data")
@@ -77,12 +80,47 @@ def _remove_demo_data() -> None:
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), help="按此日期判断（默认今天）")
 @with_appcontext
 def freeze_snapshots_command(today: datetime | None) -> None:
-    """Freeze the snapshot of every closed quarter that has none yet (idempotent)."""
-    day: date | None = today.date() if today else None
-    frozen = services.freeze_due_snapshots(day)
-    db.session.commit()
+    """Freeze the snapshot of every closed quarter that has none yet (idempotent).
+
+    ``--today`` after the real date is refused outside test mode, and no quarter whose grace
+    period has not passed by the clock is frozen, whatever ``--today`` says.
+    """
+    with timetravel.clock_follows(today) as day:
+        frozen = services.freeze_due_snapshots(day)
+        db.session.commit()
     keys = ", ".join(sorted(frozen)) or "无"
     click.echo(f"已封存快照的季度：{keys}")
+
+
+snapshots_cli = AppGroup("snapshots", help="季度快照：解除错误的封存。")
+
+
+@snapshots_cli.command("unfreeze")
+@click.argument("period")
+@click.option(
+    "--admin", "admin_name", required=True, help="执行操作的系统管理员用户名（记入审计日志）"
+)
+def unfreeze_command(period: str, admin_name: str) -> None:
+    """Undo a wrong freeze of PERIOD (e.g. 2026Q4): its snapshot is deleted, audited.
+
+    The scheduler freezes the quarter again once its grace period has passed.
+    """
+    try:
+        key = Period.parse(period)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    admin = user_by_username(admin_name)
+    if admin is None:
+        raise click.ClickException(f"用户 {admin_name} 不存在。未做任何修改。")
+    try:
+        services.unfreeze_snapshot(key, actor=admin)
+    except services.UnfreezeRefused as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.message}未做任何修改。") from None
+    db.session.commit()
+    click.echo(
+        f"已解除 {key.key} 的封存（审计记录 dashboard.unfreeze）；宽限期过后调度进程将重新封存。"
+    )
 
 
 def _span(periods: list[str] | None) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -22,11 +22,19 @@ from tracker.catalogue.models import Role, Task
 from tracker.dashboard import queries
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.dashboard.rag import SUBMITTED_STATES, Reason, Thresholds, rag_for
+from tracker.errors import Invalid
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, Report, ReportState, ReportVersion
 from tracker.reports.services import due_dates_for, open_period
+
+if TYPE_CHECKING:
+    from tracker.auth.models import User
+
+
+class UnfreezeRefused(Invalid):
+    """Raised when a period cannot be unfrozen (no snapshot, or no administrator named)."""
 
 
 def grace_days() -> int:
@@ -45,8 +53,12 @@ def freeze_due_snapshots(today: date | None = None) -> dict[str, Snapshot]:
 
     Idempotent (the scheduler calls it daily and on gaining its lease): returns every
     snapshot by period key, old and new. Costs two small queries when nothing is due.
+    A freeze cannot be taken back by later reports, so ``today`` never runs ahead of the
+    clock: a quarter whose grace period has not passed by the clock's own date stays open,
+    whatever later date is asked for.
     """
-    today = today or clock.local_today()
+    real = clock.local_today()
+    today = min(today or real, real)
     existing = queries.snapshots()
     for period in sorted(report_queries.tracked_periods()):
         if period.key in existing:
@@ -95,6 +107,39 @@ def freeze_snapshot(period: Period, closes_on: date | None = None) -> Snapshot |
         "dashboard.snapshot",
         snapshot,
         after={"period": period.key, "closes_on": closes_on.isoformat(), "cells": len(cells)},
+    )
+    return snapshot
+
+
+def unfreeze_snapshot(period: Period, *, actor: User) -> Snapshot:
+    """Delete a period's snapshot (a wrong freeze), audited ``dashboard.unfreeze``.
+
+    The one sanctioned removal of snapshot rows, by Core ``DELETE`` (the ORM refuses to change
+    them). The scheduler freezes the quarter again once its grace period has passed by the
+    clock; the snapshot is rebuilt from the report versions, so nothing filed is lost.
+    """
+    if not actor.is_admin or not actor.active:
+        raise UnfreezeRefused(f"用户 {actor.username} 不是在用的系统管理员，不能解除封存。")
+    snapshot = queries.snapshot_for(period)
+    if snapshot is None:
+        raise UnfreezeRefused(f"{period.key} 尚未封存，无需解除。")
+    before = {
+        "period": snapshot.period,
+        "closes_on": snapshot.closes_on.isoformat(),
+        "frozen_at": snapshot.frozen_at.isoformat(),
+        "cells": snapshot.cell_count,
+    }
+    snapshot_id = snapshot.id
+    db.session.expunge(snapshot)
+    for table in (SnapshotCell, SnapshotDepartment):
+        db.session.execute(sa.delete(table).where(table.snapshot_id == snapshot_id))
+    db.session.execute(sa.delete(Snapshot).where(Snapshot.id == snapshot_id))
+    record_event(
+        "dashboard.unfreeze",
+        actor=actor,
+        object_type=Snapshot.__tablename__,
+        object_id=snapshot_id,
+        before=before,
     )
     return snapshot
 

@@ -80,3 +80,27 @@ def outbox_counts() -> dict[OutboxStatus, int]:
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+def _unsent() -> sa.ColumnElement[bool]:
+    return OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.SENDING))
+
+
+def oldest_unsent_at() -> datetime | None:
+    """When the oldest message still waiting to go out (pending or sending) was written."""
+    return db.session.scalar(sa.select(sa.func.min(OutboxMessage.created_at)).where(_unsent()))
+
+
+def overdue_outbox_count(cutoff: datetime) -> int:
+    """Messages that were due (or whose sender's claim lapsed) before ``cutoff`` and wait still.
+
+    A sender that runs every minute leaves none; a stopped or wedged sender leaves them all.
+    """
+    pending_late = sa.and_(
+        OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at < cutoff
+    )
+    claim_lapsed = sa.and_(
+        OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.locked_until < cutoff
+    )
+    statement = sa.select(sa.func.count()).where(sa.or_(pending_late, claim_lapsed))
+    return int(db.session.scalar(statement) or 0)

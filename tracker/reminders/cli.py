@@ -6,13 +6,12 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from datetime import datetime, time
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
-from tracker import clock
+from tracker import timetravel
 from tracker.extensions import db
 from tracker.notifications import outbox
 from tracker.notifications.cli import echo_delivery
@@ -23,14 +22,13 @@ from tracker.reminders import services
 @click.option(
     "--today",
     type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="按指定日期（北京时间 09:00）运行，如 2024-10-11；默认今天",
+    help="按指定日期（北京时间 09:00）补跑，如 2024-10-11；默认今天，不得晚于今天",
 )
 @click.option("--no-mail", is_flag=True, help="只写入通知和发件箱，不发送邮件")
 @with_appcontext
 def remind_command(today: datetime | None, no_mail: bool) -> None:
     """Run one reminder pass: the ladder's reminders due today, each sent once, ever."""
-    moment = datetime.combine(today.date(), time(9), tzinfo=clock.zone()) if today else None
-    with clock.frozen(moment) if moment else nullcontext():
+    with timetravel.as_of(today):  # a future --today is refused outside test mode
         result = services.run_reminder_pass()
         db.session.commit()
         if not result.working_day:

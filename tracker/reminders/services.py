@@ -14,7 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
-from tracker import clock
+from tracker import clock, metrics
 from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.db import ON_CONFLICT_INSERT
@@ -51,6 +51,14 @@ class PassResult:
 
 
 def run_reminder_pass() -> PassResult:
+    """Send today's reminders (see :func:`_reminder_pass`), timed and counted for metrics."""
+    with metrics.reminder_pass() as report:
+        result = _reminder_pass()
+        report(result.working_day, result.notifications, result.emails)
+    return result
+
+
+def _reminder_pass() -> PassResult:
     """Send today's reminders (Beijing time, :mod:`tracker.clock`); idempotent.
 
     For each unsubmitted, unwaived obligation of the tracked periods the ladder names at most

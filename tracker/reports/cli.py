@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from contextlib import nullcontext
-from datetime import datetime, time
+from datetime import datetime
 
 import click
 from flask.cli import with_appcontext
 
-from tracker import clock
+from tracker import timetravel
 from tracker.extensions import db
 from tracker.reports import services
 
@@ -22,8 +21,7 @@ def open_periods_command(today: datetime | None) -> None:
     The scheduler does this daily and when it starts; run it after ``seed`` or an import so
     that the reporting pages show the new items at once.
     """
-    moment = datetime.combine(today.date(), time(9), tzinfo=clock.zone()) if today else None
-    with clock.frozen(moment) if moment else nullcontext():
+    with timetravel.as_of(today):  # a future --today is refused outside test mode
         created = services.open_tracked_periods()
         db.session.commit()
     click.echo(f"已开放各报告期，新建填报任务 {created} 项。")
