@@ -67,6 +67,7 @@ def test_postgresql_gets_a_sized_pool_and_every_checkout_is_pinged(monkeypatch, 
         "pool_size": 7,
         "max_overflow": 3,
         "pool_recycle": 1800,
+        "pool_timeout": 30,
     }
     with app.app_context():
         pool = db.engine.pool

@@ -83,7 +83,11 @@ SHELL_READS = re.compile(r"\$\{?(TRACKER_[A-Z0-9_]+)")
 
 
 def variables_read() -> set[str]:
-    names = {f"TRACKER_{name.upper()}" for name in Settings.model_fields}
+    # a setting read under a name of its own (``validation_alias``) is that name, not TRACKER_*
+    names = {
+        str(field.validation_alias or f"TRACKER_{name.upper()}")
+        for name, field in Settings.model_fields.items()
+    }
     for path in [*(REPO / "tracker").rglob("*.py"), *(REPO / "deploy").glob("*.py")]:
         names |= set(PYTHON_READS.findall(path.read_text(encoding="utf-8")))
     for path in (REPO / "scripts").glob("*.sh"):
@@ -95,7 +99,9 @@ def configuration_table() -> str:
     start = README.index("## 配置（环境变量）")
     end = README.index("\n## ", start + 1) if "\n## " in README[start + 1 :] else len(README)
     return "\n".join(
-        line for line in README[start:end].splitlines() if line.startswith("| `TRACKER_")
+        line
+        for line in README[start:end].splitlines()
+        if line.startswith(("| `TRACKER_", "| `PROMETHEUS_"))
     )
 
 
