@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 
 from tracker.extensions import db
-from tracker.notifications.models import Notification, OutboxMessage, OutboxStatus
+from tracker.notifications.models import (
+    EMAIL_BY_DEFAULT,
+    DigestEntry,
+    MailMode,
+    MailSetting,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)
+
+
+class ReadState:
+    """The bell page's read filter (``state`` in the query string)."""
+
+    UNREAD = "unread"
+    READ = "read"
+
+
+READ_STATES = {"": "全部", ReadState.UNREAD: "未读", ReadState.READ: "已读"}
 
 
 def unread_count(user_id: int) -> int:
@@ -20,16 +41,99 @@ def unread_count(user_id: int) -> int:
     return count or 0
 
 
-def notifications_for(user_id: int, *, unread_only: bool = False) -> sa.Select[Notification]:
-    """A user's notifications, newest first."""
+def notifications_for(
+    user_id: int,
+    *,
+    unread_only: bool = False,
+    kind: NotificationKind | None = None,
+    state: str = "",
+) -> sa.Select[Notification]:
+    """A user's notifications, newest first; of one kind, and unread or read, if asked."""
     query = (
         sa.select(Notification)
         .where(Notification.user_id == user_id)
         .order_by(Notification.created_at.desc(), Notification.id.desc())
     )
-    if unread_only:
+    if unread_only or state == ReadState.UNREAD:
         query = query.where(Notification.read_at.is_(None))
+    elif state == ReadState.READ:
+        query = query.where(Notification.read_at.is_not(None))
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
     return query
+
+
+def unread_by_kind(user_id: int) -> dict[NotificationKind, int]:
+    """Unread notifications of each kind (every kind present), for the filter menu."""
+    rows = db.session.execute(
+        sa.select(Notification.kind, sa.func.count())
+        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
+        .group_by(Notification.kind)
+    )
+    counts = dict.fromkeys(NotificationKind, 0)
+    counts.update({kind: count for kind, count in rows})
+    return counts
+
+
+@dataclass(frozen=True)
+class MailChoice:
+    """Whether a kind goes out by e-mail for a user, and how (each time or in the digest)."""
+
+    email: bool
+    mode: MailMode
+
+
+def email_choices(user_id: int) -> dict[NotificationKind, bool]:
+    """Per kind: whether the user gets it by e-mail too (defaults filled in)."""
+    chosen = db.session.execute(
+        sa.select(NotificationPreference.kind, NotificationPreference.email).where(
+            NotificationPreference.user_id == user_id
+        )
+    )
+    choices = dict(EMAIL_BY_DEFAULT)
+    choices.update({kind: email for kind, email in chosen})
+    return choices
+
+
+def mail_mode(user_id: int) -> MailMode:
+    """Each time, or one digest a day (the default: each time)."""
+    mode = db.session.scalar(sa.select(MailSetting.mode).where(MailSetting.user_id == user_id))
+    return mode or MailMode.EACH
+
+
+def mail_choice(user_id: int, kind: NotificationKind) -> MailChoice:
+    """What to do with the e-mail of one notification of ``kind`` to the user."""
+    email = db.session.scalar(
+        sa.select(NotificationPreference.email).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
+        )
+    )
+    wanted = EMAIL_BY_DEFAULT[kind] if email is None else email
+    return MailChoice(wanted, mail_mode(user_id) if wanted else MailMode.EACH)
+
+
+def users_with_pending_digest(before: datetime) -> list[int]:
+    """Users with digest entries written before ``before`` and not yet sent."""
+    return list(
+        db.session.scalars(
+            sa.select(DigestEntry.user_id)
+            .where(DigestEntry.digest_id.is_(None), DigestEntry.created_at < before)
+            .group_by(DigestEntry.user_id)
+            .order_by(DigestEntry.user_id)
+        )
+    )
+
+
+def pending_digest_notifications(digest_id: int) -> list[Notification]:
+    """The notifications a digest carries, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(Notification)
+            .join(DigestEntry, DigestEntry.notification_id == Notification.id)
+            .where(DigestEntry.digest_id == digest_id)
+            .order_by(Notification.created_at, Notification.id)
+        )
+    )
 
 
 def notification_of(notification_id: int, user_id: int) -> Notification | None:
