@@ -202,3 +202,14 @@ def test_the_body_of_a_grouped_reminder_links_each_item(client, login, people, q
         obligation = quarter.obligation(number, "mps")
         path = f"/obligations/{obligation.id}"
         assert f'链接：<a href="{path}">{path}</a>' in page
+
+
+def test_a_body_is_escaped_and_only_application_paths_become_links(client, login, people):
+    body = "<b>粗体</b>\n   链接：/obligations/1\n   链接：javascript:alert(1)\n链接：//evil/x"
+    services.notify(people["liaison"], NotificationKind.URGE, Message("催办", body))
+    db.session.commit()
+    login(people["liaison"])
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "&lt;b&gt;粗体&lt;/b&gt;" in page and "<b>粗体</b>" not in page
+    assert '链接：<a href="/obligations/1">/obligations/1</a>' in page
+    assert 'href="javascript' not in page and 'href="//evil' not in page

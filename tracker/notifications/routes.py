@@ -46,18 +46,21 @@ def _bell() -> dict[str, Callable[[], int | None]]:
     return {"unread_notifications": unread_notifications}
 
 
-_BODY_LINK = re.compile(r"^(\s*链接：)(/[A-Za-z0-9/_\-]*)$", re.MULTILINE)
+_BODY_LINK = re.compile(r"(\s*链接：)(/(?!/)[A-Za-z0-9/_\-]*)")  # never //host
 
 
 @bp.app_template_filter("note_body")
 def note_body(body: str) -> Markup:
     """A notification's text, escaped, with its ``链接：/path`` lines as links."""
-
-    def link(match: re.Match[str]) -> str:
-        path = match.group(2)
-        return f'{match.group(1)}<a href="{path}">{path}</a>'
-
-    return Markup(_BODY_LINK.sub(link, str(escape(body))))
+    lines = []
+    for line in body.split("\n"):
+        match = _BODY_LINK.fullmatch(line)
+        if match:
+            prefix, path = match.groups()
+            lines.append(Markup('{}<a href="{}">{}</a>').format(prefix, path, path))
+        else:
+            lines.append(escape(line))
+    return Markup("\n").join(lines)
 
 
 @bp.route("/notifications")
