@@ -167,3 +167,14 @@ def test_digest_time_is_validated_once_at_start_up(monkeypatch):
         read_settings()
     monkeypatch.setenv("TRACKER_DIGEST_AT", "7:05")
     assert read_settings().digest_at == "07:05"
+
+
+def test_a_deactivated_account_gets_no_digest(quarter, people, smtp):
+    from tracker.auth.services import deactivate_user
+
+    run_pass(quarter, "2024-10-11")
+    deactivate_user(people["digest"])
+    db.session.commit()
+    assert _run_digest(quarter, "2024-10-11 17:30").digests == 0
+    deliver()
+    assert smtp.mailbox.to("digest@mca.example") == [] and _digests() == []

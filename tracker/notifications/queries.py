@@ -115,11 +115,17 @@ def mail_choice(user_id: int, kind: NotificationKind) -> MailChoice:
 
 
 def users_with_pending_digest(before: datetime) -> list[int]:
-    """Users with digest entries written before ``before`` and not yet sent."""
+    """Active users with digest entries written before ``before`` and not yet sent (a
+    deactivated account's entries wait, unsent, in case it is activated again)."""
     return list(
         db.session.scalars(
             sa.select(DigestEntry.user_id)
-            .where(DigestEntry.digest_id.is_(None), DigestEntry.created_at < before)
+            .join(User, User.id == DigestEntry.user_id)
+            .where(
+                DigestEntry.digest_id.is_(None),
+                DigestEntry.created_at < before,
+                User.active.is_(True),
+            )
             .group_by(DigestEntry.user_id)
             .order_by(DigestEntry.user_id)
         )
