@@ -132,7 +132,7 @@ def users_with_pending_digest(before: datetime) -> list[int]:
     )
 
 
-def pending_digest_notifications(digest_id: int) -> list[Notification]:
+def digest_notifications(digest_id: int) -> list[Notification]:
     """The notifications a digest carries, oldest first."""
     return list(
         db.session.scalars(

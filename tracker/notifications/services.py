@@ -274,7 +274,7 @@ def send_digests() -> DigestRun:
             .values(digest_id=digest_id)
             .execution_options(synchronize_session=False)
         )
-        notes = queries.pending_digest_notifications(digest_id)
+        notes = queries.digest_notifications(digest_id)
         user = db.session.get(User, user_id)
         if not notes or user is None:
             continue
