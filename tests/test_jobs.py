@@ -18,7 +18,7 @@ def _obligations(period_key: str) -> int:
 
 
 def test_the_table_has_every_job_once():
-    assert [job.id for job in JOBS] == ["open-periods", "snapshots", "mail", "reminders"]
+    assert [job.id for job in JOBS] == ["open-periods", "snapshots", "mail", "reminders", "digest"]
     for job in JOBS:
         assert (job.every_seconds is None) != (job.daily_at is None), job.id
 

@@ -203,3 +203,84 @@ def test_0010_adds_the_support_reminder_kind_and_keeps_every_notification_link(
             add_notification(conn, "support_reminder")
         upgrade()
         db.engine.dispose()
+
+
+def test_0011_adds_preferences_and_digests_and_touches_no_existing_row(empty_database_url):
+    """0011 only creates tables: notifications, their e-mail and the reminder log's links stay
+    as they were both ways; the new tables hold their keys and checks."""
+    from datetime import date
+
+    from tracker.auth.services import create_user
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0010")
+        user = create_user("c1", role="coordinator", password="x" * 12)
+        user_id = user.id
+        db.session.commit()
+        db.session.remove()
+        with db.engine.begin() as conn:
+            message = conn.execute(
+                sa.text(
+                    "INSERT INTO outbox_message (to_address, to_name, subject, body, status,"
+                    " attempts, next_attempt_at, created_at) VALUES ('c@example.org', '', 's',"
+                    " 'b', 'pending', 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP) RETURNING id"
+                )
+            ).scalar_one()
+            conn.execute(
+                sa.text(
+                    "INSERT INTO notification (user_id, kind, title, body, link, created_at,"
+                    " outbox_message_id) VALUES (:u, 'reminder', 't', 'b', '', CURRENT_TIMESTAMP,"
+                    " :m)"
+                ),
+                {"u": user_id, "m": message},
+            )
+
+        def notifications():
+            with db.engine.connect() as conn:
+                return conn.execute(
+                    sa.text("SELECT id, user_id, kind, outbox_message_id FROM notification")
+                ).all()
+
+        before = notifications()
+        assert len(before) == 1 and before[0][3] == message
+        upgrade(revision="0011")
+        assert notifications() == before
+        tables = set(sa.inspect(db.engine).get_table_names())
+        assert {"notification_preference", "mail_setting", "mail_digest", "digest_entry"} <= tables
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO notification_preference (user_id, kind, email, updated_at)"
+                    " VALUES (:u, 'reminder', false, CURRENT_TIMESTAMP)"
+                ),
+                {"u": user_id},
+            )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO mail_digest (user_id, day, items, created_at)"
+                    " VALUES (:u, :d, 1, CURRENT_TIMESTAMP)"
+                ),
+                {"u": user_id, "d": date(2024, 10, 11)},
+            )
+        bad = [
+            ("INSERT INTO notification_preference (user_id, kind, email, updated_at)"
+             " VALUES (:u, 'not_a_kind', true, CURRENT_TIMESTAMP)"),
+            ("INSERT INTO mail_setting (user_id, mode, updated_at)"
+             " VALUES (:u, 'hourly', CURRENT_TIMESTAMP)"),
+            ("INSERT INTO mail_digest (user_id, day, items, created_at)"
+             " VALUES (:u, '2024-10-11', 2, CURRENT_TIMESTAMP)"),  # one digest per user and day
+        ]  # fmt: skip
+        for statement in bad:
+            with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+                conn.execute(sa.text(statement), {"u": user_id})
+        downgrade(revision="0010")
+        assert notifications() == before
+        remaining = set(sa.inspect(db.engine).get_table_names())
+        assert not remaining & {"notification_preference", "mail_setting", "mail_digest",
+                                "digest_entry"}  # fmt: skip
+        upgrade()
+        assert notifications() == before
+        db.engine.dispose()

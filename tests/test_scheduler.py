@@ -218,3 +218,18 @@ def test_lease_expiry_is_measured_from_the_last_renewal(app, at):
     at("2024-10-11 09:00:20")
     lease.acquire()
     assert lease_holder().expires_at - lease_holder().heartbeat_at == timedelta(seconds=30)
+
+
+def test_a_stopping_scheduler_never_takes_the_lease_back(app, at):
+    """Jobs still queued when a scheduler stops (the rest of an on-gain group) find the lease
+    given up and leave it to the standby."""
+    at("2024-10-11 09:00:00")
+    stopping = scheduler_runner(app, owner="stopping")
+    assert stopping.heartbeat() is True
+    stopping.give_up()
+    assert lease_holder() is None
+    assert stopping.run("mail") is False and stopping.heartbeat() is False
+    db.session.expire_all()
+    assert lease_holder() is None
+    standby = scheduler_runner(app, owner="standby")
+    assert standby.heartbeat() is True

@@ -97,6 +97,7 @@ class Settings(BaseSettings):
     # Reminders, e-mail, urging and the scheduler.
     reminder_ladder: str | None = None
     remind_at: str = "08:30"
+    digest_at: str = "17:30"  # the daily digest mail (Beijing time)
     urge_min_interval_days: int = Field(default=3, ge=0)
     smtp_host: str | None = None
     smtp_port: int = Field(default=25, ge=1, le=65535)
@@ -148,6 +149,17 @@ class Settings(BaseSettings):
     def _comma_separated_networks(cls, value: object) -> object:
         """``127.0.0.1,10.0.0.0/8`` → networks (a plain list, not JSON)."""
         return parse_networks(value) if isinstance(value, str) else value
+
+    @field_validator("digest_at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        """``HH:MM`` on a 24-hour clock, as ``17:30``."""
+        hours, _, minutes = value.strip().partition(":")
+        if not (hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+            raise ValueError(f"应为 HH:MM，如 17:30，实际为 {value!r}")
+        if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
+            raise ValueError(f"应为 00:00 至 23:59 之间的时间，实际为 {value!r}")
+        return f"{int(hours):02d}:{minutes}"
 
     @field_validator("timezone")
     @classmethod

@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from tracker.dashboard.tasks import freeze_snapshots_job
-from tracker.notifications.tasks import mail_job
+from tracker.notifications.tasks import digest_job, mail_job
 from tracker.reminders.tasks import reminder_job
 from tracker.reports.tasks import open_periods_job
 from tracker.scheduler import Job, SchedulerRunner, parse_time
@@ -28,6 +28,13 @@ JOBS: tuple[Job, ...] = (
     Job("snapshots", freeze_snapshots_job, daily_at=lambda c: parse_time("00:10"), on_gain=True),
     Job("mail", mail_job, every_seconds=lambda c: int(c["TRACKER_MAIL_INTERVAL_SECONDS"])),
     Job("reminders", reminder_job, daily_at=lambda c: parse_time(c["TRACKER_REMIND_AT"])),
+    # On gain too: the digest itself knows whether yesterday's is still owed (after downtime).
+    Job(
+        "digest",
+        digest_job,
+        daily_at=lambda c: parse_time(c["TRACKER_DIGEST_AT"]),
+        on_gain=True,
+    ),
 )
 
 
@@ -39,7 +46,7 @@ def runner(app: Flask, owner: str | None = None) -> SchedulerRunner:
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command() -> None:
-    """Run the scheduler (periods, snapshots, daily reminders, mail every minute) until stopped.
+    """Run the scheduler (periods, snapshots, reminders, digests, mail each minute) until stopped.
 
     Start as many as you like: one holds the lease in the database and runs the jobs; the
     others wait and take over when it stops renewing the lease.

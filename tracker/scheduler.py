@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import time
@@ -62,6 +63,11 @@ class SchedulerRunner:
         )
         self.heartbeat_seconds = int(config["TRACKER_SCHEDULER_HEARTBEAT_SECONDS"])
         self.scheduler: BaseScheduler | None = None
+        # Taking the lease for a job and giving it up on stopping exclude each other, so a job
+        # still queued when the process stops (the rest of an on-gain group) cannot take the
+        # lease back after it was released.
+        self._gate = threading.Lock()
+        self._stopping = False
 
     # -- the jobs, each in its own application context --------------------------------------
 
@@ -69,8 +75,9 @@ class SchedulerRunner:
         """Run ``job`` if this process holds the lease; True when it ran to the end."""
         with self.app.app_context():
             try:
-                if not self.lease.acquire():
-                    return False
+                with self._gate:
+                    if self._stopping or not self.lease.acquire():
+                        return False
                 job()
                 return True
             except Exception:
@@ -162,6 +169,12 @@ class SchedulerRunner:
         try:
             scheduler.start()
         finally:
+            self.give_up()
+
+    def give_up(self) -> None:
+        """Stop taking the lease for jobs and release it, so a standby takes over at once."""
+        with self._gate:
+            self._stopping = True
             with self.app.app_context():
                 self.lease.release()
                 db.session.remove()

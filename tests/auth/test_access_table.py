@@ -92,6 +92,7 @@ ACCESS = {
     "notifications.notifications": SIGNED_IN,
     "notifications.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404
     "notifications.mark_all_read": SIGNED_IN,
+    "notifications.preferences": SIGNED_IN,  # one's own preferences only
     "notifications.outbox": ADMIN,
     "notifications.retry_message": ADMIN,
     "followups.urge": REVIEWER,

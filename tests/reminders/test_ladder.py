@@ -233,10 +233,17 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
     }
     assert _ladder_log(people) == expected  # nobody else: not the retired, leader or admin
 
-    # In the app: one reminder notification per log row, and nothing else of that kind.
+    # In the app: one notification per recipient and pass, however many items it lists, and
+    # nothing else of that kind; each log row links to the notification of its pass.
     for name, user in people.items():
         reminders = [n for n in notes_of(user) if n.kind == NotificationKind.REMINDER]
-        assert len(reminders) == len(expected.get(name, [])), name
+        assert len(reminders) == len({row[-1] for row in expected.get(name, [])}), name
+    by_pass = defaultdict(set)
+    for row in db.session.scalars(sa.select(ReminderLog)):
+        assert row.notification is not None and row.notification.user_id == row.recipient_id
+        by_pass[(row.recipient_id, row.sent_on)].add(row.notification_id)
+    assert {len(ids) for ids in by_pass.values()} == {1}
+    assert len({next(iter(ids)) for ids in by_pass.values()}) == len(by_pass)
 
     # By e-mail: every message went out exactly once, although the server was down for days.
     messages = outbox_messages()
@@ -254,7 +261,10 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
     for name in ("mps_liaison", "mps_viewer", "moa_liaison", "coord_a", "coord_b"):
         user, inbox = people[name], smtp.mailbox.to(people[name].email)
         for note in (n for n in notes_of(user) if n.kind == NotificationKind.REMINDER):
-            assert sum(_carries(m, note.title) for m in inbox) == 1, (name, note.title)
+            # Two passes may word a list alike: the mail is the one of the note's outbox row.
+            prefix = f"<outbox-{note.outbox_message_id}-"
+            arrived = [m for m in inbox if m["Message-ID"].startswith(prefix)]
+            assert len(arrived) == 1 and _carries(arrived[0], note.title), (name, note.title)
     assert not any(n.outbox_message_id for n in notes_of(people["mohrss_liaison"]))
     for address in ("old@example.org", "leader@example.org", "admin@example.org"):
         assert smtp.mailbox.to(address) == []
@@ -266,12 +276,16 @@ def test_a_quarter_of_reminders_each_sent_once_in_the_app_and_by_mail(quarter, p
 def test_a_pass_run_twice_sends_nothing_twice(quarter, people):
     first = run_pass(quarter, "2024-10-11")
     again = run_pass(quarter, "2024-10-11", "17:00")
-    assert first.notifications > 0 and first.emails > 0
-    assert (again.notifications, again.emails) == (0, 0)
+    assert first.reminders > first.notifications > 0 and first.emails > 0
+    assert (again.reminders, again.notifications, again.emails) == (0, 0, 0)
     count = db.session.scalar(sa.select(sa.func.count()).select_from(ReminderLog))
-    assert count == first.notifications
+    assert count == first.reminders
+    notes = db.session.scalar(sa.select(sa.func.count()).select_from(Notification))
+    assert notes == first.notifications
     events = db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "reminders.pass"))
-    assert [e.after["notifications"] for e in events] == [first.notifications]
+    assert [(e.after["reminders"], e.after["notifications"]) for e in events] == [
+        (first.reminders, first.notifications)
+    ]
 
 
 def test_two_passes_at_once_send_each_reminder_once(app, quarter, people):
@@ -299,13 +313,13 @@ def test_two_passes_at_once_send_each_reminder_once(app, quarter, people):
     rows = db.session.execute(
         sa.select(ReminderLog.obligation_id, ReminderLog.rung, ReminderLog.recipient_id)
     ).all()
-    assert len(rows) == len(set(rows)) == sum(r.notifications for r in results) > 0
+    assert len(rows) == len(set(rows)) == sum(r.reminders for r in results) > 0
     notes = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Notification)
         .where(Notification.kind == NotificationKind.REMINDER)
     )
-    assert notes == len(rows)
+    assert notes == len({recipient for _, _, recipient in rows})  # one per recipient
 
 
 # -- what is sent when -----------------------------------------------------------------------
@@ -318,8 +332,9 @@ def test_a_late_first_run_sends_only_the_latest_rung(quarter, people):
         sa.select(ReminderLog).where(ReminderLog.recipient_id == people["mps_liaison"].id)
     ).all()
     assert sorted(r.rung for r in mps) == ["overdue_1", "overdue_1"]  # items 11 and 22
-    titles = [n.title for n in notes_of(people["mps_liaison"])]
-    assert len(titles) == 2 and all("已逾期 3 个工作日" in title for title in titles)
+    (note,) = notes_of(people["mps_liaison"])  # one notification listing both items
+    assert note.title.startswith("【催报提醒】2 项待报送（2 项已逾期）：第11项 公安部、第22项")
+    assert note.body.count("已逾期 3 个工作日") == 2
 
 
 def test_supporting_input_late_first_run(quarter, people):
@@ -337,8 +352,10 @@ def test_nothing_is_sent_on_a_holiday_and_what_fell_due_goes_out_next(quarter, p
     assert not holiday.working_day and holiday.notifications == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReminderLog)) == 0
     run_pass(quarter, "2024-10-08")  # the first working day after: 'upcoming_7' of 09-25
-    titles = [n.title for n in notes_of(people["mps_liaison"])]
-    assert titles and all("还有 2 个工作日截止" in t for t in titles)
+    (note,) = notes_of(people["mps_liaison"])
+    assert (
+        note.body.count("还有 2 个工作日截止") == 2 and "提醒级别：截止前 7 个工作日" in note.body
+    )
 
 
 def test_submitted_waived_and_deactivated_get_nothing_and_a_return_does_not_restart(
@@ -383,10 +400,13 @@ def test_the_ladder_is_configurable(quarter, people, app, monkeypatch):
 
 
 def test_a_reminder_names_item_department_period_due_date_and_link(quarter, people):
+    """One item due: the notification is worded as that reminder, with every fact."""
+    _submit_all_but(quarter, {(11, "mps")})
     run_pass(quarter, "2024-10-11")
     obligation = quarter.obligation(11, "mps")
     assert notes_of(people["mps_viewer"]) == []  # viewers join at overdue_5
-    note = next(n for n in notes_of(people["coord_a"]) if n.obligation_id == obligation.id)
+    (note,) = notes_of(people["coord_a"])
+    assert note.obligation_id == obligation.id
     assert note.title.startswith("【逾期未报】第11项 · 公安部 · 2024年第三季度")
     assert "已逾期 1 个工作日" in note.title
     for text in ("民发〔2019〕86号 第11项", "加大对侵害农村留守妇女合法权益违法犯罪行为的打击",
@@ -396,6 +416,40 @@ def test_a_reminder_names_item_department_period_due_date_and_link(quarter, peop
     assert note.link == f"/obligations/{obligation.id}"
     message = db.session.get(OutboxMessage, note.outbox_message_id)
     assert f"http://127.0.0.1:5000/obligations/{obligation.id}" in message.body
+
+
+def test_a_coordinator_gets_one_notification_listing_every_item_of_a_pass(quarter, people):
+    """The flood this replaces: one notification per overdue item and coordinator."""
+    result = run_pass(quarter, "2024-10-11")
+    coordinator = people["coord_a"]
+    logs = db.session.scalars(
+        sa.select(ReminderLog).where(ReminderLog.recipient_id == coordinator.id)
+    ).all()
+    assert len(logs) > 20  # every department's overdue items of 2024Q3
+    (note,) = notes_of(coordinator)
+    assert {log.notification_id for log in logs} == {note.id}
+    assert note.obligation_id is None and note.link == ""
+    assert note.title.startswith(f"【催报提醒】{len(logs)} 项待报送（{len(logs)} 项已逾期）：")
+    assert note.title.endswith(f"等 {len(logs)} 项") and len(note.title) <= 255
+    assert note.body.startswith(f"以下 {len(logs)} 项本期进展报告尚未报送，请跟进督办。")
+    mps11 = quarter.obligation(11, "mps")
+    lines = note.body.splitlines()
+    start = next(
+        i for i, line in enumerate(lines) if "第11项 · 公安部（牵头） · 2024年第三季度" in line
+    )
+    assert lines[start].split(". ", 1)[1].startswith("【逾期未报】民发〔2019〕86号 第11项")
+    assert lines[start + 1] == "   截止日期：2024年10月10日（星期四）；已逾期 1 个工作日，尚未报送"
+    assert lines[start + 2] == "   提醒级别：逾期 1 个工作日"
+    assert lines[start + 3] == f"   链接：/obligations/{mps11.id}"
+    assert sum(1 for line in lines if line.startswith("   链接：/obligations/")) == len(logs)
+    # The e-mail of the pass: one, subject the notification's title, every item in full.
+    message = db.session.get(OutboxMessage, note.outbox_message_id)
+    assert message.subject == note.title
+    assert f"您有 {len(logs)} 条新的提醒" in message.body
+    assert f"http://127.0.0.1:5000/obligations/{mps11.id}" in message.body
+    assert "加大对侵害农村留守妇女合法权益违法犯罪行为的打击" in message.body
+    assert result.notifications == len({log.recipient_id for log in db.session.scalars(
+        sa.select(ReminderLog))})  # fmt: skip
 
 
 def test_remind_command_runs_one_pass_for_a_given_day(quarter, people, runner):

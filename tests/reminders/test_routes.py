@@ -180,4 +180,5 @@ def test_reminders_appear_under_the_bell(client, login, people, quarter):
     run_pass(quarter, "2024-10-11")
     login(people["liaison"])
     page = client.get("/notifications").get_data(as_text=True)
-    assert "【逾期未报】第11项 · 公安部" in page and "催报提醒" in page
+    assert "【催报提醒】2 项待报送（2 项已逾期）：第11项 公安部、第22项 公安部" in page
+    assert "【逾期未报】民发〔2019〕86号 第11项 · 公安部（牵头）" in page

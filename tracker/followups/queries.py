@@ -32,6 +32,21 @@ def urges_of(obligation_id: int) -> list[Urge]:
     )
 
 
+def urges_of_obligations(obligation_ids: Iterable[int]) -> list[Urge]:
+    """Every urge of the given obligations, oldest first, with its obligation and acknowledger."""
+    ids = sorted(set(obligation_ids))
+    if not ids:
+        return []
+    return list(
+        db.session.scalars(
+            sa.select(Urge)
+            .where(Urge.obligation_id.in_(ids))
+            .options(joinedload(Urge.obligation), joinedload(Urge.acknowledged_by))
+            .order_by(Urge.created_at, Urge.id)
+        )
+    )
+
+
 def support_reminders_of(obligation_id: int) -> list[SupportReminder]:
     """提醒报送 sent to (a supporting obligation) or from (a lead obligation) it, newest first."""
     return list(

@@ -7,7 +7,7 @@ page sections when this module is imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
@@ -18,6 +18,7 @@ from wtforms import Form
 
 from tracker import clock
 from tracker.auth import queries as user_queries
+from tracker.auth.models import User
 from tracker.auth.permissions import (
     can_acknowledge_urge,
     can_decide_extensions,
@@ -43,6 +44,8 @@ from tracker.followups.forms import (
 from tracker.followups.models import ExtensionRequest, ExtensionState, SupportReminder, Urge
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
+from tracker.notifications.models import Notification, NotificationKind
+from tracker.notifications.queries import NoteAction, register_action
 from tracker.reports import queries as report_queries
 from tracker.reports import workspace
 from tracker.reports.forms import ReportForm
@@ -174,15 +177,38 @@ def urge_selected() -> ResponseReturnValue:
 
 @bp.route("/urges/<int:urge_id>/acknowledge", methods=["POST"])
 def acknowledge(urge_id: int) -> ResponseReturnValue:
-    """The department's liaison acknowledges (签收) an urge."""
+    """The department's liaison acknowledges (签收) an urge; back to ``next`` (the bell page,
+    when signed from a notification) or to the obligation's page."""
     item = db.session.get(Urge, urge_id) or abort(404)
     require_acknowledge_urge(current_user, item.obligation.department_id)
-    back = _obligation_page(item.obligation_id, "#urges")
+    back = safe_next(request.form.get("next")) or _obligation_page(item.obligation_id, "#urges")
     if EmptyForm().validate_on_submit():
         on_error_redirect(back)
         services.acknowledge_urge(item, actor=current_user)
         flash("已签收催办。", "success")
     return redirect(back)
+
+
+def urge_actions(notes: Sequence[Notification], user: User) -> dict[int, NoteAction]:
+    """签收 on the bell page: each urge notification's urge (the latest of its obligation sent
+    before it), with a button while it waits for this liaison, or who signed it and when."""
+    urges = queries.urges_of_obligations(n.obligation_id for n in notes if n.obligation_id)
+    actions = {}
+    for note in notes:
+        earlier = [u for u in urges if u.obligation_id == note.obligation_id]
+        urge = next((u for u in reversed(earlier) if u.created_at <= note.created_at), None)
+        if urge is None:
+            continue
+        if urge.acknowledged_at is not None:
+            who = urge.acknowledged_by.display_name if urge.acknowledged_by else "他人"
+            when = clock.local_date(urge.acknowledged_at).isoformat()
+            actions[note.id] = NoteAction(f"已由{who}于 {when} 签收")
+        elif can_acknowledge_urge(user, urge.obligation.department_id):
+            actions[note.id] = NoteAction("签收", url_for("followups.acknowledge", urge_id=urge.id))
+    return actions
+
+
+register_action(NotificationKind.URGE, urge_actions)
 
 
 # -- extension requests (延期申请) -------------------------------------------------------------

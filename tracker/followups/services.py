@@ -162,7 +162,6 @@ def acknowledge_urge(urge: Urge, *, actor: User) -> Urge:
             messages.urge_acknowledged(obligation, actor),
             obligation=obligation,
             link=obligation_link(obligation),
-            email=False,
         )
     record_event("urge.acknowledge", urge, actor=actor, after={"acknowledged_at": now.isoformat()})
     return urge

@@ -64,15 +64,31 @@ def headline(obligation: Obligation) -> str:
     return f"第{obligation.task.number}项 · {obligation.department.short_name} · {period.label}"
 
 
-def email_body(recipient_name: str, parts: list[tuple[str, str, str]]) -> str:
-    """The text of one e-mail carrying one or more (title, body, absolute link) messages."""
+def email_body(
+    recipient_name: str, parts: list[tuple[str, str, str]], *, digest: bool = False
+) -> str:
+    """The text of one e-mail carrying one or more (title, body, absolute link) messages.
+
+    A ``digest`` lists its notifications under the heading of the daily digest.
+    """
     lines = [f"{recipient_name}：", ""]
-    if len(parts) == 1:
+    if len(parts) == 1 and not digest:
         title, body, link = parts[0]
-        lines += [body, "", f"查看详情：{link}"]
+        lines += [body]
+        lines += ["", f"查看详情：{link}"] if link else []
     else:
-        lines += [f"您有 {len(parts)} 条新的提醒：", ""]
+        if digest:
+            lines += [f"以下是您的通知每日汇总（共 {len(parts)} 条）：", ""]
+        else:
+            lines += [f"您有 {len(parts)} 条新的提醒：", ""]
         for number, (title, body, link) in enumerate(parts, start=1):
-            lines += [f"{number}. {title}", body, f"查看详情：{link}", ""]
+            lines += [f"{number}. {title}", body]
+            lines += [f"查看详情：{link}"] if link else []
+            lines += [""]
     lines += ["", FOOTER]
     return "\n".join(lines)
+
+
+def digest_subject(day: date, count: int) -> str:
+    """The subject of one user's daily digest."""
+    return f"【任务分工督办】{day.month}月{day.day}日通知汇总：共 {count} 条"

@@ -7,7 +7,7 @@ delivered after the commit by :mod:`tracker.notifications.outbox`.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -123,3 +123,97 @@ class OutboxMessage(Model):
 
     def __repr__(self) -> str:
         return f"<OutboxMessage {self.id} {self.status} to={self.to_address}>"
+
+
+# Per kind: whether the notification also goes out by e-mail when a user has chosen nothing.
+# 催办签收 stays in the app unless asked for: the coordinator sees it on the item anyway.
+EMAIL_BY_DEFAULT: dict[NotificationKind, bool] = {kind: True for kind in NotificationKind}
+EMAIL_BY_DEFAULT[NotificationKind.URGE_ACK] = False
+
+
+class NotificationPreference(Model):
+    """One user's choice for one kind: in the app only, or in the app and by e-mail.
+
+    A kind without a row follows :data:`EMAIL_BY_DEFAULT`.
+    """
+
+    __tablename__ = "notification_preference"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[NotificationKind] = mapped_column(
+        enum_column(NotificationKind, "notification_preference_kind", length=32),
+        primary_key=True,
+    )
+    email: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailMode(enum.StrEnum):
+    """How the e-mail a user asked for is sent."""
+
+    EACH = "each"  # one mail per notification (a reminder pass: one mail per pass)
+    DIGEST = "digest"  # one mail a day, at TRACKER_DIGEST_AT, with everything since the last
+
+    @property
+    def label(self) -> str:
+        return {"each": "每次发送", "digest": "每日汇总"}[self.value]
+
+
+class MailSetting(Model):
+    """One user's mail mode; a user without a row gets :attr:`MailMode.EACH`."""
+
+    __tablename__ = "mail_setting"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    mode: Mapped[MailMode] = mapped_column(enum_column(MailMode, "mail_mode"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailDigest(Model):
+    """The daily digest of one user for one (Beijing) day: claimed once under a unique key.
+
+    ``day`` is the digest day whose time had come when it was sent; after downtime the one
+    digest of the latest such day carries everything still queued, so nothing goes twice.
+    """
+
+    __tablename__ = "mail_digest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    day: Mapped[date]
+    items: Mapped[int] = mapped_column(default=0)
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("outbox_message.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("user_id", "day"),)
+
+
+class DigestEntry(Model):
+    """A notification waiting for (or carried by) its user's daily digest mail.
+
+    Its own table rather than a column of ``notification``: a later migration that copies
+    ``notification`` on SQLite would empty this table through its ON DELETE CASCADE, so such a
+    migration must read these rows first and write them back, as 0010 does for the reminder log.
+    """
+
+    __tablename__ = "digest_entry"
+
+    notification_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("notification.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    digest_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("mail_digest.id", ondelete="CASCADE")
+    )
+
+    notification: Mapped[Notification] = relationship()
+
+    # The digest job asks for each user's entries not yet sent.
+    __table_args__ = (sa.Index("ix_digest_entry_user_pending", "user_id", "digest_id"),)

@@ -6,6 +6,9 @@ the caller's transaction; it is delivered after the commit by :mod:`tracker.noti
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,11 +17,21 @@ from flask import current_app
 from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import User
-from tracker.db import rows_changed
+from tracker.db import ON_CONFLICT_INSERT, rows_changed
 from tracker.errors import Conflict
 from tracker.extensions import db
-from tracker.notifications import messages
-from tracker.notifications.models import Notification, NotificationKind, OutboxMessage, OutboxStatus
+from tracker.notifications import messages, queries
+from tracker.notifications.models import (
+    DigestEntry,
+    MailDigest,
+    MailMode,
+    MailSetting,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+)
 from tracker.reports.models import Obligation
 
 
@@ -44,9 +57,15 @@ def notify(
     *,
     obligation: Obligation | None = None,
     link: str = "",
-    email: bool = True,
+    email_subject: str | None = None,
+    email_parts: list[tuple[str, str, str]] | None = None,
 ) -> Notification:
-    """An in-app notification and, when the user has an address, its e-mail in the outbox."""
+    """An in-app notification and, as the user chose for its kind, its e-mail.
+
+    The e-mail goes to the outbox now, or waits for the user's daily digest, or is not written
+    at all (in the app only, or no address). ``email_subject`` and ``email_parts`` (title,
+    body, application path triples) replace the notification's own words in a mail sent now.
+    """
     note = Notification(
         user_id=user.id,
         kind=kind,
@@ -58,14 +77,37 @@ def notify(
     )
     db.session.add(note)
     db.session.flush()
-    if email:
-        queued = queue_email(user, message.title, [(message.title, message.body, link)])
-        note.outbox_message_id = queued.id if queued else None
+    route_email(
+        user,
+        note,
+        email_subject or message.title,
+        email_parts or [(message.title, message.body, link)],
+    )
     return note
 
 
+def route_email(
+    user: User, note: Notification, subject: str, parts: list[tuple[str, str, str]]
+) -> OutboxMessage | DigestEntry | None:
+    """Write a notification's e-mail as the user chose: now, into the digest, or not at all."""
+    if not (user.email or "").strip():
+        return None
+    choice = queries.mail_choice(user.id, note.kind)
+    if not choice.email:
+        return None
+    if choice.mode == MailMode.DIGEST:
+        entry = DigestEntry(notification_id=note.id, user_id=user.id, created_at=note.created_at)
+        db.session.add(entry)
+        db.session.flush()
+        return entry
+    queued = queue_email(user, subject, parts)
+    note.outbox_message_id = queued.id if queued else None
+    db.session.flush()
+    return queued
+
+
 def queue_email(
-    user: User, subject: str, parts: list[tuple[str, str, str]]
+    user: User, subject: str, parts: list[tuple[str, str, str]], *, digest: bool = False
 ) -> OutboxMessage | None:
     """Write one e-mail (one or several messages) to the outbox; None without an address.
 
@@ -84,7 +126,9 @@ def queue_email(
         next_attempt_at=now,
         created_at=now,
         body=messages.email_body(
-            user.display_name, [(title, body, absolute(path)) for title, body, path in parts]
+            user.display_name,
+            [(title, body, absolute(path) if path else "") for title, body, path in parts],
+            digest=digest,
         ),
     )
     db.session.add(message)
@@ -99,13 +143,14 @@ def mark_read(note: Notification) -> None:
         db.session.flush()
 
 
-def mark_all_read(user: User) -> int:
-    """Mark every unread notification of a user read; returns how many."""
-    result = db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user.id, Notification.read_at.is_(None))
-        .values(read_at=clock.utcnow())
+def mark_all_read(user: User, kind: NotificationKind | None = None) -> int:
+    """Mark every unread notification of a user (of one kind, if given) read; how many."""
+    query = sa.update(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None)
     )
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    result = db.session.execute(query.values(read_at=clock.utcnow()))
     return rows_changed(result)
 
 
@@ -130,3 +175,143 @@ def retry_message(message: OutboxMessage, *, actor: User) -> OutboxMessage:
         after={"status": message.status.value, "attempts": 0},
     )
     return message
+
+
+# -- preferences -------------------------------------------------------------------------------
+
+
+def save_preferences(
+    user: User, emails: dict[NotificationKind, bool], mode: MailMode
+) -> dict[str, Any]:
+    """Store a user's choice per kind (in the app only, or also by e-mail) and mail mode.
+
+    Returns what changed (kind → new choice, ``mode``), which is also audited; nothing is
+    written when nothing changed.
+    """
+    before_emails, before_mode = queries.email_choices(user.id), queries.mail_mode(user.id)
+    now = clock.utcnow()
+    changed: dict[str, Any] = {}
+    for kind, email in emails.items():
+        if before_emails[kind] == email:
+            continue
+        row = db.session.get(NotificationPreference, (user.id, kind))
+        if row is None:
+            row = NotificationPreference(user_id=user.id, kind=kind)
+            db.session.add(row)
+        row.email, row.updated_at = email, now
+        changed[kind.value] = email
+    if mode != before_mode:
+        setting = db.session.get(MailSetting, user.id)
+        if setting is None:
+            setting = MailSetting(user_id=user.id)
+            db.session.add(setting)
+        setting.mode, setting.updated_at = mode, now
+        changed["mode"] = mode.value
+    if changed:
+        db.session.flush()
+        record_event(
+            "notifications.preferences",
+            actor=user,
+            object_type="user",
+            object_id=user.id,
+            before={
+                **{k: before_emails[NotificationKind(k)] for k in changed if k != "mode"},
+                **({"mode": before_mode.value} if "mode" in changed else {}),
+            },
+            after=changed,
+        )
+    return changed
+
+
+# -- the daily digest --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """What one digest run did."""
+
+    day: date
+    digests: int = 0
+    notifications: int = 0
+
+
+def digest_time() -> time:
+    """``TRACKER_DIGEST_AT`` (Beijing time), validated when the settings were read."""
+    hours, minutes = (int(part) for part in current_app.config["TRACKER_DIGEST_AT"].split(":"))
+    return time(hours, minutes)
+
+
+def digest_day(now: datetime, at: time) -> date:
+    """The latest day whose digest time has come at ``now`` (today, or else yesterday)."""
+    local = now.astimezone(clock.zone())
+    return local.date() if local.time() >= at else local.date() - timedelta(days=1)
+
+
+def send_digests() -> DigestRun:
+    """Write each user's daily digest mail to the outbox: once per user and day; idempotent.
+
+    The digest of a day carries every queued notification written before that day's digest
+    time. The day is the latest whose time has come, so a run after downtime sends one digest
+    with everything still queued and never one for each missed day. Each digest is claimed
+    under the unique key (user, day) with ``INSERT … ON CONFLICT DO NOTHING``, and entries are
+    taken with a conditional update, so two runs at once send nothing twice.
+    """
+    at = digest_time()
+    day = digest_day(clock.utcnow(), at)
+    cutoff = datetime.combine(day, at, tzinfo=clock.zone()).astimezone(UTC)
+    digests = carried = 0
+    for user_id in queries.users_with_pending_digest(cutoff):
+        digest_id = _claim_digest(user_id, day)
+        if digest_id is None:
+            continue  # today's digest is already out: the rest waits for tomorrow's
+        db.session.execute(
+            sa.update(DigestEntry)
+            .where(
+                DigestEntry.user_id == user_id,
+                DigestEntry.digest_id.is_(None),
+                DigestEntry.created_at < cutoff,
+            )
+            .values(digest_id=digest_id)
+            .execution_options(synchronize_session=False)
+        )
+        notes = queries.digest_notifications(digest_id)
+        user = db.session.get(User, user_id)
+        if not notes or user is None:
+            continue
+        queued = queue_email(
+            user,
+            messages.digest_subject(day, len(notes)),
+            [(n.title, absolute_links(n.body), n.link) for n in notes],
+            digest=True,
+        )
+        db.session.execute(
+            sa.update(MailDigest)
+            .where(MailDigest.id == digest_id)
+            .values(items=len(notes), outbox_message_id=queued.id if queued else None)
+        )
+        if queued is not None:
+            for note in notes:
+                note.outbox_message_id = queued.id
+        db.session.flush()
+        digests, carried = digests + 1, carried + len(notes)
+    return DigestRun(day, digests, carried)
+
+
+def _claim_digest(user_id: int, day: date) -> int | None:
+    """Insert the digest row of (user, day) unless it exists; its id when we inserted it."""
+    insert = ON_CONFLICT_INSERT[db.session.get_bind().dialect.name]
+    statement = (
+        insert(MailDigest)
+        .values(user_id=user_id, day=day, items=0, created_at=clock.utcnow())
+        .on_conflict_do_nothing(index_elements=["user_id", "day"])
+        .returning(MailDigest.id)
+    )
+    return db.session.scalar(statement)
+
+
+_PATH_LINE = re.compile(r"^(\s*链接：)(/\S*)$", re.MULTILINE)
+
+
+def absolute_links(body: str) -> str:
+    """A notification body with its ``链接：/path`` lines made absolute, for e-mail."""
+    return _PATH_LINE.sub(lambda match: match.group(1) + absolute(match.group(2)), body)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from tracker.notifications import outbox
+from tracker.extensions import db
+from tracker.notifications import outbox, services
 
 logger = logging.getLogger(__name__)
 
@@ -20,3 +21,17 @@ def mail_job() -> None:
             report.failed,
             report.gave_up,
         )
+
+
+def digest_job() -> None:
+    """Daily at TRACKER_DIGEST_AT, and on gaining the lease: the digests due, then the mail."""
+    result = services.send_digests()
+    db.session.commit()
+    if result.digests:
+        logger.info(
+            "digest %s: %d mails, %d notifications",
+            result.day,
+            result.digests,
+            result.notifications,
+        )
+    mail_job()

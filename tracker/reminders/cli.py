@@ -34,6 +34,9 @@ def remind_command(today: datetime | None, no_mail: bool) -> None:
         if not result.working_day:
             click.echo(f"{result.day} 不是工作日，未发送提醒。")
         else:
-            click.echo(f"{result.day}：新提醒 {result.notifications} 条，邮件 {result.emails} 封。")
+            click.echo(
+                f"{result.day}：新提醒 {result.reminders} 条，"
+                f"合为通知 {result.notifications} 条，邮件 {result.emails} 封。"
+            )
         if not no_mail:
             echo_delivery(outbox.deliver_pending())

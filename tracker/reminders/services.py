@@ -19,8 +19,8 @@ from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.db import ON_CONFLICT_INSERT
 from tracker.extensions import db
-from tracker.notifications.models import Notification, NotificationKind, OutboxMessage
-from tracker.notifications.services import notify, obligation_link, queue_email
+from tracker.notifications.models import Notification, NotificationKind
+from tracker.notifications.services import notify, obligation_link
 from tracker.reminders import messages
 from tracker.reminders import queries as reminder_queries
 from tracker.reminders.ladder import DEFAULT_LADDER, Ladder, Rung, parse_ladder
@@ -42,12 +42,24 @@ def current_ladder() -> Ladder:
 
 @dataclass(frozen=True)
 class PassResult:
-    """What one reminder pass did."""
+    """What one reminder pass did: reminders claimed, the notifications and e-mails carrying
+    them (one notification per recipient, however many of its items are due)."""
 
     day: date
     working_day: bool
+    reminders: int = 0
     notifications: int = 0
     emails: int = 0
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One reminder claimed in the log, on its way into its recipient's notification."""
+
+    obligation: Obligation
+    rung: Rung
+    timing: report_queries.Timeliness
+    log_id: int
 
 
 def run_reminder_pass() -> PassResult:
@@ -66,8 +78,9 @@ def _reminder_pass() -> PassResult:
     its recipients gets it unless the reminder log already holds (obligation, due date, rung,
     recipient). The claim is an ``INSERT … ON CONFLICT DO NOTHING`` on that unique key, so two
     passes at once, even in two processes, send each reminder once. A recipient's reminders of
-    one pass travel in one e-mail. Nothing is sent on a non-working day: what fell due stays
-    due and goes out on the next working day.
+    one pass travel in one notification (and one e-mail, as the recipient chose); every log row
+    links to it. Nothing is sent on a non-working day: what fell due stays due and goes out on
+    the next working day.
     """
     today = clock.local_today()
     calendar = report_queries.calendar()
@@ -77,7 +90,7 @@ def _reminder_pass() -> PassResult:
     keys = [period.key for period in report_queries.tracked_periods()]
     ladder, recipients = current_ladder(), reminder_queries.reminder_recipients()
     sent = reminder_queries.sent_reminder_keys(keys)
-    fresh: dict[int, list[Notification]] = defaultdict(list)
+    fresh: dict[int, list[Claimed]] = defaultdict(list)
     users: dict[int, User] = {}
     for obligation in reminder_queries.unsubmitted_obligations(keys):
         rung = ladder.current_rung(obligation.due_date, today, calendar)
@@ -91,17 +104,23 @@ def _reminder_pass() -> PassResult:
                 continue  # sent before, by this pass or by another one
             sent.add(key)
             timing = timing or report_queries.timeliness(obligation, today)
-            fresh[user.id].append(_reminder(user, obligation, rung, timing, log_id))
+            fresh[user.id].append(Claimed(obligation, rung, timing, log_id))
             users[user.id] = user
-    emails = sum(1 for user_id, notes in fresh.items() if _email_reminders(users[user_id], notes))
-    count = sum(len(notes) for notes in fresh.values())
+    notes = [_notify_recipient(users[user_id], items) for user_id, items in fresh.items()]
+    emails = len({note.outbox_message_id for note in notes if note.outbox_message_id})
+    count = sum(len(items) for items in fresh.values())
     if count:
         record_event(
             "reminders.pass",
             object_type="reminder_pass",
-            after={"day": today.isoformat(), "notifications": count, "emails": emails},
+            after={
+                "day": today.isoformat(),
+                "reminders": count,
+                "notifications": len(notes),
+                "emails": emails,
+            },
         )
-    return PassResult(today, True, count, emails)
+    return PassResult(today, True, count, len(notes), emails)
 
 
 def _claim(key: reminder_queries.ReminderKey, today: date) -> int | None:
@@ -127,30 +146,37 @@ def _claim(key: reminder_queries.ReminderKey, today: date) -> int | None:
     return db.session.scalar(statement)
 
 
-def _reminder(
-    user: User, obligation: Obligation, rung: Rung, timing: report_queries.Timeliness, log_id: int
-) -> Notification:
-    """The notification of one claimed reminder, worded for the user's role."""
-    message = messages.reminder(obligation, rung, user.role.value, timing)
+def _notify_recipient(user: User, items: list[Claimed]) -> Notification:
+    """One notification listing a recipient's reminders of this pass, linked from the log.
+
+    One item keeps the words of a single reminder; several are listed, each with its
+    department, due date, rung and link. The e-mail (sent now, in the digest, or not at all,
+    as the recipient chose) carries each reminder's full text.
+    """
+    role = user.role.value
+    words = [messages.reminder(c.obligation, c.rung, role, c.timing) for c in items]
+    links = [obligation_link(c.obligation) for c in items]
+    single = len(items) == 1
+    message = words[0] if single else messages.grouped(items_of(items), role)
     note = notify(
         user,
         NotificationKind.REMINDER,
         message,
-        obligation=obligation,
-        link=obligation_link(obligation),
-        email=False,
+        obligation=items[0].obligation if single else None,
+        link=links[0] if single else "",  # several items: each has its link in the body
+        email_subject=message.title,
+        email_parts=[(w.title, w.body, link) for w, link in zip(words, links, strict=True)],
     )
     db.session.execute(
-        sa.update(ReminderLog).where(ReminderLog.id == log_id).values(notification_id=note.id)
+        sa.update(ReminderLog)
+        .where(ReminderLog.id.in_([c.log_id for c in items]))
+        .values(notification_id=note.id)
     )
     return note
 
 
-def _email_reminders(user: User, notes: list[Notification]) -> OutboxMessage | None:
-    subject = notes[0].title if len(notes) == 1 else messages.digest_subject(len(notes))
-    queued = queue_email(user, subject, [(n.title, n.body, n.link) for n in notes])
-    if queued is not None:
-        for note in notes:
-            note.outbox_message_id = queued.id
-        db.session.flush()
-    return queued
+def items_of(items: list[Claimed]) -> list[messages.Item]:
+    """The lines of a grouped reminder, in the order they were claimed."""
+    return [
+        messages.Item(c.obligation, c.rung, c.timing, obligation_link(c.obligation)) for c in items
+    ]

@@ -16,8 +16,9 @@ def reminder_job() -> None:
     result = services.run_reminder_pass()
     db.session.commit()
     logger.info(
-        "reminder pass %s: %d notifications, %d e-mails%s",
+        "reminder pass %s: %d reminders in %d notifications, %d e-mails%s",
         result.day,
+        result.reminders,
         result.notifications,
         result.emails,
         "" if result.working_day else " (not a working day)",
