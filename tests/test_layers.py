@@ -38,7 +38,7 @@ LAYERS: list[set[str]] = [
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
-    {"dashboard"},
+    {"dashboard", "search"},
     {"exports", "api"},
     {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
 ]

@@ -36,6 +36,7 @@ BLUEPRINTS = (
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
     ("dashboard", "routes", "bp"),
+    ("search", "routes", "bp"),
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.

@@ -1,0 +1,298 @@
+"""Reads for the search page: which tasks and reports match, as the user may read them.
+
+A query is one to five terms (split on white space), every one of which must occur in the
+result (AND), each as a plain substring, case-insensitive for Latin letters.
+
+How a term is matched (see docs/architecture.md, "Search", for the measurements):
+
+- SQLite, three characters or more: the FTS5 trigram tables (``MATCH`` a quoted phrase).
+- SQLite, two characters: trigram FTS5 cannot match fewer than three characters, so the term is
+  a ``LIKE`` over the source rows, scanned newest first and stopped as soon as the page (and
+  the capped count) is full; filters (document, period, department, item) bound it further.
+- PostgreSQL, any length: ``ILIKE '%term%'`` over the exact expression the trigram GIN index
+  is built on; for three characters or more the planner reads the index, for two it scans as
+  on SQLite (pg_trgm extracts no trigram from a two-character pattern).
+
+Access is the same as everywhere else: tasks are read by every signed-in user; a department
+reads its own reports in every state, and for the items it leads the other departments'
+reports once submitted or accepted (never a draft or a returned report, never the return
+reason); coordinators, admins and leaders read everything.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+
+import sqlalchemy as sa
+from markupsafe import Markup
+from sqlalchemy.orm import selectinload
+
+from tracker.auth.models import User
+from tracker.auth.permissions import sees_all_departments
+from tracker.catalogue.models import Assignment, Role, Task
+from tracker.extensions import db
+from tracker.reports.labels import FIELD_LABELS, VERSION_LABELS
+from tracker.reports.models import KeyFigure, Obligation, Report, ReportState
+from tracker.search import models as idx
+from tracker.search.highlight import snippet
+
+MIN_TERM = 2
+MAX_QUERY = 50
+MAX_TERMS = 5
+COUNT_CAP = 1000  # counts stop here ("1000 条以上"): a common word would otherwise count all
+TASKS_PER_PAGE = 10
+REPORTS_PER_PAGE = 20
+FTS_MIN = 3  # the trigram tokenizer's shortest match
+READABLE_BY_LEAD = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """What to look for: the terms and the filters (None: any)."""
+
+    terms: tuple[str, ...]
+    document_id: int | None = None
+    period: str | None = None
+    department_id: int | None = None
+    item: int | None = None
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of results and the capped total."""
+
+    items: list[T]
+    page: int
+    per_page: int
+    total: int
+    capped: bool = False
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def like_pattern(term: str) -> str:
+    """``%term%`` with LIKE's wildcards in the term escaped (escape character ``\\``)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def fts_phrase(term: str, columns: tuple[str, ...] | None = None) -> str:
+    """An FTS5 query matching ``term`` as one phrase, in ``columns`` (None: every column)."""
+    phrase = '"' + term.replace('"', '""') + '"'
+    return f"{{{' '.join(columns)}}} : {phrase}" if columns else phrase
+
+
+def _fts_ids(table: str, term: str, columns: tuple[str, ...] | None = None) -> sa.Select[tuple[int]]:
+    fts = sa.table(table, sa.column("rowid", sa.Integer))
+    # An anonymous bound parameter: several terms put several MATCHes in one statement.
+    return sa.select(fts.c.rowid).where(
+        sa.literal_column(table).op("MATCH")(fts_phrase(term, columns))
+    )
+
+
+def _like(column: sa.ColumnElement[str | None], term: str) -> sa.ColumnElement[bool]:
+    """A substring test: ILIKE on PostgreSQL (the trigram index), LIKE on SQLite."""
+    if _dialect() == "postgresql":
+        return column.ilike(like_pattern(term), escape="\\")
+    return column.like(like_pattern(term), escape="\\")
+
+
+@dataclass(frozen=True)
+class ReportMatch:
+    """The three parts of a report a term may match, as SQL conditions."""
+
+    narrative: sa.ColumnElement[bool]
+    return_reason: sa.ColumnElement[bool]
+    figures: sa.ColumnElement[bool]
+
+
+def report_match(term: str) -> ReportMatch:
+    """Where ``term`` occurs in a report: narrative, return reason, figure names."""
+    if _dialect() == "postgresql":
+        narrative = sa.literal_column(idx.PG_REPORT_NARRATIVE)
+        figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
+        return ReportMatch(
+            _like(narrative, term),
+            _like(Report.return_reason, term),
+            # An array from an initplan lets the planner OR it with the GIN bitmap.
+            Report.id == sa.any_(sa.func.array(figure_ids.scalar_subquery())),
+        )
+    if len(term) >= FTS_MIN:
+        figure_rows = _fts_ids("search_figure_fts", term)
+        return ReportMatch(
+            Report.id.in_(_fts_ids("search_report_fts", term, idx.REPORT_NARRATIVE_COLUMNS)),
+            Report.id.in_(_fts_ids("search_report_fts", term, ("return_reason",))),
+            Report.id.in_(sa.select(KeyFigure.report_id).where(KeyFigure.id.in_(figure_rows))),
+        )
+    narrative = sa.or_(*(_like(getattr(Report, c), term) for c in idx.REPORT_NARRATIVE_COLUMNS))
+    figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
+    return ReportMatch(narrative, _like(Report.return_reason, term), Report.id.in_(figure_ids))
+
+
+def task_match(term: str) -> sa.ColumnElement[bool]:
+    """Where ``term`` occurs in an item's text, its clause or its main-text note."""
+    if _dialect() == "postgresql":
+        return _like(sa.literal_column(idx.PG_TASK_TEXT), term)
+    if len(term) >= FTS_MIN:
+        return Task.id.in_(_fts_ids("search_task_fts", term))
+    return sa.or_(*(_like(getattr(Task, c), term) for c in idx.TASK_COLUMNS))
+
+
+def lead_task_ids(department_id: int) -> sa.Select[tuple[int]]:
+    """The items a department leads (牵头, or alone 负责)."""
+    return sa.select(Assignment.task_id).where(
+        Assignment.department_id == department_id, Assignment.role == Role.LEAD
+    )
+
+
+def readable_report_match(user: User, terms: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    """Reports that ``user`` may read and in which every term occurs in what they may read."""
+    matches = [report_match(term) for term in terms]
+    whole = sa.and_(*(sa.or_(m.narrative, m.return_reason, m.figures) for m in matches))
+    if sees_all_departments(user):
+        return whole
+    if user.department_id is None:
+        return sa.false()
+    as_lead = sa.and_(
+        Obligation.department_id != user.department_id,
+        Report.state.in_(READABLE_BY_LEAD),
+        Obligation.task_id.in_(lead_task_ids(user.department_id)),
+        *(sa.or_(m.narrative, m.figures) for m in matches),
+    )
+    return sa.or_(sa.and_(Obligation.department_id == user.department_id, whole), as_lead)
+
+
+def reports_select(query: SearchQuery, user: User) -> sa.Select[tuple[int]]:
+    """Ids of the matching reports the user may read, newest first."""
+    stmt = (
+        sa.select(Report.id)
+        .join(Obligation, Obligation.id == Report.obligation_id)
+        .join(Task, Task.id == Obligation.task_id)
+        .where(readable_report_match(user, query.terms))
+    )
+    if query.document_id is not None:
+        stmt = stmt.where(Task.document_id == query.document_id)
+    if query.period is not None:
+        stmt = stmt.where(Obligation.period == query.period)
+    if query.department_id is not None:
+        stmt = stmt.where(Obligation.department_id == query.department_id)
+    if query.item is not None:
+        stmt = stmt.where(Task.number == query.item)
+    return stmt.order_by(Report.id.desc())
+
+
+def tasks_select(query: SearchQuery) -> sa.Select[tuple[int]]:
+    """Ids of the matching items (every signed-in user reads every item); the period filter
+    is for reports only, items have none."""
+    stmt = sa.select(Task.id).where(*(task_match(term) for term in query.terms))
+    if query.document_id is not None:
+        stmt = stmt.where(Task.document_id == query.document_id)
+    if query.department_id is not None:
+        on_it = sa.select(Assignment.task_id).where(Assignment.department_id == query.department_id)
+        stmt = stmt.where(sa.or_(Task.id.in_(on_it), Task.all_departments.is_(True)))
+    if query.item is not None:
+        stmt = stmt.where(Task.number == query.item)
+    return stmt.order_by(Task.id.desc())
+
+
+def _page_of_ids(stmt: sa.Select[tuple[int]], page: int, per_page: int) -> tuple[list[int], int, bool]:
+    """One page of ids and the total, counted up to :data:`COUNT_CAP`; ``page`` is clamped."""
+    bounded = stmt.order_by(None).limit(COUNT_CAP + 1).subquery()
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    page = max(1, min(page, max(1, math.ceil(total / per_page))))
+    ids = list(db.session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
+    return ids, total, capped
+
+
+def search_reports(query: SearchQuery, user: User, page: int = 1) -> Page[Report]:
+    """A page of readable matching reports, loaded with their obligation, item and figures."""
+    ids, total, capped = _page_of_ids(reports_select(query, user), page, REPORTS_PER_PAGE)
+    page = max(1, min(page, max(1, math.ceil(total / REPORTS_PER_PAGE))))
+    rows = db.session.scalars(
+        sa.select(Report)
+        .where(Report.id.in_(ids))
+        .options(
+            selectinload(Report.obligation).selectinload(Obligation.task).selectinload(Task.document),
+            selectinload(Report.figures),
+        )
+    ).all()
+    by_id = {r.id: r for r in rows}
+    return Page([by_id[i] for i in ids if i in by_id], page, REPORTS_PER_PAGE, total, capped)
+
+
+def search_tasks(query: SearchQuery, page: int = 1) -> Page[Task]:
+    """A page of matching items, loaded with their document."""
+    ids, total, capped = _page_of_ids(tasks_select(query), page, TASKS_PER_PAGE)
+    page = max(1, min(page, max(1, math.ceil(total / TASKS_PER_PAGE))))
+    rows = db.session.scalars(
+        sa.select(Task).where(Task.id.in_(ids)).options(selectinload(Task.document))
+    ).all()
+    by_id = {t.id: t for t in rows}
+    return Page([by_id[i] for i in ids if i in by_id], page, TASKS_PER_PAGE, total, capped)
+
+
+def reads_as_lead(user: User, report: Report) -> bool:
+    """Does ``user`` read this report only as the item's lead (so not its return reason)?"""
+    if sees_all_departments(user):
+        return False
+    return report.obligation.department_id != user.department_id
+
+
+@dataclass(frozen=True)
+class Context:
+    """One field of a result where a term occurs: its label and the marked snippet."""
+
+    label: str
+    text: Markup
+
+
+REPORT_LABELS = {
+    **{name: FIELD_LABELS[name] for name in idx.REPORT_NARRATIVE_COLUMNS if name in FIELD_LABELS},
+    "review_comment": VERSION_LABELS["review_comment"],
+    "return_reason": VERSION_LABELS["return_reason"],
+}
+TASK_LABELS = {"text": "工作任务", "clause": "责任分工", "main_text_note": "正文说明"}
+
+
+def report_context(report: Report, terms: tuple[str, ...], *, as_lead: bool) -> list[Context]:
+    """The fields of ``report`` where a term occurs, as the reader may read them."""
+    names = idx.REPORT_NARRATIVE_COLUMNS if as_lead else idx.REPORT_COLUMNS
+    found = [
+        Context(REPORT_LABELS[name], marked)
+        for name in names
+        if (marked := snippet(getattr(report, name), terms)) is not None
+    ]
+    for figure in report.figures:
+        if (marked := snippet(figure.name, terms)) is not None:
+            value = f" {figure.value.normalize():f} {figure.unit}".rstrip()
+            found.append(Context(FIELD_LABELS["figures"], marked + value))
+    return found
+
+
+def task_context(task: Task, terms: tuple[str, ...]) -> list[Context]:
+    """The parts of an item where a term occurs."""
+    return [
+        Context(TASK_LABELS[name], marked)
+        for name in idx.TASK_COLUMNS
+        if (marked := snippet(getattr(task, name), terms)) is not None
+    ]
