@@ -99,8 +99,8 @@ def run_migrations_online():
     if conf_args.get("include_name") is None:
         from tracker.search.models import is_search_index_object
 
-        conf_args["include_name"] = lambda name, type_, parents: not is_search_index_object(
-            name, type_
+        conf_args["include_name"] = lambda name, type_, parents: (
+            not is_search_index_object(name, type_)
         )
 
     connectable = get_engine()

@@ -48,8 +48,8 @@ def test_upgrade_head_matches_models_and_downgrade_empties(empty_database_url):
         upgrade()
         with db.engine.connect() as conn:
             # The search indexes of 0011s are no model (virtual tables, expression indexes).
-            context = MigrationContext.configure(conn, opts={"compare_type": True,
-                                                              "include_name": _not_search_index})  # fmt: skip
+            opts = {"compare_type": True, "include_name": _not_search_index}
+            context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(revision="base")

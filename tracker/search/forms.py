@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import ValidationError
@@ -55,7 +57,8 @@ class SearchForm(FlaskForm):
             )
 
     def _menu(self, field: SelectField, what: str) -> None:
-        if field.data and field.data not in {value for value, _ in field.choices}:
+        choices = cast(list[tuple[str, str]], field.choices)  # set by fill()
+        if field.data and field.data not in {value for value, _ in choices}:
             raise ValidationError(f"没有这个{what}，请从列表中选择。")
 
     def validate_document(self, field: SelectField) -> None:

@@ -69,15 +69,16 @@ def _fts_sqlite(fts: str, table: str, columns: tuple[str, ...]) -> list[str]:
     cols = ", ".join(columns)
     new = ", ".join(f"new.{c}" for c in columns)
     old = ", ".join(f"old.{c}" for c in columns)
-    delete = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"
-    insert = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new});"
+    # Names only from this module's constants: nothing here comes from a user.
+    delete = f"INSERT INTO {fts}({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});"  # noqa: S608
+    insert = f"INSERT INTO {fts}(rowid, {cols}) VALUES (new.id, {new});"  # noqa: S608
     return [
         f"CREATE VIRTUAL TABLE {fts} USING fts5({cols}, content='{table}', "
         f"content_rowid='id', tokenize='trigram')",
         f"CREATE TRIGGER {fts}_ai AFTER INSERT ON {table} BEGIN {insert} END",
         f"CREATE TRIGGER {fts}_ad AFTER DELETE ON {table} BEGIN {delete} END",
         f"CREATE TRIGGER {fts}_au AFTER UPDATE OF {cols} ON {table} BEGIN {delete} {insert} END",
-        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",
+        f"INSERT INTO {fts}({fts}) VALUES ('rebuild')",  # noqa: S608
     ]
 
 
@@ -101,10 +102,13 @@ def postgresql_statements() -> dict[str, list[str]]:
             "CREATE INDEX ix_search_report_return_reason ON report USING gin "
             "(return_reason gin_trgm_ops)",
         ],
-        "key_figure": ["CREATE INDEX ix_search_figure_name ON key_figure USING gin "
-                       "(name gin_trgm_ops)"],  # fmt: skip
-        "task": [f"CREATE INDEX ix_search_task_text ON task USING gin "
-                 f"({unqualified['task']} gin_trgm_ops)"],  # fmt: skip
+        "key_figure": [
+            "CREATE INDEX ix_search_figure_name ON key_figure USING gin (name gin_trgm_ops)"
+        ],
+        "task": [
+            f"CREATE INDEX ix_search_task_text ON task USING gin "
+            f"({unqualified['task']} gin_trgm_ops)"
+        ],
     }
 
 
@@ -118,7 +122,9 @@ def _attach() -> None:
     for name, table in tables.items():
         sa.event.listen(table, "after_create", extension.execute_if(dialect="postgresql"))
         for statement in postgresql_statements()[name]:
-            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect="postgresql"))
+            sa.event.listen(
+                table, "after_create", sa.DDL(statement).execute_if(dialect="postgresql")
+            )
         for statement in sqlite_statements()[name]:
             sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect="sqlite"))
         # Dropping a table drops its triggers and indexes; the FTS table goes first.

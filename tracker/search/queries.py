@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from markupsafe import Markup
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from tracker.auth.models import User
 from tracker.auth.permissions import sees_all_departments
@@ -100,7 +100,7 @@ def fts_phrase(term: str, columns: tuple[str, ...] | None = None) -> str:
     return f"{{{' '.join(columns)}}} : {phrase}" if columns else phrase
 
 
-def _fts_ids(table: str, term: str, columns: tuple[str, ...] | None = None) -> sa.Select[tuple[int]]:
+def _fts_ids(table: str, term: str, columns: tuple[str, ...] | None = None) -> sa.Select[int]:
     fts = sa.table(table, sa.column("rowid", sa.Integer))
     # An anonymous bound parameter: several terms put several MATCHes in one statement.
     return sa.select(fts.c.rowid).where(
@@ -108,7 +108,9 @@ def _fts_ids(table: str, term: str, columns: tuple[str, ...] | None = None) -> s
     )
 
 
-def _like(column: sa.ColumnElement[str | None], term: str) -> sa.ColumnElement[bool]:
+def _like(
+    column: sa.ColumnElement[Any] | InstrumentedAttribute[Any], term: str
+) -> sa.ColumnElement[bool]:
     """A substring test: ILIKE on PostgreSQL (the trigram index), LIKE on SQLite."""
     if _dialect() == "postgresql":
         return column.ilike(like_pattern(term), escape="\\")
@@ -127,10 +129,9 @@ class ReportMatch:
 def report_match(term: str) -> ReportMatch:
     """Where ``term`` occurs in a report: narrative, return reason, figure names."""
     if _dialect() == "postgresql":
-        narrative = sa.literal_column(idx.PG_REPORT_NARRATIVE)
         figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
         return ReportMatch(
-            _like(narrative, term),
+            _like(sa.literal_column(idx.PG_REPORT_NARRATIVE), term),
             _like(Report.return_reason, term),
             # An array from an initplan lets the planner OR it with the GIN bitmap.
             Report.id == sa.any_(sa.func.array(figure_ids.scalar_subquery())),
@@ -142,9 +143,9 @@ def report_match(term: str) -> ReportMatch:
             Report.id.in_(_fts_ids("search_report_fts", term, ("return_reason",))),
             Report.id.in_(sa.select(KeyFigure.report_id).where(KeyFigure.id.in_(figure_rows))),
         )
-    narrative = sa.or_(*(_like(getattr(Report, c), term) for c in idx.REPORT_NARRATIVE_COLUMNS))
+    texts = sa.or_(*(_like(getattr(Report, c), term) for c in idx.REPORT_NARRATIVE_COLUMNS))
     figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
-    return ReportMatch(narrative, _like(Report.return_reason, term), Report.id.in_(figure_ids))
+    return ReportMatch(texts, _like(Report.return_reason, term), Report.id.in_(figure_ids))
 
 
 def task_match(term: str) -> sa.ColumnElement[bool]:
@@ -156,7 +157,7 @@ def task_match(term: str) -> sa.ColumnElement[bool]:
     return sa.or_(*(_like(getattr(Task, c), term) for c in idx.TASK_COLUMNS))
 
 
-def lead_task_ids(department_id: int) -> sa.Select[tuple[int]]:
+def lead_task_ids(department_id: int) -> sa.Select[int]:
     """The items a department leads (牵头, or alone 负责)."""
     return sa.select(Assignment.task_id).where(
         Assignment.department_id == department_id, Assignment.role == Role.LEAD
@@ -180,7 +181,7 @@ def readable_report_match(user: User, terms: tuple[str, ...]) -> sa.ColumnElemen
     return sa.or_(sa.and_(Obligation.department_id == user.department_id, whole), as_lead)
 
 
-def reports_select(query: SearchQuery, user: User) -> sa.Select[tuple[int]]:
+def reports_select(query: SearchQuery, user: User) -> sa.Select[int]:
     """Ids of the matching reports the user may read, newest first."""
     stmt = (
         sa.select(Report.id)
@@ -199,7 +200,7 @@ def reports_select(query: SearchQuery, user: User) -> sa.Select[tuple[int]]:
     return stmt.order_by(Report.id.desc())
 
 
-def tasks_select(query: SearchQuery) -> sa.Select[tuple[int]]:
+def tasks_select(query: SearchQuery) -> sa.Select[int]:
     """Ids of the matching items (every signed-in user reads every item); the period filter
     is for reports only, items have none."""
     stmt = sa.select(Task.id).where(*(task_match(term) for term in query.terms))
@@ -213,7 +214,7 @@ def tasks_select(query: SearchQuery) -> sa.Select[tuple[int]]:
     return stmt.order_by(Task.id.desc())
 
 
-def _page_of_ids(stmt: sa.Select[tuple[int]], page: int, per_page: int) -> tuple[list[int], int, bool]:
+def _page_of_ids(stmt: sa.Select[int], page: int, per_page: int) -> tuple[list[int], int, bool]:
     """One page of ids and the total, counted up to :data:`COUNT_CAP`; ``page`` is clamped."""
     bounded = stmt.order_by(None).limit(COUNT_CAP + 1).subquery()
     total = db.session.scalar(sa.select(sa.func.count()).select_from(bounded)) or 0
@@ -232,7 +233,9 @@ def search_reports(query: SearchQuery, user: User, page: int = 1) -> Page[Report
         sa.select(Report)
         .where(Report.id.in_(ids))
         .options(
-            selectinload(Report.obligation).selectinload(Obligation.task).selectinload(Task.document),
+            selectinload(Report.obligation)
+            .selectinload(Obligation.task)
+            .selectinload(Task.document),
             selectinload(Report.figures),
         )
     ).all()
