@@ -201,8 +201,8 @@ def reports_select(query: SearchQuery, user: User) -> sa.Select[int]:
 
 
 def tasks_select(query: SearchQuery) -> sa.Select[int]:
-    """Ids of the matching items (every signed-in user reads every item); the period filter
-    is for reports only, items have none."""
+    """Ids of the matching items (every signed-in user reads every item), the newest document
+    first, each in its items' order; the period filter is for reports only, items have none."""
     stmt = sa.select(Task.id).where(*(task_match(term) for term in query.terms))
     if query.document_id is not None:
         stmt = stmt.where(Task.document_id == query.document_id)
@@ -211,7 +211,7 @@ def tasks_select(query: SearchQuery) -> sa.Select[int]:
         stmt = stmt.where(sa.or_(Task.id.in_(on_it), Task.all_departments.is_(True)))
     if query.item is not None:
         stmt = stmt.where(Task.number == query.item)
-    return stmt.order_by(Task.id.desc())
+    return stmt.order_by(Task.document_id.desc(), Task.number)
 
 
 def _page_of_ids(stmt: sa.Select[int], page: int, per_page: int) -> tuple[list[int], int, bool]:
