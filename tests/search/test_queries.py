@@ -140,3 +140,23 @@ def test_counts_are_capped_and_pages_clamped(people, quarter, monkeypatch):
     page = search_reports(SearchQuery(terms=("鑫淼",)), people["moj"], page=99)
     assert (page.total, page.capped, page.page, page.pages) == (3, True, 2, 2)
     assert len(page.items) == 2
+
+
+def test_two_character_searches_read_a_bounded_window_unless_filtered(people, quarter, monkeypatch):
+    """No index answers two characters: without a period, document or item filter only the
+    newest SHORT_WINDOW reports are read, and the page says so; three characters use the
+    index and see everything."""
+    from tracker.search import queries
+
+    reports = [draft(quarter.obligation(n, "moj"), people["moj"], "鑫淼垚") for n in (10, 11, 12)]
+    oldest, *newer = sorted(r.id for r in reports)
+    monkeypatch.setattr(queries, "SHORT_WINDOW", 2)
+    coordinator = people["coordinator"]
+    page = search_reports(SearchQuery(terms=("鑫淼",)), coordinator)
+    assert sorted(r.id for r in page.items) == newer and page.windowed
+    page = search_reports(SearchQuery(terms=("鑫淼",), period="2024Q3"), coordinator)
+    assert len(page.items) == 3 and not page.windowed
+    page = search_reports(SearchQuery(terms=("鑫淼垚",)), coordinator)
+    assert len(page.items) == 3 and not page.windowed
+    assert oldest not in [r.id for r in search_reports(SearchQuery(terms=("鑫淼",)),
+                                                       people["moj"]).items]  # fmt: skip

@@ -110,3 +110,15 @@ def test_a_submitted_report_reaches_the_lead_on_the_page(people, quarter, signed
     db.session.commit()
     html = _page(signed_in(people["lead"]), q="鑫淼")
     assert "配合材料<mark>鑫淼</mark>。" in html
+
+
+def test_the_page_says_when_a_two_character_search_was_bounded(people, quarter, signed_in,
+                                                               monkeypatch):  # fmt: skip
+    from tracker.search import queries
+
+    for number in (10, 11, 12):
+        draft(quarter.obligation(number, "moj"), people["moj"], "鑫淼")
+    monkeypatch.setattr(queries, "SHORT_WINDOW", 2)
+    client = signed_in(people["coordinator"])
+    assert 'id="search-window"' in _page(client, q="鑫淼")
+    assert 'id="search-window"' not in _page(client, q="鑫淼", period="2024Q3")

@@ -45,6 +45,8 @@ COUNT_CAP = 1000  # counts stop here ("1000 条以上"): a common word would oth
 TASKS_PER_PAGE = 10
 REPORTS_PER_PAGE = 20
 FTS_MIN = 3  # the trigram tokenizer's shortest match
+# Reports a search with no indexable term and no bounding filter reads at most, newest first.
+SHORT_WINDOW = 50_000
 READABLE_BY_LEAD = (ReportState.SUBMITTED, ReportState.ACCEPTED)
 
 T = TypeVar("T")
@@ -70,6 +72,7 @@ class Page(Generic[T]):
     per_page: int
     total: int
     capped: bool = False
+    windowed: bool = False  # a two-character search read only the newest SHORT_WINDOW reports
     pages: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -117,37 +120,6 @@ def _like(
     return column.like(like_pattern(term), escape="\\")
 
 
-@dataclass(frozen=True)
-class ReportMatch:
-    """The three parts of a report a term may match, as SQL conditions."""
-
-    narrative: sa.ColumnElement[bool]
-    return_reason: sa.ColumnElement[bool]
-    figures: sa.ColumnElement[bool]
-
-
-def report_match(term: str) -> ReportMatch:
-    """Where ``term`` occurs in a report: narrative, return reason, figure names."""
-    if _dialect() == "postgresql":
-        figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
-        return ReportMatch(
-            _like(sa.literal_column(idx.PG_REPORT_NARRATIVE), term),
-            _like(Report.return_reason, term),
-            # An array from an initplan lets the planner OR it with the GIN bitmap.
-            Report.id == sa.any_(sa.func.array(figure_ids.scalar_subquery())),
-        )
-    if len(term) >= FTS_MIN:
-        figure_rows = _fts_ids("search_figure_fts", term)
-        return ReportMatch(
-            Report.id.in_(_fts_ids("search_report_fts", term, idx.REPORT_NARRATIVE_COLUMNS)),
-            Report.id.in_(_fts_ids("search_report_fts", term, ("return_reason",))),
-            Report.id.in_(sa.select(KeyFigure.report_id).where(KeyFigure.id.in_(figure_rows))),
-        )
-    texts = sa.or_(*(_like(getattr(Report, c), term) for c in idx.REPORT_NARRATIVE_COLUMNS))
-    figure_ids = sa.select(KeyFigure.report_id).where(_like(KeyFigure.name, term))
-    return ReportMatch(texts, _like(Report.return_reason, term), Report.id.in_(figure_ids))
-
-
 def task_match(term: str) -> sa.ColumnElement[bool]:
     """Where ``term`` occurs in an item's text, its clause or its main-text note."""
     if _dialect() == "postgresql":
@@ -164,40 +136,148 @@ def lead_task_ids(department_id: int) -> sa.Select[int]:
     )
 
 
-def readable_report_match(user: User, terms: tuple[str, ...]) -> sa.ColumnElement[bool]:
-    """Reports that ``user`` may read and in which every term occurs in what they may read."""
-    matches = [report_match(term) for term in terms]
-    whole = sa.and_(*(sa.or_(m.narrative, m.return_reason, m.figures) for m in matches))
+@dataclass(frozen=True)
+class Reach:
+    """One part of what a reader may search: which reports, and which of their text columns."""
+
+    where: sa.ColumnElement[bool]
+    columns: tuple[str, ...]
+
+
+def reaches(user: User) -> list[Reach]:
+    """What ``user`` may search in reports, as the report pages let them read it."""
     if sees_all_departments(user):
-        return whole
+        return [Reach(sa.true(), idx.REPORT_COLUMNS)]
     if user.department_id is None:
-        return sa.false()
-    as_lead = sa.and_(
-        Obligation.department_id != user.department_id,
-        Report.state.in_(READABLE_BY_LEAD),
-        Obligation.task_id.in_(lead_task_ids(user.department_id)),
-        *(sa.or_(m.narrative, m.figures) for m in matches),
+        return []
+    own = Reach(Obligation.department_id == user.department_id, idx.REPORT_COLUMNS)
+    as_lead = Reach(
+        sa.and_(
+            Obligation.department_id != user.department_id,
+            Report.state.in_(READABLE_BY_LEAD),
+            Obligation.task_id.in_(lead_task_ids(user.department_id)),
+        ),
+        idx.REPORT_NARRATIVE_COLUMNS,  # never the return reason of another department
     )
-    return sa.or_(sa.and_(Obligation.department_id == user.department_id, whole), as_lead)
+    return [own, as_lead]
 
 
-def reports_select(query: SearchQuery, user: User) -> sa.Select[int]:
-    """Ids of the matching reports the user may read, newest first."""
-    stmt = (
-        sa.select(Report.id)
-        .join(Obligation, Obligation.id == Report.obligation_id)
-        .join(Task, Task.id == Obligation.task_id)
-        .where(readable_report_match(user, query.terms))
-    )
+def _filters(query: SearchQuery) -> list[sa.ColumnElement[bool]]:
+    found: list[sa.ColumnElement[bool]] = []
     if query.document_id is not None:
-        stmt = stmt.where(Task.document_id == query.document_id)
+        found.append(Task.document_id == query.document_id)
     if query.period is not None:
-        stmt = stmt.where(Obligation.period == query.period)
+        found.append(Obligation.period == query.period)
     if query.department_id is not None:
-        stmt = stmt.where(Obligation.department_id == query.department_id)
+        found.append(Obligation.department_id == query.department_id)
     if query.item is not None:
-        stmt = stmt.where(Task.number == query.item)
-    return stmt.order_by(Report.id.desc())
+        found.append(Task.number == query.item)
+    return found
+
+
+def _narrowed(query: SearchQuery) -> bool:
+    """Do the filters bound a scan (a period, a document or an item)?"""
+    return any(v is not None for v in (query.document_id, query.period, query.item))
+
+
+def _text_like(term: str, columns: tuple[str, ...]) -> sa.ColumnElement[bool]:
+    if _dialect() == "postgresql":
+        if columns == idx.REPORT_NARRATIVE_COLUMNS:
+            return _like(sa.literal_column(idx.PG_REPORT_NARRATIVE), term)
+        return sa.or_(
+            _like(sa.literal_column(idx.PG_REPORT_NARRATIVE), term),
+            _like(Report.return_reason, term),
+        )
+    return sa.or_(*(_like(getattr(Report, c), term) for c in columns))
+
+
+def _fts_match(
+    table: str, terms: list[str], columns: tuple[str, ...] | None
+) -> sa.ColumnElement[bool]:
+    expression = " AND ".join(fts_phrase(t, columns) for t in terms)
+    return sa.literal_column(table).op("MATCH")(expression)
+
+
+def _base(stmt: sa.Select[int], query: SearchQuery, reach: Reach) -> sa.Select[int]:
+    return (
+        stmt.join(Obligation, Obligation.id == Report.obligation_id)
+        .join(Task, Task.id == Obligation.task_id)
+        .where(reach.where, *_filters(query))
+    )
+
+
+def text_stream(query: SearchQuery, reach: Reach, limit: int) -> tuple[sa.Select[int], bool]:
+    """Newest matching reports of one reach, by their text; and whether the scan was windowed.
+
+    On SQLite a term of three characters or more drives the query from the FTS5 table in rowid
+    order (it streams: a common word stops at ``limit``); shorter terms are tested on each row.
+    Where no term can use an index, and no filter bounds the scan, only the newest
+    :data:`SHORT_WINDOW` reports are read.
+    """
+    long_terms = [t for t in query.terms if len(t) >= FTS_MIN]
+    short_terms = [t for t in query.terms if len(t) < FTS_MIN]
+    columns = None if reach.columns == idx.REPORT_COLUMNS else reach.columns
+    if _dialect() == "sqlite" and long_terms:
+        fts = sa.table("search_report_fts", sa.column("rowid", sa.Integer))
+        stmt = _base(
+            sa.select(fts.c.rowid).select_from(fts).join(Report, Report.id == fts.c.rowid),
+            query,
+            reach,
+        ).where(_fts_match("search_report_fts", long_terms, columns))
+        stmt = stmt.where(*(_text_like(t, reach.columns) for t in short_terms))
+        return stmt.order_by(fts.c.rowid.desc()).limit(limit), False
+    stmt = _base(sa.select(Report.id), query, reach).where(
+        *(_text_like(t, reach.columns) for t in query.terms)
+    )
+    windowed = not long_terms and not _narrowed(query)
+    if windowed:
+        newest = sa.select(sa.func.max(Report.id)).scalar_subquery()
+        stmt = stmt.where(Report.id > newest - SHORT_WINDOW)
+    return stmt.order_by(Report.id.desc()).limit(limit), windowed
+
+
+def figure_stream(query: SearchQuery, reach: Reach, limit: int) -> sa.Select[int]:
+    """Newest reports of one reach with a key figure whose name holds every term.
+
+    The matching figures are found first (an index, or a scan of the short names), then
+    their reports: driven from the reports, the scan would read every report.
+    """
+    long_terms = [t for t in query.terms if len(t) >= FTS_MIN]
+    figures = sa.select(KeyFigure.report_id)
+    terms = list(query.terms)
+    if _dialect() == "sqlite" and long_terms:
+        fts: sa.Select[Any] = sa.select(sa.column("rowid")).select_from(
+            sa.table("search_figure_fts")
+        )
+        figures = figures.where(
+            KeyFigure.id.in_(fts.where(_fts_match("search_figure_fts", long_terms, None)))
+        )
+        terms = [t for t in query.terms if len(t) < FTS_MIN]
+    figures = figures.where(*(_like(KeyFigure.name, t) for t in terms))
+    stmt = _base(sa.select(Report.id), query, reach).where(Report.id.in_(figures))
+    return stmt.order_by(Report.id.desc()).limit(limit)
+
+
+@dataclass
+class ReportIds:
+    """The newest matching report ids (at most ``COUNT_CAP + 1``), and how they were found."""
+
+    ids: list[int]
+    windowed: bool
+
+
+def report_ids(query: SearchQuery, user: User) -> ReportIds:
+    """Every reach's text and figure streams, merged newest first; each stream stops at the
+    cap, so a common word costs no more than a thousand rows per stream."""
+    limit = COUNT_CAP + 1
+    found: set[int] = set()
+    windowed = False
+    for reach in reaches(user):
+        stmt, short = text_stream(query, reach, limit)
+        windowed = windowed or short
+        found.update(db.session.scalars(stmt))
+        found.update(db.session.scalars(figure_stream(query, reach, limit)))
+    return ReportIds(sorted(found, reverse=True)[:limit], windowed)
 
 
 def tasks_select(query: SearchQuery) -> sa.Select[int]:
@@ -227,8 +307,10 @@ def _page_of_ids(stmt: sa.Select[int], page: int, per_page: int) -> tuple[list[i
 
 def search_reports(query: SearchQuery, user: User, page: int = 1) -> Page[Report]:
     """A page of readable matching reports, loaded with their obligation, item and figures."""
-    ids, total, capped = _page_of_ids(reports_select(query, user), page, REPORTS_PER_PAGE)
+    found = report_ids(query, user)
+    total = min(len(found.ids), COUNT_CAP)
     page = max(1, min(page, max(1, math.ceil(total / REPORTS_PER_PAGE))))
+    ids = found.ids[(page - 1) * REPORTS_PER_PAGE : page * REPORTS_PER_PAGE]
     rows = db.session.scalars(
         sa.select(Report)
         .where(Report.id.in_(ids))
@@ -240,7 +322,16 @@ def search_reports(query: SearchQuery, user: User, page: int = 1) -> Page[Report
         )
     ).all()
     by_id = {r.id: r for r in rows}
-    return Page([by_id[i] for i in ids if i in by_id], page, REPORTS_PER_PAGE, total, capped)
+    result = Page([by_id[i] for i in ids if i in by_id], page, REPORTS_PER_PAGE, total,
+                  capped=len(found.ids) > COUNT_CAP)  # fmt: skip
+    result.windowed = found.windowed and _has_more_than_window()
+    return result
+
+
+def _has_more_than_window() -> bool:
+    newest = db.session.scalar(sa.select(sa.func.max(Report.id))) or 0
+    oldest = db.session.scalar(sa.select(sa.func.min(Report.id))) or 0
+    return newest - oldest >= SHORT_WINDOW
 
 
 def search_tasks(query: SearchQuery, page: int = 1) -> Page[Task]:

@@ -37,6 +37,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "search/index.html", form=form, asked=asked, tasks=tasks, reports=reports,
         terms=terms, args=form.filter_args(), task_context=queries.task_context,
+        window=queries.SHORT_WINDOW,
         report_context=lambda report: queries.report_context(
             report, terms, as_lead=queries.reads_as_lead(current_user, report)),
     )  # fmt: skip
