@@ -122,3 +122,27 @@ def test_the_page_says_when_a_two_character_search_was_bounded(people, quarter, 
     client = signed_in(people["coordinator"])
     assert 'id="search-window"' in _page(client, q="鑫淼")
     assert 'id="search-window"' not in _page(client, q="鑫淼", period="2024Q3")
+
+
+def test_searching_writes_nothing(people, quarter, signed_in):
+    """GET never writes: a search (results, bad input, pages) sends no INSERT, UPDATE or
+    DELETE; the listener itself sees the draft saved before."""
+    import sqlalchemy as sa
+
+    seen: list[str] = []
+
+    def listen(conn, cursor, statement, parameters, context, executemany):
+        if re.match(r"\s*(INSERT|UPDATE|DELETE)\b", statement, re.IGNORECASE):
+            seen.append(statement.split("\n")[0][:80])
+
+    sa.event.listen(db.engine, "before_cursor_execute", listen)
+    try:
+        draft(quarter.obligation(11, "moj"), people["moj"], "鑫淼垚森")
+        assert seen, "the listener must see a write"
+        client = signed_in(people["moj"])
+        seen.clear()
+        for args in ({"q": "鑫淼"}, {"q": "鑫淼垚森", "report_page": "2"}, {"q": "，"}, {}):
+            _page(client, **args)
+        assert seen == []
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", listen)

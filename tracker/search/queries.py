@@ -1,22 +1,26 @@
 """Reads for the search page: which tasks and reports match, as the user may read them.
 
-A query is one to five terms (split on white space), every one of which must occur in the
-result (AND), each as a plain substring, case-insensitive for Latin letters.
+A query is one to five terms (split on white space), every one of which must occur (AND), as a
+plain substring, case-insensitive for Latin letters: all of them in the report's text, or all
+of them in one of its key figures' names.
 
-How a term is matched (see docs/architecture.md, "Search", for the measurements):
+Reports are read as *streams*: ids newest first, stopped at ``COUNT_CAP + 1``, one stream per
+reach (``reaches``: what the reader may read) and part (text, figures), merged in Python. So a
+common word costs a thousand rows per stream, never a count of the whole table.
 
-- SQLite, three characters or more: the FTS5 trigram tables (``MATCH`` a quoted phrase).
-- SQLite, two characters: trigram FTS5 cannot match fewer than three characters, so the term is
-  a ``LIKE`` over the source rows, scanned newest first and stopped as soon as the page (and
-  the capped count) is full; filters (document, period, department, item) bound it further.
+- SQLite, three characters or more: the stream is driven from the FTS5 trigram table
+  (``MATCH`` quoted phrases, ``ORDER BY rowid DESC``, which FTS5 streams).
 - PostgreSQL, any length: ``ILIKE '%term%'`` over the exact expression the trigram GIN index
-  is built on; for three characters or more the planner reads the index, for two it scans as
-  on SQLite (pg_trgm extracts no trigram from a two-character pattern).
+  is built on; the planner reads the index for three characters or more.
+- Two characters (both backends): no trigram index can answer them, so they are tested on each
+  row; without a period, document or item filter, only the newest ``SHORT_WINDOW`` reports are
+  read, and the page says so.
 
 Access is the same as everywhere else: tasks are read by every signed-in user; a department
 reads its own reports in every state, and for the items it leads the other departments'
 reports once submitted or accepted (never a draft or a returned report, never the return
-reason); coordinators, admins and leaders read everything.
+reason); coordinators, admins and leaders read everything. docs/architecture.md ("Search")
+gives the measurements behind these choices.
 """
 
 from __future__ import annotations
