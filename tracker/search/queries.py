@@ -6,7 +6,7 @@ of them in one of its key figures' names.
 
 Reports are read as *streams*: ids newest first, stopped at ``COUNT_CAP + 1``, one stream per
 reach (``reaches``: what the reader may read) and part (text, figures), merged in Python. So a
-common word costs a thousand rows per stream, never a count of the whole table.
+common word costs at most ``COUNT_CAP + 1`` rows per stream, never a count of the table.
 
 - SQLite, three characters or more: the stream is driven from the FTS5 trigram table
   (``MATCH`` quoted phrases, ``ORDER BY rowid DESC``, which FTS5 streams).
@@ -45,7 +45,7 @@ from tracker.search.highlight import snippet
 MIN_TERM = 2
 MAX_QUERY = 50
 MAX_TERMS = 5
-COUNT_CAP = 1000  # counts stop here ("1000 条以上"): a common word would otherwise count all
+COUNT_CAP = 500  # counts stop here ("500 条以上"): a common word would otherwise count all
 TASKS_PER_PAGE = 10
 REPORTS_PER_PAGE = 20
 FTS_MIN = 3  # the trigram tokenizer's shortest match
@@ -272,7 +272,7 @@ class ReportIds:
 
 def report_ids(query: SearchQuery, user: User) -> ReportIds:
     """Every reach's text and figure streams, merged newest first; each stream stops at the
-    cap, so a common word costs no more than a thousand rows per stream."""
+    cap, so a common word costs no more than ``COUNT_CAP + 1`` rows per stream."""
     limit = COUNT_CAP + 1
     found: set[int] = set()
     windowed = False
