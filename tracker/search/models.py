@@ -112,23 +112,26 @@ def postgresql_statements() -> dict[str, list[str]]:
     }
 
 
+def _ddl(statement: str) -> sa.DDL:
+    """``sa.DDL(statement)``; SQLAlchemy leaves its constructor unannotated."""
+    return sa.DDL(statement)  # type: ignore[no-untyped-call]
+
+
 def _attach() -> None:
     """Build the indexes whenever ``create_all`` builds their tables (tests, new databases)."""
     sqlite_fts = {"report": "search_report_fts", "key_figure": "search_figure_fts",
                   "task": "search_task_fts"}  # fmt: skip
     tables = {"report": Report.__table__, "key_figure": KeyFigure.__table__,
               "task": Task.__table__}  # fmt: skip
-    extension = sa.DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+    extension = _ddl("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     for name, table in tables.items():
         sa.event.listen(table, "after_create", extension.execute_if(dialect="postgresql"))
         for statement in postgresql_statements()[name]:
-            sa.event.listen(
-                table, "after_create", sa.DDL(statement).execute_if(dialect="postgresql")
-            )
+            sa.event.listen(table, "after_create", _ddl(statement).execute_if(dialect="postgresql"))
         for statement in sqlite_statements()[name]:
-            sa.event.listen(table, "after_create", sa.DDL(statement).execute_if(dialect="sqlite"))
+            sa.event.listen(table, "after_create", _ddl(statement).execute_if(dialect="sqlite"))
         # Dropping a table drops its triggers and indexes; the FTS table goes first.
-        drop = sa.DDL(f"DROP TABLE IF EXISTS {sqlite_fts[name]}")
+        drop = _ddl(f"DROP TABLE IF EXISTS {sqlite_fts[name]}")
         sa.event.listen(table, "before_drop", drop.execute_if(dialect="sqlite"))
 
 
