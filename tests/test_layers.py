@@ -43,7 +43,7 @@ LAYERS: list[set[str]] = [
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
-    {"dashboard"},
+    {"dashboard", "search"},
     {"exports", "api", "home", "ops"},
     {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
 ]

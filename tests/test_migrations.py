@@ -34,6 +34,12 @@ def empty_database_url(tmp_root, tmp_path):
     admin.dispose()
 
 
+def _not_search_index(name, type_, parents):
+    from tracker.search.models import is_search_index_object
+
+    return not is_search_index_object(name, type_)
+
+
 def test_upgrade_head_matches_models_and_downgrade_empties(empty_database_url):
     app = create_app(
         {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
@@ -41,7 +47,9 @@ def test_upgrade_head_matches_models_and_downgrade_empties(empty_database_url):
     with app.app_context():
         upgrade()
         with db.engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            # The search indexes of 0011s are no model (virtual tables, expression indexes).
+            opts = {"compare_type": True, "include_name": _not_search_index}
+            context = MigrationContext.configure(conn, opts=opts)
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
         downgrade(revision="base")
@@ -284,3 +292,100 @@ def test_0011_adds_preferences_and_digests_and_touches_no_existing_row(empty_dat
         upgrade()
         assert notifications() == before
         db.engine.dispose()
+
+
+def _search_objects(engine) -> set[tuple[str, ...]]:
+    """The search index objects a database holds, as (kind, name, definition)."""
+    from tracker.search.models import PG_INDEXES, SEARCH_FTS_TABLES
+
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(
+                sa.text("SELECT 'index', indexname, indexdef FROM pg_indexes "
+                        "WHERE indexname = ANY(:names)"), {"names": list(PG_INDEXES)}
+            )  # fmt: skip
+        else:
+            rows = conn.execute(
+                sa.text("SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'search_%'")
+            )
+        found = {tuple(row) for row in rows}
+    names = {name for _, name, _ in found}
+    expected = set(PG_INDEXES) if engine.dialect.name == "postgresql" else set(SEARCH_FTS_TABLES)
+    assert not expected - names or not names, f"some search objects missing: {expected - names}"
+    return found
+
+
+def test_0011s_indexes_what_is_stored_and_builds_what_create_all_builds(empty_database_url):
+    """0011s over a database with reports: the rows stored before are found; the objects are
+    exactly those the models attach to ``create_all`` (the test database's); downgrade removes
+    them and the search falls back to nothing broken."""
+    from tests.conftest import _seed_catalogue
+    from tests.reports.conftest import Quarter
+    from tracker.auth.services import create_user, resolve_department
+    from tracker.catalogue.services import apply_seed
+    from tracker.reports import services
+    from tracker.reports.services import ReportInput
+    from tracker.search.queries import SearchQuery, search_reports, search_tasks
+
+    built_by_create_all = _search_objects(db.engine)
+    assert built_by_create_all
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0011")
+        assert _search_objects(db.engine) == set()
+        apply_seed(_seed_catalogue())
+        quarter = Quarter()
+        services.open_period(quarter.period)
+        liaison = create_user("l1", role="liaison", password="x" * 12,
+                              department=resolve_department("moj"))  # fmt: skip
+        services.save_draft(quarter.obligation(11, "moj"),
+                            ReportInput(progress="迁移之前写下的鑫淼垚森。"), actor=liaison,
+                            expected_version=None)  # fmt: skip
+        db.session.commit()
+        upgrade(revision="0011s")
+        assert _search_objects(db.engine) == built_by_create_all
+        for word in ("鑫淼", "鑫淼垚森"):
+            assert len(search_reports(SearchQuery(terms=(word,)), liaison).items) == 1
+        assert search_tasks(SearchQuery(terms=("关爱服务",))).total > 0
+        db.session.remove()
+        downgrade(revision="0011")
+        assert _search_objects(db.engine) == set()
+        upgrade()
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0011s_without_the_right_to_create_pg_trgm_says_what_to_do(empty_database_url, capfd):
+    """A role that may not create the extension gets a message and changes nothing."""
+    url = sa.engine.make_url(empty_database_url)
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade(revision="0011")
+        db.engine.dispose()
+    role = f"{url.database}_noext"
+    owner = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    with owner.connect() as conn:
+        conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+        conn.execute(sa.text(f'CREATE ROLE "{role}" LOGIN'))
+        conn.execute(sa.text(f'GRANT SELECT, UPDATE ON alembic_version TO "{role}"'))
+    try:
+        limited = create_app({"TESTING": True, "SECRET_KEY": "x",
+                              "SQLALCHEMY_DATABASE_URI": url.set(username=role)})  # fmt: skip
+        capfd.readouterr()
+        with limited.app_context(), pytest.raises(SystemExit):  # flask-migrate logs and exits
+            upgrade(revision="0011s")
+        assert "may not create it" in capfd.readouterr().err
+        with limited.app_context():
+            db.engine.dispose()
+        with owner.connect() as conn:
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0011"
+            assert not conn.scalar(sa.text("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'"))
+    finally:
+        with owner.connect() as conn:
+            conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
+            conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
+        owner.dispose()

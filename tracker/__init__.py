@@ -36,6 +36,7 @@ BLUEPRINTS = (
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
     ("dashboard", "routes", "bp"),
+    ("search", "routes", "bp"),
     ("home", "routes", "bp"),
     ("ops", "routes", "bp"),  # /readyz (public) and /metrics (its own bearer token)
 )

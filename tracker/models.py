@@ -10,6 +10,7 @@ from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage
 from tracker.reminders.models import ReminderLog
 from tracker.reports.models import Evidence, KeyFigure, Obligation, Report, ReportVersion
+from tracker.search import models as search_indexes  # noqa: F401 - the search indexes' DDL
 
 __all__ = [
     "ApiToken",
