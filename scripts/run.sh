@@ -47,10 +47,9 @@ mkdir -p "$TRACKER_INSTANCE_PATH" "$RUN_DIR"
 "$VENV/bin/python" -c 'import os, tracker.config as c; c.ensure_secret_key_file(os.environ["TRACKER_INSTANCE_PATH"])'
 
 FLASK=("$VENV/bin/flask" --app tracker)
-"${FLASK[@]}" db upgrade
-"${FLASK[@]}" seed
-"${FLASK[@]}" open-periods  # the scheduler does this daily too; pages never do
-"${FLASK[@]}" user ensure-admin
+# db upgrade, seed, open-periods (the scheduler does this daily too; pages never do) and
+# user ensure-admin, in one process: each is idempotent, so a restart changes nothing.
+"${FLASK[@]}" prepare
 
 # The scheduler in a loop of its own: whenever it exits, say so and start it again.
 supervise_scheduler() {

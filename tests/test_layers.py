@@ -45,7 +45,12 @@ LAYERS: list[set[str]] = [
     {"followups", "reminders", "notifications"},
     {"dashboard", "search"},
     {"exports", "api", "home", "ops"},
-    {"__init__", "models", "jobs"},  # the composition root: create_app, all models, all jobs
+    {
+        "__init__",
+        "models",
+        "jobs",
+        "startup",
+    },  # the composition root: create_app, all models, all jobs
 ]
 LAYER_OF = {unit: index for index, layer in enumerate(LAYERS) for unit in layer}
 

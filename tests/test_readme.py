@@ -57,7 +57,7 @@ def test_every_flask_command_in_the_readme_runs_on_a_fresh_install(tmp_path, mon
             monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # where the examples' --output files go
     runner = create_app().test_cli_runner()
-    for step in ("db upgrade", "seed", "open-periods", "user ensure-admin"):  # as run.sh does
+    for step in ("prepare",):  # as run.sh does
         _invoke(runner, ["flask", "--app", "tracker", *step.split()])
     for words in flask_commands():
         if TOKEN_PLACEHOLDER in words:

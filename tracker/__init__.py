@@ -131,6 +131,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.ops.cli import backup_command, restore_command
     from tracker.reminders.cli import remind_command
     from tracker.reports.cli import open_periods_command
+    from tracker.startup import prepare_command
 
     for command in (
         user_cli,
@@ -147,6 +148,7 @@ def _register_cli(app: Flask) -> None:
         snapshots_cli,
         backup_command,
         restore_command,
+        prepare_command,
     ):
         app.cli.add_command(command)
 
