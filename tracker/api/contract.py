@@ -488,8 +488,7 @@ class Notification(Shape):
 
     id: int
     kind: NotificationKind = Field(
-        description="reminder 催报提醒 · urge 催办 · urge_ack 催办签收 · "
-        "extension_request 延期申请 · extension_decision 延期审批"
+        description=" · ".join(f"{kind.value} {kind.label}" for kind in NotificationKind)
     )
     title: str
     body: str
