@@ -1,7 +1,7 @@
 """The app recovers by itself when PostgreSQL restarts (a cluster this test starts itself).
 
-A real server process (waitress, 4 threads) runs against the cluster while two clients send
-requests without pause: one PATCHes a report over the API, one reads. Halfway the cluster is
+A real server process (gunicorn, one gthread worker of 4 threads, as production serves) runs
+against the cluster while two clients send requests without pause: one PATCHes a report over the API, one reads. Halfway the cluster is
 restarted with a fast shutdown, cutting every connection the app's pool holds. Requests in
 flight then may fail; every request started after the cluster is back must succeed, and every
 write that was acknowledged is in the database afterwards.
@@ -111,8 +111,8 @@ def _serve(url: str, tmp_path):
            "TRACKER_DB_POOL_SIZE": "4", "TRACKER_DB_MAX_OVERFLOW": "2"}  # fmt: skip
     log = (tmp_path / "server.log").open("wb")
     server = subprocess.Popen(
-        [sys.executable, "-m", "waitress", "--host=127.0.0.1", f"--port={port}",
-         "--threads=4", "--call", "tracker:create_app"],
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
+         "--worker-class", "gthread", "--threads", "4", "tracker:create_app()"],
         env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
