@@ -1,8 +1,8 @@
 """The app recovers by itself when PostgreSQL restarts (a cluster this test starts itself).
 
 A real server process (gunicorn, one gthread worker of 4 threads, as production serves) runs
-against the cluster while two clients send requests without pause: one PATCHes a report over the API, one reads. Halfway the cluster is
-restarted with a fast shutdown, cutting every connection the app's pool holds. Requests in
+against the cluster while two clients send requests without pause: one PATCHes a report over
+the API, one reads. Halfway the cluster is restarted with a fast shutdown, cutting every connection the app's pool holds. Requests in
 flight then may fail; every request started after the cluster is back must succeed, and every
 write that was acknowledged is in the database afterwards.
 
