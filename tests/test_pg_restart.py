@@ -1,10 +1,10 @@
 """The app recovers by itself when PostgreSQL restarts (a cluster this test starts itself).
 
 A real server process (gunicorn, one gthread worker of 4 threads, as production serves) runs
-against the cluster while two clients send requests without pause: one PATCHes a report over
-the API, one reads. Halfway the cluster is restarted with a fast shutdown, cutting every connection the app's pool holds. Requests in
-flight then may fail; every request started after the cluster is back must succeed, and every
-write that was acknowledged is in the database afterwards.
+against the cluster while two clients send requests without pause: one PATCHes a report over the
+API, one reads. Halfway the cluster is restarted with a fast shutdown, cutting every connection
+the app's pool holds. Requests in flight then may fail; every request started after the cluster
+is back must succeed, and every write that was acknowledged is in the database afterwards.
 
 Then the clients pause, the cluster restarts once more while the app is idle, and the clients
 resume: with nothing in flight, nothing may fail. This is what ``pool_pre_ping`` is for: under
