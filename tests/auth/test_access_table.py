@@ -40,6 +40,7 @@ ACCESS = {
     "tokens.index": SIGNED_IN,
     "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
     "auth.users": ADMIN,
+    "auth.edit_user": ADMIN,
     "auth.reset_user_password": ADMIN,
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
