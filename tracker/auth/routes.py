@@ -18,7 +18,12 @@ from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
 from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
 from tracker.auth.models import User
-from tracker.auth.permissions import can_manage_users, require_manage_users
+from tracker.auth.permissions import (
+    can_manage_users,
+    require_manage_users,
+    require_view_all_contacts,
+    require_view_contacts,
+)
 from tracker.auth.services import change_password, sign_in
 from tracker.catalogue import queries as catalogue_queries
 from tracker.errors import DomainError
@@ -241,3 +246,24 @@ def _account_change(user: User, change: Callable[..., object], done: str) -> Res
         change(user, actor=current_user._get_current_object())
         flash(done, "success")
     return redirect(url_for("auth.users"))
+
+
+# -- the contact directory -------------------------------------------------------------------
+
+
+@bp.route("/contacts")
+def contacts() -> ResponseReturnValue:
+    """Every department's liaisons and viewers with work phone and e-mail (coordinators and
+    admins; a department's users read their own department's page)."""
+    require_view_all_contacts(current_user)
+    people = list(db.session.scalars(user_queries.department_contacts()))
+    return render_template("auth/contacts.html", people=people, department=None)
+
+
+@bp.route("/departments/<code>/contacts")
+def department_contacts(code: str) -> ResponseReturnValue:
+    """One department's liaisons and viewers: for coordinators, admins and its own users."""
+    department = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_contacts(current_user, department.id)
+    people = list(db.session.scalars(user_queries.department_contacts(department.id)))
+    return render_template("auth/contacts.html", people=people, department=department)

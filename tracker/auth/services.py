@@ -58,6 +58,7 @@ def create_user(
     department: Department | None = None,
     display_name: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
     must_change_password: bool = False,
     actor: User | None = None,
 ) -> User:
@@ -81,6 +82,7 @@ def create_user(
         username=username,
         display_name=(display_name or username).strip(),
         email=email,
+        phone=normalise_phone(phone),
         role=user_role,
         department=department,
         must_change_password=must_change_password,
