@@ -17,12 +17,13 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from wtforms import Form
 
 from tracker.errors import DomainError, NotAllowed, NotFound
 from tracker.extensions import db
+from tracker.forms import EmptyForm
 from tracker.urls import safe_next
 
 Renderer = Callable[[DomainError], ResponseReturnValue]
@@ -36,6 +37,30 @@ def on_error_render(render: Renderer) -> None:
 def on_error_redirect(target: str) -> None:
     """Answer a refusal later in this request by flashing it and redirecting to ``target``."""
     g.domain_error_redirect = target
+
+
+def confirmed() -> bool:
+    """Whether this POST is the confirmed one (``confirm=1``) of a destructive action."""
+    return request.form.get("confirm") == "1"
+
+
+def confirmation_page(
+    *,
+    title: str,
+    lines: list[str],
+    action: str,
+    button: str,
+    cancel: str,
+    fields: dict[str, str] | None = None,
+) -> ResponseReturnValue:
+    """The page a destructive action's first POST answers: what will happen, exactly, with a
+    confirm button (the same POST again, ``confirm=1`` and ``fields`` carried along) and a
+    cancel link. Nothing is written; works without JavaScript."""
+    page = render_template(
+        "confirm.html", title=title, lines=lines, action=action, button=button,
+        cancel=cancel, fields=fields or {}, form=EmptyForm(),
+    )  # fmt: skip
+    return page, 200, {"Cache-Control": "no-store"}
 
 
 def field_error(form: Form, error: DomainError) -> None:

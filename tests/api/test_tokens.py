@@ -79,7 +79,7 @@ def test_a_revoked_token_is_refused(api, make_user, client, login):
     page = client.get("/profile/tokens").get_data(as_text=True)
     assert "测试系统" in page and caller.token not in page  # listed, never shown again
     (stored,) = _tokens()
-    response = client.post(f"/profile/tokens/{stored.id}/revoke")
+    response = client.post(f"/profile/tokens/{stored.id}/revoke", data={"confirm": "1"})
     assert response.status_code == 302
     assert caller.get("/departments").status_code == 401
     db.session.expire_all()
@@ -178,3 +178,19 @@ def test_no_csrf_token_is_needed_by_the_api(api, quarter, make_user):
     obligation = quarter.obligation(5, "mca")
     response = caller.post("/reports", json={"obligation_id": obligation.id, "progress": "x"})
     assert response.status_code == 201
+
+
+def test_revoking_asks_first_and_the_first_post_changes_nothing(
+    api, client, seeded, make_user, login
+):
+    user = make_user("viewer")
+    caller = api(user)
+    login(user)
+    (stored,) = _tokens()
+    response = client.post(f"/profile/tokens/{stored.id}/revoke")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "确认撤销" in page and stored.hint in page and 'href="/profile/tokens"' in page
+    assert caller.get("/departments").status_code == 200
+    db.session.expire_all()
+    assert _tokens()[0].revoked_at is None

@@ -23,6 +23,7 @@ REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
 LIAISON = "liaison"  # every department's liaisons, each for their own department
 ADMIN = "admin"
+CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
 # The JSON API (blueprint ``api``) takes a bearer token only: every session-only client gets 401
@@ -40,6 +41,9 @@ ACCESS = {
     "tokens.index": SIGNED_IN,
     "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
     "auth.users": ADMIN,
+    "auth.edit_user": ADMIN,
+    "auth.contacts": COORDINATOR,
+    "auth.department_contacts": CONTACTS,
     "auth.reset_user_password": ADMIN,
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
@@ -117,6 +121,7 @@ ENTITLED = {
     COORDINATOR: {"coordinator", "admin"},
     LIAISON: {"own_liaison", "other_liaison"},
     ADMIN: {"admin"},
+    CONTACTS: {"own_liaison", "own_viewer", "coordinator", "admin"},
 }
 USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",
          "admin"]  # fmt: skip

@@ -87,12 +87,12 @@ def test_reset_unlock_deactivate_and_activate_from_the_page(app, client, seeded,
     assert db.session.get(LoginThrottle, "forgetful") is None
     assert "登录锁定至" not in client.get("/admin/users").get_data(as_text=True)
 
-    response = client.post(f"/admin/users/{user.id}/reset-password")
+    response = client.post(f"/admin/users/{user.id}/reset-password", data={"confirm": "1"})
     password = one_time_password(response.get_data(as_text=True))
     db.session.refresh(user)
     assert user.check_password(password) and not user.check_password(PASSWORD)
 
-    client.post(f"/admin/users/{user.id}/deactivate")
+    client.post(f"/admin/users/{user.id}/deactivate", data={"confirm": "1"})
     db.session.refresh(user)
     assert not user.active
     client.post(f"/admin/users/{user.id}/activate")
@@ -107,7 +107,9 @@ def test_an_admin_can_neither_deactivate_themselves_nor_the_last_admin(
 ):
     admin = make_user("admin")
     login(admin)
-    response = client.post(f"/admin/users/{admin.id}/deactivate", follow_redirects=True)
+    response = client.post(
+        f"/admin/users/{admin.id}/deactivate", data={"confirm": "1"}, follow_redirects=True
+    )
     assert "不能停用自己的账号" in response.get_data(as_text=True)
     db.session.refresh(admin)
     assert admin.active
@@ -121,7 +123,7 @@ def test_an_admin_can_neither_deactivate_themselves_nor_the_last_admin(
         raise AssertionError("the last admin was deactivated")
     db.session.rollback()
     other = make_user("admin")
-    response = client.post(f"/admin/users/{other.id}/deactivate")
+    response = client.post(f"/admin/users/{other.id}/deactivate", data={"confirm": "1"})
     db.session.refresh(other)
     assert not other.active  # another admin remains: this one may go
 
@@ -133,3 +135,25 @@ def test_the_page_is_for_admins_and_unknown_accounts_are_404(client, seeded, mak
     assert "用户管理" in client.get("/tasks").get_data(as_text=True)  # in the navigation
     for action in ("reset-password", "unlock", "deactivate", "activate"):
         assert client.post(f"/admin/users/999999/{action}").status_code == 404, action
+
+
+def test_deactivate_and_reset_ask_first_and_the_first_post_writes_nothing(
+    client, seeded, make_user, login
+):
+    login(make_user("admin"))
+    user = make_user("liaison", "mps", display_name="张三")
+    events = db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent))
+    for action, says, button in [
+        ("deactivate", "其已登录的会话随即失效", "确认停用"),
+        ("reset-password", "生成新的一次性密码", "确认重置密码"),
+    ]:
+        response = client.post(f"/admin/users/{user.id}/{action}")
+        assert response.status_code == 200, action
+        page = response.get_data(as_text=True)
+        assert says in page and button in page and "张三" in page
+        assert 'name="confirm" value="1"' in page and 'href="/admin/users"' in page
+        assert 'data-testid="one-time-password"' not in page
+    db.session.expire_all()
+    user = db.session.get(User, user.id)
+    assert user.active and user.check_password(PASSWORD) and not user.must_change_password
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == events

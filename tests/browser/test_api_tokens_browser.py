@@ -45,6 +45,10 @@ def test_issue_use_and_revoke_a_token(page, live_server, seeded, make_user, sign
     page.goto(f"{live_server}/profile/tokens")
     assert token not in page.content()  # shown once only
     page.click("button:has-text('撤销')")
+    expect(page.locator("[data-testid=confirmation]")).to_contain_text(
+        "使用它的系统将无法再访问接口"
+    )
+    page.click("#confirm-action")
     expect(page.locator("body")).to_contain_text("已撤销")
     status, error = _call(live_server, "/me", token)
     assert status == 401 and error["error"] == "unauthorized"

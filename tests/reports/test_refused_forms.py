@@ -140,7 +140,7 @@ def test_a_refused_waiver_keeps_the_reason(client, quarter, make_user, login):
     assert blank.status_code == 422
     _beside(_form(blank.get_data(as_text=True), "waive"), "waive_reason", "请填写豁免理由")
     assert _counts() == before
-    assert client.post(url, data={"reason": "本期无相关工作。"}).status_code == 302
+    assert client.post(url, data={"reason": "本期无相关工作。", "confirm": "1"}).status_code == 302
     assert db.session.get(Obligation, supporting.id).waived
 
 

@@ -78,7 +78,7 @@ def _walk_every_transition(client, quarter, make_user, login):
     )
     login(liaison)
     first_file = db.session.scalar(sa.select(Evidence).where(Evidence.filename.like("司法部%")))
-    steps.append(client.post(f"/evidence/{first_file.id}/delete"))
+    steps.append(client.post(f"/evidence/{first_file.id}/delete", data={"confirm": "1"}))
     _upload(client, obligation, "覆盖人数统计.pdf")
     report = quarter.obligation(5, "mca").report
     steps.append(

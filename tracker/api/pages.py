@@ -16,7 +16,7 @@ from tracker.api import queries, services, tokens_bp
 from tracker.auth.forms import TokenForm
 from tracker.errors import DomainError
 from tracker.forms import EmptyForm
-from tracker.web import field_error, on_error_render
+from tracker.web import confirmation_page, confirmed, field_error, on_error_render
 
 
 @tokens_bp.route("/profile/tokens", methods=["GET", "POST"])
@@ -53,6 +53,18 @@ def revoke(token_id: int) -> ResponseReturnValue:
     """Revoke one of one's own tokens (another user's token is as good as missing)."""
     token = queries.token_of(current_user, token_id) or abort(404)
     if EmptyForm().validate_on_submit():
+        if not confirmed():
+            return confirmation_page(
+                title=f"确认撤销令牌“{token.name}”",
+                lines=[
+                    f"撤销接口令牌“{token.name}”（{token.hint}），立即生效；",
+                    "使用它的系统将无法再访问接口，撤销后不能恢复，需要时请签发新令牌；",
+                    "此操作记入审计日志。",
+                ],
+                action=url_for("tokens.revoke", token_id=token.id),
+                button="确认撤销",
+                cancel=url_for("tokens.index"),
+            )
         services.revoke_token(token, actor=current_user._get_current_object())
         flash(f"令牌“{token.name}”已撤销，使用它的系统将无法再访问接口。", "success")
     return redirect(url_for("tokens.index"))

@@ -10,15 +10,19 @@ from flask.cli import AppGroup
 from tracker.auth.models import User, UserRole
 from tracker.auth.queries import locked_usernames, user_by_username, users_ordered
 from tracker.auth.services import (
+    KEEP,
+    Keep,
     UserError,
     activate_user,
     create_user,
     deactivate_user,
+    edit_user,
     generate_password,
     reset_password,
     resolve_department,
     unlock_username,
 )
+from tracker.catalogue.models import Department
 from tracker.db import to_local
 from tracker.extensions import db
 
@@ -66,6 +70,45 @@ def create_command(
     if one_time:
         click.echo(f"一次性密码 / one-time password: {password}")
         click.echo("首次登录后须修改密码。")
+
+
+@user_cli.command("edit")
+@click.argument("username")
+@click.option("--display-name", help="姓名")
+@click.option("--email", help="邮箱（写空字符串即删除）")
+@click.option("--phone", help="联系电话（写空字符串即删除）")
+@click.option("--role", type=click.Choice([r.value for r in UserRole]), help="账号角色")
+@click.option("--department", help="部门名称或代码（写空字符串即不属于部门）")
+def edit_command(
+    username: str,
+    display_name: str | None,
+    email: str | None,
+    phone: str | None,
+    role: str | None,
+    department: str | None,
+) -> None:
+    """Change an account's name, e-mail, phone, role or department; options not given stay."""
+    user = _existing(username)
+    try:
+        dept: Department | Keep | None = KEEP
+        if department is not None:
+            dept = resolve_department(department) if department.strip() else None
+        changed = edit_user(
+            user,
+            display_name=KEEP if display_name is None else display_name,
+            email=KEEP if email is None else email,
+            phone=KEEP if phone is None else phone,
+            role=KEEP if role is None else role,
+            department=dept,
+        )
+    except UserError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+    db.session.commit()
+    if changed:
+        click.echo(f"已修改用户 {user.username}")
+    else:
+        click.echo(f"用户 {user.username} 没有变化，未做修改。")
 
 
 @user_cli.command("list")

@@ -64,6 +64,7 @@ class User(UserMixin, Model):
     username: Mapped[str] = mapped_column(sa.String(64), unique=True)
     display_name: Mapped[str] = mapped_column(sa.String(64))
     email: Mapped[str | None] = mapped_column(sa.String(255))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))  # work phone (联系电话)
     department_id: Mapped[int | None] = mapped_column(sa.ForeignKey("department.id"), index=True)
     role: Mapped[UserRole] = mapped_column(
         sa.Enum(

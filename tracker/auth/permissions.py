@@ -71,6 +71,19 @@ def can_manage_catalogue(user: User) -> bool:
     return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
 
 
+def can_view_all_contacts(user: User) -> bool:
+    """Coordinators and admins read every department's contact directory."""
+    return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
+
+
+def can_view_contacts(user: User, department_id: int | None) -> bool:
+    """A department's contact directory (its liaisons' and viewers' work phone and e-mail):
+    coordinators and admins, and the department's own users; not leaders of no department."""
+    if can_view_all_contacts(user):
+        return True
+    return department_id is not None and user.department_id == department_id
+
+
 def can_manage_users(user: User) -> bool:
     """Admins manage accounts and see the system's plumbing (outbox, audit)."""
     return user.role == UserRole.ADMIN
@@ -125,6 +138,14 @@ def require_review_reports(user: User) -> None:
 
 def require_manage_catalogue(user: User) -> None:
     _require(can_manage_catalogue(user))
+
+
+def require_view_all_contacts(user: User) -> None:
+    _require(can_view_all_contacts(user))
+
+
+def require_view_contacts(user: User, department_id: int | None) -> None:
+    _require(can_view_contacts(user, department_id))
 
 
 def require_manage_users(user: User) -> None:

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from tracker import clock
 from tracker.auth.models import LoginThrottle, User, UserRole
+from tracker.catalogue.models import Department
 from tracker.extensions import db
 
 
@@ -63,3 +64,19 @@ def active_coordinators() -> list[User]:
             .order_by(User.id)
         )
     )
+
+
+CONTACT_ROLES = (UserRole.LIAISON, UserRole.VIEWER)
+
+
+def department_contacts(department_id: int | None = None) -> sa.Select[User]:
+    """Active liaisons and viewers of departments (of one, when given), for the directory:
+    in the departments' order, liaisons first, then by name."""
+    query = (
+        sa.select(User)
+        .join(User.department)
+        .where(User.active.is_(True), User.role.in_(CONTACT_ROLES))
+    )
+    if department_id is not None:
+        query = query.where(User.department_id == department_id)
+    return query.order_by(Department.position, Department.id, User.role, User.display_name)

@@ -16,9 +16,14 @@ from flask_login import current_user, login_user, logout_user
 from tracker.auth import bp
 from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
-from tracker.auth.forms import ChangePasswordForm, LoginForm, UserForm
+from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
 from tracker.auth.models import User
-from tracker.auth.permissions import can_manage_users, require_manage_users
+from tracker.auth.permissions import (
+    can_manage_users,
+    require_manage_users,
+    require_view_all_contacts,
+    require_view_contacts,
+)
 from tracker.auth.services import change_password, sign_in
 from tracker.catalogue import queries as catalogue_queries
 from tracker.errors import DomainError
@@ -26,7 +31,13 @@ from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.urls import safe_next
-from tracker.web import field_error, on_error_redirect, on_error_render
+from tracker.web import (
+    confirmation_page,
+    confirmed,
+    field_error,
+    on_error_redirect,
+    on_error_render,
+)
 
 add_nav("auth.users", "用户管理", can_manage_users)
 
@@ -130,6 +141,40 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
     )
 
 
+@bp.route("/admin/users/<int:user_id>/edit", methods=["GET", "POST"])
+def edit_user(user_id: int) -> ResponseReturnValue:
+    """An account's name, e-mail, phone, role and department; the username stays."""
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_users(current_user)
+    departments = catalogue_queries.departments()
+    form = UserEditForm(obj=user, departments=departments)
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.department.data = user.department.code if user.department else ""
+    if not form.validate_on_submit():
+        status = 422 if request.method == "POST" else 200
+        return render_template("auth/user_edit.html", form=form, user=user), status
+    on_error_render(lambda error: _edit_refused(form, user, error))
+    department = form.department.data
+    changed = user_services.edit_user(
+        user,
+        display_name=form.display_name.data or "",
+        email=form.email.data or None,
+        phone=form.phone.data or None,
+        role=form.role.data,
+        department=user_services.resolve_department(department) if department else None,
+        actor=current_user._get_current_object(),
+    )
+    flash(f"已保存 {user.username} 的修改。" if changed else "没有修改任何内容。", "success")
+    return redirect(url_for("auth.users"))
+
+
+def _edit_refused(form: UserEditForm, user: User, error: DomainError) -> ResponseReturnValue:
+    """The edit page again, the refusal beside its field, the input kept."""
+    field_error(form, error)
+    return render_template("auth/user_edit.html", form=form, user=user), 422
+
+
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
 def reset_user_password(user_id: int) -> ResponseReturnValue:
     """A new one-time password for a forgotten one, shown once on the page."""
@@ -137,6 +182,19 @@ def reset_user_password(user_id: int) -> ResponseReturnValue:
     require_manage_users(current_user)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("auth.users"))
+    if not confirmed():
+        return confirmation_page(
+            title=f"确认重置 {user.username} 的密码",
+            lines=[
+                f"为 {user.username}（{user.display_name}）生成新的一次性密码，"
+                "只在下一页显示一次；",
+                "其原密码立即失效，已登录的会话随即退出，下次登录后须修改密码；",
+                "解除该用户名的登录锁定；此操作记入审计日志。",
+            ],
+            action=url_for("auth.reset_user_password", user_id=user.id),
+            button="确认重置密码",
+            cancel=url_for("auth.users"),
+        )
     password = user_services.reset_password(user, actor=current_user._get_current_object())
     issued = {"user": user, "password": password, "created": False}
     return _users_page(issued=issued), 200, {"Cache-Control": "no-store"}
@@ -146,6 +204,20 @@ def reset_user_password(user_id: int) -> ResponseReturnValue:
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
+    if EmptyForm().validate_on_submit() and not confirmed():
+        return confirmation_page(
+            title=f"确认停用账号 {user.username}",
+            lines=[
+                f"停用 {user.username}（{user.display_name}，{user.role.label}"
+                + (f" · {user.department.name}" if user.department else "")
+                + "），其已登录的会话随即失效，也不能再登录；",
+                "其接口令牌随之失效，不再收到提醒和通知；",
+                "账号和填报记录保留，可随时重新启用；此操作记入审计日志。",
+            ],
+            action=url_for("auth.deactivate_user", user_id=user.id),
+            button="确认停用",
+            cancel=url_for("auth.users"),
+        )
     return _account_change(user, user_services.deactivate_user, f"已停用 {user.username}。")
 
 
@@ -174,3 +246,24 @@ def _account_change(user: User, change: Callable[..., object], done: str) -> Res
         change(user, actor=current_user._get_current_object())
         flash(done, "success")
     return redirect(url_for("auth.users"))
+
+
+# -- the contact directory -------------------------------------------------------------------
+
+
+@bp.route("/contacts")
+def contacts() -> ResponseReturnValue:
+    """Every department's liaisons and viewers with work phone and e-mail (coordinators and
+    admins; a department's users read their own department's page)."""
+    require_view_all_contacts(current_user)
+    people = list(db.session.scalars(user_queries.department_contacts()))
+    return render_template("auth/contacts.html", people=people, department=None)
+
+
+@bp.route("/departments/<code>/contacts")
+def department_contacts(code: str) -> ResponseReturnValue:
+    """One department's liaisons and viewers: for coordinators, admins and its own users."""
+    department = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_contacts(current_user, department.id)
+    people = list(db.session.scalars(user_queries.department_contacts(department.id)))
+    return render_template("auth/contacts.html", people=people, department=department)

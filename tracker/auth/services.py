@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import enum
 import functools
+import re
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -56,6 +58,7 @@ def create_user(
     department: Department | None = None,
     display_name: str | None = None,
     email: str | None = None,
+    phone: str | None = None,
     must_change_password: bool = False,
     actor: User | None = None,
 ) -> User:
@@ -79,6 +82,7 @@ def create_user(
         username=username,
         display_name=(display_name or username).strip(),
         email=email,
+        phone=normalise_phone(phone),
         role=user_role,
         department=department,
         must_change_password=must_change_password,
@@ -104,6 +108,105 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     before = user_snapshot(user)
     user.active = False
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
+
+
+class Keep(enum.Enum):
+    """The value of an :func:`edit_user` argument that leaves the attribute as it is."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# A work phone as people write it: digits, dashes, an optional leading +, e.g. 010-58123456,
+# +86-10-58123456, 13800000000; 5 to 20 digits, 32 characters at most.
+PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9-]*[0-9]$")
+PHONE_MAX_LENGTH = 32
+PHONE_MESSAGE = "联系电话只能含数字、“-”和开头的“+”，5 至 20 位数字，如 010-58123456"
+
+
+def normalise_phone(phone: str | None) -> str | None:
+    """A work phone as stored (``None`` when blank); :class:`UserError` when malformed."""
+    text = (phone or "").strip()
+    if not text:
+        return None
+    digits = sum(ch.isdigit() for ch in text)
+    if (
+        len(text) > PHONE_MAX_LENGTH
+        or not PHONE_PATTERN.match(text)
+        or "--" in text
+        or not 5 <= digits <= 20
+    ):
+        raise UserError(PHONE_MESSAGE, field="phone")
+    return text
+
+
+def _normalise_email(email: str | None) -> str | None:
+    text = (email or "").strip()
+    if not text:
+        return None
+    if len(text) > 255 or not EMAIL_PATTERN.match(text):
+        raise UserError("邮箱格式不正确", field="email")
+    return text
+
+
+def _checked_display_name(name: str) -> str:
+    text = name.strip()
+    if not text or len(text) > 64:
+        raise UserError("姓名不能为空，且不超过 64 个字符", field="display_name")
+    return text
+
+
+def _checked_role(role: str) -> UserRole:
+    try:
+        return UserRole(role)
+    except ValueError:
+        raise UserError(
+            f"未知角色：{role}（可选 admin / coordinator / liaison / viewer）", field="role"
+        ) from None
+
+
+def edit_user(
+    user: User,
+    *,
+    display_name: str | Keep = KEEP,
+    email: str | Keep | None = KEEP,
+    phone: str | Keep | None = KEEP,
+    role: str | Keep = KEEP,
+    department: Department | Keep | None = KEEP,
+    actor: User | None = None,
+) -> bool:
+    """Change an account's name, contact details, role or department; whether anything changed.
+
+    Arguments left at :data:`KEEP` stay as they are. A liaison keeps a department; an
+    administrator may not take the admin role from themself, nor from the last active
+    administrator. The audit event ``user.edit`` carries the account before and after; an
+    edit that changes nothing records nothing.
+    """
+    new_name = user.display_name if display_name is KEEP else _checked_display_name(display_name)
+    new_email = user.email if email is KEEP else _normalise_email(email)
+    new_phone = user.phone if phone is KEEP else normalise_phone(phone)
+    new_role = user.role if role is KEEP else _checked_role(role)
+    new_department = user.department if department is KEEP else department
+    if new_role == UserRole.LIAISON and new_department is None:
+        raise UserError("联络员必须属于一个部门", field="department")
+    if user.role == UserRole.ADMIN and new_role != UserRole.ADMIN:
+        if actor is not None and actor.id == user.id:
+            raise UserError("不能取消自己的系统管理员角色。", field="role")
+        if user.active and _other_active_admins(user) == 0:
+            raise UserError("这是最后一个启用的系统管理员账号，不能改为其他角色。", field="role")
+    before = user_snapshot(user)
+    user.display_name = new_name
+    user.email = new_email
+    user.phone = new_phone
+    user.role = new_role
+    user.department = new_department
+    after = user_snapshot(user)
+    if after == before:
+        return False
+    record_event("user.edit", user, actor=actor, before=before, after=after)
+    return True
 
 
 def _other_active_admins(user: User) -> int:
@@ -273,6 +376,9 @@ def note_login(user: User) -> None:
 def user_snapshot(user: User) -> dict[str, Any]:
     return {
         "username": user.username,
+        "display_name": user.display_name,
+        "email": user.email,
+        "phone": user.phone,
         "role": user.role.value if user.role else None,
         "department": user.department.code if user.department else None,
         "active": user.active,

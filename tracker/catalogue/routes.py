@@ -6,7 +6,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from tracker.auth.permissions import require_view_department
+from tracker.auth.permissions import (
+    can_view_all_contacts,
+    can_view_contacts,
+    require_view_department,
+)
 from tracker.catalogue import bp, queries
 from tracker.catalogue.forms import TaskFilterForm
 from tracker.catalogue.models import Assignment, Role
@@ -71,6 +75,7 @@ def departments() -> ResponseReturnValue:
         departments=queries.departments(),
         counts=queries.department_role_counts(),
         Role=Role,
+        all_contacts=can_view_all_contacts(current_user),
     )
 
 
@@ -81,4 +86,7 @@ def department(code: str) -> ResponseReturnValue:
     grouped: dict[Role, list[Assignment]] = {role: [] for role in Role}
     for assignment in queries.department_assignments(dept.id):
         grouped[assignment.role].append(assignment)
-    return render_template("catalogue/department.html", department=dept, grouped=grouped, Role=Role)
+    return render_template(
+        "catalogue/department.html", department=dept, grouped=grouped, Role=Role,
+        contacts=can_view_contacts(current_user, dept.id),
+    )  # fmt: skip

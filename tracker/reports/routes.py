@@ -42,7 +42,14 @@ from tracker.reports.forms import (
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.queries import ReviewFilter
 from tracker.reports.sections import obligation_sections
-from tracker.web import field_error, flash_form_errors, on_error_redirect, on_error_render
+from tracker.web import (
+    confirmation_page,
+    confirmed,
+    field_error,
+    flash_form_errors,
+    on_error_redirect,
+    on_error_render,
+)
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
@@ -374,15 +381,19 @@ def _form_action(
     *,
     field: str | None = None,
     after: Callable[[Obligation], str] = _back,
+    confirm: Callable[[Obligation, F], ResponseReturnValue] | None = None,
 ) -> ResponseReturnValue:
     """A form of the obligation page: load → authorize → validate → act; a refusal renders
     the page again (422) with the form as typed and the message beside its field (``field``
-    for a service's message that names none)."""
+    for a service's message that names none). With ``confirm``, a destructive action's first
+    POST answers its confirmation page and writes nothing; the one with ``confirm=1`` acts."""
     item = _load_obligation(obligation_id)
     authorize(item)
     form = form_class()
     if not form.validate_on_submit():
         return _form_refused(item, form, None)
+    if confirm is not None and not confirmed():
+        return confirm(item, form)
     on_error_render(lambda error: _form_refused(item, form, error, field=field))
     flash(action(item, form), "success")
     return redirect(after(item))
@@ -431,7 +442,23 @@ def waive(obligation_id: int) -> ResponseReturnValue:
         services.waive_obligation(item, actor=current_user, reason=form.reason.data)
         return "已豁免该部门本期材料。"
 
-    return _form_action(obligation_id, _reviewer, WaiveForm, act)
+    def ask(item: Obligation, form: WaiveForm) -> ResponseReturnValue:
+        period = Period.parse(item.period).label
+        return confirmation_page(
+            title=f"确认豁免{item.department.name}的材料",
+            lines=[
+                f"豁免{item.department.name}第{item.task.number}项（配合）{period}的材料，"
+                "该部门本期不再须报送，也不再收到催报提醒；",
+                "牵头部门不再等待这份材料即可报送汇总报告；",
+                f"豁免理由：{form.reason.data}；此操作记入审计日志，不能撤销。",
+            ],
+            action=url_for("reports.waive", obligation_id=item.id),
+            button="确认豁免",
+            cancel=_back(item),
+            fields={"reason": form.reason.data or ""},
+        )
+
+    return _form_action(obligation_id, _reviewer, WaiveForm, act, confirm=ask)
 
 
 @bp.route("/obligations/<int:obligation_id>/evidence", methods=["POST"])
@@ -495,6 +522,18 @@ def delete_evidence(evidence_id: int) -> ResponseReturnValue:
     obligation = item.report.obligation
     require_edit_department_reports(current_user, obligation.department_id)
     if EmptyForm().validate_on_submit():
+        if not confirmed():
+            return confirmation_page(
+                title=f"确认删除附件“{item.filename}”",
+                lines=[
+                    f"从第{obligation.task.number}项{Period.parse(obligation.period).label}"
+                    f"的报告中删除佐证材料“{item.filename}”；",
+                    "删除后本部门和审核人都不再看到它，如仍需要须重新上传；此操作记入审计日志。",
+                ],
+                action=url_for("reports.delete_evidence", evidence_id=item.id),
+                button="确认删除",
+                cancel=_back(obligation),
+            )
         on_error_redirect(_back(obligation))
         services.remove_evidence(item, actor=current_user)
         flash("附件已删除。", "success")
