@@ -74,6 +74,14 @@ class ScorecardForm(_GetForm):
 
 
 class TrendForm(_GetForm):
-    """The document whose trend to show."""
+    """The document whose trend to show, and the department the chart compares with the
+    average."""
 
     document = SelectField("文件", choices=[], default="")
+    department = SelectField("对比部门", choices=[], default="")
+
+    def fill_departments(self, departments: list[DepartmentRef]) -> None:
+        """Offer ``departments``; the first is the default choice."""
+        self.department.choices = [(d.code, d.name) for d in departments]
+        if not self.department.data and departments:
+            self.department.data = departments[0].code

@@ -37,7 +37,7 @@ from tracker.dashboard.forms import (
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
 from tracker.dashboard.queries.scope import DepartmentRef
-from tracker.dashboard.rag import legend
+from tracker.dashboard.rag import Rag, legend
 from tracker.followups.forms import UrgeForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
@@ -126,11 +126,41 @@ def _render_dashboard(
     )  # fmt: skip
     return render_template(
         "dashboard/index.html", data=data, form=form, period=period, locked=locked,
+        filters_text=_filters_text(form, departments, locked),
+        export_url=_export_url(form, period, locked),
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
         page_url=_page_url, landing=request.endpoint == "dashboard.index",
         urge_form=UrgeForm() if can_urge(current_user) else None,
         by_id={d.id: d for d in departments},
     )  # fmt: skip
+
+
+def _filters_text(
+    form: DashboardFilterForm, departments: list[DepartmentRef], locked: Department | None
+) -> str:
+    """The form's filters in words (the printed page states them)."""
+    documents = dict(form.document.choices)  # type: ignore[arg-type]
+    names = {d.code: d.name for d in departments}
+    return queries.describe_filters(
+        document=documents.get(form.document.data) if form.document.data else None,
+        section=form.section.data or None,
+        department=locked.name if locked else names.get(form.department.data or ""),
+        role=Role(form.role.data) if form.role.data else None,
+        rag=Rag(form.state.data) if form.state.data else None,
+    )
+
+
+def _export_url(form: DashboardFilterForm, period: Period, locked: Department | None) -> str:
+    """The quarterly workbook's URL with every filter of the dashboard."""
+    args = {
+        "period": period.key,
+        "document": form.document.data,
+        "section": form.section.data,
+        "department": locked.code if locked else form.department.data,
+        "role": form.role.data,
+        "state": form.state.data,
+    }
+    return url_for("exports.quarterly", **{k: v for k, v in args.items() if v})
 
 
 def _dashboard_form(periods: list[Period], departments: list[DepartmentRef]) -> DashboardFilterForm:
@@ -189,7 +219,9 @@ def scorecard() -> ResponseReturnValue:
         snapshot=snaps.get(period.key),
     )  # fmt: skip
     rows = queries.sort_scorecard(rows, form.sort.data, form.desc.data)
-    chart = {
+    # One department's rate is a figure, not a chart: its row says it (a lone bar would fill
+    # the whole box).
+    chart = None if len(rows) < 2 else {
         "kind": "scorecard",
         "labels": [row.department.short_name for row in rows],
         "values": [None if row.on_time_rate is None else round(row.on_time_rate * 100, 1)
@@ -203,31 +235,53 @@ def scorecard() -> ResponseReturnValue:
 
 @bp.route("/dashboard/trends")
 def trends() -> ResponseReturnValue:
-    """On-time rate per department across quarters, as a chart and a table."""
+    """On-time rate per department across the due quarters: a heat-map table of departments
+    × quarters and a chart of one chosen department against the average of all."""
     snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
+    visible = visible_department_ids(current_user)
+    choosable = [d for d in queries.department_refs() if visible is None or d.id in visible]
 
     def build(formdata: MultiDict[str, str] | None = None) -> TrendForm:
         form = TrendForm(formdata)
         form.fill_documents(documents)
+        form.fill_departments(choosable)
         return form
 
     form = _checked(build(request.args), build)
-    trend = queries.trend(
-        periods, form.document_id, visible_department_ids(current_user), known_snapshots=snaps
-    )
-    series: list[dict[str, Any]] = [
-        {"label": d.short_name, "values": [_pct(v) for v in trend.rates[d.id]]}
-        for d in trend.departments
-    ]
-    if sees_all_departments(current_user):
-        series.insert(0, {"label": "全部部门", "values": [_pct(v) for v in trend.overall],
-                          "overall": True})  # fmt: skip
-    chart = {"kind": "trend", "labels": [p.key for p in trend.periods], "series": series}
+    # Every department is counted, so that the average is the same for everyone; a scoped
+    # user's table and chart show only their own department beside it.
+    trend = queries.trend(periods, form.document_id, None, known_snapshots=snaps)
+    shown = [d for d in trend.departments if visible is None or d.id in visible]
+    chosen = next((d for d in choosable if d.code == form.department.data), None)
     return render_template(
-        "dashboard/trends.html", trend=trend, form=form, chart=chart,
-        sees_all=sees_all_departments(current_user),
+        "dashboard/trends.html", trend=trend, form=form, shown=shown, chosen=chosen,
+        chart=_trend_chart(trend, chosen), heat=heat_class,
     )  # fmt: skip
+
+
+def _trend_chart(trend: queries.Trend, chosen: DepartmentRef | None) -> dict[str, Any]:
+    """The chart's data: the average of all departments and the chosen department."""
+    series: list[dict[str, Any]] = [
+        {"label": "全部部门平均", "values": [_pct(v) for v in trend.overall], "overall": True}
+    ]
+    if chosen is not None and chosen.id in trend.rates:
+        series.append({"label": chosen.name, "values": [_pct(v) for v in trend.rates[chosen.id]]})
+    return {"kind": "trend", "labels": [p.label for p in trend.periods], "series": series}
+
+
+def heat_class(rate: float | None) -> str:
+    """The heat-map colour class of an on-time rate (the cell also prints the figures)."""
+    if rate is None:
+        return "heat-none"
+    for floor, name in HEAT_BANDS:
+        if rate >= floor:
+            return name
+    return HEAT_BANDS[-1][1]
+
+
+# Lowest on-time rate of each band, best first (tracker/static/css/app.css colours them).
+HEAT_BANDS = ((0.95, "heat-4"), (0.8, "heat-3"), (0.6, "heat-2"), (0.0, "heat-1"))
 
 
 def _pct(value: float | None) -> float | None:

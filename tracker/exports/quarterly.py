@@ -139,6 +139,24 @@ class QuarterlyRequest:
     document_id: int | None = None
     department_ids: frozenset[int] | None = None  # None: every department
     department_label: str | None = None  # e.g. "公安部", named in the titles when restricted
+    section: str | None = None  # a main-text part (二 / 三 / 四), as on the dashboard
+    role: Role | None = None
+    rag: Rag | None = None  # narrows the rows, never the figures (as on the dashboard)
+
+    def shows(self, line: ObligationLine, cell: dashboard.Cell) -> bool:
+        """Whether a line passes every filter of the request."""
+        if self.department_ids is not None and line.department_id not in self.department_ids:
+            return False
+        if self.role is not None and line.role != self.role:
+            return False
+        if self.section and not _in_section(line.section, self.section):
+            return False
+        return self.rag is None or cell.rag == self.rag
+
+
+def _in_section(section: str | None, part: str) -> bool:
+    """The dashboard's rule: the part itself or one of its subsections (``三(二)``)."""
+    return section == part or (section or "").startswith(part + "(")
 
 
 @dataclass
@@ -152,7 +170,10 @@ class QuarterlyResult:
 
 def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> QuarterlyResult:
     """Write the quarterly workbook of ``request`` to ``target`` (a path or a binary file)."""
-    scope = dashboard.make_scope(request.period, request.document_id, request.department_ids)
+    scope = dashboard.make_scope(
+        request.period, request.document_id, request.department_ids,
+        section=request.section, role=request.role,
+    )  # fmt: skip
     count, numbers = queries.document_numbers(request.document_id)
     titles = _Titles(request, _documents_label(count, numbers))
     multi = count > 1
@@ -184,11 +205,8 @@ def _write_sheets(
         snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
     for group in queries.by_task(lines):
-        shown = [
-            (line, _cell(line, scope, thresholds))
-            for line in group
-            if request.department_ids is None or line.department_id in request.department_ids
-        ]
+        judged = [(line, _cell(line, scope, thresholds)) for line in group]
+        shown = [(line, cell) for line, cell in judged if request.shows(line, cell)]
         if not shown:
             continue
         _division_rows(division, group, shown, multi)
@@ -203,7 +221,12 @@ def _write_sheets(
     head, rows = dashboard.headline_and_scorecard(*args, **options)
     _score_rows(score, rows)
     result.urges = _urge_rows(urges, request, numbers if request.document_id else None, multi)
-    _overview(overview, request, scope, reasons, rows, head)
+    filters = dashboard.describe_filters(
+        document=numbers[0] if request.document_id is not None and numbers else None,
+        section=request.section, department=request.department_label, role=request.role,
+        rag=request.rag,
+    )  # fmt: skip
+    _overview(overview, request, scope, reasons, rows, head, filters)
     for sheet in (division, detail, overdue, score, urges):
         sheet.finish()
     return result
@@ -257,15 +280,20 @@ class _ScopeOptions(TypedDict):
 
     today: date
     snapshot: Snapshot | None
+    section: str | None
+    role: Role | None
 
 
 def _same_scope(
     request: QuarterlyRequest, scope: dashboard.Scope
 ) -> tuple[tuple[Period, int | None, frozenset[int] | None], _ScopeOptions]:
-    """Arguments that make the dashboard judge on the same day, from the same snapshot."""
+    """Arguments that make the dashboard judge on the same day, from the same snapshot, with
+    the same filters (the colour filter narrows rows only, as on the dashboard)."""
     return (request.period, request.document_id, request.department_ids), {
         "today": scope.today,
         "snapshot": scope.snapshot,
+        "section": request.section,
+        "role": request.role,
     }
 
 
@@ -413,12 +441,14 @@ def _overview(
     reasons: Counter[Reason],
     scores: list[dashboard.ScoreRow],
     head: dashboard.Headline,
+    filters: str,
 ) -> None:
     judged = f"数据截至 {scope.judged_on.isoformat()}（北京时间）"
     if scope.frozen:
         judged += "，本季度已封存；封存后补报的材料标注“补报”"
     who = request.department_label or "全部部门"
     sheet.cells([(f"{judged}；范围：{who}", SUBTITLE)], span=len(OVERVIEW_COLUMNS))
+    sheet.cells([(f"筛选条件：{filters}", SUBTITLE)], span=len(OVERVIEW_COLUMNS))
     sheet.blank()
     sheet.cells([("主要指标", HEADER), ("数值", HEADER)])
     for label, value, kind in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import IO
 
 from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
@@ -21,7 +22,10 @@ from tracker.auth.permissions import (
     require_edit_department_reports,
     visible_department_ids,
 )
-from tracker.catalogue.models import Department, PolicyDocument
+from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import Department, PolicyDocument, Role
+from tracker.dashboard import queries as dashboard_queries
+from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
 from tracker.exports.forms import TemplateUploadForm
@@ -77,24 +81,70 @@ def _send(write: Callable[[IO[bytes]], object], download_name: str) -> Response:
 
 @bp.route("/quarterly.xlsx")
 def quarterly() -> ResponseReturnValue:
-    """The quarterly workbook of a period (and optionally one document)."""
+    """The quarterly workbook of a period with the dashboard's filters (document, main-text
+    part, department, role, colour); an unknown filter value is refused in words."""
     period = _period_arg()
     document = _document_arg()
+    try:
+        filters = _filters()
+    except ValueError as error:
+        return render_template(
+            "error.html", code=400, title="筛选条件无效", message=str(error)
+        ), 400
+    department = filters.department or current_user.department
     department_ids = visible_department_ids(current_user)
     label = None
     if department_ids is not None:
         label = current_user.department.name if current_user.department else "无部门"
+    elif filters.department is not None:
+        department_ids, label = {filters.department.id}, filters.department.name
     export = QuarterlyRequest(
         period,
         document.id if document else None,
         frozenset(department_ids) if department_ids is not None else None,
         label,
-    )
+        section=filters.section,
+        role=filters.role,
+        rag=filters.rag,
+    )  # fmt: skip
     prefix = f"{document.number}-" if document else ""
-    suffix = f"-{current_user.department.short_name}" if label and current_user.department else ""
+    suffix = f"-{department.short_name}" if label and department else ""
     return _send(
         lambda out: write_quarterly(out, export), f"{prefix}{period.key}季度报表{suffix}.xlsx"
     )
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """The dashboard filters a download carries (the period and document are read apart)."""
+
+    section: str | None
+    department: Department | None
+    role: Role | None
+    rag: Rag | None
+
+
+def _filters() -> _Filters:
+    """The dashboard's filters from the query string; ``ValueError`` names a bad one.
+
+    A liaison or department viewer may name only their own department (or none).
+    """
+    section = request.args.get("section", "").strip() or None
+    if section is not None and section not in dashboard_queries.SECTION_PARTS:
+        raise ValueError(f"未知的正文部分：{section}")
+    code = request.args.get("department", "").strip()
+    department = catalogue_queries.department_by_code(code) if code else None
+    if code and department is None:
+        raise ValueError(f"未知的部门：{code}")
+    visible = visible_department_ids(current_user)
+    if department is not None and visible is not None and department.id not in visible:
+        raise ValueError(f"只能导出本部门的报表，不能导出{department.name}的报表。")
+    role, rag = request.args.get("role", "").strip(), request.args.get("state", "").strip()
+    if role and role not in {r.value for r in Role}:
+        raise ValueError(f"未知的角色：{role}")
+    if rag and rag not in {r.value for r in Rag}:
+        raise ValueError(f"未知的状态：{rag}")
+    return _Filters(section, department, Role(role) if role else None, Rag(rag) if rag else None)
 
 
 @bp.route("/template.xlsx")

@@ -31,7 +31,7 @@ The modules, lowest first (each imports only those above it):
 ``lists``
     The overdue list (:func:`overdue`) and one department's lead items (:func:`lead_items`).
 ``trends``
-    On-time rates across quarters (:func:`trend`).
+    On-time rates across the due quarters, with their denominators (:func:`trend`).
 ``items``
     One item's lights across quarters (:func:`item_history`).
 ``page``
@@ -68,13 +68,14 @@ from tracker.dashboard.queries.scope import (
     Scope,
     amber_working_days,
     department_refs,
+    describe_filters,
     document_choices,
     make_scope,
     snapshot_for,
     snapshots,
 )
 from tracker.dashboard.queries.source import aggregate_query, live_urge_counts
-from tracker.dashboard.queries.trends import trend
+from tracker.dashboard.queries.trends import Trend, TrendCell, trend
 
 __all__ = [
     "SCORE_SORTS",
@@ -84,12 +85,15 @@ __all__ = [
     "Headline",
     "Scope",
     "ScoreRow",
+    "Trend",
+    "TrendCell",
     "aggregate_query",
     "amber_working_days",
     "cells",
     "dashboard",
     "dashboard_data",
     "department_refs",
+    "describe_filters",
     "document_choices",
     "headline",
     "headline_and_scorecard",

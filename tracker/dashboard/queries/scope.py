@@ -198,3 +198,27 @@ def department_filters(query: _Query, scope: Scope, table: sa.Table) -> _Query:
     if scope.role is not None:
         query = query.where(table.c.role == scope.role)
     return query
+
+
+def describe_filters(
+    *,
+    document: str | None = None,
+    section: str | None = None,
+    department: str | None = None,
+    role: Role | None = None,
+    rag: Rag | None = None,
+) -> str:
+    """The filters in words, for a printed page and a workbook's cover:
+    ``"部门 公安部；角色 牵头"``, or ``"全部"`` when nothing is narrowed."""
+    parts = [
+        f"{name} {value}"
+        for name, value in (
+            ("文件", document),
+            ("正文部分", f"{section}、" if section else None),
+            ("部门", department),
+            ("角色", role.label if role else None),
+            ("状态", rag.short_label if rag else None),
+        )
+        if value
+    ]
+    return "；".join(parts) or "全部"

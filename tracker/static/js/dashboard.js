@@ -68,7 +68,8 @@
           data: data.values,
           backgroundColor: "#0b5cad",
           borderColor: "#1f2328",
-          borderWidth: 1
+          borderWidth: 1,
+          maxBarThickness: 28
         }]
       },
       options: baseOptions({ x: percentAxis() }, { indexAxis: "y" })
