@@ -56,7 +56,44 @@ class TokenForm(FlaskForm):
     submit = SubmitField("签发新令牌")
 
 
-class UserForm(FlaskForm):
+class _AccountForm(FlaskForm):
+    """What creating and editing an account share: e-mail, role and department (a liaison
+    must have one); the department choices come from the caller."""
+
+    email = StringField(
+        "邮箱",
+        validators=[
+            Optional(),
+            Length(max=255, message="不超过 255 个字符"),
+            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确"),
+        ],
+        description="接收催报提醒和催办通知；可不填。",
+    )
+    role = ChoiceField(
+        "角色",
+        choices=[(role.value, role.label) for role in UserRole],
+        invalid="请从列表中选择角色",
+    )
+    department = ChoiceField(
+        "部门",
+        choices=[],
+        default="",
+        description="联络员必填；领导（查阅者）不选部门即可看全部。",
+        invalid="请从列表中选择部门",
+    )
+
+    def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.department.choices = [("", "（不属于部门）")] + [
+            (department.code, department.name) for department in departments
+        ]
+
+    def validate_department(self, field: Field) -> None:
+        if self.role.data == UserRole.LIAISON.value and not field.data:
+            raise ValidationError("联络员必须属于一个部门")
+
+
+class UserForm(_AccountForm):
     """A new account (an administrator's page): the password is generated, shown once."""
 
     username = StringField(
@@ -71,88 +108,31 @@ class UserForm(FlaskForm):
     display_name = StringField(
         "姓名", validators=[Optional(), Length(max=64, message="不超过 64 个字符")]
     )
-    email = StringField(
-        "邮箱",
-        validators=[
-            Optional(),
-            Length(max=255, message="不超过 255 个字符"),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确"),
-        ],
-        description="接收催报提醒和催办通知；可不填。",
-    )
     role = ChoiceField(
         "角色",
         choices=[(role.value, role.label) for role in UserRole],
         default=UserRole.LIAISON.value,
         invalid="请从列表中选择角色",
     )
-    department = ChoiceField(
-        "部门",
-        choices=[],
-        default="",
-        description="联络员必填；领导（查阅者）不选部门即可看全部。",
-        invalid="请从列表中选择部门",
-    )
     submit = SubmitField("创建账号")
 
-    def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.department.choices = [("", "（不属于部门）")] + [
-            (department.code, department.name) for department in departments
-        ]
 
-    def validate_department(self, field: Field) -> None:
-        if self.role.data == UserRole.LIAISON.value and not field.data:
-            raise ValidationError("联络员必须属于一个部门")
-
-
-class UserEditForm(FlaskForm):
+class UserEditForm(_AccountForm):
     """An account's name, contact details, role and department (an administrator's page)."""
 
     display_name = StringField(
         "姓名",
         validators=[DataRequired("请填写姓名"), Length(max=64, message="不超过 64 个字符")],
     )
-    email = StringField(
-        "邮箱",
-        validators=[
-            Optional(),
-            Length(max=255, message="不超过 255 个字符"),
-            Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message="邮箱格式不正确"),
-        ],
-        description="接收催报提醒和催办通知；可不填。",
-    )
     phone = StringField(
         "联系电话",
         validators=[Optional(), Length(max=PHONE_MAX_LENGTH, message="不超过 32 个字符")],
         description="办公电话，如 010-58123456；显示在通讯录中，可不填。",
     )
-    role = ChoiceField(
-        "角色",
-        choices=[(role.value, role.label) for role in UserRole],
-        invalid="请从列表中选择角色",
-    )
-    department = ChoiceField(
-        "部门",
-        choices=[],
-        default="",
-        description="联络员必填；领导（查阅者）不选部门即可看全部。",
-        invalid="请从列表中选择部门",
-    )
     submit = SubmitField("保存修改")
-
-    def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.department.choices = [("", "（不属于部门）")] + [
-            (department.code, department.name) for department in departments
-        ]
 
     def validate_phone(self, field: Field) -> None:
         try:
             normalise_phone(field.data)
         except UserError as error:
             raise ValidationError(error.message) from None
-
-    def validate_department(self, field: Field) -> None:
-        if self.role.data == UserRole.LIAISON.value and not field.data:
-            raise ValidationError("联络员必须属于一个部门")
