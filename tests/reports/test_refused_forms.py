@@ -163,3 +163,19 @@ def test_a_refused_upload_says_why_beside_the_file_field(client, quarter, make_u
     assert missing.status_code == 422
     _beside(_form(missing.get_data(as_text=True), "evidence"), "file", "请选择文件")
     assert _counts() == before
+
+
+def test_a_tampered_status_is_refused_in_chinese_and_keeps_the_text(
+    client, quarter, make_user, login
+):
+    login(make_user("liaison", "mca"))
+    obligation = quarter.obligation(5, "mca")
+    before = _counts()
+    data = {"status": "finished-ish", "progress": "开展摸底排查 3 次。", "save": "1"}
+    response = client.post(f"/obligations/{obligation.id}/edit", data=data)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    _beside(html, "status", "请从列表中选择自评状态。")
+    assert "Not a valid choice" not in html
+    assert "开展摸底排查 3 次。" in _textarea(html, "progress")
+    assert _counts() == before

@@ -78,7 +78,7 @@ def test_over_long_field_is_refused_and_nothing_saved(client, quarter, make_user
     login(make_user("liaison", "mca"))
     obligation = quarter.obligation(5, "mca")
     response = client.post(f"/obligations/{obligation.id}/edit", data=_form("字" * 5001))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "工作进展不能超过 5000 字" in response.get_data(as_text=True)
     assert _count(Report) == 0
 
@@ -106,7 +106,7 @@ def test_half_filled_figure_is_refused(client, quarter, make_user, login, row, m
     login(make_user("liaison", "mca"))
     obligation = quarter.obligation(5, "mca")
     response = client.post(f"/obligations/{obligation.id}/edit", data=_form(**row))
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert _count(Report) == 0
 

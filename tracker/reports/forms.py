@@ -104,8 +104,11 @@ def _narrative(label: str) -> TextAreaField:
 class ReportForm(FlaskForm):
     """The quarterly report of one department on one item."""
 
-    status = SelectField(
-        FIELD_LABELS["status"], choices=[("", "请选择"), *STATUS_CHOICES], default=""
+    status = ChoiceField(
+        FIELD_LABELS["status"],
+        choices=[("", "请选择"), *STATUS_CHOICES],
+        default="",
+        invalid="请从列表中选择自评状态。",
     )
     progress = _narrative(FIELD_LABELS["progress"])
     problems = _narrative(FIELD_LABELS["problems"])

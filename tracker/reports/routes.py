@@ -262,8 +262,10 @@ def edit(obligation_id: int) -> ResponseReturnValue:
         form.fill_from(item.report)
     if request.method == "POST" and workspace.INSERT in request.form:
         return _insert(item, form)
-    if not form.validate_on_submit():
+    if request.method == "GET":
         return workspace.edit_page(item, form)
+    if not form.validate_on_submit():
+        return workspace.edit_page(item, form), 422
     on_error_render(lambda error: _edit_refused(item, form, error))
     report = services.save_draft(
         item, form.to_input(), actor=current_user, expected_version=form.expected_version
