@@ -79,3 +79,17 @@ def test_sqlite_connections_are_pinged_too(monkeypatch, tmp_path):
     monkeypatch.setenv("TRACKER_INSTANCE_PATH", str(tmp_path))
     monkeypatch.delenv("TRACKER_DATABASE_URL", raising=False)
     assert create_app().config["SQLALCHEMY_ENGINE_OPTIONS"] == {"pool_pre_ping": True}
+
+
+def test_postgresql_connections_run_without_jit(app):
+    """Every pooled connection has JIT off, also after a rolled-back transaction."""
+    from tests.conftest import db_backend
+
+    if db_backend(app) != "postgresql":
+        pytest.skip("a PostgreSQL setting: checked in the suite's PostgreSQL pass")
+    db.engine.dispose()  # a new connection, made through the connect hook
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.text("SHOW jit")).scalar() == "off"
+        conn.rollback()
+        assert conn.execute(sa.text("SHOW jit")).scalar() == "off"
+    assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"

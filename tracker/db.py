@@ -58,11 +58,24 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
 
 
 @sa.event.listens_for(Engine, "connect")
-def _sqlite_pragmas(  # pragma: no cover - trivial
+def _session_settings(  # pragma: no cover - trivial
     dbapi_connection: DBAPIConnection, connection_record: ConnectionPoolEntry
 ) -> None:
-    """Turn on foreign keys and WAL for SQLite; other backends are left alone."""
+    """Per-connection settings: foreign keys and WAL for SQLite, no JIT for PostgreSQL.
+
+    PostgreSQL's JIT compiles a query whose estimated cost passes ``jit_above_cost``; the
+    dashboard's aggregate passes it (its correlated sub-plans are costed per group) and then
+    spends about a second compiling a query that runs in a fifth of that (docs/performance.md).
+    No query of this application is the long analytical kind JIT pays off for, so every
+    connection turns it off, whatever the server's default.
+    """
     module = type(dbapi_connection).__module__
+    if module.startswith("psycopg"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("SET jit = off")
+        cursor.close()
+        dbapi_connection.commit()  # a SET inside a transaction rolled back would be undone
+        return
     if not module.startswith("sqlite3"):
         return
     cursor = dbapi_connection.cursor()
