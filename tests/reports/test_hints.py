@@ -38,7 +38,7 @@ def test_the_edit_form_describes_the_self_rating_and_the_figures(client, login, 
     assert "最多 5 项" in figures_hint and "1,200.5" in figures_hint
 
 
-def test_a_refused_rating_is_described_by_its_hint_and_its_message(
+def test_a_refused_rating_is_described_by_its_message_instead_of_its_hint(
     client, login, make_user, quarter
 ):
     login(make_user("liaison", "moj"))
@@ -49,8 +49,9 @@ def test_a_refused_rating_is_described_by_its_hint_and_its_message(
     )
     html = page.get_data(as_text=True)
     select = _tag(html, r'select[^>]* id="status"')
-    assert 'aria-describedby="status-hint status-error"' in select
+    assert 'aria-describedby="status-error"' in select  # the message says what to do now
     assert 'aria-invalid="true"' in select
+    assert "常态化推进——" in _element_text(html, "status-hint")  # the hint still stands
 
 
 def test_the_evidence_hint_states_the_configured_limits(
@@ -77,5 +78,5 @@ def test_the_evidence_hint_states_the_configured_limits(
 
     refused = client.post(f"/obligations/{obligation.id}/evidence", data={})  # no file chosen
     html = refused.get_data(as_text=True)
-    assert 'aria-describedby="evidence-hint file-error"' in _tag(html, r'input[^>]* type="file"')
+    assert 'aria-describedby="file-error"' in _tag(html, r'input[^>]* type="file"')
     assert "每个文件不超过 2 MB" in _element_text(html, "evidence-hint")
