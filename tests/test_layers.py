@@ -44,7 +44,7 @@ LAYERS: list[set[str]] = [
     {"reports", "imports"},
     {"followups", "reminders", "notifications"},
     {"dashboard", "search"},
-    {"exports", "api", "home", "ops"},
+    {"exports", "api", "home", "ops", "help"},
     {
         "__init__",
         "models",

@@ -38,11 +38,12 @@ BLUEPRINTS = (
     ("dashboard", "routes", "bp"),
     ("search", "routes", "bp"),
     ("home", "routes", "bp"),
+    ("help", "routes", "bp"),  # 操作说明: one page per role, and the public sign-in help
     ("ops", "routes", "bp"),  # /readyz (public) and /metrics (its own bearer token)
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health", "ops.ready"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "help.sign_in", "static", "health", "ops.ready"})
 # Endpoints that check a token of their own and never read the session (no sign-in page).
 TOKEN_ENDPOINTS = frozenset({"ops.metrics"})
 # Endpoints a user who must change their one-time password may still reach.

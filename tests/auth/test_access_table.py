@@ -112,6 +112,12 @@ ACCESS = {
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.template": LIAISON,
     "exports.upload": LIAISON,
+    "help.index": SIGNED_IN,  # redirects to the help of the user's own role
+    "help.liaison": SIGNED_IN,  # every role page is readable by every signed-in user
+    "help.coordinator": SIGNED_IN,
+    "help.viewer": SIGNED_IN,
+    "help.admin": SIGNED_IN,
+    "help.sign_in": PUBLIC,  # sign-in help only, nothing internal
 }
 
 ENTITLED = {

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 from tracker.catalogue.models import Department, PolicyDocument, Role
 from tracker.forms import ChoiceField
 from tracker.periods import Period
+from tracker.reports.hints import STATUS_HINT
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
     MAX_FIGURE_NAME,
@@ -109,6 +110,7 @@ class ReportForm(FlaskForm):
         choices=[("", "请选择"), *STATUS_CHOICES],
         default="",
         invalid="请从列表中选择自评状态。",
+        description=STATUS_HINT,
     )
     progress = _narrative(FIELD_LABELS["progress"])
     problems = _narrative(FIELD_LABELS["problems"])

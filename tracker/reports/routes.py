@@ -29,7 +29,7 @@ from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
-from tracker.reports import bp, evidence, queries, services, workspace
+from tracker.reports import bp, evidence, hints, queries, services, workspace
 from tracker.reports.forms import (
     AcceptForm,
     EvidenceForm,
@@ -53,6 +53,13 @@ from tracker.web import (
 
 add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
 add_nav("reports.review", "审核", can_review_reports, position=0)
+
+
+@bp.app_context_processor
+def _report_hints() -> dict[str, Callable[[], hints.ReportHints]]:
+    """The hints beside the report form's controls, with the limits in force."""
+    return {"report_hints": hints.report_hints}
+
 
 F = TypeVar("F", bound=FlaskForm)
 
