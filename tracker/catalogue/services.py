@@ -461,13 +461,16 @@ def _snapshot(department: Department) -> dict[str, Any]:
     }
 
 
-def propose_code() -> str:
-    """A free code for a department created from an import: ``dept14``, ``dept15``, …"""
+def propose_codes(count: int) -> list[str]:
+    """Free codes for departments created from an import: ``dept14``, ``dept15``, …"""
     codes = set(db.session.scalars(sa.select(Department.code)))
+    proposed: list[str] = []
     number = len(codes) + 1
-    while f"dept{number}" in codes:
+    while len(proposed) < count:
+        if f"dept{number}" not in codes:
+            proposed.append(f"dept{number}")
         number += 1
-    return f"dept{number}"
+    return proposed
 
 
 def create_department(
