@@ -75,7 +75,9 @@ def test_manage_departments_and_create_one_from_the_import_page(
     # none open: the confirmation page, then deactivated
     page.goto(f"{live_server}/departments/nbs")
     page.click("#deactivate-department")
-    expect(page.locator("[data-testid=confirmation]")).to_contain_text("将「国家统计总局」标为已停用")
+    expect(page.locator("[data-testid=confirmation]")).to_contain_text(
+        "将「国家统计总局」标为已停用"
+    )
     expect(page.locator("[data-testid=confirmation]")).to_contain_text("它没有启用中的账号。")
     screenshot("department-deactivate-confirm")
     page.click("#confirm-action")
@@ -111,7 +113,8 @@ def test_manage_departments_and_create_one_from_the_import_page(
     )
     screenshot("import-create-department-confirm")
     page.click("#confirm-action")
-    expect(page.locator(".flash-success")).to_contain_text("已新建部门「国家信访局」（代码 dept15）")
+    created = "已新建部门「国家信访局」（代码 dept15）"
+    expect(page.locator(".flash-success")).to_contain_text(created)
     expect(page.locator("#missing-departments")).to_have_count(0)
     expect(page.locator("#problems")).to_have_count(0)
     expect(page.locator("tr[data-number='2']")).to_contain_text("国家信访局")

@@ -80,6 +80,8 @@ def test_names_stay_unique_among_names_short_names_aliases_and_codes(
         ({**NEW, "name": "mof"}, "部门全称「mof」已是部门「财政部」的代码"),
         ({**NEW, "code": "NBS 1"}, "部门代码只能含小写字母"),
         ({**NEW, "name": ""}, "请填写部门全称"),
+        ({**NEW, "position": "第一"}, "排序号应为 0 到 9999 之间的整数"),
+        ({**NEW, "position": "-1"}, "排序号应为 0 到 9999 之间的整数"),
     ]
     for data, message in cases:
         response = client.post("/departments/new", data=data)

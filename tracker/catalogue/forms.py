@@ -4,8 +4,8 @@ fields (administrators)."""
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from tracker.catalogue.models import Department, PolicyDocument, Role
 from tracker.catalogue.queries import SECTION_PARTS
@@ -57,10 +57,11 @@ class DepartmentEditForm(FlaskForm):
         "别称",
         description="文件中可能出现的其他写法，用“、”或换行分隔；改名后旧全称自动保留为别称",
     )
-    position = IntegerField(
+    position = StringField(
         "排序号",
-        validators=[Optional(), NumberRange(0, 9999, message="应为 0 到 9999 之间的整数")],
-        description="部门列表按排序号从小到大排列",
+        filters=[_strip],
+        validators=[Optional(), Regexp(r"^[0-9]{1,4}$", message="排序号应为 0 到 9999 之间的整数")],
+        description="部门列表按排序号从小到大排列；不填则不变（新建时排在最后）",
     )
     submit = SubmitField("保存修改")
 
@@ -69,7 +70,7 @@ class DepartmentEditForm(FlaskForm):
             name=self.name.data or "",
             short_name=self.short_name.data or "",
             aliases=split_aliases(self.aliases.data),
-            position=self.position.data,
+            position=int(self.position.data) if self.position.data else None,
         )
 
 

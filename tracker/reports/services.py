@@ -98,7 +98,8 @@ def due_dates_for(period: Period) -> tuple[date, date]:
 def open_period(period: Period) -> int:
     """Create the period's missing obligations, one per assignment; idempotent.
 
-    Returns how many were created. Supporting departments on an item with a lead are due
+    Returns how many were created; an inactive department (已停用) gets none. Supporting
+    departments on an item with a lead are due
     earlier, so that the lead can consolidate their input. A document whose own first period
     is later than ``period`` gets no obligation for it (it did not exist to report on).
     """
