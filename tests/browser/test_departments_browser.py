@@ -122,3 +122,14 @@ def test_manage_departments_and_create_one_from_the_import_page(
     page.click("button:has-text('确认导入')")
     expect(page.locator(".flash-success")).to_contain_text("已导入 民办函〔2024〕12号，共 2 项任务")
     assert _department("dept15").name == "国家信访局"
+
+    # at phone width the department pages fit the screen
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/departments/nbs", "/departments/nbs/edit", "/departments/new"):
+        page.goto(f"{live_server}{path}")
+        expect(page.locator("h1")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"{path} is {width} px wide"
+    page.goto(f"{live_server}/departments/nbs")
+    expect(page.locator("#department-admin")).to_be_visible()
+    screenshot("department-phone")
