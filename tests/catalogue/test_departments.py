@@ -4,6 +4,10 @@
 
 from __future__ import annotations
 
+import io
+import re
+
+import openpyxl
 import sqlalchemy as sa
 
 from tests.conftest import _seed_catalogue
@@ -321,7 +325,19 @@ def test_an_inactive_departments_past_obligations_stay(client, quarter, make_use
         sa.select(sa.func.count()).where(Obligation.department_id == cdpf.id)
     )
     login(make_user("coordinator"))
-    assert "中国残联" in client.get("/dashboard").get_data(as_text=True)
+    html = client.get("/dashboard?period=2024Q3").get_data(as_text=True)
+    cells = re.findall(r'<td class="cell" data-department="cdpf">(.*?)</td>', html, re.S)
+    rated = [cell for cell in cells if "data-rag=" in cell]
+    assert len(rated) == kept and all('data-rag="green"' in cell for cell in rated)
+    workbook = client.get("/exports/quarterly.xlsx?period=2024Q3")
+    rows = [
+        row
+        for row in openpyxl.load_workbook(io.BytesIO(workbook.data))["报告明细"].iter_rows(
+            min_row=3, values_only=True
+        )
+        if "中国残联" in row
+    ]
+    assert len(rows) == kept
 
 
 def test_inactive_departments_are_not_offered_for_new_accounts(client, seeded, make_user, login):
