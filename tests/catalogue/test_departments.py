@@ -411,6 +411,24 @@ def test_the_seed_still_updates_a_department_nobody_changed(seeded):
     assert _dept("moj").aliases == ["司法行政部门"]
 
 
+def test_the_seed_refuses_a_new_department_whose_name_an_administrator_gave_another(seeded):
+    from tracker.catalogue.seedfile import SeedDepartment
+    from tracker.catalogue.services import CatalogueError, DepartmentInput, create_department
+
+    create_department("nbs", DepartmentInput("国家统计局"))
+    db.session.commit()
+    catalogue = _seed_catalogue()
+    catalogue.departments.append(SeedDepartment("stats", "国家统计局", "统计局", [], 20))
+    try:
+        apply_seed(catalogue)
+    except CatalogueError as error:
+        assert error.problems == ["部门「国家统计局」（stats）：该名称已属于部门「nbs」，未新建"]
+    else:
+        raise AssertionError("the seed created a second 国家统计局")
+    db.session.rollback()
+    assert _count(Department) == 14
+
+
 # -- the command line --------------------------------------------------------------------------
 
 
