@@ -399,3 +399,62 @@ def test_0011s_without_the_right_to_create_pg_trgm_says_what_to_do(empty_databas
             conn.execute(sa.text(f'DROP OWNED BY "{role}"'))
             conn.execute(sa.text(f'DROP ROLE IF EXISTS "{role}"'))
         owner.dispose()
+
+
+def test_0013_marks_every_existing_department_active_and_unmanaged_both_ways(
+    empty_database_url,
+):
+    """0013 adds ``department.active`` (true) and ``managed`` (false) to the rows there are,
+    NOT NULL with server defaults; downgrading drops both and keeps every department."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0012")
+        with db.engine.begin() as conn:
+            for code, name in (("mca", "民政部"), ("mps", "公安部")):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO department (code, name, short_name, aliases, position)"
+                        " VALUES (:c, :n, :n, '[]', 0)"
+                    ),
+                    {"c": code, "n": name},
+                )
+
+        def departments():
+            with db.engine.connect() as conn:
+                return conn.execute(
+                    sa.text("SELECT id, code, name FROM department ORDER BY id")
+                ).all()
+
+        before = departments()
+        upgrade(revision="0013")
+        columns = {c["name"]: c for c in sa.inspect(db.engine).get_columns("department")}
+        assert columns["active"]["nullable"] is False and columns["managed"]["nullable"] is False
+        with db.engine.begin() as conn:
+            rows = conn.execute(
+                sa.text("SELECT code, active, managed FROM department ORDER BY id")
+            ).all()
+            assert [(code, bool(a), bool(m)) for code, a, m in rows] == [
+                ("mca", True, False),
+                ("mps", True, False),
+            ]
+            # a row written without the columns gets the defaults from the database
+            conn.execute(
+                sa.text(
+                    "INSERT INTO department (code, name, short_name, aliases, position)"
+                    " VALUES ('moj', '司法部', '司法部', '[]', 2)"
+                )
+            )
+            new = conn.execute(
+                sa.text("SELECT active, managed FROM department WHERE code = 'moj'")
+            ).one()
+            assert (bool(new[0]), bool(new[1])) == (True, False)
+            conn.execute(sa.text("DELETE FROM department WHERE code = 'moj'"))
+        assert departments() == before
+        downgrade(revision="0012")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("department")}
+        assert "active" not in columns and "managed" not in columns
+        assert departments() == before
+        db.session.remove()
+        db.engine.dispose()

@@ -123,7 +123,7 @@ def _register_blueprints(app: Flask) -> None:
 def _register_cli(app: Flask) -> None:
     from tracker.api.cli import token_cli
     from tracker.auth.cli import user_cli
-    from tracker.catalogue.cli import seed_command
+    from tracker.catalogue.cli import department_cli, seed_command
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
     from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
@@ -137,6 +137,7 @@ def _register_cli(app: Flask) -> None:
     for command in (
         user_cli,
         seed_command,
+        department_cli,
         import_text_command,
         token_cli,
         open_periods_command,

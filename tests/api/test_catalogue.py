@@ -136,3 +136,17 @@ def test_lists_take_the_same_queries_whatever_their_length(api, quarter, make_us
             counts.append(counter.count)
         assert counts[0] == counts[1], (path, counts)
         assert counts[0] <= 6, (path, counts)
+
+
+def test_departments_say_whether_they_are_active(api, seeded, make_user):
+    import sqlalchemy as sa
+
+    from tracker.catalogue.models import Department
+    from tracker.catalogue.services import deactivate_department
+    from tracker.extensions import db
+
+    deactivate_department(db.session.scalar(sa.select(Department).where(Department.code == "cdpf")))
+    db.session.commit()
+    items = api(make_user("viewer")).get("/departments").get_json()["items"]
+    active = {d["code"]: d["active"] for d in items}
+    assert active["cdpf"] is False and active["mps"] is True and len(active) == 13

@@ -70,8 +70,13 @@ ACCESS = {
     "catalogue.task": SIGNED_IN,
     "catalogue.departments": SIGNED_IN,
     "catalogue.department": DEPARTMENT,
+    "catalogue.new_department": ADMIN,  # only administrators change departments
+    "catalogue.edit_department": ADMIN,
+    "catalogue.deactivate_department": ADMIN,
+    "catalogue.activate_department": ADMIN,
     "imports.new": COORDINATOR,
     "imports.confirm": COORDINATOR,
+    "imports.create_department_from_import": ADMIN,  # a coordinator sees the refusal only
     "reports.mine": SIGNED_IN,
     "reports.review": REVIEWER,
     "reports.obligation": DEPARTMENT,

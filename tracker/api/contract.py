@@ -356,10 +356,12 @@ class DepartmentRef(Shape):
 
 
 class Department(DepartmentRef):
-    """A department, with the names it is also known by."""
+    """A department, with the names it is also known by; ``active`` is false once an
+    administrator deactivated it (已停用: no new obligations, its past ones stay)."""
 
     short_name: str
     aliases: list[str]
+    active: bool
 
 
 class Me(Shape):

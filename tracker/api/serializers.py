@@ -32,6 +32,7 @@ def department(dept: Department) -> contract.Department:
         name=dept.name,
         short_name=dept.short_name,
         aliases=list(dept.aliases or []),
+        active=dept.active,
     )
 
 

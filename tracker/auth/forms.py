@@ -85,7 +85,7 @@ class _AccountForm(FlaskForm):
     def __init__(self, *args: Any, departments: Iterable[Department] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.department.choices = [("", "（不属于部门）")] + [
-            (department.code, department.name) for department in departments
+            (d.code, d.name if d.active else f"{d.name}（已停用）") for d in departments
         ]
 
     def validate_department(self, field: Field) -> None:

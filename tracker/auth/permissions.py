@@ -71,6 +71,12 @@ def can_manage_catalogue(user: User) -> bool:
     return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
 
 
+def can_manage_departments(user: User) -> bool:
+    """Only administrators create, rename, deactivate and reactivate departments (also from
+    the import page)."""
+    return user.role == UserRole.ADMIN
+
+
 def can_view_all_contacts(user: User) -> bool:
     """Coordinators and admins read every department's contact directory."""
     return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
@@ -138,6 +144,10 @@ def require_review_reports(user: User) -> None:
 
 def require_manage_catalogue(user: User) -> None:
     _require(can_manage_catalogue(user))
+
+
+def require_manage_departments(user: User) -> None:
+    _require(can_manage_departments(user))
 
 
 def require_view_all_contacts(user: User) -> None:

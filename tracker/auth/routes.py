@@ -95,7 +95,7 @@ def password() -> ResponseReturnValue:
 def users() -> ResponseReturnValue:
     """Every account, its state and lock; a new account gets a one-time password, shown once."""
     require_manage_users(current_user)
-    departments = catalogue_queries.departments()
+    departments = catalogue_queries.assignable_departments()
     form = UserForm(departments=departments)
     issued = None
     if form.validate_on_submit():
@@ -133,7 +133,8 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
     """The accounts page; without ``form``, an empty form for a new account."""
     return render_template(
         "auth/users.html",
-        form=form or UserForm(formdata=None, departments=catalogue_queries.departments()),
+        form=form
+        or UserForm(formdata=None, departments=catalogue_queries.assignable_departments()),
         issued=issued,
         users=list(db.session.scalars(user_queries.users_ordered())),
         locked=user_queries.locked_usernames(),
@@ -146,7 +147,7 @@ def edit_user(user_id: int) -> ResponseReturnValue:
     """An account's name, e-mail, phone, role and department; the username stays."""
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
-    departments = catalogue_queries.departments()
+    departments = catalogue_queries.assignable_departments(keep=user.department)
     form = UserEditForm(obj=user, departments=departments)
     if request.method == "GET":
         form.role.data = user.role.value

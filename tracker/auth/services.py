@@ -74,6 +74,7 @@ def create_user(
         ) from None
     if user_role == UserRole.LIAISON and department is None:
         raise UserError("联络员必须属于一个部门（--department）", field="department")
+    _check_department_active(department)
     if len(password) < 10:
         raise UserError("密码至少 10 个字符")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
@@ -108,6 +109,44 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     before = user_snapshot(user)
     user.active = False
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
+
+
+def _check_department_active(department: Department | None) -> None:
+    if department is not None and not department.active:
+        raise UserError(f"部门「{department.name}」已停用，不能再为它分配账号", field="department")
+
+
+def active_department_accounts(department: Department) -> list[User]:
+    """The department's accounts that can still sign in, by role and name."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(User.department_id == department.id, User.active.is_(True))
+            .order_by(User.role, User.display_name, User.id)
+        )
+    )
+
+
+def deactivate_department_accounts(department: Department, *, actor: User | None = None) -> int:
+    """Deactivate every active account of a department that is being deactivated, each
+    audited as ``user.deactivate`` (with the department's code); how many. The checks of
+    :func:`deactivate_user` hold: nobody's own account, never the last administrator."""
+    accounts = active_department_accounts(department)
+    for account in accounts:
+        if actor is not None and actor.id == account.id:
+            raise UserError(f"您的账号属于「{department.name}」，不能随部门停用自己的账号。")
+        if account.role == UserRole.ADMIN and _other_active_admins(account) == 0:
+            raise UserError("这是最后一个启用的系统管理员账号，不能随部门停用。")
+        before = user_snapshot(account)
+        account.active = False
+        record_event(
+            "user.deactivate",
+            account,
+            actor=actor,
+            before=before,
+            after={**user_snapshot(account), "with_department": department.code},
+        )
+    return len(accounts)
 
 
 class Keep(enum.Enum):
@@ -189,6 +228,8 @@ def edit_user(
     new_phone = user.phone if phone is KEEP else normalise_phone(phone)
     new_role = user.role if role is KEEP else _checked_role(role)
     new_department = user.department if department is KEEP else department
+    if new_department is not user.department:
+        _check_department_active(new_department)
     if new_role == UserRole.LIAISON and new_department is None:
         raise UserError("联络员必须属于一个部门", field="department")
     if user.role == UserRole.ADMIN and new_role != UserRole.ADMIN:

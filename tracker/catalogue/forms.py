@@ -1,12 +1,15 @@
-"""Filters for the catalogue pages (GET forms: no state changes, no CSRF token)."""
+"""The catalogue pages' forms: the task filter (a GET form: no CSRF token) and a department's
+fields (administrators)."""
 
 from collections.abc import Iterable
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from tracker.catalogue.models import Department, PolicyDocument, Role
 from tracker.catalogue.queries import SECTION_PARTS
+from tracker.catalogue.services import CODE_MESSAGE, CODE_PATTERN, DepartmentInput, split_aliases
 
 
 class TaskFilterForm(FlaskForm):
@@ -24,6 +27,63 @@ class TaskFilterForm(FlaskForm):
         self, documents: Iterable[PolicyDocument], departments: Iterable[Department]
     ) -> None:
         self.document.choices = [("", "全部文件")] + [(str(d.id), d.number) for d in documents]
-        self.department.choices = [("", "全部部门")] + [(d.code, d.name) for d in departments]
+        self.department.choices = [("", "全部部门")] + [
+            (d.code, d.name if d.active else f"{d.name}（已停用）") for d in departments
+        ]
         self.section.choices = [("", "全部")] + [(p, f"{p}、") for p in SECTION_PARTS]
         self.role.choices = [("", "全部角色")] + [(r.value, r.label) for r in Role]
+
+
+def _strip(value: object) -> object:
+    return value.strip() if isinstance(value, str) else value
+
+
+class DepartmentEditForm(FlaskForm):
+    """A department's full name, short name, aliases and place in lists (administrators)."""
+
+    name = StringField(
+        "部门全称",
+        filters=[_strip],
+        validators=[DataRequired("请填写部门全称"), Length(max=64, message="不超过 64 个字符")],
+        description="按文件中的写法，如：人力资源社会保障部",
+    )
+    short_name = StringField(
+        "简称",
+        filters=[_strip],
+        validators=[Optional(), Length(max=32, message="不超过 32 个字符")],
+        description="用于表格和看板；不填则与全称相同",
+    )
+    aliases = TextAreaField(
+        "别称",
+        description="文件中可能出现的其他写法，用“、”或换行分隔；改名后旧全称自动保留为别称",
+    )
+    position = StringField(
+        "排序号",
+        filters=[_strip],
+        validators=[Optional(), Regexp(r"^[0-9]{1,4}$", message="排序号应为 0 到 9999 之间的整数")],
+        description="部门列表按排序号从小到大排列；不填则不变（新建时排在最后）",
+    )
+    submit = SubmitField("保存修改")
+
+    def to_input(self) -> DepartmentInput:
+        return DepartmentInput(
+            name=self.name.data or "",
+            short_name=self.short_name.data or "",
+            aliases=split_aliases(self.aliases.data),
+            position=int(self.position.data) if self.position.data else None,
+        )
+
+
+class DepartmentForm(DepartmentEditForm):
+    """A new department: its code as well (it never changes)."""
+
+    code = StringField(
+        "部门代码",
+        filters=[_strip],
+        validators=[
+            DataRequired("请填写部门代码"),
+            Regexp(CODE_PATTERN, message=CODE_MESSAGE),
+        ],
+        description="小写字母、数字和“-”，用于网址和命令行，创建后不能修改，如 mca",
+    )
+    submit = SubmitField("新建部门")

@@ -54,8 +54,23 @@ class Department(Model):
     short_name: Mapped[str] = mapped_column(sa.String(32))
     aliases: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     position: Mapped[int] = mapped_column(default=0)
+    # An inactive department (已停用) gets no obligations when a period is opened and is offered
+    # for no new account or assignment; its history stays where it is.
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
+    # Set once an administrator created or changed the department on the web or with
+    # ``flask department``: from then on the seed never renames, reorders or reactivates it.
+    managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
+
+    @property
+    def spellings(self) -> list[str]:
+        """Every spelling that names this department in a document: name, short name, aliases."""
+        found: list[str] = []
+        for spelling in [self.name, self.short_name, *(self.aliases or [])]:
+            if spelling and spelling not in found:
+                found.append(spelling)
+        return found
 
     def __repr__(self) -> str:
         return f"<Department {self.code} {self.name}>"

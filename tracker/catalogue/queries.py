@@ -29,6 +29,12 @@ def departments() -> list[Department]:
     )
 
 
+def assignable_departments(keep: Department | None = None) -> list[Department]:
+    """The departments offered for a new account or assignment: the active ones, in list
+    order, plus ``keep`` (an account's current department, even if it was deactivated)."""
+    return [d for d in departments() if d.active or (keep is not None and d.id == keep.id)]
+
+
 def department_by_code(code: str) -> Department | None:
     return db.session.scalar(sa.select(Department).where(Department.code == code))
 

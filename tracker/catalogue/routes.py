@@ -6,15 +6,28 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from tracker.auth import services as account_services
+from tracker.auth.models import User
 from tracker.auth.permissions import (
+    can_manage_departments,
     can_view_all_contacts,
     can_view_contacts,
+    require_manage_departments,
     require_view_department,
 )
-from tracker.catalogue import bp, queries
-from tracker.catalogue.forms import TaskFilterForm
-from tracker.catalogue.models import Assignment, Role
+from tracker.catalogue import bp, queries, services
+from tracker.catalogue.forms import DepartmentEditForm, DepartmentForm, TaskFilterForm
+from tracker.catalogue.models import Assignment, Department, Role
+from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.forms import EmptyForm
+from tracker.web import (
+    confirmation_page,
+    confirmed,
+    field_error,
+    on_error_redirect,
+    on_error_render,
+)
 
 PER_PAGE = 100  # items a page; a portfolio of many documents is paged
 
@@ -76,6 +89,7 @@ def departments() -> ResponseReturnValue:
         counts=queries.department_role_counts(),
         Role=Role,
         all_contacts=can_view_all_contacts(current_user),
+        manage=can_manage_departments(current_user),
     )
 
 
@@ -89,4 +103,118 @@ def department(code: str) -> ResponseReturnValue:
     return render_template(
         "catalogue/department.html", department=dept, grouped=grouped, Role=Role,
         contacts=can_view_contacts(current_user, dept.id),
+        manage=can_manage_departments(current_user), button=EmptyForm(),
     )  # fmt: skip
+
+
+# -- managing departments (administrators) -----------------------------------------------------
+
+
+def _actor() -> User:
+    user: User = current_user._get_current_object()
+    return user
+
+
+@bp.route("/departments/new", methods=["GET", "POST"])
+def new_department() -> ResponseReturnValue:
+    """A new department: code, full name, short name, aliases, place in the list."""
+    require_manage_departments(current_user)
+    form = DepartmentForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("catalogue/department_form.html", form=form, department=None), status
+    on_error_render(lambda error: _form_refused(form, None, error))
+    assert form.code.data is not None  # DataRequired
+    dept = services.create_department(form.code.data, form.to_input(), actor=_actor())
+    flash(f"已新建部门「{dept.name}」（代码 {dept.code}）。", "success")
+    return redirect(url_for("catalogue.department", code=dept.code), 303)
+
+
+@bp.route("/departments/<code>/edit", methods=["GET", "POST"])
+def edit_department(code: str) -> ResponseReturnValue:
+    """Rename a department (the old name stays an alias), its short name, aliases, place."""
+    dept = queries.department_by_code(code) or abort(404)
+    require_manage_departments(current_user)
+    form = DepartmentEditForm(obj=dept)
+    if not form.is_submitted():
+        form.aliases.data = "、".join(dept.aliases or [])
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return render_template("catalogue/department_form.html", form=form, department=dept), status
+    on_error_render(lambda error: _form_refused(form, dept, error))
+    old_name = dept.name
+    changed = services.edit_department(dept, form.to_input(), actor=_actor())
+    if not changed:
+        flash("没有修改任何内容。", "success")
+    elif dept.name != old_name:
+        flash(f"已将「{old_name}」改名为「{dept.name}」；旧名称保留为别称。", "success")
+    else:
+        flash(f"已保存「{dept.name}」的修改。", "success")
+    return redirect(url_for("catalogue.department", code=dept.code), 303)
+
+
+def _form_refused(
+    form: DepartmentEditForm, dept: Department | None, error: DomainError
+) -> ResponseReturnValue:
+    """The form again with what was typed, the refusal beside its field."""
+    field_error(form, error)
+    page = render_template("catalogue/department_form.html", form=form, department=dept)
+    return page, 422
+
+
+@bp.route("/departments/<code>/deactivate", methods=["POST"])
+def deactivate_department(code: str) -> ResponseReturnValue:
+    """First POST: refused while the department has open obligations, else a confirmation
+    page saying what happens (to its accounts too); the confirmed POST does it."""
+    dept = queries.department_by_code(code) or abort(404)
+    require_manage_departments(current_user)
+    back = url_for("catalogue.department", code=dept.code)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back, 303)
+    on_error_redirect(back)
+    if not confirmed():
+        services.check_deactivation(dept)  # refused now, before any confirmation
+        return _deactivation_confirmation(dept, back)
+    services.deactivate_department(dept, actor=_actor())
+    count = account_services.deactivate_department_accounts(dept, actor=_actor())
+    accounts = f"，并停用其 {count} 个账号" if count else ""
+    flash(f"已停用「{dept.name}」{accounts}。", "success")
+    return redirect(back, 303)
+
+
+def _deactivation_confirmation(dept: Department, back: str) -> ResponseReturnValue:
+    accounts = account_services.active_department_accounts(dept)
+    lines = [
+        f"将「{dept.name}」标为已停用：今后开启的季度不再为它生成填报任务，"
+        "新建账号和导入新文件时不再提供该部门。",
+        "往期的报告、看板和导出中它的数据保持不变，在部门列表中显示为“已停用”。",
+    ]
+    if accounts:
+        names = "、".join(f"{u.display_name}（{u.username}，{u.role.label}）" for u in accounts)
+        lines.append(
+            f"同时停用它的 {len(accounts)} 个启用中的账号：{names}。每个账号的停用记入审计日志。"
+        )
+    else:
+        lines.append("它没有启用中的账号。")
+    lines.append("以后可以重新启用该部门；随部门停用的账号需要在用户管理中逐个重新启用。")
+    return confirmation_page(
+        title=f"停用部门：{dept.name}",
+        lines=lines,
+        action=url_for("catalogue.deactivate_department", code=dept.code),
+        button="确认停用",
+        cancel=back,
+    )
+
+
+@bp.route("/departments/<code>/activate", methods=["POST"])
+def activate_department(code: str) -> ResponseReturnValue:
+    """Reactivate: the department gets obligations again from the next opened period."""
+    dept = queries.department_by_code(code) or abort(404)
+    require_manage_departments(current_user)
+    back = url_for("catalogue.department", code=dept.code)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back, 303)
+    on_error_redirect(back)
+    services.activate_department(dept, actor=_actor())
+    flash(f"已重新启用「{dept.name}」。它的账号如已停用，请在用户管理中逐个启用。", "success")
+    return redirect(back, 303)

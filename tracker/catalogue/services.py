@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -20,7 +21,7 @@ from tracker.catalogue.models import (
     Task,
 )
 from tracker.catalogue.seedfile import SeedCatalogue, SeedDepartment, SeedDocument, SeedTask
-from tracker.errors import Invalid
+from tracker.errors import Conflict, Invalid
 from tracker.extensions import db
 from tracker.periods import Period
 
@@ -122,10 +123,19 @@ def _upsert_department(
         "position": seed.position,
     }
     if dept is None:
+        clash = db.session.scalar(sa.select(Department).where(Department.name == seed.name))
+        if clash is not None:
+            raise CatalogueError(
+                [f"部门「{seed.name}」（{seed.code}）：该名称已属于部门「{clash.code}」，未新建"]
+            )
         dept = Department(code=seed.code, **values)
         db.session.add(dept)
         record_event("department.create", dept, actor=actor, after=values)
         summary.count("created", "department")
+        return dept
+    if dept.managed:
+        # An administrator created or changed it (renamed, reordered, deactivated, ...): the
+        # seed file no longer speaks for it, and never undoes the administrator's change.
         return dept
     before = {key: getattr(dept, key) for key in values}
     if before != values:
@@ -345,3 +355,221 @@ def _new_document_problems(
         problems.append(f"第{number}项：编号重复")
     problems.extend(f"未知部门代码「{code}」：导入不会新建部门" for code in sorted(unknown_codes))
     return problems
+
+
+# -- departments an administrator manages ------------------------------------------------------
+
+CODE_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+CODE_MESSAGE = "部门代码只能含小写字母、数字和“-”，以字母开头，不超过 32 个字符，如 mca"
+ALIAS_SEPARATORS = re.compile(r"[、，,;；\n]+")
+OPEN_OBLIGATIONS_LISTED = 10  # a refusal names this many open obligations, then "等"
+
+# Reports register a function telling a department's open obligations (an opened period's
+# obligation whose report is neither accepted nor waived), as lines for a refusal, oldest
+# first; the catalogue cannot read reports itself (they sit a layer above).
+OpenObligations = Callable[[int], list[str]]
+_open_obligation_checks: list[OpenObligations] = []
+
+
+def register_open_obligations_check(check: OpenObligations) -> None:
+    """Register ``check(department_id) -> lines, one per open obligation`` (idempotent)."""
+    if check not in _open_obligation_checks:
+        _open_obligation_checks.append(check)
+
+
+def open_obligations(department: Department) -> list[str]:
+    """The department's open obligations, one line each (empty: it may be deactivated)."""
+    lines: list[str] = []
+    for check in _open_obligation_checks:
+        lines.extend(check(department.id))
+    return lines
+
+
+def split_aliases(text: str | None) -> list[str]:
+    """``甲、乙，丙`` (or one per line) → ``["甲", "乙", "丙"]``, blanks and repeats dropped."""
+    aliases: list[str] = []
+    for alias in ALIAS_SEPARATORS.split(text or ""):
+        alias = alias.strip()
+        if alias and alias not in aliases:
+            aliases.append(alias)
+    return aliases
+
+
+@dataclass
+class DepartmentInput:
+    """What an administrator types for a department (the code only when creating)."""
+
+    name: str
+    short_name: str = ""
+    aliases: list[str] = field(default_factory=list)
+    position: int | None = None
+
+
+def _department_values(data: DepartmentInput) -> dict[str, Any]:
+    name = data.name.strip()
+    short_name = data.short_name.strip() or name
+    if not name:
+        raise Invalid("请填写部门全称", field="name")
+    if len(name) > 64:
+        raise Invalid("部门全称不能超过 64 个字符", field="name")
+    if len(short_name) > 32:
+        raise Invalid("简称不能超过 32 个字符", field="short_name")
+    aliases = [a for a in dict.fromkeys(a.strip() for a in data.aliases) if a and a != name]
+    for alias in aliases:
+        if len(alias) > 64:
+            raise Invalid(f"别称「{alias[:20]}……」超过 64 个字符", field="aliases")
+    if data.position is not None and not 0 <= data.position <= 9999:
+        raise Invalid("排序号应为 0 到 9999 之间的整数", field="position")
+    return {"name": name, "short_name": short_name, "aliases": aliases}
+
+
+def _check_unique(values: dict[str, Any], code: str | None, department: Department | None) -> None:
+    """No spelling of this department may name another one (names, short names, aliases and
+    codes of every department, inactive ones included: their history still imports)."""
+    taken: dict[str, Department] = {}
+    for other in db.session.scalars(sa.select(Department)):
+        if department is not None and other.id == department.id:
+            continue
+        for spelling in [other.code, *other.spellings]:
+            taken.setdefault(spelling, other)
+    if code is not None and code in taken:
+        raise Invalid(f"部门代码「{code}」已被「{taken[code].name}」使用", field="code")
+    checks = [("name", values["name"], "部门全称"), ("short_name", values["short_name"], "简称")]
+    checks += [("aliases", alias, "别称") for alias in values["aliases"]]
+    for field_name, spelling, label in checks:
+        owner = taken.get(spelling)
+        if owner is None:
+            continue
+        other = owner
+        how = "简称或别称"
+        if spelling in (other.name, other.code):
+            how = "全称" if spelling == other.name else "代码"
+        raise Invalid(
+            f"{label}「{spelling}」已是部门「{other.name}」的{how}，一个名称只能指向一个部门",
+            field=field_name,
+        )
+
+
+def _snapshot(department: Department) -> dict[str, Any]:
+    return {
+        "code": department.code,
+        "name": department.name,
+        "short_name": department.short_name,
+        "aliases": list(department.aliases or []),
+        "position": department.position,
+        "active": department.active,
+    }
+
+
+def propose_codes(count: int) -> list[str]:
+    """Free codes for departments created from an import: ``dept14``, ``dept15``, …"""
+    codes = set(db.session.scalars(sa.select(Department.code)))
+    proposed: list[str] = []
+    number = len(codes) + 1
+    while len(proposed) < count:
+        if f"dept{number}" not in codes:
+            proposed.append(f"dept{number}")
+        number += 1
+    return proposed
+
+
+def create_department(
+    code: str,
+    data: DepartmentInput,
+    *,
+    actor: User | None = None,
+    action: str = "department.create",
+) -> Department:
+    """Add an active department (audited as ``action``, flushed only); :class:`Invalid`, with
+    the field, when the code is malformed or taken or a spelling names another department."""
+    code = code.strip()
+    if not CODE_PATTERN.match(code):
+        raise Invalid(CODE_MESSAGE, field="code")
+    values = _department_values(data)
+    _check_unique(values, code, None)
+    position = data.position
+    if position is None:
+        last = db.session.scalar(sa.select(sa.func.max(Department.position)))
+        position = (last or 0) + 1
+    department = Department(code=code, position=position, active=True, managed=True, **values)
+    db.session.add(department)
+    db.session.flush()
+    record_event(action, department, actor=actor, after=_snapshot(department))
+    return department
+
+
+def edit_department(
+    department: Department, data: DepartmentInput, *, actor: User | None = None
+) -> bool:
+    """Rename a department, change its short name, aliases or place; whether anything changed.
+
+    A new full name keeps the old one as an alias, so that documents spelling it the old way
+    still import. Audited as ``department.edit`` with before and after.
+    """
+    values = _department_values(data)
+    if values["name"] != department.name and department.name not in values["aliases"]:
+        values["aliases"] = [*values["aliases"], department.name]
+    values["aliases"] = [a for a in values["aliases"] if a != values["name"]]
+    _check_unique(values, None, department)
+    before = _snapshot(department)
+    department.name = values["name"]
+    department.short_name = values["short_name"]
+    department.aliases = values["aliases"]
+    if data.position is not None:
+        department.position = data.position
+    after = _snapshot(department)
+    if after == before:
+        return False
+    department.managed = True
+    db.session.flush()
+    record_event("department.edit", department, actor=actor, before=before, after=after)
+    return True
+
+
+def deactivation_refusal(department: Department) -> str | None:
+    """Why the department cannot be deactivated now (its open obligations), or None."""
+    lines = open_obligations(department)
+    if not lines:
+        return None
+    listed = "；".join(lines[:OPEN_OBLIGATIONS_LISTED])
+    more = "等" if len(lines) > OPEN_OBLIGATIONS_LISTED else ""
+    return (
+        f"「{department.name}」还有 {len(lines)} 项未办结的填报任务（报告未审核通过，也未免报），"
+        f"不能停用：{listed}{more}。请先办结或免报这些任务。"
+    )
+
+
+def check_deactivation(department: Department) -> None:
+    """:class:`Conflict` when the department cannot be deactivated now."""
+    if not department.active:
+        raise Conflict(f"「{department.name}」已经停用。")
+    refusal = deactivation_refusal(department)
+    if refusal:
+        raise Conflict(refusal)
+
+
+def deactivate_department(department: Department, *, actor: User | None = None) -> None:
+    """Mark the department 已停用 (audited); :class:`Conflict` while it has open obligations.
+
+    Its accounts are the caller's business (the catalogue cannot reach accounts):
+    :func:`tracker.auth.services.deactivate_department_accounts`.
+    """
+    check_deactivation(department)
+    before = _snapshot(department)
+    department.active = False
+    department.managed = True
+    record_event(
+        "department.deactivate", department, actor=actor, before=before, after=_snapshot(department)
+    )
+
+
+def activate_department(department: Department, *, actor: User | None = None) -> None:
+    """Let the department take part again from the next opened period (audited)."""
+    if department.active:
+        raise Conflict(f"「{department.name}」已是启用状态。")
+    before = _snapshot(department)
+    department.active = True
+    department.managed = True
+    record_event(
+        "department.activate", department, actor=actor, before=before, after=_snapshot(department)
+    )

@@ -177,3 +177,16 @@ class ConfirmForm(DocumentFieldsForm):
             check_text(field.data, name="附件正文")
         except TextFileError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class NewDepartmentForm(ConfirmForm):
+    """From a preview, by an administrator: create one department the attachment names, then
+    preview the same attachment again (the document's fields and text travel along)."""
+
+    department_code = HiddenField(
+        filters=[_strip], validators=[DataRequired("缺少部门代码，请重新预览")]
+    )
+    department_name = HiddenField(
+        filters=[_strip], validators=[DataRequired("缺少部门名称，请重新预览")]
+    )
+    department_short_name = HiddenField(filters=[_strip])

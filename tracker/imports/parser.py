@@ -136,6 +136,8 @@ class ParseProblem:
 
     number: int | None
     message: str
+    # The spelling, when the problem is a department the registry does not know.
+    unknown_department: str | None = field(default=None, compare=False)
 
     def __str__(self) -> str:
         """Render as ``第N项：message`` (or the bare message when no item applies)."""
@@ -278,7 +280,7 @@ def _resolve_names(
     for raw in raw_names:
         name = registry.resolve(raw)
         if name is None:
-            problems.append(ParseProblem(number, f"无法识别的部门「{raw}」"))
+            problems.append(ParseProblem(number, f"无法识别的部门「{raw}」", raw))
         elif name in roles:
             problems.append(ParseProblem(number, _repeat_message(raw, roles[name], role)))
         else:

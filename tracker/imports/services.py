@@ -42,7 +42,8 @@ def import_attachment(
     if not result.ok:
         raise ImportRefused([str(problem) for problem in result.problems], result)
     codes = queries.department_codes_by_name()
-    tasks = [_seed_task(item, codes) for item in result.items]
+    every = queries.active_department_codes()
+    tasks = [_seed_task(item, codes, every) for item in result.items]
     try:
         created = create_document(document, tasks, actor=actor, action="document.import")
         db.session.flush()
@@ -54,10 +55,10 @@ def import_attachment(
     return created
 
 
-def _seed_task(item: ParsedItem, codes: dict[str, str]) -> SeedTask:
-    """One parsed item as a catalogue item; 各部门 binds every department in the database."""
+def _seed_task(item: ParsedItem, codes: dict[str, str], active: list[str]) -> SeedTask:
+    """One parsed item as a catalogue item; 各部门 binds every active department."""
     every = item.joint == ALL_DEPARTMENTS
-    joint = list(codes.values()) if every else [codes[name] for name in item.joint]
+    joint = list(active) if every else [codes[name] for name in item.joint]
     assignments = [(codes[name], Role.LEAD.value) for name in item.lead]
     assignments += [(codes[name], Role.SUPPORT.value) for name in item.support]
     assignments += [(code, Role.JOINT.value) for code in joint]

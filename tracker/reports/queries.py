@@ -525,6 +525,26 @@ def assignments_with_reports(assignment_ids: Iterable[int]) -> set[int]:
     )
 
 
+def open_obligation_lines(department_id: int) -> list[str]:
+    """A department's open obligations, oldest period first: each an opened period's
+    obligation, not waived, whose report is missing or not yet accepted (draft, submitted,
+    returned). One line each: ``2026年第三季度 民发〔2019〕86号第5项（草稿）``."""
+    rows = db.session.execute(
+        sa.select(Obligation.period, PolicyDocument.number, Task.number, Report.state)
+        .join(Task, Obligation.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .outerjoin(Report, Report.obligation_id == Obligation.id)
+        .where(Obligation.department_id == department_id, Obligation.waived.is_(False))
+        .where(sa.or_(Report.id.is_(None), Report.state != ReportState.ACCEPTED))
+        .order_by(Obligation.period, PolicyDocument.id, Task.number)
+    ).all()
+    lines = []
+    for period, document, number, state in rows:
+        label = ReportState(state).label if state is not None else "未填报"
+        lines.append(f"{Period.parse(period).label} {document}第{number}项（{label}）")
+    return lines
+
+
 @dataclass(frozen=True)
 class Timeliness:
     """How an obligation stands against its due date, in working days (Beijing time)."""

@@ -23,8 +23,8 @@ from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.auth.permissions import can_edit_department_reports, can_review_reports
-from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
-from tracker.catalogue.services import register_in_use_check
+from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
+from tracker.catalogue.services import register_in_use_check, register_open_obligations_check
 from tracker.errors import Conflict, NotAllowed, Stale
 from tracker.extensions import db
 from tracker.periods import Period
@@ -41,6 +41,7 @@ from tracker.reports.models import (
 )
 
 register_in_use_check(queries.assignments_with_reports)
+register_open_obligations_check(queries.open_obligation_lines)
 
 NARRATIVE_FIELDS = ("progress", "problems", "practices", "suggestions", "next_steps")
 EDITABLE_STATES = (ReportState.DRAFT, ReportState.RETURNED)
@@ -97,7 +98,8 @@ def due_dates_for(period: Period) -> tuple[date, date]:
 def open_period(period: Period) -> int:
     """Create the period's missing obligations, one per assignment; idempotent.
 
-    Returns how many were created. Supporting departments on an item with a lead are due
+    Returns how many were created; an inactive department (已停用) gets none. Supporting
+    departments on an item with a lead are due
     earlier, so that the lead can consolidate their input. A document whose own first period
     is later than ``period`` gets no obligation for it (it did not exist to report on).
     """
@@ -107,7 +109,9 @@ def open_period(period: Period) -> int:
         sa.select(Assignment.id, Assignment.task_id, Assignment.department_id, Assignment.role)
         .join(Task, Assignment.task_id == Task.id)
         .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .join(Department, Assignment.department_id == Department.id)
         .where(Assignment.id.not_in(existing))
+        .where(Department.active.is_(True))  # an inactive department gets no new obligation
         # Keys compare as text in time order: four-digit year, then the quarter digit.
         .where(
             sa.or_(PolicyDocument.first_period.is_(None), PolicyDocument.first_period <= period.key)
