@@ -30,7 +30,7 @@ from tracker.reports.models import Obligation
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "tasks_seed.yaml"
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-horse-battery"
 SEED_DOCUMENT = "民发〔2019〕86号"
 
 
