@@ -74,5 +74,6 @@ def test_an_expired_password_keeps_the_api_closed(app, api, make_user):
     days = app.config["TRACKER_PASSWORD_MAX_AGE_DAYS"]
     with clock.frozen(clock.utcnow() + timedelta(days=days, minutes=1)):
         response = client.get("/me")
-    assert response.status_code == 403 and response.get_json()["error"] == "password_change_required"
+    assert response.status_code == 403
+    assert response.get_json()["error"] == "password_change_required"
     assert client.get("/me").status_code == 200
