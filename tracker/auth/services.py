@@ -86,7 +86,10 @@ def _recent_hashes(user: User) -> list[str]:
         .order_by(PasswordHistory.id.desc())
         .limit(PASSWORD_HISTORY)
     )
-    return [user.password_hash, *rows][:PASSWORD_HISTORY] if user.password_hash else list(rows)
+    hashes = list(rows)  # the newest row is the current password, for accounts since 0014
+    if user.password_hash and user.password_hash not in hashes:
+        hashes = [user.password_hash, *hashes][:PASSWORD_HISTORY]  # an older account
+    return hashes
 
 
 def check_new_password(user: User, password: str, *, field: str | None = "new_password") -> None:
