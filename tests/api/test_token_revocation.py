@@ -18,6 +18,9 @@ from tracker.extensions import db
 MUST_CHANGE = "修改一次性密码或已过期的密码"
 
 
+pytestmark = pytest.mark.usefixtures("deployed_limits")
+
+
 @pytest.mark.parametrize("end", ["reset", "deactivate"])
 def test_a_reset_or_deactivation_revokes_every_token_for_good(api, make_user, end):
     admin, user = make_user("admin"), make_user("coordinator")

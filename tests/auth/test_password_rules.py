@@ -22,6 +22,9 @@ USERNAME = "密码不能与用户名相同，也不能包含用户名"
 HISTORY = "新密码不能与最近 5 次使用过的密码相同"
 
 
+pytestmark = pytest.mark.usefixtures("deployed_limits")
+
+
 @pytest.mark.parametrize(
     ("password", "problems"),
     [

@@ -17,6 +17,8 @@ from tracker.auth import services
 from tracker.auth.models import UserSession
 from tracker.extensions import db
 
+pytestmark = pytest.mark.usefixtures("deployed_limits")
+
 NEW_PASSWORD = "Another-pass-42"
 
 
@@ -236,3 +238,13 @@ def test_the_current_session_is_ended_by_signing_out_not_from_the_list(app, make
     row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
     c.post(f"/account/sessions/{row.id}/end", data={"confirm": "1"})
     assert _signed_in(c)
+
+
+def test_the_deployed_defaults(monkeypatch):
+    from tracker.config import Settings
+
+    for name in ("SESSION_IDLE_MINUTES", "SESSION_MAX_HOURS", "PASSWORD_MAX_AGE_DAYS"):
+        monkeypatch.delenv(f"TRACKER_{name}", raising=False)
+    settings = Settings()
+    assert settings.session_idle_minutes == 30 and settings.session_max_hours == 12
+    assert settings.password_max_age_days == 90

@@ -149,6 +149,21 @@ class LoginThrottle(Model):
     # pair and address: locked until then; name: the next guess is evaluated no earlier.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def username(self) -> str:
+        """The username of a ``pair`` or ``slow`` row (its key is ``address`` NL ``username``),
+        or a ``name`` row's key; "" for an ``address`` row."""
+        if self.scope == "address":
+            return ""
+        return self.key.partition("\n")[2] if "\n" in self.key else self.key
+
+    @property
+    def address(self) -> str:
+        """The client address of a ``pair``, ``slow`` or ``address`` row; "" for a name."""
+        if self.scope == "name":
+            return ""
+        return self.key.partition("\n")[0]
+
     def __repr__(self) -> str:
         return f"<LoginThrottle {self.scope} {self.key!r} {self.failures}>"
 
