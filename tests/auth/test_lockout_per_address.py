@@ -150,3 +150,26 @@ def test_a_concurrent_burst_gets_at_most_the_allowed_guesses_evaluated(app, make
         thread.join(timeout=5)
     assert len(answers) == 41 and set(answers) == {200}, answers
     assert len(checks) == app.config["TRACKER_LOGIN_MAX_FAILURES"]
+
+
+def test_the_client_address_comes_from_a_trusted_proxy_only(app, make_user, monkeypatch, at_nine):
+    """Behind a trusted proxy the forwarded address is the one counted (and shown on the
+    sessions page); from anyone else ``X-Forwarded-For`` is ignored."""
+    from tracker.auth.models import LoginThrottle, UserSession
+    from tracker.proxy import TrustedProxyFix, parse_networks
+
+    monkeypatch.setattr(app, "wsgi_app", TrustedProxyFix(app.wsgi_app, parse_networks("10.0.0.1")))
+    user = make_user("viewer")
+    proxied = _from(app, "10.0.0.1")
+    proxied.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.77"
+    forged = _from(app, "198.51.100.5")
+    forged.environ_base["HTTP_X_FORWARDED_FOR"] = "203.0.113.88"
+    attempt(proxied, user.username, "wrong-password")
+    attempt(forged, user.username, "wrong-password")
+    keys = set(
+        db.session.scalars(sa.select(LoginThrottle.key).where(LoginThrottle.scope == "pair"))
+    )
+    assert keys == {f"203.0.113.77\n{user.username}", f"198.51.100.5\n{user.username}"}
+    proxied.post("/login", data={"username": user.username, "password": PASSWORD})
+    row = db.session.scalar(sa.select(UserSession).where(UserSession.user_id == user.id))
+    assert row.client_address == "203.0.113.77"
