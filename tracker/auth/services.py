@@ -416,7 +416,7 @@ def sign_in(username: str, password: str, address: str | None = None) -> User:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
         _forget_success(name, where)
-        note_login(user)
+        note_login(user, address)
         return user
     raise SignInRefused(_failed_apart(name, where, user.id if user else None, now))
 
@@ -628,9 +628,9 @@ def _decoy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
-def note_login(user: User) -> None:
+def note_login(user: User, address: str | None = None) -> None:
     user.last_login_at = utcnow()
-    record_event("user.login", user, actor=user)
+    record_event("user.login", user, actor=user, after={"address": address})
 
 
 def user_snapshot(user: User) -> dict[str, Any]:
