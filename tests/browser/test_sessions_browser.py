@@ -38,6 +38,7 @@ def test_see_ones_sessions_and_end_another(
 
     page.locator("#sessions tr:not(.current) button:has-text('结束')").click()
     expect(page.locator("h1")).to_contain_text("确认结束这个会话")
+    expect(page.locator("main")).to_contain_text("Another Browser/9.0")
     screenshot("sessions-confirm")
     page.click("button:has-text('确认结束会话')")
     expect(page.locator("body")).to_contain_text("该会话已结束")

@@ -26,6 +26,7 @@ from tracker.auth.permissions import (
 )
 from tracker.auth.services import change_password, password_expired, sign_in
 from tracker.catalogue import queries as catalogue_queries
+from tracker.db import to_local
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -119,7 +120,7 @@ def end_session(session_id: int) -> ResponseReturnValue:
     """End one of one's other sessions (a browser left signed in elsewhere)."""
     back = url_for("auth.my_sessions")
     current = sessions.current_session()
-    sessions.own_open_session(current_user, session_id) or abort(404)
+    row = sessions.own_open_session(current_user, session_id) or abort(404)
     if not EmptyForm().validate_on_submit():
         return redirect(back)
     if current is not None and current.id == session_id:
@@ -128,7 +129,12 @@ def end_session(session_id: int) -> ResponseReturnValue:
     if not confirmed():
         return confirmation_page(
             title="确认结束这个会话",
-            lines=["该会话所在的浏览器随即退出登录，需重新登录；此操作记入审计日志。"],
+            lines=[
+                f"结束 {to_local(row.created_at):%Y-%m-%d %H:%M} "
+                f"自 {row.client_address or '未知地址'} 登录的会话"
+                f"（{(row.user_agent or '未知浏览器')[:80]}）；",
+                "该会话所在的浏览器随即退出登录，需重新登录；此操作记入审计日志。",
+            ],
             action=url_for("auth.end_session", session_id=session_id),
             button="确认结束会话", cancel=back,
         )  # fmt: skip
