@@ -44,6 +44,8 @@ sys.path.insert(0, str(ROOT))
 from tracker import clock, create_app  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
+PASSWORD = "Bench-pass-0001"  # noqa: S105 - a throw-away account in a throw-away database
+
 SEED_PERIOD = "2024Q3"
 FLOOR_OPTIONS = {
     "constant_memory": True,
@@ -101,9 +103,9 @@ def build_seed_quarter(app) -> None:
     beijing = ZoneInfo("Asia/Shanghai")
     with app.app_context(), clock.frozen(datetime(2024, 9, 26, 10, tzinfo=beijing)):
         services.open_period(Period.parse(SEED_PERIOD))
-        coordinator = create_user("bench-coordinator", role="coordinator", password="x" * 16)
+        coordinator = create_user("bench-coordinator", role="coordinator", password=PASSWORD)
         liaisons = {
-            d.id: create_user(f"bench-{d.code}", role="liaison", password="x" * 16, department=d)
+            d.id: create_user(f"bench-{d.code}", role="liaison", password=PASSWORD, department=d)
             for d in db.session.scalars(sa.select(Department))
         }
         obligations = list(

@@ -30,7 +30,7 @@ from tracker.reports.models import Obligation
 
 REPO = Path(__file__).resolve().parent.parent
 SEED_FILE = REPO / "tasks_seed.yaml"
-PASSWORD = "correct-horse-battery"
+PASSWORD = "Correct-horse-battery"
 SEED_DOCUMENT = "民发〔2019〕86号"
 
 
@@ -130,6 +130,13 @@ def app(tmp_root):
             # Hashing a password with production's scrypt takes ~0.1 s; the suite creates
             # and signs in thousands of users. tests/auth/test_passwords.py checks the default.
             "TRACKER_PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            # Many tests move the frozen clock by days or quarters while signed in; sessions
+            # and passwords would time out under them. The tests of time-outs and expiry
+            # (tests/auth/test_sessions.py, test_password_rules.py) set the deployed
+            # defaults themselves (``deployed_limits``), and test_config checks those defaults.
+            "TRACKER_SESSION_IDLE_MINUTES": 60 * 24 * 365 * 50,
+            "TRACKER_SESSION_MAX_HOURS": 24 * 365 * 50,
+            "TRACKER_PASSWORD_MAX_AGE_DAYS": 0,
         }
     )
     application.test_client_class = CsrfClient
@@ -150,6 +157,17 @@ def _reset_schema() -> None:
             meta.reflect(conn)
             meta.drop_all(conn)
     db.metadata.create_all(engine)
+
+
+@pytest.fixture
+def deployed_limits(app, monkeypatch):
+    """The session time-outs and password expiry a deployment has by default (30 minutes idle,
+    12 hours at most, passwords for 90 days), instead of the suite's lenient ones."""
+    from tracker.config import Settings
+
+    defaults = Settings.model_fields
+    for name in ("session_idle_minutes", "session_max_hours", "password_max_age_days"):
+        monkeypatch.setitem(app.config, f"TRACKER_{name.upper()}", defaults[name].default)
 
 
 @pytest.fixture(autouse=True)

@@ -2,8 +2,9 @@
 
 A statement listener on the engine records every INSERT, UPDATE and DELETE while the GET
 requests run. The only writes allowed are audit events (downloads and exports are audited) and
-the credential's own bookkeeping: a bearer token's ``last_used_at`` (web sessions are signed
-cookies and write nothing).
+the credential's own bookkeeping: a bearer token's ``last_used_at`` and a web session's
+``last_seen_at`` (the idle time-out's clock), each written at most once a minute; anything else
+on those tables is still a write.
 Periods are opened and quarters frozen by the scheduler and by CLI commands, never by a page.
 """
 
@@ -41,7 +42,10 @@ def writes(app):
     sa.event.remove(engine, "before_cursor_execute", listen)
 
 
-BOOKKEEPING = re.compile(r"^UPDATE api_token SET last_used_at=[^,]* WHERE api_token.id = [^,]*$")
+BOOKKEEPING = re.compile(
+    r"^UPDATE (api_token SET last_used_at=[^,]* WHERE api_token.id = [^,]*"
+    r"|user_session SET last_seen_at=[^,]* WHERE user_session.id = [^,]*)$"
+)
 
 
 def _forbidden(seen):
@@ -94,6 +98,27 @@ def test_no_get_route_opens_a_period(app, world, writes):  # noqa: F811
         app.config["TRACKER_FIRST_PERIOD"] = None
     count = sa.select(sa.func.count()).select_from(Obligation)
     assert db.session.scalar(count.where(Obligation.period == earlier.key)) == 0
+
+
+def test_a_session_is_touched_at_most_once_a_minute(app, world, writes):  # noqa: F811
+    """The one write a page view makes for its session: ``last_seen_at``, once a minute."""
+    from datetime import timedelta
+
+    from tracker import clock
+
+    client = _signed_in(app, world["own_liaison"])
+    start = clock.utcnow()
+    with clock.frozen(start + timedelta(seconds=5)):
+        writes.clear()
+        client.get("/tasks")
+        client.get("/reports")
+        assert not [w for w in writes if w[0] == "user_session"]
+    with clock.frozen(start + timedelta(minutes=2)):
+        client.get("/tasks")
+        client.get("/reports")
+    touches = [w for w in writes if w[0] == "user_session"]
+    assert len(touches) == 1 and BOOKKEEPING.match(touches[0][1]), touches
+    assert not _forbidden(writes)
 
 
 def test_the_listener_sees_a_write(app, world, writes):  # noqa: F811

@@ -105,9 +105,9 @@ def test_0007_lists_reports_confirmed_as_not_started_and_changes_nothing(
         apply_seed(_seed_catalogue())
         quarter = Quarter()
         services.open_period(quarter.period)
-        liaison = create_user("l1", role="liaison", password="x" * 12,
+        liaison = create_user("l1", role="liaison", password="Xx-12345678",
                               department=resolve_department("mca"))  # fmt: skip
-        coordinator = create_user("c1", role="coordinator", password="x" * 12)
+        coordinator = create_user("c1", role="coordinator", password="Xx-12345678")
         wrong = _accepted(quarter.obligation(5, "mca"), liaison, coordinator,
                           S.IN_PROGRESS, S.NOT_STARTED)  # fmt: skip
         meant = _accepted(quarter.obligation(1, "mca"), liaison, coordinator,
@@ -159,7 +159,7 @@ def test_0010_adds_the_support_reminder_kind_and_keeps_every_notification_link(
         quarter = Quarter()
         services.open_period(quarter.period)
         obligation = quarter.obligation(5, "mca")
-        liaison = create_user("l1", role="liaison", password="x" * 12,
+        liaison = create_user("l1", role="liaison", password="Xx-12345678",
                               department=resolve_department("mca"))  # fmt: skip
         ids = (obligation.id, liaison.id)
         db.session.commit()
@@ -226,7 +226,7 @@ def test_0011_adds_preferences_and_digests_and_touches_no_existing_row(empty_dat
     with app.app_context():
         # The user is made with today's model on today's schema, then taken back to 0010.
         upgrade()
-        user = create_user("c1", role="coordinator", password="x" * 12)
+        user = create_user("c1", role="coordinator", password="Xx-12345678")
         user_id = user.id
         db.session.commit()
         db.session.remove()
@@ -342,7 +342,7 @@ def test_0011s_indexes_what_is_stored_and_builds_what_create_all_builds(empty_da
         apply_seed(_seed_catalogue())
         quarter = Quarter()
         services.open_period(quarter.period)
-        liaison = create_user("l1", role="liaison", password="x" * 12,
+        liaison = create_user("l1", role="liaison", password="Xx-12345678",
                               department=resolve_department("moj"))  # fmt: skip
         services.save_draft(quarter.obligation(11, "moj"),
                             ReportInput(progress="迁移之前写下的鑫淼垚森。"), actor=liaison,

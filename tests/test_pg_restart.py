@@ -74,7 +74,7 @@ def _prepare(url: str) -> tuple[str, int, int]:
         apply_seed(read_seed_file(SEED_FILE))
         services.open_period(queries.current_period())
         mps = resolve_department("mps")
-        user = create_user("restart-liaison", role="liaison", password="pw-123456789",
+        user = create_user("restart-liaison", role="liaison", password="Pw-123456789",
                            department=mps)  # fmt: skip
         _, token = create_token(user, name="restart", actor=user)
         obligation = db.session.scalars(

@@ -156,15 +156,13 @@ def _register_cli(app: Flask) -> None:
 
 
 def _load_user(session_id: str) -> User | None:
-    from tracker.auth.models import User
+    """The user of the open server-side session the signed cookie names (see
+    :mod:`tracker.auth.sessions`), or None: an ended, idle or expired session signs nobody in."""
+    from tracker.auth.sessions import load_session_user
 
-    user_id, _, fragment = session_id.partition(":")
-    if not user_id.isdigit():
-        return None
-    user = db.session.get(User, int(user_id))
-    if user is None or not user.active or user.password_hash[-12:] != fragment:
-        return None
-    logs.note_user(user.id)
+    user = load_session_user(session_id)
+    if user is not None:
+        logs.note_user(user.id)
     return user
 
 
@@ -186,8 +184,10 @@ def _register_hooks(app: Flask) -> None:
             # Flask-Login ships no types: its answer is a redirect to the sign-in page (or 401).
             unauthorized: ResponseReturnValue = login_manager.unauthorized()
             return unauthorized
-        if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
-            return redirect(url_for("auth.password"))
+        from tracker.auth.services import must_change_password
+
+        if endpoint not in PASSWORD_CHANGE_ENDPOINTS and must_change_password(current_user):
+            return redirect(url_for("auth.password"))  # a one-time or an expired password
         return None
 
     @app.after_request

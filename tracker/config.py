@@ -80,6 +80,17 @@ class Settings(BaseSettings):
     # Sign-in lockout: this many failures within the lock period lock the username for it.
     login_max_failures: int = Field(default=5, ge=1)
     login_lock_minutes: int = Field(default=15, ge=1)
+    # Identity and sessions (docs/security.md): failures one client address may make within
+    # the lock period before it is locked out; failures of one username from every address
+    # after which its guesses are slowed to one per ``login_slow_seconds`` (never locked).
+    login_address_max_failures: int = Field(default=30, ge=1)
+    login_username_slow_after: int = Field(default=10, ge=1)
+    login_slow_seconds: int = Field(default=5, ge=1)
+    # A web session ends after this many idle minutes, and this many hours after sign-in.
+    session_idle_minutes: int = Field(default=30, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # Passwords expire after this many days (0: never) and must then be changed.
+    password_max_age_days: int = Field(default=90, ge=0)
     seed_file: str | None = None
     upload_dir: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)

@@ -38,6 +38,9 @@ ACCESS = {
     "auth.login": PUBLIC,
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
+    "auth.my_sessions": SIGNED_IN,
+    "auth.end_session": SIGNED_IN,  # one's own open sessions only; another's is 404
+    "auth.end_other_sessions": SIGNED_IN,
     "tokens.index": SIGNED_IN,
     "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
     "auth.users": ADMIN,
@@ -189,20 +192,35 @@ def world(seeded, make_user, app, monkeypatch):
     evidence = services.add_evidence(report, "材料.pdf", PDF, actor=users["own_liaison"])
     followup_values, followup_missing = _followup_objects(obligation, users)
     token, _ = create_token(users["own_liaison"], name="world", actor=users["own_liaison"])
+    elsewhere = _open_session_row(users["own_liaison"])
     db.session.commit()
     return {
         "values": {**followup_values,
                    "task_id": task.id, "code": mps.code, "obligation_id": obligation.id,
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
                    "report_id": report.id, "token_id": token.id,
-                   "user_id": users["other_viewer"].id, "supporting_id": supporting.id},
+                   "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
+                   "session_id": elsewhere.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
-                    "supporting_id": 999_999},
+                    "supporting_id": 999_999, "session_id": 999_999},
         **users,
     }  # fmt: skip
+
+
+def _open_session_row(user):
+    """A session of ``user`` signed in from another browser (for the sessions page)."""
+    from tracker import clock
+    from tracker.auth.models import UserSession
+
+    now = clock.utcnow()
+    row = UserSession(token_hash="0" * 64, user=user, created_at=now, last_seen_at=now,
+                      client_address="192.0.2.7", user_agent="another browser")  # fmt: skip
+    db.session.add(row)
+    db.session.flush()
+    return row
 
 
 def _followup_objects(obligation, users) -> tuple[dict, dict]:

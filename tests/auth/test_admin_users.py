@@ -84,7 +84,7 @@ def test_reset_unlock_deactivate_and_activate_from_the_page(app, client, seeded,
 
     response = client.post(f"/admin/users/{user.id}/unlock")
     assert response.status_code == 302
-    assert db.session.get(LoginThrottle, "forgetful") is None
+    assert db.session.get(LoginThrottle, ("pair", "127.0.0.1\nforgetful")) is None
     assert "登录锁定至" not in client.get("/admin/users").get_data(as_text=True)
 
     response = client.post(f"/admin/users/{user.id}/reset-password", data={"confirm": "1"})

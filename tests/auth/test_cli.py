@@ -38,15 +38,15 @@ def test_unknown_department_is_refused(runner, seeded):
 def test_password_from_stdin_and_duplicate_username(runner, seeded):
     result = runner.invoke(
         args=["user", "create", "boss", "--role", "viewer", "--password-stdin"],
-        input="a-long-password\n",
+        input="A-long-password\n",
     )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(sa.select(User).where(User.username == "boss"))
-    assert user.check_password("a-long-password") and not user.must_change_password
+    assert user.check_password("A-long-password") and not user.must_change_password
     assert user.department is None  # a leader who reads everything
     again = runner.invoke(
         args=["user", "create", "boss", "--role", "viewer", "--password-stdin"],
-        input="a-long-password\n",
+        input="A-long-password\n",
     )
     assert again.exit_code != 0 and "已存在" in again.output
 
@@ -82,7 +82,7 @@ def test_reset_password_gives_a_one_time_password_ends_sessions_and_lifts_a_lock
     stranger = app.test_client()
     for _ in range(5):
         stranger.post("/login", data={"username": "forgetful", "password": "not-the-password"})
-    assert db.session.get(LoginThrottle, "forgetful").locked_until is not None
+    assert db.session.get(LoginThrottle, ("pair", "127.0.0.1\nforgetful")).locked_until is not None
 
     result = runner.invoke(args=["user", "reset-password", "forgetful"])
     assert result.exit_code == 0, result.output
@@ -91,7 +91,7 @@ def test_reset_password_gives_a_one_time_password_ends_sessions_and_lifts_a_lock
     assert user.check_password(password) and user.must_change_password
     assert not user.check_password(PASSWORD)
     assert signed_in.get("/tasks").status_code == 302  # the old session has ended
-    assert db.session.get(LoginThrottle, "forgetful") is None
+    assert db.session.get(LoginThrottle, ("pair", "127.0.0.1\nforgetful")) is None
     fresh = app.test_client()
     response = fresh.post("/login", data={"username": "forgetful", "password": password})
     assert response.status_code == 302

@@ -60,7 +60,7 @@ def test_the_lock_ends_after_its_period_and_a_success_forgets_the_failures(
         assert attempt(client, user.username, PASSWORD)[2] is False
     with move_clock(16):
         assert attempt(client, user.username, PASSWORD)[2] is True
-        assert db.session.get(LoginThrottle, user.username) is None
+        assert db.session.get(LoginThrottle, ("pair", f"127.0.0.1\n{user.username}")) is None
         for _ in range(4):  # four more failures after the success: still one chance left
             attempt(client, user.username, "wrong-password")
         assert attempt(client, user.username, PASSWORD)[2] is True
@@ -156,7 +156,7 @@ def test_failures_at_the_same_moment_are_all_counted(app, make_user, at_nine):
         thread.join()
     assert errors == []
     db.session.expire_all()
-    assert db.session.get(LoginThrottle, username).failures == 4
+    assert db.session.get(LoginThrottle, ("pair", f"-\n{username}")).failures == 4
 
 
 def test_an_unknown_username_costs_one_password_check_like_a_real_one(

@@ -81,8 +81,8 @@ def test_one_time_password_must_be_changed_first(client, seeded, make_user, logi
         "/password",
         data={
             "current_password": PASSWORD,
-            "new_password": "a-new-password-1",
-            "confirm": "a-new-password-1",
+            "new_password": "A-new-password-1",
+            "confirm": "A-new-password-1",
         },
     )
     assert response.status_code == 302
@@ -102,8 +102,8 @@ def test_password_change_validation(client, make_user, login):
         "/password",
         data={
             "current_password": "not-it-at-all",
-            "new_password": "long-enough-1",
-            "confirm": "long-enough-1",
+            "new_password": "Long-enough-1",
+            "confirm": "Long-enough-1",
         },
     ).get_data(as_text=True)
     assert "当前密码不正确" in page
@@ -118,8 +118,8 @@ def test_password_change_ends_other_sessions(app, seeded, make_user):
         "/password",
         data={
             "current_password": PASSWORD,
-            "new_password": "brand-new-pass",
-            "confirm": "brand-new-pass",
+            "new_password": "Brand-new-pass1",
+            "confirm": "Brand-new-pass1",
         },
     )
     assert first.get("/tasks").status_code == 200

@@ -30,8 +30,8 @@ def test_create_an_account_and_sign_in_with_its_one_time_password(
     liaison.click("button[type=submit]")
     assert liaison.url.endswith("/password")  # a one-time password is changed first
     liaison.fill("input[name=current_password]", password)
-    liaison.fill("input[name=new_password]", "wangwu-own-pass-1")
-    liaison.fill("input[name=confirm]", "wangwu-own-pass-1")
+    liaison.fill("input[name=new_password]", "Own-pass-for-w1")
+    liaison.fill("input[name=confirm]", "Own-pass-for-w1")
     liaison.click("main button.primary")  # not the sign-out button in the top bar
     expect(liaison.locator("body")).to_contain_text("密码已修改")
     expect(liaison.locator("body")).to_contain_text("公安部")

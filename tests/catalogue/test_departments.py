@@ -359,7 +359,7 @@ def test_inactive_departments_are_not_offered_for_new_accounts(client, seeded, m
     assert db.session.scalar(sa.select(User).where(User.username == "new1")) is None
     cdpf = _dept("cdpf")
     try:
-        create_user("new2", role="liaison", password="x" * 12, department=cdpf)
+        create_user("new2", role="liaison", password="Xx-12345678", department=cdpf)
     except UserError as error:
         assert error.message == "部门「中国残联」已停用，不能再为它分配账号"
     else:

@@ -119,10 +119,14 @@ def test_sign_in_help_needs_no_login_and_names_nobody(app, client, make_user, se
     assert 'href="/help/sign-in"' in login_page
     monkeypatch.setitem(app.config, "TRACKER_LOGIN_MAX_FAILURES", 9)
     monkeypatch.setitem(app.config, "TRACKER_LOGIN_LOCK_MINUTES", 30)
+    monkeypatch.setitem(app.config, "TRACKER_SESSION_IDLE_MINUTES", 25)
+    monkeypatch.setitem(app.config, "TRACKER_SESSION_MAX_HOURS", 8)
     page = client.get("/help/sign-in")
     assert page.status_code == 200
     text = _text(page.get_data(as_text=True))
     assert "30 分钟内连续输错 9 次" in text
+    assert "闲置 25 分钟或登录满 8 小时后须重新登录" in text
+    assert "保持登录" not in text
     assert "王敏" not in text and "010-58123456" not in text
     for role in UserRole:  # no internal page is linked
         assert client.get(f"/help/{role.value}").status_code == 302  # to the sign-in page

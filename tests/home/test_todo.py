@@ -121,7 +121,8 @@ def test_a_liaisons_to_do_is_its_own_department_only(client, login, quarter, peo
 def test_the_administrators_home(client, login, people, at):
     db.session.add(OutboxMessage(to_address="x@example.org", subject="【催办】第3项",
                                  body="…", status=OutboxStatus.FAILED))  # fmt: skip
-    db.session.add(LoginThrottle(username=people["mps"].username, failures=5,
+    db.session.add(LoginThrottle(scope="pair", key=f"203.0.113.9\n{people['mps'].username}",
+                                 failures=5,
                                  first_failed_at=clock.utcnow(),
                                  locked_until=clock.utcnow() + timedelta(minutes=10)))  # fmt: skip
     db.session.commit()
@@ -129,6 +130,7 @@ def test_the_administrators_home(client, login, people, at):
     todo = _todo(client, "/admin")
     assert todo["failed-mail"][0] == 1 and "【催办】第3项" in todo["failed-mail"][1]
     assert todo["locked"][0] == 1 and people["mps"].username in todo["locked"][1]
+    assert "203.0.113.9" in todo["locked"][1]
     # everyone but the administrator, who has just signed in, never has
     assert todo["never-signed-in"][0] == len(people) - 1
     assert "2024 年和 2025 年的节假日安排均已录入" in todo["calendar"][1]

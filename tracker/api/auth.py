@@ -14,6 +14,7 @@ from tracker import logs
 from tracker.api import bp, queries, services
 from tracker.api.errors import ApiError
 from tracker.auth.models import User
+from tracker.auth.services import must_change_password
 from tracker.extensions import login_manager
 
 # Endpoints of the API that anyone may read: the OpenAPI document describes shapes, not data,
@@ -47,6 +48,12 @@ def _authenticate() -> None:
     token = queries.token_for(raw)
     if token is None:
         raise ApiError(401, "API 令牌无效、已撤销，或其所属账号已停用。")
+    if must_change_password(token.user):
+        raise ApiError(
+            403,
+            "该账号须先登录网页修改一次性密码或已过期的密码，之后才能使用接口。",
+            code="password_change_required",
+        )
     services.note_use(token)
     g.api_user = token.user
     logs.note_user(token.user.id)

@@ -19,6 +19,7 @@ from tracker.api.schemas import Success, operations
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     require_edit_department_reports,
+    require_read_report,
     require_review_reports,
     require_view_department,
     require_view_obligation,
@@ -173,7 +174,12 @@ def _load_report(report_id: int) -> Report:
     report = queries.report_with_context(report_id) if report_id <= MAX_ID else None
     if report is None:
         raise ApiError(404, "没有这份报告。")
-    _readable(report.obligation)
+    obligation = report.obligation
+    submitted = report_queries.submitted_report(obligation) is not None
+    lead_ids = obligation.task.lead_department_ids
+    # A lead reads a supporting department's report only once submitted (never a draft or a
+    # returned report); every report endpoint starts here, so none of them lets one through.
+    require_read_report(auth.api_user(), obligation.department_id, lead_ids, submitted=submitted)
     return report
 
 

@@ -26,7 +26,8 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 ERROR_DESCRIPTIONS = {
     400: "输入无效（含未列出的查询参数）：fields 给出每个字段的错误",
     401: "缺少有效的 API 令牌（令牌无效、已撤销或账号已停用）",
-    403: "超出本部门或本角色的权限",
+    403: "超出本部门或本角色的权限；或账号须先在网页修改一次性密码或已过期的密码"
+    "（password_change_required）",
     404: "记录不存在",
     409: "版本已过期（stale_version）、状态不允许（invalid_state）或报告已存在（report_exists）",
     415: "请求体不是 JSON",
@@ -69,8 +70,9 @@ class Operation:
 
     @property
     def statuses(self) -> list[int]:
-        """Error statuses: every protected operation may answer 400 (arguments) and 401."""
-        common = set() if self.public else {400, 401}
+        """Error statuses: every protected operation may answer 400 (arguments), 401 and 403
+        (a token whose owner must first change a one-time or expired password)."""
+        common = set() if self.public else {400, 401, 403}
         return sorted(common | set(self.errors))
 
 

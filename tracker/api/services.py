@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from tracker import clock
 from tracker.api.models import ApiToken
 from tracker.audit.services import record_event
+from tracker.auth import services as auth_services
 from tracker.auth.models import User
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -78,6 +79,30 @@ def revoke_token(token: ApiToken, *, actor: User | None) -> None:
     token.revoked_at = clock.utcnow()
     db.session.flush()
     record_event("token.revoke", token, actor=actor, before=before, after=token_snapshot(token))
+
+
+def revoke_tokens_of(user: User, reason: str, actor: User | None) -> int:
+    """Revoke every active token of ``user`` for good (a password reset, a deactivation:
+    reactivating the account later revives none of them); how many. Audited."""
+    tokens = list(
+        db.session.scalars(
+            sa.select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        )
+    )
+    now = clock.utcnow()
+    for token in tokens:
+        token.revoked_at = now
+    if tokens:
+        db.session.flush()
+        record_event(
+            "token.revoke_all", user, actor=actor, object_type="user",
+            after={"reason": reason, "tokens": [t.prefix for t in tokens]},
+        )  # fmt: skip
+    return len(tokens)
+
+
+# The account's credentials ending (tracker.auth.services) ends its tokens too.
+auth_services.on_credentials_ended(revoke_tokens_of)
 
 
 def note_use(token: ApiToken) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Field, PasswordField, StringField, SubmitField
+from wtforms import Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
 from tracker.auth.models import UserRole
@@ -12,15 +12,12 @@ from tracker.auth.services import PHONE_MAX_LENGTH, UserError, normalise_phone
 from tracker.catalogue.models import Department
 from tracker.forms import ChoiceField
 
-MIN_PASSWORD_LENGTH = 10
-
 
 class LoginForm(FlaskForm):
     """Username and password."""
 
     username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=64)])
     password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=256)])
-    remember = BooleanField("保持登录")
     submit = SubmitField("登录")
 
 
@@ -30,10 +27,11 @@ class ChangePasswordForm(FlaskForm):
     current_password = PasswordField("当前密码", validators=[DataRequired("请输入当前密码")])
     new_password = PasswordField(
         "新密码",
-        validators=[
-            DataRequired("请输入新密码"),
-            Length(min=MIN_PASSWORD_LENGTH, max=256, message="新密码至少 10 个字符"),
-        ],
+        validators=[DataRequired("请输入新密码"), Length(max=256, message="不超过 256 个字符")],
+        description=(
+            "至少 10 个字符，含大写字母、小写字母、数字、其他符号中的至少三类；"
+            "不能包含用户名，不能与最近 5 次的密码相同。"
+        ),
     )
     confirm = PasswordField(
         "确认新密码", validators=[EqualTo("new_password", message="两次输入的新密码不一致")]

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, g, has_request_context
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -81,6 +81,8 @@ class User(UserMixin, Model):
     must_change_password: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the password was last set (expiry counts from here; None: before expiry existed).
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 
@@ -89,9 +91,13 @@ class User(UserMixin, Model):
         return self.active
 
     def get_id(self) -> str:
-        """Session id: includes a fragment of the password hash, so a new password ends
-        every other session of this user."""
-        return f"{self.id}:{self.password_hash[-12:]}"
+        """What Flask-Login keeps in the signed cookie: ``s:`` and the random id of the
+        request's row of ``user_session`` (``g.session_token``, set by
+        :mod:`tracker.auth.sessions`), checked on every request."""
+        token = g.get("session_token") if has_request_context() else None
+        if not token:
+            raise RuntimeError("no server-side session opened for this sign-in")
+        return f"s:{token}"
 
     def set_password(self, password: str) -> None:
         # The method is werkzeug's (scrypt unless configured); check_password reads it back
@@ -123,19 +129,79 @@ class User(UserMixin, Model):
 
 
 class LoginThrottle(Model):
-    """Recent failed sign-ins under one username, and the lock they led to.
+    """Recent failed sign-ins counted under one key, and the lock or slow-down they led to.
 
-    Keyed by the username as typed (stripped), not by account: a name nobody has is counted and
-    locked exactly like a real one, so neither the messages nor the timing tell an attacker
-    which names exist. A successful sign-in deletes the row.
+    ``scope`` says what is counted: ``pair`` (a username as typed and one client address:
+    locked after ``TRACKER_LOGIN_MAX_FAILURES``), ``address`` (every username from one
+    address: locked after ``TRACKER_LOGIN_ADDRESS_MAX_FAILURES``) and ``name`` (one username
+    from every address: slowed, never locked, after ``TRACKER_LOGIN_USERNAME_SLOW_AFTER``).
+    Usernames nobody has are counted exactly like real ones, so that neither messages nor
+    timing tell which names exist. Every attempt is counted *before* its password is checked,
+    by one atomic upsert, so concurrent guesses cannot slip past the limit.
     """
 
     __tablename__ = "login_throttle"
 
-    username: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(sa.String(128), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)  # since first_failed_at
     first_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # pair and address: locked until then; name: the next guess is evaluated no earlier.
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    @property
+    def username(self) -> str:
+        """The username of a ``pair`` or ``slow`` row (its key is ``address`` NL ``username``),
+        or a ``name`` row's key; "" for an ``address`` row."""
+        if self.scope == "address":
+            return ""
+        return self.key.partition("\n")[2] if "\n" in self.key else self.key
+
+    @property
+    def address(self) -> str:
+        """The client address of a ``pair``, ``slow`` or ``address`` row; "" for a name."""
+        if self.scope == "name":
+            return ""
+        return self.key.partition("\n")[0]
+
     def __repr__(self) -> str:
-        return f"<LoginThrottle {self.username} {self.failures}>"
+        return f"<LoginThrottle {self.scope} {self.key!r} {self.failures}>"
+
+
+class UserSession(Model):
+    """One signed-in web session, revocable on the server.
+
+    The signed session cookie carries a random id; only its SHA-256 is stored here, so that
+    the table alone signs nobody in. A session ends when its user signs out, changes or is
+    given a new password, is deactivated or has their role or department changed, when it is
+    ended from the sessions page, and by itself after ``TRACKER_SESSION_IDLE_MINUTES`` idle
+    or ``TRACKER_SESSION_MAX_HOURS`` after sign-in.
+    """
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    client_address: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(255))
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    end_reason: Mapped[str | None] = mapped_column(sa.String(32))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+    def __repr__(self) -> str:
+        return f"<UserSession {self.id} user={self.user_id}>"
+
+
+class PasswordHistory(Model):
+    """A password a user had: its hash, so that none of the last few is chosen again."""
+
+    __tablename__ = "password_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

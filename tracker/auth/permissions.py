@@ -35,14 +35,40 @@ def can_view_department(user: User, department_id: int | None) -> bool:
 def can_view_obligation(
     user: User, department_id: int, lead_department_ids: set[int] | frozenset[int] = frozenset()
 ) -> bool:
-    """May the user read one obligation and its report?
+    """May the user open one obligation: its department, due date and whether it is in?
 
     Its own department may; so may a liaison or viewer of a department that leads the same
-    item (the lead consolidates its supporting departments' input).
+    item (the lead follows its supporting departments' input). What the obligation's report
+    *says* is :func:`can_read_report`'s question: the lead reads it only once submitted.
     """
     if can_view_department(user, department_id):
         return True
     return user.department_id is not None and user.department_id in lead_department_ids
+
+
+def can_read_report(
+    user: User,
+    department_id: int,
+    lead_department_ids: set[int] | frozenset[int] = frozenset(),
+    *,
+    submitted: bool,
+) -> bool:
+    """May the user read an obligation's report: its text, figures and evidence?
+
+    Its own department and the all-seeing roles always; the item's lead department only while
+    the report is submitted or accepted (``submitted``): never a supporting department's
+    draft, its returned or withdrawn text. Its version history holds the drafts, so that is
+    :func:`can_read_report_history`, which leaves the lead out altogether.
+    """
+    if can_view_department(user, department_id):
+        return True
+    return submitted and can_view_obligation(user, department_id, lead_department_ids)
+
+
+def can_read_report_history(user: User, department_id: int) -> bool:
+    """May the user read a report's versions (every draft saved): its own department and the
+    all-seeing roles, never another department."""
+    return can_view_department(user, department_id)
 
 
 def can_view_item(user: User, department_ids: set[int] | frozenset[int]) -> bool:
@@ -128,6 +154,20 @@ def require_view_obligation(
     user: User, department_id: int, lead_department_ids: set[int] | frozenset[int] = frozenset()
 ) -> None:
     _require(can_view_obligation(user, department_id, lead_department_ids))
+
+
+def require_read_report(
+    user: User,
+    department_id: int,
+    lead_department_ids: set[int] | frozenset[int] = frozenset(),
+    *,
+    submitted: bool,
+) -> None:
+    _require(can_read_report(user, department_id, lead_department_ids, submitted=submitted))
+
+
+def require_read_report_history(user: User, department_id: int) -> None:
+    _require(can_read_report_history(user, department_id))
 
 
 def require_view_item(user: User, department_ids: set[int] | frozenset[int]) -> None:

@@ -31,13 +31,18 @@ def active_users(department_id: int | None = None, role: UserRole | None = None)
 
 
 def locked_usernames() -> dict[str, datetime]:
-    """Usernames locked now, with the moment each lock ends."""
+    """Usernames locked now at some client address, with the moment the last lock ends."""
     rows = db.session.execute(
-        sa.select(LoginThrottle.username, LoginThrottle.locked_until).where(
-            LoginThrottle.locked_until > clock.utcnow()
+        sa.select(LoginThrottle.key, LoginThrottle.locked_until).where(
+            LoginThrottle.scope == "pair", LoginThrottle.locked_until > clock.utcnow()
         )
     )
-    return {name: until for name, until in rows if until is not None}
+    locked: dict[str, datetime] = {}
+    for key, until in rows:
+        name = key.partition("\n")[2]
+        if until is not None and (name not in locked or until > locked[name]):
+            locked[name] = until
+    return locked
 
 
 def active_liaisons(department_id: int) -> list[User]:

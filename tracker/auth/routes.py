@@ -9,11 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 
-from tracker.auth import bp
+from tracker.auth import bp, sessions
 from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
 from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
@@ -24,8 +24,9 @@ from tracker.auth.permissions import (
     require_view_all_contacts,
     require_view_contacts,
 )
-from tracker.auth.services import change_password, sign_in
+from tracker.auth.services import change_password, password_expired, sign_in
 from tracker.catalogue import queries as catalogue_queries
+from tracker.db import to_local
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -51,8 +52,8 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form)
     on_error_render(lambda error: _login_refused(form, error))
     assert form.username.data is not None and form.password.data is not None  # DataRequired
-    user = sign_in(form.username.data, form.password.data)
-    login_user(user, remember=form.remember.data)
+    user = sign_in(form.username.data, form.password.data, sessions.client_address())
+    sessions.open_session(user)  # a new session id at every sign-in
     return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
 
 
@@ -66,6 +67,7 @@ def _login_refused(form: LoginForm, error: DomainError) -> ResponseReturnValue:
 def logout() -> ResponseReturnValue:
     form = EmptyForm()
     if form.validate_on_submit():
+        sessions.end_current("logout")  # on the server: a replayed cookie signs nobody in
         logout_user()
         flash("已退出登录。", "info")
     return redirect(url_for("auth.login"))
@@ -79,13 +81,92 @@ def password() -> ResponseReturnValue:
             form.current_password.errors = [*form.current_password.errors, "当前密码不正确"]
         else:
             assert form.new_password.data is not None  # DataRequired
+            on_error_render(lambda error: _password_page(form, error))
             user = current_user._get_current_object()
-            change_password(user, form.new_password.data)
-            login_user(user)  # the session id changes with the password
-            flash("密码已修改。", "success")
+            change_password(user, form.new_password.data)  # ends every session of the user
+            sessions.rotate_session(user)  # this browser goes on under a new session id
+            flash("密码已修改，您在其他设备上的登录已全部退出。", "success")
             return redirect(url_for("catalogue.home"))
-    page = render_template("auth/password.html", form=form)
+    return _password_page(form)
+
+
+def _password_page(form: ChangePasswordForm, error: DomainError | None = None) -> tuple[str, int]:
+    if error is not None:
+        field_error(form, error)
+    page = render_template(
+        "auth/password.html", form=form, expired=password_expired(current_user),
+        max_age_days=current_app.config["TRACKER_PASSWORD_MAX_AGE_DAYS"],
+    )  # fmt: skip
     return page, 422 if form.errors else 200
+
+
+# -- one's own sessions ----------------------------------------------------------------------
+
+
+@bp.route("/account/sessions")
+def my_sessions() -> ResponseReturnValue:
+    """The user's open sessions (where, which browser, since when), this one marked."""
+    current = sessions.current_session()
+    return render_template(
+        "auth/sessions.html", rows=sessions.open_sessions_of(current_user),
+        current_id=current.id if current else None, button=EmptyForm(),
+        idle_minutes=current_app.config["TRACKER_SESSION_IDLE_MINUTES"],
+        max_hours=current_app.config["TRACKER_SESSION_MAX_HOURS"],
+    ), 200, {"Cache-Control": "no-store"}  # fmt: skip
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+def end_session(session_id: int) -> ResponseReturnValue:
+    """End one of one's other sessions (a browser left signed in elsewhere)."""
+    back = url_for("auth.my_sessions")
+    current = sessions.current_session()
+    row = sessions.own_open_session(current_user, session_id) or abort(404)
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    if current is not None and current.id == session_id:
+        flash("这是当前会话；要结束它，请退出登录。", "error")
+        return redirect(back)
+    if not confirmed():
+        return confirmation_page(
+            title="确认结束这个会话",
+            lines=[
+                f"结束 {to_local(row.created_at):%Y-%m-%d %H:%M} "
+                f"自 {row.client_address or '未知地址'} 登录的会话"
+                f"（{(row.user_agent or '未知浏览器')[:80]}）；",
+                "该会话所在的浏览器随即退出登录，需重新登录；此操作记入审计日志。",
+            ],
+            action=url_for("auth.end_session", session_id=session_id),
+            button="确认结束会话", cancel=back,
+        )  # fmt: skip
+    if sessions.end_one(current_user._get_current_object(), session_id):
+        flash("该会话已结束。", "success")
+    else:
+        flash("该会话已结束或不存在。", "info")
+    return redirect(back)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+def end_other_sessions() -> ResponseReturnValue:
+    """End every session of the user but this one."""
+    back = url_for("auth.my_sessions")
+    if not EmptyForm().validate_on_submit():
+        return redirect(back)
+    if not confirmed():
+        return confirmation_page(
+            title="确认结束其他全部会话",
+            lines=[
+                "除当前浏览器外，您在其他设备和浏览器上的登录随即全部退出；",
+                "此操作记入审计日志。",
+            ],
+            action=url_for("auth.end_other_sessions"), button="确认结束其他会话", cancel=back,
+        )  # fmt: skip
+    current = sessions.current_session()
+    ended = sessions.end_sessions(
+        current_user._get_current_object(), "ended_by_user",
+        actor=current_user._get_current_object(), except_id=current.id if current else None,
+    )  # fmt: skip
+    flash(f"已结束其他 {ended} 个会话。" if ended else "没有其他会话。", "success")
+    return redirect(back)
 
 
 # -- accounts (administrators) ---------------------------------------------------------------
@@ -166,6 +247,9 @@ def edit_user(user_id: int) -> ResponseReturnValue:
         department=user_services.resolve_department(department) if department else None,
         actor=current_user._get_current_object(),
     )
+    current = sessions.current_session()
+    if changed and user.id == current_user.id and current and current.ended_at is not None:
+        sessions.rotate_session(user)  # one's own privilege change ended it: a new session id
     flash(f"已保存 {user.username} 的修改。" if changed else "没有修改任何内容。", "success")
     return redirect(url_for("auth.users"))
 

@@ -6,6 +6,7 @@ import enum
 import functools
 import re
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,7 +17,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import clock
 from tracker.audit.services import record_event
-from tracker.auth.models import LoginThrottle, User, UserRole
+from tracker.auth import sessions
+from tracker.auth.models import LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
 from tracker.db import ON_CONFLICT_INSERT, rows_changed, to_local, utcnow
@@ -29,9 +31,128 @@ class UserError(Invalid):
 
 
 def generate_password() -> str:
-    """A one-time password that a person can type: 16 characters, no look-alikes."""
+    """A one-time password that a person can type: 16 characters, no look-alikes, with
+    lower case, upper case and digits, so that it meets :func:`password_problems` itself."""
     alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-    return "".join(secrets.choice(alphabet) for _ in range(16))
+    while True:
+        password = "".join(secrets.choice(alphabet) for _ in range(16))
+        if _classes(password) >= 3:
+            return password
+
+
+# -- password rules (docs/security.md) -------------------------------------------------------
+
+MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_CLASSES = 3
+PASSWORD_HISTORY = 5  # a new password is none of the user's last 5 (the current one included)
+MSG_LENGTH = f"密码至少 {MIN_PASSWORD_LENGTH} 个字符"
+MSG_CLASSES = f"密码须包含大写字母、小写字母、数字、其他符号四类中的至少 {MIN_PASSWORD_CLASSES} 类"
+MSG_USERNAME = "密码不能与用户名相同，也不能包含用户名"
+MSG_HISTORY = f"新密码不能与最近 {PASSWORD_HISTORY} 次使用过的密码相同"
+
+
+def _classes(password: str) -> int:
+    """How many of the four classes (a-z, A-Z, 0-9, anything else) the password uses."""
+    kinds = (
+        any(ch.islower() and ch.isascii() for ch in password),
+        any(ch.isupper() and ch.isascii() for ch in password),
+        any(ch.isdigit() and ch.isascii() for ch in password),
+        any(not (ch.isascii() and ch.isalnum()) for ch in password),
+    )
+    return sum(kinds)
+
+
+def password_problems(username: str, password: str) -> list[str]:
+    """Each rule the password breaks, as the message to show (empty when it is acceptable);
+    the history rule needs the account and is :func:`check_new_password`'s."""
+    problems = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(MSG_LENGTH)
+    if _classes(password) < MIN_PASSWORD_CLASSES:
+        problems.append(MSG_CLASSES)
+    name = username.strip().casefold()
+    if name and name in password.casefold():
+        problems.append(MSG_USERNAME)
+    return problems
+
+
+def _recent_hashes(user: User) -> list[str]:
+    """The hashes of the user's last passwords, the current one first."""
+    if user.id is None:
+        return []
+    rows = db.session.scalars(
+        sa.select(PasswordHistory.password_hash)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(PASSWORD_HISTORY)
+    )
+    hashes = list(rows)  # the newest row is the current password, for accounts since 0014
+    if user.password_hash and user.password_hash not in hashes:
+        hashes = [user.password_hash, *hashes][:PASSWORD_HISTORY]  # an older account
+    return hashes
+
+
+def check_new_password(user: User, password: str, *, field: str | None = "new_password") -> None:
+    """Raise :class:`UserError` naming every rule the new password breaks."""
+    problems = password_problems(user.username, password)
+    if not problems and any(check_password_hash(h, password) for h in _recent_hashes(user)):
+        problems.append(MSG_HISTORY)
+    if problems:
+        raise UserError("；".join(problems), field=field)
+
+
+def _set_password(user: User, password: str) -> None:
+    """Store a new password (rules already checked): hash, date, history of the last 5."""
+    user.set_password(password)
+    user.password_changed_at = clock.utcnow()
+    db.session.flush()
+    db.session.add(PasswordHistory(user_id=user.id, password_hash=user.password_hash))
+    db.session.flush()
+    keep = (
+        sa.select(PasswordHistory.id)
+        .where(PasswordHistory.user_id == user.id)
+        .order_by(PasswordHistory.id.desc())
+        .limit(PASSWORD_HISTORY)
+    )
+    db.session.execute(
+        sa.delete(PasswordHistory).where(
+            PasswordHistory.user_id == user.id, PasswordHistory.id.not_in(keep.scalar_subquery())
+        )
+    )
+
+
+def password_expired(user: User) -> bool:
+    """Has the password outlived ``TRACKER_PASSWORD_MAX_AGE_DAYS`` (0: passwords never do)?"""
+    days = int(current_app.config["TRACKER_PASSWORD_MAX_AGE_DAYS"])
+    changed = user.password_changed_at or user.created_at
+    if days <= 0 or changed is None:
+        return False
+    return clock.utcnow() - changed >= timedelta(days=days)
+
+
+def must_change_password(user: User) -> bool:
+    """A one-time password, or one that has expired: the user must set a new one first."""
+    return user.must_change_password or password_expired(user)
+
+
+# -- credentials that end ------------------------------------------------------------------
+
+# Called with (user, reason, actor) when a user's credentials end for good (a password reset,
+# a deactivation): higher layers register here what they hold for the user (API tokens).
+CREDENTIALS_ENDED: list[Callable[[User, str, User | None], object]] = []
+
+
+def on_credentials_ended(hook: Callable[[User, str, User | None], object]) -> None:
+    """Register ``hook(user, reason, actor)``; registering the same hook twice adds it once."""
+    if hook not in CREDENTIALS_ENDED:
+        CREDENTIALS_ENDED.append(hook)
+
+
+def _end_credentials(user: User, reason: str, actor: User | None) -> None:
+    """End the user's web sessions and everything registered (their API tokens)."""
+    sessions.end_sessions(user, reason, actor=actor)
+    for hook in CREDENTIALS_ENDED:
+        hook(user, reason, actor)
 
 
 def resolve_department(name_or_code: str) -> Department:
@@ -75,10 +196,11 @@ def create_user(
     if user_role == UserRole.LIAISON and department is None:
         raise UserError("联络员必须属于一个部门（--department）", field="department")
     _check_department_active(department)
-    if len(password) < 10:
-        raise UserError("密码至少 10 个字符")
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UserError(f"用户名已存在：{username}", field="username")
+    problems = password_problems(username, password)
+    if problems:
+        raise UserError("；".join(problems), field="password")
     user = User(
         username=username,
         display_name=(display_name or username).strip(),
@@ -88,8 +210,8 @@ def create_user(
         department=department,
         must_change_password=must_change_password,
     )
-    user.set_password(password)
     db.session.add(user)
+    _set_password(user, password)
     record_event("user.create", user, actor=actor, after=user_snapshot(user))
     return user
 
@@ -109,6 +231,7 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
     before = user_snapshot(user)
     user.active = False
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
+    _end_credentials(user, "deactivated", actor)
 
 
 def _check_department_active(department: Department | None) -> None:
@@ -146,6 +269,7 @@ def deactivate_department_accounts(department: Department, *, actor: User | None
             before=before,
             after={**user_snapshot(account), "with_department": department.code},
         )
+        _end_credentials(account, "deactivated", actor)
     return len(accounts)
 
 
@@ -247,6 +371,9 @@ def edit_user(
     if after == before:
         return False
     record_event("user.edit", user, actor=actor, before=before, after=after)
+    if (after["role"], after["department"]) != (before["role"], before["department"]):
+        # A privilege change: the user's sessions end, and a new sign-in gets a new id.
+        sessions.end_sessions(user, "privilege_change", actor=actor)
     return True
 
 
@@ -271,22 +398,26 @@ def activate_user(user: User, *, actor: User | None = None) -> None:
 def reset_password(user: User, *, actor: User | None = None) -> str:
     """Give the account a new one-time password, to be changed at the next sign-in.
 
-    Ends the user's sessions (the session id carries the password hash) and lifts any
-    sign-in lock; returns the password, which is shown once and never stored.
+    Ends the user's web sessions and API tokens for good, and lifts any sign-in lock of the
+    username; returns the password, which is shown once and never stored.
     """
     password = generate_password()
-    user.set_password(password)
+    _set_password(user, password)
     user.must_change_password = True
     _forget_failures(user.username)
     record_event("user.reset_password", user, actor=actor)
+    _end_credentials(user, "password_reset", actor)
     return password
 
 
 def change_password(user: User, new_password: str) -> None:
-    """Set a new password chosen by the user; clears the one-time flag."""
-    user.set_password(new_password)
+    """Set a new password chosen by the user (every rule checked); clears the one-time flag
+    and ends every session of the user (the caller opens a new one for the request)."""
+    check_new_password(user, new_password)
+    _set_password(user, new_password)
     user.must_change_password = False
     record_event("user.change_password", user, actor=user)
+    sessions.end_sessions(user, "password_change", actor=user)
 
 
 class SignInRefused(Invalid):
@@ -295,34 +426,50 @@ class SignInRefused(Invalid):
 
 
 WRONG_CREDENTIALS = "用户名或密码不正确，或账号已停用。"
+PAIR, ADDRESS, NAME, SLOW = "pair", "address", "name", "slow"
+NO_ADDRESS = "-"
 
 
-def sign_in(username: str, password: str) -> User:
+def sign_in(username: str, password: str, address: str | None = None) -> User:
     """The active user with this username and password, signed-in bookkeeping done.
 
-    Raises :class:`SignInRefused` for a wrong name or password, an inactive account, or a
-    username locked by ``TRACKER_LOGIN_MAX_FAILURES`` failures within
-    ``TRACKER_LOGIN_LOCK_MINUTES``; the failure is counted (and the lock recorded) in a
-    transaction of its own, committed before the refusal is raised, so that the request's
-    rollback cannot undo it.
+    Every attempt is counted *before* the password is checked, in one atomic upsert per
+    counter (:func:`_reserve`), committed in a transaction of its own, so that concurrent
+    guesses cannot all pass a check made before any of them was counted, and the request's
+    rollback cannot undo the count. Refused without checking the password:
+
+    - the pair (username as typed, client ``address``) after ``TRACKER_LOGIN_MAX_FAILURES``
+      failures within ``TRACKER_LOGIN_LOCK_MINUTES``: it is locked for that long. The same
+      username from another address is not locked, so nobody can lock its owner out;
+    - the address after ``TRACKER_LOGIN_ADDRESS_MAX_FAILURES`` failures (any usernames);
+    - once the username has failed ``TRACKER_LOGIN_USERNAME_SLOW_AFTER`` times from all
+      addresses together, each pair is slowed to one guess per ``TRACKER_LOGIN_SLOW_SECONDS``.
+
+    A success forgets the pair's failures and gives back the attempt to the other counters.
     """
-    name = username.strip()
+    name = username.strip()[:64]
+    where = (address or NO_ADDRESS)[:63]
     now = clock.utcnow()
-    locked_until = _locked_until(name, now)
-    if locked_until is not None:
-        raise SignInRefused(_locked_message(locked_until))
+    refusal = _reserve_apart(name, where, now)
+    if refusal is not None:
+        raise SignInRefused(refusal)
     user = user_by_username(name)
     if user is None:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
-        _forget_failures(name)
-        note_login(user)
+        _forget_success(name, where)
+        note_login(user, address)
         return user
-    raise SignInRefused(_count_failure_apart(name, user.id if user else None, now))
+    raise SignInRefused(_failed_apart(name, where, user.id if user else None, now))
+
+
+def _pair_key(name: str, address: str) -> str:
+    return f"{address}\n{name}"
 
 
 def unlock_username(username: str, *, actor: User | None = None) -> bool:
-    """Lift a sign-in lock and forget the failures; False when there was nothing to lift."""
+    """Lift every sign-in lock of the username (from every address), forget its failures;
+    False when there was nothing to lift."""
     name = username.strip()
     if not _forget_failures(name):
         return False
@@ -332,20 +479,42 @@ def unlock_username(username: str, *, actor: User | None = None) -> bool:
 
 
 def _forget_failures(name: str) -> int:
-    """Delete the username's failures and lock; how many rows went (0 or 1)."""
-    removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.username == name))
+    """Delete the username's counters and locks at every address; how many of its
+    (username, address) pairs had failures or a lock."""
+    pairs = LoginThrottle.key.endswith(f"\n{name}", autoescape=True)
+    removed = db.session.execute(sa.delete(LoginThrottle).where(LoginThrottle.scope == PAIR, pairs))
+    db.session.execute(
+        sa.delete(LoginThrottle).where(
+            sa.or_(
+                sa.and_(LoginThrottle.scope == SLOW, pairs),
+                sa.and_(LoginThrottle.scope == NAME, LoginThrottle.key == name),
+            )
+        )
+    )
     return rows_changed(removed)
+
+
+def _forget_success(name: str, address: str) -> None:
+    """A right password: the pair starts afresh; the address and the name get their attempt
+    back (their counters only hold failures)."""
+    table = LoginThrottle
+    key = _pair_key(name, address)
+    db.session.execute(sa.delete(table).where(table.scope.in_((PAIR, SLOW)), table.key == key))
+    db.session.execute(
+        sa.update(table)
+        .where(
+            sa.or_(
+                sa.and_(table.scope == ADDRESS, table.key == address),
+                sa.and_(table.scope == NAME, table.key == name),
+            ),
+            table.failures > 0,
+        )
+        .values(failures=table.failures - 1)
+    )
 
 
 def _lock_period() -> timedelta:
     return timedelta(minutes=_minutes())
-
-
-def _locked_until(name: str, now: datetime) -> datetime | None:
-    until = db.session.scalar(
-        sa.select(LoginThrottle.locked_until).where(LoginThrottle.username == name)
-    )
-    return until if until is not None and until > now else None
 
 
 def _locked_message(until: datetime) -> str:
@@ -355,45 +524,137 @@ def _locked_message(until: datetime) -> str:
     )
 
 
-def _count_failure_apart(name: str, user_id: int | None, now: datetime) -> str:
-    """:func:`_count_failure` in its own session and transaction, committed at once."""
-    with Session(db.engine) as session, session.begin():
-        return _count_failure(session, name, user_id, now)
+def _address_message(until: datetime) -> str:
+    return (
+        f"本机地址登录失败次数过多，已暂停从该地址登录，请于 {to_local(until):%H:%M}"
+        "（北京时间）后再试。"
+    )
 
 
-def _count_failure(session: Session, name: str, user_id: int | None, now: datetime) -> str:
-    """Count one failure under ``name`` (atomically), lock when it is one too many; the
-    message to show."""
+def _slow_message() -> str:
+    seconds = int(current_app.config["TRACKER_LOGIN_SLOW_SECONDS"])
+    return f"该账号近期登录失败较多，为防止猜测密码，请 {seconds} 秒后再试。"
+
+
+def _upsert(session: Session, scope: str, key: str, now: datetime) -> tuple[int, datetime | None]:
+    """Count one attempt under (scope, key) atomically: a single ``INSERT … ON CONFLICT DO
+    UPDATE … RETURNING`` on both backends. Counters older than the lock period whose lock
+    has passed start afresh. Returns the count and the lock."""
     table = LoginThrottle.__table__
-    dialect = session.get_bind().dialect.name
-    insert = ON_CONFLICT_INSERT[dialect]
-    statement = insert(LoginThrottle).values(username=name, failures=1, first_failed_at=now)
-    stale = table.c.first_failed_at < now - _lock_period()  # failures long ago start afresh
+    insert = ON_CONFLICT_INSERT[session.get_bind().dialect.name]
+    statement = insert(LoginThrottle).values(scope=scope, key=key, failures=1, first_failed_at=now)
+    stale = sa.and_(
+        table.c.first_failed_at < now - _lock_period(),
+        sa.or_(table.c.locked_until.is_(None), table.c.locked_until <= now),
+    )
     upsert = statement.on_conflict_do_update(
-        index_elements=["username"],
+        index_elements=["scope", "key"],
         set_={
             "failures": sa.case((stale, 1), else_=table.c.failures + 1),
             "first_failed_at": sa.case(
                 (stale, statement.excluded.first_failed_at), else_=table.c.first_failed_at
             ),
+            "locked_until": sa.case((stale, sa.null()), else_=table.c.locked_until),
         },
-    ).returning(table.c.failures)
-    failures = session.scalar(upsert)
-    allowed = current_app.config["TRACKER_LOGIN_MAX_FAILURES"]
-    if failures < allowed:
-        left = allowed - failures
-        return f"{WRONG_CREDENTIALS}再失败 {left} 次，该账号将被锁定 {_minutes()} 分钟。"
+    ).returning(table.c.failures, table.c.locked_until)
+    failures, locked_until = session.execute(upsert).one()
+    return failures, locked_until
+
+
+def _claim_slot(session: Session, key: str, now: datetime) -> bool:
+    """One guess per ``TRACKER_LOGIN_SLOW_SECONDS`` for the pair: claim the next slot
+    atomically (an upsert that updates only when the last slot has passed)."""
+    table = LoginThrottle.__table__
+    until = now + timedelta(seconds=int(current_app.config["TRACKER_LOGIN_SLOW_SECONDS"]))
+    insert = ON_CONFLICT_INSERT[session.get_bind().dialect.name]
+    statement = insert(LoginThrottle).values(
+        scope=SLOW, key=key, failures=0, first_failed_at=now, locked_until=until
+    )
+    claim = statement.on_conflict_do_update(
+        index_elements=["scope", "key"],
+        set_={"locked_until": statement.excluded.locked_until},
+        where=table.c.locked_until <= now,
+    ).returning(table.c.key)
+    return session.execute(claim).first() is not None
+
+
+def _reserve_apart(name: str, address: str, now: datetime) -> str | None:
+    """Count the attempt under the address, the pair and the name, in a transaction of its
+    own; the refusal's message, or None when the password may be checked."""
+    config = current_app.config
+    with Session(db.engine) as session, session.begin():
+        failures, until = _upsert(session, ADDRESS, address, now)
+        if _refused(failures, until, config["TRACKER_LOGIN_ADDRESS_MAX_FAILURES"], now):
+            return _address_message(until if until and until > now else now + _lock_period())
+        key = _pair_key(name, address)
+        failures, until = _upsert(session, PAIR, key, now)
+        if _refused(failures, until, config["TRACKER_LOGIN_MAX_FAILURES"], now):
+            return _locked_message(until if until and until > now else now + _lock_period())
+        failures, _ = _upsert(session, NAME, name, now)
+        if failures > config["TRACKER_LOGIN_USERNAME_SLOW_AFTER"] and not _claim_slot(
+            session, key, now
+        ):
+            return _slow_message()
+    return None
+
+
+def _refused(failures: int, until: datetime | None, allowed: int, now: datetime) -> bool:
+    """Locked now, or this attempt is one more than the failures allowed (the ones before it
+    are still being checked, or were all wrong)."""
+    return (until is not None and until > now) or failures > allowed
+
+
+def _failed_apart(name: str, address: str, user_id: int | None, now: datetime) -> str:
+    """A wrong password: lock the pair or the address when this was the last failure
+    allowed (in a transaction of its own, audited); the message to show."""
+    config = current_app.config
+    allowed = config["TRACKER_LOGIN_MAX_FAILURES"]
     until = now + _lock_period()
+    key = _pair_key(name, address)
+    with Session(db.engine) as session, session.begin():
+        failures = (
+            session.scalar(
+                sa.select(LoginThrottle.failures).where(
+                    LoginThrottle.scope == PAIR, LoginThrottle.key == key
+                )
+            )
+            or 0
+        )
+        at_address = (
+            session.scalar(
+                sa.select(LoginThrottle.failures).where(
+                    LoginThrottle.scope == ADDRESS, LoginThrottle.key == address
+                )
+            )
+            or 0
+        )
+        if at_address >= config["TRACKER_LOGIN_ADDRESS_MAX_FAILURES"]:
+            _lock(session, ADDRESS, address, until)
+            record_event(
+                "login.address_lock", object_type="address", session=session,
+                after={"address": address, "failures": at_address,
+                       "locked_until": until.isoformat()},
+            )  # fmt: skip
+        if failures < allowed:
+            left = allowed - failures
+            return (
+                f"{WRONG_CREDENTIALS}再失败 {left} 次，该账号将在本机地址被锁定 {_minutes()} 分钟。"
+            )
+        _lock(session, PAIR, key, until)
+        record_event(
+            "user.lock", object_type="user", object_id=user_id, session=session,
+            after={"username": name, "address": address, "failures": failures,
+                   "locked_until": until.isoformat()},
+        )  # fmt: skip
+    return _locked_message(until)
+
+
+def _lock(session: Session, scope: str, key: str, until: datetime) -> None:
     session.execute(
         sa.update(LoginThrottle)
-        .where(LoginThrottle.username == name)
-        .values(failures=0, first_failed_at=now, locked_until=until)
+        .where(LoginThrottle.scope == scope, LoginThrottle.key == key)
+        .values(locked_until=until)
     )
-    record_event(
-        "user.lock", object_type="user", object_id=user_id, session=session,
-        after={"username": name, "failures": failures, "locked_until": until.isoformat()},
-    )  # fmt: skip
-    return _locked_message(until)
 
 
 def _minutes() -> int:
@@ -409,9 +670,9 @@ def _decoy_hash(method: str) -> str:
     return generate_password_hash(secrets.token_hex(16), method=method)
 
 
-def note_login(user: User) -> None:
+def note_login(user: User, address: str | None = None) -> None:
     user.last_login_at = utcnow()
-    record_event("user.login", user, actor=user)
+    record_event("user.login", user, actor=user, after={"address": address})
 
 
 def user_snapshot(user: User) -> dict[str, Any]:

@@ -135,10 +135,16 @@ def facts() -> HelpFacts:
     )
 
 
-def sign_in_facts() -> tuple[int, int]:
-    """(failures that lock a username, minutes it stays locked): all the public page states."""
+def sign_in_facts() -> dict[str, int]:
+    """What the public page states: failures that lock a username at one address, minutes it
+    stays locked, and the session's idle and absolute limits."""
     config = current_app.config
-    return config["TRACKER_LOGIN_MAX_FAILURES"], config["TRACKER_LOGIN_LOCK_MINUTES"]
+    return {
+        "max_failures": config["TRACKER_LOGIN_MAX_FAILURES"],
+        "lock_minutes": config["TRACKER_LOGIN_LOCK_MINUTES"],
+        "idle_minutes": config["TRACKER_SESSION_IDLE_MINUTES"],
+        "max_hours": config["TRACKER_SESSION_MAX_HOURS"],
+    }
 
 
 def contacts() -> list[Contact]:

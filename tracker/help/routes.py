@@ -64,7 +64,4 @@ def admin() -> ResponseReturnValue:
 @bp.route("/sign-in")
 def sign_in() -> ResponseReturnValue:
     """Public: how to sign in, what locks an account, whom to ask (no names, no data)."""
-    max_failures, lock_minutes = queries.sign_in_facts()
-    return render_template(
-        "help/sign_in.html", max_failures=max_failures, lock_minutes=lock_minutes
-    )
+    return render_template("help/sign_in.html", **queries.sign_in_facts())

@@ -239,7 +239,7 @@ def admin_items(today: date) -> list[Item]:
     )
     locked = (
         sa.select(LoginThrottle)
-        .where(LoginThrottle.locked_until > clock.utcnow())
+        .where(LoginThrottle.scope == "pair", LoginThrottle.locked_until > clock.utcnow())
         .order_by(LoginThrottle.locked_until)
     )
     never = (
@@ -252,7 +252,8 @@ def admin_items(today: date) -> list[Item]:
         _item("failed-mail", "发送失败的邮件", failed, url_for("notifications.outbox"),
               lambda m: Entry(m.subject, url_for("notifications.outbox"), m.to_address), "red"),
         _item("locked", "登录锁定中的账号", locked, users,
-              lambda t: Entry(t.username, users, f"锁定至 {_local(t.locked_until)}"), "amber"),
+              lambda t: Entry(t.username, users,
+                              f"自 {t.address} 锁定至 {_local(t.locked_until)}"), "amber"),
         _item("never-signed-in", "从未登录的账号", never, users,
               lambda u: Entry(f"{u.display_name}（{u.username}）", users,
                               f"创建于 {_local(u.created_at)}"), "grey"),

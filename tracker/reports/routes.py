@@ -14,6 +14,8 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import (
     can_edit_department_reports,
+    can_read_report,
+    can_read_report_history,
     can_review_reports,
     can_view_department,
     require_edit_department_reports,
@@ -84,15 +86,21 @@ def _load_obligation(obligation_id: int) -> Obligation:
 
 def _reads_as_lead(obligation: Obligation) -> bool:
     """Is the current user reading another department's obligation as the item's lead?"""
-    return not can_view_department(current_user, obligation.department_id)
+    return not can_read_report_history(current_user, obligation.department_id)
 
 
 def _readable_report(obligation: Obligation) -> Report | None:
-    """The report as the current user may read it: a lead reads a supporting department's
-    report only once submitted, never its drafts, its returned text or its history."""
-    if _reads_as_lead(obligation):
-        return queries.submitted_report(obligation)
-    return obligation.report
+    """The report as the current user may read it (:func:`can_read_report`): a lead reads a
+    supporting department's report only once submitted, never its drafts, its returned text
+    or its history."""
+    report = obligation.report
+    if report is None:
+        return None
+    submitted = queries.submitted_report(obligation) is not None
+    lead_ids = obligation.task.lead_department_ids
+    if not can_read_report(current_user, obligation.department_id, lead_ids, submitted=submitted):
+        return None
+    return report
 
 
 def _back(obligation: Obligation) -> str:
