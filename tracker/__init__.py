@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import logs, metrics, resources, web
+from tracker import guards, logs, metrics, resources, web
 from tracker.db import init_request_transaction, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
@@ -99,6 +99,7 @@ def _init_extensions(app: Flask) -> None:
     metrics.init_app(app)
     init_request_transaction(app)
     web.init_app(app)
+    guards.init_app(app)  # before the blueprints: their <int:…> routes use its converter
     _import_models()
 
 
@@ -211,18 +212,20 @@ def _register_error_handlers(app: Flask) -> None:
         500: ("系统错误", "服务器处理请求时出错，请稍后重试；数据未被更改。"),
     }
 
-    def render_error(code: int) -> ResponseReturnValue:
+    def render_error(code: int, exc: Exception | None = None) -> ResponseReturnValue:
+        # A refused input says what was wrong with it; other errors keep the page's words.
+        said = exc.description if isinstance(exc, guards.RefusedInput) else None
         if request.path.startswith(JSON_ERROR_PREFIXES):
             from tracker.api.errors import error_response
 
-            return error_response(code)
+            return error_response(code, said)
         title, message = messages[code]
-        return render_template("error.html", code=code, title=title, message=message), code
+        return render_template("error.html", code=code, title=title, message=said or message), code
 
     for code in messages:
         if code == 500:
             continue
-        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+        app.register_error_handler(code, lambda exc, code=code: render_error(code, exc))
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc: Exception) -> ResponseReturnValue:

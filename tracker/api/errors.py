@@ -17,6 +17,7 @@ from tracker.api import bp
 from tracker.api.contract import CODES, Error
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.guards import RefusedInput
 
 MESSAGES = {
     400: "请求无效。",
@@ -105,7 +106,9 @@ def _integrity(exc: IntegrityError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     if exc.code is not None and exc.code >= 500:
         db.session.rollback()
-    return error_response(exc.code or 500)
+    # A refused input (tracker.guards) says what was wrong with it.
+    said = exc.description if isinstance(exc, RefusedInput) else None
+    return error_response(exc.code or 500, said)
 
 
 # By code as well as by class: the application's own HTML handlers are registered by code,

@@ -27,6 +27,7 @@ from tracker.catalogue.models import Department, Role
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
+from tracker.guards import checks_own_text
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import bp, evidence, queries, services, workspace
@@ -254,6 +255,7 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
 
 
 @bp.route("/obligations/<int:obligation_id>/edit", methods=["GET", "POST"])
+@checks_own_text  # NUL in a text is refused beside its field, the text kept
 def edit(obligation_id: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     require_edit_department_reports(current_user, item.department_id)

@@ -1,0 +1,55 @@
+"""Two writers that pass the version check together: the loser gets 409 and keeps its input."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.extensions import db
+from tracker.reports import services
+from tracker.reports.models import Report, ReportVersion
+
+
+def _form(progress: str, version: str) -> dict[str, str]:
+    return {"status": "in_progress", "progress": progress, "problems": "", "practices": "",
+            "suggestions": "", "next_steps": "", "version": version}  # fmt: skip
+
+
+def test_a_save_that_loses_the_race_answers_409_with_the_users_text(
+    client, quarter, make_user, login, monkeypatch
+):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    services.save_draft(
+        obligation, services.ReportInput(progress="第一稿"), actor=liaison, expected_version=None
+    )
+    db.session.commit()
+    report_id = obligation.report.id
+    login(liaison)
+
+    apply_input = services._apply_input
+
+    def racing_apply(report, data):
+        # Another request commits its save after this one's version check, before its write.
+        with db.engine.begin() as conn:
+            conn.execute(
+                sa.update(Report)
+                .where(Report.id == report_id)
+                .values(progress="别人的修改", version=Report.version + 1)
+            )
+        apply_input(report, data)
+
+    monkeypatch.setattr(services, "_apply_input", racing_apply)
+    response = client.post(f"/obligations/{obligation.id}/edit", data=_form("我的修改", "1"))
+    monkeypatch.setattr(services, "_apply_input", apply_input)
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "刚被他人修改" in html
+    assert "我的修改" in html  # the form keeps what the user typed
+    db.session.expire_all()
+    report = db.session.get(Report, report_id)
+    assert (report.progress, report.version) == ("别人的修改", 2)
+    versions = db.session.scalar(
+        sa.select(sa.func.count()).where(ReportVersion.report_id == report_id)
+    )
+    assert versions == 1  # nothing of the losing save was kept
