@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     seed_file: str | None = None
     upload_dir: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # An uploaded workbook: rows read at most (blank ones included), and seconds of reading.
+    import_max_rows: int = Field(default=5000, ge=1)
+    import_seconds: float = Field(default=10.0, gt=0)
     # Reporting periods, due dates and the dashboard's lights.
     first_period: str | None = None
     due_offset_days: int = Field(default=10, ge=0)
