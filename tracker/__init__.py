@@ -131,7 +131,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.notifications.cli import send_mail_command
     from tracker.ops.cli import backup_command, restore_command
     from tracker.reminders.cli import remind_command
-    from tracker.reports.cli import open_periods_command
+    from tracker.reports.cli import evidence_cli, open_periods_command
     from tracker.startup import prepare_command
 
     for command in (
@@ -140,6 +140,7 @@ def _register_cli(app: Flask) -> None:
         import_text_command,
         token_cli,
         open_periods_command,
+        evidence_cli,
         export_cli,
         remind_command,
         send_mail_command,
