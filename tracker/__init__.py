@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
 from tracker import guards, logs, metrics, resources, web
-from tracker.db import init_request_transaction, to_local
+from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
 from tracker.proxy import TrustedProxyFix
@@ -50,6 +50,9 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static",
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
+# Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
+# ``Cache-Control: no-store``.
+NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.
 JSON_ERROR_PREFIXES = ("/api/",)
 
@@ -72,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
         )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    make_sqlite_file_private(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -200,6 +204,8 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint in NO_STORE_BLUEPRINTS:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -229,7 +235,24 @@ def _register_error_handlers(app: Flask) -> None:
         app.register_error_handler(code, lambda exc, code=code: render_error(code, exc))
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(exc: Exception) -> ResponseReturnValue:
+    def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        if _expired_form_of_ours(exc):
+            # The token was ours and only too old: the user gets what they typed back, with a
+            # fresh token, to send again (a file input cannot be refilled: the page says so).
+            from tracker.forms import EmptyForm
+
+            fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+            # What the user typed, shown back; short codes (states, versions, buttons) are not.
+            typed = [v for _, v in fields if v.strip() and not (v.isascii() and len(v) <= 20)]
+            action = request.path + (
+                f"?{request.query_string.decode()}" if request.query_string else ""
+            )
+            return render_template(
+                "csrf_expired.html", action=action, fields=fields, typed=typed, form=EmptyForm(),
+                back=web.referrer_path() or url_for("catalogue.home"),
+                had_files=any(f.filename for f in request.files.values()),
+                hours=app.config["WTF_CSRF_TIME_LIMIT"] / 3600,
+            ), 400  # fmt: skip
         return render_template(
             "error.html", code=400, title="表单已过期", message="表单已失效，请刷新页面后重新提交。"
         ), 400
@@ -238,6 +261,17 @@ def _register_error_handlers(app: Flask) -> None:
     def _server_error(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(500)
+
+
+def _expired_form_of_ours(exc: CSRFError) -> bool:
+    """A form of this site whose token is genuine but past ``WTF_CSRF_TIME_LIMIT``."""
+    if exc.description != "The CSRF token has expired." or not request.form:
+        return False
+    try:
+        guards.check_origin()
+    except guards.RefusedInput:
+        return False
+    return True
 
 
 def _register_template_helpers(app: Flask) -> None:

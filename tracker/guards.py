@@ -14,6 +14,12 @@ One request hook and one URL converter, so that no view has to remember them:
 * A JSON body nested deeper than :data:`MAX_JSON_DEPTH` is refused before it is parsed
   (Python's parser would raise ``RecursionError`` from about 1,000 levels).
 
+* A form sent by a browser (an unsafe method) from another site is refused: its ``Origin``
+  header — or, without one, its ``Referer`` — must be the application's own origin or one of
+  ``TRACKER_TRUSTED_ORIGINS``. A request with neither header is let through to the CSRF token
+  check: browsers send ``Origin`` with every cross-site POST, and the clients that send
+  neither (scripts, the API's callers with bearer tokens) carry no session cookie to abuse.
+
 Each refusal is a :class:`RefusedInput` (a ``400 Bad Request``) whose description is the
 Chinese message the error page and the API's error envelope show.
 """
@@ -23,6 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from werkzeug.exceptions import BadRequest
@@ -78,8 +85,35 @@ def _check_values(pairs: Iterable[tuple[str, str]], where: str, *, values: bool 
             raise RefusedInput(f"{where}中的数字超出允许的范围，请检查后重新提交。")
 
 
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def check_origin() -> None:
+    """Refuse an unsafe request a browser sent from a page of another origin."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin is None:
+        referrer = request.headers.get("Referer")
+        if not referrer:
+            return  # neither header: no browser's cross-site form (see the module)
+        origin = _origin_of(referrer)
+    else:
+        origin = origin.strip().rstrip("/").lower()
+    own = _origin_of(request.host_url)
+    if origin == own or origin in current_app.config["TRACKER_TRUSTED_ORIGINS"]:
+        return
+    raise RefusedInput("请求来自其他网站的页面，已拒绝：请在本系统的页面中提交表单。")
+
+
 def check_request() -> None:
     """Refuse the request's input if it holds what no view can handle (see the module)."""
+    check_origin()
     if "\x00" in request.path:
         raise RefusedInput("地址中含有不允许的空字符（NUL）。")
     _check_values(request.args.items(multi=True), "查询参数")

@@ -91,6 +91,11 @@ def _referrer() -> str | None:
     return safe_next(path) if path else None
 
 
+def referrer_path() -> str | None:
+    """The page the user came from, as a local path, if it was one of ours."""
+    return _referrer()
+
+
 def handle_domain_error(error: DomainError) -> ResponseReturnValue:
     """Roll back, then answer ``error`` as the view asked (see the module's docstring)."""
     db.session.rollback()
