@@ -53,6 +53,8 @@ SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 # Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
 # ``Cache-Control: no-store``.
 NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens"})
+# Form fields that are buttons or plumbing, never text a user typed.
+BUTTON_FIELDS = frozenset({"submit", "save", "save_and_submit", "confirm", "next", "insert"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.
 JSON_ERROR_PREFIXES = ("/api/",)
 
@@ -243,7 +245,10 @@ def _register_error_handlers(app: Flask) -> None:
 
             fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
             # What the user typed, shown back; short codes (states, versions, buttons) are not.
-            typed = [v for _, v in fields if v.strip() and not (v.isascii() and len(v) <= 20)]
+            typed = [
+                v for k, v in fields
+                if v.strip() and k not in BUTTON_FIELDS and not (v.isascii() and len(v) <= 20)
+            ]  # fmt: skip
             action = request.path + (
                 f"?{request.query_string.decode()}" if request.query_string else ""
             )
@@ -251,7 +256,7 @@ def _register_error_handlers(app: Flask) -> None:
                 "csrf_expired.html", action=action, fields=fields, typed=typed, form=EmptyForm(),
                 back=web.referrer_path() or url_for("catalogue.home"),
                 had_files=any(f.filename for f in request.files.values()),
-                hours=app.config["WTF_CSRF_TIME_LIMIT"] / 3600,
+                lifetime=_duration(int(app.config["WTF_CSRF_TIME_LIMIT"])),
             ), 400  # fmt: skip
         return render_template(
             "error.html", code=400, title="表单已过期", message="表单已失效，请刷新页面后重新提交。"
@@ -261,6 +266,15 @@ def _register_error_handlers(app: Flask) -> None:
     def _server_error(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(500)
+
+
+def _duration(seconds: int) -> str:
+    """``28800`` → ``8 小时``; ``5400`` → ``90 分钟``; ``45`` → ``45 秒``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds >= 60:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
 
 
 def _expired_form_of_ours(exc: CSRFError) -> bool:
