@@ -45,10 +45,12 @@ _JSON_BRACKETS = re.compile(rb"[\[\]{}]")
 
 
 class RefusedInput(BadRequest):
-    """400 with a message for the user (the error page and the API show ``description``)."""
+    """400 with a message for the user (the error page and the API show ``description``);
+    ``field`` names the query or form field it is about, if one (the API's ``fields``)."""
 
-    def __init__(self, description: str):
+    def __init__(self, description: str, *, field: str | None = None):
         super().__init__(description)
+        self.field = field
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -79,10 +81,13 @@ def json_depth(data: bytes) -> int:
 
 def _check_values(pairs: Iterable[tuple[str, str]], where: str, *, values: bool = True) -> None:
     for key, value in pairs:
+        field = None if "\x00" in key else key
         if "\x00" in key or (values and "\x00" in value):
-            raise RefusedInput(f"{where}中含有不允许的空字符（NUL），请删除后重新提交。")
+            raise RefusedInput(
+                f"{where}中含有不允许的空字符（NUL），请删除后重新提交。", field=field
+            )
         if _HUGE_INTEGER.fullmatch(value):
-            raise RefusedInput(f"{where}中的数字超出允许的范围，请检查后重新提交。")
+            raise RefusedInput(f"{where}中的数字超出允许的范围，请检查后重新提交。", field=field)
 
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -107,8 +107,10 @@ def _http_error(exc: HTTPException) -> Response:
     if exc.code is not None and exc.code >= 500:
         db.session.rollback()
     # A refused input (tracker.guards) says what was wrong with it.
-    said = exc.description if isinstance(exc, RefusedInput) else None
-    return error_response(exc.code or 500, said)
+    if isinstance(exc, RefusedInput):
+        fields = {exc.field: exc.description} if exc.field else None
+        return error_response(400, exc.description, code="invalid", fields=fields)
+    return error_response(exc.code or 500)
 
 
 # By code as well as by class: the application's own HTML handlers are registered by code,
