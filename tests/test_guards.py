@@ -11,7 +11,7 @@ import re
 import pytest
 
 from tracker.extensions import db
-from tracker.guards import MAX_ID, MAX_JSON_DEPTH, json_depth
+from tracker.guards import MAX_ID, MAX_JSON_DEPTH, MAX_PAGE, json_depth
 
 HUGE = str(2**63)
 HUGE_FORM = {name: HUGE for name in ("id", "ids", "page", "version", "number", "department")}
@@ -65,6 +65,19 @@ def test_a_huge_id_is_never_a_server_error(app, client, signed_in):
     assert errors == {}
     assert len(answers) > 100  # the sweep reached the url map
     assert answers[("GET", "/reports", False)] == 200  # still signed in at the end
+
+
+def test_a_page_number_whose_offset_would_overflow_is_refused(app, client, signed_in):
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        if "GET" not in rule.methods or rule.endpoint == "auth.logout":
+            continue
+        url = _url(rule, "1", "x") + f"?page={10**18 - 1}&per_page={10**18 - 1}"
+        answers[url] = _send(client, rule, "GET", url, signed_in).status_code
+    assert {url: status for url, status in answers.items() if status == 500} == {}
+    response = client.get(f"/notifications?page={10**18 - 1}")
+    assert response.status_code == 400 and "页码超出范围" in response.get_data(as_text=True)
+    assert client.get(f"/notifications?page={MAX_PAGE}").status_code == 200
 
 
 def test_an_id_beyond_the_id_columns_matches_no_route(client, signed_in, quarter):

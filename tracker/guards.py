@@ -11,6 +11,8 @@ One request hook and one URL converter, so that no view has to remember them:
 * A whole number of 19 digits or more (|n| ≥ 10**18, near 2**63, the limit of both backends'
   integers) in the query string or a form field is refused. Smaller numbers reach the
   forms, which check their own ranges and keep what the user typed.
+* A page number (``page``, ``per_page`` in the query string) above :data:`MAX_PAGE` is
+  refused: its offset would overflow the database's integers long before 19 digits.
 * A JSON body nested deeper than :data:`MAX_JSON_DEPTH` is refused before it is parsed
   (Python's parser would raise ``RecursionError`` from about 1,000 levels).
 
@@ -39,6 +41,8 @@ V = TypeVar("V", bound=Callable[..., Any])
 
 MAX_ID = 2**31 - 1
 MAX_JSON_DEPTH = 64
+MAX_PAGE = 1_000_000
+PAGE_ARGUMENTS = frozenset({"page", "per_page"})
 _HUGE_INTEGER = re.compile(r"\s*[-+]?0*[1-9]\d{18,}\s*")  # 19+ significant digits
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKETS = re.compile(rb"[\[\]{}]")
@@ -122,6 +126,11 @@ def check_request() -> None:
     if "\x00" in request.path:
         raise RefusedInput("地址中含有不允许的空字符（NUL）。")
     _check_values(request.args.items(multi=True), "查询参数")
+    for name in PAGE_ARGUMENTS:
+        for value in request.args.getlist(name):
+            text = value.strip()
+            if text.isascii() and text.isdigit() and int(text) > MAX_PAGE:
+                raise RefusedInput(f"页码超出范围（最大 {MAX_PAGE}）。", field=name)
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return
     if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
