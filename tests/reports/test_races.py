@@ -53,3 +53,44 @@ def test_a_save_that_loses_the_race_answers_409_with_the_users_text(
         sa.select(sa.func.count()).where(ReportVersion.report_id == report_id)
     )
     assert versions == 1  # nothing of the losing save was kept
+
+
+def test_twenty_concurrent_saves_give_one_success_and_409s(app, quarter, make_user):
+    import threading
+
+    from tests.conftest import PASSWORD
+
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    services.save_draft(
+        obligation, services.ReportInput(progress="第一稿"), actor=liaison, expected_version=None
+    )
+    db.session.commit()
+    url = f"/obligations/{obligation.id}/edit"
+    clients = []
+    for _ in range(20):
+        client = app.test_client()
+        response = client.post("/login", data={"username": liaison.username, "password": PASSWORD})
+        assert response.status_code == 302
+        clients.append(client)
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def save(client, number):
+        with app.app_context():
+            start.wait()
+            statuses.append(client.post(url, data=_form(f"第{number}人的修改", "1")).status_code)
+
+    threads = [threading.Thread(target=save, args=(c, n)) for n, c in enumerate(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [302] + [409] * 19
+    db.session.expire_all()
+    report = db.session.get(Report, obligation.report.id)
+    assert report.version == 2
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(ReportVersion.report_id == report.id))
+        == 2
+    )
