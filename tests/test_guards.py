@@ -80,6 +80,21 @@ def test_a_page_number_whose_offset_would_overflow_is_refused(app, client, signe
     assert client.get(f"/notifications?page={MAX_PAGE}").status_code == 200
 
 
+def test_large_numbers_within_range_reach_the_views_without_a_server_error(app, client, signed_in):
+    """Ids at the id columns' maximum, and 16-digit numbers in every usual argument."""
+    big = str(10**15)
+    names = ("id", "ids", "page", "department", "document", "number", "task", "period",
+             "status", "kind", "user", "q", "version")  # fmt: skip
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        for method in _methods(rule):
+            url = _url(rule, str(MAX_ID), "x") + "?" + "&".join(f"{n}={big}" for n in names)
+            data = {name: big for name in names} if method != "GET" else None
+            answers[(method, url)] = _send(client, rule, method, url, signed_in, data=data)
+    assert {key: r.status_code for key, r in answers.items() if r.status_code == 500} == {}
+    assert len(answers) > 50
+
+
 def test_an_id_beyond_the_id_columns_matches_no_route(client, signed_in, quarter):
     obligation = quarter.obligation(11, "mps")
     assert client.get(f"/obligations/{obligation.id}").status_code == 200
