@@ -39,6 +39,7 @@ LAYERS: list[set[str]] = [
         "navigation",
         "resources",
         "proxy",
+        "guards",
     },
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},

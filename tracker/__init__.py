@@ -13,8 +13,8 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import logs, metrics, resources, web
-from tracker.db import init_request_transaction, to_local
+from tracker import guards, logs, metrics, resources, web
+from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
 from tracker.proxy import TrustedProxyFix
@@ -51,6 +51,11 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static",
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
+# Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
+# ``Cache-Control: no-store``.
+NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens"})
+# Form fields that are buttons or plumbing, never text a user typed.
+BUTTON_FIELDS = frozenset({"submit", "save", "save_and_submit", "confirm", "next", "insert"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.
 JSON_ERROR_PREFIXES = ("/api/",)
 
@@ -73,6 +78,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             app.instance_path, lenient=app.config["SECRET_KEY_LENIENT"] or app.debug
         )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    make_sqlite_file_private(app.config["SQLALCHEMY_DATABASE_URI"])
 
     _init_extensions(app)
     _register_blueprints(app)
@@ -100,6 +106,7 @@ def _init_extensions(app: Flask) -> None:
     metrics.init_app(app)
     init_request_transaction(app)
     web.init_app(app)
+    guards.init_app(app)  # before the blueprints: their <int:…> routes use its converter
     _import_models()
 
 
@@ -131,7 +138,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.notifications.cli import send_mail_command
     from tracker.ops.cli import backup_command, restore_command
     from tracker.reminders.cli import remind_command
-    from tracker.reports.cli import open_periods_command
+    from tracker.reports.cli import evidence_cli, open_periods_command
     from tracker.startup import prepare_command
 
     for command in (
@@ -141,6 +148,7 @@ def _register_cli(app: Flask) -> None:
         import_text_command,
         token_cli,
         open_periods_command,
+        evidence_cli,
         export_cli,
         remind_command,
         send_mail_command,
@@ -200,6 +208,8 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.blueprint in NO_STORE_BLUEPRINTS:
+            response.headers["Cache-Control"] = "no-store"
         return response
 
 
@@ -213,21 +223,43 @@ def _register_error_handlers(app: Flask) -> None:
         500: ("系统错误", "服务器处理请求时出错，请稍后重试；数据未被更改。"),
     }
 
-    def render_error(code: int) -> ResponseReturnValue:
+    def render_error(code: int, exc: Exception | None = None) -> ResponseReturnValue:
+        # A refused input says what was wrong with it; other errors keep the page's words.
+        said = exc.description if isinstance(exc, guards.RefusedInput) else None
         if request.path.startswith(JSON_ERROR_PREFIXES):
             from tracker.api.errors import error_response
 
-            return error_response(code)
+            return error_response(code, said)
         title, message = messages[code]
-        return render_template("error.html", code=code, title=title, message=message), code
+        return render_template("error.html", code=code, title=title, message=said or message), code
 
     for code in messages:
         if code == 500:
             continue
-        app.register_error_handler(code, lambda exc, code=code: render_error(code))
+        app.register_error_handler(code, lambda exc, code=code: render_error(code, exc))
 
     @app.errorhandler(CSRFError)
-    def _csrf_error(exc: Exception) -> ResponseReturnValue:
+    def _csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        if _expired_form_of_ours(exc):
+            # The token was ours and only too old: the user gets what they typed back, with a
+            # fresh token, to send again (a file input cannot be refilled: the page says so).
+            from tracker.forms import EmptyForm
+
+            fields = [(k, v) for k, v in request.form.items(multi=True) if k != "csrf_token"]
+            # What the user typed, shown back; short codes (states, versions, buttons) are not.
+            typed = [
+                v for k, v in fields
+                if v.strip() and k not in BUTTON_FIELDS and not (v.isascii() and len(v) <= 20)
+            ]  # fmt: skip
+            action = request.path + (
+                f"?{request.query_string.decode()}" if request.query_string else ""
+            )
+            return render_template(
+                "csrf_expired.html", action=action, fields=fields, typed=typed, form=EmptyForm(),
+                back=web.referrer_path() or url_for("catalogue.home"),
+                had_files=any(f.filename for f in request.files.values()),
+                lifetime=_duration(int(app.config["WTF_CSRF_TIME_LIMIT"])),
+            ), 400  # fmt: skip
         return render_template(
             "error.html", code=400, title="表单已过期", message="表单已失效，请刷新页面后重新提交。"
         ), 400
@@ -236,6 +268,26 @@ def _register_error_handlers(app: Flask) -> None:
     def _server_error(exc: Exception) -> ResponseReturnValue:
         db.session.rollback()
         return render_error(500)
+
+
+def _duration(seconds: int) -> str:
+    """``28800`` → ``8 小时``; ``5400`` → ``90 分钟``; ``45`` → ``45 秒``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds // 3600} 小时"
+    if seconds >= 60:
+        return f"{seconds // 60} 分钟"
+    return f"{seconds} 秒"
+
+
+def _expired_form_of_ours(exc: CSRFError) -> bool:
+    """A form of this site whose token is genuine but past ``WTF_CSRF_TIME_LIMIT``."""
+    if exc.description != "The CSRF token has expired." or not request.form:
+        return False
+    try:
+        guards.check_origin()
+    except guards.RefusedInput:
+        return False
+    return True
 
 
 def _register_template_helpers(app: Flask) -> None:

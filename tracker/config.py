@@ -94,6 +94,13 @@ class Settings(BaseSettings):
     seed_file: str | None = None
     upload_dir: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # A form's CSRF token is valid this long after the page was served (seconds).
+    csrf_time_limit_seconds: int = Field(default=8 * 3600, ge=60)
+    # Origins besides the application's own from which a browser may send forms.
+    trusted_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # An uploaded workbook: rows read at most (blank ones included), and seconds of reading.
+    import_max_rows: int = Field(default=5000, ge=1)
+    import_seconds: float = Field(default=10.0, gt=0)
     # Reporting periods, due dates and the dashboard's lights.
     first_period: str | None = None
     due_offset_days: int = Field(default=10, ge=0)
@@ -153,6 +160,16 @@ class Settings(BaseSettings):
             return tuple(
                 date.fromisoformat(part.strip()) for part in value.split(",") if part.strip()
             )
+        return value
+
+    @field_validator("trusted_origins", mode="before")
+    @classmethod
+    def _comma_separated_origins(cls, value: object) -> object:
+        """``https://a.example,https://b.example:8443`` → origins without a trailing slash."""
+        if isinstance(value, str):
+            value = [part for part in value.split(",") if part.strip()]
+        if isinstance(value, list | tuple):
+            return tuple(str(part).strip().rstrip("/").lower() for part in value)
         return value
 
     @field_validator("trusted_proxies", mode="before")
@@ -221,7 +238,7 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, 
             "REMEMBER_COOKIE_HTTPONLY": True,
             "REMEMBER_COOKIE_SAMESITE": "Lax",
             "REMEMBER_COOKIE_SECURE": settings.secure_cookies,
-            "WTF_CSRF_TIME_LIMIT": None,
+            "WTF_CSRF_TIME_LIMIT": settings.csrf_time_limit_seconds,
             "MAX_CONTENT_LENGTH": settings.max_upload_mb * 1024 * 1024,
             "PROMETHEUS_MULTIPROC_DIR": settings.prometheus_multiproc_dir,
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -133,3 +134,25 @@ def enum_column(kind: type[enum.Enum], name: str, length: int = 16) -> sa.Enum:
         length=length,
         values_callable=lambda members: [m.value for m in members],
     )
+
+
+def make_sqlite_file_private(url: str) -> None:
+    """Create an SQLite database file readable by its owner only (0600), or make it so.
+
+    SQLite creates a missing file with the process's umask (usually 0644) and gives its
+    ``-wal`` and ``-shm`` files the database file's mode: creating the file first, 0600, keeps
+    all three private. Other backends (and in-memory databases) are left alone.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return
+    if parsed.database == ":memory:" or parsed.database.startswith("file:"):
+        return
+    path = os.path.abspath(parsed.database)
+    if not os.path.isdir(os.path.dirname(path)):
+        return  # SQLite's own error says which folder is missing
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(path + suffix) and os.stat(path + suffix).st_uid == os.getuid():
+            os.chmod(path + suffix, 0o600)

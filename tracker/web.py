@@ -19,9 +19,11 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import Form
 
-from tracker.errors import DomainError, NotAllowed, NotFound
+from tracker.errors import DomainError, NotAllowed, NotFound, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.urls import safe_next
@@ -89,6 +91,11 @@ def _referrer() -> str | None:
     return safe_next(path) if path else None
 
 
+def referrer_path() -> str | None:
+    """The page the user came from, as a local path, if it was one of ours."""
+    return _referrer()
+
+
 def handle_domain_error(error: DomainError) -> ResponseReturnValue:
     """Roll back, then answer ``error`` as the view asked (see the module's docstring)."""
     db.session.rollback()
@@ -109,6 +116,23 @@ def handle_domain_error(error: DomainError) -> ResponseReturnValue:
     return redirect(target, 303)
 
 
+def handle_lost_race(error: StaleDataError | IntegrityError) -> ResponseReturnValue:
+    """A concurrent request changed (or created) the same row first: 409 as a stale edit.
+
+    The version check of a service sees what was committed when it read; two writers that
+    pass it together meet at the database, where the loser's UPDATE finds no row of its
+    version (``StaleDataError``) or its INSERT a row already there (``IntegrityError``). The
+    loser is answered as the view asked for any refusal — its form again, with its input.
+    """
+    return handle_domain_error(
+        Stale(
+            "保存失败：该记录刚被他人修改或创建，您的内容尚未保存。请核对页面上的最新状态后重新提交。"
+        )
+    )
+
+
 def init_app(app: Flask) -> None:
-    """Register the one page handler (the API's blueprint registers its own)."""
+    """Register the page handlers (the API's blueprint registers its own)."""
     app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(StaleDataError, handle_lost_race)
+    app.register_error_handler(IntegrityError, handle_lost_race)

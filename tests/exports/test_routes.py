@@ -13,7 +13,7 @@ def test_coordinator_downloads_every_department(client, filed, people, login):
     assert response.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     disposition = response.headers["Content-Disposition"]
     assert "attachment" in disposition and "2024Q3" in disposition
-    assert response.headers["Cache-Control"].startswith("no-cache")
+    assert response.headers["Cache-Control"] == "no-store"  # never kept by a browser or proxy
     wb = load(response.data)
     assert len(data_rows(wb["报告明细"])) == 74
     assert "全部部门" in wb["总体情况"]["A2"].value

@@ -6,6 +6,7 @@ one that is down (a closed port), and two senders at once.
 
 from __future__ import annotations
 
+import smtplib
 import threading
 from datetime import timedelta
 
@@ -206,6 +207,40 @@ def test_a_claim_that_lapsed_is_sent_again(smtp, liaison, frozen):
     assert deliver().attempted == 0
     frozen.move(minutes=11)
     assert deliver().sent == 1
+
+
+def test_a_dead_senders_claim_passes_on_with_the_scheduler_lease(
+    app, smtp, liaison, frozen, monkeypatch
+):
+    """A scheduler killed mid-send: the next one sends the message once the lease has passed."""
+    monkeypatch.setitem(app.config, "TRACKER_SCHEDULER_LEASE_SECONDS", 90)
+    monkeypatch.setitem(app.config, "TRACKER_SMTP_TIMEOUT", 20)
+    (message,) = _queue(liaison)
+    message_id = message.id
+
+    def dying(*args, **kwargs):
+        raise KeyboardInterrupt  # the process dies between its claim and the server's reply
+
+    send_message = smtplib.SMTP.send_message
+    monkeypatch.setattr(smtplib.SMTP, "send_message", dying)
+    with pytest.raises(KeyboardInterrupt):
+        deliver()
+    monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
+    db.session.rollback()
+    message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    assert message.status == OutboxStatus.SENDING
+    assert message.locked_until == frozen.now + timedelta(seconds=90)
+    frozen.move(seconds=89)
+    assert deliver().attempted == 0  # the claim still stands
+    frozen.move(seconds=2)
+    assert deliver().sent == 1
+    assert len(smtp.received) == 1
+
+
+def test_a_claim_covers_three_smtp_time_outs_at_least(app, monkeypatch):
+    monkeypatch.setitem(app.config, "TRACKER_SCHEDULER_LEASE_SECONDS", 30)
+    monkeypatch.setitem(app.config, "TRACKER_SMTP_TIMEOUT", 40)
+    assert outbox.claim_seconds() == 120
 
 
 def test_back_off_doubles_up_to_a_ceiling(app, monkeypatch):

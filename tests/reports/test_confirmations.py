@@ -70,7 +70,9 @@ def test_deleting_evidence_asks_first_then_deletes(client, quarter, make_user, l
     response = client.post(f"/evidence/{evidence_id}/delete", data={"confirm": "1"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Evidence, evidence_id) is None
+    tombstone = db.session.get(Evidence, evidence_id)  # kept, marked removed
+    assert tombstone.removed_at is not None and tombstone.removed_by_id == liaison.id
+    assert tombstone not in tombstone.report.evidence
     assert _events() == before + 1
 
 

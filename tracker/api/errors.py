@@ -17,6 +17,7 @@ from tracker.api import bp
 from tracker.api.contract import CODES, Error
 from tracker.errors import DomainError
 from tracker.extensions import db
+from tracker.guards import RefusedInput
 
 MESSAGES = {
     400: "请求无效。",
@@ -105,6 +106,10 @@ def _integrity(exc: IntegrityError) -> Response:
 def _http_error(exc: HTTPException) -> Response:
     if exc.code is not None and exc.code >= 500:
         db.session.rollback()
+    # A refused input (tracker.guards) says what was wrong with it.
+    if isinstance(exc, RefusedInput):
+        fields = {exc.field: exc.description} if exc.field else None
+        return error_response(400, exc.description, code="invalid", fields=fields)
     return error_response(exc.code or 500)
 
 

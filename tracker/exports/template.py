@@ -11,11 +11,20 @@ of entries, their expanded size and compression ratio (zip bombs) — and then r
 mode, with the XML parsed by defusedxml. Every problem is collected with its row and column, so
 that one refusal lists them all. Nothing here touches the database: see
 :func:`tracker.exports.services.apply_template`.
+
+A small file can still hold a sheet of a million blank rows (they compress well, inside every
+zip limit), which openpyxl would walk one by one. So the rows are bounded twice: the sheets'
+declared dimension (``<dimension ref="A1:O670000"/>`` at the head of each sheet's XML) is read
+before openpyxl opens the file, and the reading itself counts every row it is handed, blank or
+not, and stops at ``TRACKER_IMPORT_MAX_ROWS`` (a sheet may declare no dimension, or a false
+one) or after ``TRACKER_IMPORT_SECONDS`` of reading.
 """
 
 from __future__ import annotations
 
 import io
+import re
+import time
 import warnings
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -24,6 +33,7 @@ from datetime import date, datetime
 from typing import IO, Any
 
 import openpyxl
+from flask import current_app
 from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.utils import escape
 from xlsxwriter.worksheet import Worksheet
@@ -47,7 +57,11 @@ MAX_ENTRIES = 100  # a template saved by Excel or WPS holds about 15
 MAX_EXPANDED_BYTES = 50 * 1024 * 1024
 MAX_RATIO = 100  # expanded / compressed, judged for entries above RATIO_FLOOR_BYTES
 RATIO_FLOOR_BYTES = 1024 * 1024
-MAX_ROWS = 5000
+DIMENSION_HEAD_BYTES = 4096  # the <dimension> element comes right after <sheetPr>
+_DIMENSION = re.compile(
+    rb'<(?:\w+:)?dimension\s+ref="\$?[A-Z]{1,3}\$?(\d+)(?::\$?[A-Z]{1,3}\$?(\d+))?"'
+)
+TIME_CHECK_EVERY = 256  # rows between two looks at the clock
 
 STATUS_BY_LABEL = {status.label: status for status in ProgressStatus}
 STATUS_LIST = "、".join(STATUS_BY_LABEL)
@@ -243,6 +257,8 @@ def read_upload(filename: str | None, stream: IO[bytes]) -> ParsedUpload:
     that :func:`tracker.exports.services.apply_template` can add its own and list them all.
     """
     data = _checked_archive(filename, stream)
+    limits = ReadLimits.configured()
+    _check_dimensions(data, limits)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # e.g. "Data Validation extension is not supported"
         try:
@@ -251,9 +267,56 @@ def read_upload(filename: str | None, stream: IO[bytes]) -> ParsedUpload:
         except Exception:  # openpyxl raises many kinds on a damaged file
             raise TemplateRefused([Problem("文件已损坏或不是 Excel 工作簿，无法读取。")]) from None
         try:
-            return _read_rows(workbook)
+            return _read_rows(workbook, limits)
         finally:
             workbook.close()
+
+
+@dataclass(frozen=True)
+class ReadLimits:
+    """How many rows of a sheet are read at most (blank ones included), and for how long."""
+
+    max_rows: int
+    seconds: float
+
+    @classmethod
+    def configured(cls) -> ReadLimits:
+        config = current_app.config
+        return cls(int(config["TRACKER_IMPORT_MAX_ROWS"]), float(config["TRACKER_IMPORT_SECONDS"]))
+
+    def too_many_rows(self, rows: int) -> Problem:
+        return Problem(
+            f"工作表有 {rows} 行以上（含空行），超过上限 {self.max_rows} 行：请使用本系统下载的"
+            "填报模板，不要在表格下方添加或保留大量空行。"
+        )
+
+    def too_slow(self) -> Problem:
+        return Problem(
+            f"文件读取超过 {self.seconds:g} 秒仍未完成，已停止：请使用本系统下载的填报模板，"
+            "不要在表格中添加大量空行或无关内容。"
+        )
+
+
+def _check_dimensions(data: bytes, limits: ReadLimits) -> None:
+    """Refuse a workbook whose worksheets declare more rows than are ever read.
+
+    Only the head of each sheet's XML is inflated (the element is written before the cells);
+    a sheet without one is bounded while it is read (:func:`_read_rows`).
+    """
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for entry in archive.infolist():
+            if not (
+                entry.filename.startswith("xl/worksheets/") and entry.filename.endswith(".xml")
+            ):
+                continue
+            with archive.open(entry) as part:
+                head = part.read(DIMENSION_HEAD_BYTES)
+            found = _DIMENSION.search(head)
+            if found is None:
+                continue
+            last_row = int(found.group(2) or found.group(1))
+            if last_row - HEADER_ROW > limits.max_rows:
+                raise TemplateRefused([limits.too_many_rows(last_row)])
 
 
 def _checked_archive(filename: str | None, stream: IO[bytes]) -> bytes:
@@ -315,7 +378,7 @@ def _archive_problems(entries: list[zipfile.ZipInfo]) -> list[Problem]:
     return problems
 
 
-def _read_rows(workbook: openpyxl.Workbook) -> ParsedUpload:
+def _read_rows(workbook: openpyxl.Workbook, limits: ReadLimits) -> ParsedUpload:
     # Among the worksheets only: a chart sheet may carry the title too, but it has no cells.
     sheet = next((ws for ws in workbook.worksheets if ws.title == SHEET_TITLE), None)
     if sheet is None:
@@ -329,12 +392,14 @@ def _read_rows(workbook: openpyxl.Workbook) -> ParsedUpload:
         raise TemplateRefused([Problem(message, row=HEADER_ROW)])
     parsed = ParsedUpload([], [])
     seen: dict[int, int] = {}
+    deadline = time.monotonic() + limits.seconds
     for number, cells in enumerate(rows, start=HEADER_ROW + 1):
+        if number - HEADER_ROW > limits.max_rows:
+            raise TemplateRefused([limits.too_many_rows(number - 1)])
+        if number % TIME_CHECK_EVERY == 0 and time.monotonic() > deadline:
+            raise TemplateRefused([limits.too_slow()])
         if all(_text(cell.value) == "" for cell in cells):
             continue
-        if len(parsed.rows) >= MAX_ROWS:
-            parsed.problems.append(Problem(f"数据超过 {MAX_ROWS} 行，其余未检查。", row=number))
-            break
         row = _parse_row(number, cells, parsed.problems)
         if row.obligation_id in seen:
             parsed.problems.append(

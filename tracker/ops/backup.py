@@ -42,6 +42,7 @@ from tracker import clock
 from tracker.config import SECRET_KEY_FILE
 from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.reports.evidence import PART_SUFFIX
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -157,7 +158,12 @@ def _upload_files() -> list[Path]:
     directory = Path(current_app.config["TRACKER_UPLOAD_DIR"])
     if not directory.is_dir():
         return []
-    return sorted(path for path in directory.iterdir() if path.is_file())
+    # A temporary file is an upload whose row has not committed (tracker.reports.evidence).
+    return sorted(
+        path
+        for path in directory.iterdir()
+        if path.is_file() and not path.name.endswith(PART_SUFFIX)
+    )
 
 
 def _dump_database(kind: str, staging: Path) -> Path:

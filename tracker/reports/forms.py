@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
@@ -229,10 +230,17 @@ class WaiveForm(FlaskForm):
 
 
 class EvidenceForm(FlaskForm):
-    """Upload one evidence file."""
+    """Upload one evidence file (a request carrying more is refused, none of them kept)."""
 
     file = FileField("佐证材料", validators=[FileRequired("请选择文件")])
     submit = SubmitField("上传")
+
+    def validate_file(self, field: Field) -> None:
+        sent = [f for f in request.files.getlist(field.name) if f.filename]
+        if len(sent) > 1:
+            raise ValidationError(
+                f"一次只能上传 1 个文件，本次选择了 {len(sent)} 个，均未保存：请逐个上传。"
+            )
 
 
 REVIEW_STATES = [

@@ -131,8 +131,14 @@ class Report(Model):
     figures: Mapped[list[KeyFigure]] = relationship(
         back_populates="report", order_by="KeyFigure.position", cascade="all, delete-orphan"
     )
+    # The files still attached: a removed one stays as a tombstone row (Evidence.removed_at),
+    # which this collection leaves out; the database deletes all of them with the report.
     evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="report", order_by="Evidence.id", cascade="all, delete-orphan"
+        back_populates="report",
+        primaryjoin="and_(Report.id == Evidence.report_id, Evidence.removed_at.is_(None))",
+        order_by="Evidence.id",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     versions: Mapped[list[ReportVersion]] = relationship(
         back_populates="report", order_by="ReportVersion.number", cascade="all, delete-orphan"
@@ -169,7 +175,11 @@ class KeyFigure(Model):
 
 
 class Evidence(Model):
-    """A file attached to a report, stored outside the static folder under a random name."""
+    """A file attached to a report, stored outside the static folder under a random name.
+
+    Removing it keeps the row as a tombstone (``removed_at``, ``removed_by``), so that the
+    audit trail's stored name and hash still point at a known file.
+    """
 
     __tablename__ = "evidence"
 
@@ -185,9 +195,12 @@ class Evidence(Model):
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    removed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
 
     report: Mapped[Report] = relationship(back_populates="evidence")
-    uploaded_by = relationship("User")
+    uploaded_by = relationship("User", foreign_keys=[uploaded_by_id])
+    removed_by = relationship("User", foreign_keys=[removed_by_id])
 
 
 class ReportVersion(Model):

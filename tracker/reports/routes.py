@@ -29,6 +29,7 @@ from tracker.catalogue.models import Department, Role
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
+from tracker.guards import checks_own_text
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import bp, evidence, hints, queries, services, workspace
@@ -269,6 +270,7 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
 
 
 @bp.route("/obligations/<int:obligation_id>/edit", methods=["GET", "POST"])
+@checks_own_text  # NUL in a text is refused beside its field, the text kept
 def edit(obligation_id: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     require_edit_department_reports(current_user, item.department_id)
@@ -482,10 +484,12 @@ def waive(obligation_id: int) -> ResponseReturnValue:
 def upload(obligation_id: int) -> ResponseReturnValue:
     def act(item: Obligation, form: EvidenceForm) -> str:
         upload = form.file.data
-        services.add_evidence(
+        added = services.add_evidence(
             _report_or_error(item), upload.filename, upload.read(), actor=current_user
         )
-        return f"已上传附件：{upload.filename}"
+        # The stored name is the cleaned one (no path, no control or direction characters),
+        # shortened: the raw name the browser sent is never echoed.
+        return f"已上传附件：{evidence.display_name(added.filename)}"
 
     # A file input cannot be filled again: the page says so beside the field.
     return _form_action(obligation_id, _owner, EvidenceForm, act, field="file")
@@ -514,6 +518,8 @@ def version(obligation_id: int, number: int) -> ResponseReturnValue:
 
 def _load_evidence(evidence_id: int) -> Evidence:
     item = db.session.get(Evidence, evidence_id) or abort(404)
+    if item.removed_at is not None:
+        abort(404)  # a tombstone: kept for the audit trail, never served
     obligation = item.report.obligation
     lead_ids = obligation.task.lead_department_ids
     require_view_obligation(current_user, obligation.department_id, lead_ids)

@@ -446,18 +446,30 @@ def _keep_version(
 
 
 def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: User) -> Evidence:
-    """Attach a checked file to an editable report (the file is written before the row)."""
+    """Attach a checked file to an editable report.
+
+    The count against :data:`~tracker.reports.evidence.MAX_FILES_PER_REPORT` is taken inside
+    the transaction after locking the report's row (a no-op UPDATE: a row lock on PostgreSQL,
+    the write lock on SQLite), so concurrent uploads are counted one after another. The file
+    gets its final name only once the row is committed (:func:`tracker.reports.evidence.store`).
+    """
     from tracker.reports import evidence as files
 
     _require_owner(report.obligation, actor)
     if report.state not in EDITABLE_STATES:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能再添加附件。")
-    if len(report.evidence) >= files.MAX_FILES_PER_REPORT:
-        raise ReportError(f"每份报告最多 {files.MAX_FILES_PER_REPORT} 个附件。")
     try:
         checked = files.check_upload(filename, data)
     except files.EvidenceError as exc:
-        raise ReportError(str(exc)) from None
+        raise ReportError(str(exc), field="file") from None
+    _lock_report(report)
+    attached = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Evidence)
+        .where(Evidence.report_id == report.id, Evidence.removed_at.is_(None))
+    )
+    if (attached or 0) >= files.MAX_FILES_PER_REPORT:
+        raise ReportError(f"每份报告最多 {files.MAX_FILES_PER_REPORT} 个附件。", field="file")
     stored_name = files.store(checked)
     item = Evidence(
         report=report, filename=checked.filename, stored_name=stored_name, kind=checked.kind,
@@ -470,22 +482,42 @@ def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: Us
         "evidence.add",
         item,
         actor=actor,
-        after={"report_id": report.id, "filename": item.filename, "size": item.size},
-    )
+        after={
+            "report_id": report.id, "filename": item.filename, "size": item.size,
+            "stored_name": item.stored_name, "sha256": item.sha256,
+        },
+    )  # fmt: skip
     return item
 
 
+def _lock_report(report: Report) -> None:
+    """Hold the report's row until the transaction ends (both backends, one statement)."""
+    db.session.execute(
+        sa.update(Report).where(Report.id == report.id).values(version=Report.version),
+        execution_options={"synchronize_session": False},
+    )
+
+
 def remove_evidence(item: Evidence, *, actor: User) -> None:
-    """Detach a file from an editable report; the file itself stays for the audit trail."""
+    """Detach a file from an editable report: the row stays as a tombstone, the file too.
+
+    The audit event keeps the stored name and the hash, so the file can be told from any other.
+    """
     report = item.report
     _require_owner(report.obligation, actor)
     if report.state not in EDITABLE_STATES:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能删除附件。")
+    if item.removed_at is not None:
+        raise ReportError("该附件已删除。")
+    item.removed_at, item.removed_by_id = clock.utcnow(), actor.id
+    db.session.flush()
+    db.session.expire(report, ["evidence"])
     record_event(
         "evidence.remove",
         item,
         actor=actor,
-        before={"report_id": report.id, "filename": item.filename},
-    )
-    db.session.delete(item)
-    db.session.flush()
+        before={
+            "report_id": report.id, "filename": item.filename, "size": item.size,
+            "stored_name": item.stored_name, "sha256": item.sha256,
+        },
+    )  # fmt: skip
