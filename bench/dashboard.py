@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from tracker import clock, create_app  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
-PASSWORD = "bench-password-1234"  # noqa: S105 - a throw-away account in a throw-away database
+PASSWORD = "Bench-pass-1234"  # noqa: S105 - a throw-away account in a throw-away database
 
 
 def parse_args() -> argparse.Namespace:

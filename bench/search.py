@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from tracker import create_app  # noqa: E402
 from tracker.extensions import db  # noqa: E402
 
-PASSWORD = "bench-password-1234"  # noqa: S105 - a throw-away account in a throw-away database
+PASSWORD = "Bench-pass-1234"  # noqa: S105 - a throw-away account in a throw-away database
 QUERIES = (
     ("2 chars, common", "推进"),
     ("2 chars, rare", "妇联"),

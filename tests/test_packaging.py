@@ -23,7 +23,7 @@ from tests.processes import REPO, Session, free_port, instance_env, run, stop, w
 
 SOURCES = ("setup.py", "setup.cfg", "pyproject.toml", "MANIFEST.in", "README.md")
 SOURCE_DIRS = ("tracker", "templates", "migrations")
-PASSWORD = "wheel-house-password"
+PASSWORD = "Wheel-house-2026"
 
 
 def _copy_sources(target: Path) -> Path:
