@@ -18,6 +18,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -103,6 +104,23 @@ LINKS_JS = """() => [
     }),
 ]"""
 
+# A period is shown as "2026年第三季度"; the key (2026Q3) only in URLs, files and form values.
+PERIOD_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9]{4}Q[1-4](?![0-9A-Za-z])")
+
+# The page's text, less the hints under fields: a hint may name the key, the value it asks for.
+SHOWN_TEXT_JS = """() => {
+  const copy = document.body.cloneNode(true);
+  copy.querySelectorAll('.hint').forEach((el) => el.remove());
+  return copy.textContent;
+}"""
+
+FIRST_FOCUSABLE_JS = """() => {
+  const el = document.querySelector(
+    'a[href], button, input:not([type=hidden]), select, textarea, [tabindex]:not([tabindex="-1"])');
+  if (!el) return 'none';
+  return el.classList.contains('skip-link') ? 'skip-link' : el.outerHTML.slice(0, 80);
+}"""
+
 AXE_JS = """async () => {
   const result = await axe.run(document, {resultTypes: ['violations']});
   return result.violations
@@ -177,6 +195,7 @@ class Crawl:
         self.skipped: list[str] = []  # links not followed because of PER_ENDPOINT
         self.wide: list[str] = []
         self.violations: list[str] = []
+        self.labels: list[str] = []  # period keys shown as text, a missing skip link
         self.screens = ARTIFACTS / db_backend(app) / "pages"
         self.shot: set[str] = set()
 
@@ -274,6 +293,15 @@ class Crawl:
                 f"{where}: document {wide['scrollWidth']} px wide on a {wide['innerWidth']} px "
                 f"screen, widest: {wide['element']}"
             )
+        text = self.page.evaluate(SHOWN_TEXT_JS)
+        keys = sorted(set(PERIOD_KEY.findall(text)))
+        if keys:
+            self.labels.append(f"{where}: shows the period key {', '.join(keys)}, not its label")
+        first = self.page.evaluate(FIRST_FOCUSABLE_JS)
+        if first != "skip-link":
+            self.labels.append(
+                f"{where}: the first focusable element is {first}, not the skip link"
+            )
         if self.axe:
             self.page.add_script_tag(path=str(AXE_SCRIPT))
             for v in self.page.evaluate(AXE_JS):
@@ -333,7 +361,12 @@ def test_every_page_fits_a_phone_and_passes_axe(role, app, browser, live_server,
         with page.expect_navigation(wait_until="load"):
             page.click("button[type=submit]")
         expect(page.locator("nav.mainnav")).to_be_attached()
-        crawl.run(page.url)
+        page.keyboard.press("Tab")
+        expect(page.locator("a.skip-link")).to_be_focused()
+        expect(page.locator("a.skip-link")).to_be_in_viewport()
+        page.keyboard.press("Enter")
+        expect(page.locator("main#main")).to_be_focused()
+        crawl.run(page.url.split("#", 1)[0])
         user = people[role]
         obligation = quarter.obligation(5, "mca")
         known = {
@@ -347,7 +380,7 @@ def test_every_page_fits_a_phone_and_passes_axe(role, app, browser, live_server,
         missed = crawl.complete(known)
     finally:
         context.close()
-    problems = crawl.wide + crawl.violations + missed
+    problems = crawl.wide + crawl.violations + crawl.labels + missed
     report = json.dumps(sorted(set(crawl.visited.values())), ensure_ascii=False)
     assert not problems, f"{len(problems)} problems (pages reached: {report}):\n" + "\n".join(
         problems
@@ -355,3 +388,38 @@ def test_every_page_fits_a_phone_and_passes_axe(role, app, browser, live_server,
     assert len(crawl.visited) > 5, crawl.visited
     if not axe:
         pytest.skip(f"axe-core not installed; the width check passed ({AXE_INSTALL})")
+
+
+def test_phone_menu_folds_without_javascript(app, browser, live_server, people):
+    """On a phone the menu folds behind 菜单 and opens with no script at all; on a desktop the
+    toggle is hidden and the menu shows as before."""
+    context = browser.new_context(locale="zh-CN", viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/login")
+        page.fill("input[name=username]", people["coordinator"].username)
+        page.fill("input[name=password]", PASSWORD)
+        with page.expect_navigation(wait_until="load"):
+            page.click("button[type=submit]")
+        nav = page.locator("nav.mainnav")
+        expect(page.locator("label.nav-toggle-label")).to_be_visible()
+        expect(nav).to_be_hidden()
+        page.click("label.nav-toggle-label")
+        expect(nav).to_be_visible()
+        expect(nav.get_by_role("link", name="审核")).to_be_visible()
+        expect(page.locator("#bell")).to_be_visible()
+        page.screenshot(path=str(_screens(app) / "phone-menu-open-390.png"), full_page=True)
+        page.click("label.nav-toggle-label")
+        expect(nav).to_be_hidden()
+        page.set_viewport_size(DESKTOP)
+        expect(page.locator("label.nav-toggle-label")).to_be_hidden()
+        expect(nav).to_be_visible()
+        expect(page.locator("#bell")).to_be_visible()
+    finally:
+        context.close()
+
+
+def _screens(app) -> Path:
+    folder = ARTIFACTS / db_backend(app) / "pages"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -29,7 +29,7 @@ from tracker.catalogue.models import Department, Role, Task
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
-from tracker.periods import Period
+from tracker.periods import period_label
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, Report, ReportState
 
@@ -61,7 +61,7 @@ class Item:
 
 
 def _obligation_text(o: Obligation) -> str:
-    return f"第{o.task.number}项 · {o.department.short_name} · {Period.parse(o.period).label}"
+    return f"第{o.task.number}项 · {o.department.short_name} · {period_label(o.period)}"
 
 
 def _link(o: Obligation, anchor: str = "") -> str:
