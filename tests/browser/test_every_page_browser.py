@@ -408,7 +408,7 @@ def test_phone_menu_folds_without_javascript(app, browser, live_server, people):
         expect(nav).to_be_visible()
         expect(nav.get_by_role("link", name="审核")).to_be_visible()
         expect(page.locator("#bell")).to_be_visible()
-        page.screenshot(path=str(_screens(app) / "phone-menu-open-390.png"), full_page=True)
+        page.screenshot(path=str(_screens(app) / "phone-menu-open-390.png"))
         page.click("label.nav-toggle-label")
         expect(nav).to_be_hidden()
         page.set_viewport_size(DESKTOP)
