@@ -196,6 +196,7 @@ class Crawl:
         self.wide: list[str] = []
         self.violations: list[str] = []
         self.labels: list[str] = []  # period keys shown as text, a missing skip link
+        self.errors: list[str] = []  # links that lead to an error page
         self.screens = ARTIFACTS / db_backend(app) / "pages"
         self.shot: set[str] = set()
 
@@ -227,6 +228,8 @@ class Crawl:
             self.values.setdefault(name, set()).add(value)
         response = self.page.goto(url)
         assert response is not None, url
+        if response.status >= 400:  # a link that leads to an error page is a bug of its own
+            self.errors.append(f"{self.role} {url} ({endpoint}) answers {response.status}")
         if "text/html" not in response.headers.get("content-type", ""):
             return
         expect(self.page.locator("footer.footer")).to_be_visible()
@@ -380,7 +383,7 @@ def test_every_page_fits_a_phone_and_passes_axe(role, app, browser, live_server,
         missed = crawl.complete(known)
     finally:
         context.close()
-    problems = crawl.wide + crawl.violations + crawl.labels + missed
+    problems = crawl.errors + crawl.wide + crawl.violations + crawl.labels + missed
     report = json.dumps(sorted(set(crawl.visited.values())), ensure_ascii=False)
     assert not problems, f"{len(problems)} problems (pages reached: {report}):\n" + "\n".join(
         problems
