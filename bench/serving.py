@@ -59,7 +59,7 @@ def hammer(base: str, seconds: float, concurrency: int) -> list[float]:
 
     def client() -> None:
         session = Session(base)
-        session.sign_in("bench", "bench-password-1")
+        session.sign_in("bench", "Bench-pass-0001")
         while time.monotonic() < stop_at:
             started = time.perf_counter()
             status, _ = session.get("/dashboard")
@@ -103,7 +103,7 @@ def main() -> None:
         [*flask, "user", "create", "bench", "--role", "coordinator", "--password-stdin"],
         env=env,
         cwd=tmp,
-        input="bench-password-1\n",
+        input="Bench-pass-0001\n",
     )
     print(f"load average at start: {os.getloadavg()[0]:.1f}; cores: {os.cpu_count()}")
     print(f"{'set-up':24} {'req/s':>7} {'median ms':>10} {'p95 ms':>8}")

@@ -24,6 +24,24 @@ VENV=.venv
 . scripts/deps.sh
 ensure_deps test '.[test]'
 
+# axe-core for the accessibility browser test (tests/browser/axe): `npm ci` only when its
+# node_modules is missing or package-lock.json changed since the last install (the lock's hash
+# is kept beside the packages). Without npm the test skips locally; under CI it is an error.
+AXE=tests/browser/axe
+axe_stamp="$AXE/node_modules/.tracker-lock-sha256"
+axe_want="$(sha256sum "$AXE/package-lock.json" | cut -d' ' -f1)"
+if [ ! -f "$axe_stamp" ] || [ "$(cat "$axe_stamp")" != "$axe_want" ]; then
+  echo "== axe-core (npm ci in $AXE)"
+  if command -v npm >/dev/null 2>&1 && npm ci --prefix "$AXE" --no-audit --no-fund --loglevel=error; then
+    echo "$axe_want" >"$axe_stamp"
+  elif [ "${CI:-}" = "true" ]; then
+    echo "CI: axe-core must be installed (npm ci --prefix $AXE)" >&2
+    exit 1
+  else
+    echo "axe-core not installed: the accessibility browser test will skip (npm ci --prefix $AXE)" >&2
+  fi
+fi
+
 echo "== lint (ruff)"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

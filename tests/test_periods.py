@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 import chinese_calendar
 import pytest
 
-from tracker.periods import Period
+from tracker.periods import Period, period_label
 from tracker.workdays import WorkingCalendar, default_calendar
 
 LOGGER = "tracker.workdays"
@@ -458,3 +458,38 @@ def test_due_date_with_extra_holidays_for_unsupported_year():
     assert Period.parse("2099Q4").due_date(cal) == date(2100, 1, 13)
     cal = WorkingCalendar(extra_workdays=[date(2100, 1, 10)])
     assert Period.parse("2099Q4").due_date(cal) == date(2100, 1, 10)
+
+
+# -- the one label people see -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "label"),
+    [
+        ("2026Q3", "2026年第三季度"),
+        ("2024Q1", "2024年第一季度"),
+        ("2025Q2", "2025年第二季度"),
+        ("2027Q4", "2027年第四季度"),
+        (Period(2026, 3), "2026年第三季度"),
+        (None, ""),
+        ("", ""),
+    ],
+)
+def test_period_label_of_keys_and_periods(value, label):
+    assert period_label(value) == label
+
+
+@pytest.mark.parametrize("text", ["2026年第三季度", "2026q3", " 2026Q3", "全部报告期", "0000Q1"])
+def test_period_label_leaves_anything_else_as_it_is(text):
+    """A label, a malformed key or a user's text is shown unchanged, never a failure."""
+    assert period_label(text) == text
+
+
+def test_period_label_filter_in_templates(app):
+    from flask import render_template_string
+
+    with app.test_request_context():
+        shown = render_template_string(
+            "{{ '2026Q3'|period_label }}·{{ p|period_label }}", p=Period(2024, 4)
+        )
+    assert shown == "2026年第三季度·2024年第四季度"

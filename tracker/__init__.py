@@ -17,6 +17,7 @@ from tracker import guards, logs, metrics, resources, web
 from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
+from tracker.periods import period_label
 from tracker.proxy import TrustedProxyFix
 
 if TYPE_CHECKING:
@@ -306,6 +307,8 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals.update(error_attrs=error_attrs, form_error_attrs=form_error_attrs)
+
+    app.add_template_filter(period_label, "period_label")
 
     @app.template_filter("cndate")
     def cndate(value: date | None) -> str:

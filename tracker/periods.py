@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from tracker.workdays import WorkingCalendar, default_calendar
 
-__all__ = ["CONSOLIDATION_WORKING_DAYS", "KEY_PATTERN", "Period"]
+__all__ = ["CONSOLIDATION_WORKING_DAYS", "KEY_PATTERN", "Period", "period_label"]
 
 #: Canonical key: four ASCII digits, an upper-case ``Q``, a quarter digit 1-4. Nothing else —
 #: no lower-case ``q``, no surrounding whitespace, no two-digit years, no full-width digits.
@@ -198,3 +198,23 @@ class Period:
         if first_after_end <= latest:
             return latest
         return min(first_after_end, lead)
+
+
+def period_label(value: Period | str | None) -> str:
+    """The one way a period is shown to people: ``"2026年第三季度"``.
+
+    Takes a :class:`Period` or its key (``"2026Q3"``, as stored on rows and in URLs); ``None``
+    and ``""`` give ``""``. The key itself belongs only in URLs, file names and form values.
+    A string that is not a key is returned unchanged (a label already, or a user's text), so a
+    page never fails on showing it.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, Period):
+        return value.label
+    if isinstance(value, str) and KEY_PATTERN.fullmatch(value):
+        try:
+            return Period.parse(value).label
+        except ValueError:
+            return value
+    return str(value)

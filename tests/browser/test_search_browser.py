@@ -22,7 +22,7 @@ def test_search_from_the_navigation(page, live_server, quarter, make_user, sign_
     with page.expect_navigation(wait_until="load"):
         page.press("#nav-q", "Enter")
     reports = page.locator("#report-results")
-    expect(reports).to_contain_text("第11项 · 司法部 · 2024Q3")
+    expect(reports).to_contain_text("第11项 · 司法部 · 2024年第三季度")  # the label, not the key
     expect(reports.locator("mark").first).to_have_text("留守妇女")
     expect(reports).to_contain_text("<b>覆盖</b>")  # user text shown as text, not as markup
     expect(reports).to_contain_text("关键数据：留守妇女法律咨询 120 人次")

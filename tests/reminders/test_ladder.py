@@ -410,9 +410,10 @@ def test_a_reminder_names_item_department_period_due_date_and_link(quarter, peop
     assert note.title.startswith("【逾期未报】第11项 · 公安部 · 2024年第三季度")
     assert "已逾期 1 个工作日" in note.title
     for text in ("民发〔2019〕86号 第11项", "加大对侵害农村留守妇女合法权益违法犯罪行为的打击",
-                 "公安部（牵头）", "2024年第三季度（2024Q3）", "2024年10月10日（星期四）",
+                 "公安部（牵头）", "报告期：2024年第三季度", "2024年10月10日（星期四）",
                  "请跟进督办"):  # fmt: skip
         assert text in note.body
+    assert "2024Q3" not in note.title + note.body  # the label, never the key
     assert note.link == f"/obligations/{obligation.id}"
     message = db.session.get(OutboxMessage, note.outbox_message_id)
     assert f"http://127.0.0.1:5000/obligations/{obligation.id}" in message.body

@@ -13,6 +13,7 @@ from tracker.auth.permissions import (
     can_view_all_contacts,
     can_view_contacts,
     require_manage_departments,
+    can_view_department,
     require_view_department,
 )
 from tracker.catalogue import bp, queries, services
@@ -78,7 +79,14 @@ def _filter_args(form: TaskFilterForm) -> dict[str, str]:
 @bp.route("/tasks/<int:task_id>")
 def task(task_id: int) -> ResponseReturnValue:
     item = queries.task_with_assignments(task_id) or abort(404)
-    return render_template("catalogue/task.html", task=item, Role=Role)
+    return render_template(
+        "catalogue/task.html", task=item, Role=Role, may_view_department=_may_view_department
+    )
+
+
+def _may_view_department(department_id: int) -> bool:
+    """Whether the department's page opens for the user (a link to it is shown only then)."""
+    return can_view_department(current_user, department_id)
 
 
 @bp.route("/departments")
@@ -90,6 +98,7 @@ def departments() -> ResponseReturnValue:
         Role=Role,
         all_contacts=can_view_all_contacts(current_user),
         manage=can_manage_departments(current_user),
+        may_view_department=_may_view_department,
     )
 
 

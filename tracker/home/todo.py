@@ -29,7 +29,7 @@ from tracker.catalogue.models import Department, Role, Task
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
-from tracker.periods import Period
+from tracker.periods import period_label
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation, Report, ReportState
 
@@ -61,7 +61,7 @@ class Item:
 
 
 def _obligation_text(o: Obligation) -> str:
-    return f"第{o.task.number}项 · {o.department.short_name} · {Period.parse(o.period).label}"
+    return f"第{o.task.number}项 · {o.department.short_name} · {period_label(o.period)}"
 
 
 def _link(o: Obligation, anchor: str = "") -> str:
@@ -150,7 +150,9 @@ def coordinator_items(today: date) -> list[Item]:
 # -- a department's liaisons and viewers ----------------------------------------------------------
 
 
-def department_items(department_id: int, today: date) -> list[Item]:
+def department_items(department_id: int, today: date, *, may_edit: bool = True) -> list[Item]:
+    """The to-do of a department; ``may_edit`` (its liaisons) links the consolidation to the
+    report form, otherwise (its viewers) to the obligation page."""
     own = _obligations().where(Obligation.department_id == department_id)
     open_ = _unsubmitted(own)
     soon = report_queries.calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
@@ -180,11 +182,11 @@ def department_items(department_id: int, today: date) -> list[Item]:
         _item("urges", "待签收催办", urges, mine,
               lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
                               f"催办于 {_local(u.created_at)}"), "amber"),
-        _missing_supporting(open_.where(Obligation.role == Role.LEAD)),
+        _missing_supporting(open_.where(Obligation.role == Role.LEAD), may_edit=may_edit),
     ]  # fmt: skip
 
 
-def _missing_supporting(leads: sa.Select[Obligation]) -> Item:
+def _missing_supporting(leads: sa.Select[Obligation], *, may_edit: bool) -> Item:
     """Items the department leads whose supporting input is not all in yet (two queries)."""
     support = aliased(Obligation)
     support_report = aliased(Report)
@@ -219,7 +221,7 @@ def _missing_supporting(leads: sa.Select[Obligation]) -> Item:
         for task_id, period, name in rows:
             names.setdefault((task_id, period), []).append(name)
     entries = [
-        Entry(_obligation_text(o), _link(o) + "/edit",
+        Entry(_obligation_text(o), _link(o) + "/edit" if may_edit else _link(o),
               "未报送：" + "、".join(names.get((o.task_id, o.period), [])))
         for o in first
     ]  # fmt: skip
@@ -294,5 +296,5 @@ def for_user(user: User) -> list[Item] | None:
     if user.is_coordinator:
         return coordinator_items(today)
     if user.department_id is not None:
-        return department_items(user.department_id, today)
+        return department_items(user.department_id, today, may_edit=user.is_liaison)
     return None

@@ -87,7 +87,7 @@ class DocumentFieldsForm(FlaskForm):
             raise ValidationError("首个报告期应为“四位年份 + Q + 季度(1-4)”，例如 2026Q4") from None
         current = Period.containing(clock.local_today())
         if period > current:
-            raise ValidationError(f"首个报告期不能晚于本季度（{current.key}）")
+            raise ValidationError(f"首个报告期不能晚于本季度（{current.label}）")
 
     def validate_number(self, field: Field) -> None:
         if document_by_number(field.data) is not None:

@@ -43,7 +43,7 @@ def obligation_facts(obligation: Obligation) -> str:
             f"事项：{task.document.number} 第{task.number}项",
             f"内容：{task.text}",
             f"责任部门：{obligation.department.name}（{obligation.role.label}）",
-            f"报告期：{period.label}（{period.key}）",
+            f"报告期：{period.label}",
             f"截止日期：{due}",
             f"当前状态：{_state(obligation)}",
         ]

@@ -31,7 +31,7 @@ from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.guards import checks_own_text
 from tracker.navigation import add_nav
-from tracker.periods import Period
+from tracker.periods import Period, period_label
 from tracker.reports import bp, evidence, hints, queries, services, workspace
 from tracker.reports.forms import (
     AcceptForm,
@@ -219,7 +219,7 @@ def _after_review(item: Obligation) -> str:
         return url_for("reports.review") + f"?{queue}"
     flash(
         f"下一份待审核：第{upcoming.task.number}项 · {upcoming.department.short_name} · "
-        f"{Period.parse(upcoming.period).label}",
+        f"{period_label(upcoming.period)}",
         "info",
     )
     return url_for("reports.obligation", obligation_id=upcoming.id, queue=queue) + "#review"
@@ -462,7 +462,7 @@ def waive(obligation_id: int) -> ResponseReturnValue:
         return "已豁免该部门本期材料。"
 
     def ask(item: Obligation, form: WaiveForm) -> ResponseReturnValue:
-        period = Period.parse(item.period).label
+        period = period_label(item.period)
         return confirmation_page(
             title=f"确认豁免{item.department.name}的材料",
             lines=[
@@ -549,7 +549,7 @@ def delete_evidence(evidence_id: int) -> ResponseReturnValue:
             return confirmation_page(
                 title=f"确认删除附件“{item.filename}”",
                 lines=[
-                    f"从第{obligation.task.number}项{Period.parse(obligation.period).label}"
+                    f"从第{obligation.task.number}项{period_label(obligation.period)}"
                     f"的报告中删除佐证材料“{item.filename}”；",
                     "删除后本部门和审核人都不再看到它，如仍需要须重新上传；此操作记入审计日志。",
                 ],
