@@ -12,8 +12,8 @@ from tracker.auth.permissions import (
     can_manage_departments,
     can_view_all_contacts,
     can_view_contacts,
-    require_manage_departments,
     can_view_department,
+    require_manage_departments,
     require_view_department,
 )
 from tracker.catalogue import bp, queries, services
