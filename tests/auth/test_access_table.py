@@ -23,6 +23,7 @@ REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
 LIAISON = "liaison"  # every department's liaisons, each for their own department
 ADMIN = "admin"
+VIEWER = "viewer"  # department viewers and leaders (the viewer role)
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
@@ -121,10 +122,10 @@ ACCESS = {
     "exports.template": LIAISON,
     "exports.upload": LIAISON,
     "help.index": SIGNED_IN,  # redirects to the help of the user's own role
-    "help.liaison": SIGNED_IN,  # every role page is readable by every signed-in user
-    "help.coordinator": SIGNED_IN,
-    "help.viewer": SIGNED_IN,
-    "help.admin": SIGNED_IN,
+    "help.liaison": LIAISON,  # each role reads its own role's page
+    "help.coordinator": REVIEWER,
+    "help.viewer": VIEWER,
+    "help.admin": ADMIN,
     "help.sign_in": PUBLIC,  # sign-in help only, nothing internal
 }
 
@@ -135,6 +136,7 @@ ENTITLED = {
     COORDINATOR: {"coordinator", "admin"},
     LIAISON: {"own_liaison", "other_liaison"},
     ADMIN: {"admin"},
+    VIEWER: {"own_viewer", "other_viewer", "leader"},
     CONTACTS: {"own_liaison", "own_viewer", "coordinator", "admin"},
 }
 USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",

@@ -56,6 +56,7 @@ EXCLUDED = {
     "exports.template",  # Excel download
     "reports.download",  # evidence files
     "auth.login",  # the signed-out page: checked once before signing in
+    "help.sign_in",  # public, linked from the signed-out login page only
 }
 EXCLUDED_PREFIXES = ("api.",)  # the JSON API and its OpenAPI document
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import redirect, render_template, url_for
+from flask import abort, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -32,6 +32,9 @@ def index() -> ResponseReturnValue:
 
 
 def _role_page(role: UserRole) -> str:
+    # Each role reads its own page: another role's page links to pages this user cannot open.
+    if current_user.role != role:
+        abort(403)
     return render_template(
         f"help/{role.value}.html",
         role=role,
