@@ -137,6 +137,11 @@ def app(tmp_root):
             "TRACKER_SESSION_IDLE_MINUTES": 60 * 24 * 365 * 50,
             "TRACKER_SESSION_MAX_HOURS": 24 * 365 * 50,
             "TRACKER_PASSWORD_MAX_AGE_DAYS": 0,
+            # The suite sends thousands of requests from one address; tests/test_rate_limits.py
+            # sets low limits itself and checks the deployed defaults.
+            "TRACKER_RATELIMIT_LOGIN_PER_ADDRESS": "100000 per minute",
+            "TRACKER_RATELIMIT_API_PER_ADDRESS": "100000 per minute",
+            "TRACKER_RATELIMIT_API_PER_USER": "100000 per minute",
         }
     )
     application.test_client_class = CsrfClient

@@ -40,6 +40,7 @@ LAYERS: list[set[str]] = [
         "resources",
         "proxy",
         "guards",
+        "ratelimit",
     },
     {"catalogue", "audit", "auth"},
     {"reports", "imports"},

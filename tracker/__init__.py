@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import guards, logs, metrics, resources, web
+from tracker import guards, logs, metrics, ratelimit, resources, web
 from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
@@ -108,6 +108,7 @@ def _init_extensions(app: Flask) -> None:
     init_request_transaction(app)
     web.init_app(app)
     guards.init_app(app)  # before the blueprints: their <int:…> routes use its converter
+    ratelimit.init_app(app)  # its check runs before the sign-in check of every request
     _import_models()
 
 
@@ -209,6 +210,11 @@ def _register_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if app.config["SESSION_COOKIE_SECURE"] and app.config["TRACKER_HSTS_MAX_AGE_SECONDS"]:
+            # Served over HTTPS (secure cookies say so): browsers keep to HTTPS from now on.
+            response.headers.setdefault(
+                "Strict-Transport-Security", f"max-age={app.config['TRACKER_HSTS_MAX_AGE_SECONDS']}"
+            )
         if request.blueprint in NO_STORE_BLUEPRINTS:
             response.headers["Cache-Control"] = "no-store"
         return response
@@ -221,10 +227,14 @@ def _register_error_handlers(app: Flask) -> None:
         404: ("页面不存在", "您访问的页面或记录不存在。"),
         405: ("请求方式不允许", "该页面不支持此操作。"),
         413: ("文件过大", "上传的文件超过了大小限制。"),
+        429: ("请求过于频繁", "该地址的请求过于频繁，请稍后再试；已填写的内容请返回上一页查看。"),
         500: ("系统错误", "服务器处理请求时出错，请稍后重试；数据未被更改。"),
     }
 
     def render_error(code: int, exc: Exception | None = None) -> ResponseReturnValue:
+        limited: Response | None = getattr(exc, "response", None)
+        if code == 429 and limited is not None:
+            return limited  # the limit's own answer (the sign-in form, its username kept)
         # A refused input says what was wrong with it; other errors keep the page's words.
         said = exc.description if isinstance(exc, guards.RefusedInput) else None
         if request.path.startswith(JSON_ERROR_PREFIXES):

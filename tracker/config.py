@@ -91,6 +91,16 @@ class Settings(BaseSettings):
     session_max_hours: int = Field(default=12, ge=1)
     # Passwords expire after this many days (0: never) and must then be changed.
     password_max_age_days: int = Field(default=90, ge=0)
+    # Requests per client address to the sign-in form and the API, and per user to the API
+    # (tracker/ratelimit.py; "N per second|minute|hour"), counted in memory per worker process
+    # or in Redis (redis://host:6379/0) when given.
+    ratelimit_enabled: bool = True
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_login_per_address: str = "60 per minute"
+    ratelimit_api_per_address: str = "1200 per minute"
+    ratelimit_api_per_user: str = "600 per minute"
+    # Strict-Transport-Security max-age (seconds), sent only when secure cookies are on.
+    hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
     seed_file: str | None = None
     upload_dir: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
@@ -188,6 +198,22 @@ class Settings(BaseSettings):
         if not (0 <= int(hours) <= 23 and 0 <= int(minutes) <= 59):
             raise ValueError(f"应为 00:00 至 23:59 之间的时间，实际为 {value!r}")
         return f"{int(hours):02d}:{minutes}"
+
+    @field_validator(
+        "ratelimit_login_per_address", "ratelimit_api_per_address", "ratelimit_api_per_user"
+    )
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        """``60 per minute``, ``10/second``: what Flask-Limiter (the ``limits`` package) reads."""
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError(
+                f"应为“次数 per second|minute|hour|day”，如 60 per minute，实际为 {value!r}"
+            ) from None
+        return value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -8,11 +8,11 @@ cross-site request, its blueprint is exempt from CSRF protection.
 
 from __future__ import annotations
 
-from flask import g, request
+from flask import abort, g, request
 
-from tracker import logs
+from tracker import logs, ratelimit
 from tracker.api import bp, queries, services
-from tracker.api.errors import ApiError
+from tracker.api.errors import ApiError, error_response
 from tracker.auth.models import User
 from tracker.auth.services import must_change_password
 from tracker.extensions import login_manager
@@ -20,6 +20,10 @@ from tracker.extensions import login_manager
 # Endpoints of the API that anyone may read: the OpenAPI document describes shapes, not data,
 # and clients (and code generators) need it before they hold a token.
 PUBLIC_API_ENDPOINTS = frozenset({"api.openapi"})
+
+# Every API request counts against its client address's limit (before the token is read, so
+# that guessing tokens is limited too), and, once the token names its user, against the user's.
+ratelimit.limiter.limit(ratelimit.api_per_address)(bp)
 
 
 def bearer_token(header: str | None) -> str | None:
@@ -54,6 +58,11 @@ def _authenticate() -> None:
             "该账号须先登录网页修改一次性密码或已过期的密码，之后才能使用接口。",
             code="password_change_required",
         )
+    wait = ratelimit.hit_user(token.user.id)
+    if wait:
+        response = error_response(429, "该账号的接口请求过于频繁，请稍后再试。")
+        response.headers["Retry-After"] = str(wait)
+        abort(response)
     services.note_use(token)
     g.api_user = token.user
     logs.note_user(token.user.id)

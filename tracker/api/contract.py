@@ -59,6 +59,7 @@ CODES = {
     409: "conflict",
     413: "too_large",
     415: "unsupported_media_type",
+    429: "rate_limited",
     500: "server_error",
 }
 # Codes beyond a status's own: bodies that are not JSON objects, and the 409 variants.

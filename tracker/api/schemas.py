@@ -31,6 +31,7 @@ ERROR_DESCRIPTIONS = {
     404: "记录不存在",
     409: "版本已过期（stale_version）、状态不允许（invalid_state）或报告已存在（report_exists）",
     415: "请求体不是 JSON",
+    429: "请求过于频繁（每个客户端地址、每个用户各有限额）；Retry-After 给出须等待的秒数",
 }
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -70,9 +71,10 @@ class Operation:
 
     @property
     def statuses(self) -> list[int]:
-        """Error statuses: every protected operation may answer 400 (arguments), 401 and 403
-        (a token whose owner must first change a one-time or expired password)."""
-        common = set() if self.public else {400, 401, 403}
+        """Error statuses: every protected operation may answer 400 (arguments), 401, 403
+        (a token whose owner must first change a one-time or expired password) and, like
+        every operation, 429 (tracker/ratelimit.py)."""
+        common = {429} if self.public else {400, 401, 403, 429}
         return sorted(common | set(self.errors))
 
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 
@@ -31,6 +41,7 @@ from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
+from tracker.ratelimit import limiter, login_per_address
 from tracker.urls import safe_next
 from tracker.web import (
     confirmation_page,
@@ -44,6 +55,7 @@ add_nav("auth.users", "用户管理", can_manage_users)
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(login_per_address, methods=["POST"], on_breach=lambda _limit: _login_flooded())
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("catalogue.home"))
@@ -55,6 +67,13 @@ def login() -> ResponseReturnValue:
     user = sign_in(form.username.data, form.password.data, sessions.client_address())
     sessions.open_session(user)  # a new session id at every sign-in
     return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
+
+
+def _login_flooded() -> Response:
+    """Too many sign-in requests from this address: the form again, the username kept, 429."""
+    form = LoginForm()
+    flash("该地址的登录请求过于频繁，请稍后再试。", "error")
+    return make_response(render_template("auth/login.html", form=form), 429)
 
 
 def _login_refused(form: LoginForm, error: DomainError) -> ResponseReturnValue:
