@@ -30,7 +30,7 @@ def test_prepare_starts_an_empty_database_and_is_idempotent(empty_database_url):
     with app.app_context():
         counts = _counts()
         assert counts["department"] == 13 and counts["task"] == 23
-        assert counts["obligation"] > 0 and counts["user"] == 1
+        assert counts["obligation"] > 0 and counts["user"] == 3  # the three administrators
         assert db.session.scalar(sa.text('SELECT username FROM "user"')) == "chief"
         db.session.remove()
     with app.app_context():
