@@ -155,7 +155,8 @@ def test_the_last_admin_is_refused_on_the_web_and_stays_admin(client, seeded, ma
     admin = make_user("admin")
     login(admin)
     response = client.post(
-        f"/admin/users/{admin.id}/edit", data={"display_name": "管理员", "role": "viewer"}
+        f"/admin/users/{admin.id}/edit",
+        data={"display_name": "管理员", "role": "viewer", "department": ""},
     )
     assert response.status_code == 422
     assert "不能更改自己的角色" in response.get_data(as_text=True)
