@@ -30,8 +30,9 @@ def test_prepare_starts_an_empty_database_and_is_idempotent(empty_database_url):
     with app.app_context():
         counts = _counts()
         assert counts["department"] == 13 and counts["task"] == 23
-        assert counts["obligation"] > 0 and counts["user"] == 1
-        assert db.session.scalar(sa.text('SELECT username FROM "user"')) == "chief"
+        assert counts["obligation"] > 0 and counts["user"] == 3  # the three administrators
+        names = set(db.session.scalars(sa.text('SELECT username FROM "user"')))
+        assert names == {"chief", "secadmin", "auditor"}
         db.session.remove()
     with app.app_context():
         again = runner.invoke(args=["prepare", "--admin", "chief"])

@@ -23,7 +23,8 @@ from tracker.reports.cli import open_periods_command
 @click.pass_context
 @with_appcontext
 def prepare_command(ctx: click.Context, admin: str) -> None:
-    """Migrate the database, load the seed file, open the periods, ensure an administrator."""
+    """Migrate the database, load the seed file, open the periods, ensure the three
+    administrators (system, security, audit)."""
     upgrade()
     ctx.invoke(seed_command)
     ctx.invoke(open_periods_command)

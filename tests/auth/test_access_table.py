@@ -22,7 +22,10 @@ OWNER = "owner"  # only the URL's department's liaisons (drafting and submitting
 REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
 LIAISON = "liaison"  # every department's liaisons, each for their own department
-ADMIN = "admin"
+ADMIN = "admin"  # the system administrator (accounts, departments, documents, settings)
+SECURITY = "security"  # the security administrator (locks, password resets, sessions, tokens)
+ACCOUNTS = "accounts"  # the account list: the system and security administrators
+AUDITOR = "auditor"  # the audit administrator: reads the audit trail, changes nothing
 VIEWER = "viewer"  # department viewers and leaders (the viewer role)
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
@@ -44,14 +47,14 @@ ACCESS = {
     "auth.end_other_sessions": SIGNED_IN,
     "tokens.index": SIGNED_IN,
     "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
-    "auth.users": ADMIN,
+    "auth.users": ACCOUNTS,  # GET; creating an account (POST) is the system administrator's
     "auth.edit_user": ADMIN,
     "auth.contacts": COORDINATOR,
     "auth.department_contacts": CONTACTS,
-    "auth.reset_user_password": ADMIN,
+    "auth.reset_user_password": SECURITY,
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
-    "auth.unlock_user": ADMIN,
+    "auth.unlock_user": SECURITY,
     "api.openapi": PUBLIC,
     "api.me": SIGNED_IN,
     "api.departments": SIGNED_IN,
@@ -126,6 +129,8 @@ ACCESS = {
     "help.coordinator": REVIEWER,
     "help.viewer": VIEWER,
     "help.admin": ADMIN,
+    "help.security_admin": SECURITY,
+    "help.auditor": AUDITOR,
     "help.sign_in": PUBLIC,  # sign-in help only, nothing internal
 }
 
@@ -136,11 +141,14 @@ ENTITLED = {
     COORDINATOR: {"coordinator", "admin"},
     LIAISON: {"own_liaison", "other_liaison"},
     ADMIN: {"admin"},
+    SECURITY: {"security_admin"},
+    ACCOUNTS: {"admin", "security_admin"},
+    AUDITOR: {"auditor"},
     VIEWER: {"own_viewer", "other_viewer", "leader"},
     CONTACTS: {"own_liaison", "own_viewer", "coordinator", "admin"},
 }
 USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",
-         "admin"]  # fmt: skip
+         "admin", "security_admin", "auditor"]  # fmt: skip
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -173,6 +181,8 @@ def world(seeded, make_user, app, monkeypatch):
         "coordinator": make_user("coordinator", "mca"),
         "leader": make_user("viewer"),
         "admin": make_user("admin"),
+        "security_admin": make_user("security_admin"),
+        "auditor": make_user("auditor"),
     }
     mps = db.session.scalar(sa.select(Department).where(Department.code == "mps"))
     task = db.session.scalar(sa.select(Task).where(Task.number == 11))

@@ -1,5 +1,6 @@
 """In a real browser: an administrator creates a liaison's account, who signs in with the
-one-time password, must change it, and is then at work; a locked account is unlocked."""
+one-time password, must change it, and is then at work; the security administrator unlocks
+a locked account (三员分立: the system administrator cannot)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_create_an_account_and_sign_in_with_its_one_time_password(
-    browser, page, live_server, seeded, make_user, sign_in, screenshot
+    browser, page, live_server, seeded, make_user, sign_in, sign_out, screenshot
 ):
     sign_in(make_user("admin"))
     page.click("nav >> text=用户管理")
@@ -46,6 +47,14 @@ def test_create_an_account_and_sign_in_with_its_one_time_password(
     page.goto(f"{live_server}/admin/users")  # not reload: that would post the form again
     row = page.locator("tr[data-username=wangwu]")
     assert "登录锁定至" in row.inner_text()
+    assert row.locator("button:has-text('解除锁定')").count() == 0  # not the system admin's
+
+    sign_out()
+    sign_in(make_user("security_admin"))
+    assert page.url.endswith("/admin/users")  # the security administrator's landing page
+    expect(page.locator("body")).not_to_contain_text("新建账号")
+    row = page.locator("tr[data-username=wangwu]")
     row.locator("button:has-text('解除锁定')").click()
     expect(page.locator("body")).to_contain_text("已解除 wangwu 的登录锁定")
     expect(page.locator("tr[data-username=wangwu]")).not_to_contain_text("登录锁定至")
+    screenshot("security-users")

@@ -150,6 +150,8 @@ def people(quarter, make_user):
         "liaison-support": make_user("liaison", "acwf"),  # supports item 23
         "viewer": make_user("viewer", "mca"),
         "admin": make_user("admin"),
+        "security_admin": make_user("security_admin"),
+        "auditor": make_user("auditor"),
     }
     lead, support = users["liaison-lead"], users["liaison-support"]
     for number, figures in ((5, [("培训人次", 1200, "人次")]), (2, [])):
@@ -346,7 +348,8 @@ class Crawl:
         return found
 
 
-ROLES = ["coordinator", "liaison-lead", "liaison-support", "viewer", "admin"]
+ROLES = ["coordinator", "liaison-lead", "liaison-support", "viewer", "admin", "security_admin",
+         "auditor"]  # fmt: skip
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -260,7 +260,10 @@ def test_a_department_without_accounts_says_so(client, seeded, make_user, login)
 def test_an_admin_cannot_deactivate_their_own_department_with_their_account(
     client, seeded, make_user, login
 ):
-    admin = make_user("admin", "cdpf")
+    # Administrators belong to no department now; one made before that rule still may.
+    admin = make_user("admin")
+    admin.department = _dept("cdpf")
+    db.session.commit()
     login(admin)
     html = client.post(
         "/departments/cdpf/deactivate", data={"confirm": "1"}, follow_redirects=True

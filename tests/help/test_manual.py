@@ -21,6 +21,8 @@ CHAPTERS = {
     "coordinator": "督办协调员",
     "viewer": "部门领导",
     "admin": "系统管理员",
+    "security_admin": "安全管理员",
+    "auditor": "审计管理员",
 }
 
 

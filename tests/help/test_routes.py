@@ -17,6 +17,8 @@ ROLES = {
     UserRole.COORDINATOR: "mca",
     UserRole.VIEWER: "mps",
     UserRole.ADMIN: None,
+    UserRole.SECURITY_ADMIN: None,
+    UserRole.AUDITOR: None,
 }
 
 

@@ -181,27 +181,40 @@ def _existing(username: str) -> User:
 
 
 @user_cli.command("ensure-admin")
-@click.option("--username", default="admin", show_default=True)
-def ensure_admin_command(username: str) -> None:
-    """Create a first administrator if none exists, printing its one-time password."""
+@click.option("--username", default="admin", show_default=True, help="系统管理员的用户名")
+@click.option("--security-username", default="secadmin", show_default=True, help="安全管理员")
+@click.option("--auditor-username", default="auditor", show_default=True, help="审计管理员")
+def ensure_admin_command(username: str, security_username: str, auditor_username: str) -> None:
+    """Create each of the three separated administrators (三员分立) that has no active
+    account, printing its one-time password; report the ones that exist."""
+    for role, name in (
+        (UserRole.ADMIN, username),
+        (UserRole.SECURITY_ADMIN, security_username),
+        (UserRole.AUDITOR, auditor_username),
+    ):
+        _ensure_administrator(role, name)
+
+
+def _ensure_administrator(role: UserRole, username: str) -> None:
     from tracker.auth.queries import active_users
 
-    if db.session.scalars(active_users(role=UserRole.ADMIN)).first() is not None:
-        click.echo("已有管理员账号，未新建。")
+    if db.session.scalars(active_users(role=role)).first() is not None:
+        noun = "管理员" if role == UserRole.ADMIN else role.label
+        click.echo(f"已有{noun}账号，未新建。")
         return
     password = generate_password()
     try:
         create_user(
             username,
-            role=UserRole.ADMIN.value,
+            role=role.value,
             password=password,
-            display_name="系统管理员",
+            display_name=role.label,
             must_change_password=True,
         )
         db.session.commit()
     except UserError as exc:
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
-    click.echo(f"首个管理员账号 / first admin: {username}")
+    click.echo(f"首个{role.label}账号 / first {role.value}: {username}")
     click.echo(f"一次性密码 / one-time password: {password}")
     click.echo("请立即登录并修改密码 / sign in and change it now.")

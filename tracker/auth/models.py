@@ -38,9 +38,14 @@ else:
 
 
 class UserRole(enum.StrEnum):
-    """What a user may do; department scoping is separate (see permissions)."""
+    """What a user may do; department scoping is separate (see permissions).
+
+    The three administrator roles (三员分立) are separate: no account holds two of them.
+    """
 
     ADMIN = "admin"
+    SECURITY_ADMIN = "security_admin"
+    AUDITOR = "auditor"
     COORDINATOR = "coordinator"
     LIAISON = "liaison"
     VIEWER = "viewer"
@@ -49,6 +54,8 @@ class UserRole(enum.StrEnum):
     def label(self) -> str:
         return {
             "admin": "系统管理员",
+            "security_admin": "安全管理员",
+            "auditor": "审计管理员",
             "coordinator": "督办协调员",
             "liaison": "联络员",
             "viewer": "查阅（领导）",
@@ -111,6 +118,14 @@ class User(UserMixin, Model):
     @property
     def is_admin(self) -> bool:
         return self.role == UserRole.ADMIN
+
+    @property
+    def is_security_admin(self) -> bool:
+        return self.role == UserRole.SECURITY_ADMIN
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.role == UserRole.AUDITOR
 
     @property
     def is_coordinator(self) -> bool:

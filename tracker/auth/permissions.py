@@ -117,8 +117,31 @@ def can_view_contacts(user: User, department_id: int | None) -> bool:
 
 
 def can_manage_users(user: User) -> bool:
-    """Admins manage accounts and see the system's plumbing (outbox, audit)."""
+    """The system administrator creates, edits, deactivates and reactivates accounts and sees
+    the system's plumbing (outbox); never the audit trail (三员分立)."""
     return user.role == UserRole.ADMIN
+
+
+def can_manage_security(user: User) -> bool:
+    """The security administrator unlocks sign-ins, resets passwords, ends other users'
+    sessions and API tokens, and reads the password and session policy."""
+    return user.role == UserRole.SECURITY_ADMIN
+
+
+def can_view_accounts(user: User) -> bool:
+    """The account list (who exists, state, lock): the system and security administrators."""
+    return can_manage_users(user) or can_manage_security(user)
+
+
+def can_reset_second_factor(user: User) -> bool:
+    """Only the security administrator resets another user's second factor."""
+    return can_manage_security(user)
+
+
+def can_read_audit_trail(user: User) -> bool:
+    """Only the audit administrator reads and exports the audit trail; nobody else, not even
+    the system administrator."""
+    return user.role == UserRole.AUDITOR
 
 
 def can_urge(user: User) -> bool:
@@ -196,6 +219,22 @@ def require_view_all_contacts(user: User) -> None:
 
 def require_view_contacts(user: User, department_id: int | None) -> None:
     _require(can_view_contacts(user, department_id))
+
+
+def require_manage_security(user: User) -> None:
+    _require(can_manage_security(user))
+
+
+def require_view_accounts(user: User) -> None:
+    _require(can_view_accounts(user))
+
+
+def require_reset_second_factor(user: User) -> None:
+    _require(can_reset_second_factor(user))
+
+
+def require_read_audit_trail(user: User) -> None:
+    _require(can_read_audit_trail(user))
 
 
 def require_manage_users(user: User) -> None:

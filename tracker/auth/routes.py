@@ -29,8 +29,10 @@ from tracker.auth import services as user_services
 from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
 from tracker.auth.models import User
 from tracker.auth.permissions import (
-    can_manage_users,
+    can_view_accounts,
+    require_manage_security,
     require_manage_users,
+    require_view_accounts,
     require_view_all_contacts,
     require_view_contacts,
 )
@@ -51,7 +53,7 @@ from tracker.web import (
     on_error_render,
 )
 
-add_nav("auth.users", "用户管理", can_manage_users)
+add_nav("auth.users", "用户管理", can_view_accounts)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -193,8 +195,13 @@ def end_other_sessions() -> ResponseReturnValue:
 
 @bp.route("/admin/users", methods=["GET", "POST"])
 def users() -> ResponseReturnValue:
-    """Every account, its state and lock; a new account gets a one-time password, shown once."""
-    require_manage_users(current_user)
+    """Every account, its state and lock; a new account gets a one-time password, shown once.
+
+    The security administrator reads the list (to unlock and reset); only the system
+    administrator creates accounts."""
+    require_view_accounts(current_user)
+    if request.method == "POST":
+        require_manage_users(current_user)
     departments = catalogue_queries.assignable_departments()
     form = UserForm(departments=departments)
     issued = None
@@ -281,9 +288,12 @@ def _edit_refused(form: UserEditForm, user: User, error: DomainError) -> Respons
 
 @bp.route("/admin/users/<int:user_id>/reset-password", methods=["POST"])
 def reset_user_password(user_id: int) -> ResponseReturnValue:
-    """A new one-time password for a forgotten one, shown once on the page."""
+    """A new one-time password for a forgotten one, shown once on the page.
+
+    The security administrator's (a credential, like a lock): the system administrator, who
+    makes accounts, cannot take over an existing one, the auditor's included."""
     user = db.session.get(User, user_id) or abort(404)
-    require_manage_users(current_user)
+    require_manage_security(current_user)
     if not EmptyForm().validate_on_submit():
         return redirect(url_for("auth.users"))
     if not confirmed():
@@ -335,7 +345,7 @@ def activate_user(user_id: int) -> ResponseReturnValue:
 @bp.route("/admin/users/<int:user_id>/unlock", methods=["POST"])
 def unlock_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
-    require_manage_users(current_user)
+    require_manage_security(current_user)
     return _account_change(
         user,
         lambda target, actor: user_services.unlock_username(target.username, actor=actor),

@@ -171,6 +171,16 @@ def resolve_department(name_or_code: str) -> Department:
     raise UserError(f"未知部门：{key}", field="department")
 
 
+ADMINISTRATOR_ROLES = frozenset({UserRole.ADMIN, UserRole.SECURITY_ADMIN, UserRole.AUDITOR})
+"""The three separated administrators (三员分立); none belongs to a department."""
+
+SEPARATE_ROLES = frozenset({UserRole.SECURITY_ADMIN, UserRole.AUDITOR})
+"""The roles that check the system administrator: fixed at creation, and made from the web
+only while nobody holds them (the command line, on the server, may always make one)."""
+
+ROLE_CHOICES = " / ".join(role.value for role in UserRole)
+
+
 def create_user(
     username: str,
     *,
@@ -190,11 +200,16 @@ def create_user(
     try:
         user_role = UserRole(role)
     except ValueError:
-        raise UserError(
-            f"未知角色：{role}（可选 admin / coordinator / liaison / viewer）", field="role"
-        ) from None
+        raise UserError(f"未知角色：{role}（可选 {ROLE_CHOICES}）", field="role") from None
     if user_role == UserRole.LIAISON and department is None:
         raise UserError("联络员必须属于一个部门（--department）", field="department")
+    _check_administrator_fit(user_role, department)
+    if user_role in SEPARATE_ROLES and actor is not None and _active_holders(user_role):
+        raise UserError(
+            f"已有启用的{user_role.label}账号：三员分立下只能在服务器上用命令行"
+            f"（flask user create）另建，以免一人兼任。",
+            field="role",
+        )
     _check_department_active(department)
     if db.session.scalar(sa.select(User.id).where(User.username == username)) is not None:
         raise UserError(f"用户名已存在：{username}", field="username")
@@ -226,8 +241,8 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
         return
     if actor is not None and actor.id == user.id:
         raise UserError("不能停用自己的账号。")
-    if user.role == UserRole.ADMIN and _other_active_admins(user) == 0:
-        raise UserError("这是最后一个启用的系统管理员账号，不能停用。")
+    if user.role in ADMINISTRATOR_ROLES and _other_active_admins(user) == 0:
+        raise UserError(f"这是最后一个启用的{user.role.label}账号，不能停用。")
     before = user_snapshot(user)
     user.active = False
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
@@ -258,7 +273,7 @@ def deactivate_department_accounts(department: Department, *, actor: User | None
     for account in accounts:
         if actor is not None and actor.id == account.id:
             raise UserError(f"您的账号属于「{department.name}」，不能随部门停用自己的账号。")
-        if account.role == UserRole.ADMIN and _other_active_admins(account) == 0:
+        if account.role in ADMINISTRATOR_ROLES and _other_active_admins(account) == 0:
             raise UserError("这是最后一个启用的系统管理员账号，不能随部门停用。")
         before = user_snapshot(account)
         account.active = False
@@ -325,9 +340,7 @@ def _checked_role(role: str) -> UserRole:
     try:
         return UserRole(role)
     except ValueError:
-        raise UserError(
-            f"未知角色：{role}（可选 admin / coordinator / liaison / viewer）", field="role"
-        ) from None
+        raise UserError(f"未知角色：{role}（可选 {ROLE_CHOICES}）", field="role") from None
 
 
 def edit_user(
@@ -356,11 +369,9 @@ def edit_user(
         _check_department_active(new_department)
     if new_role == UserRole.LIAISON and new_department is None:
         raise UserError("联络员必须属于一个部门", field="department")
-    if user.role == UserRole.ADMIN and new_role != UserRole.ADMIN:
-        if actor is not None and actor.id == user.id:
-            raise UserError("不能取消自己的系统管理员角色。", field="role")
-        if user.active and _other_active_admins(user) == 0:
-            raise UserError("这是最后一个启用的系统管理员账号，不能改为其他角色。", field="role")
+    if new_role != user.role:
+        _check_role_change(user, new_role, actor)
+    _check_administrator_fit(new_role, new_department)
     before = user_snapshot(user)
     user.display_name = new_name
     user.email = new_email
@@ -377,13 +388,41 @@ def edit_user(
     return True
 
 
-def _other_active_admins(user: User) -> int:
-    count = db.session.scalar(
-        sa.select(sa.func.count()).where(
-            User.role == UserRole.ADMIN, User.active.is_(True), User.id != user.id
+def _check_role_change(user: User, new_role: UserRole, actor: User | None) -> None:
+    """三员分立: nobody changes their own role; the security and audit administrators' roles
+    are fixed when the account is made (moving an account into or out of them would let one
+    person hold two administrator roles in turn); the last active holder of each of the three
+    administrator roles keeps it."""
+    if actor is not None and actor.id == user.id:
+        raise UserError("不能更改自己的角色。", field="role")
+    if user.role in SEPARATE_ROLES or new_role in SEPARATE_ROLES:
+        raise UserError(
+            "安全管理员、审计管理员的角色在建号时确定，不能改入或改出；请另建账号后停用旧账号。",
+            field="role",
         )
-    )
-    return count or 0
+    if user.role in ADMINISTRATOR_ROLES and user.active and _other_active_admins(user) == 0:
+        raise UserError(
+            f"这是最后一个启用的{user.role.label}账号，不能改为其他角色。", field="role"
+        )
+
+
+def _check_administrator_fit(role: UserRole, department: Department | None) -> None:
+    """Administrator roles belong to no department."""
+    if role in ADMINISTRATOR_ROLES and department is not None:
+        raise UserError(f"{role.label}不属于任何部门，请不选部门。", field="department")
+
+
+def _active_holders(role: UserRole, *, besides: User | None = None) -> int:
+    """How many active accounts hold ``role`` (other than ``besides``)."""
+    query = sa.select(sa.func.count()).where(User.role == role, User.active.is_(True))
+    if besides is not None:
+        query = query.where(User.id != besides.id)
+    return db.session.scalar(query) or 0
+
+
+def _other_active_admins(user: User) -> int:
+    """Active accounts other than ``user`` holding ``user``'s administrator role."""
+    return _active_holders(user.role, besides=user)
 
 
 def activate_user(user: User, *, actor: User | None = None) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import abort, flash, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -180,6 +180,9 @@ def _dashboard_form(periods: list[Period], departments: list[DepartmentRef]) -> 
 @bp.route("/dashboard")
 def index() -> ResponseReturnValue:
     """The coordinator's dashboard; liaisons and department viewers see their department."""
+    if current_user.is_security_admin or current_user.is_auditor:
+        # They read no department's progress (三员分立): their own landing page instead.
+        return redirect(url_for("catalogue.home"))
     snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)
@@ -194,6 +197,9 @@ def department(code: str) -> ResponseReturnValue:
     """One department's view: its figures, rank, lead items with supporting inputs."""
     dept = catalogue_queries.department_by_code(code) or abort(404)
     require_view_department(current_user, dept.id)
+    if current_user.is_security_admin or current_user.is_auditor:
+        # They read no department's progress (三员分立): their own landing page instead.
+        return redirect(url_for("catalogue.home"))
     snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)

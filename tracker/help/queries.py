@@ -36,6 +36,8 @@ ROLE_PAGES: dict[UserRole, tuple[str, str]] = {
     UserRole.COORDINATOR: ("help.coordinator", "督办协调员操作说明"),
     UserRole.VIEWER: ("help.viewer", "部门领导（查阅）操作说明"),
     UserRole.ADMIN: ("help.admin", "系统管理员操作说明"),
+    UserRole.SECURITY_ADMIN: ("help.security_admin", "安全管理员操作说明"),
+    UserRole.AUDITOR: ("help.auditor", "审计管理员操作说明"),
 }
 
 AUDIENCE_LABELS = {

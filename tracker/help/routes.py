@@ -64,6 +64,16 @@ def admin() -> ResponseReturnValue:
     return _role_page(UserRole.ADMIN)
 
 
+@bp.route("/security_admin")
+def security_admin() -> ResponseReturnValue:
+    return _role_page(UserRole.SECURITY_ADMIN)
+
+
+@bp.route("/auditor")
+def auditor() -> ResponseReturnValue:
+    return _role_page(UserRole.AUDITOR)
+
+
 @bp.route("/sign-in")
 def sign_in() -> ResponseReturnValue:
     """Public: how to sign in, what locks an account, whom to ask (no names, no data)."""
