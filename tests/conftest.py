@@ -137,6 +137,9 @@ def app(tmp_root):
             "TRACKER_SESSION_IDLE_MINUTES": 60 * 24 * 365 * 50,
             "TRACKER_SESSION_MAX_HOURS": 24 * 365 * 50,
             "TRACKER_PASSWORD_MAX_AGE_DAYS": 0,
+            # Tests sign in as administrators and coordinators everywhere; a second factor is
+            # required of nobody here. tests/auth/test_second_factor.py checks the default.
+            "TRACKER_TOTP_REQUIRED_ROLES": "",
             # The suite sends thousands of requests from one address; tests/test_rate_limits.py
             # sets low limits itself and checks the deployed defaults.
             "TRACKER_RATELIMIT_LOGIN_PER_ADDRESS": "100000 per minute",

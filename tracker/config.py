@@ -89,6 +89,11 @@ class Settings(BaseSettings):
     # A web session ends after this many idle minutes, and this many hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
+    # Second factor (TOTP): roles (comma list of role values) that must enrol one, the issuer
+    # name shown in the authenticator app, and how many 30-second steps either side count.
+    totp_required_roles: str = "admin,security_admin,auditor,coordinator"
+    totp_issuer: str = "任务分工督办"
+    totp_valid_window: int = Field(default=1, ge=0, le=10)
     # Passwords expire after this many days (0: never) and must then be changed.
     password_max_age_days: int = Field(default=90, ge=0)
     # Requests per client address to the sign-in form and the API, and per user to the API

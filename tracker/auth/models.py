@@ -220,3 +220,29 @@ class PasswordHistory(Model):
     user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SecondFactor(Model):
+    """A user's enrolled TOTP second factor: the shared secret (needed to verify codes, so
+    stored as is, protected like the other credentials) and the last time step accepted, so
+    that no code is used twice."""
+
+    __tablename__ = "second_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("user.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(sa.String(64))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+
+
+class RecoveryCode(Model):
+    """A one-time recovery code of a second factor: only its hash is kept."""
+
+    __tablename__ = "recovery_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
