@@ -158,8 +158,9 @@ def test_reset_by_an_administrator_removes_it_and_is_audited(make_user, at):
         second_factor.reset(user, actor=admin)
 
 
-def test_only_administrators_may_reset_a_second_factor(make_user):
+def test_only_the_security_administrator_may_reset_a_second_factor(make_user):
     from tracker.auth.permissions import can_reset_second_factor
 
-    assert can_reset_second_factor(make_user("admin"))
+    assert can_reset_second_factor(make_user("security_admin"))
+    assert not can_reset_second_factor(make_user("admin"))
     assert not can_reset_second_factor(make_user("coordinator"))

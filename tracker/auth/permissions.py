@@ -255,9 +255,3 @@ def require_request_extension(user: User, department_id: int | None) -> None:
 
 def require_decide_extensions(user: User) -> None:
     _require(can_decide_extensions(user))
-
-
-def can_reset_second_factor(user: User) -> bool:
-    """Who removes another user's second factor (the security administrator once the
-    administrator's duties are separated)."""
-    return user.is_admin
