@@ -27,6 +27,9 @@ SECURITY = "security"  # the security administrator (locks, password resets, ses
 ACCOUNTS = "accounts"  # the account list: the system and security administrators
 AUDITOR = "auditor"  # the audit administrator: reads the audit trail, changes nothing
 VIEWER = "viewer"  # department viewers and leaders (the viewer role)
+# Everyone who reads the delivery record: not the security or audit administrator, whose
+# duties stop at accounts and the audit trail (三员分立, least privilege).
+READER = "reader"
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
@@ -60,7 +63,7 @@ ACCESS = {
     "api.departments": SIGNED_IN,
     "api.tasks": SIGNED_IN,
     "api.periods": SIGNED_IN,
-    "api.obligations": SIGNED_IN,  # filtered to the caller's departments; ?department= checked
+    "api.obligations": READER,  # filtered to the caller's departments; ?department= checked
     "api.create_report": OWNER,
     "api.report": DEPARTMENT,
     "api.update_report": OWNER,
@@ -69,9 +72,9 @@ ACCESS = {
     "api.return_report": REVIEWER,
     "api.reopen_report": REVIEWER,
     "api.withdraw_report": OWNER,
-    "api.dashboard": SIGNED_IN,  # scoped to the caller's department as on the dashboard page
+    "api.dashboard": READER,  # scoped to the caller's department as on the dashboard page
     "api.notifications": SIGNED_IN,  # one's own only
-    "api.export_quarterly": SIGNED_IN,  # holds only the departments the caller may see
+    "api.export_quarterly": READER,  # holds only the departments the caller may see
     "catalogue.home": SIGNED_IN,
     "catalogue.tasks": SIGNED_IN,
     "catalogue.task": SIGNED_IN,
@@ -145,6 +148,15 @@ ENTITLED = {
     ACCOUNTS: {"admin", "security_admin"},
     AUDITOR: {"auditor"},
     VIEWER: {"own_viewer", "other_viewer", "leader"},
+    READER: {
+        "own_liaison",
+        "own_viewer",
+        "other_liaison",
+        "other_viewer",
+        "coordinator",
+        "leader",
+        "admin",
+    },
     CONTACTS: {"own_liaison", "own_viewer", "coordinator", "admin"},
 }
 USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",
