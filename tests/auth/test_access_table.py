@@ -58,6 +58,8 @@ ACCESS = {
     "auth.deactivate_user": ADMIN,
     "auth.activate_user": ADMIN,
     "auth.unlock_user": SECURITY,
+    "auth.end_user_access": SECURITY,
+    "auth.security_policy": SECURITY,
     "api.openapi": PUBLIC,
     "api.me": SIGNED_IN,
     "api.departments": SIGNED_IN,

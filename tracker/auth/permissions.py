@@ -138,6 +138,12 @@ def can_reset_second_factor(user: User) -> bool:
     return can_manage_security(user)
 
 
+def can_read_progress(user: User) -> bool:
+    """Everyone but the security and audit administrators works with the obligations and
+    their progress (filing, reviewing, the dashboard); those two read none of it (三员分立)."""
+    return user.role not in (UserRole.SECURITY_ADMIN, UserRole.AUDITOR)
+
+
 def can_read_audit_trail(user: User) -> bool:
     """Only the audit administrator reads and exports the audit trail; nobody else, not even
     the system administrator."""

@@ -29,6 +29,7 @@ from tracker.auth import services as user_services
 from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
 from tracker.auth.models import User
 from tracker.auth.permissions import (
+    can_manage_security,
     can_view_accounts,
     require_manage_security,
     require_manage_users,
@@ -54,6 +55,7 @@ from tracker.web import (
 )
 
 add_nav("auth.users", "用户管理", can_view_accounts)
+add_nav("auth.security_policy", "安全策略", can_manage_security)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -245,6 +247,7 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
         issued=issued,
         users=list(db.session.scalars(user_queries.users_ordered())),
         locked=user_queries.locked_usernames(),
+        open_sessions=sessions.open_session_counts() if can_manage_security(current_user) else None,
         button=EmptyForm(),
     )
 
@@ -351,6 +354,42 @@ def unlock_user(user_id: int) -> ResponseReturnValue:
         lambda target, actor: user_services.unlock_username(target.username, actor=actor),
         f"已解除 {user.username} 的登录锁定。",
     )
+
+
+@bp.route("/admin/users/<int:user_id>/end-access", methods=["POST"])
+def end_user_access(user_id: int) -> ResponseReturnValue:
+    """Sign a user out everywhere: web sessions end, API tokens are revoked (the security
+    administrator's, for a lost device or a suspected takeover)."""
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_security(current_user)
+    if EmptyForm().validate_on_submit() and not confirmed():
+        return confirmation_page(
+            title=f"确认强制 {user.username} 下线",
+            lines=[
+                f"{user.username}（{user.display_name}）在所有浏览器和设备上的登录会话随即结束，"
+                "须重新登录；",
+                "其全部接口令牌永久撤销，需要时由本人登录后重新生成；密码不变；",
+                "此操作记入审计日志。",
+            ],
+            action=url_for("auth.end_user_access", user_id=user.id),
+            button="确认强制下线",
+            cancel=url_for("auth.users"),
+        )
+    return _account_change(
+        user,
+        user_services.end_access,
+        f"{user.username} 已在所有设备上退出登录，其接口令牌已撤销。",
+    )
+
+
+@bp.route("/admin/security-policy")
+def security_policy() -> ResponseReturnValue:
+    """The password, session, lockout, second-factor and request-limit rules in force, read
+    from the settings (changed in the environment file, by whoever runs the server)."""
+    require_manage_security(current_user)
+    return render_template(
+        "auth/security_policy.html", policy=user_services.security_policy()
+    ), 200, {"Cache-Control": "no-store"}  # fmt: skip
 
 
 def _account_change(user: User, change: Callable[..., object], done: str) -> ResponseReturnValue:

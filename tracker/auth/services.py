@@ -449,6 +449,17 @@ def reset_password(user: User, *, actor: User | None = None) -> str:
     return password
 
 
+def end_access(user: User, *, actor: User) -> None:
+    """The security administrator signs ``user`` out everywhere: every web session ends and
+    every API token is revoked for good (a lost laptop, a suspected takeover). The password
+    stays; the user signs in again and issues new tokens. Not for one's own account (the
+    sessions page ends one's other sessions)."""
+    if actor.id == user.id:
+        raise UserError("不能对自己的账号强制下线；请在“登录会话”页结束其他会话。")
+    record_event("user.end_access", user, actor=actor)
+    _end_credentials(user, "ended_by_security_admin", actor)
+
+
 def change_password(user: User, new_password: str) -> None:
     """Set a new password chosen by the user (every rule checked); clears the one-time flag
     and ends every session of the user (the caller opens a new one for the request)."""
@@ -724,3 +735,69 @@ def user_snapshot(user: User) -> dict[str, Any]:
         "department": user.department.code if user.department else None,
         "active": user.active,
     }
+
+
+# -- the policy in force -------------------------------------------------------------------
+
+
+def _roles_named(values: str) -> str:
+    labels = [
+        role.label for role in UserRole if role.value in {v.strip() for v in values.split(",")}
+    ]
+    return "、".join(labels) or "无（均可自愿启用）"
+
+
+def security_policy() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The rules in force, as (section, [(rule, value)]) for the security administrator's page:
+    the fixed password rules and what the settings make of the rest (the setting's name beside
+    each, so that whoever runs the server knows what to change)."""
+    config = current_app.config
+    max_age = int(config["TRACKER_PASSWORD_MAX_AGE_DAYS"])
+    per = {"second": "秒", "minute": "分钟", "hour": "小时", "day": "天"}
+
+    def rate(key: str) -> str:
+        count, _, unit = str(config[key]).partition(" per ")
+        return f"每{per.get(unit.strip(), unit)} {count} 次（{key}）"
+
+    def setting(key: str, unit: str) -> str:
+        return f"{config[key]} {unit}（{key}）"
+
+    return [
+        ("密码", [
+            ("最短长度", f"{MIN_PASSWORD_LENGTH} 个字符"),
+            ("字符类别", f"大写字母、小写字母、数字、其他符号四类中至少 {MIN_PASSWORD_CLASSES} 类"),
+            ("不得使用", f"用户名，以及本人最近 {PASSWORD_HISTORY} 次用过的密码"),
+            ("有效期", (f"{max_age} 天，到期须修改" if max_age else "不过期")
+             + "（TRACKER_PASSWORD_MAX_AGE_DAYS）"),
+            ("存储", f"只存散列（{config['TRACKER_PASSWORD_HASH_METHOD']}），不存明文"),
+            ("新账号和重置", "系统生成一次性密码，首次登录后须修改；修改前不能使用接口"),
+        ]),
+        ("登录会话", [
+            ("闲置退出", setting("TRACKER_SESSION_IDLE_MINUTES", "分钟")),
+            ("最长登录", setting("TRACKER_SESSION_MAX_HOURS", "小时")),
+            ("保持登录", "不提供；关闭浏览器即退出"),
+            ("会话标识", "登录、修改密码和角色变更时更换；退出、改密、重置、停用即失效"),
+        ]),
+        ("登录失败与锁定", [
+            ("用户名与地址", f"同一用户名自同一地址失败 {config['TRACKER_LOGIN_MAX_FAILURES']} 次，"
+             f"锁定 {config['TRACKER_LOGIN_LOCK_MINUTES']} 分钟"
+             "（TRACKER_LOGIN_MAX_FAILURES、TRACKER_LOGIN_LOCK_MINUTES）"),
+            ("同一地址", f"失败 {config['TRACKER_LOGIN_ADDRESS_MAX_FAILURES']} 次即锁定该地址"
+             "（TRACKER_LOGIN_ADDRESS_MAX_FAILURES）"),
+            ("同一用户名", f"各地址合计失败 {config['TRACKER_LOGIN_USERNAME_SLOW_AFTER']} 次后，"
+             f"每 {config['TRACKER_LOGIN_SLOW_SECONDS']} 秒只受理一次，不锁定本人"
+             "（TRACKER_LOGIN_USERNAME_SLOW_AFTER、TRACKER_LOGIN_SLOW_SECONDS）"),
+        ]),
+        ("双因素认证", [
+            ("必须启用的角色", f"{_roles_named(str(config['TRACKER_TOTP_REQUIRED_ROLES']))}"
+             "（TRACKER_TOTP_REQUIRED_ROLES）"),
+            ("方式", "动态口令（TOTP，30 秒一换），另有一次性恢复码"),
+        ]),
+        ("请求频率", [
+            ("登录（每个地址）", rate("TRACKER_RATELIMIT_LOGIN_PER_ADDRESS")),
+            ("接口（每个地址）", rate("TRACKER_RATELIMIT_API_PER_ADDRESS")),
+            ("接口（每个用户）", rate("TRACKER_RATELIMIT_API_PER_USER")),
+        ] if config["TRACKER_RATELIMIT_ENABLED"] else [
+            ("限制", "已关闭（TRACKER_RATELIMIT_ENABLED）"),
+        ]),
+    ]  # fmt: skip

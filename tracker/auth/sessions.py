@@ -44,6 +44,7 @@ END_REASONS = {
     "privilege_change": "角色或部门已变更",
     "ended_by_user": "由本人结束",
     "rotated": "会话已更新",
+    "ended_by_security_admin": "安全管理员强制下线",
 }
 
 
@@ -183,6 +184,17 @@ def end_sessions(
             after={"reason": reason, "sessions": ended, "kept": except_id},
         )  # fmt: skip
     return ended
+
+
+def open_session_counts() -> dict[int, int]:
+    """user id → how many sessions the user has open now (users with none are absent)."""
+    now = clock.utcnow()
+    rows = db.session.execute(
+        sa.select(UserSession.user_id, sa.func.count())
+        .where(open_condition(now))
+        .group_by(UserSession.user_id)
+    )
+    return {user_id: count for user_id, count in rows}
 
 
 def open_sessions_of(user: User) -> list[UserSession]:

@@ -18,6 +18,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from tracker.auth.permissions import (
+    can_read_progress,
     can_urge,
     can_view_obligation,
     require_view_department,
@@ -43,9 +44,9 @@ from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
 
-add_nav("dashboard.index", "看板", position=0)
-add_nav("dashboard.scorecard", "考核排名", position=1)
-add_nav("dashboard.trends", "趋势", position=2)
+add_nav("dashboard.index", "看板", can_read_progress, position=0)
+add_nav("dashboard.scorecard", "考核排名", can_read_progress, position=1)
+add_nav("dashboard.trends", "趋势", can_read_progress, position=2)
 
 F = TypeVar("F", bound=Form)
 
@@ -180,7 +181,7 @@ def _dashboard_form(periods: list[Period], departments: list[DepartmentRef]) -> 
 @bp.route("/dashboard")
 def index() -> ResponseReturnValue:
     """The coordinator's dashboard; liaisons and department viewers see their department."""
-    if current_user.is_security_admin or current_user.is_auditor:
+    if not can_read_progress(current_user):
         # They read no department's progress (三员分立): their own landing page instead.
         return redirect(url_for("catalogue.home"))
     snaps = queries.snapshots()
@@ -197,7 +198,7 @@ def department(code: str) -> ResponseReturnValue:
     """One department's view: its figures, rank, lead items with supporting inputs."""
     dept = catalogue_queries.department_by_code(code) or abort(404)
     require_view_department(current_user, dept.id)
-    if current_user.is_security_admin or current_user.is_auditor:
+    if not can_read_progress(current_user):
         # They read no department's progress (三员分立): their own landing page instead.
         return redirect(url_for("catalogue.home"))
     snaps = queries.snapshots()

@@ -14,6 +14,7 @@ from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import (
     can_edit_department_reports,
+    can_read_progress,
     can_read_report,
     can_read_report_history,
     can_review_reports,
@@ -54,7 +55,12 @@ from tracker.web import (
     on_error_render,
 )
 
-add_nav("reports.mine", "季度填报", lambda user: not can_review_reports(user), position=0)
+add_nav(
+    "reports.mine",
+    "季度填报",
+    lambda user: can_read_progress(user) and not can_review_reports(user),
+    position=0,
+)
 add_nav("reports.review", "审核", can_review_reports, position=0)
 
 
