@@ -63,9 +63,7 @@ def test_the_security_admin_signs_a_user_out_everywhere_and_revokes_their_tokens
     assert client.get("/api/v1/me", headers=bearer).status_code == 401
     tokens = db.session.scalars(sa.select(ApiToken).where(ApiToken.user_id == liaison.id))
     assert all(row.revoked_at is not None for row in tokens)
-    event = db.session.scalar(
-        sa.select(AuditEvent).where(AuditEvent.action == "user.end_access")
-    )
+    event = db.session.scalar(sa.select(AuditEvent).where(AuditEvent.action == "user.end_access"))
     assert event is not None and event.actor_id == security.id and event.object_id == liaison.id
     # The password stays: the user signs in again.
     assert _signed_in(app, liaison).get("/reports").status_code == 200
@@ -140,3 +138,14 @@ def test_each_administrator_sees_the_menu_of_their_role(
     menu = set(_menu(client))
     assert shown <= menu, menu
     assert not hidden & menu, menu
+
+
+@pytest.mark.parametrize("role", ["security_admin", "auditor"])
+def test_progress_pages_send_the_two_administrators_home(client, seeded, make_user, login, role):
+    login(make_user(role))
+    home = client.get("/").headers["Location"]
+    for url in ("/reports", "/dashboard", "/dashboard/scorecard", "/dashboard/trends"):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert client.get(response.headers["Location"]).status_code in (200, 302), url
+        assert response.headers["Location"] in ("/", home), url

@@ -210,6 +210,8 @@ def department(code: str) -> ResponseReturnValue:
 @bp.route("/dashboard/scorecard")
 def scorecard() -> ResponseReturnValue:
     """The 考核 scorecard: sortable, ranked; a scoped user sees only their department's row."""
+    if not can_read_progress(current_user):
+        return redirect(url_for("catalogue.home"))  # 三员分立: their own landing page
     snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
 
@@ -244,6 +246,8 @@ def scorecard() -> ResponseReturnValue:
 def trends() -> ResponseReturnValue:
     """On-time rate per department across the due quarters: a heat-map table of departments
     × quarters and a chart of one chosen department against the average of all."""
+    if not can_read_progress(current_user):
+        return redirect(url_for("catalogue.home"))  # 三员分立: their own landing page
     snaps = queries.snapshots()
     periods, documents = report_queries.tracked_periods(), queries.document_choices()
     visible = visible_department_ids(current_user)

@@ -117,6 +117,8 @@ def _back(obligation: Obligation) -> str:
 @bp.route("/reports")
 def mine() -> ResponseReturnValue:
     """A liaison's home: this period's obligations, drafts, returned reports."""
+    if not can_read_progress(current_user):
+        return redirect(url_for("catalogue.home"))  # 三员分立: their own landing page
     period = _period_arg() or queries.current_period()
     department_ids = visible_department_ids(current_user)
     obligations = list(
