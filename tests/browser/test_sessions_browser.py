@@ -79,3 +79,33 @@ def test_a_one_time_password_must_be_changed_by_the_rules(
     page.goto(f"{live_server}/tasks")
     expect(page.locator("#must-change")).to_have_count(0)
     expect(page).to_have_url(f"{live_server}/tasks")
+
+
+def test_the_security_admin_signs_a_user_out_everywhere(
+    browser, page, live_server, seeded, make_user, sign_in, screenshot
+):
+    user = make_user("liaison", "mps", display_name="钱八")
+    other = _sign_in_elsewhere(browser, live_server, user)
+    sign_in(make_user("security_admin", display_name="安全员"))
+    nav = page.locator("nav.mainnav")
+    expect(nav).to_contain_text("安全策略")
+    expect(nav).not_to_contain_text("看板")
+    page.click("nav.mainnav >> text=安全策略")
+    expect(page.locator("h1")).to_have_text("安全策略")
+    expect(page.locator("main")).to_contain_text("TRACKER_SESSION_IDLE_MINUTES")
+    screenshot("security-policy")
+
+    page.click("nav.mainnav >> text=用户管理")
+    row = page.locator(f"tr[data-username='{user.username}']")
+    expect(row.locator("[data-col=sessions]")).to_have_text("1")
+    row.locator("button:has-text('强制下线')").click()
+    expect(page.locator("h1")).to_contain_text("确认强制")
+    screenshot("end-access-confirm")
+    page.click("button:has-text('确认强制下线')")
+    expect(page.locator("body")).to_contain_text("已在所有设备上退出登录")
+    expect(row.locator("[data-col=sessions]")).to_have_text("0")
+    screenshot("end-access-done")
+
+    other.goto(f"{live_server}/tasks")
+    expect(other.locator("h1")).to_have_text("登录")
+    other.context.close()
