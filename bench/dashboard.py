@@ -47,6 +47,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--runs", type=int, default=40, help="timed requests per page")
     parser.add_argument("--db", type=Path, help="SQLite file to build or reuse")
     parser.add_argument(
+        "--url",
+        help="a database URL to build or reuse instead of SQLite, e.g. "
+        "postgresql+psycopg://postgres@127.0.0.1:5432/bench (the database must exist)",
+    )
+    parser.add_argument(
         "--today",
         type=date.fromisoformat,
         default=busiest_day(),
@@ -135,7 +140,7 @@ def run(args) -> None:
     app = create_app(
         {
             "SECRET_KEY": "bench",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": args.url or f"sqlite:///{path}",
             "WTF_CSRF_ENABLED": False,
             "TRACKER_UPLOAD_DIR": folder,
         }
@@ -181,8 +186,15 @@ def run(args) -> None:
         (f"dashboard, frozen {past.key}", page(f"/dashboard?period={past.key}")),
         ("trends /dashboard/trends", page("/dashboard/trends")),
     ]
+    with app.app_context():
+        engine = db.engine
+        if engine.dialect.name == "sqlite":
+            database = f"SQLite {sqlite3.sqlite_version}"
+        else:
+            version = db.session.scalar(sa.text("SHOW server_version"))
+            database = f"PostgreSQL {version}"
     print(
-        f"\nSQLite {sqlite3.sqlite_version}, SQLAlchemy {sa.__version__}; judged on "
+        f"\n{database}, SQLAlchemy {sa.__version__}; judged on "
         f"{clock.local_today()}; period "
         f"{period.key}: {obligations:,} obligations ({total:,} over all quarters); "
         f"{args.runs} timed runs each\n"

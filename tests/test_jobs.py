@@ -18,7 +18,14 @@ def _obligations(period_key: str) -> int:
 
 
 def test_the_table_has_every_job_once():
-    assert [job.id for job in JOBS] == ["open-periods", "snapshots", "mail", "reminders", "digest"]
+    assert [job.id for job in JOBS] == [
+        "open-periods",
+        "snapshots",
+        "mail",
+        "reminders",
+        "digest",
+        "sessions",
+    ]
     for job in JOBS:
         assert (job.every_seconds is None) != (job.daily_at is None), job.id
 

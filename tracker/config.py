@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     # A web session ends after this many idle minutes, and this many hours after sign-in.
     session_idle_minutes: int = Field(default=30, ge=1)
     session_max_hours: int = Field(default=12, ge=1)
+    # Ended and expired sessions are deleted this many days after their end (their sign-ins
+    # and ends stay in the audit trail).
+    session_keep_days: int = Field(default=30, ge=1)
     # Second factor (TOTP): roles (comma list of role values) that must enrol one, the issuer
     # name shown in the authenticator app, and how many 30-second steps either side count.
     totp_required_roles: str = "admin,security_admin,auditor,coordinator"

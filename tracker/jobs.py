@@ -16,6 +16,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from tracker.auth.tasks import purge_sessions_job
 from tracker.dashboard.tasks import freeze_snapshots_job
 from tracker.notifications.tasks import digest_job, mail_job
 from tracker.reminders.tasks import reminder_job
@@ -35,6 +36,7 @@ JOBS: tuple[Job, ...] = (
         daily_at=lambda c: parse_time(c["TRACKER_DIGEST_AT"]),
         on_gain=True,
     ),
+    Job("sessions", purge_sessions_job, daily_at=lambda c: parse_time("23:30")),
 )
 
 

@@ -252,3 +252,34 @@ def test_the_deployed_defaults(monkeypatch):
     settings = Settings()
     assert settings.session_idle_minutes == 30 and settings.session_max_hours == 12
     assert settings.password_max_age_days == 90
+
+
+def test_closed_sessions_are_purged_after_the_keep_period_and_open_ones_never(app, make_user):
+    from tracker.auth.sessions import purge_closed
+    from tracker.jobs import JOBS
+
+    with app.app_context():
+        user = make_user("viewer")
+        now = clock.utcnow()
+        old, kept = now - timedelta(days=31), now - timedelta(days=29)
+
+        def row(token: str, **fields) -> None:
+            values = {"created_at": now, "last_seen_at": now, **fields}
+            db.session.add(UserSession(token_hash=token * 64, user_id=user.id, **values))
+
+        row("a", created_at=old, last_seen_at=old, ended_at=old, end_reason="logout")
+        row("b", created_at=kept, last_seen_at=kept, ended_at=kept, end_reason="logout")
+        row("c", created_at=old, last_seen_at=old)  # never ended, idle for a month
+        row("d", created_at=kept, last_seen_at=kept)  # idle, but inside the keep period
+        row("e")  # open now
+        db.session.commit()
+
+        assert purge_closed(now) == 2
+        db.session.commit()
+        left = db.session.scalars(sa.select(UserSession.token_hash)).all()
+        assert sorted(token[0] for token in left) == ["b", "d", "e"]
+        assert purge_closed(now) == 0
+
+        job = next(job for job in JOBS if job.id == "sessions")
+        job.run()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(UserSession)) == 3

@@ -186,6 +186,24 @@ def end_sessions(
     return ended
 
 
+def purge_closed(now: datetime | None = None) -> int:
+    """Delete the sessions that ended, or went idle or out of date, more than
+    ``TRACKER_SESSION_KEEP_DAYS`` ago; how many. Open sessions are never touched: a row is
+    deleted only once its last activity is older than the idle limit and the keep period."""
+    now = now or clock.utcnow()
+    keep = timedelta(days=int(current_app.config["TRACKER_SESSION_KEEP_DAYS"]))
+    before = now - keep - idle_limit()
+    statement = sa.delete(UserSession).where(
+        sa.or_(
+            UserSession.ended_at < now - keep,
+            sa.and_(UserSession.ended_at.is_(None), UserSession.last_seen_at < before),
+        )
+    )
+    return rows_changed(
+        db.session.execute(statement, execution_options={"synchronize_session": False})
+    )
+
+
 def open_session_counts() -> dict[int, int]:
     """user id → how many sessions the user has open now (users with none are absent)."""
     now = clock.utcnow()
