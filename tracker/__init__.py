@@ -44,11 +44,15 @@ BLUEPRINTS = (
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "help.sign_in", "static", "health", "ops.ready"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.second_factor_login", "help.sign_in", "static", "health", "ops.ready"}
+)
 # Endpoints that check a token of their own and never read the session (no sign-in page).
 TOKEN_ENDPOINTS = frozenset({"ops.metrics"})
 # Endpoints a user who must change their one-time password may still reach.
 PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static", "health"})
+# Endpoints a user whose role requires a second factor, not yet enrolled, may still reach.
+SECOND_FACTOR_ENROL_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {"auth.my_second_factor"}
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
@@ -198,6 +202,10 @@ def _register_hooks(app: Flask) -> None:
 
         if endpoint not in PASSWORD_CHANGE_ENDPOINTS and must_change_password(current_user):
             return redirect(url_for("auth.password"))  # a one-time or an expired password
+        from tracker.auth.second_factor import must_enrol
+
+        if endpoint not in SECOND_FACTOR_ENROL_ENDPOINTS and must_enrol(current_user):
+            return redirect(url_for("auth.my_second_factor"))  # the role requires a factor
         return None
 
     @app.after_request

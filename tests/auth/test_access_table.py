@@ -43,11 +43,15 @@ ACCESS = {
     "ops.ready": PUBLIC,  # 503 while not ready (the suite's database has no Alembic revision)
     "ops.metrics": METRICS_TOKEN,
     "auth.login": PUBLIC,
+    "auth.second_factor_login": PUBLIC,  # only after a right password; else back to /login
     "auth.logout": SIGNED_IN,
     "auth.password": SIGNED_IN,
     "auth.my_sessions": SIGNED_IN,
     "auth.end_session": SIGNED_IN,  # one's own open sessions only; another's is 404
     "auth.end_other_sessions": SIGNED_IN,
+    "auth.my_second_factor": SIGNED_IN,  # one's own second factor only
+    "auth.regenerate_recovery_codes": SIGNED_IN,
+    "auth.remove_second_factor": SIGNED_IN,
     "tokens.index": SIGNED_IN,
     "tokens.revoke": SIGNED_IN,  # one's own tokens only; another's is 404
     "auth.users": ACCOUNTS,  # GET; creating an account (POST) is the system administrator's
@@ -59,6 +63,7 @@ ACCESS = {
     "auth.activate_user": ADMIN,
     "auth.unlock_user": SECURITY,
     "auth.end_user_access": SECURITY,
+    "auth.reset_user_second_factor": SECURITY,
     "auth.security_policy": SECURITY,
     "api.openapi": PUBLIC,
     "api.me": SIGNED_IN,

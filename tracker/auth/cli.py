@@ -7,6 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
+from tracker.auth import second_factor
 from tracker.auth.models import User, UserRole
 from tracker.auth.queries import locked_usernames, user_by_username, users_ordered
 from tracker.auth.services import (
@@ -24,6 +25,7 @@ from tracker.auth.services import (
 )
 from tracker.catalogue.models import Department
 from tracker.db import to_local
+from tracker.errors import Invalid
 from tracker.extensions import db
 
 user_cli = AppGroup("user", help="管理用户账号 / manage user accounts.")
@@ -171,6 +173,21 @@ def reset_password_command(username: str) -> None:
     click.echo(f"已重置用户 {user.username} 的密码，原有登录会话已失效。")
     click.echo(f"一次性密码 / one-time password: {password}")
     click.echo("首次登录后须修改密码。")
+
+
+@user_cli.command("reset-second-factor")
+@click.argument("username")
+def reset_second_factor_command(username: str) -> None:
+    """Remove an account's second factor (a lost phone); ends its sessions. Its role may
+    require it to enrol a new one at its next sign-in."""
+    user = _existing(username)
+    try:
+        second_factor.reset(user, actor=None)
+    except Invalid as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"已重置用户 {user.username} 的双因素认证，原有登录会话已失效。")
 
 
 def _existing(username: str) -> User:

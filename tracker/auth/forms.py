@@ -134,3 +134,48 @@ class UserEditForm(_AccountForm):
             normalise_phone(field.data)
         except UserError as error:
             raise ValidationError(error.message) from None
+
+
+_SIX_DIGITS = Regexp(r"^\s*\d{3}\s?\d{3}\s*$", message="请输入身份验证器应用显示的 6 位数字")
+
+
+class SecondFactorLoginForm(FlaskForm):
+    """The second step of signing in: the authenticator app's code or a recovery code."""
+
+    code = StringField(
+        "动态口令或恢复码",
+        validators=[
+            DataRequired("请输入动态口令或恢复码"),
+            Length(max=32, message="不超过 32 个字符"),
+        ],
+        description=(
+            "身份验证器应用当前显示的 6 位数字；手机不在身边时，可输入一个恢复码"
+            "（如 12345-67890），每个恢复码只能用一次。"
+        ),
+    )
+    submit = SubmitField("验证并登录")
+
+
+class EnrolSecondFactorForm(FlaskForm):
+    """Confirm a new second factor with the first code the authenticator app shows."""
+
+    code = StringField("动态口令", validators=[DataRequired("请输入 6 位动态口令"), _SIX_DIGITS])
+    submit = SubmitField("启用双因素认证")
+
+
+class RegenerateRecoveryCodesForm(FlaskForm):
+    """New recovery codes in place of the old ones, proven by a current code."""
+
+    regenerate_code = StringField(
+        "当前动态口令", validators=[DataRequired("请输入当前的 6 位动态口令"), _SIX_DIGITS]
+    )
+    submit = SubmitField("重新生成恢复码")
+
+
+class RemoveSecondFactorForm(FlaskForm):
+    """Remove one's own second factor (only if one's role does not require it)."""
+
+    remove_code = StringField(
+        "当前动态口令", validators=[DataRequired("请输入当前的 6 位动态口令"), _SIX_DIGITS]
+    )
+    submit = SubmitField("停用双因素认证")

@@ -22,11 +22,21 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
+from markupsafe import Markup
 
-from tracker.auth import bp, sessions
+from tracker.auth import bp, second_factor, sessions
 from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
-from tracker.auth.forms import ChangePasswordForm, LoginForm, UserEditForm, UserForm
+from tracker.auth.forms import (
+    ChangePasswordForm,
+    EnrolSecondFactorForm,
+    LoginForm,
+    RegenerateRecoveryCodesForm,
+    RemoveSecondFactorForm,
+    SecondFactorLoginForm,
+    UserEditForm,
+    UserForm,
+)
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     can_manage_security,
@@ -68,9 +78,15 @@ def login() -> ResponseReturnValue:
         return render_template("auth/login.html", form=form)
     on_error_render(lambda error: _login_refused(form, error))
     assert form.username.data is not None and form.password.data is not None  # DataRequired
-    user = sign_in(form.username.data, form.password.data, sessions.client_address())
+    address = sessions.client_address()
+    user = sign_in(form.username.data, form.password.data, address, note=False)
+    next_url = safe_next(request.args.get("next"))
+    if second_factor.is_enrolled(user):
+        sessions.start_pending(user, address, next_url)  # not signed in until the code is right
+        return redirect(url_for("auth.second_factor_login"))
+    user_services.note_login(user, address)
     sessions.open_session(user)  # a new session id at every sign-in
-    return redirect(safe_next(request.args.get("next")) or url_for("catalogue.home"))
+    return redirect(next_url or url_for("catalogue.home"))
 
 
 def _login_flooded() -> Response:
@@ -84,6 +100,47 @@ def _login_refused(form: LoginForm, error: DomainError) -> ResponseReturnValue:
     """The sign-in page again with the username typed; the failure was counted apart."""
     flash(error.message, "error")
     return render_template("auth/login.html", form=form)
+
+
+@bp.route("/login/second-factor", methods=["GET", "POST"])
+@limiter.limit(login_per_address, methods=["POST"], on_breach=lambda _limit: _code_flooded())
+def second_factor_login() -> ResponseReturnValue:
+    """The second step of signing in: the password was right, the code is still to come."""
+    if current_user.is_authenticated:
+        return redirect(url_for("catalogue.home"))
+    pending = sessions.pending_sign_in()
+    if pending is None:
+        return redirect(url_for("auth.login"))
+    if pending.expired:
+        sessions.drop_pending()
+        flash("登录已超时：请在输入密码后 5 分钟内输入动态口令。请重新输入用户名和密码。", "error")
+        return redirect(url_for("auth.login"))
+    form = SecondFactorLoginForm()
+    if not form.validate_on_submit():
+        return _code_page(form)
+    on_error_render(lambda error: _code_page(form, error))
+    assert form.code.data is not None  # DataRequired
+    second_factor.verify(pending.user, form.code.data, pending.address)
+    user_services.note_login(pending.user, pending.address)
+    sessions.open_session(pending.user)  # a new session id; the pending sign-in is gone
+    return redirect(safe_next(pending.next) or url_for("catalogue.home"))
+
+
+def _code_page(
+    form: SecondFactorLoginForm, error: DomainError | None = None
+) -> ResponseReturnValue:
+    """The code form (again, with the refusal beside the field); a wrong code was counted."""
+    if error is not None:
+        form.code.errors = [*form.code.errors, error.message]
+    status = 422 if request.method == "POST" else 200
+    return render_template("auth/second_factor_login.html", form=form), status
+
+
+def _code_flooded() -> Response:
+    """Too many code requests from this address: the code form again, 429."""
+    flash("该地址的登录请求过于频繁，请稍后再试。", "error")
+    page = render_template("auth/second_factor_login.html", form=SecondFactorLoginForm())
+    return make_response(page, 429)
 
 
 @bp.route("/logout", methods=["POST"])
@@ -192,6 +249,125 @@ def end_other_sessions() -> ResponseReturnValue:
     return redirect(back)
 
 
+# -- one's own second factor ------------------------------------------------------------------
+
+
+@bp.route("/account/second-factor", methods=["GET", "POST"])
+def my_second_factor() -> ResponseReturnValue:
+    """Enrol a second factor (QR code, secret for typing, first code), or its state once
+    enrolled. A user whose role requires one reaches no other page until it is enrolled."""
+    user = current_user._get_current_object()
+    if second_factor.is_enrolled(user):
+        return _factor_page(user) if request.method == "GET" else redirect(request.path)
+    secret = sessions.enrolment_secret(user, second_factor.new_secret)
+    form = EnrolSecondFactorForm()
+    if not form.validate_on_submit():
+        return _enrol_page(user, secret, form)
+    on_error_render(lambda error: _enrol_page(user, secret, form, error))
+    assert form.code.data is not None  # DataRequired
+    codes = second_factor.enrol(user, secret, form.code.data)
+    sessions.drop_enrolment_secret()
+    flash(
+        "已启用双因素认证：今后登录时，输入密码后还须输入身份验证器应用显示的动态口令。", "success"
+    )
+    return _factor_page(user, codes=codes)
+
+
+def _enrol_page(
+    user: User, secret: str, form: EnrolSecondFactorForm, error: DomainError | None = None
+) -> ResponseReturnValue:
+    if error is not None:
+        form.code.errors = [*form.code.errors, error.message]
+    uri = second_factor.provisioning_uri(user, secret)
+    page = render_template(
+        "auth/second_factor.html", enrolled=False, form=form, secret=secret,
+        grouped_secret=" ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+        qr=Markup(second_factor.qr_svg(uri)),  # noqa: S704 (segno's own SVG, nothing typed)
+        required=second_factor.is_required(user),
+    )  # fmt: skip
+    status = 422 if request.method == "POST" else 200
+    return page, status, {"Cache-Control": "no-store"}
+
+
+def _factor_page(
+    user: User,
+    *,
+    codes: list[str] | None = None,
+    regenerate: RegenerateRecoveryCodesForm | None = None,
+    remove: RemoveSecondFactorForm | None = None,
+    status: int = 200,
+) -> ResponseReturnValue:
+    """The enrolled factor's state; ``codes``: new recovery codes, shown this once."""
+    factor = second_factor.factor_of(user)
+    page = render_template(
+        "auth/second_factor.html", enrolled=True, factor=factor, codes=codes,
+        unused=second_factor.unused_recovery_codes(user),
+        total=second_factor.RECOVERY_CODES, required=second_factor.is_required(user),
+        regenerate=regenerate or RegenerateRecoveryCodesForm(formdata=None),
+        remove=remove or RemoveSecondFactorForm(formdata=None),
+    )  # fmt: skip
+    return page, status, {"Cache-Control": "no-store"}
+
+
+@bp.route("/account/second-factor/recovery-codes", methods=["POST"])
+def regenerate_recovery_codes() -> ResponseReturnValue:
+    """Ten new recovery codes (shown once); the old ones stop working."""
+    user = current_user._get_current_object()
+    if not second_factor.is_enrolled(user):
+        return redirect(url_for("auth.my_second_factor"))
+    form = RegenerateRecoveryCodesForm()
+    if not form.validate_on_submit():
+        return _factor_page(user, regenerate=form, status=422)
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        form.regenerate_code.errors = [*form.regenerate_code.errors, error.message]
+        return _factor_page(user, regenerate=form, status=422)
+
+    on_error_render(refused)
+    assert form.regenerate_code.data is not None  # DataRequired
+    codes = second_factor.regenerate_recovery_codes(
+        user, form.regenerate_code.data, sessions.client_address()
+    )
+    flash("已重新生成恢复码，原有的恢复码全部作废。", "success")
+    return _factor_page(user, codes=codes)
+
+
+@bp.route("/account/second-factor/remove", methods=["POST"])
+def remove_second_factor() -> ResponseReturnValue:
+    """Remove one's own second factor, with a current code (not if one's role requires it)."""
+    user = current_user._get_current_object()
+    back = url_for("auth.my_second_factor")
+    if not second_factor.is_enrolled(user):
+        return redirect(back)
+    if second_factor.is_required(user):
+        flash("您的角色必须启用双因素认证，不能停用。", "error")
+        return redirect(back)
+    form = RemoveSecondFactorForm()
+    if not form.validate_on_submit():
+        return _factor_page(user, remove=form, status=422)
+    assert form.remove_code.data is not None  # DataRequired
+    if not confirmed():
+        return confirmation_page(
+            title="确认停用双因素认证",
+            lines=[
+                "停用后，登录时只需输入用户名和密码；",
+                "身份验证器应用中的这个账号和全部恢复码随即作废，需要时可重新启用；",
+                "此操作记入审计日志。",
+            ],
+            action=url_for("auth.remove_second_factor"), button="确认停用", cancel=back,
+            fields={"remove_code": form.remove_code.data},
+        )  # fmt: skip
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        form.remove_code.errors = [*form.remove_code.errors, error.message]
+        return _factor_page(user, remove=form, status=422)
+
+    on_error_render(refused)
+    second_factor.remove(user, form.remove_code.data, sessions.client_address())
+    flash("已停用双因素认证。", "success")
+    return redirect(back)
+
+
 # -- accounts (administrators) ---------------------------------------------------------------
 
 
@@ -248,6 +424,7 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
         users=list(db.session.scalars(user_queries.users_ordered())),
         locked=user_queries.locked_usernames(),
         open_sessions=sessions.open_session_counts() if can_manage_security(current_user) else None,
+        enrolled=second_factor.enrolled_user_ids() if can_manage_security(current_user) else None,
         button=EmptyForm(),
     )
 
@@ -379,6 +556,29 @@ def end_user_access(user_id: int) -> ResponseReturnValue:
         user,
         user_services.end_access,
         f"{user.username} 已在所有设备上退出登录，其接口令牌已撤销。",
+    )
+
+
+@bp.route("/admin/users/<int:user_id>/reset-second-factor", methods=["POST"])
+def reset_user_second_factor(user_id: int) -> ResponseReturnValue:
+    """Remove someone's second factor (a lost phone): they sign in with the password alone
+    and, if their role requires one, enrol a new one at once (the security administrator's)."""
+    user = db.session.get(User, user_id) or abort(404)
+    require_manage_security(current_user)
+    if EmptyForm().validate_on_submit() and not confirmed():
+        return confirmation_page(
+            title=f"确认重置 {user.username} 的双因素认证",
+            lines=[
+                f"删除 {user.username}（{user.display_name}）的动态口令密钥和全部恢复码，"
+                "其已登录的会话随即结束；",
+                "下次登录时只需密码；其角色要求双因素认证的，登录后须先重新启用；",
+                "请先当面或通过安全渠道核实本人身份；此操作记入审计日志。",
+            ],
+            action=url_for("auth.reset_user_second_factor", user_id=user.id),
+            button="确认重置双因素", cancel=url_for("auth.users"),
+        )  # fmt: skip
+    return _account_change(
+        user, second_factor.reset, f"已重置 {user.username} 的双因素认证，其登录会话已结束。"
     )
 
 

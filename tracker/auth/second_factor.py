@@ -174,7 +174,22 @@ def remove(user: User, code: str, address: str | None = None) -> None:
     record_event("second_factor.remove", user, actor=user, object_type="user")
 
 
-def reset(user: User, *, actor: User) -> None:
+def regenerate_recovery_codes(user: User, code: str, address: str | None = None) -> list[str]:
+    """Ten new recovery codes (shown once) in place of the old ones, proven by a current code
+    (or an unused recovery code); a wrong one counts as a failed sign-in."""
+    verify(user, code, address)
+    codes = _new_recovery_codes(user)
+    record_event("second_factor.recovery_codes", user, actor=user, object_type="user")
+    db.session.flush()
+    return codes
+
+
+def must_enrol(user: User) -> bool:
+    """Whether the user's role requires a second factor that the user has not enrolled yet."""
+    return is_required(user) and not is_enrolled(user)
+
+
+def reset(user: User, *, actor: User | None) -> None:
     """An administrator removes someone's second factor and ends their sessions."""
     if not is_enrolled(user):
         raise Invalid("该用户未启用第二因素。")

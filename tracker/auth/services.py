@@ -480,8 +480,9 @@ PAIR, ADDRESS, NAME, SLOW = "pair", "address", "name", "slow"
 NO_ADDRESS = "-"
 
 
-def sign_in(username: str, password: str, address: str | None = None) -> User:
-    """The active user with this username and password, signed-in bookkeeping done.
+def sign_in(username: str, password: str, address: str | None = None, *, note: bool = True) -> User:
+    """The active user with this username and password, signed-in bookkeeping done (with
+    ``note=False`` the caller calls :func:`note_login` itself, once a second factor is right).
 
     Every attempt is counted *before* the password is checked, in one atomic upsert per
     counter (:func:`_reserve`), committed in a transaction of its own, so that concurrent
@@ -508,7 +509,8 @@ def sign_in(username: str, password: str, address: str | None = None) -> User:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
         _forget_success(name, where)
-        note_login(user, address)
+        if note:
+            note_login(user, address)
         return user
     raise SignInRefused(_failed_apart(name, where, user.id if user else None, now))
 

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -45,6 +47,7 @@ END_REASONS = {
     "ended_by_user": "由本人结束",
     "rotated": "会话已更新",
     "ended_by_security_admin": "安全管理员强制下线",
+    "second_factor_reset": "管理员重置了第二因素",
 }
 
 
@@ -249,3 +252,64 @@ def end_one(user: User, session_id: int) -> bool:
         after={"session": row.id, "reason": "ended_by_user", "address": row.client_address},
     )  # fmt: skip
     return True
+
+
+# -- between the password and the second factor -----------------------------------------------
+
+PENDING_KEY = "second_factor_pending"
+PENDING_LIFETIME = timedelta(minutes=5)
+ENROL_KEY = "second_factor_enrol"
+
+
+@dataclass(frozen=True)
+class PendingSignIn:
+    """A sign-in whose password was right and whose second factor is still to come; nobody is
+    signed in yet. ``expired`` after :data:`PENDING_LIFETIME` or from another address."""
+
+    user: User
+    address: str | None
+    next: str | None
+    expired: bool
+
+
+def start_pending(user: User, address: str | None, next_url: str | None) -> None:
+    """Remember, in the signed session cookie, that ``user`` gave the right password here."""
+    until = clock.utcnow() + PENDING_LIFETIME
+    session[PENDING_KEY] = {
+        "user": user.id, "until": int(until.timestamp()), "address": address, "next": next_url,
+    }  # fmt: skip
+
+
+def pending_sign_in() -> PendingSignIn | None:
+    """The sign-in waiting for its second factor, or None (none, or its user now inactive)."""
+    value = session.get(PENDING_KEY)
+    if not isinstance(value, dict) or not isinstance(value.get("user"), int):
+        return None
+    user = db.session.get(User, value["user"])
+    if user is None or not user.active:
+        return None
+    address = value.get("address")
+    expired = (
+        int(clock.utcnow().timestamp()) >= int(value.get("until") or 0)
+        or address != client_address()
+    )
+    return PendingSignIn(user=user, address=address, next=value.get("next"), expired=expired)
+
+
+def drop_pending() -> None:
+    session.pop(PENDING_KEY, None)
+
+
+def enrolment_secret(user: User, new_secret: Callable[[], str]) -> str:
+    """The secret offered to ``user`` for enrolment: the same one from the page's GET to its
+    POST (kept in the signed session cookie), so that a wrong code keeps the same QR code."""
+    value = session.get(ENROL_KEY)
+    if isinstance(value, dict) and value.get("user") == user.id and value.get("secret"):
+        return str(value["secret"])
+    secret = new_secret()
+    session[ENROL_KEY] = {"user": user.id, "secret": secret}
+    return secret
+
+
+def drop_enrolment_secret() -> None:
+    session.pop(ENROL_KEY, None)
