@@ -40,9 +40,11 @@ from tracker.auth.forms import (
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     can_manage_security,
+    can_reset_second_factor,
     can_view_accounts,
     require_manage_security,
     require_manage_users,
+    require_reset_second_factor,
     require_view_accounts,
     require_view_all_contacts,
     require_view_contacts,
@@ -424,7 +426,9 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
         users=list(db.session.scalars(user_queries.users_ordered())),
         locked=user_queries.locked_usernames(),
         open_sessions=sessions.open_session_counts() if can_manage_security(current_user) else None,
-        enrolled=second_factor.enrolled_user_ids() if can_manage_security(current_user) else None,
+        enrolled=(
+            second_factor.enrolled_user_ids() if can_reset_second_factor(current_user) else None
+        ),
         button=EmptyForm(),
     )
 
@@ -564,7 +568,7 @@ def reset_user_second_factor(user_id: int) -> ResponseReturnValue:
     """Remove someone's second factor (a lost phone): they sign in with the password alone
     and, if their role requires one, enrol a new one at once (the security administrator's)."""
     user = db.session.get(User, user_id) or abort(404)
-    require_manage_security(current_user)
+    require_reset_second_factor(current_user)
     if EmptyForm().validate_on_submit() and not confirmed():
         return confirmation_page(
             title=f"确认重置 {user.username} 的双因素认证",
