@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tracker import clock
 from tracker.auth.models import LoginThrottle, User
@@ -69,10 +69,26 @@ def _link(o: Obligation, anchor: str = "") -> str:
 
 
 def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
-    """The first :data:`SHOWN` rows of ``query`` and how many there are, in one query."""
-    rows = db.session.execute(query.add_columns(sa.func.count().over()).limit(SHOWN)).unique()
-    listed = rows.all()
-    return [row[0] for row in listed], (listed[0][-1] if listed else 0)
+    """The first :data:`SHOWN` rows of ``query`` and how many there are.
+
+    Two narrow queries rather than one ``count(*) OVER ()``: the window would make the
+    database build every matching row, report texts and all, before the ``LIMIT`` (on
+    PostgreSQL a quarter of a second for the coordinator's lists at portfolio scale); and the
+    count runs only when the first page is full.
+    """
+    first = list(db.session.scalars(query.limit(SHOWN)).unique())
+    if len(first) < SHOWN:
+        return first, len(first)
+    counted = query.order_by(None).with_only_columns(
+        sa.func.count(sa.distinct(_key_of(query))), maintain_column_froms=True
+    )
+    return first, int(db.session.scalar(counted) or 0)
+
+
+def _key_of(query: sa.Select[Any]) -> sa.ColumnElement[Any]:
+    """The primary key of the entity a to-do query lists."""
+    entity = query.column_descriptions[0]["entity"]
+    return sa.inspect(entity).primary_key[0]
 
 
 def _obligations() -> sa.Select[Obligation]:
@@ -83,7 +99,7 @@ def _obligations() -> sa.Select[Obligation]:
         .outerjoin(Obligation.report)
         .options(
             joinedload(Obligation.task).joinedload(Task.document),
-            joinedload(Obligation.report),
+            contains_eager(Obligation.report),
         )
     )
 
