@@ -88,7 +88,8 @@ def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
 def _key_of(query: sa.Select[Any]) -> sa.ColumnElement[Any]:
     """The primary key of the entity a to-do query lists."""
     entity = query.column_descriptions[0]["entity"]
-    return sa.inspect(entity).primary_key[0]
+    key: sa.ColumnElement[Any] = sa.inspect(entity).primary_key[0]
+    return key
 
 
 def _obligations() -> sa.Select[Obligation]:
