@@ -73,12 +73,10 @@ def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
 
     Two narrow queries rather than one ``count(*) OVER ()``: the window would make the
     database build every matching row, report texts and all, before the ``LIMIT`` (on
-    PostgreSQL a quarter of a second for the coordinator's lists at portfolio scale); and the
-    count runs only when the first page is full.
+    PostgreSQL a quarter of a second for the coordinator's lists at portfolio scale). Both
+    always run, so that a page's query count does not depend on its data.
     """
     first = list(db.session.scalars(query.limit(SHOWN)).unique())
-    if len(first) < SHOWN:
-        return first, len(first)
     counted = query.order_by(None).with_only_columns(
         sa.func.count(sa.distinct(_key_of(query))), maintain_column_froms=True
     )
