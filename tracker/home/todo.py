@@ -24,6 +24,7 @@ from flask import url_for
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tracker import clock
+from tracker.auth import liaisons
 from tracker.auth.models import LoginThrottle, User
 from tracker.catalogue.models import Department, Role, Task
 from tracker.extensions import db
@@ -159,7 +160,20 @@ def coordinator_items(today: date) -> list[Item]:
         _item("urges", "催办未签收", unacknowledged, url_for("dashboard.index"),
               lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
                               f"催办于 {_local(u.created_at)}"), "amber"),
+        unstaffed_item(),
     ]  # fmt: skip
+
+
+def unstaffed_item() -> Item:
+    """Active departments with no active liaison: their reminders and urges reach nobody
+    (one query; there are only as many as departments)."""
+    departments = liaisons.departments_without_liaison()
+    link = url_for("catalogue.departments")
+    return Item(
+        "unstaffed", "无在岗联络员的部门", len(departments), link, "red",
+        [Entry(d.name, url_for("catalogue.department", code=d.code),
+               "提醒和催办无人接收，请新建或启用联络员账号") for d in departments[:SHOWN]],
+    )  # fmt: skip
 
 
 # -- a department's liaisons and viewers ----------------------------------------------------------
@@ -274,6 +288,7 @@ def admin_items(today: date) -> list[Item]:
         _item("never-signed-in", "从未登录的账号", never, users,
               lambda u: Entry(f"{u.display_name}（{u.username}）", users,
                               f"创建于 {_local(u.created_at)}"), "grey"),
+        unstaffed_item(),
         calendar_item(today),
     ]  # fmt: skip
 
