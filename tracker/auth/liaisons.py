@@ -144,10 +144,11 @@ def hand_over(user: User, successor: User | None, *, actor: User | None) -> int:
         db.session.flush()
         # The successor takes the slot; a B liaison taking over from the A liaison becomes A
         # (and B is left to be named again); an A liaison stays A.
-        if successor is not None and successor.liaison_slot in (None, ALTERNATE):
-            if successor.liaison_slot is None or slot == MAIN:
-                successor.liaison_slot = slot
-                db.session.flush()
+        if successor is not None and (
+            successor.liaison_slot is None or (successor.liaison_slot == ALTERNATE and slot == MAIN)
+        ):
+            successor.liaison_slot = slot
+            db.session.flush()
     if slot or moved:
         record_event(
             "liaison.handover", user, actor=actor, object_type="user",

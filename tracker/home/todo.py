@@ -27,6 +27,7 @@ from tracker import clock
 from tracker.auth import liaisons
 from tracker.auth.models import LoginThrottle, User
 from tracker.catalogue.models import Department, Role, Task
+from tracker.dashboard.models import Snapshot
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -134,8 +135,15 @@ def coordinator_items(today: date) -> list[Item]:
         .options(joinedload(ExtensionRequest.obligation))
         .order_by(ExtensionRequest.created_at)
     )
+    # Quarters still open only: once a quarter is frozen (its due date and grace passed) its
+    # misses stand in that quarter's dashboard, scorecard and overdue list, and listing every
+    # quarter's would make the block grow with history (docs/performance.md).
+    frozen = set(db.session.scalars(sa.select(Snapshot.period)))
+    open_periods = [p.key for p in report_queries.tracked_periods() if p.key not in frozen]
     leads_behind = _unsubmitted(_obligations()).where(
-        Obligation.role == Role.LEAD, Obligation.due_date < today
+        Obligation.role == Role.LEAD,
+        Obligation.due_date < today,
+        Obligation.period.in_(open_periods),  # by the period's index: a few quarters at most
     )
     unacknowledged = (
         sa.select(Urge)
