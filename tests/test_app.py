@@ -93,3 +93,26 @@ def test_postgresql_connections_run_without_jit(app):
         conn.rollback()
         assert conn.execute(sa.text("SHOW jit")).scalar() == "off"
     assert db.session.execute(sa.text("SHOW jit")).scalar() == "off"
+
+
+def test_the_dashboard_aggregate_runs_without_hash_joins_and_puts_them_back(app, seeded):
+    """On PostgreSQL the aggregate probes the report index (docs/performance.md); the setting
+    holds inside the block only, and an error inside leaves nothing behind after rollback."""
+    from tests.conftest import db_backend
+    from tracker.db import without_hash_joins
+
+    if db_backend(app) != "postgresql":
+        pytest.skip("a PostgreSQL setting: checked in the suite's PostgreSQL pass")
+
+    def hash_joins() -> str:
+        return str(db.session.execute(sa.text("SHOW enable_hashjoin")).scalar())
+
+    with app.app_context():
+        assert hash_joins() == "on"
+        with without_hash_joins(db.session):
+            assert hash_joins() == "off"
+        assert hash_joins() == "on"
+        with pytest.raises(sa.exc.ProgrammingError), without_hash_joins(db.session):
+            db.session.execute(sa.text("SELECT no_such_column FROM department"))
+        db.session.rollback()
+        assert hash_joins() == "on"

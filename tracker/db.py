@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -84,6 +85,26 @@ def _session_settings(  # pragma: no cover - trivial
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+@contextmanager
+def without_hash_joins(session: Any) -> Iterator[None]:
+    """Run the enclosed queries with PostgreSQL's hash joins off, then put them back.
+
+    For a query that joins one period's obligations to their reports: the planner prefers
+    hashing the period's obligations and scanning every quarter's reports, a cost that grows
+    with history; with hash joins off it probes the report's unique index once per obligation
+    (docs/performance.md). ``SET LOCAL`` holds for this transaction only and is reset after
+    the block; SQLite is untouched.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    session.execute(sa.text("SET LOCAL enable_hashjoin = off"))
+    yield
+    # Not in a ``finally``: after an error the transaction is aborted and rolled back, which
+    # undoes the SET LOCAL by itself.
+    session.execute(sa.text("SET LOCAL enable_hashjoin TO DEFAULT"))
 
 
 def init_request_transaction(app: Flask) -> None:

@@ -14,6 +14,7 @@ answers as the view asked. Views never catch service errors and never roll back 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -46,6 +47,18 @@ def confirmed() -> bool:
     return request.form.get("confirm") == "1"
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A required select on a confirmation page: field name, label, (value, text) options,
+    the value chosen before and a message when the choice was missing or wrong."""
+
+    name: str
+    label: str
+    options: list[tuple[str, str]]
+    chosen: str = ""
+    error: str = ""
+
+
 def confirmation_page(
     *,
     title: str,
@@ -54,13 +67,15 @@ def confirmation_page(
     button: str,
     cancel: str,
     fields: dict[str, str] | None = None,
+    choice: Choice | None = None,
 ) -> ResponseReturnValue:
     """The page a destructive action's first POST answers: what will happen, exactly, with a
     confirm button (the same POST again, ``confirm=1`` and ``fields`` carried along) and a
-    cancel link. Nothing is written; works without JavaScript."""
+    cancel link; ``choice`` adds one required selection (a successor, say). Nothing is
+    written; works without JavaScript."""
     page = render_template(
         "confirm.html", title=title, lines=lines, action=action, button=button,
-        cancel=cancel, fields=fields or {}, form=EmptyForm(),
+        cancel=cancel, fields=fields or {}, form=EmptyForm(), choice=choice,
     )  # fmt: skip
     return page, 200, {"Cache-Control": "no-store"}
 

@@ -89,6 +89,7 @@ ACCESS = {
     "catalogue.department": DEPARTMENT,
     "catalogue.new_department": ADMIN,  # only administrators change departments
     "catalogue.edit_department": ADMIN,
+    "catalogue.department_liaisons": ADMIN,
     "catalogue.deactivate_department": ADMIN,
     "catalogue.activate_department": ADMIN,
     "imports.new": COORDINATOR,

@@ -157,3 +157,23 @@ def test_only_administrators_open_the_admin_home(client, login, people):
     for who in ("coordinator", "mps", "leader"):
         login(people[who])
         assert client.get("/admin").status_code == 403, who
+
+
+def test_a_frozen_quarters_late_leads_leave_the_coordinators_to_do(client, login, quarter, people):
+    from tracker.dashboard import services as dashboard_services
+
+    quarter.at("2024-10-11 09:00")  # 2024Q3's leads are late
+    login(people["coordinator"])
+    late = _todo(client, "/dashboard")["leads-behind"][0]
+    assert late > 0
+    quarter.at("2024-10-17 09:00")  # 2024Q3 closes after its grace days and is frozen
+    dashboard_services.freeze_due_snapshots()
+    db.session.commit()
+    todo = _todo(client, "/dashboard?period=2024Q3")
+    assert "leads-behind" not in todo
+    # The quarter's own record still shows them.
+    import re
+
+    frozen = client.get("/dashboard?period=2024Q3").get_data(as_text=True)
+    listed = re.search(r"逾期未报清单（(\d+) 项", frozen)
+    assert listed and int(listed.group(1)) > 0

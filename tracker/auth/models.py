@@ -90,8 +90,15 @@ class User(UserMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When the password was last set (expiry counts from here; None: before expiry existed).
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A liaison named the department's main (A角, "main") or alternate (B角, "alternate")
+    # liaison; at most one of each per department (tracker/auth/liaisons.py).
+    liaison_slot: Mapped[str | None] = mapped_column(sa.String(16))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
+
+    __table_args__ = (
+        sa.Index("uq_user_department_liaison_slot", "department_id", "liaison_slot", unique=True),
+    )
 
     @property
     def is_active(self) -> bool:  # Flask-Login: deactivated users cannot stay signed in

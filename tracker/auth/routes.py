@@ -24,7 +24,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, logout_user
 from markupsafe import Markup
 
-from tracker.auth import bp, second_factor, sessions
+from tracker.auth import bp, liaisons, second_factor, sessions
 from tracker.auth import queries as user_queries
 from tracker.auth import services as user_services
 from tracker.auth.forms import (
@@ -59,6 +59,7 @@ from tracker.navigation import add_nav
 from tracker.ratelimit import limiter, login_per_address
 from tracker.urls import safe_next
 from tracker.web import (
+    Choice,
     confirmation_page,
     confirmed,
     field_error,
@@ -502,21 +503,66 @@ def reset_user_password(user_id: int) -> ResponseReturnValue:
 def deactivate_user(user_id: int) -> ResponseReturnValue:
     user = db.session.get(User, user_id) or abort(404)
     require_manage_users(current_user)
-    if EmptyForm().validate_on_submit() and not confirmed():
-        return confirmation_page(
-            title=f"确认停用账号 {user.username}",
-            lines=[
-                f"停用 {user.username}（{user.display_name}，{user.role.label}"
-                + (f" · {user.department.name}" if user.department else "")
-                + "），其已登录的会话随即失效，也不能再登录；",
-                "其接口令牌随之失效，不再收到提醒和通知；",
-                "账号和填报记录保留，可随时重新启用；此操作记入审计日志。",
-            ],
-            action=url_for("auth.deactivate_user", user_id=user.id),
-            button="确认停用",
-            cancel=url_for("auth.users"),
-        )
-    return _account_change(user, user_services.deactivate_user, f"已停用 {user.username}。")
+    valid = EmptyForm().validate_on_submit()
+    held = liaisons.holdings_of(user) if user.active else []
+    others = (
+        liaisons.active_liaisons(user.department_id, besides=user)
+        if held and user.department_id is not None
+        else []
+    )
+    successor, problem = None, ""
+    if valid and confirmed() and others:
+        successor = next((u for u in others if str(u.id) == request.form.get("successor")), None)
+        problem = "" if successor else "请选择接手的联络员。"
+    if valid and (not confirmed() or problem):
+        return _deactivation_page(user, held, others, problem)
+    if not valid:
+        return _account_change(user, user_services.deactivate_user, "")
+
+    def deactivate(target: User, *, actor: User) -> None:
+        if held:
+            liaisons.hand_over(target, successor, actor=actor)
+        user_services.deactivate_user(target, actor=actor)
+
+    done = f"已停用 {user.username}。"
+    if successor is not None:
+        done += f"其工作已交接给 {successor.display_name}（{successor.username}）。"
+    elif held:
+        done += "本部门已没有其他启用中的联络员，请尽快为该部门新建或启用联络员账号。"
+    return _account_change(user, deactivate, done)
+
+
+def _deactivation_page(
+    user: User, held: list[str], others: list[User], problem: str
+) -> ResponseReturnValue:
+    lines = [
+        f"停用 {user.username}（{user.display_name}，{user.role.label}"
+        + (f" · {user.department.name}" if user.department else "")
+        + "），其已登录的会话随即失效，也不能再登录；",
+        "其接口令牌随之失效，不再收到提醒和通知；",
+        "账号和填报记录保留，可随时重新启用；此操作记入审计日志。",
+    ]
+    choice = None
+    if held and others:
+        lines.append("交接给所选的本部门联络员（记入审计日志）：" + "；".join(held))
+        choice = Choice(
+            "successor", "接手的联络员",
+            [(str(u.id), f"{u.display_name}（{u.username}）") for u in others],
+            request.form.get("successor", ""), problem,
+        )  # fmt: skip
+    elif held:
+        lines.append(
+            "本部门没有其他启用中的联络员，无人接手：" + "；".join(held)
+            + "。停用后该部门将列入督办协调员的待办“无在岗联络员的部门”。"
+        )  # fmt: skip
+    return confirmation_page(
+        title=f"确认停用账号 {user.username}",
+        lines=lines,
+        action=url_for("auth.deactivate_user", user_id=user.id),
+        button="确认停用",
+        cancel=url_for("auth.users"),
+        choice=choice,
+    )
 
 
 @bp.route("/admin/users/<int:user_id>/activate", methods=["POST"])

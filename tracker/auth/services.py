@@ -17,7 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import clock
 from tracker.audit.services import record_event
-from tracker.auth import sessions
+from tracker.auth import liaisons, sessions
 from tracker.auth.models import LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
@@ -245,6 +245,7 @@ def deactivate_user(user: User, *, actor: User | None = None) -> None:
         raise UserError(f"这是最后一个启用的{user.role.label}账号，不能停用。")
     before = user_snapshot(user)
     user.active = False
+    liaisons.release_slot(user)
     record_event("user.deactivate", user, actor=actor, before=before, after=user_snapshot(user))
     _end_credentials(user, "deactivated", actor)
 
@@ -385,6 +386,7 @@ def edit_user(
     if (after["role"], after["department"]) != (before["role"], before["department"]):
         # A privilege change: the user's sessions end, and a new sign-in gets a new id.
         sessions.end_sessions(user, "privilege_change", actor=actor)
+        liaisons.release_slot(user)  # an A/B slot belongs to one department's liaison
     return True
 
 

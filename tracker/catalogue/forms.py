@@ -87,3 +87,20 @@ class DepartmentForm(DepartmentEditForm):
         description="小写字母、数字和“-”，用于网址和命令行，创建后不能修改，如 mca",
     )
     submit = SubmitField("新建部门")
+
+
+class LiaisonSlotsForm(FlaskForm):
+    """A department's main (A角) and alternate (B角) liaison, chosen among its liaisons."""
+
+    main = SelectField("A角（主要联络员）", choices=[], default="")
+    alternate = SelectField("B角（备用联络员）", choices=[], default="")
+    submit = SubmitField("保存")
+
+    def fill_choices(self, people: Iterable[tuple[int, str]]) -> None:
+        options = [("", "（暂不指定）")] + [(str(user_id), name) for user_id, name in people]
+        self.main.choices = options
+        self.alternate.choices = list(options)
+
+    @staticmethod
+    def chosen(value: str | None) -> int | None:
+        return int(value) if value and value.isdigit() else None

@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from tracker.auth import liaisons
 from tracker.auth import services as account_services
 from tracker.auth.models import User
 from tracker.auth.permissions import (
@@ -17,7 +18,12 @@ from tracker.auth.permissions import (
     require_view_department,
 )
 from tracker.catalogue import bp, queries, services
-from tracker.catalogue.forms import DepartmentEditForm, DepartmentForm, TaskFilterForm
+from tracker.catalogue.forms import (
+    DepartmentEditForm,
+    DepartmentForm,
+    LiaisonSlotsForm,
+    TaskFilterForm,
+)
 from tracker.catalogue.models import Assignment, Department, Role
 from tracker.errors import DomainError
 from tracker.extensions import db
@@ -119,7 +125,46 @@ def department(code: str) -> ResponseReturnValue:
         "catalogue/department.html", department=dept, grouped=grouped, Role=Role,
         contacts=can_view_contacts(current_user, dept.id),
         manage=can_manage_departments(current_user), button=EmptyForm(),
+        slots=liaisons.slot_holders(dept.id), slot_labels=liaisons.SLOT_LABELS,
+        staffed=bool(liaisons.active_liaisons(dept.id)),
     )  # fmt: skip
+
+
+@bp.route("/departments/<code>/liaisons", methods=["GET", "POST"])
+def department_liaisons(code: str) -> ResponseReturnValue:
+    """Name the department's A and B liaisons among its active liaisons (administrators)."""
+    dept = queries.department_by_code(code) or abort(404)
+    require_manage_departments(current_user)
+    people = liaisons.active_liaisons(dept.id)
+    form = LiaisonSlotsForm()
+    form.fill_choices((u.id, f"{u.display_name}（{u.username}）") for u in people)
+    if not form.is_submitted():
+        holders = liaisons.slot_holders(dept.id)
+        form.main.data = str(holders[liaisons.MAIN].id) if liaisons.MAIN in holders else ""
+        form.alternate.data = (
+            str(holders[liaisons.ALTERNATE].id) if liaisons.ALTERNATE in holders else ""
+        )
+
+    def page(status: int = 200) -> ResponseReturnValue:
+        body = render_template(
+            "catalogue/department_liaisons.html", form=form, department=dept, people=people
+        )
+        return body, status
+
+    if not form.validate_on_submit():
+        return page(422 if form.is_submitted() else 200)
+
+    def refused(error: DomainError) -> ResponseReturnValue:
+        field_error(form, error)
+        return page(422)
+
+    on_error_render(refused)
+    changed = liaisons.assign_slots(
+        dept, main_id=form.chosen(form.main.data),
+        alternate_id=form.chosen(form.alternate.data), actor=_actor(),
+    )  # fmt: skip
+    flash("已保存A角、B角联络员。" if changed else "没有修改任何内容。", "success")
+    return redirect(url_for("catalogue.department", code=dept.code), 303)
 
 
 # -- managing departments (administrators) -----------------------------------------------------

@@ -21,11 +21,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import url_for
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from tracker import clock
+from tracker.auth import liaisons
 from tracker.auth.models import LoginThrottle, User
 from tracker.catalogue.models import Department, Role, Task
+from tracker.dashboard.models import Snapshot
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -69,10 +71,25 @@ def _link(o: Obligation, anchor: str = "") -> str:
 
 
 def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
-    """The first :data:`SHOWN` rows of ``query`` and how many there are, in one query."""
-    rows = db.session.execute(query.add_columns(sa.func.count().over()).limit(SHOWN)).unique()
-    listed = rows.all()
-    return [row[0] for row in listed], (listed[0][-1] if listed else 0)
+    """The first :data:`SHOWN` rows of ``query`` and how many there are.
+
+    Two narrow queries rather than one ``count(*) OVER ()``: the window would make the
+    database build every matching row, report texts and all, before the ``LIMIT`` (on
+    PostgreSQL a quarter of a second for the coordinator's lists at portfolio scale). Both
+    always run, so that a page's query count does not depend on its data.
+    """
+    first = list(db.session.scalars(query.limit(SHOWN)).unique())
+    counted = query.order_by(None).with_only_columns(
+        sa.func.count(sa.distinct(_key_of(query))), maintain_column_froms=True
+    )
+    return first, int(db.session.scalar(counted) or 0)
+
+
+def _key_of(query: sa.Select[Any]) -> sa.ColumnElement[Any]:
+    """The primary key of the entity a to-do query lists."""
+    entity = query.column_descriptions[0]["entity"]
+    key: sa.ColumnElement[Any] = sa.inspect(entity).primary_key[0]
+    return key
 
 
 def _obligations() -> sa.Select[Obligation]:
@@ -83,7 +100,7 @@ def _obligations() -> sa.Select[Obligation]:
         .outerjoin(Obligation.report)
         .options(
             joinedload(Obligation.task).joinedload(Task.document),
-            joinedload(Obligation.report),
+            contains_eager(Obligation.report),
         )
     )
 
@@ -118,8 +135,15 @@ def coordinator_items(today: date) -> list[Item]:
         .options(joinedload(ExtensionRequest.obligation))
         .order_by(ExtensionRequest.created_at)
     )
+    # Quarters still open only: once a quarter is frozen (its due date and grace passed) its
+    # misses stand in that quarter's dashboard, scorecard and overdue list, and listing every
+    # quarter's would make the block grow with history (docs/performance.md).
+    frozen = set(db.session.scalars(sa.select(Snapshot.period)))
+    open_periods = [p.key for p in report_queries.tracked_periods() if p.key not in frozen]
     leads_behind = _unsubmitted(_obligations()).where(
-        Obligation.role == Role.LEAD, Obligation.due_date < today
+        Obligation.role == Role.LEAD,
+        Obligation.due_date < today,
+        Obligation.period.in_(open_periods),  # by the period's index: a few quarters at most
     )
     unacknowledged = (
         sa.select(Urge)
@@ -144,7 +168,20 @@ def coordinator_items(today: date) -> list[Item]:
         _item("urges", "催办未签收", unacknowledged, url_for("dashboard.index"),
               lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
                               f"催办于 {_local(u.created_at)}"), "amber"),
+        unstaffed_item(),
     ]  # fmt: skip
+
+
+def unstaffed_item() -> Item:
+    """Active departments with no active liaison: their reminders and urges reach nobody
+    (one query; there are only as many as departments)."""
+    departments = liaisons.departments_without_liaison()
+    link = url_for("catalogue.departments")
+    return Item(
+        "unstaffed", "无在岗联络员的部门", len(departments), link, "red",
+        [Entry(d.name, url_for("catalogue.department", code=d.code),
+               "提醒和催办无人接收，请新建或启用联络员账号") for d in departments[:SHOWN]],
+    )  # fmt: skip
 
 
 # -- a department's liaisons and viewers ----------------------------------------------------------
@@ -259,6 +296,7 @@ def admin_items(today: date) -> list[Item]:
         _item("never-signed-in", "从未登录的账号", never, users,
               lambda u: Entry(f"{u.display_name}（{u.username}）", users,
                               f"创建于 {_local(u.created_at)}"), "grey"),
+        unstaffed_item(),
         calendar_item(today),
     ]  # fmt: skip
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
@@ -156,7 +156,7 @@ def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
         .join(Obligation.task)
         .where(Report.state == ReportState.SUBMITTED)
         .options(
-            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
+            joinedload(Obligation.task).joinedload(Task.document), contains_eager(Obligation.report)
         )
         .order_by(Report.submitted_at, Obligation.id)
     )

@@ -33,7 +33,15 @@ from tracker.forms import EmptyForm
 from tracker.guards import checks_own_text
 from tracker.navigation import add_nav
 from tracker.periods import Period, period_label
-from tracker.reports import bp, evidence, hints, queries, services, workspace
+from tracker.reports import (
+    bp,
+    evidence,
+    handover,  # noqa: F401 - registers the liaison handover hooks
+    hints,
+    queries,
+    services,
+    workspace,
+)
 from tracker.reports.forms import (
     AcceptForm,
     EvidenceForm,

@@ -39,6 +39,7 @@ from tracker.dashboard.rag import (
     reasons_of,
     working_days_late,
 )
+from tracker.db import without_hash_joins
 from tracker.extensions import db
 from tracker.followups import queries as followup_queries
 from tracker.periods import Period
@@ -238,9 +239,9 @@ class LiveSource(Source):
         # pairs into working days with China's calendar.
         cal = report_queries.calendar()
         groups = []
-        for dept, role, reason, due, late_on, lead_of, n, returns in db.session.execute(
-            self.group_query(scope)
-        ):
+        with without_hash_joins(db.session):
+            rows = db.session.execute(self.group_query(scope)).all()
+        for dept, role, reason, due, late_on, lead_of, n, returns in rows:
             reason, role = Reason(reason), Role(role)
             if reason == Reason.OVERDUE:
                 late = working_days_late(cal, due, self.judged_on)
