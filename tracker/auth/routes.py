@@ -312,6 +312,13 @@ def _factor_page(
     return page, status, {"Cache-Control": "no-store"}
 
 
+def _release_write_lock() -> None:
+    """Commit what the request wrote so far (the session's last activity) before a code is
+    checked: a wrong code is counted and audited in transactions of their own, which on SQLite
+    would otherwise wait for this request's write lock until they time out."""
+    db.session.commit()
+
+
 @bp.route("/account/second-factor/recovery-codes", methods=["POST"])
 def regenerate_recovery_codes() -> ResponseReturnValue:
     """Ten new recovery codes (shown once); the old ones stop working."""
@@ -328,6 +335,7 @@ def regenerate_recovery_codes() -> ResponseReturnValue:
 
     on_error_render(refused)
     assert form.regenerate_code.data is not None  # DataRequired
+    _release_write_lock()
     codes = second_factor.regenerate_recovery_codes(
         user, form.regenerate_code.data, sessions.client_address()
     )
@@ -366,6 +374,7 @@ def remove_second_factor() -> ResponseReturnValue:
         return _factor_page(user, remove=form, status=422)
 
     on_error_render(refused)
+    _release_write_lock()
     second_factor.remove(user, form.remove_code.data, sessions.client_address())
     flash("已停用双因素认证。", "success")
     return redirect(back)

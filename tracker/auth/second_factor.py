@@ -131,8 +131,9 @@ def verify(user: User, code: str, address: str | None = None) -> None:
         return
     _record_failure(user, address)
     message = services._failed_apart(name, where, user.id, now)
+    # The counters speak of passwords; here it was the code that was wrong.
     raise services.SignInRefused(
-        WRONG_CODE if message == services.WRONG_CREDENTIALS else message, field="code"
+        message.replace(services.WRONG_CREDENTIALS, WRONG_CODE), field="code"
     )
 
 
