@@ -10,6 +10,7 @@ empty directory, so nothing can be read from the checkout.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import sysconfig
 import venv
 from pathlib import Path
 
+import pyotp
 import pytest
 
 from tests.processes import REPO, Session, free_port, instance_env, run, stop, wait_for_http
@@ -167,6 +169,16 @@ def test_installed_wheel_migrates_seeds_and_serves_a_signed_in_page(installed, t
         session = Session(base)
         status, page = session.sign_in("lisi", PASSWORD)
         assert status == 200 and "退出" in page, page[:500]
+        # The deployed default requires a coordinator's second factor: every page leads to
+        # the enrolment page until one is confirmed with a real code.
+        status, page = session.get("/dashboard")
+        assert status == 200 and 'id="must-enrol"' in page, page[:500]
+        secret = re.search(r'data-secret="([A-Z2-7]+)"', page)
+        assert secret, page[:500]
+        status, page = session.post(
+            "/account/second-factor", {"code": pyotp.TOTP(secret[1]).now()}
+        )
+        assert status == 200 and 'id="recovery-codes"' in page, page[:500]
         status, page = session.get("/dashboard")
         assert status == 200 and "督办看板" in page and "民发〔2019〕86号" in page
         status, css = session.get("/static/css/app.css")
