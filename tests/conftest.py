@@ -140,6 +140,9 @@ def app(tmp_root):
             # Tests sign in as administrators and coordinators everywhere; a second factor is
             # required of nobody here. tests/auth/test_second_factor.py checks the default.
             "TRACKER_TOTP_REQUIRED_ROLES": "",
+            # Most tests submit as the liaison directly; the sign-off tests switch the deployed
+            # default back on (tests/reports/test_signoff.py checks the default).
+            "TRACKER_SIGNOFF_REQUIRED": False,
             # The suite sends thousands of requests from one address; tests/test_rate_limits.py
             # sets low limits itself and checks the deployed defaults.
             "TRACKER_RATELIMIT_LOGIN_PER_ADDRESS": "100000 per minute",

@@ -74,10 +74,16 @@ def _accepted(obligation, liaison, coordinator, status, confirmed):
 
 
 def _report_rows() -> list[list[dict]]:
-    """Every row of the tables 0007 reads (their columns are the same at 0006 and at head)."""
+    """Every row of the tables 0007 reads, with the columns they have at this revision."""
     tables = ("obligation", "report", "report_version")
+    reflected = sa.MetaData()
     return [
-        [dict(row) for row in db.session.execute(sa.select(db.metadata.tables[name])).mappings()]
+        [
+            dict(row)
+            for row in db.session.execute(
+                sa.select(sa.Table(name, reflected, autoload_with=db.session.connection()))
+            ).mappings()
+        ]
         for name in tables
     ]
 
@@ -93,8 +99,9 @@ def test_0007_lists_reports_confirmed_as_not_started_and_changes_nothing(
     from tracker.reports.models import ProgressStatus as S
 
     app = create_app(
-        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
-    )
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+         "TRACKER_SIGNOFF_REQUIRED": False}  # the liaison submits directly here
+    )  # fmt: skip
     # env.py's fileConfig would replace the handlers caplog listens with; keep the test's.
     monkeypatch.setattr(logging.config, "fileConfig", lambda *args, **kwargs: None)
     caplog.set_level(logging.INFO, logger="alembic")
@@ -458,3 +465,116 @@ def test_0013_marks_every_existing_department_active_and_unmanaged_both_ways(
         assert departments() == before
         db.session.remove()
         db.engine.dispose()
+
+
+# Tables whose rows reference ``user``, ``notification`` or ``report``: 0019 widens constraints
+# of the first two and adds columns to the third, and a table copy on SQLite would fire their
+# ON DELETE actions.
+_KEPT_TABLES = ("user", "user_session", "notification", "digest_entry", "reminder_log",
+                "report", "report_version", "key_figure", "audit_event")  # fmt: skip
+
+
+def test_0019_admits_the_approver_and_the_signoff_kind_and_keeps_every_row_both_ways(
+    empty_database_url,
+):
+    """From 0017 to head in one run (0018 writes first, so SQLite's foreign keys stay on
+    inside the transaction): every row of every table that references a widened table stays,
+    the new values are admitted and others still refused; the downgrade refuses while an
+    approver exists and otherwise keeps every row too."""
+    from datetime import date
+
+    from tests.conftest import _seed_catalogue
+    from tests.reports.conftest import Quarter
+    from tracker import clock
+    from tracker.auth.models import UserSession
+    from tracker.auth.services import create_user, resolve_department
+    from tracker.catalogue.services import apply_seed
+    from tracker.notifications.models import DigestEntry, Notification, NotificationKind
+    from tracker.reminders.models import ReminderLog
+    from tracker.reports import services
+    from tracker.reports.services import ReportInput
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url,
+         "TRACKER_SIGNOFF_REQUIRED": False}
+    )  # fmt: skip
+    with app.app_context():
+        upgrade()
+        apply_seed(_seed_catalogue())
+        quarter = Quarter()
+        services.open_period(quarter.period)
+        obligation = quarter.obligation(5, "mca")
+        liaison = create_user("l1", role="liaison", password="Xx-12345678",
+                              department=resolve_department("mca"))  # fmt: skip
+        report = services.save_draft(
+            obligation,
+            ReportInput(progress="已开展培训。", figures=[("培训人次", 1200, "人次")]),
+            actor=liaison,
+            expected_version=None,
+        )
+        now = clock.utcnow()
+        db.session.add(UserSession(token_hash="1" * 64, user=liaison, created_at=now,
+                                   last_seen_at=now, client_address="192.0.2.1",
+                                   user_agent="test"))  # fmt: skip
+        note = Notification(user_id=liaison.id, kind=NotificationKind.REMINDER, title="t",
+                            body="b", link="", obligation_id=obligation.id)  # fmt: skip
+        db.session.add(note)
+        db.session.flush()
+        db.session.add(DigestEntry(notification_id=note.id, user_id=liaison.id))
+        db.session.add(ReminderLog(obligation_id=obligation.id, due_date=date(2024, 10, 10),
+                                   rung="due", recipient_id=liaison.id, notification_id=note.id,
+                                   sent_on=date(2024, 10, 10)))  # fmt: skip
+        assert report.id
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="0017")
+        before = _rows(_KEPT_TABLES)
+        assert all(before[name] for name in _KEPT_TABLES), "every table holds a row"
+
+        upgrade()
+        after = _rows(_KEPT_TABLES)
+        for name in _KEPT_TABLES:  # the columns 0018 and 0019 add aside
+            assert _only(after[name], before[name]) == before[name], name
+        approver = create_user("a1", role="approver", password="Xx-12345678",
+                               department=resolve_department("mca"))  # fmt: skip
+        db.session.add(Notification(user_id=approver.id, kind=NotificationKind.SIGNOFF,
+                                    title="t", body="b", link=""))  # fmt: skip
+        db.session.commit()
+        with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            conn.execute(sa.text("UPDATE \"user\" SET role = 'nobody' WHERE username = 'a1'"))
+        db.session.remove()
+
+        with pytest.raises(SystemExit):  # Flask-Migrate exits after alembic's error
+            downgrade(revision="0018")
+        db.session.remove()
+        with db.engine.connect() as conn:
+            roles = conn.execute(sa.text('SELECT role FROM "user" ORDER BY id')).scalars().all()
+        assert roles == ["liaison", "approver"]  # refused, nothing changed
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE \"user\" SET role = 'viewer' WHERE username = 'a1'"))
+        downgrade(revision="0017")
+        back = _rows(_KEPT_TABLES)
+        for name in ("report", "report_version", "key_figure", "digest_entry", "reminder_log"):
+            assert back[name] == before[name], name
+        with db.engine.connect() as conn, pytest.raises(sa.exc.IntegrityError):
+            conn.execute(sa.text("UPDATE \"user\" SET role = 'approver' WHERE username = 'l1'"))
+        db.session.remove()
+        db.engine.dispose()
+
+
+def _rows(names) -> dict[str, list[dict]]:
+    """Every row of these tables, with the columns each has at this revision, in key order."""
+    reflected = sa.MetaData()
+    with db.engine.connect() as conn:
+        tables = {name: sa.Table(name, reflected, autoload_with=conn) for name in names}
+        return {
+            name: [dict(row) for row in conn.execute(
+                sa.select(table).order_by(*table.primary_key.columns)).mappings()]
+            for name, table in tables.items()
+        }  # fmt: skip
+
+
+def _only(rows: list[dict], like: list[dict]) -> list[dict]:
+    """``rows`` with only the columns the rows of ``like`` have."""
+    columns = set(like[0]) if like else set()
+    return [{k: v for k, v in row.items() if k in columns} for row in rows]

@@ -175,9 +175,7 @@ def test_installed_wheel_migrates_seeds_and_serves_a_signed_in_page(installed, t
         assert status == 200 and 'id="must-enrol"' in page, page[:500]
         secret = re.search(r'data-secret="([A-Z2-7]+)"', page)
         assert secret, page[:500]
-        status, page = session.post(
-            "/account/second-factor", {"code": pyotp.TOTP(secret[1]).now()}
-        )
+        status, page = session.post("/account/second-factor", {"code": pyotp.TOTP(secret[1]).now()})
         assert status == 200 and 'id="recovery-codes"' in page, page[:500]
         status, page = session.get("/dashboard")
         assert status == 200 and "督办看板" in page and "民发〔2019〕86号" in page

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
     totp_required_roles: str = "admin,security_admin,auditor,coordinator"
     totp_issuer: str = "任务分工督办"
     totp_valid_window: int = Field(default=1, ge=0, le=10)
+    # Sign-off inside the department (审核签发): whether a department's reports need its
+    # approver's sign-off before they reach the coordinators, unless an administrator set
+    # the department otherwise; and the working days before the due date (negative) on which
+    # approvers hear of reports still waiting for them.
+    signoff_required: bool = True
+    signoff_reminder_offset: int = Field(default=-1, le=0)
     # Passwords expire after this many days (0: never) and must then be changed.
     password_max_age_days: int = Field(default=90, ge=0)
     # Requests per client address to the sign-in form and the API, and per user to the API

@@ -24,6 +24,10 @@ BODIES = {
     "api.return_report": lambda values: {"reason": "请补充数据。"},
     "api.reopen_report": lambda values: {"reason": "核定状态有误，重新审核。"},
     "api.withdraw_report": lambda values: {},
+    "api.request_approval": lambda values: {},
+    "api.cancel_approval": lambda values: {},
+    "api.approve_report": lambda values: {},
+    "api.return_to_liaison": lambda values: {"reason": "请补充数据。"},
 }
 
 

@@ -154,6 +154,40 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     mca.post(f"{joint_url}/submit")
     mca.post(f"{joint_url}/withdraw", json={})
 
+    # Sign-off inside the department (审核签发), switched on for 民政部 with an approver.
+    from tracker.auth.services import resolve_department
+
+    resolve_department("mca").signoff_required = True
+    db.session.commit()
+    approver, mohrss_approver = (
+        api(make_user("approver", "mca")),
+        api(make_user("approver", "mohrss")),
+    )
+    mca.post(f"{url}/submit")  # reopened above; a fresh draft below for the sign-off
+    signed = mca.post("/reports", json={"obligation_id": quarter.obligation(6, "mca").id, **filled})
+    signed_url = f"/reports/{signed.get_json()['id']}"
+    for name in ("request-approval", "cancel-approval", "approve", "return-to-liaison"):
+        path = f"{signed_url}/{name}"
+        anonymous.post(path)
+        sender = approver if name in ("approve", "return-to-liaison") else mca
+        sender.post(f"/reports/99999/{name}", json={"reason": "x"})
+        sender.post(path, data="x", content_type="text/plain")
+        sender.post(path, json={"version": "x"})
+        mohrss_approver.post(path, json={"reason": "x"})
+        mohrss.post(path, json={"reason": "x"})
+    mca.post(f"{signed_url}/submit")  # 409: the department signs off
+    approver.post(f"{signed_url}/approve")  # 409: not sent for approval yet
+    mca.post(f"{signed_url}/cancel-approval")  # 409: nothing to take back
+    mca.post(f"{signed_url}/request-approval")
+    mca.post(f"{signed_url}/request-approval", json={"version": 1})  # 409: stale version
+    mca.post(f"{signed_url}/cancel-approval", json={})
+    mca.post(f"{signed_url}/request-approval")
+    approver.post(f"{signed_url}/return-to-liaison", json={})
+    approver.post(f"{signed_url}/return-to-liaison", json={"reason": "请补充数据。"})
+    approver.post(f"{signed_url}/return-to-liaison", json={"reason": "again"})  # 409
+    mca.post(f"{signed_url}/request-approval", json={})
+    approver.post(f"{signed_url}/approve", json={})
+
     # Every operation answers 429 past its client address's limit (tracker/ratelimit.py).
     monkeypatch.setitem(app.config, "TRACKER_RATELIMIT_API_PER_ADDRESS", "1 per minute")
     limiter.reset()

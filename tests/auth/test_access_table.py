@@ -19,6 +19,7 @@ PUBLIC = "public"  # no login
 SIGNED_IN = "signed-in"  # any active user
 DEPARTMENT = "department"  # the URL's department: its users, coordinators, leaders, admins
 OWNER = "owner"  # only the URL's department's liaisons (drafting and submitting)
+APPROVER = "approver"  # only the URL's department's approvers (审核签发)
 REVIEWER = "reviewer"  # coordinators only (accept, return, waive, urge)
 COORDINATOR = "coordinator"  # coordinators and admins
 LIAISON = "liaison"  # every department's liaisons, each for their own department
@@ -79,6 +80,10 @@ ACCESS = {
     "api.return_report": REVIEWER,
     "api.reopen_report": REVIEWER,
     "api.withdraw_report": OWNER,
+    "api.request_approval": OWNER,
+    "api.cancel_approval": OWNER,
+    "api.approve_report": APPROVER,
+    "api.return_to_liaison": APPROVER,
     "api.dashboard": READER,  # scoped to the caller's department as on the dashboard page
     "api.notifications": SIGNED_IN,  # one's own only
     "api.export_quarterly": READER,  # holds only the departments the caller may see
@@ -100,6 +105,10 @@ ACCESS = {
     "reports.obligation": DEPARTMENT,
     "reports.edit": OWNER,
     "reports.submit": OWNER,
+    "reports.request_approval": OWNER,
+    "reports.cancel_approval": OWNER,
+    "reports.approve": APPROVER,
+    "reports.return_to_liaison": APPROVER,
     "reports.upload": OWNER,
     "reports.accept": REVIEWER,
     "reports.return_": REVIEWER,
@@ -139,6 +148,7 @@ ACCESS = {
     "help.liaison": LIAISON,  # each role reads its own role's page
     "help.coordinator": REVIEWER,
     "help.viewer": VIEWER,
+    "help.approver": APPROVER,
     "help.admin": ADMIN,
     "help.security_admin": SECURITY,
     "help.auditor": AUDITOR,
@@ -146,8 +156,9 @@ ACCESS = {
 }
 
 ENTITLED = {
-    DEPARTMENT: {"own_liaison", "own_viewer", "coordinator", "leader", "admin"},
+    DEPARTMENT: {"own_liaison", "own_approver", "own_viewer", "coordinator", "leader", "admin"},
     OWNER: {"own_liaison"},
+    APPROVER: {"own_approver"},  # of the URL's department (help.approver: every approver)
     REVIEWER: {"coordinator"},
     COORDINATOR: {"coordinator", "admin"},
     LIAISON: {"own_liaison", "other_liaison"},
@@ -158,6 +169,7 @@ ENTITLED = {
     VIEWER: {"own_viewer", "other_viewer", "leader"},
     READER: {
         "own_liaison",
+        "own_approver",
         "own_viewer",
         "other_liaison",
         "other_viewer",
@@ -165,10 +177,10 @@ ENTITLED = {
         "leader",
         "admin",
     },
-    CONTACTS: {"own_liaison", "own_viewer", "coordinator", "admin"},
+    CONTACTS: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
 }
-USERS = ["own_liaison", "own_viewer", "other_liaison", "other_viewer", "coordinator", "leader",
-         "admin", "security_admin", "auditor"]  # fmt: skip
+USERS = ["own_liaison", "own_approver", "own_viewer", "other_liaison", "other_viewer",
+         "coordinator", "leader", "admin", "security_admin", "auditor"]  # fmt: skip
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -195,6 +207,7 @@ def world(seeded, make_user, app, monkeypatch):
 
     users = {
         "own_liaison": make_user("liaison", "mps"),
+        "own_approver": make_user("approver", "mps"),
         "own_viewer": make_user("viewer", "mps"),
         "other_liaison": make_user("liaison", "mohrss"),
         "other_viewer": make_user("viewer", "mohrss"),

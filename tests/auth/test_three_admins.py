@@ -13,7 +13,7 @@ from tests.auth import test_access_table as table
 from tracker.audit.models import AuditEvent
 from tracker.auth import permissions
 from tracker.auth.cli import user_cli
-from tracker.auth.models import User, UserRole
+from tracker.auth.models import DEPARTMENT_ROLES, User, UserRole
 from tracker.auth.services import UserError, create_user, deactivate_user, edit_user
 from tracker.extensions import db
 
@@ -28,7 +28,7 @@ def _count(role: UserRole) -> int:
 
 @pytest.mark.parametrize("role", list(UserRole), ids=lambda r: r.value)
 def test_each_power_belongs_to_exactly_one_administrator(seeded, make_user, role):
-    user = make_user(role.value, "mps" if role == UserRole.LIAISON else None)
+    user = make_user(role.value, "mps" if role in DEPARTMENT_ROLES else None)
     assert permissions.can_manage_users(user) == (role == UserRole.ADMIN)
     assert permissions.can_manage_security(user) == (role == UserRole.SECURITY_ADMIN)
     assert permissions.can_reset_second_factor(user) == (role == UserRole.SECURITY_ADMIN)

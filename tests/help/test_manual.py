@@ -20,6 +20,7 @@ CHAPTERS = {
     "liaison": "联络员",
     "coordinator": "督办协调员",
     "viewer": "部门领导",
+    "approver": "审核人",
     "admin": "系统管理员",
     "security_admin": "安全管理员",
     "auditor": "审计管理员",

@@ -16,6 +16,7 @@ ROLES = {
     UserRole.LIAISON: "mps",
     UserRole.COORDINATOR: "mca",
     UserRole.VIEWER: "mps",
+    UserRole.APPROVER: "mps",
     UserRole.ADMIN: None,
     UserRole.SECURITY_ADMIN: None,
     UserRole.AUDITOR: None,

@@ -259,6 +259,13 @@ class WithdrawRequest(RequestModel):
     version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
 
 
+class SignoffReturnRequest(RequestModel):
+    """The department's approver returns a draft to its liaison, with the reason."""
+
+    reason: RequiredReviewText = Field(title="退回理由", description="退回理由（必填）")
+    version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
 class ReturnRequest(RequestModel):
     """A coordinator's return, with the reason (required)."""
 
@@ -445,8 +452,20 @@ class Evidence(Shape):
     uploaded_at: Timestamp
 
 
+class Signoff(Shape):
+    """Sign-off inside the department (审核签发): whether it is needed, and where it stands."""
+
+    required: bool = Field(description="本部门报告是否须经审核人签发后才报送督办协调员")
+    awaiting: bool = Field(description="已送审、待审核人签发（此时报告锁定，不能修改）")
+    requested_at: Timestamp | None = Field(description="最近一次送审时间")
+    requested_by: str | None = Field(description="最近一次送审的联络员姓名")
+    approved_at: Timestamp | None = Field(description="本次报送的签发时间")
+    approved_by: str | None = Field(description="本次报送的审核人姓名")
+    return_reason: str | None = Field(description="审核人最近一次退回联络员的理由")
+
+
 class Report(Shape):
-    """A report with its obligation, figures, evidence and review."""
+    """A report with its obligation, figures, evidence, sign-off and review."""
 
     id: int
     obligation_id: int
@@ -466,6 +485,7 @@ class Report(Shape):
     next_steps: str
     figures: list[Figure]
     evidence: list[Evidence]
+    signoff: Signoff
     return_reason: str | None
     review_comment: str | None
     first_submitted_at: Timestamp | None

@@ -18,6 +18,7 @@ from tracker.api.errors import ApiError, InvalidInput
 from tracker.api.schemas import Success, operations
 from tracker.auth.models import User
 from tracker.auth.permissions import (
+    require_approve_reports,
     require_edit_department_reports,
     require_read_report,
     require_review_reports,
@@ -31,6 +32,7 @@ from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
+from tracker.reports import signoff
 from tracker.reports.limits import MAX_ID
 from tracker.reports.models import Obligation, Report
 
@@ -280,6 +282,87 @@ def submit_report(report_id: int) -> ResponseReturnValue:
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
     _guard_version(report, validation.body(contract.SubmitRequest, optional=True).version)
     report_services.submit_report(report, actor=auth.api_user())
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/request-approval",
+    operation_id="requestApproval",
+    summary="送审：送本部门审核人签发（须审核签发的部门）；仅本部门联络员",
+    description=(
+        "须审核签发的部门（signoff.required）不能直接 submit（409 conflict），而是送审；"
+        "送审后报告锁定，直到审核人签发（即报送）或退回，或联络员撤回送审。"
+    ),
+    path=contract.ReportPath,
+    body=contract.SubmitRequest,
+    body_required=False,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def request_approval(report_id: int) -> ResponseReturnValue:
+    """Send a ready draft to the department's approvers."""
+    report = _load_report(report_id)
+    require_edit_department_reports(auth.api_user(), report.obligation.department_id)
+    _guard_version(report, validation.body(contract.SubmitRequest, optional=True).version)
+    signoff.request_approval(report, actor=auth.api_user())
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/cancel-approval",
+    operation_id="cancelApproval",
+    summary="撤回送审，回到草稿；仅本部门联络员",
+    path=contract.ReportPath,
+    body=contract.WithdrawRequest,
+    body_required=False,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def cancel_approval(report_id: int) -> ResponseReturnValue:
+    """Take a draft back from the approvers."""
+    report = _load_report(report_id)
+    require_edit_department_reports(auth.api_user(), report.obligation.department_id)
+    _guard_version(report, validation.body(contract.WithdrawRequest, optional=True).version)
+    signoff.cancel_request(report, actor=auth.api_user())
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/approve",
+    operation_id="approveReport",
+    summary="审核签发：签发即报送督办协调员；仅本部门审核人",
+    description="按签发时间判定是否按时报送；审核人姓名和签发时间见 signoff。",
+    path=contract.ReportPath,
+    body=contract.SubmitRequest,
+    body_required=False,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def approve_report(report_id: int) -> ResponseReturnValue:
+    """Sign a draft off, which submits it."""
+    report = _load_report(report_id)
+    require_approve_reports(auth.api_user(), report.obligation.department_id)
+    _guard_version(report, validation.body(contract.SubmitRequest, optional=True).version)
+    signoff.approve(report, actor=auth.api_user())
+    return _report_response(report)
+
+
+@operations.post(
+    "/reports/<int:report_id>/return-to-liaison",
+    operation_id="returnToLiaison",
+    summary="退回联络员修改（须填理由），不报送；仅本部门审核人",
+    path=contract.ReportPath,
+    body=contract.SignoffReturnRequest,
+    success=REPORT,
+    errors=REPORT_ERRORS,
+)
+def return_to_liaison(report_id: int) -> ResponseReturnValue:
+    """Return a draft waiting for sign-off to the liaison with a reason."""
+    report = _load_report(report_id)
+    require_approve_reports(auth.api_user(), report.obligation.department_id)
+    review = validation.body(contract.SignoffReturnRequest)
+    _guard_version(report, review.version)
+    signoff.return_to_liaison(report, actor=auth.api_user(), reason=review.reason)
     return _report_response(report)
 
 

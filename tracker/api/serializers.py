@@ -12,6 +12,7 @@ from tracker.catalogue.models import Department, Task
 from tracker.notifications.models import Notification
 from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState
+from tracker.reports.services import signoff_required
 
 
 def decimal_text(value: Decimal) -> str:
@@ -110,6 +111,10 @@ def obligation(item: Obligation) -> contract.Obligation:
     )
 
 
+def _name(user: User | None) -> str | None:
+    return user.display_name if user is not None else None
+
+
 def report(item: Report) -> contract.Report:
     """A report with everything it shows."""
     duty = item.obligation
@@ -144,6 +149,15 @@ def report(item: Report) -> contract.Report:
             )
             for e in item.evidence
         ],
+        signoff=contract.Signoff(
+            required=signoff_required(duty.department),
+            awaiting=item.awaiting_approval,
+            requested_at=item.approval_requested_at,
+            requested_by=_name(item.approval_requested_by),
+            approved_at=item.approved_at,
+            approved_by=_name(item.approved_by),
+            return_reason=item.signoff_return_reason,
+        ),
         return_reason=item.return_reason,
         review_comment=item.review_comment,
         first_submitted_at=item.first_submitted_at,

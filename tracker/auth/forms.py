@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import Field, PasswordField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp, ValidationError
 
-from tracker.auth.models import UserRole
+from tracker.auth.models import DEPARTMENT_ROLES, UserRole
 from tracker.auth.services import PHONE_MAX_LENGTH, UserError, normalise_phone
 from tracker.catalogue.models import Department
 from tracker.forms import ChoiceField
@@ -87,8 +87,9 @@ class _AccountForm(FlaskForm):
         ]
 
     def validate_department(self, field: Field) -> None:
-        if self.role.data == UserRole.LIAISON.value and not field.data:
-            raise ValidationError("联络员必须属于一个部门")
+        role = next((r for r in DEPARTMENT_ROLES if r.value == self.role.data), None)
+        if role is not None and not field.data:
+            raise ValidationError(f"{role.label}必须属于一个部门")
 
 
 class UserForm(_AccountForm):

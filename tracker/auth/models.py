@@ -48,6 +48,7 @@ class UserRole(enum.StrEnum):
     AUDITOR = "auditor"
     COORDINATOR = "coordinator"
     LIAISON = "liaison"
+    APPROVER = "approver"  # 审核人: signs off the department's reports (审核签发)
     VIEWER = "viewer"
 
     @property
@@ -58,8 +59,13 @@ class UserRole(enum.StrEnum):
             "auditor": "审计管理员",
             "coordinator": "督办协调员",
             "liaison": "联络员",
+            "approver": "审核人（部门领导）",
             "viewer": "查阅（领导）",
         }[self.value]
+
+
+# Roles that act for one department and so must belong to one.
+DEPARTMENT_ROLES = frozenset({UserRole.LIAISON, UserRole.APPROVER})
 
 
 class User(UserMixin, Model):
@@ -141,6 +147,10 @@ class User(UserMixin, Model):
     @property
     def is_liaison(self) -> bool:
         return self.role == UserRole.LIAISON
+
+    @property
+    def is_approver(self) -> bool:
+        return self.role == UserRole.APPROVER
 
     @property
     def is_viewer(self) -> bool:

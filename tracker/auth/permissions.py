@@ -87,6 +87,15 @@ def can_edit_department_reports(user: User, department_id: int | None) -> bool:
     )
 
 
+def can_approve_reports(user: User, department_id: int | None) -> bool:
+    """An approver (审核人) of the owning department signs its reports off (审核签发)."""
+    return (
+        user.role == UserRole.APPROVER
+        and department_id is not None
+        and user.department_id == department_id
+    )
+
+
 def can_review_reports(user: User) -> bool:
     """Coordinators accept, return, waive and urge."""
     return user.role == UserRole.COORDINATOR
@@ -205,6 +214,10 @@ def require_view_item(user: User, department_ids: set[int] | frozenset[int]) -> 
 
 def require_edit_department_reports(user: User, department_id: int | None) -> None:
     _require(can_edit_department_reports(user, department_id))
+
+
+def require_approve_reports(user: User, department_id: int | None) -> None:
+    _require(can_approve_reports(user, department_id))
 
 
 def require_review_reports(user: User) -> None:

@@ -71,12 +71,12 @@ def active_coordinators() -> list[User]:
     )
 
 
-CONTACT_ROLES = (UserRole.LIAISON, UserRole.VIEWER)
+CONTACT_ROLES = (UserRole.LIAISON, UserRole.APPROVER, UserRole.VIEWER)
 
 
 def department_contacts(department_id: int | None = None) -> sa.Select[User]:
     """Active liaisons and viewers of departments (of one, when given), for the directory:
-    in the departments' order, liaisons first, then by name."""
+    in the departments' order, liaisons first, then approvers and viewers, then by name."""
     query = (
         sa.select(User)
         .join(User.department)
@@ -84,4 +84,5 @@ def department_contacts(department_id: int | None = None) -> sa.Select[User]:
     )
     if department_id is not None:
         query = query.where(User.department_id == department_id)
-    return query.order_by(Department.position, Department.id, User.role, User.display_name)
+    rank = sa.case({role: rank for rank, role in enumerate(CONTACT_ROLES)}, value=User.role)
+    return query.order_by(Department.position, Department.id, rank, User.display_name)

@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker import clock
 from tracker.audit.services import record_event
 from tracker.auth import liaisons, sessions
-from tracker.auth.models import LoginThrottle, PasswordHistory, User, UserRole
+from tracker.auth.models import DEPARTMENT_ROLES, LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
 from tracker.db import ON_CONFLICT_INSERT, rows_changed, to_local, utcnow
@@ -201,8 +201,8 @@ def create_user(
         user_role = UserRole(role)
     except ValueError:
         raise UserError(f"未知角色：{role}（可选 {ROLE_CHOICES}）", field="role") from None
-    if user_role == UserRole.LIAISON and department is None:
-        raise UserError("联络员必须属于一个部门（--department）", field="department")
+    if user_role in DEPARTMENT_ROLES and department is None:
+        raise UserError(f"{user_role.label}必须属于一个部门（--department）", field="department")
     _check_administrator_fit(user_role, department)
     if user_role in SEPARATE_ROLES and actor is not None and _active_holders(user_role):
         raise UserError(
@@ -368,8 +368,8 @@ def edit_user(
     new_department = user.department if department is KEEP else department
     if new_department is not user.department:
         _check_department_active(new_department)
-    if new_role == UserRole.LIAISON and new_department is None:
-        raise UserError("联络员必须属于一个部门", field="department")
+    if new_role in DEPARTMENT_ROLES and new_department is None:
+        raise UserError(f"{new_role.label}必须属于一个部门", field="department")
     if new_role != user.role:
         _check_role_change(user, new_role, actor)
     _check_administrator_fit(new_role, new_department)

@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 from tracker.catalogue.models import Department, PolicyDocument, Role
 from tracker.catalogue.queries import SECTION_PARTS
 from tracker.catalogue.services import CODE_MESSAGE, CODE_PATTERN, DepartmentInput, split_aliases
+from tracker.forms import ChoiceField
 
 
 class TaskFilterForm(FlaskForm):
@@ -63,7 +64,25 @@ class DepartmentEditForm(FlaskForm):
         validators=[Optional(), Regexp(r"^[0-9]{1,4}$", message="排序号应为 0 到 9999 之间的整数")],
         description="部门列表按排序号从小到大排列；不填则不变（新建时排在最后）",
     )
+    signoff = ChoiceField(
+        "审核签发",
+        choices=[("default", "按系统默认"), ("on", "开启"), ("off", "关闭")],
+        default="default",
+        invalid="请从列表中选择",
+        description="开启时，本部门联络员填好的报告须经本部门审核人签发后才报送督办协调员",
+    )
     submit = SubmitField("保存修改")
+
+    def fill_signoff(self, department: Department | None, default_on: bool) -> None:
+        """Show the department's setting, and what the system default is today."""
+        self.signoff.choices = [
+            ("default", f"按系统默认（当前为{'开启' if default_on else '关闭'}）"),
+            ("on", "开启"),
+            ("off", "关闭"),
+        ]
+        if department is not None and not self.is_submitted():
+            value = department.signoff_required
+            self.signoff.data = "default" if value is None else ("on" if value else "off")
 
     def to_input(self) -> DepartmentInput:
         return DepartmentInput(
@@ -71,6 +90,7 @@ class DepartmentEditForm(FlaskForm):
             short_name=self.short_name.data or "",
             aliases=split_aliases(self.aliases.data),
             position=int(self.position.data) if self.position.data else None,
+            signoff=self.signoff.data or None,
         )
 
 

@@ -60,6 +60,10 @@ class Department(Model):
     # Set once an administrator created or changed the department on the web or with
     # ``flask department``: from then on the seed never renames, reorders or reactivates it.
     managed: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Whether its reports need its approver's sign-off (审核签发) before they reach the
+    # coordinators: True or False as an administrator set it, None to follow
+    # ``TRACKER_SIGNOFF_REQUIRED`` (on unless configured off); see tracker/reports/signoff.py.
+    signoff_required: Mapped[bool | None] = mapped_column()
 
     assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -180,6 +180,7 @@ def new_department() -> ResponseReturnValue:
     """A new department: code, full name, short name, aliases, place in the list."""
     require_manage_departments(current_user)
     form = DepartmentForm()
+    form.fill_signoff(None, current_app.config["TRACKER_SIGNOFF_REQUIRED"])
     if not form.validate_on_submit():
         status = 422 if form.is_submitted() else 200
         return render_template("catalogue/department_form.html", form=form, department=None), status
@@ -196,6 +197,7 @@ def edit_department(code: str) -> ResponseReturnValue:
     dept = queries.department_by_code(code) or abort(404)
     require_manage_departments(current_user)
     form = DepartmentEditForm(obj=dept)
+    form.fill_signoff(dept, current_app.config["TRACKER_SIGNOFF_REQUIRED"])
     if not form.is_submitted():
         form.aliases.data = "、".join(dept.aliases or [])
     if not form.validate_on_submit():

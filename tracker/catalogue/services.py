@@ -403,6 +403,12 @@ class DepartmentInput:
     short_name: str = ""
     aliases: list[str] = field(default_factory=list)
     position: int | None = None
+    # Sign-off inside the department (审核签发): "on", "off", "default" (follow
+    # TRACKER_SIGNOFF_REQUIRED), or None to leave it as it is.
+    signoff: str | None = None
+
+
+SIGNOFF_VALUES: dict[str, bool | None] = {"on": True, "off": False, "default": None}
 
 
 def _department_values(data: DepartmentInput) -> dict[str, Any]:
@@ -458,6 +464,7 @@ def _snapshot(department: Department) -> dict[str, Any]:
         "aliases": list(department.aliases or []),
         "position": department.position,
         "active": department.active,
+        "signoff_required": department.signoff_required,
     }
 
 
@@ -491,7 +498,10 @@ def create_department(
     if position is None:
         last = db.session.scalar(sa.select(sa.func.max(Department.position)))
         position = (last or 0) + 1
+    if data.signoff is not None and data.signoff not in SIGNOFF_VALUES:
+        raise Invalid("审核签发须为开启、关闭或按系统默认", field="signoff")
     department = Department(code=code, position=position, active=True, managed=True, **values)
+    department.signoff_required = SIGNOFF_VALUES.get(data.signoff or "default")
     db.session.add(department)
     db.session.flush()
     record_event(action, department, actor=actor, after=_snapshot(department))
@@ -517,6 +527,10 @@ def edit_department(
     department.aliases = values["aliases"]
     if data.position is not None:
         department.position = data.position
+    if data.signoff is not None:
+        if data.signoff not in SIGNOFF_VALUES:
+            raise Invalid("审核签发须为开启、关闭或按系统默认", field="signoff")
+        department.signoff_required = SIGNOFF_VALUES[data.signoff]
     after = _snapshot(department)
     if after == before:
         return False

@@ -35,6 +35,7 @@ from tracker.catalogue.models import Role
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.followups import bp, queries, services
+from tracker.followups import signoff as _signoff  # noqa: F401 - registers who hears sign-off
 from tracker.followups.forms import (
     ApproveExtensionForm,
     ExtensionRequestForm,

@@ -34,6 +34,7 @@ from tracker.reports.services import due_dates_for
 ROLE_PAGES: dict[UserRole, tuple[str, str]] = {
     UserRole.LIAISON: ("help.liaison", "联络员操作说明"),
     UserRole.COORDINATOR: ("help.coordinator", "督办协调员操作说明"),
+    UserRole.APPROVER: ("help.approver", "审核人（部门领导）操作说明"),
     UserRole.VIEWER: ("help.viewer", "部门领导（查阅）操作说明"),
     UserRole.ADMIN: ("help.admin", "系统管理员操作说明"),
     UserRole.SECURITY_ADMIN: ("help.security_admin", "安全管理员操作说明"),
@@ -44,6 +45,7 @@ AUDIENCE_LABELS = {
     "liaison": "本部门联络员",
     "coordinator": "督办协调员",
     "viewer": "本部门查阅账号（部门领导）",
+    "approver": "本部门审核人",
 }
 
 

@@ -54,6 +54,11 @@ def coordinator() -> ResponseReturnValue:
     return _role_page(UserRole.COORDINATOR)
 
 
+@bp.route("/approver")
+def approver() -> ResponseReturnValue:
+    return _role_page(UserRole.APPROVER)
+
+
 @bp.route("/viewer")
 def viewer() -> ResponseReturnValue:
     return _role_page(UserRole.VIEWER)

@@ -187,9 +187,12 @@ def unstaffed_item() -> Item:
 # -- a department's liaisons and viewers ----------------------------------------------------------
 
 
-def department_items(department_id: int, today: date, *, may_edit: bool = True) -> list[Item]:
+def department_items(
+    department_id: int, today: date, *, may_edit: bool = True, approver: bool = False
+) -> list[Item]:
     """The to-do of a department; ``may_edit`` (its liaisons) links the consolidation to the
-    report form, otherwise (its viewers) to the obligation page."""
+    report form, otherwise (its viewers and approvers) to the obligation page. Its approvers
+    see the drafts waiting for their sign-off first."""
     own = _obligations().where(Obligation.department_id == department_id)
     open_ = _unsubmitted(own)
     soon = report_queries.calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
@@ -197,7 +200,18 @@ def department_items(department_id: int, today: date, *, may_edit: bool = True) 
     due_soon = open_.where(Obligation.due_date >= today, Obligation.due_date <= soon).order_by(
         Obligation.due_date
     )
-    returned = own.where(Report.state == ReportState.RETURNED).order_by(Obligation.due_date)
+    # Returned by the coordinators, or by the department's approver, and not sent up again.
+    returned = own.where(
+        Report.approval_requested_at.is_(None),
+        sa.or_(
+            Report.state == ReportState.RETURNED,
+            sa.and_(Report.state == ReportState.DRAFT, Report.signoff_return_reason.is_not(None)),
+        ),
+    ).order_by(Obligation.due_date)
+    awaiting = own.where(
+        Report.approval_requested_at.is_not(None),
+        Report.state.in_([ReportState.DRAFT, ReportState.RETURNED]),
+    ).order_by(Obligation.due_date)
     urges = (
         sa.select(Urge)
         .join(Urge.obligation)
@@ -213,9 +227,16 @@ def department_items(department_id: int, today: date, *, may_edit: bool = True) 
         _item("due-soon", f"{DUE_SOON_WORKING_DAYS} 个工作日内到期", due_soon, mine,
               lambda o: Entry(_obligation_text(o), _link(o), f"截止 {o.due_date.isoformat()}"),
               "amber"),
+        _item("awaiting-approval", "待您审核签发" if approver else "已送审待本部门审核人签发",
+              awaiting, mine,
+              lambda o: Entry(_obligation_text(o), _link(o, "#signoff"),
+                              f"送审于 {_local(o.report.approval_requested_at)}，"
+                              f"截止 {o.due_date.isoformat()}"),
+              "amber" if approver else "grey"),
         _item("returned", "被退回待修改", returned, mine,
               lambda o: Entry(_obligation_text(o), _link(o, "#return-reason"),
-                              (o.report.return_reason or "")[:40])),
+                              (o.report.return_reason if o.report.state == ReportState.RETURNED
+                               else o.report.signoff_return_reason or "")[:40])),
         _item("urges", "待签收催办", urges, mine,
               lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
                               f"催办于 {_local(u.created_at)}"), "amber"),
@@ -334,5 +355,10 @@ def for_user(user: User) -> list[Item] | None:
     if user.is_coordinator:
         return coordinator_items(today)
     if user.department_id is not None:
-        return department_items(user.department_id, today, may_edit=user.is_liaison)
+        items = department_items(
+            user.department_id, today, may_edit=user.is_liaison, approver=user.is_approver
+        )
+        if user.is_approver:  # what waits for the approver comes first
+            items.sort(key=lambda item: item.key != "awaiting-approval")
+        return items
     return None

@@ -54,6 +54,8 @@ def _state(obligation: Obligation) -> str:
     report = obligation.report
     if report is None:
         return "尚未填报"
+    if report.awaiting_approval:
+        return report.state_label
     if report.first_submitted_at is None:
         return "草稿已保存，尚未报送"
     return report.state.label

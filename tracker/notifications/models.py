@@ -27,6 +27,7 @@ class NotificationKind(enum.StrEnum):
     EXTENSION_REQUEST = "extension_request"
     EXTENSION_DECISION = "extension_decision"
     SUPPORT_REMINDER = "support_reminder"
+    SIGNOFF = "signoff"
 
     @property
     def label(self) -> str:
@@ -37,6 +38,7 @@ class NotificationKind(enum.StrEnum):
             "extension_request": "延期申请",
             "extension_decision": "延期审批",
             "support_reminder": "提醒报送",
+            "signoff": "审核签发",
         }[self.value]
 
 

@@ -27,6 +27,7 @@ class Recipients:
     coordinators: list[User] = field(default_factory=list)
     liaisons: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
     viewers: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
+    approvers: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
 
     def for_audience(self, audience: Iterable[str], department_id: int) -> list[User]:
         """The users of a rung's audience for one department's obligation, in a stable order."""
@@ -37,11 +38,13 @@ class Recipients:
             users += self.coordinators
         if "viewer" in audience:
             users += self.viewers.get(department_id, [])
+        if "approver" in audience:
+            users += self.approvers.get(department_id, [])
         return users
 
 
 def reminder_recipients() -> Recipients:
-    """Every active liaison, coordinator and department viewer, in one query.
+    """Every active liaison, coordinator, department viewer and approver, in one query.
 
     Viewers without a department (leaders of the whole effort) read the dashboards and are not
     on the ladder; deactivated users receive nothing.
@@ -51,7 +54,9 @@ def reminder_recipients() -> Recipients:
         sa.select(User)
         .where(
             User.active.is_(True),
-            User.role.in_([UserRole.LIAISON, UserRole.COORDINATOR, UserRole.VIEWER]),
+            User.role.in_(
+                [UserRole.LIAISON, UserRole.COORDINATOR, UserRole.VIEWER, UserRole.APPROVER]
+            ),
         )
         .order_by(User.id)
     )
@@ -62,6 +67,8 @@ def reminder_recipients() -> Recipients:
             continue
         elif user.role == UserRole.LIAISON:
             recipients.liaisons[user.department_id].append(user)
+        elif user.role == UserRole.APPROVER:
+            recipients.approvers[user.department_id].append(user)
         else:
             recipients.viewers[user.department_id].append(user)
     return recipients

@@ -92,20 +92,18 @@ def _reminder_pass() -> PassResult:
     sent = reminder_queries.sent_reminder_keys(keys)
     fresh: dict[int, list[Claimed]] = defaultdict(list)
     users: dict[int, User] = {}
+    approval = approval_rung()
     for obligation in reminder_queries.unsubmitted_obligations(keys):
-        rung = ladder.current_rung(obligation.due_date, today, calendar)
-        if rung is None:
-            continue
-        timing = None
-        for user in recipients.for_audience(rung.audience, obligation.department_id):
-            key = (obligation.id, obligation.due_date, rung.name, user.id)
-            log_id = None if key in sent else _claim(key, today)
-            if log_id is None:
-                continue  # sent before, by this pass or by another one
-            sent.add(key)
-            timing = timing or report_queries.timeliness(obligation, today)
-            fresh[user.id].append(Claimed(obligation, rung, timing, log_id))
-            users[user.id] = user
+        rungs = [ladder.current_rung(obligation.due_date, today, calendar)]
+        report = obligation.report
+        # The approval step's own rung, beside the ladder: the approvers hear of a draft
+        # waiting for them from that working day on, once per due date.
+        waiting = report is not None and report.awaiting_approval
+        if waiting and approval.date_for(obligation.due_date, calendar) <= today:
+            rungs.append(approval)
+        for rung in rungs:
+            if rung is not None:
+                _claim_rung(obligation, rung, today, recipients, sent, fresh, users)
     notes = [_notify_recipient(users[user_id], items) for user_id, items in fresh.items()]
     emails = len({note.outbox_message_id for note in notes if note.outbox_message_id})
     count = sum(len(items) for items in fresh.values())
@@ -121,6 +119,38 @@ def _reminder_pass() -> PassResult:
             },
         )
     return PassResult(today, True, count, len(notes), emails)
+
+
+APPROVAL_RUNG = "approval"
+
+
+def approval_rung() -> Rung:
+    """The approvers' rung (``TRACKER_SIGNOFF_REMINDER_OFFSET`` working days from the due
+    date, the day before it unless configured): a draft sent to them and not yet signed off."""
+    offset = current_app.config["TRACKER_SIGNOFF_REMINDER_OFFSET"]
+    return Rung(APPROVAL_RUNG, offset, frozenset({"approver"}))
+
+
+def _claim_rung(
+    obligation: Obligation,
+    rung: Rung,
+    today: date,
+    recipients: reminder_queries.Recipients,
+    sent: set[reminder_queries.ReminderKey],
+    fresh: dict[int, list[Claimed]],
+    users: dict[int, User],
+) -> None:
+    """Claim ``rung``'s reminder of ``obligation`` for each of its recipients not yet sent it."""
+    timing = None
+    for user in recipients.for_audience(rung.audience, obligation.department_id):
+        key = (obligation.id, obligation.due_date, rung.name, user.id)
+        log_id = None if key in sent else _claim(key, today)
+        if log_id is None:
+            continue  # sent before, by this pass or by another one
+        sent.add(key)
+        timing = timing or report_queries.timeliness(obligation, today)
+        fresh[user.id].append(Claimed(obligation, rung, timing, log_id))
+        users[user.id] = user
 
 
 def _claim(key: reminder_queries.ReminderKey, today: date) -> int | None:

@@ -217,6 +217,19 @@ class ReturnForm(FlaskForm):
     submit = SubmitField("退回修改")
 
 
+class SignoffReturnForm(FlaskForm):
+    """The department's approver returns a draft to the liaison with a reason (审核签发)."""
+
+    reason = TextAreaField(
+        "退回理由",
+        id="signoff_reason",
+        filters=TEXT_FILTERS,
+        validators=[DataRequired("请填写退回理由"), _review_length("退回理由"), no_nul],
+        description="联络员将看到此理由；报告不会报送督办协调员。",
+    )
+    submit = SubmitField("退回联络员修改")
+
+
 class WaiveForm(FlaskForm):
     """Waive a supporting department's input for one period."""
 

@@ -27,6 +27,7 @@ VERSION_LABELS = {
     "evidence": FIELD_LABELS["evidence"],
     "return_reason": "退回理由",
     "review_comment": "审核意见",
+    "signoff_return_reason": "审核人退回理由",
 }
 
 # What each kind of version records (``ReportVersion.action``).
@@ -38,4 +39,8 @@ ACTION_LABELS = {
     "return": "退回",
     "withdraw": "撤回",
     "reopen": "重新打开",
+    "request_approval": "送审",
+    "cancel_approval": "撤回送审",
+    "approve": "审核签发并报送",
+    "signoff_return": "审核人退回",
 }

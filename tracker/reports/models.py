@@ -126,6 +126,14 @@ class Report(Model):
     updated_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Sign-off inside the department (审核签发, tracker/reports/signoff.py): a liaison sends
+    # the draft to the department's approver (requested_*; the draft is then locked), who
+    # approves it, which submits it (approved_*), or returns it with a reason.
+    approval_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approval_requested_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    signoff_return_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     obligation: Mapped[Obligation] = relationship(back_populates="report")
     figures: Mapped[list[KeyFigure]] = relationship(
@@ -145,8 +153,23 @@ class Report(Model):
     )
     reviewer = relationship("User", foreign_keys=[reviewer_id])
     updated_by = relationship("User", foreign_keys=[updated_by_id])
+    approval_requested_by = relationship("User", foreign_keys=[approval_requested_by_id])
+    approved_by = relationship("User", foreign_keys=[approved_by_id])
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - a stale write raises StaleDataError
+
+    @property
+    def awaiting_approval(self) -> bool:
+        """Sent to the department's approver and not yet approved or returned."""
+        return self.approval_requested_at is not None and self.state in (
+            ReportState.DRAFT,
+            ReportState.RETURNED,
+        )
+
+    @property
+    def state_label(self) -> str:
+        """The state as pages say it: a draft with the approver reads 待本部门审核签发."""
+        return "待本部门审核签发" if self.awaiting_approval else self.state.label
 
     @property
     def status_disagrees(self) -> bool:

@@ -13,12 +13,14 @@ from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
 from tracker.auth.permissions import (
+    can_approve_reports,
     can_edit_department_reports,
     can_read_progress,
     can_read_report,
     can_read_report_history,
     can_review_reports,
     can_view_department,
+    require_approve_reports,
     require_edit_department_reports,
     require_review_reports,
     require_view_obligation,
@@ -40,6 +42,7 @@ from tracker.reports import (
     hints,
     queries,
     services,
+    signoff,
     workspace,
 )
 from tracker.reports.forms import (
@@ -49,6 +52,7 @@ from tracker.reports.forms import (
     ReportForm,
     ReturnForm,
     ReviewFilterForm,
+    SignoffReturnForm,
     WaiveForm,
 )
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
@@ -253,6 +257,7 @@ _PAGE_FORMS: dict[type[FlaskForm], str] = {
     ReopenForm: "reopen_form",
     WaiveForm: "waive_form",
     EvidenceForm: "evidence_form",
+    SignoffReturnForm: "signoff_return_form",
 }
 
 
@@ -270,6 +275,7 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
         "accept_form": AcceptForm.for_report(report), "return_form": ReturnForm(formdata=None),
         "reopen_form": ReopenForm(formdata=None), "waive_form": WaiveForm(formdata=None),
         "evidence_form": EvidenceForm(formdata=None),
+        "signoff_return_form": SignoffReturnForm(formdata=None),
     }  # fmt: skip
     if refused is not None:
         forms[_PAGE_FORMS[type(refused)]] = refused
@@ -279,6 +285,8 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
         supporting=supporting, timing=queries.timeliness(item),
         lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
         may_edit=may_edit, may_review=can_review_reports(current_user),
+        signoff_required=services.signoff_required(item.department),
+        may_approve=can_approve_reports(current_user, item.department_id),
         may_withdraw=may_edit and report is not None and services.may_withdraw(report),
         **forms, button=EmptyForm(), ReportState=ReportState, Role=Role,
         sections=obligation_sections(item),
@@ -290,6 +298,9 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
 def edit(obligation_id: int) -> ResponseReturnValue:
     item = _load_obligation(obligation_id)
     require_edit_department_reports(current_user, item.department_id)
+    if request.method == "GET" and item.report is not None and item.report.awaiting_approval:
+        flash(services.AWAITING_APPROVAL, "error")
+        return redirect(_back(item))
     form = ReportForm()
     if request.method == "GET" and item.report is not None:
         form.fill_from(item.report)
@@ -303,7 +314,10 @@ def edit(obligation_id: int) -> ResponseReturnValue:
     report = services.save_draft(
         item, form.to_input(), actor=current_user, expected_version=form.expected_version
     )
-    if form.save_and_submit.data:
+    if form.save_and_submit.data and services.signoff_required(item.department):
+        signoff.request_approval(report, actor=current_user)
+        flash(REQUESTED, "success")
+    elif form.save_and_submit.data:
         services.submit_report(report, actor=current_user)
         flash("报告已报送，等待督办协调员审核。", "success")
     else:
@@ -364,6 +378,60 @@ def submit(obligation_id: int) -> ResponseReturnValue:
         return "报告已报送，等待督办协调员审核。"
 
     return _transition(obligation_id, _owner, EmptyForm, act)
+
+
+REQUESTED = "报告已送审，等待本部门审核人签发；签发后即报送督办协调员。"
+
+
+@bp.route("/obligations/<int:obligation_id>/request-approval", methods=["POST"])
+def request_approval(obligation_id: int) -> ResponseReturnValue:
+    """送审: the liaison sends the draft to the department's approvers."""
+
+    def act(item: Obligation, form: EmptyForm) -> str:
+        signoff.request_approval(_report_or_error(item), actor=current_user)
+        return REQUESTED
+
+    return _transition(obligation_id, _owner, EmptyForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/cancel-approval", methods=["POST"])
+def cancel_approval(obligation_id: int) -> ResponseReturnValue:
+    """撤回送审: the liaison takes the draft back before the approver decided."""
+
+    def act(item: Obligation, form: EmptyForm) -> str:
+        signoff.cancel_request(_report_or_error(item), actor=current_user)
+        return "已撤回送审，报告回到草稿，可修改后重新送审。"
+
+    return _transition(obligation_id, _owner, EmptyForm, act)
+
+
+def _approver(item: Obligation) -> None:
+    require_approve_reports(current_user, item.department_id)
+
+
+@bp.route("/obligations/<int:obligation_id>/approve", methods=["POST"])
+def approve(obligation_id: int) -> ResponseReturnValue:
+    """签发: the approver signs the report off, which submits it to the coordinators."""
+
+    def act(item: Obligation, form: EmptyForm) -> str:
+        signoff.approve(_report_or_error(item), actor=current_user)
+        return "已审核签发，报告已报送督办协调员。"
+
+    return _transition(obligation_id, _approver, EmptyForm, act)
+
+
+@bp.route("/obligations/<int:obligation_id>/return-to-liaison", methods=["POST"])
+def return_to_liaison(obligation_id: int) -> ResponseReturnValue:
+    """The approver returns the draft to the liaison; a refusal keeps the typed reason."""
+
+    def act(item: Obligation, form: SignoffReturnForm) -> str:
+        assert form.reason.data is not None  # DataRequired
+        signoff.return_to_liaison(
+            _report_or_error(item), actor=current_user, reason=form.reason.data
+        )
+        return "已退回联络员修改，联络员将看到退回理由。"
+
+    return _form_action(obligation_id, _approver, SignoffReturnForm, act)
 
 
 @bp.route("/obligations/<int:obligation_id>/accept", methods=["POST"])
@@ -441,6 +509,7 @@ _REFUSED: dict[type[FlaskForm], str] = {
     ReopenForm: "未能重新打开",
     WaiveForm: "未能豁免",
     EvidenceForm: "未能上传附件",
+    SignoffReturnForm: "未能退回联络员",
 }
 
 

@@ -46,6 +46,9 @@ register_open_obligations_check(queries.open_obligation_lines)
 NARRATIVE_FIELDS = ("progress", "problems", "practices", "suggestions", "next_steps")
 EDITABLE_STATES = (ReportState.DRAFT, ReportState.RETURNED)
 SUBMITTED_STATES = (ReportState.SUBMITTED, ReportState.ACCEPTED)
+AWAITING_APPROVAL = (
+    "报告已送本部门审核人审核签发，暂不能修改；如需修改，请先“撤回送审”，或请审核人退回。"
+)
 
 
 class ReportError(Conflict):
@@ -168,6 +171,8 @@ def save_draft(
     else:
         if report.state not in EDITABLE_STATES:
             raise ReportError(f"报告当前状态为“{report.state.label}”，不能修改。")
+        if report.awaiting_approval:
+            raise ReportError(AWAITING_APPROVAL)
         if expected_version != report.version:
             raise StaleReportError(
                 "保存失败：该报告在您打开后已被他人修改（当前为第 "
@@ -200,19 +205,47 @@ def _apply_input(report: Report, data: ReportInput) -> None:
 
 
 def submit_report(report: Report, *, actor: User) -> Report:
-    """Submit a draft or resubmit a returned report; the first submission sets timeliness."""
+    """Submit a draft or resubmit a returned report; the first submission sets timeliness.
+
+    A department whose reports need its approver's sign-off submits through
+    :mod:`tracker.reports.signoff` instead: the liaison sends the draft to the approver, whose
+    approval submits it (:func:`deliver`).
+    """
     obligation = report.obligation
     _require_owner(obligation, actor)
+    check_ready(report, "报送")
+    if signoff_required(obligation.department):
+        raise ReportError("本部门的报告须经本部门审核人审核签发后才报送督办协调员：请点击“送审”。")
+    return deliver(report, actor=actor)
+
+
+def signoff_required(department: Department) -> bool:
+    """Whether the department's reports need its approver's sign-off (审核签发): as an
+    administrator set the department, else ``TRACKER_SIGNOFF_REQUIRED``."""
+    if department.signoff_required is not None:
+        return department.signoff_required
+    return bool(current_app.config["TRACKER_SIGNOFF_REQUIRED"])
+
+
+def check_ready(report: Report, doing: str) -> None:
+    """Refuse a report that cannot go up yet: not editable, incomplete, or a lead's whose
+    supporting inputs are not all in. ``doing`` names the step (报送, 送审, 签发)."""
     if report.state not in EDITABLE_STATES:
-        raise ReportError(f"报告当前状态为“{report.state.label}”，不能报送。")
+        raise ReportError(f"报告当前状态为“{report.state.label}”，不能{doing}。")
     missing = []
     if report.status is None:
         missing.append("自评状态")
     if not report.progress.strip():
         missing.append("工作进展")
     if missing:
-        raise ReportError("报送前请填写：" + "、".join(missing) + "。")
-    _require_supporting_inputs(obligation)
+        raise ReportError(f"{doing}前请填写：" + "、".join(missing) + "。")
+    _require_supporting_inputs(report.obligation)
+
+
+def deliver(report: Report, *, actor: User, action: str | None = None) -> Report:
+    """Move a ready report to submitted (checked by the caller): the submission to the
+    coordinators, on which timeliness is judged. ``action`` names the version and the audit
+    event when it is not a plain submit (``approve``: the approver's sign-off submitted it)."""
     before = snapshot(report)
     now = clock.utcnow()
     resubmission = report.state == ReportState.RETURNED
@@ -221,9 +254,9 @@ def submit_report(report: Report, *, actor: User) -> Report:
     if report.first_submitted_at is None:
         report.first_submitted_at = now
     db.session.flush()
-    action = "report.resubmit" if resubmission else "report.submit"
-    _keep_version(report, "resubmit" if resubmission else "submit", actor, snapshot(report))
-    record_event(action, report, actor=actor, before=before, after=snapshot(report))
+    kind = action or ("resubmit" if resubmission else "submit")
+    _keep_version(report, kind, actor, snapshot(report))
+    record_event(f"report.{kind}", report, actor=actor, before=before, after=snapshot(report))
     return report
 
 
@@ -334,6 +367,8 @@ def withdraw_report(report: Report, *, actor: User) -> Report:
         raise ReportError("督办协调员已处理本次报送，不能撤回；如需修改，请联系督办协调员退回。")
     before = snapshot(report)
     report.state = ReportState.DRAFT
+    # The sign-off was of the text submitted; a changed text needs a new one.
+    report.approved_at = report.approved_by_id = report.approval_requested_at = None
     if "return" not in queries.version_actions(report.id):
         # The first submission taken back did not happen: timeliness is judged on the next.
         report.first_submitted_at = report.submitted_at = None
@@ -420,6 +455,7 @@ def snapshot(report: Report) -> dict[str, Any]:
         "evidence": [e.filename for e in report.evidence],
         "return_reason": report.return_reason,
         "review_comment": report.review_comment,
+        "signoff_return_reason": report.signoff_return_reason,
     }
 
 
@@ -458,6 +494,8 @@ def add_evidence(report: Report, filename: str | None, data: bytes, *, actor: Us
     _require_owner(report.obligation, actor)
     if report.state not in EDITABLE_STATES:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能再添加附件。")
+    if report.awaiting_approval:
+        raise ReportError(AWAITING_APPROVAL, field="file")
     try:
         checked = files.check_upload(filename, data)
     except files.EvidenceError as exc:
@@ -507,6 +545,8 @@ def remove_evidence(item: Evidence, *, actor: User) -> None:
     _require_owner(report.obligation, actor)
     if report.state not in EDITABLE_STATES:
         raise ReportError(f"报告当前状态为“{report.state.label}”，不能删除附件。")
+    if report.awaiting_approval:
+        raise ReportError(AWAITING_APPROVAL)
     if item.removed_at is not None:
         raise ReportError("该附件已删除。")
     item.removed_at, item.removed_by_id = clock.utcnow(), actor.id

@@ -21,7 +21,7 @@ from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import MAX_NARRATIVE
 from tracker.reports.models import KeyFigure, Obligation
 from tracker.reports.sections import obligation_sections
-from tracker.reports.services import NARRATIVE_FIELDS
+from tracker.reports.services import NARRATIVE_FIELDS, signoff_required
 
 INSERT = "insert"  # the name of the insert buttons; their value says what to insert
 
@@ -46,6 +46,7 @@ def edit_page(item: Obligation, form: ReportForm, *, focus: str | None = None) -
         narrative_fields=[(name, FIELD_LABELS[name]) for name in NARRATIVE_FIELDS],
         focus=focus,
         INSERT=INSERT,
+        signoff_required=signoff_required(item.department),
     )
 
 
