@@ -97,10 +97,11 @@ def test_detail_rows_carry_states_times_and_text(filed):
         "是",
         0,
     )
-    assert accepted[10] == "村规民约全覆盖。"
+    assert accepted[10] is None  # 审核签发: 民政部 submitted without sign-off here
+    assert accepted[11] == "村规民约全覆盖。"
     late = rows[(11, "公安部")]
     assert late[4] == "已报送待审核" and late[8:10] == ("否", 1)
-    assert list(late[10:15]) == [
+    assert list(late[11:16]) == [
         normalise_text(DANGEROUS[k])  # stored as entered: a leading tab is kept
         for k in ("progress", "problems", "practices", "suggestions", "next_steps")
     ]
@@ -204,8 +205,8 @@ def test_print_settings_on_every_sheet(filed):
         assert ws.auto_filter.ref.startswith("A2:") and ws.auto_filter.ref.endswith(str(last))
     detail = wb["报告明细"]
     accepted = next(r for r in detail.iter_rows(min_row=3) if r[0].value == 5)
-    assert accepted[10].value and accepted[10].alignment.wrap_text
-    assert detail.column_dimensions["K"].width >= 40
+    assert accepted[11].value and accepted[11].alignment.wrap_text
+    assert detail.column_dimensions["L"].width >= 40
     assert accepted[7].number_format == "yyyy-mm-dd hh:mm"
     assert wb["任务分工落实情况"].print_options.gridLines  # sparse tables print their grid
 
@@ -215,11 +216,11 @@ def test_user_text_stays_text(filed):
     assert formulas_in(data) == []
     ws = load(data)["报告明细"]
     row = next(r for r in ws.iter_rows(min_row=3) if (r[0].value, r[2].value) == (11, "公安部"))
-    assert [c.value for c in row[10:15]] == [
+    assert [c.value for c in row[11:16]] == [
         normalise_text(DANGEROUS[k])  # stored as entered: a leading tab is kept
         for k in ("progress", "problems", "practices", "suggestions", "next_steps")
     ]
-    for cell in row[10:15]:
+    for cell in row[11:16]:
         assert cell.data_type == "s", cell.value
         # a leading tab is kept now, and quote-prefixed like the formula starters
         assert cell.quotePrefix == cell.value.startswith(("=", "+", "-", "@", "\t")), cell.value

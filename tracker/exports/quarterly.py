@@ -78,6 +78,7 @@ DETAIL_COLUMNS = [
     Column("首次报送时间", 17, "datetime"),
     Column("是否按时", 8, "center"),
     Column("迟报工作日", 8, "int"),
+    Column("审核签发", 12, "wrap"),  # the department's approver, and when (审核人 · 时间)
     # Five narratives beside ten short columns: the four after 工作进展 are kept narrow so
     # that the sheet, fitted to the page width, still prints at about 7 pt on A4.
     Column("工作进展", 40, "wrap"),
@@ -383,12 +384,21 @@ def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi:
         line.first_submitted_at,
         on_time,
         late,
+        _signed_off(line) if handed_in else None,
         *(
             (getattr(line, name) if handed_in else None)
             for name in ("progress", "problems", "practices", "suggestions", "next_steps")
         ),
     ]
     sheet.row(_with_document(values, line, multi), _paint(cell, 4, multi))
+
+
+def _signed_off(line: ObligationLine) -> str | None:
+    """``王处长\n2024-10-09 16:00``: who signed the report off, and when (Beijing time)."""
+    if line.approved_by is None or line.approved_at is None:
+        return None
+    moment = line.approved_at.astimezone(clock.zone()).strftime("%Y-%m-%d %H:%M")
+    return f"{line.approved_by}\n{moment}"
 
 
 def _overdue_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:

@@ -14,8 +14,9 @@ from itertools import groupby
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import aliased, joinedload
 
+from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.dashboard.models import SnapshotCell
 from tracker.extensions import db
@@ -53,11 +54,16 @@ class ObligationLine:
     next_steps: str | None
     return_reason: str | None
     version: int | None
+    # Who signed the report off inside the department (审核签发), and when.
+    approved_by: str | None
+    approved_at: datetime | None
     # The light frozen in the period's snapshot, when the period is closed (else None).
     frozen_reason: str | None = None
     frozen_days_late: int | None = None
     frozen_late: bool | None = None
 
+
+Approver = aliased(User)
 
 _LINE_COLUMNS = (
     Obligation.id, Task.document_id, PolicyDocument.number, Task.id, Task.number, Task.section,
@@ -65,6 +71,7 @@ _LINE_COLUMNS = (
     Obligation.due_date, Obligation.waived, Report.state, Report.status, Report.confirmed_status,
     Report.first_submitted_at, Report.progress, Report.problems, Report.practices,
     Report.suggestions, Report.next_steps, Report.return_reason, Report.version,
+    Approver.display_name, Report.approved_at,
 )  # fmt: skip
 
 
@@ -90,6 +97,7 @@ def obligation_lines(
         .join(Department, Obligation.department_id == Department.id)
         .join(Assignment, Obligation.assignment_id == Assignment.id)
         .outerjoin(Report, Report.obligation_id == Obligation.id)
+        .outerjoin(Approver, Approver.id == Report.approved_by_id)
         .where(Obligation.period == period.key)
         .order_by(PolicyDocument.id, Task.number, Assignment.position, Obligation.id)
         .execution_options(yield_per=BATCH)
