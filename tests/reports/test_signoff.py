@@ -250,6 +250,10 @@ def test_the_pages_walk_the_sign_off_and_keep_a_refused_reason(client, login, qu
     login(mps["coordinator"])
     html = client.get(page).get_data(as_text=True)
     assert "审核人：" in html and "王处长" in html
+    department = client.get("/departments/mca").get_data(as_text=True)
+    assert (
+        "开启：本部门的报告须经审核人签发" in department and "王处长（010-66261234）" in department
+    )
 
 
 def test_an_approver_must_belong_to_a_department(client, login, make_user, seeded):

@@ -45,6 +45,21 @@ def locked_usernames() -> dict[str, datetime]:
     return locked
 
 
+def active_approvers(department_id: int) -> list[User]:
+    """The department's active approvers (审核人), who sign its reports off."""
+    return list(
+        db.session.scalars(
+            sa.select(User)
+            .where(
+                User.active.is_(True),
+                User.role == UserRole.APPROVER,
+                User.department_id == department_id,
+            )
+            .order_by(User.id)
+        )
+    )
+
+
 def active_liaisons(department_id: int) -> list[User]:
     """Who receives a department's urges and extension decisions."""
     return list(

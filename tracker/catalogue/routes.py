@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.auth import liaisons
+from tracker.auth import queries as user_queries
 from tracker.auth import services as account_services
 from tracker.auth.models import User
 from tracker.auth.permissions import (
@@ -127,6 +128,9 @@ def department(code: str) -> ResponseReturnValue:
         manage=can_manage_departments(current_user), button=EmptyForm(),
         slots=liaisons.slot_holders(dept.id), slot_labels=liaisons.SLOT_LABELS,
         staffed=bool(liaisons.active_liaisons(dept.id)),
+        approvers=user_queries.active_approvers(dept.id),
+        signoff_on=(dept.signoff_required if dept.signoff_required is not None
+                    else current_app.config["TRACKER_SIGNOFF_REQUIRED"]),
     )  # fmt: skip
 
 

@@ -21,11 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import sqlalchemy as sa
-
 from tracker import clock
 from tracker.audit.services import record_event
-from tracker.auth.models import User, UserRole
+from tracker.auth import queries as user_queries
+from tracker.auth.models import User
 from tracker.auth.permissions import can_approve_reports
 from tracker.extensions import db
 from tracker.reports import services
@@ -64,17 +63,7 @@ def _tell(step: str, report: Report, actor: User) -> None:
 
 def approvers(department_id: int) -> list[User]:
     """The department's active approvers, who sign its reports off."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(
-                User.active.is_(True),
-                User.role == UserRole.APPROVER,
-                User.department_id == department_id,
-            )
-            .order_by(User.id)
-        )
-    )
+    return user_queries.active_approvers(department_id)
 
 
 def request_approval(report: Report, *, actor: User) -> Report:
