@@ -9,10 +9,10 @@ from typing import Any
 from tracker.api import contract
 from tracker.auth.models import User
 from tracker.catalogue.models import Department, Task
+from tracker.catalogue.services import signoff_required
 from tracker.notifications.models import Notification
 from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState
-from tracker.reports.services import signoff_required
 
 
 def decimal_text(value: Decimal) -> str:

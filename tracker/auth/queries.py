@@ -45,34 +45,29 @@ def locked_usernames() -> dict[str, datetime]:
     return locked
 
 
-def active_approvers(department_id: int) -> list[User]:
-    """The department's active approvers (审核人), who sign its reports off."""
+def _active_of(role: UserRole, department_id: int) -> list[User]:
+    """A department's active users of one role, in the order they were created."""
     return list(
         db.session.scalars(
             sa.select(User)
             .where(
                 User.active.is_(True),
-                User.role == UserRole.APPROVER,
+                User.role == role,
                 User.department_id == department_id,
             )
             .order_by(User.id)
         )
     )
+
+
+def active_approvers(department_id: int) -> list[User]:
+    """The department's active approvers (审核人), who sign its reports off."""
+    return _active_of(UserRole.APPROVER, department_id)
 
 
 def active_liaisons(department_id: int) -> list[User]:
     """Who receives a department's urges and extension decisions."""
-    return list(
-        db.session.scalars(
-            sa.select(User)
-            .where(
-                User.active.is_(True),
-                User.role == UserRole.LIAISON,
-                User.department_id == department_id,
-            )
-            .order_by(User.id)
-        )
-    )
+    return _active_of(UserRole.LIAISON, department_id)
 
 
 def active_coordinators() -> list[User]:

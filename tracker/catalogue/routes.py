@@ -129,8 +129,7 @@ def department(code: str) -> ResponseReturnValue:
         slots=liaisons.slot_holders(dept.id), slot_labels=liaisons.SLOT_LABELS,
         staffed=bool(liaisons.active_liaisons(dept.id)),
         approvers=user_queries.active_approvers(dept.id),
-        signoff_on=(dept.signoff_required if dept.signoff_required is not None
-                    else current_app.config["TRACKER_SIGNOFF_REQUIRED"]),
+        signoff_on=services.signoff_required(dept),
     )  # fmt: skip
 
 

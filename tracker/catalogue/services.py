@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
+from flask import current_app
 
 from tracker import clock
 from tracker.audit.services import record_event
@@ -409,6 +410,14 @@ class DepartmentInput:
 
 
 SIGNOFF_VALUES: dict[str, bool | None] = {"on": True, "off": False, "default": None}
+
+
+def signoff_required(department: Department) -> bool:
+    """Whether the department's reports need its approver's sign-off (审核签发): as an
+    administrator set the department, else ``TRACKER_SIGNOFF_REQUIRED``."""
+    if department.signoff_required is not None:
+        return department.signoff_required
+    return bool(current_app.config["TRACKER_SIGNOFF_REQUIRED"])
 
 
 def _department_values(data: DepartmentInput) -> dict[str, Any]:

@@ -31,7 +31,7 @@ def tell(step: str, report: Report, actor: User) -> None:
             f"{actor.display_name}已将以下事项的本期进展报告送审，请审核签发；签发后报告即报送"
             f"督办协调员，按签发时间判定是否按时报送。\n\n{facts}",
         )
-        recipients = signoff.approvers(obligation.department_id)
+        recipients = user_queries.active_approvers(obligation.department_id)
     elif step == "approved":
         message = Message(
             f"【已签发】{headline(obligation)}进展报告已报送",

@@ -29,6 +29,7 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
+from tracker.catalogue.services import signoff_required
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -285,7 +286,7 @@ def _obligation_page(item: Obligation, refused: FlaskForm | None = None) -> str:
         supporting=supporting, timing=queries.timeliness(item),
         lead=queries.lead_obligation(item) if item.role == Role.SUPPORT else None,
         may_edit=may_edit, may_review=can_review_reports(current_user),
-        signoff_required=services.signoff_required(item.department),
+        signoff_required=signoff_required(item.department),
         may_approve=can_approve_reports(current_user, item.department_id),
         may_withdraw=may_edit and report is not None and services.may_withdraw(report),
         **forms, button=EmptyForm(), ReportState=ReportState, Role=Role,
@@ -314,7 +315,7 @@ def edit(obligation_id: int) -> ResponseReturnValue:
     report = services.save_draft(
         item, form.to_input(), actor=current_user, expected_version=form.expected_version
     )
-    if form.save_and_submit.data and services.signoff_required(item.department):
+    if form.save_and_submit.data and signoff_required(item.department):
         signoff.request_approval(report, actor=current_user)
         flash(REQUESTED, "success")
     elif form.save_and_submit.data:

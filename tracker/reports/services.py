@@ -24,7 +24,11 @@ from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.auth.permissions import can_edit_department_reports, can_review_reports
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
-from tracker.catalogue.services import register_in_use_check, register_open_obligations_check
+from tracker.catalogue.services import (
+    register_in_use_check,
+    register_open_obligations_check,
+    signoff_required,
+)
 from tracker.errors import Conflict, NotAllowed, Stale
 from tracker.extensions import db
 from tracker.periods import Period
@@ -217,14 +221,6 @@ def submit_report(report: Report, *, actor: User) -> Report:
     if signoff_required(obligation.department):
         raise ReportError("本部门的报告须经本部门审核人审核签发后才报送督办协调员：请点击“送审”。")
     return deliver(report, actor=actor)
-
-
-def signoff_required(department: Department) -> bool:
-    """Whether the department's reports need its approver's sign-off (审核签发): as an
-    administrator set the department, else ``TRACKER_SIGNOFF_REQUIRED``."""
-    if department.signoff_required is not None:
-        return department.signoff_required
-    return bool(current_app.config["TRACKER_SIGNOFF_REQUIRED"])
 
 
 def check_ready(report: Report, doing: str) -> None:

@@ -1,7 +1,7 @@
 """Sign-off inside the department (审核签发): a report goes up only once its leader approved it.
 
 "经承办单位领导审签后上报": where a department's reports need sign-off
-(:func:`~tracker.reports.services.signoff_required`: on unless an administrator switched the
+(:func:`~tracker.catalogue.services.signoff_required`: on unless an administrator switched the
 department off, or ``TRACKER_SIGNOFF_REQUIRED`` is off), its liaison does not submit. The
 liaison prepares the draft and sends it to the department's approvers (送审,
 :func:`request_approval`); the draft is then locked. An approver of the department approves it
@@ -26,6 +26,7 @@ from tracker.audit.services import record_event
 from tracker.auth import queries as user_queries
 from tracker.auth.models import User
 from tracker.auth.permissions import can_approve_reports
+from tracker.catalogue.services import signoff_required
 from tracker.extensions import db
 from tracker.reports import services
 from tracker.reports.models import Report
@@ -35,7 +36,6 @@ from tracker.reports.services import (
     _keep_version,
     _require_owner,
     check_ready,
-    signoff_required,
     snapshot,
 )
 
@@ -61,11 +61,6 @@ def _tell(step: str, report: Report, actor: User) -> None:
         notifier(step, report, actor)
 
 
-def approvers(department_id: int) -> list[User]:
-    """The department's active approvers, who sign its reports off."""
-    return user_queries.active_approvers(department_id)
-
-
 def request_approval(report: Report, *, actor: User) -> Report:
     """The liaison sends a ready draft (or a returned report, revised) to the approvers."""
     obligation = report.obligation
@@ -75,7 +70,7 @@ def request_approval(report: Report, *, actor: User) -> Report:
     if report.awaiting_approval:
         raise ReportError("报告已送审，正在等待本部门审核人签发。")
     check_ready(report, "送审")
-    if not approvers(obligation.department_id):
+    if not user_queries.active_approvers(obligation.department_id):
         raise ReportError(NO_APPROVER)
     before = snapshot(report)
     report.approval_requested_at, report.approval_requested_by_id = clock.utcnow(), actor.id

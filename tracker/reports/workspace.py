@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from flask import render_template
 
+from tracker.catalogue.services import signoff_required
 from tracker.errors import Invalid
 from tracker.reports import queries
 from tracker.reports.forms import ReportForm
@@ -21,7 +22,7 @@ from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import MAX_NARRATIVE
 from tracker.reports.models import KeyFigure, Obligation
 from tracker.reports.sections import obligation_sections
-from tracker.reports.services import NARRATIVE_FIELDS, signoff_required
+from tracker.reports.services import NARRATIVE_FIELDS
 
 INSERT = "insert"  # the name of the insert buttons; their value says what to insert
 
