@@ -36,8 +36,8 @@ def test_coordinator_downloads_the_quarterly_workbook_from_the_dashboard(
     wb = openpyxl.load_workbook(_saved(download, tmp_path))
     assert wb.sheetnames == list(SHEETS)
     detail = wb["报告明细"]
-    assert "2024年第三季度" in detail["A1"].value
-    assert sum(1 for row in detail.iter_rows(min_row=3, values_only=True) if any(row)) == 74
+    assert "2024年第三季度" in detail["A3"].value
+    assert sum(1 for row in detail.iter_rows(min_row=6, values_only=True) if any(row)) == 74
     assert wb["总体情况"]._charts  # the on-time chart came along
 
 

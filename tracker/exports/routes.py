@@ -106,6 +106,7 @@ def quarterly() -> ResponseReturnValue:
         section=filters.section,
         role=filters.role,
         rag=filters.rag,
+        prepared_by_id=current_user.id,
     )  # fmt: skip
     prefix = f"{document.number}-" if document else ""
     suffix = f"-{department.short_name}" if label and department else ""
