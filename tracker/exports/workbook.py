@@ -528,7 +528,7 @@ class Sheet:
             slots = list(slots)
             for index, paint in paints.items():
                 slots[index] = self._variant(index, paint, False)
-        row = self._start_row(self._row_height(values) if height is FITTED else height)
+        row = self._start_row(self._row_height(values) if isinstance(height, _Fitted) else height)
         ws = self.ws
         write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         # The hot loop of every export: strings (safe_text, inlined) and whole numbers are
