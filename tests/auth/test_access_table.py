@@ -142,6 +142,7 @@ ACCESS = {
     "followups.urge_selected": REVIEWER,
     "home.admin": ADMIN,  # the lead's liaisons remind its supporting departments
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
+    "exports.department_sheet": DEPARTMENT,  # drafts only on the department's own copy
     "exports.template": LIAISON,
     "exports.upload": LIAISON,
     "help.index": SIGNED_IN,  # redirects to the help of the user's own role

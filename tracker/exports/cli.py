@@ -1,22 +1,34 @@
-"""``flask --app tracker export quarterly [--period 2026Q3] [--document NUMBER] --output FILE``."""
+"""``flask --app tracker export quarterly|department …``: the papers, written from the command line.
+
+* ``export quarterly [--period 2026Q3] [--document NUMBER] --output FILE.xlsx``
+* ``export department --department NAME_OR_CODE [--period P] [--document NUMBER]
+  --output FILE.xlsx|FILE.docx``: a department's 报送 sheet (handed-in reports only).
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import click
 from flask.cli import AppGroup
 
-from tracker.catalogue.queries import document_by_number
-from tracker.exports.quarterly import QuarterlyRequest, QuarterlyResult, write_quarterly
+from tracker.catalogue.queries import department_by_name_or_code, document_by_number
+from tracker.exports.department import department_paper, write_department_xlsx
+from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
 
-export_cli = AppGroup("export", help="导出 Excel 报表 / export Excel workbooks.")
+T = TypeVar("T")
+# A department's paper, by the output's suffix.
+PAPER_WRITERS = {".xlsx": write_department_xlsx}
+
+export_cli = AppGroup("export", help="导出报表和报送表 / export workbooks and papers.")
 
 
 @export_cli.command("quarterly")
@@ -30,6 +42,59 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
 
     Without --period: the quarter being reported on, the dashboard's default.
     """
+    period = _period(period_key)
+    document_id = _document_id(document_number)
+    # As the web pages do on a visit: make sure the period's obligations exist.
+    report_services.open_period(period)
+    db.session.commit()
+    request = QuarterlyRequest(period, document_id)
+    result = _write_atomically(Path(output), lambda path: write_quarterly(path, request))
+    click.echo(
+        f"已生成 {output}：{period.label}，{result.obligations} 个填报事项，"
+        f"逾期未报 {result.overdue} 个，催办记录 {result.urges} 条。"
+    )
+
+
+@export_cli.command("department")
+@click.option(
+    "--department", "department_name", required=True, help="部门名称或代码，如 公安部 或 mps"
+)
+@click.option("--period", "period_key", help="报告期，如 2026Q3（默认：当前报告期）")
+@click.option("--document", "document_number", help="只导出该文号的文件（默认：全部文件）")
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False),
+    help="输出文件：.xlsx（Excel）或 .docx（Word），由后缀决定格式",
+)  # fmt: skip
+def department_command(
+    department_name: str, period_key: str | None, document_number: str | None, output: str
+) -> None:
+    """Write a department's 报送 sheet: its items with its handed-in reports, the sign-off,
+    and the block for the leader's signature and the unit's seal."""
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix not in PAPER_WRITERS:
+        raise click.BadParameter("文件名须以 .xlsx 或 .docx 结尾", param_hint="--output")
+    department = department_by_name_or_code(department_name)
+    if department is None:
+        raise click.BadParameter(
+            f"没有名称或代码为“{department_name}”的部门", param_hint="--department"
+        )
+    period = _period(period_key)
+    document_id = _document_id(document_number)
+    report_services.open_period(period)
+    db.session.commit()
+    paper = department_paper(department, period, document_id=document_id)
+    write = PAPER_WRITERS[suffix]
+    _write_atomically(path, lambda target: write(target, paper))
+    counts = paper.counts
+    click.echo(
+        f"已生成 {output}：{department.name}，{period.label}，{len(paper.lines)} 个事项，"
+        f"已报送 {counts.submitted} 个，逾期未报 {counts.overdue} 个。"
+    )
+
+
+def _period(period_key: str | None) -> Period:
+    """The ``--period`` asked for (default: the quarter being reported on), if tracked."""
     try:
         period = Period.parse(period_key) if period_key else report_queries.current_period()
     except ValueError as exc:
@@ -40,33 +105,27 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
             f"{period.key} 不在跟踪范围内（{tracked[-1].key} 至 {tracked[0].key}）",
             param_hint="--period",
         )
-    document_id = None
-    if document_number:
-        document = document_by_number(document_number.strip())
-        if document is None:
-            raise click.BadParameter(
-                f"没有文号为“{document_number}”的文件", param_hint="--document"
-            )
-        document_id = document.id
-    # As the web pages do on a visit: make sure the period's obligations exist.
-    report_services.open_period(period)
-    db.session.commit()
-    result = _write_atomically(Path(output), QuarterlyRequest(period, document_id))
-    click.echo(
-        f"已生成 {output}：{period.label}，{result.obligations} 个填报事项，"
-        f"逾期未报 {result.overdue} 个，催办记录 {result.urges} 条。"
-    )
+    return period
 
 
-def _write_atomically(path: Path, request: QuarterlyRequest) -> QuarterlyResult:
+def _document_id(document_number: str | None) -> int | None:
+    if not document_number:
+        return None
+    document = document_by_number(document_number.strip())
+    if document is None:
+        raise click.BadParameter(f"没有文号为“{document_number}”的文件", param_hint="--document")
+    return document.id
+
+
+def _write_atomically(path: Path, write: Callable[[str], T]) -> T:
     """Write next to ``path`` and rename, so a failed export never leaves half a file."""
     directory = path.resolve().parent
     if not directory.is_dir():
         raise click.BadParameter(f"目录不存在：{directory}", param_hint="--output")
-    handle, temporary = tempfile.mkstemp(suffix=".xlsx", dir=directory)
+    handle, temporary = tempfile.mkstemp(suffix=path.suffix or ".tmp", dir=directory)
     os.close(handle)
     try:
-        result = write_quarterly(temporary, request)
+        result = write(temporary)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -55,6 +55,7 @@ def masthead(
     department: Department | None = None,
     prepared_by: User | None = None,
     approver: str | None = None,
+    form_title: str = FORM_TITLE,
 ) -> Masthead:
     """The title block of a paper on ``documents`` dated ``on``.
 
@@ -66,7 +67,7 @@ def masthead(
     if approver is None:
         approver = approver_names(department) if department is not None else ""
     return Masthead(
-        f"{documents}\n{FORM_TITLE}",
+        f"{documents}\n{form_title}",
         (
             ("填报单位", unit.name if unit is not None else ""),
             ("填报人", prepared_by.display_name if prepared_by is not None else ""),

@@ -243,7 +243,7 @@ def _write_sheets(
         snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
     for group in queries.by_task(lines):
-        judged = [(line, _cell(line, scope, thresholds)) for line in group]
+        judged = [(line, judged_cell(line, scope, thresholds)) for line in group]
         shown = [(line, cell) for line, cell in judged if request.shows(line, cell)]
         if not shown:
             continue
@@ -336,7 +336,9 @@ def _same_scope(
     }
 
 
-def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds) -> dashboard.Cell:
+def judged_cell(
+    line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds
+) -> dashboard.Cell:
     """The dashboard's cell for one line: live, or as frozen in the period's snapshot."""
     light, arrived = None, None
     snapshot = scope.snapshot  # set exactly when the scope is frozen
@@ -358,11 +360,12 @@ def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds) 
     )  # fmt: skip
 
 
-def _handed_in(line: ObligationLine) -> bool:
+def handed_in(line: ObligationLine) -> bool:
+    """Is the line's report handed in (its content no longer the department's alone)?"""
     return line.state in HANDED_IN
 
 
-def _summary(text: str | None) -> str:
+def summary(text: str | None) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= SUMMARY_CHARS else flat[: SUMMARY_CHARS - 1] + "…"
 
@@ -393,7 +396,7 @@ def _division_rows(
             line.department_name,
             line.role.label,
             cell.label,
-            _summary(line.progress) if _handed_in(line) else None,
+            summary(line.progress) if handed_in(line) else None,
         ]
         rows.append(_with_document(values, first, multi))
         paints.append(_paint(cell, 6, multi))
@@ -402,7 +405,7 @@ def _division_rows(
 
 
 def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:
-    light, handed_in = cell.light, _handed_in(line)
+    light, shown = cell.light, handed_in(line)
     submitted = line.first_submitted_at is not None
     if light.reason == Reason.WAIVED:
         on_time, late = None, None
@@ -416,20 +419,20 @@ def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi:
         line.department_name,
         line.role.label,
         light.reason.label,
-        line.status.label if handed_in and line.status else None,
+        line.status.label if shown and line.status else None,
         line.confirmed_status.label if line.confirmed_status else None,
         line.first_submitted_at,
         on_time,
         late,
-        _signed_off(line) if handed_in else None,
-        _summary(line.progress) if handed_in else None,
+        signed_off(line) if shown else None,
+        summary(line.progress) if shown else None,
     ]
     sheet.row(_with_document(values, line, multi), _paint(cell, 4, multi))
 
 
 def _text_rows(sheet: Sheet, line: ObligationLine, multi: bool) -> None:
     """The handed-in report's narratives, one wrapped row each (an empty one is left out)."""
-    if not _handed_in(line):
+    if not handed_in(line):
         return
     for name, label in NARRATIVES:
         text = getattr(line, name)
@@ -438,7 +441,7 @@ def _text_rows(sheet: Sheet, line: ObligationLine, multi: bool) -> None:
             sheet.row(_with_document(values, line, multi))
 
 
-def _signed_off(line: ObligationLine) -> str | None:
+def signed_off(line: ObligationLine) -> str | None:
     """``王处长\n2024-10-09 16:00``: who signed the report off, and when (Beijing time)."""
     if line.approved_by is None or line.approved_at is None:
         return None

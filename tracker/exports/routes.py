@@ -20,6 +20,7 @@ from flask_login import current_user
 from tracker.auth.permissions import (
     can_edit_department_reports,
     require_edit_department_reports,
+    require_view_department,
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
@@ -28,6 +29,7 @@ from tracker.dashboard import queries as dashboard_queries
 from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
+from tracker.exports.department import DepartmentPaper, department_paper, write_department_xlsx
 from tracker.exports.forms import TemplateUploadForm
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.exports.template import Problem, write_template
@@ -146,6 +148,38 @@ def _filters() -> _Filters:
     if rag and rag not in {r.value for r in Rag}:
         raise ValueError(f"未知的状态：{rag}")
     return _Filters(section, department, Role(role) if role else None, Rag(rag) if rag else None)
+
+
+@bp.route("/departments/<code>/report-sheet.xlsx")
+def department_sheet(code: str) -> ResponseReturnValue:
+    """A department's 报送 sheet for a period (``?period=``, ``?document=``), as a workbook:
+    for the department's own users (drafts included, marked) and for those who see every
+    department (handed-in reports only)."""
+    department = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_department(current_user, department.id)
+    paper = _department_paper(department)
+    return _send(
+        lambda out: write_department_xlsx(out, paper),
+        f"{paper.period.key}-{department.short_name}-报送表.xlsx",
+    )
+
+
+def _own_department(department: Department) -> bool:
+    """Is the reader one of the department's own (its drafts are theirs to see), rather than
+    someone who sees every department (coordinators, leaders: handed-in reports only)?"""
+    visible = visible_department_ids(current_user)
+    return visible is not None and department.id in visible
+
+
+def _department_paper(department: Department) -> DepartmentPaper:
+    document = _document_arg()
+    return department_paper(
+        department,
+        _period_arg(),
+        document_id=document.id if document else None,
+        prepared_by=current_user,
+        include_drafts=_own_department(department),
+    )
 
 
 @bp.route("/template.xlsx")

@@ -499,6 +499,19 @@ class Sheet:
             if look is not None:
                 self._write(row, column, value, self._slot(look))
 
+    def spans(self, parts: Sequence[tuple[Any, Look | None, int]], *, height: float) -> None:
+        """Append one row of ``(value, look, columns)`` parts, each merged across its columns
+        (a look of None leaves its columns empty): a form's lines to sign or date."""
+        row = self._start_row(height)
+        column = 0
+        for value, look, width in parts:
+            if look is not None:
+                cell_format = self.book.styles.style(look).plain
+                if width > 1:
+                    self.ws.merge_range(row, column, row, column + width - 1, None, cell_format)
+                self._write(row, column, value, self._slot(look))
+            column += width
+
     def _per_line_of(self, index: int, span: int | None) -> float:
         if index >= len(self._widths):
             return _per_line(self._widths[-1])
