@@ -105,7 +105,8 @@ def test_the_department_sheet_from_the_department_and_from_the_coordinator(
 ):
     """A liaison takes the 报送 sheet from their quarter's list (their draft on it, marked);
     a coordinator takes the same department's from its dashboard page (handed-in only)."""
-    from tracker.exports.department import DRAFT_NOTE, SHEET_TITLE as PAPER
+    from tracker.exports.department import DRAFT_NOTE
+    from tracker.exports.department import SHEET_TITLE as PAPER
 
     liaison = make_user("liaison", "mps")
     sign_in(liaison)

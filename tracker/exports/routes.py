@@ -190,8 +190,11 @@ def template() -> ResponseReturnValue:
     department: Department | None = current_user.department
     assert department is not None, "a liaison of the department (required above) has one"
     lines = queries.obligation_lines(period, department_id=department.id)
+    figures = queries.figures_by_obligation(period, department.id)
     return _send(
-        lambda out: write_template(out, lines, department=department, period=period),
+        lambda out: write_template(
+            out, lines, department=department, period=period, figures=figures
+        ),
         f"{period.key}-{department.short_name}-填报模板.xlsx",
     )
 
