@@ -28,6 +28,7 @@ BODIES = {
     "api.cancel_approval": lambda values: {},
     "api.approve_report": lambda values: {},
     "api.return_to_liaison": lambda values: {"reason": "请补充数据。"},
+    "api.set_department_liaisons": lambda values: {},
 }
 
 

@@ -74,7 +74,8 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
 ):
     """One call for each documented (operation, status), each checked against its schema."""
     contract.seen.clear()
-    mca, mohrss = api(make_user("liaison", "mca")), api(make_user("liaison", "mohrss"))
+    mca_user = make_user("liaison", "mca")
+    mca, mohrss = api(mca_user), api(make_user("liaison", "mohrss"))
     coordinator, anonymous = api(make_user("coordinator", "mca")), api(token=None)
     item5 = quarter.obligation(5, "mca").id
     lead3 = quarter.obligation(3, "mohrss").id
@@ -187,6 +188,16 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     approver.post(f"{signed_url}/return-to-liaison", json={"reason": "again"})  # 409
     mca.post(f"{signed_url}/request-approval", json={})
     approver.post(f"{signed_url}/approve", json={})
+
+    # A and B liaisons, named by the system administrator.
+    admin = api(make_user("admin"))
+    liaisons_url = "/departments/mca/liaisons"
+    anonymous.post(liaisons_url, json={})
+    mca.post(liaisons_url, json={})  # 403: a liaison names nobody
+    admin.post("/departments/none/liaisons", json={})
+    admin.post(liaisons_url, data="x", content_type="text/plain")
+    admin.post(liaisons_url, json={"main_id": "x"})
+    admin.post(liaisons_url, json={"main_id": mca_user.id})
 
     # Every operation answers 429 past its client address's limit (tracker/ratelimit.py).
     monkeypatch.setitem(app.config, "TRACKER_RATELIMIT_API_PER_ADDRESS", "1 per minute")

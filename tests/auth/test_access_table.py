@@ -68,7 +68,8 @@ ACCESS = {
     "auth.security_policy": SECURITY,
     "api.openapi": PUBLIC,
     "api.me": SIGNED_IN,
-    "api.departments": SIGNED_IN,
+    "api.departments": SIGNED_IN,  # A and B liaisons only for those who see the contacts
+    "api.set_department_liaisons": ADMIN,
     "api.tasks": SIGNED_IN,
     "api.periods": SIGNED_IN,
     "api.obligations": READER,  # filtered to the caller's departments; ?department= checked

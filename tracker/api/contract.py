@@ -266,6 +266,13 @@ class SignoffReturnRequest(RequestModel):
     version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
 
 
+class LiaisonsRequest(RequestModel):
+    """An administrator names the department's A and B liaisons (null leaves a slot empty)."""
+
+    main_id: Id | None = Field(None, title="A角（主要联络员）的用户编号")
+    alternate_id: Id | None = Field(None, title="B角（备用联络员）的用户编号")
+
+
 class ReturnRequest(RequestModel):
     """A coordinator's return, with the reason (required)."""
 
@@ -332,6 +339,12 @@ class NotificationsQuery(QueryModel):
     )
 
 
+class DepartmentPath(QueryModel):
+    """The department named in the URL, by its code."""
+
+    code: str = Field(title="部门代码", description="部门代码（见部门列表的 code）", max_length=32)
+
+
 class ReportPath(QueryModel):
     """The report named in the URL."""
 
@@ -363,6 +376,21 @@ class DepartmentRef(Shape):
     name: str
 
 
+class LiaisonRef(Shape):
+    """A liaison as a department names them: who, and their work phone."""
+
+    id: int
+    display_name: str
+    phone: str | None
+
+
+class DepartmentLiaisons(Shape):
+    """The department's main (A角) and alternate (B角) liaison; null where none is named."""
+
+    main: LiaisonRef | None
+    alternate: LiaisonRef | None
+
+
 class Department(DepartmentRef):
     """A department, with the names it is also known by; ``active`` is false once an
     administrator deactivated it (已停用: no new obligations, its past ones stay)."""
@@ -370,6 +398,10 @@ class Department(DepartmentRef):
     short_name: str
     aliases: list[str]
     active: bool
+    signoff_required: bool = Field(description="本部门报告是否须经审核人审核签发后报送")
+    liaisons: DepartmentLiaisons | None = Field(
+        description="A角、B角联络员；无权查看本部门联系人的调用方为 null"
+    )
 
 
 class Me(Shape):

@@ -16,10 +16,12 @@ from pydantic import BaseModel
 from tracker.api import auth, bp, contract, queries, schemas, serializers, validation
 from tracker.api.errors import ApiError, InvalidInput
 from tracker.api.schemas import Success, operations
+from tracker.auth import liaisons
 from tracker.auth.models import User
 from tracker.auth.permissions import (
     require_approve_reports,
     require_edit_department_reports,
+    require_manage_departments,
     require_read_report,
     require_review_reports,
     require_view_department,
@@ -100,8 +102,36 @@ def me() -> ResponseReturnValue:
 )
 def departments() -> ResponseReturnValue:
     """Every department."""
-    items = [serializers.department(d) for d in catalogue_queries.departments()]
+    viewer = auth.api_user()
+    items = [serializers.department(d, viewer) for d in catalogue_queries.departments()]
     return _json(contract.DepartmentList(items=items))
+
+
+@operations.post(
+    "/departments/<code>/liaisons",
+    operation_id="setDepartmentLiaisons",
+    summary="指定部门的A角、B角联络员（须为本部门在用的联络员）；仅系统管理员",
+    path=contract.DepartmentPath,
+    body=contract.LiaisonsRequest,
+    success=Success(200, "部门", contract.Department),
+    errors=(400, 403, 404, 415),
+)
+def set_department_liaisons(code: str) -> ResponseReturnValue:
+    """Name the department's A and B liaisons, as the department's page does (audited)."""
+    require_manage_departments(auth.api_user())
+    department = catalogue_queries.department_by_code(code)
+    if department is None:
+        raise ApiError(404, "没有这个部门。")
+    chosen = validation.body(contract.LiaisonsRequest)
+    try:
+        liaisons.assign_slots(
+            department, main_id=chosen.main_id, alternate_id=chosen.alternate_id,
+            actor=auth.api_user(),
+        )  # fmt: skip
+    except liaisons.LiaisonError as error:  # named by the body's fields, not the form's
+        fields = {f"{error.field}_id": error.message} if error.field else None
+        raise ApiError(400, error.message, code=error.code, fields=fields) from None
+    return _json(serializers.department(department, auth.api_user()))
 
 
 @operations.get(
@@ -519,6 +549,7 @@ def export_quarterly() -> ResponseReturnValue:
         document.id if document else None,
         frozenset(department_ids) if department_ids is not None else None,
         label,
+        prepared_by_id=auth.api_user().id,
     )
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - sent
     write_quarterly(spool, export)

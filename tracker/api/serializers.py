@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Any
 
 from tracker.api import contract
+from tracker.auth import liaisons
 from tracker.auth.models import User
+from tracker.auth.permissions import can_view_contacts
 from tracker.catalogue.models import Department, Task
 from tracker.catalogue.services import signoff_required
 from tracker.notifications.models import Notification
@@ -25,8 +27,16 @@ def department_ref(department: Department) -> contract.DepartmentRef:
     return contract.DepartmentRef(id=department.id, code=department.code, name=department.name)
 
 
-def department(dept: Department) -> contract.Department:
-    """A department with its other names."""
+def department(dept: Department, viewer: User) -> contract.Department:
+    """A department with its other names, whether it signs off, and its A and B liaisons
+    for a ``viewer`` entitled to its contacts."""
+    slots = None
+    if can_view_contacts(viewer, dept.id):
+        holders = liaisons.slot_holders(dept.id)
+        slots = contract.DepartmentLiaisons(
+            main=_liaison(holders.get(liaisons.MAIN)),
+            alternate=_liaison(holders.get(liaisons.ALTERNATE)),
+        )
     return contract.Department(
         id=dept.id,
         code=dept.code,
@@ -34,7 +44,15 @@ def department(dept: Department) -> contract.Department:
         short_name=dept.short_name,
         aliases=list(dept.aliases or []),
         active=dept.active,
+        signoff_required=signoff_required(dept),
+        liaisons=slots,
     )
+
+
+def _liaison(user: User | None) -> contract.LiaisonRef | None:
+    if user is None:
+        return None
+    return contract.LiaisonRef(id=user.id, display_name=user.display_name, phone=user.phone)
 
 
 def me(user: User) -> contract.Me:
