@@ -5,7 +5,8 @@ Two datasets, each in its own SQLite database:
 * the seed quarter: the 23 items of 民发〔2019〕86号 for 2024Q3 (74 obligations), nearly all
   reported with a few hundred characters in each narrative field;
 * the synthetic portfolio of the dashboard benchmark (``flask demo-data``; by default 200
-  documents of 30 items over 20 quarters), exported for its last closed quarter (frozen).
+  documents of 30 items over 20 quarters), exported for its last closed quarter (frozen);
+* the 报送 sheet of the portfolio's largest department in that quarter.
 
 For each, the export (:func:`tracker.exports.quarterly.write_quarterly`: database reads,
 lights, styles, six sheets, chart) is timed and its peak memory measured with tracemalloc; then
@@ -75,6 +76,8 @@ def make_app(path: Path, folder: str, **config):
             "SECRET_KEY": "bench",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
             "TRACKER_UPLOAD_DIR": folder,
+            # The seed quarter is filed straight to the coordinators: sign-off is not timed here.
+            "TRACKER_SIGNOFF_REQUIRED": False,
             **config,
         }
     )
@@ -178,8 +181,50 @@ def measure(label: str, app, period_key: str, runs: int, folder: Path) -> Figure
 
     def export():
         with app.app_context():
-            return write_quarterly(output, request)
+            return write_quarterly(output, request).obligations
 
+    return compare(label, export, output, runs, folder)
+
+
+def largest_department(app, period_key: str) -> tuple[str, int]:
+    """The code of the department with the most obligations in the period, and how many."""
+    from tracker.catalogue.models import Department
+    from tracker.reports.models import Obligation
+
+    with app.app_context():
+        count = sa.func.count(Obligation.id)
+        code, obligations = db.session.execute(
+            sa.select(Department.code, count)
+            .join(Obligation, Obligation.department_id == Department.id)
+            .where(Obligation.period == period_key)
+            .group_by(Department.code)
+            .order_by(count.desc(), Department.code)
+            .limit(1)
+        ).one()
+    return code, obligations
+
+
+def measure_department(label: str, app, period_key: str, runs: int, folder: Path) -> Figures:
+    """A department's 报送 sheet (gathered and written) for its quarter."""
+    from tracker.catalogue.queries import department_by_code
+    from tracker.exports.department import department_paper, write_department_xlsx
+    from tracker.periods import Period
+
+    code, _ = largest_department(app, period_key)
+    output = folder / f"{label}.xlsx"
+
+    def export():
+        with app.app_context():
+            paper = department_paper(department_by_code(code), Period.parse(period_key))
+            write_department_xlsx(output, paper)
+            return len(paper.lines)
+
+    return compare(label, export, output, runs, folder)
+
+
+def compare(label: str, export, output: Path, runs: int, folder: Path) -> Figures:
+    """Time ``export`` (which writes ``output`` and returns its obligations) beside the floor:
+    the same cells written again by a bare XlsxWriter loop."""
     result = export()  # warm-up: the calendar, compiled statements, the snapshot
     sheets = read_back(output)  # outside any measurement: the floor's input
     floor_output = folder / f"{label}-floor.xlsx"
@@ -206,7 +251,7 @@ def measure(label: str, app, period_key: str, runs: int, folder: Path) -> Figure
     export_peak, floor_peak = peak_memory(export), peak_memory(floor)
     cells = sum(1 for _, rows in sheets for row in rows for value in row if value is not None)
     return Figures(
-        label, result.obligations, cells, output.stat().st_size,
+        label, result, cells, output.stat().st_size,
         statistics.median(export_times), statistics.median(floor_times),
         statistics.median(export_cpu), statistics.median(floor_cpu), export_peak, floor_peak,
     )  # fmt: skip
@@ -251,7 +296,9 @@ def main() -> None:
     figures = [
         measure("seed-quarter", seed_app, SEED_PERIOD, args.runs, folder),
         measure("portfolio", portfolio_app, closed, args.runs, folder),
+        measure_department("department", portfolio_app, closed, args.runs, folder),
     ]
+    code, obligations = largest_department(portfolio_app, closed)
     print(
         f"\nXlsxWriter {xlsxwriter.__version__}, SQLAlchemy {sa.__version__}, SQLite; "
         f"median of {args.runs} runs (wall clock, and CPU time of this process);\n"
@@ -263,7 +310,11 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    labels = {"seed-quarter": f"seed quarter {SEED_PERIOD}", "portfolio": f"portfolio {closed}"}
+    labels = {
+        "seed-quarter": f"seed quarter {SEED_PERIOD}",
+        "portfolio": f"portfolio {closed}",
+        "department": f"报送表 {code} {closed}",
+    }
     for f in figures:
         print(
             f"{labels[f.label]:24} {f.obligations:>11,} {f.cells:>9,} {f.size / 1024:>8,.0f} "
@@ -271,7 +322,11 @@ def main() -> None:
             f"{f.export_cpu / f.floor_cpu:>12.2f} "
             f"{f.export_peak / 2**20:>10.1f} {f.floor_peak / 2**20:>9.1f}"
         )
-    print(f"\nworkbooks kept in {folder}")
+    print(
+        f"\n报送表: the department with the most obligations in {closed} ({code}, "
+        f"{obligations:,}), gathered and written; target under 2 s, memory flat"
+    )
+    print(f"workbooks kept in {folder}")
 
 
 if __name__ == "__main__":
