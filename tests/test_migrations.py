@@ -578,3 +578,39 @@ def _only(rows: list[dict], like: list[dict]) -> list[dict]:
     """``rows`` with only the columns the rows of ``like`` have."""
     columns = set(like[0]) if like else set()
     return [{k: v for k, v in row.items() if k in columns} for row in rows]
+
+
+def test_an_old_database_upgraded_in_one_run_keeps_what_references_its_accounts(
+    empty_database_url,
+):
+    """From 0013, before the sessions (whose 0014 writes to ``user``) and the batch copy of
+    ``user`` in 0016, to head in one run: an account's audit events keep their actor and its
+    token stays (SQLite would null or delete them if dropping the old ``user`` fired the
+    foreign keys' ON DELETE actions)."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                'INSERT INTO "user" (id, username, display_name, role, active, password_hash, '
+                "must_change_password, created_at) VALUES (7, 'old', '老用户', 'coordinator', "
+                "true, 'x', false, '2026-01-01 00:00:00')"
+            ))  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO audit_event (id, actor_id, at, action, object_type) "
+                "VALUES (1, 7, '2026-01-01 00:00:00', 'user.create', 'user')"
+            ))  # fmt: skip
+            conn.execute(sa.text(
+                "INSERT INTO api_token (id, user_id, name, prefix, token_hash, created_at) "
+                "VALUES (1, 7, 'x', 'trk_0000', :hash, '2026-01-01 00:00:00')"
+            ), {"hash": "0" * 64})  # fmt: skip
+        upgrade()
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT actor_id FROM audit_event")).scalars().all() == [7]
+            assert conn.execute(sa.text("SELECT user_id FROM api_token")).scalars().all() == [7]
+            role = conn.execute(sa.text('SELECT role FROM "user" WHERE id = 7')).scalar()
+            assert role == "coordinator"
+        db.session.remove()
+        db.engine.dispose()
