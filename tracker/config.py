@@ -117,6 +117,10 @@ class Settings(BaseSettings):
     hsts_max_age_seconds: int = Field(default=365 * 24 * 3600, ge=0)
     seed_file: str | None = None
     upload_dir: str | None = None
+    # Evidence is encrypted at rest (tracker/reports/vault.py): base64 keys, the first
+    # sealing, separated by commas; else the key file (default: instance/evidence_keys).
+    evidence_key: str | None = Field(default=None, repr=False)
+    evidence_key_file: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
     # A form's CSRF token is valid this long after the page was served (seconds).
     csrf_time_limit_seconds: int = Field(default=8 * 3600, ge=60)
@@ -272,6 +276,9 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, 
             # so that no deployment weakens it by accident; only the test suite lowers the cost.
             "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
             "TRACKER_UPLOAD_DIR": settings.upload_dir or str(Path(instance_path) / "uploads"),
+            "TRACKER_EVIDENCE_KEY": settings.evidence_key or "",
+            "TRACKER_EVIDENCE_KEY_FILE": settings.evidence_key_file
+            or str(Path(instance_path) / "evidence_keys"),
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": settings.secure_cookies,

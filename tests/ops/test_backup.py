@@ -83,6 +83,7 @@ class Instance:
         for path in self.uploads.iterdir():
             path.unlink()
         (self.path / "secret_key").unlink()
+        (self.path / "evidence_keys").unlink(missing_ok=True)
 
     def is_empty(self) -> bool:
         with self.app.app_context():
@@ -222,6 +223,7 @@ def test_backup_of_a_busy_instance_restores_every_table_and_file(instance, tmp_p
 
     tables, files = instance.tables(), instance.files()
     secret = (instance.path / "secret_key").read_text()
+    evidence_keys = (instance.path / "evidence_keys").read_text()
 
     refused = instance.cli("restore", str(archive))
     assert refused.exit_code == 1 and "目标实例不是空的" in refused.output
@@ -260,6 +262,14 @@ def test_backup_of_a_busy_instance_restores_every_table_and_file(instance, tmp_p
     assert set(evidence.values()) <= set(restored_files)  # every row has its file
     assert all(files[name] == data for name, data in restored_files.items())
     assert (instance.path / "secret_key").read_text() == secret
+    # The evidence is encrypted at rest; the restored keys open it.
+    assert (instance.path / "evidence_keys").read_text() == evidence_keys
+    with instance.app.app_context():
+        from tracker.reports import vault
+
+        for name in restored_files:
+            assert vault.is_sealed(instance.uploads / name)
+            assert vault.read_all(instance.uploads / name)
 
 
 def test_restore_refuses_a_tampered_or_foreign_archive_and_changes_nothing(instance, tmp_path):

@@ -18,7 +18,7 @@ from tests.conftest import PASSWORD
 from tracker.audit.models import AuditEvent
 from tracker.extensions import db
 from tracker.reports import evidence as files
-from tracker.reports import services
+from tracker.reports import services, vault
 from tracker.reports.models import Evidence
 from tracker.reports.services import ReportError, ReportInput
 
@@ -187,14 +187,15 @@ def test_a_file_gets_its_name_only_when_its_row_commits(draft, uploads):
     item = services.add_evidence(report, "a.pdf", PDF, actor=liaison)
     final = uploads / item.stored_name
     part = uploads / (item.stored_name + files.PART_SUFFIX)
-    assert part.read_bytes() == PDF and not final.exists()
+    assert vault.read_all(part) == PDF and not final.exists()
+    assert b"%PDF" not in part.read_bytes()  # encrypted at rest
     db.session.rollback()  # the request failed: neither the row nor the file stays
     assert not part.exists() and not final.exists()
 
     item = services.add_evidence(report, "a.pdf", PDF, actor=liaison)
     db.session.commit()
     final = uploads / item.stored_name
-    assert final.read_bytes() == PDF
+    assert vault.read_all(final) == PDF
     assert stat.S_IMODE(final.stat().st_mode) == 0o600
     assert [p.name for p in uploads.iterdir()] == [item.stored_name]
 
@@ -260,5 +261,5 @@ def test_evidence_check_removes_orphans_and_reports_missing_files(runner, draft,
     assert f"缺少文件：{lost.stored_name}" in result.output
     assert "孤立文件 2 个（已删除 2 个）" in result.output
     assert not orphan.exists() and not stale.exists() and young.exists()
-    assert (uploads / unrenamed.stored_name).read_bytes() == PDF  # its rename completed
+    assert vault.read_all(uploads / unrenamed.stored_name) == PDF  # its rename completed
     assert (uploads / kept.stored_name).is_file()

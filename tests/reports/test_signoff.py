@@ -280,8 +280,8 @@ def test_the_workbook_names_the_approver_and_the_time_of_sign_off(quarter, mps):
     out = io.BytesIO()
     write_quarterly(out, QuarterlyRequest(quarter.period))
     sheet = openpyxl.load_workbook(io.BytesIO(out.getvalue()))["报告明细"]
-    header = [cell.value for cell in sheet[2]]
+    header = [cell.value for cell in sheet[5]]  # under the title block
     column = header.index("审核签发")
-    row = next(r for r in sheet.iter_rows(min_row=3, values_only=True)
+    row = next(r for r in sheet.iter_rows(min_row=6, values_only=True)
                if (r[0], r[2]) == (5, "民政部"))  # fmt: skip
     assert row[column] == "王处长\n2024-10-09 16:05"

@@ -5,9 +5,10 @@ The archive is a gzip'd tar, mode 0600 (it holds the secret key), with these mem
 * ``database/tracker.sqlite3`` (SQLite's online backup API: a consistent copy while the app
   writes) or ``database/tracker.pgdump`` (``pg_dump --format=custom``: one snapshot);
 * ``uploads/<name>``: every file of ``TRACKER_UPLOAD_DIR`` (the reports' evidence);
-* ``keys/secret_key``: the key that signs sessions and CSRF tokens. The application keeps no
-  other key (no encryption key); SMTP credentials live in the environment file, which is
-  backed up with the server's configuration, not here;
+* ``keys/secret_key``: the key that signs sessions and CSRF tokens;
+* ``keys/evidence_keys``: the keys that open the encrypted evidence files (absent from
+  archives made before evidence was encrypted). SMTP credentials live in the environment
+  file, which is backed up with the server's configuration, not here;
 * ``manifest.json``, last: format, backend, time, and each member's size and SHA-256.
 
 ``restore`` reads the whole archive into a private staging directory and checks it first:
@@ -42,6 +43,7 @@ from tracker import clock
 from tracker.config import SECRET_KEY_FILE
 from tracker.errors import Invalid
 from tracker.extensions import db
+from tracker.reports import vault
 from tracker.reports.evidence import PART_SUFFIX
 
 FORMAT = 1
@@ -49,6 +51,8 @@ MANIFEST = "manifest.json"
 DATABASE_MEMBER = {"sqlite": "database/tracker.sqlite3", "postgresql": "database/tracker.pgdump"}
 UPLOADS = "uploads"
 SECRET_MEMBER = "keys/secret_key"  # noqa: S105 - a member name, not a secret
+# The keys that open the encrypted evidence (tracker/reports/vault.py), one a line.
+EVIDENCE_KEYS_MEMBER = "keys/evidence_keys"
 BACKEND_LABEL = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 CHUNK = 1024 * 1024
 
@@ -108,6 +112,9 @@ def create_backup(output: Path) -> Manifest:
             secret = current_app.config["SECRET_KEY"].encode()
             manifest.add(SECRET_MEMBER, len(secret), hashlib.sha256(secret).hexdigest())
             _add_bytes(tar, SECRET_MEMBER, secret)
+            keys = "".join(key.text() + "\n" for key in vault.keyring().keys).encode()
+            manifest.add(EVIDENCE_KEYS_MEMBER, len(keys), hashlib.sha256(keys).hexdigest())
+            _add_bytes(tar, EVIDENCE_KEYS_MEMBER, keys)
             _add_bytes(tar, MANIFEST, manifest.to_json())
         os.replace(partial, output)
     except BaseException:
@@ -230,10 +237,14 @@ def restore_backup(archive: Path) -> Manifest:
                 f"{BACKEND_LABEL[kind]}：只能恢复到同类数据库。未做任何修改。"
             )
         secret = (staging / SECRET_MEMBER).read_text(encoding="utf-8")
+        keys = staging / EVIDENCE_KEYS_MEMBER  # absent from archives made before encryption
+        evidence_keys = _evidence_keys(keys.read_text(encoding="ascii")) if keys.is_file() else None
         refuse_unless_empty()
         _restore_database(kind, staging / DATABASE_MEMBER[kind])
         _restore_uploads(staging, manifest)
         _restore_secret(secret)
+        if evidence_keys is not None and not _keys_from_environment():
+            vault.write_key_file(vault.key_file(), evidence_keys)
     return manifest
 
 
@@ -283,7 +294,7 @@ def _safe_name(name: str) -> bool:
     path = PurePosixPath(name)
     if path.is_absolute() or ".." in path.parts or str(path) != name:
         return False
-    if name in (MANIFEST, SECRET_MEMBER, *DATABASE_MEMBER.values()):
+    if name in (MANIFEST, SECRET_MEMBER, EVIDENCE_KEYS_MEMBER, *DATABASE_MEMBER.values()):
         return True
     return len(path.parts) == 2 and path.parts[0] == UPLOADS and path.parts[1].isalnum()
 
@@ -365,6 +376,27 @@ def _restore_uploads(staging: Path, manifest: Manifest) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     for name in manifest.uploads:
         shutil.copyfile(staging / name, directory / PurePosixPath(name).name)
+
+
+def _keys_from_environment() -> bool:
+    return bool((current_app.config.get("TRACKER_EVIDENCE_KEY") or "").strip())
+
+
+def _evidence_keys(text: str) -> list[vault.Key]:
+    """The archive's evidence keys, checked before anything is restored: where the
+    environment names the keys, those must open what the archive's keys sealed."""
+    try:
+        keys = [vault.parse_key(line) for line in text.split()]
+    except vault.VaultError as error:
+        raise BackupError(f"备份中的证明材料加密密钥无效：{error} 未做任何修改。") from None
+    if _keys_from_environment():
+        configured = {key.id for key in vault.keyring().keys}
+        if not {key.id for key in keys} <= configured:
+            raise BackupError(
+                "备份中的证明材料加密密钥不在 TRACKER_EVIDENCE_KEY 中：请把备份的密钥加入该变量，"
+                "或取消该变量改用密钥文件。未做任何修改。"
+            )
+    return keys
 
 
 def _restore_secret(secret: str) -> None:

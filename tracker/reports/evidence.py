@@ -1,8 +1,9 @@
 """Evidence files: type checked by content (not by name), size-limited, stored privately.
 
 Files live under ``TRACKER_UPLOAD_DIR`` (the instance folder by default, never the static
-folder) with random names, mode 0600; they are served only through a view that checks
-permissions.
+folder) with random names, mode 0600, encrypted (AES-256-GCM, keys outside the database:
+:mod:`tracker.reports.vault`); they are served, decrypted a chunk at a time, only through a
+view that checks permissions.
 
 An Office file (.docx, .xlsx) is a zip archive: it is refused when its directory says it would
 expand too far (a zip bomb) or when it carries macros (``vbaProject.bin``, or a macro-enabled
@@ -25,7 +26,7 @@ import secrets
 import time
 import unicodedata
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from tracker.extensions import db
+from tracker.reports import vault
 
 MAX_FILES_PER_REPORT = 20
 PART_SUFFIX = ".part"
@@ -201,7 +203,7 @@ def store(checked: CheckedFile) -> str:
     descriptor = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
         with os.fdopen(descriptor, "wb") as out:
-            out.write(checked.data)
+            vault.seal(checked.data, out, vault.keyring().current)
             out.flush()
             os.fsync(out.fileno())
     except BaseException:
@@ -245,6 +247,11 @@ def path_of(stored_name: str) -> Path:
     if not stored_name.isalnum():
         raise EvidenceError("invalid stored name")
     return upload_dir() / stored_name
+
+
+def content_of(stored_name: str) -> Iterator[bytes]:
+    """The stored file's content, decrypted a chunk at a time (:mod:`tracker.reports.vault`)."""
+    return vault.open_chunks(path_of(stored_name))
 
 
 def discard(stored_name: str) -> None:

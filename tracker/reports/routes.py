@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import TypeVar
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import parse_qsl, quote, urlencode
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -44,6 +55,7 @@ from tracker.reports import (
     queries,
     services,
     signoff,
+    vault,
     workspace,
 )
 from tracker.reports.forms import (
@@ -620,9 +632,26 @@ def download(evidence_id: int) -> ResponseReturnValue:
     path = evidence.path_of(item.stored_name)
     if not path.is_file():
         abort(404)
-    return send_file(
-        path, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0
+    chunks = evidence.content_of(item.stored_name)
+    try:
+        first = next(chunks, b"")  # a wrong key or a damaged header is refused before sending
+    except vault.VaultError as error:  # the key is missing or wrong: the server's to fix
+        current_app.logger.error("evidence %s cannot be read: %s", item.id, error)
+        message = "证明材料暂时无法读取（加密密钥不可用或文件已损坏），请联系系统管理员。"
+        return render_template("error.html", code=500, title="无法读取文件", message=message), 500
+    response = Response(
+        stream_with_context(itertools.chain([first], chunks)), mimetype=item.content_type
     )
+    response.headers["Content-Length"] = str(item.size)
+    response.headers["Content-Disposition"] = _attachment(item.filename)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _attachment(filename: str) -> str:
+    """``attachment`` with the name in ASCII for old clients and in UTF-8 (RFC 6266)."""
+    fallback = filename.encode("ascii", "ignore").decode().replace('"', "") or "evidence"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
 @bp.route("/evidence/<int:evidence_id>/delete", methods=["POST"])
