@@ -143,6 +143,7 @@ FACES: dict[Part, Face] = {
     Part.PAGE_NUMBER: Face(SONG_FONTS, SIZE_4),
 }
 ALIGNMENTS = {
+    "justify": WD_ALIGN_PARAGRAPH.JUSTIFY,
     "left": WD_ALIGN_PARAGRAPH.LEFT,
     "center": WD_ALIGN_PARAGRAPH.CENTER,
     "right": WD_ALIGN_PARAGRAPH.RIGHT,
@@ -156,7 +157,7 @@ class TableColumn:
 
     title: str
     width_mm: float
-    align: str = "center"  # left | center | right
+    align: str = "center"  # justify | left | center | right
 
 
 def chinese_date(day: date) -> str:
@@ -187,9 +188,14 @@ class OfficialDocument:
 
     # -- the elements of the standard, top to bottom ----------------------------------------
 
-    def title(self, text: str) -> Paragraph:
-        """标题: centred, 2号小标宋, followed by the blank line above the 主送机关."""
-        paragraph = self._paragraph(text, Part.TITLE, align="center", indent=False)
+    def title(self, *lines: str) -> Paragraph:
+        """标题: centred, 2号小标宋, followed by the blank line above the 主送机关. Give a
+        long title as several ``lines`` broken where the words allow (词意完整, 7.3.3)."""
+        paragraph = self._paragraph("", Part.TITLE, align="center", indent=False)
+        for number, line in enumerate(lines):
+            run = self._run(paragraph, line, Part.TITLE)
+            if number < len(lines) - 1:
+                run.add_break()
         self.blank_line()
         return paragraph
 
@@ -201,8 +207,8 @@ class OfficialDocument:
         return self._paragraph(text, Part.BODY, indent=False)
 
     def paragraph(self, text: str) -> Paragraph:
-        """A body paragraph: 3号仿宋, two characters in, lines wrapping flush left."""
-        return self._paragraph(text, Part.BODY)
+        """A body paragraph: 3号仿宋, two characters in, lines wrapping flush left, justified."""
+        return self._paragraph(text, Part.BODY, align="justify")
 
     def heading(self, text: str, level: int = 1) -> Paragraph:
         """一级 ("一、", 黑体) or 二级 ("（一）", 楷体) heading, indented like the body."""
@@ -223,12 +229,14 @@ class OfficialDocument:
         to :meth:`attachment`, in order."""
         if not titles:
             return []
-        self.blank_line()
+        # The block, and the signature after it, never start a page alone.
+        self.blank_line().paragraph_format.keep_with_next = True
         em = Pt(FACES[Part.BODY].size)
         label = "附件："
         if len(titles) == 1:
             paragraph = self._paragraph(label + clean_text(titles[0]), Part.BODY, indent=False)
             self._hang(paragraph, left=(2 + text_width(label)) * em, hanging=text_width(label) * em)
+            paragraph.paragraph_format.keep_with_next = True
             return [paragraph]
         paragraphs = []
         for number, title in enumerate(titles, start=1):
@@ -238,13 +246,14 @@ class OfficialDocument:
             # The name's lines start at 2 characters + "附件：" + "1.".
             left = (2 + text_width(label) + text_width(mark)) * em
             self._hang(paragraph, left=left, hanging=text_width(prefix) * em)
+            paragraph.paragraph_format.keep_with_next = True
             paragraphs.append(paragraph)
         return paragraphs
 
     def signature(self, issuer: str, day: date) -> tuple[Paragraph, Paragraph]:
         """发文机关署名 and 成文日期 for a document to be sealed (7.3.5.1): the date four
         characters from the right, the name centred above it, after a blank line."""
-        self.blank_line()
+        self.blank_line().paragraph_format.keep_with_next = True
         issuer, when = clean_text(issuer).strip(), chinese_date(day)
         em = Pt(FACES[Part.BODY].size)
         name_right = 4 + max(text_width(when) - text_width(issuer), 0) / 2
@@ -313,8 +322,12 @@ class OfficialDocument:
         fmt.alignment = ALIGNMENTS[align]
         fmt.space_before = fmt.space_after = Pt(0)
         fmt.first_line_indent = Pt(2 * face.size) if indent else Pt(0)
-        # Exact line heights: the body's pitch, 1.3 × the size for the 2号 title and tables.
-        fmt.line_spacing = LINE_PITCH if face.size == SIZE_3 else Pt(round(face.size * 1.3))
+        # Exact line heights: the body's pitch, 1.3 × the size for the 2号 title, 1.5 × in
+        # tables (a little air above and below the figures).
+        if part in (Part.TABLE, Part.TABLE_HEADER):
+            fmt.line_spacing = Pt(face.size * 1.5)
+        else:
+            fmt.line_spacing = LINE_PITCH if face.size == SIZE_3 else Pt(round(face.size * 1.3))
         fmt.line_spacing_rule = WD_LINE_SPACING.EXACTLY
         fmt.widow_control = True
 
@@ -375,8 +388,13 @@ class OfficialDocument:
         style.font.size = Pt(face.size)
         name = face.name(self.fallback)
         style.font.name = name
-        fonts = style.element.get_or_add_rPr().get_or_add_rFonts()
-        fonts.set(qn("w:eastAsia"), name)
+        properties = style.element.get_or_add_rPr()
+        properties.get_or_add_rFonts().set(qn("w:eastAsia"), name)
+        # Chinese text: line breaks by Chinese rules (never before "、" or "。").
+        language = OxmlElement("w:lang")
+        language.set(qn("w:val"), "zh-CN")
+        language.set(qn("w:eastAsia"), "zh-CN")
+        properties.append(language)
         style.paragraph_format.line_spacing = LINE_PITCH
         style.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
 

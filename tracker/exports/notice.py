@@ -56,14 +56,14 @@ LEAD_COLUMNS = [
 LEAD_RAGS = (Rag.RED, Rag.AMBER, Rag.BLUE, Rag.GREEN, Rag.GREY)
 SCORE_COLUMNS = [
     TableColumn("排名", 10),
-    TableColumn("部门", 37, "left"),
+    TableColumn("部门", 36, "left"),
     TableColumn("应报事项", 15),
     TableColumn("已报送", 15),
     TableColumn("按时报送", 15),
-    TableColumn("按时报送率", 16),
-    TableColumn("逾期未报", 16),
-    TableColumn("退回次数", 16),
-    TableColumn("催办次数", 16),
+    TableColumn("按时报送率", 20),  # "100.0%" on one line
+    TableColumn("逾期未报", 15),
+    TableColumn("退回次数", 15),
+    TableColumn("催办次数", 15),
 ]
 
 
@@ -124,10 +124,11 @@ def notice_figures(request: NoticeRequest) -> NoticeFigures:
     return NoticeFigures(request, scope.judged_on, scope.frozen, headline, scores, leads, red_items)
 
 
-def notice_title(request: NoticeRequest) -> str:
-    """The title: the period (and the document, if one), marked as a draft."""
+def notice_title(request: NoticeRequest) -> tuple[str, str]:
+    """The title's two lines: the period (and the document, if one), then the subject,
+    marked as a draft."""
     document = f"{clean_text(request.document_number)}文件" if request.document_number else ""
-    return f"关于{document}{request.period.label}任务分工落实情况的通报（代拟稿）"
+    return f"关于{document}{request.period.label}", "任务分工落实情况的通报（代拟稿）"
 
 
 def write_notice(target: str | IO[bytes], request: NoticeRequest) -> NoticeFigures:
@@ -141,7 +142,7 @@ def write_notice(target: str | IO[bytes], request: NoticeRequest) -> NoticeFigur
 def build_notice(figures: NoticeFigures, *, issuer: str) -> OfficialDocument:
     """The document: title, 主送, the sections, 附件说明, signature, the two attachments."""
     doc = OfficialDocument()
-    doc.title(notice_title(figures.request))
+    doc.title(*notice_title(figures.request))
     doc.addressee(ADDRESSEE)
     for paragraph in _opening(figures):
         doc.paragraph(paragraph)
@@ -159,10 +160,10 @@ def build_notice(figures: NoticeFigures, *, issuer: str) -> OfficialDocument:
 def _opening(figures: NoticeFigures) -> list[str]:
     period = figures.request.period.label
     when = chinese_date(figures.judged_on)
-    frozen = "（本季度数据已冻结，按季度结束时的状态统计）" if figures.frozen else ""
     if not figures.headline.obligations:
-        return [f"截至{when}，{period}尚无应报任务{frozen}，暂无可通报的落实情况。"]
-    return [f"现将{period}任务分工落实情况通报如下（数据截至{when}{frozen}）。"]
+        return [f"截至{when}，{period}尚无应报任务，暂无可通报的落实情况。"]
+    frozen = "，为本季度封存时的状态" if figures.frozen else ""
+    return [f"现将{period}任务分工落实情况通报如下。数据截至{when}{frozen}。"]
 
 
 def _sections(doc: OfficialDocument, figures: NoticeFigures) -> None:
