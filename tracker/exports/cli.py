@@ -1,5 +1,8 @@
-"""``flask --app tracker export quarterly [--period 2026Q3] [--document NUMBER] --output FILE``
-and ``flask --app tracker export notice --period 2026Q3 [--document NUMBER] --output FILE.docx``."""
+"""The ``flask --app tracker export`` commands.
+
+* ``export quarterly [--period 2026Q3] [--document NUMBER] --output FILE.xlsx``
+* ``export notice [--period 2026Q3] [--document NUMBER] --output FILE.docx``
+"""
 
 from __future__ import annotations
 
@@ -47,13 +50,16 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
 
 
 @export_cli.command("notice")
-@click.option("--period", "period_key", required=True, help="报告期，如 2026Q3")
+@click.option("--period", "period_key", help="报告期，如 2026Q3（默认：当前报告期，与看板相同）")
 @click.option("--document", "document_number", help="只通报该文号的文件（默认：全部文件）")
 @click.option(
     "--output", required=True, type=click.Path(dir_okay=False), help="输出文件，如 季度通报.docx"
 )
-def notice_command(period_key: str, document_number: str | None, output: str) -> None:
-    """Write the quarterly 通报 draft (Word, GB/T 9704-2012) from the dashboard's figures."""
+def notice_command(period_key: str | None, document_number: str | None, output: str) -> None:
+    """Write the quarterly 通报 draft (Word, GB/T 9704-2012) from the dashboard's figures.
+
+    Without --period: the quarter being reported on, the dashboard's default.
+    """
     path = Path(output)
     if path.suffix.lower() != ".docx":
         raise click.BadParameter(f"输出文件须以 .docx 结尾：{output}", param_hint="--output")
