@@ -235,6 +235,18 @@ def test_the_writer_keeps_text_as_text(tmp_path):
     assert list(tmp_path.iterdir()) == [path]
 
 
+def test_fallback_fonts_are_written_when_asked_for(tmp_path):
+    doc = OfficialDocument(fallback=1)
+    doc.title("标题")
+    doc.paragraph("正文")
+    doc.heading("一、标题", level=1)
+    out = io.BytesIO()
+    doc.save(out)
+    paragraphs = read(out.getvalue()).paragraphs
+    fonts = [east_asian_font(p.runs[0]) for p in paragraphs if p.runs]
+    assert fonts == ["华文中宋", "仿宋", "SimHei"]
+
+
 def test_route_permissions(client, praised, people, login, make_user):
     url = "/exports/notice.docx?period=2024Q3"
     response = client.get(url)

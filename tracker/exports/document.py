@@ -65,6 +65,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt, Twips
+from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run
 
@@ -276,21 +277,21 @@ class OfficialDocument:
         self.blank_line().paragraph_format.keep_with_next = True
         return heading
 
-    def table(self, columns: Sequence[TableColumn], rows: Iterable[Sequence[object]]) -> Any:
+    def table(self, columns: Sequence[TableColumn], rows: Iterable[Sequence[object]]) -> Table:
         """A bordered table with a header row repeated on every page; ``None`` cells are
         empty, numbers written as they are, every other value as text."""
-        table = self.document.add_table(rows=1, cols=len(columns))
+        body = [list(values) for values in rows]
+        table: Table = self.document.add_table(rows=1 + len(body), cols=len(columns))
         table.style = "Table Grid"
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         for position, column in enumerate(columns):  # the grid, which LibreOffice reads
             table.columns[position].width = Mm(column.width_mm)
-        header = table.rows[0]
+        header, *lines = table.rows
         for cell, column in zip(header.cells, columns, strict=True):
             self._cell(cell, column.title, Part.TABLE_HEADER, "center", column.width_mm)
         self._row_properties(header, repeat=True)
-        for values in rows:
-            row = table.add_row()
+        for row, values in zip(lines, body, strict=True):
             for cell, column, value in zip(row.cells, columns, values, strict=True):
                 text = "" if value is None else str(value)
                 self._cell(cell, text, Part.TABLE, column.align, column.width_mm)
