@@ -298,7 +298,11 @@ def peak_memory(call) -> int:
 def main() -> None:
     args = parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-excel-"))
-    seed_app = make_app(folder / "seed.sqlite3", str(folder), TRACKER_FIRST_PERIOD=SEED_PERIOD)
+    # Liaisons submit directly, as before departments' sign-off existed (TRACKER_SIGNOFF_REQUIRED).
+    seed_app = make_app(
+        folder / "seed.sqlite3", str(folder), TRACKER_FIRST_PERIOD=SEED_PERIOD,
+        TRACKER_SIGNOFF_REQUIRED=False,
+    )  # fmt: skip
     build_seed_quarter(seed_app)
     portfolio_app = make_app(args.db or folder / "portfolio.sqlite3", str(folder))
     build_portfolio(portfolio_app, args)
