@@ -36,8 +36,8 @@ def test_coordinator_downloads_the_quarterly_workbook_from_the_dashboard(
     wb = openpyxl.load_workbook(_saved(download, tmp_path))
     assert wb.sheetnames == list(SHEETS)
     detail = wb["报告明细"]
-    assert "2024年第三季度" in detail["A1"].value
-    assert sum(1 for row in detail.iter_rows(min_row=3, values_only=True) if any(row)) == 74
+    assert "2024年第三季度" in detail["A3"].value
+    assert sum(1 for row in detail.iter_rows(min_row=6, values_only=True) if any(row)) == 74
     assert wb["总体情况"]._charts  # the on-time chart came along
 
 
@@ -98,3 +98,39 @@ def test_an_untouched_template_accepts_multi_line_text_typed_in_the_browser(
     db.session.expire_all()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ReportVersion)) == versions
     assert db.session.get(Report, report.id).state.value == "submitted"
+
+
+def test_the_department_sheet_from_the_department_and_from_the_coordinator(
+    page, live_server, quarter, make_user, sign_in, sign_out, screenshot, tmp_path
+):
+    """A liaison takes the 报送 sheet from their quarter's list (their draft on it, marked);
+    a coordinator takes the same department's from its dashboard page (handed-in only)."""
+    from tracker.exports.department import DRAFT_NOTE
+    from tracker.exports.department import SHEET_TITLE as PAPER
+
+    liaison = make_user("liaison", "mps")
+    sign_in(liaison)
+    obligation = quarter.obligation(22, "mps")
+    page.goto(f"{live_server}/obligations/{obligation.id}/edit")
+    page.select_option("select[name=status]", "ongoing")
+    page.fill("textarea[name=progress]", "草拟中的进展。")
+    page.click("button[name=save], input[name=save]")
+    page.wait_for_load_state("networkidle")
+    page.goto(f"{live_server}/reports?period=2024Q3")
+    with page.expect_download() as info:
+        page.click("#download-department-sheet")
+    ws = openpyxl.load_workbook(_saved(info.value, tmp_path))[PAPER]
+    assert ws["A2"].value.endswith("公安部任务分工落实情况报送表")
+    texts = [c.value for row in ws.iter_rows() for c in row if c.value]
+    assert "草拟中的进展。" in texts and DRAFT_NOTE.strip("（）") in texts
+    sign_out()
+    sign_in(make_user("coordinator", "mca"))
+    page.goto(f"{live_server}/dashboard/departments/mps?period=2024Q3")
+    screenshot("department-sheet-link")
+    with page.expect_download() as info:
+        page.click("#download-department-sheet")
+    folder = tmp_path / "coordinator"
+    folder.mkdir()
+    ws = openpyxl.load_workbook(_saved(info.value, folder))[PAPER]
+    texts = [c.value for row in ws.iter_rows() for c in row if c.value]
+    assert "草拟中的进展。" not in texts and "负责人签字：" in texts

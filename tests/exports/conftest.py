@@ -39,9 +39,34 @@ def fit_to(ws) -> tuple[int, int]:
     )
 
 
-def data_rows(ws, first: int = 3) -> list[tuple]:
-    """The values of a table sheet below its title and header rows."""
-    return [row for row in ws.iter_rows(min_row=first, values_only=True) if any(row)]
+# A sheet under a masthead (表号, title, heading, who filled it in) has its header on row 5;
+# the template, a title row then the header.
+MASTHEAD_HEADER, MASTHEAD_FIRST = 5, 6
+
+
+def first_data_row(ws) -> int:
+    """The first row below the header, whether the sheet opens with a masthead or a title."""
+    return MASTHEAD_FIRST if str(ws["A1"].value or "").startswith("表号") else 3
+
+
+def data_rows(ws, first: int | None = None) -> list[tuple]:
+    """The values of a table sheet below its header, a merged block's value on each of its
+    rows (as a reader sees the block on paper)."""
+    first = first_data_row(ws) if first is None else first
+    filled = {}
+    for merged in ws.merged_cells.ranges:
+        value = ws.cell(merged.min_row, merged.min_col).value
+        for row in range(max(merged.min_row, first), merged.max_row + 1):
+            for column in range(merged.min_col, merged.max_col + 1):
+                filled[(row, column)] = value
+    rows = []
+    for number, row in enumerate(ws.iter_rows(min_row=first, values_only=True), start=first):
+        values = tuple(
+            filled.get((number, column), value) for column, value in enumerate(row, start=1)
+        )
+        if any(values):
+            rows.append(values)
+    return rows
 
 
 @pytest.fixture

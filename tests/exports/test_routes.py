@@ -16,7 +16,11 @@ def test_coordinator_downloads_every_department(client, filed, people, login):
     assert response.headers["Cache-Control"] == "no-store"  # never kept by a browser or proxy
     wb = load(response.data)
     assert len(data_rows(wb["报告明细"])) == 74
-    assert "全部部门" in wb["总体情况"]["A2"].value
+    overview = [str(row[0]) for row in wb["总体情况"].iter_rows(values_only=True)]
+    assert any("范围：全部部门" in line for line in overview)
+    # The masthead names who exported it; the compilation's approver is signed by hand.
+    fields = wb["总体情况"]["A4"].value
+    assert f"填报人：{people['coordinator'].display_name}" in fields and "审核人：\u3000" in fields
 
 
 def test_liaison_and_department_viewer_get_their_department_only(client, filed, people, login):
@@ -25,7 +29,8 @@ def test_liaison_and_department_viewer_get_their_department_only(client, filed, 
         wb = load(client.get("/exports/quarterly.xlsx?period=2024Q3").data)
         assert {row[2] for row in data_rows(wb["报告明细"])} == {"公安部"}, who
         assert [row[1] for row in data_rows(wb["部门考核"])] == ["公安部"], who
-        assert "公安部" in wb["报告明细"]["A1"].value
+        assert "公安部" in wb["报告明细"]["A3"].value
+        assert wb["报告明细"]["A4"].value.startswith("填报单位：公安部")
 
 
 def test_leader_and_admin_see_everything(client, filed, people, login):

@@ -19,8 +19,8 @@ from tracker.reports import services
 from tracker.reports.models import KeyFigure, ProgressStatus, Report, ReportState, ReportVersion
 from tracker.reports.services import ReportInput
 
-STATUS, PROGRESS, PROBLEMS = (
-    HEADERS.index(h) + 1 for h in ("自评状态", "工作进展", "存在的困难和问题")
+STATUS, PROGRESS, PROBLEMS, FIGURES = (
+    HEADERS.index(h) + 1 for h in ("自评状态", "工作进展", "存在的困难和问题", "关键数据")
 )
 
 
@@ -103,13 +103,14 @@ def test_template_lists_the_departments_obligations_with_inputs_unlocked(client,
     assert ws.column_dimensions["A"].hidden and ws.column_dimensions["B"].hidden
     assert ws.protection.sheet is True
     assert ws.cell(3, 5).protection.locked is True  # 工作任务
+    assert ws.cell(3, HEADERS.index("审核签发") + 1).protection.locked is True
     for column in range(STATUS, len(HEADERS) + 1):
         assert ws.cell(3, column).protection.locked is False
         assert ws.cell(3, column).number_format == "@"
     validations = {str(dv.sqref): dv for dv in ws.data_validations.dataValidation}
-    status = validations[f"J3:J{ws.max_row}"]
+    status = validations[f"K3:K{ws.max_row}"]
     assert status.type == "list" and status.formula1 == '"未启动,推进中,已完成,常态化推进"'
-    length = validations[f"K3:O{ws.max_row}"]
+    length = validations[f"L3:P{ws.max_row}"]
     assert length.type == "textLength" and length.formula1 == "5000"
     assert ws.freeze_panes == "A3" and ws.page_setup.orientation == "landscape"
 
@@ -221,6 +222,50 @@ def test_key_figures_survive_a_template_update(client, liaison, quarter):
         ("出警次数", Decimal("12"), "次")
     ]
     assert db.session.scalar(sa.select(sa.func.count()).select_from(KeyFigure)) == 1
+
+
+def test_key_figures_are_carried_and_edited_in_the_template(client, liaison, quarter):
+    from decimal import Decimal
+
+    services.save_draft(
+        quarter.obligation(11, "mps"),
+        ReportInput(progress="初稿", figures=[("出警次数", Decimal("12"), "次"),
+                                            ("覆盖率", Decimal("35.5"), "%")]),
+        actor=liaison,
+        expected_version=None,
+    )  # fmt: skip
+    db.session.commit()
+    data = download(client)
+    row = row_of(data, 11)
+    assert load(data)[SHEET_TITLE].cell(row, FIGURES).value == "出警次数：12 次\n覆盖率：35.5 %"
+    changed = "出警次数：15 次\n\n培训人次：4,200人次\n帮扶户数: 30"
+    assert upload(client, edit(data, {(row, FIGURES): changed})).status_code == 302
+    report = quarter.obligation(11, "mps").report
+    assert [(f.name, f.value, f.unit) for f in report.figures] == [
+        ("出警次数", Decimal("15"), "次"), ("培训人次", Decimal("4200"), "人次"),
+        ("帮扶户数", Decimal("30"), ""),
+    ]  # fmt: skip
+    assert report.progress == "初稿"  # the rest of the row as it was
+    # Emptying the cell removes the figures; an untouched template changes nothing.
+    data = download(client)
+    assert upload(client, data).status_code == 302
+    assert len(quarter.obligation(11, "mps").report.figures) == 3
+    assert upload(client, edit(data, {(row_of(data, 11), FIGURES): None})).status_code == 302
+    assert quarter.obligation(11, "mps").report.figures == []
+
+
+def test_bad_key_figures_are_refused_line_by_line(client, liaison):
+    data = download(client)
+    row = row_of(data, 11)
+    before = saved_state()
+    bad = "出警次数 十二次\n覆盖率：很多 %\n" + "：12"
+    response = upload(client, edit(data, {(row, FIGURES): bad, (row, PROGRESS): "进展"}))
+    assert response.status_code == 422 and saved_state() == before
+    problems = [p for p in problems_of(response) if p[1] == "关键数据"]
+    assert len(problems) == 3 and all("名称：数值 单位" in p[2] for p in problems), problems
+    six = "\n".join(f"指标{i}：{i}" for i in range(6))
+    response = upload(client, edit(data, {(row, FIGURES): six}))
+    assert response.status_code == 422 and "最多 5 项关键数据" in response.get_data(as_text=True)
 
 
 # -- refusals: nothing saved, every problem listed ---------------------------------------------

@@ -21,6 +21,7 @@ from tracker.auth import liaisons, sessions
 from tracker.auth.models import DEPARTMENT_ROLES, LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
+from tracker.catalogue.queries import department_by_name_or_code
 from tracker.db import ON_CONFLICT_INSERT, rows_changed, to_local, utcnow
 from tracker.errors import Invalid
 from tracker.extensions import db
@@ -157,18 +158,10 @@ def _end_credentials(user: User, reason: str, actor: User | None) -> None:
 
 def resolve_department(name_or_code: str) -> Department:
     """Find a department by code, full name, short name or alias."""
-    key = name_or_code.strip()
-    department = db.session.scalar(
-        sa.select(Department).where(
-            sa.or_(Department.code == key, Department.name == key, Department.short_name == key)
-        )
-    )
-    if department is not None:
-        return department
-    for candidate in db.session.scalars(sa.select(Department)):
-        if key in (candidate.aliases or []):
-            return candidate
-    raise UserError(f"未知部门：{key}", field="department")
+    department = department_by_name_or_code(name_or_code)
+    if department is None:
+        raise UserError(f"未知部门：{name_or_code.strip()}", field="department")
+    return department
 
 
 ADMINISTRATOR_ROLES = frozenset({UserRole.ADMIN, UserRole.SECURITY_ADMIN, UserRole.AUDITOR})

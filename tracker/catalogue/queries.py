@@ -39,6 +39,25 @@ def department_by_code(code: str) -> Department | None:
     return db.session.scalar(sa.select(Department).where(Department.code == code))
 
 
+def department_by_name_or_code(text: str) -> Department | None:
+    """The department a person names: by code (``mps``), full or short name, or an alias."""
+    wanted = text.strip()
+    if not wanted:
+        return None
+    found = db.session.scalar(
+        sa.select(Department).where(
+            sa.or_(
+                Department.code == wanted,
+                Department.name == wanted,
+                Department.short_name == wanted,
+            )
+        )
+    )
+    if found is not None:
+        return found
+    return next((d for d in departments() if wanted in (d.aliases or [])), None)
+
+
 def document_by_number(number: str) -> PolicyDocument | None:
     return db.session.scalar(sa.select(PolicyDocument).where(PolicyDocument.number == number))
 

@@ -1,7 +1,10 @@
-"""The ``flask --app tracker export`` commands.
+"""``flask --app tracker export quarterly|department|notice …``: the papers, from the command line.
 
 * ``export quarterly [--period 2026Q3] [--document NUMBER] --output FILE.xlsx``
-* ``export notice [--period 2026Q3] [--document NUMBER] --output FILE.docx``
+* ``export notice [--period 2026Q3] [--document NUMBER] --output FILE.docx``: the quarterly
+  通报 draft.
+* ``export department --department NAME_OR_CODE [--period P] [--document NUMBER]
+  --output FILE.xlsx|FILE.docx``: a department's 报送 sheet (handed-in reports only).
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from typing import TypeVar
 import click
 from flask.cli import AppGroup
 
-from tracker.catalogue.queries import document_by_number
+from tracker.catalogue.queries import department_by_name_or_code, document_by_number
+from tracker.exports.department import department_paper, write_department_xlsx
 from tracker.exports.files import write_atomically
 from tracker.exports.notice import NoticeRequest, write_notice
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
@@ -22,8 +26,11 @@ from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
 
-export_cli = AppGroup("export", help="导出 Excel 报表和 Word 文稿 / export workbooks, documents.")
-_T = TypeVar("_T")
+T = TypeVar("T")
+# A department's paper, by the output's suffix.
+PAPER_WRITERS = {".xlsx": write_department_xlsx}
+
+export_cli = AppGroup("export", help="导出报表和报送表 / export workbooks and papers.")
 
 
 @export_cli.command("quarterly")
@@ -37,7 +44,8 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
 
     Without --period: the quarter being reported on, the dashboard's default.
     """
-    period, document_id = _period_and_document(period_key, document_number)
+    period = _period(period_key)
+    document_id = _document_id(document_number)
     # As the web pages do on a visit: make sure the period's obligations exist.
     report_services.open_period(period)
     db.session.commit()
@@ -63,13 +71,13 @@ def notice_command(period_key: str | None, document_number: str | None, output: 
     path = Path(output)
     if path.suffix.lower() != ".docx":
         raise click.BadParameter(f"输出文件须以 .docx 结尾：{output}", param_hint="--output")
-    period, document_id = _period_and_document(period_key, document_number)
+    period = _period(period_key)
+    document_id = _document_id(document_number)
     report_services.open_period(period)
     db.session.commit()
     number = document_number.strip() if document_id is not None and document_number else None
     request = NoticeRequest(period, document_id, number)
-    _directory_of(path)
-    figures = write_notice(str(path), request)  # atomic: OfficialDocument.save renames
+    figures = _write_atomically(path, lambda target: write_notice(target, request))
     h = figures.headline
     click.echo(
         f"已生成 {output}：{period.label}通报代拟稿，应报任务 {h.obligations} 项，"
@@ -77,10 +85,46 @@ def notice_command(period_key: str | None, document_number: str | None, output: 
     )
 
 
-def _period_and_document(
-    period_key: str | None, document_number: str | None
-) -> tuple[Period, int | None]:
-    """The period (default: the current one) and the document's id; refused in words."""
+@export_cli.command("department")
+@click.option(
+    "--department", "department_name", required=True, help="部门名称或代码，如 公安部 或 mps"
+)
+@click.option("--period", "period_key", help="报告期，如 2026Q3（默认：当前报告期）")
+@click.option("--document", "document_number", help="只导出该文号的文件（默认：全部文件）")
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False),
+    help="输出文件：.xlsx（Excel）或 .docx（Word），由后缀决定格式",
+)  # fmt: skip
+def department_command(
+    department_name: str, period_key: str | None, document_number: str | None, output: str
+) -> None:
+    """Write a department's 报送 sheet: its items with its handed-in reports, the sign-off,
+    and the block for the leader's signature and the unit's seal."""
+    path = Path(output)
+    suffix = path.suffix.lower()
+    if suffix not in PAPER_WRITERS:
+        raise click.BadParameter("文件名须以 .xlsx 或 .docx 结尾", param_hint="--output")
+    department = department_by_name_or_code(department_name)
+    if department is None:
+        raise click.BadParameter(
+            f"没有名称或代码为“{department_name}”的部门", param_hint="--department"
+        )
+    period = _period(period_key)
+    document_id = _document_id(document_number)
+    report_services.open_period(period)
+    db.session.commit()
+    paper = department_paper(department, period, document_id=document_id)
+    write = PAPER_WRITERS[suffix]
+    _write_atomically(path, lambda target: write(target, paper))
+    counts = paper.counts
+    click.echo(
+        f"已生成 {output}：{department.name}，{period.label}，{len(paper.lines)} 个事项，"
+        f"已报送 {counts.submitted} 个，逾期未报 {counts.overdue} 个。"
+    )
+
+
+def _period(period_key: str | None) -> Period:
+    """The ``--period`` asked for (default: the quarter being reported on), if tracked."""
     try:
         period = Period.parse(period_key) if period_key else report_queries.current_period()
     except ValueError as exc:
@@ -91,23 +135,21 @@ def _period_and_document(
             f"{period.key} 不在跟踪范围内（{tracked[-1].key} 至 {tracked[0].key}）",
             param_hint="--period",
         )
+    return period
+
+
+def _document_id(document_number: str | None) -> int | None:
     if not document_number:
-        return period, None
+        return None
     document = document_by_number(document_number.strip())
     if document is None:
         raise click.BadParameter(f"没有文号为“{document_number}”的文件", param_hint="--document")
-    return period, document.id
+    return document.id
 
 
-def _write_atomically(path: Path, write: Callable[[str], _T]) -> _T:
+def _write_atomically(path: Path, write: Callable[[str], T]) -> T:
     """Write next to ``path`` and rename, so a failed export never leaves half a file."""
-    _directory_of(path)
-    return write_atomically(path, write)
-
-
-def _directory_of(path: Path) -> Path:
-    """The output's directory, which must exist."""
     directory = path.resolve().parent
     if not directory.is_dir():
         raise click.BadParameter(f"目录不存在：{directory}", param_hint="--output")
-    return directory
+    return write_atomically(path, write)

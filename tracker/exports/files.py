@@ -14,7 +14,7 @@ _T = TypeVar("_T")
 def write_atomically(path: Path, write: Callable[[str], _T]) -> _T:
     """Call ``write`` with a temporary file's path beside ``path``, then rename it over
     ``path``; on any failure the temporary file is removed and ``path`` left as it was."""
-    handle, temporary = tempfile.mkstemp(suffix=path.suffix, dir=path.resolve().parent)
+    handle, temporary = tempfile.mkstemp(suffix=path.suffix or ".tmp", dir=path.resolve().parent)
     os.close(handle)
     try:
         result = write(temporary)

@@ -21,23 +21,26 @@ from datetime import date
 from typing import IO, Any, TypedDict
 
 from tracker import clock
-from tracker.catalogue.models import Role
+from tracker.auth.models import User
+from tracker.catalogue.models import Department, Role
 from tracker.dashboard import queries as dashboard
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.rag import Light, Rag, Reason, Thresholds, rag_for
 from tracker.exports import queries
+from tracker.exports.masthead import documents_heading, masthead
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import (
-    FIRST_DATA_ROW,
     HEADER,
     LABEL,
     SUBTITLE,
     Book,
     Column,
     Look,
+    Masthead,
     Paint,
     Sheet,
 )
+from tracker.extensions import db
 from tracker.followups import queries as reminders
 from tracker.periods import Period
 from tracker.reports.models import ReportState
@@ -54,19 +57,26 @@ RAG_PAINT: dict[Rag, Paint] = {
 HANDED_IN = (ReportState.SUBMITTED, ReportState.RETURNED, ReportState.ACCEPTED)
 SUMMARY_CHARS = 80
 CHART_WIDTH_CM, PIXELS_PER_CM = 17, 96 / 2.54
-SHEETS = ("总体情况", "任务分工落实情况", "报告明细", "逾期清单", "部门考核", "催办记录")
+SHEETS = (
+    "总体情况", "任务分工落实情况", "报告明细", "报告正文", "逾期清单", "部门考核", "催办记录",
+)  # fmt: skip
+NO_OVERDUE = "本季度无逾期未报事项"
+FORM_CODE = "RWFG"  # 任务分工: the sheets are forms RWFG-1 to RWFG-7
 
 DOCUMENT_COLUMN = Column("文号", 16, "wrap")
+# Every table fits A4 landscape at 9 pt or more when printed (tests/exports/test_official.py):
+# about 150 character units across at most, so the narratives have their own sheet.
 DIVISION_COLUMNS = [
     Column("序号", 6, "int"),
-    Column("工作任务", 48, "wrap"),
-    Column("牵头单位", 14, "wrap"),
-    Column("配合单位 / 共同负责单位", 22, "wrap"),
+    Column("工作任务", 40, "wrap"),
+    Column("牵头单位", 13, "wrap"),
+    Column("配合单位 / 共同负责单位", 18, "wrap"),
     Column("责任部门", 14, "wrap"),
     Column("角色", 9, "center"),  # "共同负责" on one line
-    Column("落实状态", 16, "center"),
-    Column("进展摘要", 40, "wrap"),
+    Column("落实状态", 14, "center"),
+    Column("进展摘要（牵头单位为汇总情况）", 34, "wrap"),
 ]
+DIVISION_MERGED = range(4)  # 序号, 工作任务, 牵头单位, 配合单位: once per item
 DETAIL_COLUMNS = [
     Column("序号", 6, "int"),
     Column("对应正文", 8, "center"),
@@ -78,18 +88,23 @@ DETAIL_COLUMNS = [
     Column("首次报送时间", 17, "datetime"),
     Column("是否按时", 8, "center"),
     Column("迟报工作日", 8, "int"),
-    Column("审核签发", 12, "wrap"),  # the department's approver, and when (审核人 · 时间)
-    # Five narratives beside ten short columns: the four after 工作进展 are kept narrow so
-    # that the sheet, fitted to the page width, still prints at about 7 pt on A4.
-    Column("工作进展", 40, "wrap"),
-    Column("存在的困难和问题", 22, "wrap"),
-    Column("经验做法", 22, "wrap"),
-    Column("工作建议", 22, "wrap"),
-    Column("下一步计划", 22, "wrap"),
+    Column("审核签发", 14, "wrap"),  # the department's approver, and when (审核人 · 时间)
+    Column("进展摘要", 30, "wrap"),
+]
+# The five narratives of each handed-in report, one row each, in a column wide enough to read.
+NARRATIVES = (
+    ("progress", "工作进展"), ("problems", "存在的困难和问题"), ("practices", "经验做法"),
+    ("suggestions", "工作建议"), ("next_steps", "下一步计划"),
+)  # fmt: skip
+TEXT_COLUMNS = [
+    Column("序号", 6, "int"),
+    Column("部门", 14, "wrap"),
+    Column("栏目", 12, "center"),
+    Column("内容", 100, "wrap"),
 ]
 OVERDUE_COLUMNS = [
     Column("序号", 6, "int"),
-    Column("工作任务", 50, "wrap"),
+    Column("工作任务", 50, "wrap"),  # with 序号 merged down the item's departments
     Column("部门", 14, "wrap"),
     Column("角色", 9, "center"),  # "共同负责" on one line
     Column("截止日期", 12, "date"),
@@ -143,6 +158,7 @@ class QuarterlyRequest:
     section: str | None = None  # a main-text part (二 / 三 / 四), as on the dashboard
     role: Role | None = None
     rag: Rag | None = None  # narrows the rows, never the figures (as on the dashboard)
+    prepared_by_id: int | None = None  # who exports it: the masthead's 填报人 and 联系电话
 
     def shows(self, line: ObligationLine, cell: dashboard.Cell) -> bool:
         """Whether a line passes every filter of the request."""
@@ -176,11 +192,28 @@ def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> Quart
         section=request.section, role=request.role,
     )  # fmt: skip
     count, numbers = queries.document_numbers(request.document_id)
-    titles = _Titles(request, _documents_label(count, numbers))
+    titles = _Titles(request, _masthead(request))
     multi = count > 1
     with Book(target) as book:
         result = _write_sheets(book, request, scope, titles, numbers, multi)
     return result
+
+
+def _masthead(request: QuarterlyRequest) -> Masthead:
+    """Who answers for the workbook: the department it is restricted to (a department's own
+    export: its approvers) or the coordinators' compilation, and the person exporting it."""
+    prepared_by = (
+        db.session.get(User, request.prepared_by_id) if request.prepared_by_id is not None else None
+    )
+    department = None
+    if request.department_ids is not None and len(request.department_ids) == 1:
+        department = db.session.get(Department, next(iter(request.department_ids)))
+    return masthead(
+        documents_heading(request.document_id),
+        on=clock.local_today(),
+        department=department,
+        prepared_by=prepared_by,
+    )
 
 
 def _write_sheets(
@@ -192,32 +225,37 @@ def _write_sheets(
     multi: bool,
 ) -> QuarterlyResult:
     """Stream the period's obligations into the sheets, then fill the scorecard and overview."""
-    overview = book.sheet(SHEETS[0], titles.of(SHEETS[0]), OVERVIEW_COLUMNS, table=False)
-    division = book.sheet(SHEETS[1], titles.of(SHEETS[1]), _columns(DIVISION_COLUMNS, multi))
-    detail = book.sheet(SHEETS[2], titles.of(SHEETS[2]), _columns(DETAIL_COLUMNS, multi))
-    overdue = book.sheet(SHEETS[3], titles.of(SHEETS[3]), _columns(OVERDUE_COLUMNS, multi))
-    score = book.sheet(SHEETS[4], titles.of(SHEETS[4]), SCORE_COLUMNS)
-    urges = book.sheet(SHEETS[5], titles.of(SHEETS[5]), _columns(URGE_COLUMNS, multi))
+    overview = titles.sheet(book, 0, OVERVIEW_COLUMNS, table=False)
+    division = titles.sheet(book, 1, _columns(DIVISION_COLUMNS, multi))
+    division.filtered = False  # merged blocks: a filter would show half an item
+    detail = titles.sheet(book, 2, _columns(DETAIL_COLUMNS, multi))
+    texts = titles.sheet(book, 3, _columns(TEXT_COLUMNS, multi))
+    overdue = titles.sheet(book, 4, _columns(OVERDUE_COLUMNS, multi))
+    overdue.filtered = False
+    score = titles.sheet(book, 5, SCORE_COLUMNS)
+    urges = titles.sheet(book, 6, _columns(URGE_COLUMNS, multi))
 
     result, reasons, thresholds = QuarterlyResult(), Counter[Reason](), scope.thresholds
+    late: list[tuple[ObligationLine, dashboard.Cell]] = []
     lines = queries.obligation_lines(
         request.period,
         document_id=request.document_id,
         snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
     for group in queries.by_task(lines):
-        judged = [(line, _cell(line, scope, thresholds)) for line in group]
+        judged = [(line, judged_cell(line, scope, thresholds)) for line in group]
         shown = [(line, cell) for line, cell in judged if request.shows(line, cell)]
         if not shown:
             continue
         _division_rows(division, group, shown, multi)
         for line, cell in shown:
             _detail_row(detail, line, cell, multi)
+            _text_rows(texts, line, multi)
             reasons[cell.light.reason] += 1
             if cell.light.reason == Reason.OVERDUE:
-                _overdue_row(overdue, line, cell, multi)
-                result.overdue += 1
+                late.append((line, cell))
         result.obligations += len(shown)
+    result.overdue = _overdue_rows(overdue, late, multi)
     args, options = _same_scope(request, scope)
     head, rows = dashboard.headline_and_scorecard(*args, **options)
     _score_rows(score, rows)
@@ -228,7 +266,7 @@ def _write_sheets(
         rag=request.rag,
     )  # fmt: skip
     _overview(overview, request, scope, reasons, rows, head, filters)
-    for sheet in (division, detail, overdue, score, urges):
+    for sheet in (division, detail, texts, overdue, score, urges):
         sheet.finish()
     return result
 
@@ -236,23 +274,23 @@ def _write_sheets(
 # -- titles and columns ----------------------------------------------------------------------
 
 
-def _documents_label(count: int, numbers: list[str]) -> str:
-    if count == 0:
-        return "（无文件）"
-    if count <= len(numbers):
-        return "、".join(numbers)
-    return f"{numbers[0]}等{count}件文件"
-
-
 @dataclass(frozen=True)
 class _Titles:
     request: QuarterlyRequest
-    documents: str
+    masthead: Masthead
 
     def of(self, sheet: str) -> str:
-        """The title row: the document number(s), the sheet, the period, the department."""
+        """The sheet's heading under the title: the sheet, the period, the department."""
         scope = f"·{self.request.department_label}" if self.request.department_label else ""
-        return f"{self.documents} {sheet}（{self.request.period.label}{scope}）"
+        return f"{sheet}（{self.request.period.label}{scope}）"
+
+    def sheet(self, book: Book, index: int, columns: Sequence[Column], **options: Any) -> Sheet:
+        """Sheet ``index`` of :data:`SHEETS`, under the workbook's masthead (表号 RWFG-1 …)."""
+        name = SHEETS[index]
+        head = self.masthead.numbered(f"表号：{FORM_CODE}-{index + 1}")
+        # Not sparse: every cell draws its own border, so that the grid stops at the table
+        # and the masthead above it prints as a title block, not as boxes.
+        return book.sheet(name, self.of(name), columns, masthead=head, sparse=False, **options)
 
 
 def _columns(columns: Sequence[Column], multi: bool) -> list[Column]:
@@ -298,7 +336,9 @@ def _same_scope(
     }
 
 
-def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds) -> dashboard.Cell:
+def judged_cell(
+    line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds
+) -> dashboard.Cell:
     """The dashboard's cell for one line: live, or as frozen in the period's snapshot."""
     light, arrived = None, None
     snapshot = scope.snapshot  # set exactly when the scope is frozen
@@ -320,11 +360,12 @@ def _cell(line: ObligationLine, scope: dashboard.Scope, thresholds: Thresholds) 
     )  # fmt: skip
 
 
-def _handed_in(line: ObligationLine) -> bool:
+def handed_in(line: ObligationLine) -> bool:
+    """Is the line's report handed in (its content no longer the department's alone)?"""
     return line.state in HANDED_IN
 
 
-def _summary(text: str | None) -> str:
+def summary(text: str | None) -> str:
     flat = " ".join((text or "").split())
     return flat if len(flat) <= SUMMARY_CHARS else flat[: SUMMARY_CHARS - 1] + "…"
 
@@ -338,34 +379,33 @@ def _division_rows(
     shown: list[tuple[ObligationLine, dashboard.Cell]],
     multi: bool,
 ) -> None:
-    """One row per shown department, under the attachment's columns for the item.
-
-    The item's text and departments fill its first row only; they are not merged down the
-    item's rows (merges cost memory per item, are checked against every cell before them,
-    and break filtering). The item number stays on every row, so that a
-    filtered list still says which item each row is.
-    """
+    """One block per item: the attachment's columns (number, text, lead, partners) merged
+    down the item's rows, then one row per shown department, lead first, with its light and
+    progress summary (the lead's is the consolidated report)."""
     first = group[0]
     leads = [line.department_name for line in group if line.role == Role.LEAD]
     others = Role.SUPPORT if leads else Role.JOINT
     partners = "各部门" if first.all_departments else "、".join(
         line.department_name for line in group if line.role == others
     )  # fmt: skip
-    for index, (line, cell) in enumerate(shown):
-        attachment = [first.task_text, "、".join(leads), partners] if index == 0 else [None] * 3
+    attachment = [first.task_number, first.task_text, "、".join(leads), partners]
+    rows, paints = [], []
+    for line, cell in shown:
         values = [
-            first.task_number,
             *attachment,
             line.department_name,
             line.role.label,
             cell.label,
-            _summary(line.progress) if _handed_in(line) else None,
+            summary(line.progress) if handed_in(line) else None,
         ]
-        sheet.row(_with_document(values, first, multi), _paint(cell, 6, multi))
+        rows.append(_with_document(values, first, multi))
+        paints.append(_paint(cell, 6, multi))
+    merged = [index + multi for index in DIVISION_MERGED]
+    sheet.block(rows, [0, *merged] if multi else merged, paints)
 
 
 def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:
-    light, handed_in = cell.light, _handed_in(line)
+    light, shown = cell.light, handed_in(line)
     submitted = line.first_submitted_at is not None
     if light.reason == Reason.WAIVED:
         on_time, late = None, None
@@ -379,21 +419,29 @@ def _detail_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi:
         line.department_name,
         line.role.label,
         light.reason.label,
-        line.status.label if handed_in and line.status else None,
+        line.status.label if shown and line.status else None,
         line.confirmed_status.label if line.confirmed_status else None,
         line.first_submitted_at,
         on_time,
         late,
-        _signed_off(line) if handed_in else None,
-        *(
-            (getattr(line, name) if handed_in else None)
-            for name in ("progress", "problems", "practices", "suggestions", "next_steps")
-        ),
+        signed_off(line) if shown else None,
+        summary(line.progress) if shown else None,
     ]
     sheet.row(_with_document(values, line, multi), _paint(cell, 4, multi))
 
 
-def _signed_off(line: ObligationLine) -> str | None:
+def _text_rows(sheet: Sheet, line: ObligationLine, multi: bool) -> None:
+    """The handed-in report's narratives, one wrapped row each (an empty one is left out)."""
+    if not handed_in(line):
+        return
+    for name, label in NARRATIVES:
+        text = getattr(line, name)
+        if text and text.strip():
+            values = [line.task_number, line.department_name, label, text]
+            sheet.row(_with_document(values, line, multi))
+
+
+def signed_off(line: ObligationLine) -> str | None:
     """``王处长\n2024-10-09 16:00``: who signed the report off, and when (Beijing time)."""
     if line.approved_by is None or line.approved_at is None:
         return None
@@ -401,17 +449,45 @@ def _signed_off(line: ObligationLine) -> str | None:
     return f"{line.approved_by}\n{moment}"
 
 
-def _overdue_row(sheet: Sheet, line: ObligationLine, cell: dashboard.Cell, multi: bool) -> None:
-    values = [
-        line.task_number,
-        line.task_text,
-        line.department_name,
-        line.role.label,
-        line.due_date,
-        cell.light.days_late,
-        line.state.label if line.state else "未填报",
-    ]
-    sheet.row(_with_document(values, line, multi), _paint(cell, 5, multi))
+def _overdue_rows(
+    sheet: Sheet, late: list[tuple[ObligationLine, dashboard.Cell]], multi: bool
+) -> int:
+    """The overdue obligations grouped by item (its number and text once, merged down), the
+    item furthest behind first and within an item the department furthest behind; an empty
+    list says so in words."""
+    if not late:
+        span = len(sheet.columns)
+        sheet.cells([(NO_OVERDUE, Look("center", bold=True))], height=28, span=span)
+        return 0
+    items: dict[int, list[tuple[ObligationLine, dashboard.Cell]]] = {}
+    for line, cell in late:
+        items.setdefault(line.task_id, []).append((line, cell))
+    blocks = sorted(
+        items.values(),
+        key=lambda rows: (-max(cell.light.days_late for _, cell in rows), rows[0][0].task_number),
+    )
+    merged = [multi, 1 + multi]  # 序号, 工作任务 (the 文号 before them, with several documents)
+    for rows in blocks:
+        rows.sort(key=lambda pair: -pair[1].light.days_late)
+        values = [
+            _with_document(
+                [
+                    line.task_number,
+                    line.task_text,
+                    line.department_name,
+                    line.role.label,
+                    line.due_date,
+                    cell.light.days_late,
+                    line.state.label if line.state else "未填报",
+                ],
+                line,
+                multi,
+            )
+            for line, cell in rows
+        ]
+        paints = [_paint(cell, 5, multi) for _, cell in rows]
+        sheet.block(values, [0, *merged] if multi else merged, paints)
+    return len(late)
 
 
 # -- scorecard, urges, overview --------------------------------------------------------------
@@ -530,4 +606,4 @@ def _rates_with_chart(sheet: Sheet, scores: list[dashboard.ScoreRow]) -> None:
         {"width": CHART_WIDTH_CM * PIXELS_PER_CM,
          "height": max(7.5, 0.75 * rows + 2.5) * PIXELS_PER_CM}
     )  # fmt: skip
-    sheet.ws.insert_chart(FIRST_DATA_ROW, 4, chart)  # E4
+    sheet.ws.insert_chart(sheet.first_data_row - 1, 4, chart)  # beside the figures

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -21,7 +22,7 @@ from tracker.catalogue.models import Assignment, Department, PolicyDocument, Rol
 from tracker.dashboard.models import SnapshotCell
 from tracker.extensions import db
 from tracker.periods import Period
-from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState
+from tracker.reports.models import KeyFigure, Obligation, ProgressStatus, Report, ReportState
 
 BATCH = 500
 
@@ -119,6 +120,23 @@ def obligation_lines(
         # spread a row type with a variadic tail over positional parameters.
         values: tuple[Any, ...] = row
         yield ObligationLine(*values)
+
+
+def figures_by_obligation(
+    period: Period, department_id: int
+) -> dict[int, list[tuple[str, Decimal, str]]]:
+    """The key figures of a department's reports in a period, by obligation id, in order."""
+    rows = db.session.execute(
+        sa.select(Obligation.id, KeyFigure.name, KeyFigure.value, KeyFigure.unit)
+        .join(Report, Report.obligation_id == Obligation.id)
+        .join(KeyFigure, KeyFigure.report_id == Report.id)
+        .where(Obligation.period == period.key, Obligation.department_id == department_id)
+        .order_by(Obligation.id, KeyFigure.position, KeyFigure.id)
+    )
+    found: dict[int, list[tuple[str, Decimal, str]]] = {}
+    for obligation_id, name, value, unit in rows:
+        found.setdefault(obligation_id, []).append((name, value, unit or ""))
+    return found
 
 
 def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:

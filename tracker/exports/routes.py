@@ -24,6 +24,7 @@ from tracker.auth.permissions import (
     can_edit_department_reports,
     require_draft_notice,
     require_edit_department_reports,
+    require_view_department,
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
@@ -32,6 +33,7 @@ from tracker.dashboard import queries as dashboard_queries
 from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
+from tracker.exports.department import DepartmentPaper, department_paper, write_department_xlsx
 from tracker.exports.document import DOCX
 from tracker.exports.forms import TemplateUploadForm
 from tracker.exports.notice import NoticeRequest, write_notice
@@ -118,6 +120,7 @@ def quarterly() -> ResponseReturnValue:
         section=filters.section,
         role=filters.role,
         rag=filters.rag,
+        prepared_by_id=current_user.id,
     )  # fmt: skip
     prefix = f"{document.number}-" if document else ""
     suffix = f"-{department.short_name}" if label and department else ""
@@ -171,6 +174,38 @@ def _filters() -> _Filters:
     return _Filters(section, department, Role(role) if role else None, Rag(rag) if rag else None)
 
 
+@bp.route("/departments/<code>/report-sheet.xlsx")
+def department_sheet(code: str) -> ResponseReturnValue:
+    """A department's 报送 sheet for a period (``?period=``, ``?document=``), as a workbook:
+    for the department's own users (drafts included, marked) and for those who see every
+    department (handed-in reports only)."""
+    department = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_department(current_user, department.id)
+    paper = _department_paper(department)
+    return _send(
+        lambda out: write_department_xlsx(out, paper),
+        f"{paper.period.key}-{department.short_name}-报送表.xlsx",
+    )
+
+
+def _own_department(department: Department) -> bool:
+    """Is the reader one of the department's own (its drafts are theirs to see), rather than
+    someone who sees every department (coordinators, leaders: handed-in reports only)?"""
+    visible = visible_department_ids(current_user)
+    return visible is not None and department.id in visible
+
+
+def _department_paper(department: Department) -> DepartmentPaper:
+    document = _document_arg()
+    return department_paper(
+        department,
+        _period_arg(),
+        document_id=document.id if document else None,
+        prepared_by=current_user,
+        include_drafts=_own_department(department),
+    )
+
+
 @bp.route("/template.xlsx")
 def template() -> ResponseReturnValue:
     """A liaison's template for a period: their department's obligations, ready to fill in."""
@@ -179,8 +214,11 @@ def template() -> ResponseReturnValue:
     department: Department | None = current_user.department
     assert department is not None, "a liaison of the department (required above) has one"
     lines = queries.obligation_lines(period, department_id=department.id)
+    figures = queries.figures_by_obligation(period, department.id)
     return _send(
-        lambda out: write_template(out, lines, department=department, period=period),
+        lambda out: write_template(
+            out, lines, department=department, period=period, figures=figures
+        ),
         f"{period.key}-{department.short_name}-填报模板.xlsx",
     )
 

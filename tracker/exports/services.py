@@ -79,7 +79,7 @@ def apply_template(upload: ParsedUpload, *, actor: User) -> UploadResult:
         try:
             report_services.save_draft(
                 obligation,
-                _input(row, obligation.report),
+                _input(row),
                 actor=actor,
                 expected_version=None if new else row.version,
             )
@@ -133,6 +133,10 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
         return not row.blank
     if row.status != report.status:
         return True
+    if [(name, value, unit) for name, value, unit in row.figures] != [
+        (f.name, f.value, f.unit) for f in report.figures
+    ]:
+        return True
     # Compared as stored: a line break typed in the browser (CRLF) and the same one read back
     # from the workbook (LF) are the same text.
     return any(
@@ -141,7 +145,6 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
     )
 
 
-def _input(row: TemplateRow, report: Report | None) -> ReportInput:
-    """The row's content; the key figures, which the template does not carry, are kept."""
-    figures = [(f.name, f.value, f.unit) for f in report.figures] if report is not None else []
-    return ReportInput(status=row.status, figures=figures, **row.texts)
+def _input(row: TemplateRow) -> ReportInput:
+    """The row's content: its state, narratives and key figures."""
+    return ReportInput(status=row.status, figures=list(row.figures), **row.texts)

@@ -2,9 +2,11 @@
 
 Writing (with XlsxWriter, through :mod:`tracker.exports.workbook`): one row per obligation of
 the department in a period. The key columns are locked by
-sheet protection; the obligation id and the report version (for the stale-edit check) sit in
-hidden columns; the 自评状态 drop-down and the five narrative columns are the only unlocked
-cells, formatted as text so that what a liaison types stays text.
+sheet protection (among them who signed the report off inside the department, 审核签发); the
+obligation id and the report version (for the stale-edit check) sit in hidden columns; the
+自评状态 drop-down, the five narrative columns and the key figures (关键数据, one a line:
+``名称：数值 单位``) are the only unlocked cells, formatted as text so that what a liaison types
+stays text.
 
 Reading: an upload is checked as a zip archive before openpyxl sees it — its size, the number
 of entries, their expanded size and compression ratio (zip bombs) — and then read in read-only
@@ -27,9 +29,10 @@ import re
 import time
 import warnings
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import IO, Any
 
 import openpyxl
@@ -40,11 +43,19 @@ from xlsxwriter.worksheet import Worksheet
 
 from tracker.catalogue.models import Department
 from tracker.errors import Invalid
+from tracker.exports.quarterly import signed_off
 from tracker.exports.queries import ObligationLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
 from tracker.periods import Period
 from tracker.reports.labels import FIELD_LABELS
-from tracker.reports.limits import MAX_NARRATIVE, normalise_text
+from tracker.reports.limits import (
+    MAX_FIGURE_NAME,
+    MAX_FIGURE_UNIT,
+    MAX_FIGURES,
+    MAX_NARRATIVE,
+    figure_from_text,
+    normalise_text,
+)
 from tracker.reports.models import ProgressStatus, ReportState
 from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
 
@@ -89,20 +100,28 @@ COLUMNS = [
     _key("截止日期", 12, "date"),
     _key("报告状态", 12, "center"),
     _key("退回理由", 16),
+    _key("审核签发", 14),  # the department's approver and when, once signed off
     Column(FIELD_LABELS["status"], 12, "center", locked=False),
     _input("progress", 30),
     _input("problems", 20),
     _input("practices", 20),
     _input("suggestions", 20),
     _input("next_steps", 20),
+    Column("关键数据", 22, "wrap", locked=False),
 ]
 HEADERS = [column.header for column in COLUMNS]
 ID, VERSION, STATUS = 0, 1, HEADERS.index(FIELD_LABELS["status"])
+FIGURES = HEADERS.index("关键数据")
+# One figure a line: a name, a full-width or ASCII colon, the number, then the unit.
+FIGURE_LINE = re.compile(r"(?P<name>[^：:]+)[：:]\s*(?P<value>\S+?)\s*(?P<unit>[^\d\s,.\-][^\n]*)?")
+Figure = tuple[str, Decimal, str]
 NARRATIVE_COLUMNS = {name: HEADERS.index(FIELD_LABELS[name]) for name in NARRATIVE_FIELDS}
 
 GUIDE = [
     "1. 只填写白色的列：自评状态（从下拉列表中选择）、工作进展、存在的困难和问题、经验做法、"
-    "工作建议、下一步计划。灰色的列由系统生成，已锁定。",
+    "工作建议、下一步计划、关键数据。灰色的列由系统生成，已锁定。",
+    f"   关键数据每行一项，写作“名称：数值 单位”，如“培训人次：4200 人次”，最多 {MAX_FIGURES} 项；"
+    "清空该栏即删除全部关键数据。",
     "2. 请勿增删行、调整列的顺序或修改工作表名称；每个事项一行。",
     f"3. 每栏不超过 {MAX_NARRATIVE} 字。单元格已设为文本格式，以“=”等符号开头的内容按文字保存。",
     "4. 上传后系统逐行检查：有任何问题则整份文件不保存，并列出每个问题所在的行和列。",
@@ -128,14 +147,20 @@ def write_template(
     *,
     department: Department,
     period: Period,
+    figures: Mapping[int, list[Figure]] | None = None,
 ) -> int:
-    """Write the department's template for ``period``; returns the number of obligations."""
+    """Write the department's template for ``period``; returns the number of obligations.
+
+    ``figures`` are the reports' key figures by obligation id.
+    """
+    figures = figures or {}
     with Book(target) as book:
         sheet = book.sheet(
             SHEET_TITLE, f"{department.name} {period.label}进展情况填报表", COLUMNS, protect=True
         )
         for line in lines:
-            sheet.row(_template_values(line), locked=not editable(line))
+            values = _template_values(line, figures.get(line.obligation_id, []))
+            sheet.row(values, locked=not editable(line))
         sheet.finish()
         last = sheet.rows_written
         if last >= FIRST_DATA_ROW:
@@ -146,7 +171,15 @@ def write_template(
     return max(0, last - HEADER_ROW)
 
 
-def _template_values(line: ObligationLine) -> list[Any]:
+def figures_text(figures: Iterable[Figure]) -> str:
+    """``培训人次：4200 人次``, one figure a line, as the template shows and reads them."""
+    return "\n".join(
+        f"{name}：{format(value.normalize(), 'f')}{' ' + unit if unit else ''}"
+        for name, value, unit in figures
+    )
+
+
+def _template_values(line: ObligationLine, figures: list[Figure]) -> list[Any]:
     report = line.state is not None
     return [
         line.obligation_id,
@@ -158,8 +191,10 @@ def _template_values(line: ObligationLine) -> list[Any]:
         line.due_date,
         state_label(line),
         line.return_reason if line.state == ReportState.RETURNED else None,
+        signed_off(line),
         line.status.label if line.status else None,
         *(getattr(line, name) if report else None for name in NARRATIVE_FIELDS),
+        figures_text(figures) or None,
     ]
 
 
@@ -235,10 +270,11 @@ class TemplateRow:
     status: ProgressStatus | None
     texts: dict[str, str] = field(default_factory=dict)
     complete: bool = True
+    figures: list[Figure] = field(default_factory=list)
 
     @property
     def blank(self) -> bool:
-        return self.status is None and not any(self.texts.values())
+        return self.status is None and not any(self.texts.values()) and not self.figures
 
 
 @dataclass
@@ -440,8 +476,39 @@ def _parse_row(number: int, cells: Sequence[UploadCell], problems: list[Problem]
                 Problem(f"超过 {MAX_NARRATIVE} 字（现为 {len(text)} 字）。", number, HEADERS[index])
             )
         texts[name] = text
+    figures = _figures(
+        _cell_text(cells[FIGURES], number, FIGURES, problems) or "", number, problems
+    )
     complete = len(problems) == found
-    return TemplateRow(number, obligation_id, version, status, texts, complete)
+    return TemplateRow(number, obligation_id, version, status, texts, complete, figures)
+
+
+def _figures(text: str, number: int, problems: list[Problem]) -> list[Figure]:
+    """The key figures of a 关键数据 cell, one a line; each bad line is a problem."""
+    figures: list[Figure] = []
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    if len(lines) > MAX_FIGURES:
+        problems.append(
+            Problem(
+                f"最多 {MAX_FIGURES} 项关键数据（现为 {len(lines)} 项）。", number, HEADERS[FIGURES]
+            )
+        )
+        return []
+    for line in lines:
+        match = FIGURE_LINE.fullmatch(line)
+        value = figure_from_text(match["value"]) if match else None
+        name, unit = (match["name"].strip(), (match["unit"] or "").strip()) if match else ("", "")
+        if match is None or value is None or not name:
+            problem = f"“{line[:30]}”应写作“名称：数值 单位”，数值为数字，如“培训人次：4200 人次”。"
+        elif len(name) > MAX_FIGURE_NAME or len(unit) > MAX_FIGURE_UNIT:
+            problem = (
+                f"“{line[:30]}”的名称不超过 {MAX_FIGURE_NAME} 字、单位不超过 {MAX_FIGURE_UNIT} 字。"
+            )
+        else:
+            figures.append((name, value, unit))
+            continue
+        problems.append(Problem(problem, number, HEADERS[FIGURES]))
+    return figures
 
 
 def _cell_text(cell: UploadCell, number: int, column: int, problems: list[Problem]) -> str | None:

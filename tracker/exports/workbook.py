@@ -42,7 +42,8 @@ MAX_CELL_CHARS = 32_767  # Excel's limit per cell
 ILLEGAL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 # What clean_text changes: the characters above and CR. One search tells a clean text.
 NEEDS_CLEANING = re.compile("[\x00-\x08\x0b-\x1f\ud800-\udfff\ufffe\uffff]")
-FONT_NAME = "宋体"
+FONT_NAME = "宋体"  # body text; readers without it fall back (docs/papers.md)
+HEADING_FONT = "黑体"  # a masthead's title
 HEADER_FILL = "D9E1F2"
 BORDER_COLOUR = "#808080"
 TITLE_ROW, HEADER_ROW = 1, 2  # 1-based, as Excel and the readers count
@@ -148,10 +149,16 @@ class Look:
     size: float = 10.5
     locked: bool = True
     border: str = "ltrb"  # the sides that have a thin line: left, top, right, bottom
+    font: str = FONT_NAME
+    align: str | None = None  # "right" to override the kind's alignment
 
 
 TITLE = Look("center", bold=True, size=14, border="")
 SUBTITLE = Look("text", border="")
+MASTHEAD_TITLE = Look("center", size=16, border="", font=HEADING_FONT)
+MASTHEAD_SUBTITLE = Look("center", size=12, border="")
+MASTHEAD_FORM = Look("text", border="", align="right")
+MASTHEAD_FIELDS = Look("wrap", border="")
 HEADER = Look("center", fill=HEADER_FILL, bold=True)
 LABEL = Look("text", bold=True)
 
@@ -183,9 +190,9 @@ def format_properties(look: Look, *, quoted: bool = False) -> dict[str, Any]:
     """XlsxWriter's format properties for ``look`` (with the quote prefix if ``quoted``)."""
     centered = look.kind in CENTERED
     properties: dict[str, Any] = {
-        "font_name": FONT_NAME,
+        "font_name": look.font,
         "font_size": look.size,
-        "align": "center" if centered else "left",
+        "align": look.align or ("center" if centered else "left"),
         "valign": "vcenter" if centered or look.bold else "top",
     }
     if look.bold:
@@ -312,6 +319,61 @@ class Book:
         self.workbook.close()
 
 
+@dataclass(frozen=True)
+class Masthead:
+    """The title block a paper form opens with, above its table: the form number (表号) on
+    the right, the title in 黑体, the sheet and quarter, and who filled it in (填报单位, 填报人,
+    联系电话, 审核人, 填报日期) on one line, a blank to fill by hand where nothing is known."""
+
+    title: str
+    fields: tuple[tuple[str, str], ...]
+    form: str = ""
+
+    ROWS = 4  # form number, title, subtitle (the sheet's heading), fields
+
+    def numbered(self, form: str) -> Masthead:
+        """The same block with its form number (one per sheet)."""
+        return replace(self, form=form)
+
+    @property
+    def fields_line(self) -> str:
+        """``填报单位：民政部　　填报人：……``; an unknown value leaves a space to write in."""
+        return "\u3000\u3000".join(
+            f"{label}：{value or BLANK_TO_FILL}" for label, value in self.fields
+        )
+
+
+BLANK_TO_FILL = "\u3000" * 4  # room to write a name or a date by hand
+# Printed, no text may come out smaller than this (points).
+MIN_PRINTED_POINTS = 9.0
+# A4 landscape between the sheets' margins (0.4 in left and right), in pixels at 96 dpi.
+A4_LANDSCAPE_PIXELS = (297 / 25.4 - 0.8) * 96
+DEFAULT_DIGIT_PIXELS = 7  # the workbook's default font (Calibri 11), which sets column units
+
+
+def column_pixels(width: float) -> float:
+    """The pixels Excel gives a column ``width`` character units wide."""
+    return math.trunc(width * DEFAULT_DIGIT_PIXELS + 5)
+
+
+def printed_scale(widths: Iterable[float]) -> float:
+    """The scale at which a sheet fitted to one page's width prints (at most 100%)."""
+    total = sum(column_pixels(width) for width in widths)
+    return min(1.0, A4_LANDSCAPE_PIXELS / total) if total else 1.0
+
+
+def _blanked(values: Sequence[Any], columns: Sequence[int], *, keep: bool) -> list[Any]:
+    """``values`` with only ``columns`` kept (``keep``) or with those columns emptied."""
+    return [value if (index in columns) == keep else None for index, value in enumerate(values)]
+
+
+class _Fitted:
+    """The default of :meth:`Sheet.row`'s ``height``: as high as the row's texts need."""
+
+
+FITTED = _Fitted()
+
+
 class Sheet:
     """One streamed worksheet: a title row naming what it is, then a table, ready to print.
 
@@ -332,10 +394,15 @@ class Sheet:
         table: bool = True,
         protect: bool = False,
         sparse: bool | None = None,
+        masthead: Masthead | None = None,
     ):
         self.book = book
         self.columns = list(columns)
         self.table = table
+        self.filtered = table  # an auto-filter over the rows (not over merged blocks)
+        self.masthead = masthead
+        # 1-based, as Excel counts: the header row follows the title row or the masthead.
+        self.header_row = (Masthead.ROWS if masthead is not None else TITLE_ROW) + 1
         # A sparse table writes no empty cells: its grid is printed instead of drawn on every
         # cell, which keeps large sheets close to a bare write in time and size. Sheets whose
         # empty cells carry something (unlocked inputs) are not sparse.
@@ -356,7 +423,15 @@ class Sheet:
         ]
         self._variants: dict[tuple[int, Paint | None, bool], Slot] = {}
         self._layout(protect)
-        self.cells([(heading, TITLE)], height=30, span=len(self.columns))
+        span = len(self.columns)
+        if masthead is not None:
+            self.cells([(masthead.form, MASTHEAD_FORM)], span=span)
+            lines = masthead.title.count("\n") + 1
+            self.cells([(masthead.title, MASTHEAD_TITLE)], height=22 * lines + 8, span=span)
+            self.cells([(heading, MASTHEAD_SUBTITLE)], height=22, span=span)
+            self.cells([(masthead.fields_line, MASTHEAD_FIELDS)], span=span)
+        else:
+            self.cells([(heading, TITLE)], height=30, span=span)
         if table:
             self.cells([(column.header, HEADER) for column in self.columns], height=32)
 
@@ -365,8 +440,10 @@ class Sheet:
         for index, column in enumerate(self.columns):
             ws.set_column(index, index, column.fitted_width, None, {"hidden": column.hidden})
         if self.table:
-            ws.freeze_panes(FIRST_DATA_ROW - 1, 0)
-            ws.repeat_rows(TITLE_ROW - 1, HEADER_ROW - 1)
+            ws.freeze_panes(self.header_row, 0)
+            # A masthead is printed once, on the first page; the header on every page.
+            first_repeated = self.header_row - 1 if self.masthead is not None else TITLE_ROW - 1
+            ws.repeat_rows(first_repeated, self.header_row - 1)
         ws.set_landscape()
         ws.set_paper(A4)
         ws.fit_to_pages(1, 0 if self.table else 1)  # a form fits on one page
@@ -378,6 +455,11 @@ class Sheet:
         if protect:
             # Liaisons may still resize rows and columns and select every cell.
             ws.protect("", {"format_rows": True, "format_columns": True})
+
+    @property
+    def first_data_row(self) -> int:
+        """The 1-based number of the first row below the header."""
+        return self.header_row + 1
 
     @property
     def next_row(self) -> int:
@@ -417,6 +499,19 @@ class Sheet:
             if look is not None:
                 self._write(row, column, value, self._slot(look))
 
+    def spans(self, parts: Sequence[tuple[Any, Look | None, int]], *, height: float) -> None:
+        """Append one row of ``(value, look, columns)`` parts, each merged across its columns
+        (a look of None leaves its columns empty): a form's lines to sign or date."""
+        row = self._start_row(height)
+        column = 0
+        for value, look, width in parts:
+            if look is not None:
+                cell_format = self.book.styles.style(look).plain
+                if width > 1:
+                    self.ws.merge_range(row, column, row, column + width - 1, None, cell_format)
+                self._write(row, column, value, self._slot(look))
+            column += width
+
     def _per_line_of(self, index: int, span: int | None) -> float:
         if index >= len(self._widths):
             return _per_line(self._widths[-1])
@@ -430,11 +525,13 @@ class Sheet:
         paints: dict[int, Paint] | None = None,
         *,
         locked: bool = False,
+        height: float | _Fitted | None = FITTED,
     ) -> None:
         """Append one table row.
 
         ``paints`` maps column indexes (0-based) to a (fill, font colour) pair; ``locked``
-        locks every cell of the row, input columns included.
+        locks every cell of the row, input columns included. The row is as high as its
+        wrapped texts need unless a ``height`` (points, or None for the default) is given.
         """
         slots = self._slots
         if locked:
@@ -444,7 +541,7 @@ class Sheet:
             slots = list(slots)
             for index, paint in paints.items():
                 slots[index] = self._variant(index, paint, False)
-        row = self._start_row(self._row_height(values))
+        row = self._start_row(self._row_height(values) if isinstance(height, _Fitted) else height)
         ws = self.ws
         write_string, write_number, write_blank = ws.write_string, ws.write_number, ws.write_blank
         # The hot loop of every export: strings (safe_text, inlined) and whole numbers are
@@ -465,6 +562,43 @@ class Sheet:
                     write_blank(row, column, None, slot[0])
             else:
                 self._write(row, column, value, slot)
+
+    def block(
+        self,
+        rows: Sequence[Sequence[Any]],
+        merged: Sequence[int],
+        paints: Sequence[dict[int, Paint] | None],
+    ) -> None:
+        """Append the rows of one item, the ``merged`` columns (0-based) merged down the block
+        and showing the first row's values (the later rows' values there are not written).
+
+        Written in row order, as constant memory needs: each merge is registered before its
+        first row (with no cell of its own), the first row then writes the merged values, and
+        the later rows write the merged columns' formats only, so that borders run round the
+        block. The rows share the height the merged texts need.
+        """
+        if len(rows) == 1:
+            self.row(rows[0], paints[0])
+            return
+        merged = sorted(merged)
+        first = self.rows_written
+        last = first + len(rows) - 1
+        own = [self._row_height(_blanked(values, merged, keep=False)) for values in rows]
+        needed = self._row_height(_blanked(rows[0], merged, keep=True))
+        # Every row's height is set: a reader fitting rows itself (LibreOffice) would
+        # otherwise grow the first row to hold the whole merged text.
+        heights = [height or LINE_POINTS + ROW_PADDING_POINTS for height in own]
+        if needed is not None and needed > sum(heights):
+            extra = (needed - sum(heights)) / len(rows)
+            heights = [height + extra for height in heights]
+        for column in merged:
+            self.ws.merge_range(first, column, last, column, None, None)
+        for index, values in enumerate(rows):
+            if index == 0:
+                self.row(values, paints[index], height=heights[index])
+                continue
+            # None in a merged column still writes its format where the sheet draws borders.
+            self.row(_blanked(values, merged, keep=False), paints[index], height=heights[index])
 
     def _row_height(self, values: Sequence[Any]) -> float | None:
         """:func:`fitted_height` of a table row, looking only at texts that may wrap."""
@@ -533,6 +667,6 @@ class Sheet:
 
     def finish(self) -> None:
         """Set the auto-filter over the header and every data row written."""
-        if self.table:
-            last = max(self.rows_written, HEADER_ROW)
-            self.ws.autofilter(HEADER_ROW - 1, 0, last - 1, len(self.columns) - 1)
+        if self.table and self.filtered:
+            last = max(self.rows_written, self.header_row)
+            self.ws.autofilter(self.header_row - 1, 0, last - 1, len(self.columns) - 1)
