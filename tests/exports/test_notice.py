@@ -211,6 +211,34 @@ def test_a_period_with_nothing_due_and_an_empty_scope_read_sensibly(praised):
     assert "本期没有应报任务。" in texts(document)
 
 
+def test_a_frozen_quarter_reads_its_snapshot_as_the_dashboard_does(praised, people):
+    from tracker.dashboard.services import freeze_snapshot
+
+    snapshot = freeze_snapshot(Q3)
+    db.session.commit()
+    before = dashboard.headline(Q3)
+    # A late report after the freeze moves the live figures, not the frozen quarter's.
+    late = db.session.scalar(
+        sa.select(Obligation).where(
+            Obligation.period == Q3.key,
+            Obligation.department_id == people["mps"].department_id,
+            Obligation.report == None,  # noqa: E711 - SQL IS NULL
+        )
+    )
+    report = services.save_draft(
+        late, ReportInput(status=ProgressStatus.IN_PROGRESS, progress="补报。"),
+        actor=people["mps"], expected_version=None,
+    )  # fmt: skip
+    services.submit_report(report, actor=people["mps"])
+    db.session.commit()
+    assert dashboard.headline(Q3, snapshot=None).submitted == before.submitted + 1  # live
+    assert dashboard.headline(Q3) == before  # the dashboard reads the snapshot
+    text = body_text(read(produce(NoticeRequest(Q3))))
+    when = f"{snapshot.closes_on.year}年{snapshot.closes_on.month}月{snapshot.closes_on.day}日"
+    assert f"数据截至{when}，为本季度封存时的状态。" in text
+    assert f"逾期未报{before.overdue}项。" in text and f"已报送{before.submitted}项" in text
+
+
 def test_control_characters_from_users_do_not_break_the_file(praised):
     praised.name = "测试\x07部门\x1b\ufffe"
     db.session.flush()
