@@ -17,6 +17,11 @@ dates; no other styles, no queries, no print settings): the floor, measured in t
 Targets: export within 1.3× of the floor, and a peak memory that does not grow with the row
 count.
 
+The quarterly 通报 draft (:func:`tracker.exports.notice.write_notice`, python-docx) is timed
+on the same two quarters, every department (so the largest department's figures are in it):
+its floor is a bare python-docx loop writing the same paragraphs and table cells, read back
+from the draft, with no fonts, indents or page set-up. Target: under 2 s each, memory flat.
+
     .venv/bin/python bench/excel.py                        # build in a temporary folder
     .venv/bin/python bench/excel.py --db instance/bench.sqlite3   # reuse the dashboard bench db
     .venv/bin/python bench/excel.py --documents 20 --quarters 4 --runs 1   # quick look
@@ -35,6 +40,7 @@ from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import docx
 import openpyxl
 import sqlalchemy as sa
 import xlsxwriter
@@ -257,6 +263,59 @@ def compare(label: str, export, output: Path, runs: int, folder: Path) -> Figure
     )  # fmt: skip
 
 
+@dataclass
+class NoticeFigures:
+    label: str
+    paragraphs: int
+    cells: int
+    size: int
+    notice_s: float
+    floor_s: float
+    notice_peak: int
+    floor_peak: int
+
+
+def measure_notice(label: str, app, period_key: str, runs: int, folder: Path) -> NoticeFigures:
+    from tracker.exports.notice import NoticeRequest, write_notice
+    from tracker.periods import Period
+
+    request = NoticeRequest(Period.parse(period_key))
+    output = folder / f"{label}-notice.docx"
+
+    def notice():
+        with app.app_context():
+            return write_notice(str(output), request)
+
+    notice()  # warm-up
+    written = docx.Document(str(output))  # outside any measurement: the floor's input
+    paragraphs = [p.text for p in written.paragraphs]
+    tables = [[[c.text for c in row.cells] for row in table.rows] for table in written.tables]
+    floor_output = folder / f"{label}-notice-floor.docx"
+
+    def floor():
+        document = docx.Document()
+        for text in paragraphs:
+            document.add_paragraph(text)
+        for rows in tables:
+            table = document.add_table(rows=len(rows), cols=len(rows[0]))
+            for row, values in zip(table.rows, rows, strict=True):
+                for cell, value in zip(row.cells, values, strict=True):
+                    cell.text = value
+        document.save(str(floor_output))
+
+    floor()
+    notice_times, floor_times = [], []
+    for _ in range(runs):
+        notice_times.append(timed(notice)[0])
+        floor_times.append(timed(floor)[0])
+    cells = sum(len(row) for rows in tables for row in rows)
+    return NoticeFigures(
+        label, len(paragraphs), cells, output.stat().st_size,
+        statistics.median(notice_times), statistics.median(floor_times),
+        peak_memory(notice), peak_memory(floor),
+    )  # fmt: skip
+
+
 def read_back(path: Path) -> list[tuple[str, list[tuple]]]:
     workbook = openpyxl.load_workbook(path, read_only=True)
     try:
@@ -284,7 +343,11 @@ def peak_memory(call) -> int:
 def main() -> None:
     args = parse_args()
     folder = Path(tempfile.mkdtemp(prefix="tracker-bench-excel-"))
-    seed_app = make_app(folder / "seed.sqlite3", str(folder), TRACKER_FIRST_PERIOD=SEED_PERIOD)
+    # Liaisons submit directly, as before departments' sign-off existed (TRACKER_SIGNOFF_REQUIRED).
+    seed_app = make_app(
+        folder / "seed.sqlite3", str(folder), TRACKER_FIRST_PERIOD=SEED_PERIOD,
+        TRACKER_SIGNOFF_REQUIRED=False,
+    )  # fmt: skip
     build_seed_quarter(seed_app)
     portfolio_app = make_app(args.db or folder / "portfolio.sqlite3", str(folder))
     build_portfolio(portfolio_app, args)
@@ -326,7 +389,24 @@ def main() -> None:
         f"\n报送表: the department with the most obligations in {closed} ({code}, "
         f"{obligations:,}), gathered and written; target under 2 s, memory flat"
     )
-    print(f"workbooks kept in {folder}")
+    notices = [
+        measure_notice("seed-quarter", seed_app, SEED_PERIOD, args.runs, folder),
+        measure_notice("portfolio", portfolio_app, closed, args.runs, folder),
+    ]
+    print(f"\n通报 draft, python-docx {docx.__version__}: median of {args.runs} runs, wall clock\n")
+    header = (
+        f"{'dataset':24} {'paragraphs':>10} {'cells':>6} {'file KB':>8} {'notice s':>9} "
+        f"{'floor s':>8} {'× floor':>8} {'notice MB':>10} {'floor MB':>9}"
+    )
+    print(header)
+    print("-" * len(header))
+    for n in notices:
+        print(
+            f"{labels[n.label]:24} {n.paragraphs:>10,} {n.cells:>6,} {n.size / 1024:>8,.0f} "
+            f"{n.notice_s:>9.3f} {n.floor_s:>8.3f} {n.notice_s / n.floor_s:>8.2f} "
+            f"{n.notice_peak / 2**20:>10.1f} {n.floor_peak / 2**20:>9.1f}"
+        )
+    print(f"\nworkbooks and drafts kept in {folder}")
 
 
 if __name__ == "__main__":

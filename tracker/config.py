@@ -136,6 +136,8 @@ class Settings(BaseSettings):
     # Supporting input is never due before this many working days after the quarter's end.
     support_min_days_after_quarter: int = Field(default=3, ge=0)
     amber_working_days: int = Field(default=5, ge=0)
+    # 发文机关署名 of the quarterly 通报 draft (tracker/exports/notice.py).
+    notice_issuer: str = Field(default="民政部办公厅", min_length=1, max_length=60)
     snapshot_grace_days: int = Field(default=5, ge=0)
     extra_holidays: Annotated[tuple[date, ...], NoDecode] = ()
     extra_workdays: Annotated[tuple[date, ...], NoDecode] = ()

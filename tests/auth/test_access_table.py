@@ -31,6 +31,8 @@ VIEWER = "viewer"  # department viewers and leaders (the viewer role)
 # Everyone who reads the delivery record: not the security or audit administrator, whose
 # duties stop at accounts and the audit trail (三员分立, least privilege).
 READER = "reader"
+# Everyone who reads every department's progress: coordinators, leaders, admins (the 通报).
+ALL_DEPARTMENTS = "all-departments"
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
@@ -145,6 +147,7 @@ ACCESS = {
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.department_sheet": DEPARTMENT,  # drafts only on the department's own copy
     "exports.template": LIAISON,
+    "exports.notice": ALL_DEPARTMENTS,  # the 通报 draft states every department's figures
     "exports.upload": LIAISON,
     "help.index": SIGNED_IN,  # redirects to the help of the user's own role
     "help.liaison": LIAISON,  # each role reads its own role's page
@@ -180,6 +183,7 @@ ENTITLED = {
         "admin",
     },
     CONTACTS: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
+    ALL_DEPARTMENTS: {"coordinator", "leader", "admin"},
 }
 USERS = ["own_liaison", "own_approver", "own_viewer", "other_liaison", "other_viewer",
          "coordinator", "leader", "admin", "security_admin", "auditor"]  # fmt: skip

@@ -1,4 +1,4 @@
-"""No module of the application reaches into a spreadsheet library's private names."""
+"""No module of the application reaches into a spreadsheet or Word library's private names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import tracker
 
-LIBRARIES = ("openpyxl", "et_xmlfile", "xlsxwriter")
+LIBRARIES = ("openpyxl", "et_xmlfile", "xlsxwriter", "docx")
 ROOT = Path(tracker.__file__).parent
 # A private name imported: "from openpyxl.x import _y", "from openpyxl._x import y",
 # "import openpyxl._x" (any library above, any module below it).
@@ -24,6 +24,8 @@ PRIVATE_ATTRIBUTES = re.compile(
     r"|getattr\(\s*(?:xf|ws|wb|workbook|worksheet|cell|chart|openpyxl|xlsxwriter)\b[^,]*,"
     r"\s*[\"']_\w+"
     r"|\b(?:openpyxl|et_xmlfile|xlsxwriter|workbook|worksheet|ws|wb|xf|cell|chart)\._[a-z]\w*"
+    # python-docx's proxies keep their XML element in private names.
+    r"|\.(?:_element|_p|_r|_tbl|_tr|_tc|_sectPr|_body|_parent)\b"
 )
 
 
@@ -42,7 +44,7 @@ def private_uses(text: str) -> list[str]:
     return found
 
 
-def test_no_module_uses_a_private_name_of_a_spreadsheet_library():
+def test_no_module_uses_a_private_name_of_a_spreadsheet_or_word_library():
     offenders = {
         str(path.relative_to(ROOT.parent)): uses
         for path in sorted(ROOT.rglob("*.py"))
@@ -62,6 +64,9 @@ self.workbook._cell_styles.add(array)
 xf = self._writer.xf.send(True)
 write = getattr(xf, "_file", None)
 return cell._style
+table._tbl.append(header)
+rpr = run._r.get_or_add_rPr()
+sect = section._sectPr
 """
     lines = old.strip().splitlines()
     assert [line for line in lines if not private_uses(line)] == []
@@ -71,5 +76,6 @@ from openpyxl.utils import escape
 from xlsxwriter.worksheet import Worksheet
 ws.write_string(0, 0, text, cell_format)
 self._slots = []
+fonts = run.element.get_or_add_rPr().get_or_add_rFonts()
 """
     assert private_uses(public) == []

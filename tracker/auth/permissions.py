@@ -159,6 +159,12 @@ def can_read_audit_trail(user: User) -> bool:
     return user.role == UserRole.AUDITOR
 
 
+def can_draft_notice(user: User) -> bool:
+    """May the user download the quarterly 通报 draft? It states every department's figures:
+    those who read every department's progress (coordinators, leaders, admins)."""
+    return sees_all_departments(user) and can_read_progress(user)
+
+
 def can_urge(user: User) -> bool:
     """Coordinators urge (催办) a department to report."""
     return can_review_reports(user)
@@ -258,6 +264,10 @@ def require_read_audit_trail(user: User) -> None:
 
 def require_manage_users(user: User) -> None:
     _require(can_manage_users(user))
+
+
+def require_draft_notice(user: User) -> None:
+    _require(can_draft_notice(user))
 
 
 def require_urge(user: User) -> None:

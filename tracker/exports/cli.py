@@ -1,14 +1,14 @@
-"""``flask --app tracker export quarterly|department …``: the papers, written from the command line.
+"""``flask --app tracker export quarterly|department|notice …``: the papers, from the command line.
 
 * ``export quarterly [--period 2026Q3] [--document NUMBER] --output FILE.xlsx``
+* ``export notice [--period 2026Q3] [--document NUMBER] --output FILE.docx``: the quarterly
+  通报 draft.
 * ``export department --department NAME_OR_CODE [--period P] [--document NUMBER]
   --output FILE.xlsx|FILE.docx``: a department's 报送 sheet (handed-in reports only).
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
@@ -18,6 +18,8 @@ from flask.cli import AppGroup
 
 from tracker.catalogue.queries import department_by_name_or_code, document_by_number
 from tracker.exports.department import department_paper, write_department_xlsx
+from tracker.exports.files import write_atomically
+from tracker.exports.notice import NoticeRequest, write_notice
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import db
 from tracker.periods import Period
@@ -52,6 +54,34 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
     click.echo(
         f"已生成 {output}：{period.label}，{result.obligations} 个填报事项，"
         f"逾期未报 {result.overdue} 个，催办记录 {result.urges} 条。"
+    )
+
+
+@export_cli.command("notice")
+@click.option("--period", "period_key", help="报告期，如 2026Q3（默认：当前报告期，与看板相同）")
+@click.option("--document", "document_number", help="只通报该文号的文件（默认：全部文件）")
+@click.option(
+    "--output", required=True, type=click.Path(dir_okay=False), help="输出文件，如 季度通报.docx"
+)
+def notice_command(period_key: str | None, document_number: str | None, output: str) -> None:
+    """Write the quarterly 通报 draft (Word, GB/T 9704-2012) from the dashboard's figures.
+
+    Without --period: the quarter being reported on, the dashboard's default.
+    """
+    path = Path(output)
+    if path.suffix.lower() != ".docx":
+        raise click.BadParameter(f"输出文件须以 .docx 结尾：{output}", param_hint="--output")
+    period = _period(period_key)
+    document_id = _document_id(document_number)
+    report_services.open_period(period)
+    db.session.commit()
+    number = document_number.strip() if document_id is not None and document_number else None
+    request = NoticeRequest(period, document_id, number)
+    figures = _write_atomically(path, lambda target: write_notice(target, request))
+    h = figures.headline
+    click.echo(
+        f"已生成 {output}：{period.label}通报代拟稿，应报任务 {h.obligations} 项，"
+        f"逾期未报 {h.overdue} 项，数据截至 {figures.judged_on.isoformat()}。"
     )
 
 
@@ -122,12 +152,4 @@ def _write_atomically(path: Path, write: Callable[[str], T]) -> T:
     directory = path.resolve().parent
     if not directory.is_dir():
         raise click.BadParameter(f"目录不存在：{directory}", param_hint="--output")
-    handle, temporary = tempfile.mkstemp(suffix=path.suffix or ".tmp", dir=directory)
-    os.close(handle)
-    try:
-        result = write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return result
+    return write_atomically(path, write)

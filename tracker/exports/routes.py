@@ -4,6 +4,8 @@
   it holds what they may see: every department for coordinators, admins and leaders, their own
   department for liaisons and department viewers.
 * ``/exports/template.xlsx`` and ``/exports/template/upload``: a liaison's offline round trip.
+* ``/exports/notice.docx``: the quarterly 通报 draft (Word), for those who read every
+  department's progress (coordinators, leaders, admins); others get 403.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.auth.permissions import (
+    can_draft_notice,
     can_edit_department_reports,
+    require_draft_notice,
     require_edit_department_reports,
     require_view_department,
     visible_department_ids,
@@ -30,7 +34,9 @@ from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
 from tracker.exports.department import DepartmentPaper, department_paper, write_department_xlsx
+from tracker.exports.document import DOCX
 from tracker.exports.forms import TemplateUploadForm
+from tracker.exports.notice import NoticeRequest, write_notice
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.exports.template import Problem, write_template
 from tracker.extensions import db
@@ -44,13 +50,17 @@ SPOOL_BYTES = 8 * 1024 * 1024  # larger workbooks go to a temporary file, not me
 
 @bp.app_context_processor
 def _template_links() -> dict[str, Callable[[], bool]]:
-    """Lets pages (my obligations, the dashboard) offer the template to liaisons only."""
+    """Lets pages (my obligations, the dashboard) offer the template to liaisons only, and
+    the 通报 draft to those who may have it."""
 
     def may_use_template() -> bool:
         user = current_user
         return user.is_authenticated and can_edit_department_reports(user, user.department_id)
 
-    return {"may_use_template": may_use_template}
+    def may_draft_notice() -> bool:
+        return current_user.is_authenticated and can_draft_notice(current_user)
+
+    return {"may_use_template": may_use_template, "may_draft_notice": may_draft_notice}
 
 
 def _period_arg() -> Period:
@@ -71,13 +81,15 @@ def _document_arg() -> PolicyDocument | None:
     return db.session.get(PolicyDocument, int(value)) or abort(404)
 
 
-def _send(write: Callable[[IO[bytes]], object], download_name: str) -> Response:
-    """Write a workbook into a spooled file and send it."""
+def _send(
+    write: Callable[[IO[bytes]], object], download_name: str, mimetype: str = XLSX
+) -> Response:
+    """Write a workbook (or document) into a spooled file and send it."""
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
     write(spool)
     spool.seek(0)
     return send_file(
-        spool, mimetype=XLSX, as_attachment=True, download_name=download_name, max_age=0
+        spool, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0
     )
 
 
@@ -115,6 +127,18 @@ def quarterly() -> ResponseReturnValue:
     return _send(
         lambda out: write_quarterly(out, export), f"{prefix}{period.key}季度报表{suffix}.xlsx"
     )
+
+
+@bp.route("/notice.docx")
+def notice() -> ResponseReturnValue:
+    """The quarterly 通报 draft of a period (optionally one document), all departments."""
+    require_draft_notice(current_user)
+    period = _period_arg()
+    document = _document_arg()
+    draft = NoticeRequest(period, document.id if document else None,
+                          document.number if document else None)  # fmt: skip
+    prefix = f"{document.number}-" if document else ""
+    return _send(lambda out: write_notice(out, draft), f"{prefix}{period.key}通报代拟稿.docx", DOCX)
 
 
 @dataclass(frozen=True)
