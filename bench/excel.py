@@ -286,11 +286,37 @@ def measure_notice(label: str, app, period_key: str, runs: int, folder: Path) ->
         with app.app_context():
             return write_notice(str(output), request)
 
+    return compare_docx(label, notice, output, runs, folder)
+
+
+def measure_department_docx(
+    label: str, app, period_key: str, runs: int, folder: Path
+) -> NoticeFigures:
+    """The largest department's 报送 sheet as a Word document."""
+    from tracker.catalogue.queries import department_by_code
+    from tracker.exports.department import department_paper
+    from tracker.exports.department_docx import write_department_docx
+    from tracker.periods import Period
+
+    code, _ = largest_department(app, period_key)
+    output = folder / f"{label}.docx"
+
+    def write():
+        with app.app_context():
+            paper = department_paper(department_by_code(code), Period.parse(period_key))
+            write_department_docx(str(output), paper)
+
+    return compare_docx(label, write, output, runs, folder)
+
+
+def compare_docx(label: str, notice, output: Path, runs: int, folder: Path) -> NoticeFigures:
+    """Time ``notice`` (which writes ``output``) beside a bare python-docx loop writing the
+    same paragraphs and table cells."""
     notice()  # warm-up
     written = docx.Document(str(output))  # outside any measurement: the floor's input
     paragraphs = [p.text for p in written.paragraphs]
     tables = [[[c.text for c in row.cells] for row in table.rows] for table in written.tables]
-    floor_output = folder / f"{label}-notice-floor.docx"
+    floor_output = folder / f"{label}-floor.docx"
 
     def floor():
         document = docx.Document()
@@ -377,6 +403,7 @@ def main() -> None:
         "seed-quarter": f"seed quarter {SEED_PERIOD}",
         "portfolio": f"portfolio {closed}",
         "department": f"报送表 {code} {closed}",
+        "department-docx": f"报送表 {code} (Word)",
     }
     for f in figures:
         print(
@@ -392,8 +419,12 @@ def main() -> None:
     notices = [
         measure_notice("seed-quarter", seed_app, SEED_PERIOD, args.runs, folder),
         measure_notice("portfolio", portfolio_app, closed, args.runs, folder),
+        measure_department_docx("department-docx", portfolio_app, closed, args.runs, folder),
     ]
-    print(f"\n通报 draft, python-docx {docx.__version__}: median of {args.runs} runs, wall clock\n")
+    print(
+        f"\nWord documents (the 通报 draft; the largest department's 报送 sheet), python-docx "
+        f"{docx.__version__}: median of {args.runs} runs, wall clock\n"
+    )
     header = (
         f"{'dataset':24} {'paragraphs':>10} {'cells':>6} {'file KB':>8} {'notice s':>9} "
         f"{'floor s':>8} {'× floor':>8} {'notice MB':>10} {'floor MB':>9}"

@@ -146,6 +146,7 @@ ACCESS = {
     "home.admin": ADMIN,  # the lead's liaisons remind its supporting departments
     "exports.quarterly": SIGNED_IN,  # holds only the departments the user may see
     "exports.department_sheet": DEPARTMENT,  # drafts only on the department's own copy
+    "exports.department_sheet_docx": DEPARTMENT,
     "exports.template": LIAISON,
     "exports.notice": ALL_DEPARTMENTS,  # the 通报 draft states every department's figures
     "exports.upload": LIAISON,

@@ -172,3 +172,62 @@ def test_the_command_writes_either_format_and_refuses_bad_arguments(runner, file
         result = runner.invoke(args=["export", "department", *bad])
         assert result.exit_code != 0 and message in result.output, result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["报送表.xlsx"]
+
+
+def docx_texts(data: bytes) -> list[str]:
+    import docx
+
+    return [p.text for p in docx.Document(io.BytesIO(data)).paragraphs]
+
+
+def test_the_word_sheet_says_the_same_and_ends_with_the_block_to_sign(filed, people, signed):
+    from docx import Document
+    from docx.shared import Mm
+
+    from tracker.exports.department_docx import write_department_docx
+    from tracker.exports.document import east_asian_font
+
+    mca = people["mca"].department
+    paper = department_paper(mca, filed.period, prepared_by=signed["liaison"])
+    out = io.BytesIO()
+    write_department_docx(out, paper)
+    texts = docx_texts(out.getvalue())
+    assert texts[0] == "民政部\n任务分工落实情况报送表"
+    assert texts[1] == ""  # the standard's blank line under the title
+    assert "填报单位：民政部" in texts[2] and "填报人：张联络" in texts[2]
+    assert "联系电话：010-58123456" in texts[3] and "审核人：王处长" in texts[3]
+    assert texts[4].startswith("填报日期：") and texts[5].startswith("报告期：2024年第三季度")
+    assert paper.counts.sentence in texts
+    assert "一、民发〔2019〕86号" in texts
+    items = [t for t in texts if t.startswith("（") and "项（" in t]
+    assert len(items) == len(paper.lines)
+    assert items[0] == f"（一）第{paper.lines[0].number}项（{paper.lines[0].role.label}）"
+    twenty_two = texts.index(next(t for t in items if t.startswith("（") and "第22项" in t))
+    assert "审核签发：王处长" in texts[twenty_two + 2] and "工作进展：已签发的进展。" in texts
+    assert "草稿内容" not in "".join(texts)  # the draft stays off a copy without drafts
+    assert texts[-3] == f"{SIGNATURE}{'　' * 10}{SEAL}" and texts[-1].startswith(DATE_LINE)
+    document = Document(io.BytesIO(out.getvalue()))
+    section = document.sections[0]
+    assert (round(section.page_width / Mm(1)), round(section.page_height / Mm(1))) == (210, 297)
+    body = next(p for p in document.paragraphs if p.text == paper.counts.sentence)
+    assert body.runs[0].font.size.pt == 16 and east_asian_font(body.runs[0])
+
+
+def test_the_word_sheet_from_the_web_and_the_command(
+    client, filed, people, login, runner, tmp_path
+):
+    url = "/exports/departments/mca/report-sheet.docx?period=2024Q3"
+    login(people["mca"])
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.mimetype.endswith("wordprocessingml.document")
+    assert "工作进展：草稿内容" in docx_texts(response.data)  # the department's own copy
+    login(people["coordinator"])
+    assert "草稿内容" not in "".join(docx_texts(client.get(url).data))
+    login(people["mps"])
+    assert client.get(url).status_code == 403
+    output = tmp_path / "报送表.docx"
+    args = ["export", "department", "--department", "mca", "--period", "2024Q3"]
+    result = runner.invoke(args=[*args, "--output", str(output)])
+    assert result.exit_code == 0, result.output
+    assert docx_texts(output.read_bytes())[0] == "民政部\n任务分工落实情况报送表"

@@ -18,6 +18,7 @@ from flask.cli import AppGroup
 
 from tracker.catalogue.queries import department_by_name_or_code, document_by_number
 from tracker.exports.department import department_paper, write_department_xlsx
+from tracker.exports.department_docx import write_department_docx
 from tracker.exports.files import write_atomically
 from tracker.exports.notice import NoticeRequest, write_notice
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
@@ -28,7 +29,7 @@ from tracker.reports import services as report_services
 
 T = TypeVar("T")
 # A department's paper, by the output's suffix.
-PAPER_WRITERS = {".xlsx": write_department_xlsx}
+PAPER_WRITERS = {".xlsx": write_department_xlsx, ".docx": write_department_docx}
 
 export_cli = AppGroup("export", help="导出报表和报送表 / export workbooks and papers.")
 

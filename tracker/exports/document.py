@@ -49,6 +49,7 @@ publicly (``Document.element``, ``Run.element``, ``ParagraphFormat.element``, ``
 
 from __future__ import annotations
 
+import copy
 import enum
 import os
 from collections.abc import Iterable, Sequence
@@ -167,6 +168,27 @@ def chinese_date(day: date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 
 
+DIGITS = "〇一二三四五六七八九"
+
+
+def chinese_number(number: int) -> str:
+    """``一``, ``十一``, ``二十三``, ``一百零五``: the numerals of 一、 and （一） headings."""
+    if number < 1:
+        raise ValueError("headings are numbered from 1")
+    if number >= 1000:
+        return str(number)
+    hundreds, rest = divmod(number, 100)
+    tens, ones = divmod(rest, 10)
+    text = f"{DIGITS[hundreds]}百" if hundreds else ""
+    if tens:
+        text += ("" if tens == 1 and not hundreds else DIGITS[tens]) + "十"
+    elif hundreds and ones:
+        text += "零"
+    if ones:
+        text += DIGITS[ones]
+    return text
+
+
 def text_width(text: str) -> float:
     """Width of ``text`` in characters of its font: a half-width character counts one half."""
     return sum(0.5 if ord(ch) < 0x2E80 and ch != EM_DASH else 1.0 for ch in text)
@@ -183,6 +205,8 @@ class OfficialDocument:
         self.fallback = fallback
         self.document: Document = docx.Document()
         self._attachments = 0
+        # One formatted paragraph per look, copied for the next ones (see _paragraph).
+        self._models: dict[tuple[Part, str, bool], Any] = {}
         self._page_setup()
         self._default_style()
         self._page_numbers()
@@ -219,6 +243,11 @@ class OfficialDocument:
         paragraph = self._paragraph(text, part)
         paragraph.paragraph_format.keep_with_next = True
         return paragraph
+
+    def line(self, text: str, *, align: str = "left") -> Paragraph:
+        """A body-sized line without the first-line indent (a form's fields, a signature
+        line), flush left, or right or centred by ``align``."""
+        return self._paragraph(text, Part.BODY, align=align, indent=False)
 
     def blank_line(self) -> Paragraph:
         """An empty body line (the standard's 空一行)."""
@@ -311,10 +340,25 @@ class OfficialDocument:
     def _paragraph(
         self, text: str, part: Part, *, align: str = "left", indent: bool = True
     ) -> Paragraph:
-        paragraph = self.document.add_paragraph()
-        self._format(paragraph, part, align, indent)
-        if text:
-            self._run(paragraph, text, part)
+        if not text:
+            paragraph = self.document.add_paragraph()
+            self._format(paragraph, part, align, indent)
+            return paragraph
+        # Formatting a paragraph and its run property by property costs about a millisecond
+        # in python-docx; a long document (a department's 报送 sheet: thousands of
+        # paragraphs) copies a formatted one of the same look instead and sets its text.
+        key = (part, align, indent)
+        model = self._models.get(key)
+        if model is None:
+            paragraph = self.document.add_paragraph()
+            self._format(paragraph, part, align, indent)
+            self._run(paragraph, "", part)
+            model = self._models[key] = copy.deepcopy(paragraph.paragraph_format.element)
+        else:
+            element = copy.deepcopy(model)
+            self.document.element.body.sectPr.addprevious(element)
+            paragraph = Paragraph(element, self.document)
+        paragraph.runs[0].text = clean_text(text)
         return paragraph
 
     def _format(self, paragraph: Paragraph, part: Part, align: str, indent: bool) -> None:

@@ -34,6 +34,7 @@ from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
 from tracker.exports import bp, queries, services
 from tracker.exports.department import DepartmentPaper, department_paper, write_department_xlsx
+from tracker.exports.department_docx import write_department_docx
 from tracker.exports.document import DOCX
 from tracker.exports.forms import TemplateUploadForm
 from tracker.exports.notice import NoticeRequest, write_notice
@@ -185,6 +186,19 @@ def department_sheet(code: str) -> ResponseReturnValue:
     return _send(
         lambda out: write_department_xlsx(out, paper),
         f"{paper.period.key}-{department.short_name}-报送表.xlsx",
+    )
+
+
+@bp.route("/departments/<code>/report-sheet.docx")
+def department_sheet_docx(code: str) -> ResponseReturnValue:
+    """The same 报送 sheet as a Word document, to read, sign and stamp."""
+    department = catalogue_queries.department_by_code(code) or abort(404)
+    require_view_department(current_user, department.id)
+    paper = _department_paper(department)
+    return _send(
+        lambda out: write_department_docx(out, paper),
+        f"{paper.period.key}-{department.short_name}-报送表.docx",
+        mimetype=DOCX,
     )
 
 
