@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
 from tracker import guards, logs, metrics, ratelimit, resources, web
+from tracker.audit import hooks as audit_hooks
 from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
@@ -110,6 +111,7 @@ def _init_extensions(app: Flask) -> None:
     logs.init_app(app)  # first: the request id is set before any other hook logs
     metrics.init_app(app)
     init_request_transaction(app)
+    audit_hooks.init_app(app)  # after the commit hook, so its 403 record runs before it
     web.init_app(app)
     guards.init_app(app)  # before the blueprints: their <int:…> routes use its converter
     ratelimit.init_app(app)  # its check runs before the sign-in check of every request
@@ -135,6 +137,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from tracker.api.cli import token_cli
+    from tracker.audit.cli import audit_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import department_cli, seed_command
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
@@ -149,6 +152,7 @@ def _register_cli(app: Flask) -> None:
 
     for command in (
         user_cli,
+        audit_cli,
         seed_command,
         department_cli,
         import_text_command,

@@ -163,8 +163,7 @@ def _reseal() -> None:
     _raw("UPDATE audit_event SET chain_seq = NULL")
     _raw("UPDATE audit_chain SET head_seq = 0, head_hash = ''")
     with Session(db.engine) as session, session.begin():
-        rows = session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
-        chain.seal(session, rows)
+        chain.seal(session, session.scalars(sa.select(AuditEvent.id)).all())
     db.session.expire_all()
 
 

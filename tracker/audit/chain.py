@@ -95,9 +95,10 @@ def lock_head(session: Session) -> AuditChain:
     return head
 
 
-def seal(session: Session, events: Iterable[AuditEvent]) -> None:
-    """Give ``events`` (inserted in this transaction) the next chain positions and hashes."""
-    ids = sorted({e.id for e in events})
+def seal(session: Session, event_ids: Iterable[int]) -> None:
+    """Give the events of ``event_ids`` (inserted in this transaction) the next chain
+    positions and hashes, in id order."""
+    ids = sorted(set(event_ids))
     if not ids:
         return
     head = lock_head(session)
@@ -140,7 +141,7 @@ def _seal_on_commit(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    kept = [e for e in pending if sa.inspect(e).persistent]  # not undone by a savepoint
+    kept = [e.id for e in pending if sa.inspect(e).persistent]  # not undone by a savepoint
     seal(session, kept)
 
 

@@ -12,6 +12,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from tracker.audit.services import record_event
 from tracker.auth.permissions import (
     can_approve_reports,
     can_edit_department_reports,
@@ -620,6 +621,7 @@ def download(evidence_id: int) -> ResponseReturnValue:
     path = evidence.path_of(item.stored_name)
     if not path.is_file():
         abort(404)
+    record_event("evidence.download", item, actor=current_user, after={"filename": item.filename})
     return send_file(
         path, mimetype=item.content_type, as_attachment=True, download_name=item.filename, max_age=0
     )
