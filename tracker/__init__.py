@@ -34,6 +34,8 @@ BLUEPRINTS = (
     ("api", "routes", "bp"),
     ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)
     ("exports", "routes", "bp"),
+    ("exports", "pages", "audit_bp"),  # the audit trail's workbook, beside the auditor's page
+    ("audit", "routes", "bp"),  # the auditor's page /audit
     ("notifications", "routes", "bp"),
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
@@ -59,7 +61,7 @@ SECOND_FACTOR_ENROL_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {"auth.my_second_fac
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 # Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
 # ``Cache-Control: no-store``.
-NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens"})
+NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens", "audit", "audit_export"})
 # Form fields that are buttons or plumbing, never text a user typed.
 BUTTON_FIELDS = frozenset({"submit", "save", "save_and_submit", "confirm", "next", "insert"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.

@@ -60,13 +60,13 @@ def plain(value: Any) -> Any:
     return value
 
 
-def canonical(content: Mapping[str, Any]) -> bytes:
+def canonical(content: Mapping[Any, Any]) -> bytes:
     """The row's content as canonical JSON: the hashed columns, sorted keys, no spaces."""
     body = {name: plain(content[name]) for name in HASHED}
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def row_hash(key: bytes, content: Mapping[str, Any], prev_hash: str) -> str:
+def row_hash(key: bytes, content: Mapping[Any, Any], prev_hash: str) -> str:
     """HMAC-SHA256 (hex) over the previous hash and the row's canonical content."""
     return hmac.new(
         key, prev_hash.encode() + b"\n" + canonical(content), hashlib.sha256
@@ -168,7 +168,8 @@ class Verified:
     first_break: Break | None
 
 
-def rows_in_order(session: Session, after_seq: int) -> Iterator[Mapping[str, Any]]:
+def rows_in_order(session: Session, after_seq: int) -> Iterator[sa.RowMapping]:
+    """The rows after chain position ``after_seq``, in chain order, read in batches."""
     table = AuditEvent.__table__
     last = after_seq
     while True:

@@ -21,7 +21,7 @@ audit_cli = AppGroup(
 @audit_cli.command("verify")
 def verify_command() -> None:
     """Walk the audit chain; exit 1 naming the first altered or missing row."""
-    result = chain.verify(db.session)
+    result = chain.verify(db.session())
     db.session.rollback()
     if result.first_break is not None:
         found = result.first_break
@@ -49,7 +49,7 @@ def archive_command(before: str, output: str) -> None:
             f"应为 YYYY-MM-DD，实际为 {before!r}", param_hint="--before"
         ) from None
     try:
-        done = archiving.archive(db.session, day, Path(output))
+        done = archiving.archive(db.session(), day, Path(output))
     except archiving.ArchiveError as exc:
         db.session.rollback()
         raise click.ClickException(exc.message) from None
