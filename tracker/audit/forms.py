@@ -14,6 +14,12 @@ from tracker.audit.models import Outcome
 from tracker.audit.queries import TrailFilter, actor_id_named
 from tracker.forms import ChoiceField
 
+# Offered in the action field's suggestions: the security events an auditor looks for most.
+SUGGESTED_ACTIONS = (
+    "user.login", "user.lock", "login.address_lock", "user.unlock", "access.refused",
+    "evidence.download", "export.download", "user.create", "user.edit", "user.reset_password",
+    "user.end_access", "second_factor.failed", "session.end", "token.create", "token.revoke",
+)  # fmt: skip
 OUTCOME_LABELS = {Outcome.SUCCESS: "成功", Outcome.FAILURE: "失败", Outcome.REFUSED: "拒绝"}
 
 
@@ -42,7 +48,7 @@ class TrailFilterForm(FlaskForm):
     actor = StringField("操作人（用户名）", filters=[_strip])
     department = SelectField("部门", choices=[], default="", validate_choice=False)
     action = StringField(
-        "操作", filters=[_strip], description="如 user.login；以“.”结尾查一类，如 user."
+        "操作", filters=[_strip], description="如 user.login（完整名称，可从下拉提示中选）"
     )
     outcome = ChoiceField(
         "结果",

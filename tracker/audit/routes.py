@@ -8,7 +8,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from tracker.audit import bp
-from tracker.audit.forms import OUTCOME_LABELS, TrailFilterForm
+from tracker.audit.forms import OUTCOME_LABELS, SUGGESTED_ACTIONS, TrailFilterForm
 from tracker.audit.queries import TrailPage, trail_page
 from tracker.auth.permissions import can_read_audit_trail, require_read_audit_trail
 from tracker.catalogue import queries as catalogue_queries
@@ -48,6 +48,6 @@ def index() -> ResponseReturnValue:
     status = 200 if valid else 422
     return render_template(
         "audit/index.html", form=form, page=page, valid=valid, args=form.filter_args(),
-        departments=departments, outcomes=OUTCOME_LABELS,
+        departments=departments, outcomes=OUTCOME_LABELS, actions=SUGGESTED_ACTIONS,
         first_page=before_id_arg() is None,
     ), status  # fmt: skip
