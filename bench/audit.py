@@ -119,6 +119,11 @@ def build(app, rows: int) -> list[int]:
                 batch.append({**row, "prev_hash": prev, "row_hash": digest})
                 prev = digest
             db.session.execute(table.insert(), batch)
+        if db.engine.dialect.name == "postgresql":  # the ids were given: move the sequence on
+            db.session.execute(
+                sa.text("SELECT setval(pg_get_serial_sequence('audit_event', 'id'), :n)"),
+                {"n": rows},
+            )
         db.session.merge(AuditChain(id=chain.HEAD_ID, head_seq=rows, head_hash=prev,
                                     anchor_seq=0, anchor_hash=""))  # fmt: skip
         db.session.commit()
