@@ -177,8 +177,9 @@ def test_archive_moves_old_rows_to_a_signed_file_and_the_rest_still_verifies(app
     result = runner.invoke(args=["audit", "archive", "--before", cutoff, "--output", str(output)])
     assert result.exit_code == 0, result.output
     assert "已归档 3 条" in result.output
-    left = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
-    assert left == young
+    left = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert [e.id for e in left[:2]] == young and left[2].action == "audit.archive"
+    assert left[2].after["rows"] == 3 and left[2].after["file"] == output.name
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
     checked = runner.invoke(args=["audit", "verify-archive", str(output)])
     assert checked.exit_code == 0 and "3 条" in checked.output, checked.output
@@ -203,7 +204,8 @@ def test_archive_keeps_a_chain_prefix_only(app, runner, tmp_path):
         ).exit_code
         == 0
     )
-    assert db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all() == ids[1:]
+    left = db.session.scalars(sa.select(AuditEvent.id).order_by(AuditEvent.id)).all()
+    assert left[:2] == ids[1:] and len(left) == 3  # and the archive's own event
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0
 
 
@@ -218,7 +220,7 @@ def test_archive_refuses_a_date_younger_than_the_retention(app, runner, tmp_path
     )
     assert result.exit_code != 0 and "至少 180 天" in result.output
     assert not output.exists()
-    assert len(db.session.scalars(sa.select(AuditEvent.id)).all()) == 2
+    assert len(db.session.scalars(sa.select(AuditEvent.id)).all()) == 2  # nothing went
     bad = runner.invoke(
         args=["audit", "archive", "--before", "2025-13-01", "--output", str(output)]
     )

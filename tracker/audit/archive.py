@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from tracker import clock
 from tracker.audit import chain
 from tracker.audit.models import AuditEvent
+from tracker.audit.services import record_event
 from tracker.errors import Invalid
 
 FORMAT = "tracker-audit-archive"
@@ -133,7 +134,13 @@ def archive(session: Session, before: date, output: Path) -> Archived:
     )
     head.anchor_seq, head.anchor_hash = last_seq, last_hash
     session.flush()
-    return Archived(anchor_seq + 1, last_seq, rows)
+    done = Archived(anchor_seq + 1, last_seq, rows)
+    # The archive itself is an event of the trail, chained on after the rows that remain.
+    record_event("audit.archive", object_type="audit_chain", session=session,
+                 after={"file": output.name, "before": before.isoformat(), "rows": rows,
+                        "first_seq": done.first_seq, "last_seq": last_seq,
+                        "last_hash": last_hash})  # fmt: skip
+    return done
 
 
 class ArchiveInvalid(Exception):
