@@ -113,17 +113,19 @@ def seal(session: Session, event_ids: Iterable[int]) -> None:
             seq += 1
             content = {**row, "chain_seq": seq}
             digest = row_hash(key, content, prev)
-            updates.append(
-                {"id": row["id"], "chain_seq": seq, "prev_hash": prev, "row_hash": digest}
-            )
+            updates.append({"row_id": row["id"], "seq": seq, "prev": prev, "digest": digest})
             prev = digest
-    for update in updates:
+    if updates:  # one executemany, however many events the transaction holds
         session.execute(
             table.update()
-            .where(table.c.id == update["id"])
-            .values(chain_seq=update["chain_seq"], prev_hash=update["prev_hash"],
-                    row_hash=update["row_hash"])
-        )  # fmt: skip
+            .where(table.c.id == sa.bindparam("row_id"))
+            .values(
+                chain_seq=sa.bindparam("seq"),
+                prev_hash=sa.bindparam("prev"),
+                row_hash=sa.bindparam("digest"),
+            ),
+            updates,
+        )
     head.head_seq, head.head_hash = seq, prev
     session.flush()
 
