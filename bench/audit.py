@@ -192,7 +192,7 @@ def run(label: str, url: str, args) -> None:
         ("no filter", {}, {}),
         ("actor", {"actor_id": actor}, {"actor": username}),
         ("department", {"department_id": 7}, {"department": "7"}),
-        ("action", {"action": "report.submit"}, {"action": "report.submit"}),
+        ("action", {"action": "report.submit"}, {"operation": "report.submit"}),
         ("outcome refused (0.2%)", {"outcome": Outcome.REFUSED}, {"outcome": "refused"}),
         ("a week in 2025", {"start": past[0], "end": past[1]},
          {"start": "2025-03-01", "end": "2025-03-07"}),

@@ -72,8 +72,8 @@ def test_filters_select_by_actor_department_action_outcome_and_time(client, audi
     assert shown() == everything
     assert shown(actor=mca.username) == [made[0], made[1], made[4]]
     assert shown(department=str(mps.department_id)) == [made[2], made[3]]
-    assert shown(action="user.login") == [made[0], made[1], made[2]]
-    assert shown(action="user.") == []  # exact names only
+    assert shown(operation="user.login") == [made[0], made[1], made[2]]
+    assert shown(operation="user.") == []  # exact names only
     assert shown(outcome="refused") == [made[4]]
     assert shown(outcome="failure", actor=mca.username) == [made[1]]
     assert shown(start="2026-06-02", end="2026-06-04") == [made[1], made[2], made[3]]
@@ -85,7 +85,7 @@ def test_filters_select_by_actor_department_action_outcome_and_time(client, audi
 def test_pages_go_back_by_id_without_overlap_or_gap(client, auditor):
     ids = [record_event("test.many", object_type="x", object_id=n).id for n in range(120)]
     db.session.commit()
-    seen, url, pages = [], "/audit?action=test.many", 0
+    seen, url, pages = [], "/audit?operation=test.many", 0
     while url:
         page = client.get(url).data.decode()
         rows = _ids(page)
@@ -93,9 +93,9 @@ def test_pages_go_back_by_id_without_overlap_or_gap(client, auditor):
         seen += rows
         url = _next(page)
         pages += 1
-        assert url is None or "action=test.many" in url
+        assert url is None or "operation=test.many" in url
     assert pages == 3 and seen == sorted(ids, reverse=True)
-    nonsense = client.get("/audit?before_id=abc&action=test.many")
+    nonsense = client.get("/audit?before_id=abc&operation=test.many")
     assert nonsense.status_code == 200 and _ids(nonsense.data.decode())[0] == ids[-1]
 
 
@@ -111,7 +111,7 @@ def test_pages_go_back_by_id_without_overlap_or_gap(client, auditor):
         ),
         ({"actor": "nobody-here"}, "没有用户名为“nobody-here”的账号", 'value="nobody-here"'),
         ({"department": "99999"}, "请从列表中选择部门", ""),
-        ({"action": "user.login'; --"}, "操作名称只含字母", 'value="user.login&#39;; --"'),
+        ({"operation": "user.login'; --"}, "操作名称只含字母", 'value="user.login&#39;; --"'),
         ({"outcome": "maybe"}, "请从列表中选择结果", ""),
         ({"actor": "x" * 300}, "用户名最多 64 个字符", ""),
     ],
@@ -137,7 +137,7 @@ def test_the_export_holds_the_filtered_rows_as_text(app, client, auditor, make_u
                          after={"n": n, "text": "=1+1"})  # fmt: skip
     record_event("test.other", object_type="x")
     db.session.commit()
-    response = client.get("/audit/export.xlsx?action=test.export")
+    response = client.get("/audit/export.xlsx?operation=test.export")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     sheet = openpyxl.load_workbook(io.BytesIO(response.data)).active
@@ -153,4 +153,4 @@ def test_the_export_holds_the_filtered_rows_as_text(app, client, auditor, make_u
         sa.select(AuditEvent).where(AuditEvent.action == "export.download")
     ).all()
     assert export.actor_id == auditor.id and export.after["rows"] == 3
-    assert export.after["filters"] == {"action": "test.export"}
+    assert export.after["filters"] == {"operation": "test.export"}

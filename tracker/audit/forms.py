@@ -47,7 +47,8 @@ class TrailFilterForm(FlaskForm):
     end = StringField("截止日期", filters=[_strip], description="北京时间，含当日")
     actor = StringField("操作人（用户名）", filters=[_strip])
     department = SelectField("部门", choices=[], default="", validate_choice=False)
-    action = StringField(
+    # Not ``action``: a field of that name would hide the form's own ``action`` in the DOM.
+    operation = StringField(
         "操作", filters=[_strip], description="如 user.login（完整名称，可从下拉提示中选）"
     )
     outcome = ChoiceField(
@@ -85,7 +86,7 @@ class TrailFilterForm(FlaskForm):
         if field.data not in known:
             raise ValidationError("请从列表中选择部门。")
 
-    def validate_action(self, field: StringField) -> None:
+    def validate_operation(self, field: StringField) -> None:
         text = field.data or ""
         if len(text) > 64:
             raise ValidationError("操作名称最多 64 个字符。")
@@ -100,13 +101,13 @@ class TrailFilterForm(FlaskForm):
             end=_moment(end + timedelta(days=1)) if end else None,
             actor_id=actor_id_named(self.actor.data) if self.actor.data else None,
             department_id=int(self.department.data) if self.department.data else None,
-            action=self.action.data or None,
+            action=self.operation.data or None,
             outcome=Outcome(self.outcome.data) if self.outcome.data else None,
         )
 
     def filter_args(self) -> dict[str, str]:
         """The filters as query arguments, for the next page's and the export's links."""
-        fields = (self.start, self.end, self.actor, self.department, self.action, self.outcome)
+        fields = (self.start, self.end, self.actor, self.department, self.operation, self.outcome)
         return {f.name: f.data for f in fields if f.data}
 
 
