@@ -284,15 +284,25 @@ def _insert_rows(rows: list[tuple[sa.Table, list[dict]]]) -> None:
 
     The ids are those of the first seeding; sequences have moved past them since (emptying
     the tables deletes rows and never resets a sequence), so new rows never collide.
+    The audit events are chained afresh over their new times (the chain's head is not copied).
     """
+    from tracker.audit import chain
     from tracker.db import UTCDateTime, utcnow
 
     now = utcnow()
+    unchained = {"chain_seq": None, "prev_hash": None, "row_hash": None}
     for table, found in rows:
+        if table.name == "audit_chain":
+            continue
         stamped = [c.name for c in table.columns if isinstance(c.type, UTCDateTime)]
         values = [
             {**row, **{name: now for name in stamped if row[name] is not None}} for row in found
         ]
+        if table.name == "audit_event":
+            values = [{**row, **unchained} for row in values]
+            db.session.execute(table.insert(), values)
+            chain.seal(db.session, [row["id"] for row in values])
+            continue
         db.session.execute(table.insert(), values)
     db.session.commit()
 

@@ -1,10 +1,10 @@
 """GET never changes domain state: every GET route of the url map, for every role, writes nothing.
 
 A statement listener on the engine records every INSERT, UPDATE and DELETE while the GET
-requests run. The only writes allowed are audit events (downloads and exports are audited) and
-the credential's own bookkeeping: a bearer token's ``last_used_at`` and a web session's
-``last_seen_at`` (the idle time-out's clock), each written at most once a minute; anything else
-on those tables is still a write.
+requests run. The only writes allowed are audit events (downloads, exports and refusals are
+audited, and their commit moves the chain's head) and the credential's own bookkeeping: a
+bearer token's ``last_used_at`` and a web session's ``last_seen_at`` (the idle time-out's
+clock), each written at most once a minute; anything else on those tables is still a write.
 Periods are opened and quarters frozen by the scheduler and by CLI commands, never by a page.
 """
 
@@ -21,8 +21,9 @@ from tracker.extensions import db
 from tracker.reports import queries as report_queries
 from tracker.reports.models import Obligation
 
-# Writes a GET may make: the audit trail of downloads and exports.
-ALLOWED_TABLES = {"audit_event"}
+# Writes a GET may make: the audit trail of downloads, exports and refusals, and the chain head
+# that sealing those events at commit moves.
+ALLOWED_TABLES = {"audit_event", "audit_chain"}
 WRITE = re.compile(r"^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+\"?(\w+)\"?", re.IGNORECASE)
 
 

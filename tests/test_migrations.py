@@ -612,5 +612,47 @@ def test_an_old_database_upgraded_in_one_run_keeps_what_references_its_accounts(
             assert conn.execute(sa.text("SELECT user_id FROM api_token")).scalars().all() == [7]
             role = conn.execute(sa.text('SELECT role FROM "user" WHERE id = 7')).scalar()
             assert role == "coordinator"
+
+
+def test_0020_chains_the_audit_rows_already_there_and_downgrades(empty_database_url):
+    """From 0019 with audit rows in place: the upgrade chains them so that ``flask audit
+    verify`` passes at once, new rows chain on, and the downgrade keeps every row."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    runner = app.test_cli_runner()
+    with app.app_context():
+        upgrade(revision="0019")
+        with db.engine.begin() as conn:
+            for n in range(3):
+                conn.execute(
+                    sa.text("INSERT INTO audit_event (at, action, object_type, object_id, after) "
+                            "VALUES (:at, 'user.create', 'user', :n, :after)"),
+                    {"at": f"2026-12-0{n + 1} 08:00:00.123456", "n": n,
+                     "after": '{"a": [1, "二"]}'},
+                )  # fmt: skip
+        before = _rows(["audit_event"])["audit_event"]
+        upgrade()
+        result = runner.invoke(args=["audit", "verify"])
+        assert result.exit_code == 0, result.output
+        assert "3 条" in result.output
+        after = _rows(["audit_event"])["audit_event"]
+        assert _only(after, before) == before
+        assert [row["chain_seq"] for row in after] == [1, 2, 3]
+        assert {row["outcome"] for row in after} == {"success"}
+        from tracker.audit.services import record_event
+
+        record_event("test.after", object_type="x")
+        db.session.commit()
+        assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE audit_event SET object_id = 9 WHERE id = 2"))
+        failed = runner.invoke(args=["audit", "verify"])
+        assert failed.exit_code == 1 and "id 2" in failed.output
+        db.session.remove()
+        downgrade(revision="0019")
+        back = _rows(["audit_event"])["audit_event"]
+        assert len(back) == 4 and set(back[0]) == set(before[0])
+        assert "audit_chain" not in sa.inspect(db.engine).get_table_names()
         db.session.remove()
         db.engine.dispose()

@@ -14,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
 from tracker import guards, logs, metrics, ratelimit, resources, web
+from tracker.audit import hooks as audit_hooks
 from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
 from tracker.forms import error_attrs, form_error_attrs
@@ -33,6 +34,8 @@ BLUEPRINTS = (
     ("api", "routes", "bp"),
     ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)
     ("exports", "routes", "bp"),
+    ("exports", "pages", "audit_bp"),  # the audit trail's workbook, beside the auditor's page
+    ("audit", "routes", "bp"),  # the auditor's page /audit
     ("notifications", "routes", "bp"),
     ("followups", "routes", "bp"),
     ("reminders", "routes", "bp"),
@@ -58,7 +61,7 @@ SECOND_FACTOR_ENROL_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {"auth.my_second_fac
 SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
 # Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
 # ``Cache-Control: no-store``.
-NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens"})
+NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens", "audit", "audit_export"})
 # Form fields that are buttons or plumbing, never text a user typed.
 BUTTON_FIELDS = frozenset({"submit", "save", "save_and_submit", "confirm", "next", "insert"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.
@@ -110,6 +113,7 @@ def _init_extensions(app: Flask) -> None:
     logs.init_app(app)  # first: the request id is set before any other hook logs
     metrics.init_app(app)
     init_request_transaction(app)
+    audit_hooks.init_app(app)  # after the commit hook, so its 403 record runs before it
     web.init_app(app)
     guards.init_app(app)  # before the blueprints: their <int:…> routes use its converter
     ratelimit.init_app(app)  # its check runs before the sign-in check of every request
@@ -135,6 +139,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from tracker.api.cli import token_cli
+    from tracker.audit.cli import audit_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import department_cli, seed_command
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
@@ -149,6 +154,7 @@ def _register_cli(app: Flask) -> None:
 
     for command in (
         user_cli,
+        audit_cli,
         seed_command,
         department_cli,
         import_text_command,

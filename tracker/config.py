@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 from tracker.proxy import Network, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+AUDIT_MIN_RETENTION_DAYS = 180  # 等保 2.0 三级: audit records kept for six months at least
 
 
 class ConfigError(RuntimeError):
@@ -181,6 +182,10 @@ class Settings(BaseSettings):
     )
     # Reverse proxies whose X-Forwarded-* headers are believed (tracker.proxy).
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    # The audit trail (tracker.audit): the key of its hash chain and archives (unset: derived
+    # from the secret key), and how many days its rows stay in the database at least.
+    audit_key: str | None = Field(default=None, min_length=32)
+    audit_retention_days: int = AUDIT_MIN_RETENTION_DAYS
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
@@ -207,6 +212,18 @@ class Settings(BaseSettings):
     def _comma_separated_networks(cls, value: object) -> object:
         """``127.0.0.1,10.0.0.0/8`` → networks (a plain list, not JSON)."""
         return parse_networks(value) if isinstance(value, str) else value
+
+    @field_validator("audit_retention_days")
+    @classmethod
+    def _retention_floor(cls, value: int) -> int:
+        """等保 2.0 三级 asks for six months of audit records: never fewer than 180 days."""
+        if value < AUDIT_MIN_RETENTION_DAYS:
+            raise ValueError(
+                f"审计记录至少保存 {AUDIT_MIN_RETENTION_DAYS} 天（等保 2.0 三级），"
+                f"不能设为 {value} 天 / "
+                f"the audit trail is kept at least {AUDIT_MIN_RETENTION_DAYS} days"
+            )
+        return value
 
     @field_validator("digest_at")
     @classmethod
@@ -243,7 +260,7 @@ class Settings(BaseSettings):
 
     @field_validator(
         "smtp_host", "database_url", "first_period", "reminder_ladder", "metrics_token",
-        "prometheus_multiproc_dir", "pg_bin_dir", mode="before",
+        "prometheus_multiproc_dir", "pg_bin_dir", "audit_key", mode="before",
     )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: object) -> object:

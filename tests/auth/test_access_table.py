@@ -158,6 +158,8 @@ ACCESS = {
     "help.admin": ADMIN,
     "help.security_admin": SECURITY,
     "help.auditor": AUDITOR,
+    "audit.index": AUDITOR,
+    "audit_export.workbook": AUDITOR,
     "help.sign_in": PUBLIC,  # sign-in help only, nothing internal
 }
 

@@ -54,6 +54,7 @@ EXCLUDED = {
     "ops.metrics",  # Prometheus text format
     "exports.quarterly",  # Excel download
     "exports.template",  # Excel download
+    "audit_export.workbook",  # Excel download
     "reports.download",  # evidence files
     "auth.login",  # the signed-out page: checked once before signing in
     "help.sign_in",  # public, linked from the signed-out login page only
@@ -108,10 +109,11 @@ LINKS_JS = """() => [
 # A period is shown as "2026年第三季度"; the key (2026Q3) only in URLs, files and form values.
 PERIOD_KEY = re.compile(r"(?<![0-9A-Za-z])[0-9]{4}Q[1-4](?![0-9A-Za-z])")
 
-# The page's text, less the hints under fields: a hint may name the key, the value it asks for.
+# The page's text, less the hints under fields (a hint may name the key, the value it asks
+# for) and the audit trail's stored records, shown exactly as they were recorded.
 SHOWN_TEXT_JS = """() => {
   const copy = document.body.cloneNode(true);
-  copy.querySelectorAll('.hint').forEach((el) => el.remove());
+  copy.querySelectorAll('.hint, .raw-record').forEach((el) => el.remove());
   return copy.textContent;
 }"""
 

@@ -13,9 +13,19 @@ from flask import Response, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from pydantic import BaseModel
 
-from tracker.api import auth, bp, contract, queries, schemas, serializers, validation
+from tracker.api import (
+    audit_writes,  # noqa: F401 - its hook audits every write
+    auth,
+    bp,
+    contract,
+    queries,
+    schemas,
+    serializers,
+    validation,
+)
 from tracker.api.errors import ApiError, InvalidInput
 from tracker.api.schemas import Success, operations
+from tracker.audit.services import record_event
 from tracker.auth import liaisons
 from tracker.auth.models import User
 from tracker.auth.permissions import (
@@ -555,6 +565,7 @@ def export_quarterly() -> ResponseReturnValue:
     write_quarterly(spool, export)
     spool.seek(0)
     name = f"{period.key}季度报表{'-' + label if label else ''}.xlsx"
+    record_event("export.download", actor=user, object_type="export", after={"filename": name})
     return send_file(
         spool, mimetype=schemas.XLSX, as_attachment=True, download_name=name, max_age=0
     )

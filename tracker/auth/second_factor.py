@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import clock
+from tracker.audit.models import Outcome
 from tracker.audit.services import record_event
 from tracker.auth import services, sessions
 from tracker.auth.models import RecoveryCode, SecondFactor, User
@@ -162,6 +163,7 @@ def _record_failure(user: User, address: str | None) -> None:
             object_type="user",
             object_id=user.id,
             after={"address": address},
+            outcome=Outcome.FAILURE,
             session=session,
         )
 

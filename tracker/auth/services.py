@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from tracker import clock
-from tracker.audit.services import record_event
+from tracker.audit.models import Outcome
+from tracker.audit.services import record_apart, record_event
 from tracker.auth import liaisons, sessions
 from tracker.auth.models import DEPARTMENT_ROLES, LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
@@ -498,6 +499,8 @@ def sign_in(username: str, password: str, address: str | None = None, *, note: b
     now = clock.utcnow()
     refusal = _reserve_apart(name, where, now)
     if refusal is not None:
+        record_apart("user.login", object_type="user", after={"username": name},
+                     outcome=Outcome.REFUSED)  # fmt: skip
         raise SignInRefused(refusal)
     user = user_by_username(name)
     if user is None:
@@ -659,6 +662,10 @@ def _failed_apart(name: str, address: str, user_id: int | None, now: datetime) -
     until = now + _lock_period()
     key = _pair_key(name, address)
     with Session(db.engine) as session, session.begin():
+        record_event(
+            "user.login", object_type="user", object_id=user_id, session=session,
+            after={"username": name}, outcome=Outcome.FAILURE,
+        )  # fmt: skip
         failures = (
             session.scalar(
                 sa.select(LoginThrottle.failures).where(
@@ -679,6 +686,7 @@ def _failed_apart(name: str, address: str, user_id: int | None, now: datetime) -
             _lock(session, ADDRESS, address, until)
             record_event(
                 "login.address_lock", object_type="address", session=session,
+                outcome=Outcome.FAILURE,
                 after={"address": address, "failures": at_address,
                        "locked_until": until.isoformat()},
             )  # fmt: skip
@@ -690,6 +698,7 @@ def _failed_apart(name: str, address: str, user_id: int | None, now: datetime) -
         _lock(session, PAIR, key, until)
         record_event(
             "user.lock", object_type="user", object_id=user_id, session=session,
+            outcome=Outcome.FAILURE,
             after={"username": name, "address": address, "failures": failures,
                    "locked_until": until.isoformat()},
         )  # fmt: skip

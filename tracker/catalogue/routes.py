@@ -45,14 +45,14 @@ def home() -> ResponseReturnValue:
     """Each role lands where its work is: administrators on their home, coordinators and
     viewers (leaders, and a department's viewers) on the dashboard (a department's viewer sees
     its department's), liaisons on their reports. Each landing page starts with its to-do.
-    The security administrator lands on the accounts (locks, resets); the auditor on their
-    own help until the audit trail's page takes its place."""
+    The security administrator lands on the accounts (locks, resets); the auditor on the
+    audit trail."""
     if current_user.is_admin:
         return redirect(url_for("home.admin"))
     if current_user.is_security_admin:
         return redirect(url_for("auth.users"))
     if current_user.is_auditor:
-        return redirect(url_for("help.auditor"))
+        return redirect(url_for("audit.index"))
     if current_user.is_coordinator or current_user.is_viewer:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("reports.mine"))

@@ -19,6 +19,7 @@ from flask import Response, abort, flash, redirect, render_template, request, se
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from tracker.audit.services import record_event
 from tracker.auth.permissions import (
     can_draft_notice,
     can_edit_department_reports,
@@ -89,6 +90,8 @@ def _send(
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 - send_file closes it
     write(spool)
     spool.seek(0)
+    record_event("export.download", actor=current_user, object_type="export",
+                 after={"filename": download_name})  # fmt: skip
     return send_file(
         spool, mimetype=mimetype, as_attachment=True, download_name=download_name, max_age=0
     )

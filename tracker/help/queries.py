@@ -109,6 +109,7 @@ class HelpFacts:
     template_max: str
     login_max_failures: int
     login_lock_minutes: int
+    audit_retention_days: int
 
 
 def facts() -> HelpFacts:
@@ -136,6 +137,7 @@ def facts() -> HelpFacts:
         template_max=size_text(TEMPLATE_MAX_BYTES),
         login_max_failures=config["TRACKER_LOGIN_MAX_FAILURES"],
         login_lock_minutes=config["TRACKER_LOGIN_LOCK_MINUTES"],
+        audit_retention_days=config["TRACKER_AUDIT_RETENTION_DAYS"],
     )
 
 

@@ -23,6 +23,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 
+from tracker.audit.services import record_event
 from tracker.auth.permissions import (
     can_approve_reports,
     can_edit_department_reports,
@@ -639,6 +640,7 @@ def download(evidence_id: int) -> ResponseReturnValue:
         current_app.logger.error("evidence %s cannot be read: %s", item.id, error)
         message = "证明材料暂时无法读取（加密密钥不可用或文件已损坏），请联系系统管理员。"
         return render_template("error.html", code=500, title="无法读取文件", message=message), 500
+    record_event("evidence.download", item, actor=current_user, after={"filename": item.filename})
     response = Response(
         stream_with_context(itertools.chain([first], chunks)), mimetype=item.content_type
     )
