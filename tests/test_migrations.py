@@ -656,3 +656,33 @@ def test_0020_chains_the_audit_rows_already_there_and_downgrades(empty_database_
         assert "audit_chain" not in sa.inspect(db.engine).get_table_names()
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0021_marks_directory_accounts_and_refuses_to_downgrade_over_them(empty_database_url):
+    """0021 adds ``user.directory_dn`` (every row kept); the downgrade refuses while a
+    directory account exists, which would be left without a password anyone knows."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0020")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text(
+                'INSERT INTO "user" (id, username, display_name, role, active, password_hash, '
+                "must_change_password, created_at) VALUES (3, 'local', '本地', 'coordinator', "
+                "true, 'x', false, '2026-01-01 00:00:00')"
+            ))  # fmt: skip
+        upgrade()
+        with db.engine.begin() as conn:
+            marks = conn.execute(sa.text('SELECT directory_dn FROM "user"')).scalars().all()
+            assert marks == [None]
+            conn.execute(sa.text('UPDATE "user" SET directory_dn = :dn'), {"dn": "uid=local,dc=x"})
+        with pytest.raises(SystemExit):  # Flask-Migrate reports the refusal and exits
+            downgrade(revision="0020")
+        with db.engine.begin() as conn:
+            conn.execute(sa.text('UPDATE "user" SET directory_dn = NULL'))
+        downgrade(revision="0020")
+        columns = {c["name"] for c in sa.inspect(db.engine).get_columns("user")}
+        assert "directory_dn" not in columns
+        db.session.remove()
+        db.engine.dispose()

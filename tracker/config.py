@@ -123,6 +123,18 @@ class Settings(BaseSettings):
     evidence_key: str | None = Field(default=None, repr=False)
     evidence_key_file: str | None = None
     evidence_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)
+    # Directory sign-on (tracker/auth/directory.py): off while the URL is empty.
+    ldap_url: str = ""
+    ldap_bind_dn: str = ""
+    ldap_bind_password: str = Field(default="", repr=False)
+    ldap_user_base: str = ""
+    ldap_user_filter: str = "(uid={username})"
+    ldap_group_base: str = ""
+    # JSON: group DN → {"role": "liaison", "department": "mps"} (either key may be left out).
+    ldap_groups: str = ""
+    ldap_start_tls: bool = False
+    ldap_ca_file: str = ""
+    ldap_timeout_seconds: int = Field(default=5, ge=1, le=60)
     # A form's CSRF token is valid this long after the page was served (seconds).
     csrf_time_limit_seconds: int = Field(default=8 * 3600, ge=60)
     # Origins besides the application's own from which a browser may send forms.
@@ -251,6 +263,15 @@ class Settings(BaseSettings):
                 f"应为“次数 per second|minute|hour|day”，如 60 per minute，实际为 {value!r}"
             ) from None
         return value.strip()
+
+    @field_validator("ldap_groups")
+    @classmethod
+    def _group_map(cls, value: str) -> str:
+        """The group map is read at start-up, so that a typo stops the app, not a sign-in."""
+        from tracker.auth.directory import parse_groups
+
+        parse_groups(value)
+        return value
 
     @field_validator("timezone")
     @classmethod

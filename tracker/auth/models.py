@@ -99,6 +99,8 @@ class User(UserMixin, Model):
     # A liaison named the department's main (A角, "main") or alternate (B角, "alternate")
     # liaison; at most one of each per department (tracker/auth/liaisons.py).
     liaison_slot: Mapped[str | None] = mapped_column(sa.String(16))
+    # The directory entry (LDAP DN) of an account the directory manages; None for a local one.
+    directory_dn: Mapped[str | None] = mapped_column(sa.String(255))
 
     department: Mapped[Department | None] = relationship(lazy="joined")
 

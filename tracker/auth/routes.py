@@ -158,6 +158,10 @@ def logout() -> ResponseReturnValue:
 
 @bp.route("/password", methods=["GET", "POST"])
 def password() -> ResponseReturnValue:
+    if current_user.directory_dn is not None:
+        message = "您的账号由目录服务（统一身份认证）管理，密码请在目录服务中修改。"
+        page = render_template("error.html", code=409, title="密码由目录服务管理", message=message)
+        return page, 409
     form = ChangePasswordForm()
     if form.validate_on_submit():
         if not current_user.check_password(form.current_password.data):

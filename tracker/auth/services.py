@@ -18,7 +18,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from tracker import clock
 from tracker.audit.models import Outcome
 from tracker.audit.services import record_apart, record_event
-from tracker.auth import liaisons, sessions
+from tracker.auth import directory, liaisons, sessions
 from tracker.auth.models import DEPARTMENT_ROLES, LoginThrottle, PasswordHistory, User, UserRole
 from tracker.auth.queries import user_by_username
 from tracker.catalogue.models import Department
@@ -127,8 +127,8 @@ def password_expired(user: User) -> bool:
     """Has the password outlived ``TRACKER_PASSWORD_MAX_AGE_DAYS`` (0: passwords never do)?"""
     days = int(current_app.config["TRACKER_PASSWORD_MAX_AGE_DAYS"])
     changed = user.password_changed_at or user.created_at
-    if days <= 0 or changed is None:
-        return False
+    if days <= 0 or changed is None or user.directory_dn is not None:
+        return False  # a directory account's password is the directory's to expire
     return clock.utcnow() - changed >= timedelta(days=days)
 
 
@@ -503,7 +503,28 @@ def sign_in(username: str, password: str, address: str | None = None, *, note: b
                      outcome=Outcome.REFUSED)  # fmt: skip
         raise SignInRefused(refusal)
     user = user_by_username(name)
-    if user is None:
+    if directory.enabled() and (user is None or user.directory_dn is not None):
+        # The directory decides for the accounts it manages and for names nobody has here;
+        # a local account (the break-glass administrators) keeps its own password.
+        try:
+            person = directory.authenticate(name, password)
+        except (directory.DirectoryRefused, directory.DirectoryUnavailable) as error:
+            outcome = (
+                Outcome.REFUSED
+                if isinstance(error, directory.DirectoryRefused)
+                else Outcome.FAILURE
+            )
+            record_apart("user.login", object_type="user", outcome=outcome,
+                         after={"username": name, "directory": error.code})  # fmt: skip
+            raise
+        if person is not None:
+            user = _from_directory(user, person)
+            if user.active:
+                _forget_success(name, where)
+                if note:
+                    note_login(user, address)
+                return user
+    elif user is None:
         _spend_a_hash_check(password)  # as long as a real check: timing tells nothing either
     elif user.check_password(password) and user.active:
         _forget_success(name, where)
@@ -511,6 +532,56 @@ def sign_in(username: str, password: str, address: str | None = None, *, note: b
             note_login(user, address)
         return user
     raise SignInRefused(_failed_apart(name, where, user.id if user else None, now))
+
+
+def _from_directory(user: User | None, person: directory.DirectoryPerson) -> User:
+    """The account of a directory sign-in: made on the first, brought up to date on each one
+    after (name, e-mail, phone, role, department), every change audited."""
+    phone = _directory_phone(person.phone)
+    if user is None:
+        user = User(
+            username=person.username, display_name=person.display_name, email=person.email,
+            phone=phone, role=person.role, department=person.department,
+            directory_dn=person.dn, must_change_password=False,
+        )  # fmt: skip
+        user.set_password(directory.unusable_password())
+        db.session.add(user)
+        db.session.flush()
+        record_event(
+            "user.directory_create", user, actor=None, object_type="user",
+            after={"username": user.username, "role": user.role.value,
+                   "department": person.department.code if person.department else None,
+                   "dn": person.dn},
+        )  # fmt: skip
+        return user
+    changed = dict(directory.changes(user, person))
+    if phone != user.phone:
+        changed["phone"] = (user.phone, phone)
+    if not changed:
+        return user
+    if "role" in changed or "department_id" in changed:
+        sessions.end_sessions(user, "privilege_change")  # the old sessions end
+    for name, (_, value) in changed.items():
+        setattr(user, name, value)
+    db.session.flush()
+    record_event(
+        "user.directory_sync", user, actor=None, object_type="user",
+        before={k: _jsonable_value(old) for k, (old, _) in changed.items()},
+        after={k: _jsonable_value(new) for k, (_, new) in changed.items()},
+    )  # fmt: skip
+    return user
+
+
+def _directory_phone(phone: str | None) -> str | None:
+    """The directory's phone as the account keeps it; one it cannot keep is left out."""
+    try:
+        return normalise_phone(phone)
+    except UserError:
+        return None
+
+
+def _jsonable_value(value: object) -> object:
+    return value.value if isinstance(value, UserRole) else value
 
 
 def _pair_key(name: str, address: str) -> str:
