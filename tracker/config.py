@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from datetime import date
@@ -17,6 +18,38 @@ from tracker.proxy import Network, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 AUDIT_MIN_RETENTION_DAYS = 180  # 等保 2.0 三级: audit records kept for six months at least
+
+
+# The roles a directory group may grant (tracker/auth/directory.py), strongest first: the
+# business roles only; the three administrators (三员分立) are local accounts.
+DIRECTORY_ROLE_VALUES = ("coordinator", "approver", "liaison", "viewer")
+
+
+def parse_group_map(text: str) -> dict[str, dict[str, str]]:
+    """``TRACKER_LDAP_GROUPS``: a JSON object from group DN to ``{"role": …}`` and/or
+    ``{"department": code or name}``; ``ValueError`` says what is wrong."""
+    if not text.strip():
+        return {}
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        raise ValueError(
+            'TRACKER_LDAP_GROUPS 须为 JSON 对象：组的 DN → {"role": …, "department": …}'
+        ) from None
+    if not isinstance(raw, dict):
+        raise ValueError("TRACKER_LDAP_GROUPS 须为 JSON 对象")
+    for dn, value in raw.items():
+        if not isinstance(value, dict) or not set(value) <= {"role", "department"}:
+            raise ValueError(f"TRACKER_LDAP_GROUPS 中 {dn} 的值须为含 role 和/或 department 的对象")
+        role = value.get("role")
+        if role is not None and role not in DIRECTORY_ROLE_VALUES:
+            raise ValueError(
+                f"TRACKER_LDAP_GROUPS 中 {dn} 的角色 {role} 不能由目录授予（只能是 "
+                f"{'、'.join(DIRECTORY_ROLE_VALUES)}；三个管理员角色只用本地账号）"
+            )
+        if "department" in value and not isinstance(value["department"], str):
+            raise ValueError(f"TRACKER_LDAP_GROUPS 中 {dn} 的部门须为部门代码或名称")
+    return raw
 
 
 class ConfigError(RuntimeError):
@@ -268,9 +301,7 @@ class Settings(BaseSettings):
     @classmethod
     def _group_map(cls, value: str) -> str:
         """The group map is read at start-up, so that a typo stops the app, not a sign-in."""
-        from tracker.auth.directory import parse_groups
-
-        parse_groups(value)
+        parse_group_map(value)
         return value
 
     @field_validator("timezone")

@@ -54,6 +54,9 @@ EXCLUDED = {
     "ops.metrics",  # Prometheus text format
     "exports.quarterly",  # Excel download
     "exports.template",  # Excel download
+    "exports.department_sheet",  # Excel download
+    "exports.department_sheet_docx",  # Word download
+    "exports.notice",  # Word download
     "audit_export.workbook",  # Excel download
     "reports.download",  # evidence files
     "auth.login",  # the signed-out page: checked once before signing in

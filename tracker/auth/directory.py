@@ -20,7 +20,6 @@ directory account has no usable local password.
 
 from __future__ import annotations
 
-import json
 import secrets
 import ssl
 from collections.abc import Mapping
@@ -35,10 +34,11 @@ from ldap3.utils.conv import escape_filter_chars
 from tracker.auth.models import DEPARTMENT_ROLES, User, UserRole
 from tracker.catalogue.models import Department
 from tracker.catalogue.queries import department_by_name_or_code
+from tracker.config import DIRECTORY_ROLE_VALUES, parse_group_map
 from tracker.errors import Invalid
 
 # The roles a directory group may grant, strongest first (an entry in several groups).
-DIRECTORY_ROLES = (UserRole.COORDINATOR, UserRole.APPROVER, UserRole.LIAISON, UserRole.VIEWER)
+DIRECTORY_ROLES = tuple(UserRole(value) for value in DIRECTORY_ROLE_VALUES)
 NO_ROLE = "您的目录账号不属于本系统的任何角色组：请联系系统管理员在目录中为您分配角色。"
 NO_DEPARTMENT = "您的目录账号是{role}，但不属于任何部门组：请联系系统管理员在目录中为您分配部门。"
 UNAVAILABLE = "目录服务暂时无法连接，请稍后再试；紧急情况下请使用本地管理员账号。"
@@ -84,34 +84,14 @@ def enabled() -> bool:
 
 
 def parse_groups(text: str) -> dict[str, Grant]:
-    """``TRACKER_LDAP_GROUPS``: a JSON object from group DN (compared case-insensitively) to
-    ``{"role": "liaison", "department": "mps"}`` (either key may be left out)."""
-    if not text.strip():
-        return {}
-    try:
-        raw = json.loads(text)
-    except ValueError:
-        raise ValueError(
-            'TRACKER_LDAP_GROUPS 须为 JSON 对象：组的 DN → {"role": …, "department": …}'
-        ) from None
-    if not isinstance(raw, dict):
-        raise ValueError("TRACKER_LDAP_GROUPS 须为 JSON 对象")
-    grants: dict[str, Grant] = {}
-    allowed = {role.value: role for role in DIRECTORY_ROLES}
-    for dn, value in raw.items():
-        if not isinstance(value, dict) or not set(value) <= {"role", "department"}:
-            raise ValueError(f"TRACKER_LDAP_GROUPS 中 {dn} 的值须为含 role 和/或 department 的对象")
-        role = value.get("role")
-        if role is not None and role not in allowed:
-            raise ValueError(
-                f"TRACKER_LDAP_GROUPS 中 {dn} 的角色 {role} 不能由目录授予（只能是 "
-                f"{'、'.join(allowed)}；三个管理员角色只用本地账号）"
-            )
-        department = value.get("department")
-        if department is not None and not isinstance(department, str):
-            raise ValueError(f"TRACKER_LDAP_GROUPS 中 {dn} 的部门须为部门代码或名称")
-        grants[_norm(dn)] = Grant(allowed[role] if role else None, department)
-    return grants
+    """``TRACKER_LDAP_GROUPS`` (checked by :func:`tracker.config.parse_group_map`) as grants
+    by group DN, compared case-insensitively."""
+    return {
+        _norm(dn): Grant(
+            UserRole(value["role"]) if value.get("role") else None, value.get("department")
+        )
+        for dn, value in parse_group_map(text).items()
+    }
 
 
 def _norm(dn: str) -> str:
