@@ -47,9 +47,6 @@ def quarterly_command(period_key: str | None, document_number: str | None, outpu
     """
     period = _period(period_key)
     document_id = _document_id(document_number)
-    # As the web pages do on a visit: make sure the period's obligations exist.
-    report_services.open_period(period)
-    db.session.commit()
     request = QuarterlyRequest(period, document_id)
     result = _write_atomically(Path(output), lambda path: write_quarterly(path, request))
     click.echo(
@@ -74,8 +71,6 @@ def notice_command(period_key: str | None, document_number: str | None, output: 
         raise click.BadParameter(f"输出文件须以 .docx 结尾：{output}", param_hint="--output")
     period = _period(period_key)
     document_id = _document_id(document_number)
-    report_services.open_period(period)
-    db.session.commit()
     number = document_number.strip() if document_id is not None and document_number else None
     request = NoticeRequest(period, document_id, number)
     figures = _write_atomically(path, lambda target: write_notice(target, request))
@@ -112,8 +107,6 @@ def department_command(
         )
     period = _period(period_key)
     document_id = _document_id(document_number)
-    report_services.open_period(period)
-    db.session.commit()
     paper = department_paper(department, period, document_id=document_id)
     write = PAPER_WRITERS[suffix]
     _write_atomically(path, lambda target: write(target, paper))
@@ -125,7 +118,8 @@ def department_command(
 
 
 def _period(period_key: str | None) -> Period:
-    """The ``--period`` asked for (default: the quarter being reported on), if tracked."""
+    """The ``--period`` asked for (default: the quarter being reported on), if tracked, with
+    its obligations opened."""
     try:
         period = Period.parse(period_key) if period_key else report_queries.current_period()
     except ValueError as exc:
@@ -136,6 +130,9 @@ def _period(period_key: str | None) -> Period:
             f"{period.key} 不在跟踪范围内（{tracked[-1].key} 至 {tracked[0].key}）",
             param_hint="--period",
         )
+    # As the web pages do on a visit: make sure the period's obligations exist.
+    report_services.open_period(period)
+    db.session.commit()
     return period
 
 

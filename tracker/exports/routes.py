@@ -183,25 +183,28 @@ def department_sheet(code: str) -> ResponseReturnValue:
     """A department's 报送 sheet for a period (``?period=``, ``?document=``), as a workbook:
     for the department's own users (drafts included, marked) and for those who see every
     department (handed-in reports only)."""
-    department = catalogue_queries.department_by_code(code) or abort(404)
-    require_view_department(current_user, department.id)
-    paper = _department_paper(department)
-    return _send(
-        lambda out: write_department_xlsx(out, paper),
-        f"{paper.period.key}-{department.short_name}-报送表.xlsx",
-    )
+    return _department_download(code, write_department_xlsx, "xlsx", XLSX)
 
 
 @bp.route("/departments/<code>/report-sheet.docx")
 def department_sheet_docx(code: str) -> ResponseReturnValue:
     """The same 报送 sheet as a Word document, to read, sign and stamp."""
+    return _department_download(code, write_department_docx, "docx", DOCX)
+
+
+def _department_download(
+    code: str,
+    write: Callable[[IO[bytes], DepartmentPaper], None],
+    suffix: str,
+    mimetype: str,
+) -> Response:
     department = catalogue_queries.department_by_code(code) or abort(404)
     require_view_department(current_user, department.id)
     paper = _department_paper(department)
     return _send(
-        lambda out: write_department_docx(out, paper),
-        f"{paper.period.key}-{department.short_name}-报送表.docx",
-        mimetype=DOCX,
+        lambda out: write(out, paper),
+        f"{paper.period.key}-{department.short_name}-报送表.{suffix}",
+        mimetype=mimetype,
     )
 
 
