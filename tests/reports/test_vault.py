@@ -41,9 +41,9 @@ def test_every_size_round_trips(app, tmp_path, size):
     path.write_bytes(sealed(data, key))
     ring = vault.Keyring((key,), "test")
     assert b"".join(vault.open_chunks(path, ring)) == data
-    assert (
-        path.read_bytes()[:8] == vault.MAGIC and data[:64] not in path.read_bytes()[8:]
-    ) or not data
+    assert path.read_bytes()[:8] == vault.MAGIC
+    if len(data) >= 64:  # a byte or two may turn up in any ciphertext; 64 in a row never do
+        assert data[:64] not in path.read_bytes()[8:]
 
 
 def test_altered_truncated_or_reordered_files_fail(app, tmp_path):
