@@ -9,6 +9,7 @@ import re
 import docx
 import pytest
 import sqlalchemy as sa
+from docx.oxml.ns import qn
 from docx.shared import Pt
 
 from tracker.catalogue.models import Department, PolicyDocument
@@ -261,6 +262,32 @@ def test_the_writer_keeps_text_as_text(tmp_path):
     body = document.element.body.xml
     assert "fldSimple" not in body and "instrText" not in body  # only the footer has a field
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_copied_paragraphs_keep_order_spaces_breaks_and_their_look(tmp_path):
+    """Paragraphs of one look are copies of the first: each keeps its own text (leading and
+    trailing spaces, line breaks, tabs), the order they were written in, and the section
+    properties stay the body's last element."""
+    doc = OfficialDocument()
+    texts = ["第一段", "  两个空格在前和在后  ", "换行\n第二行", "制表\t之后", "", "末段"]
+    for text in texts:
+        doc.paragraph(text)
+    doc.heading("一、标题")
+    doc.paragraph("标题之后")
+    path = tmp_path / "t.docx"
+    doc.save(path)
+    document = docx.Document(str(path))
+    written = [p.text for p in document.paragraphs]
+    assert written == [*texts, "一、标题", "标题之后"]
+    body = list(document.element.body)
+    assert body[-1].tag.endswith("}sectPr")
+    assert document.paragraphs[1].runs[0].element.find(qn("w:t")).get(qn("xml:space")) == (
+        "preserve"
+    )
+    fonts = {east_asian_font(p.runs[0]) for p in document.paragraphs if p.text and p.runs}
+    assert fonts == {"仿宋_GB2312", "黑体"}
+    indents = {p.paragraph_format.first_line_indent for p in document.paragraphs if p.text}
+    assert indents == {Pt(32)}
 
 
 def test_fallback_fonts_are_written_when_asked_for(tmp_path):

@@ -207,6 +207,7 @@ class OfficialDocument:
         self._attachments = 0
         # One formatted paragraph per look, copied for the next ones (see _paragraph).
         self._models: dict[tuple[Part, str, bool], Any] = {}
+        self._sect_pr: Any = None
         self._page_setup()
         self._default_style()
         self._page_numbers()
@@ -347,19 +348,31 @@ class OfficialDocument:
         # Formatting a paragraph and its run property by property costs about a millisecond
         # in python-docx; a long document (a department's 报送 sheet: thousands of
         # paragraphs) copies a formatted one of the same look instead and sets its text.
+        # The copy goes in before the body's closing section properties, found once: looking
+        # them up among the body's children each time made a long document quadratic.
+        text = clean_text(text)
         key = (part, align, indent)
         model = self._models.get(key)
         if model is None:
             paragraph = self.document.add_paragraph()
             self._format(paragraph, part, align, indent)
-            self._run(paragraph, "", part)
+            self._run(paragraph, "", part).text = " "  # the run's w:t, kept in the model
             model = self._models[key] = copy.deepcopy(paragraph.paragraph_format.element)
         else:
             element = copy.deepcopy(model)
-            self.document.element.body.sectPr.addprevious(element)
+            self._section_properties().addprevious(element)
             paragraph = Paragraph(element, self.document)
-        paragraph.runs[0].text = clean_text(text)
+        if "\n" in text or "\t" in text:
+            paragraph.runs[0].text = text  # python-docx writes w:br and w:tab
+        else:
+            # One w:t with xml:space="preserve" (python-docx's own for a space): set its text.
+            paragraph.runs[0].element.find(qn("w:t")).text = text
         return paragraph
+
+    def _section_properties(self) -> Any:
+        if self._sect_pr is None:
+            self._sect_pr = self.document.element.body.get_or_add_sectPr()
+        return self._sect_pr
 
     def _format(self, paragraph: Paragraph, part: Part, align: str, indent: bool) -> None:
         face = FACES[part]
