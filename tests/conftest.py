@@ -126,6 +126,7 @@ def app(tmp_root):
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": database_url_for_tests(tmp_root),
             "TRACKER_UPLOAD_DIR": str(tmp_root / "uploads"),
+            "TRACKER_EXPORT_DIR": str(tmp_root / "exports"),
             "TRACKER_EVIDENCE_KEY_FILE": str(tmp_root / "evidence_keys"),
             "SERVER_NAME": None,
             # Hashing a password with production's scrypt takes ~0.1 s; the suite creates

@@ -206,6 +206,13 @@ class Settings(BaseSettings):
     mail_retry_max_seconds: int = Field(default=3600, ge=1)
     mail_interval_seconds: int = Field(default=60, ge=1)
     scheduler_lease_seconds: int = Field(default=90, ge=1)
+    # Quarterly workbooks reading more obligations than this are written by the scheduler
+    # process, not in the request (0: always in the request); their files are kept this many
+    # hours; the scheduler looks for queued exports every so many seconds.
+    export_background_obligations: int = Field(default=20000, ge=0)
+    export_keep_hours: int = Field(default=24, ge=1)
+    export_poll_seconds: int = Field(default=5, ge=1)
+    export_dir: str | None = None
     scheduler_heartbeat_seconds: int = Field(default=20, ge=1)
     # The database's connection pool (PostgreSQL): connections kept per process, extra ones
     # allowed under load, seconds before a connection is replaced, seconds to wait for one.
@@ -347,6 +354,7 @@ def from_environment(instance_path: str, *, testing: bool = False) -> dict[str, 
             # so that no deployment weakens it by accident; only the test suite lowers the cost.
             "TRACKER_PASSWORD_HASH_METHOD": "scrypt",
             "TRACKER_UPLOAD_DIR": settings.upload_dir or str(Path(instance_path) / "uploads"),
+            "TRACKER_EXPORT_DIR": settings.export_dir or str(Path(instance_path) / "exports"),
             "TRACKER_EVIDENCE_KEY": settings.evidence_key or "",
             "TRACKER_EVIDENCE_KEY_FILE": settings.evidence_key_file
             or str(Path(instance_path) / "evidence_keys"),

@@ -18,6 +18,7 @@ from flask.cli import with_appcontext
 
 from tracker.auth.tasks import purge_sessions_job
 from tracker.dashboard.tasks import freeze_snapshots_job
+from tracker.exports.tasks import export_jobs_job
 from tracker.notifications.tasks import digest_job, mail_job
 from tracker.reminders.tasks import reminder_job
 from tracker.reports.tasks import open_periods_job
@@ -37,6 +38,14 @@ JOBS: tuple[Job, ...] = (
         on_gain=True,
     ),
     Job("sessions", purge_sessions_job, daily_at=lambda c: parse_time("23:30")),
+    # Big workbooks queued by pages (tracker.exports.background); on gain too, so that a job a
+    # scheduler lost is picked up by the one that takes over.
+    Job(
+        "exports",
+        export_jobs_job,
+        every_seconds=lambda c: int(c["TRACKER_EXPORT_POLL_SECONDS"]),
+        on_gain=True,
+    ),
 )
 
 

@@ -5,6 +5,7 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.exports.models import ExportJob
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage
@@ -18,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Department",
     "Evidence",
+    "ExportJob",
     "ExtensionRequest",
     "Jurisdiction",
     "KeyFigure",

@@ -33,6 +33,9 @@ VIEWER = "viewer"  # department viewers and leaders (the viewer role)
 READER = "reader"
 # Everyone who reads every department's progress: coordinators, leaders, admins (the 通报).
 ALL_DEPARTMENTS = "all-departments"
+# A background export's page and file: the user who asked for it only (the world's job is the
+# coordinator's); anyone else 403.
+REQUESTER = "requester"
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
@@ -150,6 +153,9 @@ ACCESS = {
     "exports.template": LIAISON,
     "exports.notice": ALL_DEPARTMENTS,  # the 通报 draft states every department's figures
     "exports.upload": LIAISON,
+    "exports.jobs": SIGNED_IN,  # one's own background exports only
+    "exports.job": REQUESTER,
+    "exports.job_download": REQUESTER,
     "help.index": SIGNED_IN,  # redirects to the help of the user's own role
     "help.liaison": LIAISON,  # each role reads its own role's page
     "help.coordinator": REVIEWER,
@@ -187,6 +193,7 @@ ENTITLED = {
     },
     CONTACTS: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
     ALL_DEPARTMENTS: {"coordinator", "leader", "admin"},
+    REQUESTER: {"coordinator"},
 }
 USERS = ["own_liaison", "own_approver", "own_viewer", "other_liaison", "other_viewer",
          "coordinator", "leader", "admin", "security_admin", "auditor"]  # fmt: skip
@@ -247,6 +254,7 @@ def world(seeded, make_user, app, monkeypatch):
     followup_values, followup_missing = _followup_objects(obligation, users)
     token, _ = create_token(users["own_liaison"], name="world", actor=users["own_liaison"])
     elsewhere = _open_session_row(users["own_liaison"])
+    job = _written_export(users["coordinator"], period)
     db.session.commit()
     return {
         "values": {**followup_values,
@@ -254,14 +262,28 @@ def world(seeded, make_user, app, monkeypatch):
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
                    "report_id": report.id, "token_id": token.id,
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
-                   "session_id": elsewhere.id},
+                   "session_id": elsewhere.id, "job_id": job.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
-                    "supporting_id": 999_999, "session_id": 999_999},
+                    "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999},
         **users,
     }  # fmt: skip
+
+
+def _written_export(user, period):
+    """A background export of ``user``, written and kept (its page offers the download)."""
+    from tracker.exports import background
+    from tracker.exports.quarterly import QuarterlyRequest
+
+    request = QuarterlyRequest(period, prepared_by_id=user.id)
+    job = background.queue_quarterly(
+        request, user=user, download_name="季度报表.xlsx", description="季度报表", total=1
+    )
+    job.state, job.file_name = background.ExportState.DONE, "world.xlsx"
+    (background.export_folder() / "world.xlsx").write_bytes(b"PK\x03\x04")
+    return job
 
 
 def _open_session_row(user):

@@ -15,7 +15,7 @@ a frozen quarter is read from its snapshot, as the dashboard reads it.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import IO, Any, TypedDict
@@ -56,6 +56,7 @@ RAG_PAINT: dict[Rag, Paint] = {
 # Report content is shown once handed in; a draft is the department's unfinished work.
 HANDED_IN = (ReportState.SUBMITTED, ReportState.RETURNED, ReportState.ACCEPTED)
 SUMMARY_CHARS = 80
+PROGRESS_STEP = 500  # obligations read between two calls of a progress callback
 CHART_WIDTH_CM, PIXELS_PER_CM = 17, 96 / 2.54
 SHEETS = (
     "总体情况", "任务分工落实情况", "报告明细", "报告正文", "逾期清单", "部门考核", "催办记录",
@@ -185,8 +186,16 @@ class QuarterlyResult:
     urges: int = 0
 
 
-def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> QuarterlyResult:
-    """Write the quarterly workbook of ``request`` to ``target`` (a path or a binary file)."""
+def write_quarterly(
+    target: str | IO[bytes],
+    request: QuarterlyRequest,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> QuarterlyResult:
+    """Write the quarterly workbook of ``request`` to ``target`` (a path or a binary file).
+
+    ``progress``, when given, is called with the number of the period's obligations read so
+    far, every :data:`PROGRESS_STEP` of them (a background export's progress bar)."""
     scope = dashboard.make_scope(
         request.period, request.document_id, request.department_ids,
         section=request.section, role=request.role,
@@ -195,7 +204,7 @@ def write_quarterly(target: str | IO[bytes], request: QuarterlyRequest) -> Quart
     titles = _Titles(request, _masthead(request))
     multi = count > 1
     with Book(target) as book:
-        result = _write_sheets(book, request, scope, titles, numbers, multi)
+        result = _write_sheets(book, request, scope, titles, numbers, multi, progress)
     return result
 
 
@@ -223,6 +232,7 @@ def _write_sheets(
     titles: _Titles,
     numbers: list[str],
     multi: bool,
+    progress: Callable[[int], None] | None = None,
 ) -> QuarterlyResult:
     """Stream the period's obligations into the sheets, then fill the scorecard and overview."""
     overview = titles.sheet(book, 0, OVERVIEW_COLUMNS, table=False)
@@ -242,7 +252,12 @@ def _write_sheets(
         document_id=request.document_id,
         snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
+    read = reported = 0
     for group in queries.by_task(lines):
+        read += len(group)
+        if progress is not None and read - reported >= PROGRESS_STEP:
+            progress(read)
+            reported = read
         judged = [(line, judged_cell(line, scope, thresholds)) for line in group]
         shown = [(line, cell) for line, cell in judged if request.shows(line, cell)]
         if not shown:

@@ -145,6 +145,18 @@ def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:
         yield list(group)
 
 
+def period_obligation_count(period: Period, document_id: int | None = None) -> int:
+    """How many obligations the quarterly export of ``period`` reads (all departments: the
+    export reads them all and keeps the reader's)."""
+    query = sa.select(sa.func.count()).select_from(Obligation)
+    query = query.where(Obligation.period == period.key)
+    if document_id is not None:
+        query = query.join(Task, Obligation.task_id == Task.id).where(
+            Task.document_id == document_id
+        )
+    return int(db.session.scalar(query) or 0)
+
+
 def document_numbers(document_id: int | None = None, limit: int = 3) -> tuple[int, list[str]]:
     """How many documents are in scope, and the numbers of the first ``limit`` of them."""
     # Not labelled "count": a row's .count is also the tuple method, and to a type checker

@@ -4,6 +4,9 @@
   it holds what they may see: every department for coordinators, admins and leaders, their own
   department for liaisons and department viewers.
 * ``/exports/template.xlsx`` and ``/exports/template/upload``: a liaison's offline round trip.
+* ``/exports/jobs`` and ``/exports/jobs/<id>[/download]``: a quarterly workbook too large for
+  the request is written in the background (:mod:`tracker.exports.background`); the user who
+  asked follows it and downloads it there, nobody else.
 * ``/exports/notice.docx``: the quarterly 通报 draft (Word), for those who read every
   department's progress (coordinators, leaders, admins); others get 403.
 """
@@ -15,7 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import IO
 
-from flask import Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
@@ -33,11 +46,12 @@ from tracker.catalogue.models import Department, PolicyDocument, Role
 from tracker.dashboard import queries as dashboard_queries
 from tracker.dashboard.rag import Rag
 from tracker.errors import DomainError
-from tracker.exports import bp, queries, services
+from tracker.exports import background, bp, queries, services
 from tracker.exports.department import DepartmentPaper, department_paper, write_department_xlsx
 from tracker.exports.department_docx import write_department_docx
 from tracker.exports.document import DOCX
 from tracker.exports.forms import TemplateUploadForm
+from tracker.exports.models import ExportJob
 from tracker.exports.notice import NoticeRequest, write_notice
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.exports.template import Problem, write_template
@@ -128,8 +142,60 @@ def quarterly() -> ResponseReturnValue:
     )  # fmt: skip
     prefix = f"{document.number}-" if document else ""
     suffix = f"-{department.short_name}" if label and department else ""
-    return _send(
-        lambda out: write_quarterly(out, export), f"{prefix}{period.key}季度报表{suffix}.xlsx"
+    name = f"{prefix}{period.key}季度报表{suffix}.xlsx"
+    later, total = background.goes_to_background(export)
+    if later:
+        job = background.queue_quarterly(
+            export, user=current_user, download_name=name, description=name.removesuffix(".xlsx"),
+            total=total,
+        )  # fmt: skip
+        return redirect(url_for("exports.job", job_id=job.id), 303)
+    return _send(lambda out: write_quarterly(out, export), name)
+
+
+# -- background exports: the user's own only ---------------------------------------------------
+
+
+def _own_job(job_id: int) -> ExportJob:
+    """The job, if it is the signed-in user's: another's is 403, a missing one 404."""
+    job = background.job_of(job_id) or abort(404)
+    if job.user_id != current_user.id:
+        abort(403)
+    return job
+
+
+def _job_page_values() -> dict[str, object]:
+    config = current_app.config
+    return {
+        "threshold": background.threshold(),
+        "keep_hours": config["TRACKER_EXPORT_KEEP_HOURS"],
+        "refresh_seconds": max(2, min(10, int(config["TRACKER_EXPORT_POLL_SECONDS"]))),
+    }
+
+
+@bp.route("/jobs")
+def jobs() -> ResponseReturnValue:
+    """The signed-in user's background exports, newest first."""
+    return render_template(
+        "exports/jobs.html", jobs=background.jobs_of(current_user), **_job_page_values()
+    )
+
+
+@bp.route("/jobs/<int:job_id>")
+def job(job_id: int) -> ResponseReturnValue:
+    """One background export: its progress while written, then its download."""
+    return render_template("exports/job.html", job=_own_job(job_id), **_job_page_values())
+
+
+@bp.route("/jobs/<int:job_id>/download")
+def job_download(job_id: int) -> ResponseReturnValue:
+    """The written file of one of the user's background exports (404 once removed)."""
+    job = _own_job(job_id)
+    path = background.file_of(job) or abort(404)
+    record_event("export.download", job, actor=current_user, object_type="export_job",
+                 after={"filename": job.download_name})  # fmt: skip
+    return send_file(
+        path, mimetype=XLSX, as_attachment=True, download_name=job.download_name, max_age=0
     )
 
 
