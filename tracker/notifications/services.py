@@ -112,11 +112,13 @@ def notify_all(kind: NotificationKind, outgoing: list[Outgoing]) -> list[Written
     The same choices as :func:`route_email` (no address or in the app only: no e-mail; the
     digest: a digest entry; otherwise an outbox message), but the mail choices are read for
     every user in two queries and the outbox messages, notifications and digest entries are
-    each written by one bulk ``INSERT … RETURNING``. Returns one :class:`Written` per
-    ``outgoing``, in order.
+    each written by one bulk ``INSERT … RETURNING``; at most one per user. Returns one
+    :class:`Written` per ``outgoing``, in order.
     """
     if not outgoing:
         return []
+    if len({item.user.id for item in outgoing}) != len(outgoing):
+        raise ValueError("notify_all writes at most one notification per user")
     choices = queries.mail_choices([o.user.id for o in outgoing], kind)
     now = clock.utcnow()
     mails: list[dict[str, Any]] = []
@@ -149,7 +151,9 @@ def notify_all(kind: NotificationKind, outgoing: list[Outgoing]) -> list[Written
         )
         mailed.append(index)
     outbox: list[int | None] = [None] * len(outgoing)
-    for index, message_id in zip(mailed, _insert_returning(OutboxMessage, mails), strict=True):
+    for index, message_id in zip(
+        mailed, _insert_returning(OutboxMessage, "recipient_id", mails), strict=True
+    ):
         outbox[index] = message_id
     notes = [
         {
@@ -164,7 +168,7 @@ def notify_all(kind: NotificationKind, outgoing: list[Outgoing]) -> list[Written
         }
         for index, item in enumerate(outgoing)
     ]
-    note_ids = _insert_returning(Notification, notes)
+    note_ids = _insert_returning(Notification, "user_id", notes)
     if digested:
         db.session.execute(
             sa.insert(DigestEntry.__table__),
@@ -177,14 +181,17 @@ def notify_all(kind: NotificationKind, outgoing: list[Outgoing]) -> list[Written
 
 
 def _insert_returning(
-    model: type[Notification] | type[OutboxMessage], rows: list[dict[str, Any]]
+    model: type[Notification] | type[OutboxMessage], user_column: str, rows: list[dict[str, Any]]
 ) -> list[int]:
-    """Insert ``rows`` into ``model``'s table in bulk; their ids, in the order of ``rows``."""
+    """Insert ``rows`` (at most one per user) into ``model``'s table in bulk; their ids, in the
+    order of ``rows``. Matched back by user: an ordered ``RETURNING`` of an autoincrement key
+    would make SQLAlchemy insert row by row."""
     if not rows:
         return []
     table = model.__table__
-    statement = sa.insert(table).returning(table.c.id, sort_by_parameter_order=True)
-    return list(db.session.scalars(statement, rows))
+    statement = sa.insert(table).returning(table.c.id, table.c[user_column])
+    ids = {user_id: row_id for row_id, user_id in db.session.execute(statement, rows)}
+    return [ids[row[user_column]] for row in rows]
 
 
 def route_email(
