@@ -64,12 +64,11 @@ class PassResult:
 
 @dataclass(frozen=True)
 class Claimed:
-    """One reminder claimed in the log, on its way into its recipient's notification."""
+    """One reminder owed, on its way into its recipient's notification once claimed."""
 
     obligation: Obligation
     rung: Rung
     timing: report_queries.Timeliness
-    log_id: int
 
 
 def run_reminder_pass() -> PassResult:
@@ -156,36 +155,52 @@ def _send_chunk(
     chunk: list[reminder_queries.Owed], today: date, rungs: dict[str, Rung]
 ) -> tuple[int, int, int]:
     """Claim a chunk's reminders and write their notifications; (reminders, notifications,
-    e-mails) of those this pass claimed (another pass may have claimed some first)."""
-    claimed = _claim(chunk, today)
-    if not claimed:
-        return 0, 0, 0
-    obligations = reminder_queries.obligations_for_messages(c[1] for c in claimed)
-    users = reminder_queries.recipients(c[3] for c in claimed)
+    e-mails) of those this pass claimed (another pass may have claimed some first).
+
+    The words are written first, from reads only: the write transaction (on SQLite, the
+    database's one write lock) then holds just the claim and the bulk inserts.
+    """
+    obligations = reminder_queries.obligations_for_messages(o.obligation_id for o in chunk)
+    users = reminder_queries.recipients(o.recipient_id for o in chunk)
     timings: dict[int, report_queries.Timeliness] = {}
-    fresh: dict[int, list[Claimed]] = defaultdict(list)
-    for log_id, obligation_id, rung_name, user_id in sorted(claimed, key=lambda c: (c[3], c[1])):
-        obligation = obligations[obligation_id]
-        if obligation_id not in timings:
-            timings[obligation_id] = report_queries.timeliness(obligation, today)
-        fresh[user_id].append(Claimed(obligation, rungs[rung_name], timings[obligation_id], log_id))
-    recipients = [users[user_id] for user_id in fresh]
-    outgoing = [_outgoing(user, fresh[user.id]) for user in recipients]
+    owed: dict[int, list[tuple[reminder_queries.Owed, Claimed]]] = defaultdict(list)
+    for item in chunk:
+        obligation = obligations[item.obligation_id]
+        if obligation.id not in timings:
+            timings[obligation.id] = report_queries.timeliness(obligation, today)
+        claimed = Claimed(obligation, rungs[item.rung], timings[obligation.id])
+        owed[item.recipient_id].append((item, claimed))
+    prepared = {
+        user_id: _outgoing(users[user_id], [c for _, c in items]) for user_id, items in owed.items()
+    }
+    log_ids = _claim(chunk, today)
+    if not log_ids:
+        return 0, 0, 0
+    outgoing: list[Outgoing] = []
+    links: list[list[int]] = []
+    for user_id, items in owed.items():
+        mine = [(o, c) for o, c in items if o in log_ids]
+        if not mine:
+            continue  # all claimed by another pass
+        whole = len(mine) == len(items)
+        outgoing.append(
+            prepared[user_id] if whole else _outgoing(users[user_id], [c for _, c in mine])
+        )
+        links.append([log_ids[o] for o, _ in mine])
     written = notify_all(NotificationKind.REMINDER, outgoing)
-    links = [
-        {"log_id": c.log_id, "note_id": w.notification_id}
-        for user, w in zip(recipients, written, strict=True)
-        for c in fresh[user.id]
-    ]
     log = ReminderLog.__table__
     db.session.execute(
         sa.update(log)
         .where(log.c.id == sa.bindparam("log_id"))
         .values(notification_id=sa.bindparam("note_id")),
-        links,
+        [
+            {"log_id": log_id, "note_id": w.notification_id}
+            for ids, w in zip(links, written, strict=True)
+            for log_id in ids
+        ],
     )
     emails = len({w.outbox_message_id for w in written if w.outbox_message_id})
-    return len(claimed), len(written), emails
+    return len(log_ids), len(written), emails
 
 
 APPROVAL_RUNG = "approval"
@@ -198,9 +213,9 @@ def approval_rung() -> Rung:
     return Rung(APPROVAL_RUNG, offset, frozenset({"approver"}))
 
 
-def _claim(chunk: list[reminder_queries.Owed], today: date) -> list[tuple[int, int, str, int]]:
+def _claim(chunk: list[reminder_queries.Owed], today: date) -> dict[reminder_queries.Owed, int]:
     """Insert the chunk's reminder-log rows unless they exist, in one ``INSERT … ON CONFLICT
-    DO NOTHING … RETURNING``; (log id, obligation id, rung, recipient id) of those we inserted."""
+    DO NOTHING … RETURNING``; the log id of each reminder we inserted."""
     insert = ON_CONFLICT_INSERT[db.session.get_bind().dialect.name]
     now = clock.utcnow()
     log = ReminderLog.__table__
@@ -209,7 +224,7 @@ def _claim(chunk: list[reminder_queries.Owed], today: date) -> list[tuple[int, i
         .on_conflict_do_nothing(
             index_elements=["obligation_id", "due_date", "rung", "recipient_id"]
         )
-        .returning(log.c.id, log.c.obligation_id, log.c.rung, log.c.recipient_id)
+        .returning(log.c.id, log.c.recipient_id, log.c.obligation_id, log.c.due_date, log.c.rung)
     )
     rows = [
         {
@@ -222,7 +237,10 @@ def _claim(chunk: list[reminder_queries.Owed], today: date) -> list[tuple[int, i
         }
         for o in chunk
     ]
-    return [tuple(row) for row in db.session.execute(statement, rows)]
+    return {
+        reminder_queries.Owed(recipient, obligation, due, rung): log_id
+        for log_id, recipient, obligation, due, rung in db.session.execute(statement, rows)
+    }
 
 
 def _outgoing(user: User, items: list[Claimed]) -> Outgoing:
