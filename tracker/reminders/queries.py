@@ -41,7 +41,7 @@ class Owed:
     rung: str
 
 
-def _unsubmitted(period_keys: Sequence[str]) -> sa.Select[tuple[date]]:
+def _unsubmitted(period_keys: Sequence[str]) -> sa.Select[date]:
     """Obligations of these periods never submitted and not waived (their due dates).
 
     "Submitted" is ``first_submitted_at``: a report returned for revision has been reported,
