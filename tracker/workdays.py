@@ -171,8 +171,8 @@ class WorkingCalendar:
             raise TypeError(f"n must be an int, got {type(n).__name__}")
         if n == 0:
             return d
-        day, year = d.toordinal(), d.year
-        low = high = year
+        day = d.toordinal()
+        low = high = (d + (_ONE_DAY if n > 0 else -_ONE_DAY)).year  # d itself is never counted
         while True:
             ordinals = self._cover(low, high)
             if n > 0:
