@@ -113,8 +113,10 @@ def _reminder_pass() -> PassResult:
         for due in reminder_queries.awaiting_approval_due_dates(keys)
         if approval.date_for(due, calendar) <= today
     }
-    owed = reminder_queries.owed_reminders(keys, rungs)
-    owed += reminder_queries.owed_reminders(keys, waiting, awaiting_approval=True)
+    owed = sorted(
+        reminder_queries.owed_reminders(keys, rungs)
+        + reminder_queries.owed_reminders(keys, waiting, awaiting_approval=True)
+    )  # by recipient: a chunk takes each recipient's reminders whole
     db.session.commit()  # end the read transaction: each chunk starts afresh
     by_rung = {rung.name: rung for rung in [*rungs.values(), approval]}
     count = notifications = emails = 0
