@@ -337,3 +337,32 @@ def test_default_calendar_is_shared_and_has_no_overrides():
     assert default_calendar() is first
     assert first.extra_holidays == frozenset()
     assert first.extra_workdays == frozenset()
+
+
+def test_bisect_counting_matches_walking_the_calendar_with_extras():
+    """Counting and stepping by bisect over the precomputed working days give what walking
+    one day at a time gives, across years, holidays, make-up days and local extras."""
+    cal = WorkingCalendar(
+        extra_holidays=[date(2024, 10, 9), date(2026, 12, 31)],
+        extra_workdays=[date(2024, 10, 13), date(2025, 1, 4)],
+    )
+    one = timedelta(days=1)
+    days = [date(2024, 9, 1) + one * n for n in range(0, 900, 7)]
+    for start in days[::9]:
+        for end in days:
+            walked, d = 0, start + one
+            while d <= end:
+                walked += cal.is_working_day(d)
+                d += one
+            assert cal.count_working_days(start, end) == walked, (start, end)
+    for start in days[::5]:
+        for n in (-30, -7, -1, 1, 5, 30):
+            d, left = start, abs(n)
+            while left:
+                d += one if n > 0 else -one
+                left -= cal.is_working_day(d)
+            assert cal.add_working_days(start, n) == d, (start, n)
+        walk = start
+        while not cal.is_working_day(walk):
+            walk += one
+        assert cal.next_working_day(start) == walk

@@ -15,6 +15,7 @@ Pure Python: standard library plus ``chinese_calendar``; no Flask, no database.
 
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import functools
 import logging
@@ -74,6 +75,11 @@ class WorkingCalendar:
             raise ValueError(f"dates both in extra_holidays and extra_workdays: {listed}")
         self._warned_years: set[int] = set()
         self._lock = threading.Lock()
+        # The working days of whole years ``_first_year`` … ``_first_year + n - 1``, as sorted
+        # ordinals, built on demand: counting and stepping are then a bisect, not a day loop.
+        self._build_lock = threading.Lock()
+        self._first_year, self._last_year = 0, -1  # none yet
+        self._ordinals: list[int] = []
 
     def __repr__(self) -> str:
         return (
@@ -122,12 +128,36 @@ class WorkingCalendar:
 
     # -- moving along the calendar -------------------------------------------------------
 
+    def _cover(self, first_year: int, last_year: int) -> list[int]:
+        """The sorted working-day ordinals, extended (whole years) to cover these years."""
+        with self._build_lock:
+            ordinals, start, end = self._ordinals, self._first_year, self._last_year
+            if start <= first_year and last_year <= end:
+                return ordinals
+            if end < start:  # nothing built yet
+                start, end = first_year, first_year - 1
+            lower = [o for y in range(min(first_year, start), start) for o in self._year(y)]
+            upper = [o for y in range(end + 1, max(last_year, end) + 1) for o in self._year(y)]
+            self._ordinals = lower + ordinals + upper
+            self._first_year, self._last_year = min(first_year, start), max(last_year, end)
+            return self._ordinals
+
+    def _year(self, year: int) -> list[int]:
+        """The working-day ordinals of one year, each day judged by :meth:`is_working_day`."""
+        first = _dt.date(year, 1, 1).toordinal()
+        last = _dt.date(year, 12, 31).toordinal()
+        return [o for o in range(first, last + 1) if self.is_working_day(_dt.date.fromordinal(o))]
+
     def next_working_day(self, d: _dt.date) -> _dt.date:
         """``d`` itself when it is a working day, otherwise the first working day after it."""
         d = _as_date(d)
-        while not self.is_working_day(d):
-            d += _ONE_DAY
-        return d
+        day, high = d.toordinal(), d.year
+        while True:
+            ordinals = self._cover(d.year, high)
+            index = bisect.bisect_left(ordinals, day)
+            if index < len(ordinals):
+                return _dt.date.fromordinal(ordinals[index])
+            high += 1
 
     def add_working_days(self, d: _dt.date, n: int) -> _dt.date:
         """The ``n``-th working day after ``d`` (before it when ``n`` is negative).
@@ -139,13 +169,22 @@ class WorkingCalendar:
         d = _as_date(d)
         if not isinstance(n, int) or isinstance(n, bool):
             raise TypeError(f"n must be an int, got {type(n).__name__}")
-        step = _ONE_DAY if n > 0 else -_ONE_DAY
-        remaining = abs(n)
-        while remaining:
-            d += step
-            if self.is_working_day(d):
-                remaining -= 1
-        return d
+        if n == 0:
+            return d
+        day = d.toordinal()
+        low = high = (d + (_ONE_DAY if n > 0 else -_ONE_DAY)).year  # d itself is never counted
+        while True:
+            ordinals = self._cover(low, high)
+            if n > 0:
+                index = bisect.bisect_right(ordinals, day) + n - 1
+                if index < len(ordinals):
+                    return _dt.date.fromordinal(ordinals[index])
+                high += 1
+            else:
+                index = bisect.bisect_left(ordinals, day) + n
+                if index >= 0:
+                    return _dt.date.fromordinal(ordinals[index])
+                low -= 1
 
     # -- counting ------------------------------------------------------------------------
 
@@ -153,15 +192,15 @@ class WorkingCalendar:
         """Plain count of working days in the half-open interval ``(start, end]``.
 
         0 when ``end <= start``. ``start`` itself is never counted, ``end`` is (if working).
+        A bisect over the precomputed working days of the years concerned.
         """
         start, end = _as_date(start), _as_date(end)
-        count = 0
-        d = start + _ONE_DAY
-        while d <= end:
-            if self.is_working_day(d):
-                count += 1
-            d += _ONE_DAY
-        return count
+        if end <= start:
+            return 0
+        ordinals = self._cover((start + _ONE_DAY).year, end.year)
+        return bisect.bisect_right(ordinals, end.toordinal()) - bisect.bisect_right(
+            ordinals, start.toordinal()
+        )
 
     def working_days_between(self, start: _dt.date, end: _dt.date) -> int:
         """How many working days late a submission made on ``end`` is, for due date ``start``.

@@ -114,6 +114,32 @@ def mail_choice(user_id: int, kind: NotificationKind) -> MailChoice:
     return MailChoice(wanted, mail_mode(user_id) if wanted else MailMode.EACH)
 
 
+def mail_choices(user_ids: Sequence[int], kind: NotificationKind) -> dict[int, MailChoice]:
+    """:func:`mail_choice` for many users at once, in two queries (the reminder pass)."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    chosen = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.user_id, NotificationPreference.email).where(
+                NotificationPreference.user_id.in_(ids), NotificationPreference.kind == kind
+            )
+        ).all()
+    )
+    modes = dict(
+        db.session.execute(
+            sa.select(MailSetting.user_id, MailSetting.mode).where(MailSetting.user_id.in_(ids))
+        ).all()
+    )
+    choices = {}
+    for user_id in ids:
+        wanted = chosen.get(user_id, EMAIL_BY_DEFAULT[kind])
+        choices[user_id] = MailChoice(
+            wanted, modes.get(user_id, MailMode.EACH) if wanted else MailMode.EACH
+        )
+    return choices
+
+
 def users_with_pending_digest(before: datetime) -> list[int]:
     """Active users with digest entries written before ``before`` and not yet sent (a
     deactivated account's entries wait, unsent, in case it is activated again)."""

@@ -86,6 +86,114 @@ def notify(
     return note
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """One notification of a bulk write (:func:`notify_all`), with its e-mail's words."""
+
+    user: User
+    message: messages.Message
+    obligation_id: int | None = None
+    link: str = ""
+    email_subject: str | None = None
+    email_parts: list[tuple[str, str, str]] | None = None
+
+
+@dataclass(frozen=True)
+class Written:
+    """The rows one :class:`Outgoing` became: its notification, and its e-mail if sent now."""
+
+    notification_id: int
+    outbox_message_id: int | None
+
+
+def notify_all(kind: NotificationKind, outgoing: list[Outgoing]) -> list[Written]:
+    """:func:`notify` for many notifications at once, in a fixed number of statements.
+
+    The same choices as :func:`route_email` (no address or in the app only: no e-mail; the
+    digest: a digest entry; otherwise an outbox message), but the mail choices are read for
+    every user in two queries and the outbox messages, notifications and digest entries are
+    each written by one bulk ``INSERT … RETURNING``; at most one per user. Returns one
+    :class:`Written` per ``outgoing``, in order.
+    """
+    if not outgoing:
+        return []
+    if len({item.user.id for item in outgoing}) != len(outgoing):
+        raise ValueError("notify_all writes at most one notification per user")
+    choices = queries.mail_choices([o.user.id for o in outgoing], kind)
+    now = clock.utcnow()
+    mails: list[dict[str, Any]] = []
+    mailed: list[int] = []
+    digested: list[int] = []
+    for index, item in enumerate(outgoing):
+        address = (item.user.email or "").strip()
+        choice = choices[item.user.id]
+        if not address or not choice.email:
+            continue
+        if choice.mode == MailMode.DIGEST:
+            digested.append(index)
+            continue
+        parts = item.email_parts or [(item.message.title, item.message.body, item.link)]
+        mails.append(
+            {
+                "recipient_id": item.user.id,
+                "to_address": address,
+                "to_name": item.user.display_name,
+                "subject": (item.email_subject or item.message.title)[:255],
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "body": messages.email_body(
+                    item.user.display_name,
+                    [(title, body, absolute(path) if path else "") for title, body, path in parts],
+                ),
+            }
+        )
+        mailed.append(index)
+    outbox: list[int | None] = [None] * len(outgoing)
+    for index, message_id in zip(
+        mailed, _insert_returning(OutboxMessage, "recipient_id", mails), strict=True
+    ):
+        outbox[index] = message_id
+    notes = [
+        {
+            "user_id": item.user.id,
+            "kind": kind,
+            "obligation_id": item.obligation_id,
+            "title": item.message.title[:255],
+            "body": item.message.body,
+            "link": item.link,
+            "created_at": now,
+            "outbox_message_id": outbox[index],
+        }
+        for index, item in enumerate(outgoing)
+    ]
+    note_ids = _insert_returning(Notification, "user_id", notes)
+    if digested:
+        db.session.execute(
+            sa.insert(DigestEntry.__table__),
+            [
+                {"notification_id": note_ids[i], "user_id": outgoing[i].user.id, "created_at": now}
+                for i in digested
+            ],
+        )
+    return [Written(n, m) for n, m in zip(note_ids, outbox, strict=True)]
+
+
+def _insert_returning(
+    model: type[Notification] | type[OutboxMessage], user_column: str, rows: list[dict[str, Any]]
+) -> list[int]:
+    """Insert ``rows`` (at most one per user) into ``model``'s table in bulk; their ids, in the
+    order of ``rows``. Matched back by user: an ordered ``RETURNING`` of an autoincrement key
+    would make SQLAlchemy insert row by row."""
+    if not rows:
+        return []
+    table = model.__table__
+    statement = sa.insert(table).returning(table.c.id, table.c[user_column])
+    ids = {user_id: row_id for row_id, user_id in db.session.execute(statement, rows)}
+    return [ids[row[user_column]] for row in rows]
+
+
 def route_email(
     user: User, note: Notification, subject: str, parts: list[tuple[str, str, str]]
 ) -> OutboxMessage | DigestEntry | None:

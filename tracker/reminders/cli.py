@@ -1,7 +1,8 @@
 """``flask --app tracker remind``: one reminder pass (for cron, and for tests), then the mail.
 
-``remind`` commits once, after the pass; the sender commits per message (see
-:mod:`tracker.notifications.outbox`). The long-running ``scheduler`` is in :mod:`tracker.jobs`.
+The pass commits as it goes, in chunks (see :mod:`tracker.reminders.services`); the sender
+commits per message (see :mod:`tracker.notifications.outbox`). The long-running ``scheduler``
+is in :mod:`tracker.jobs`.
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
-"""Reading what the reminder pass needs: recipients, unsubmitted obligations, rungs sent."""
+"""Reading what the reminder pass needs: the due dates it judges, and the reminders it owes.
+
+The pass never loads the unsubmitted obligations of all history: it asks for their distinct
+due dates (a handful per quarter), computes each date's rung in Python, and lets the database
+return only the (obligation, due date, rung, recipient) reminders not yet in the log.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
@@ -13,101 +17,139 @@ from sqlalchemy.orm import joinedload
 from tracker.auth.models import User, UserRole
 from tracker.catalogue.models import Task
 from tracker.extensions import db
+from tracker.reminders.ladder import Rung
 from tracker.reminders.models import ReminderLog
-from tracker.reports.models import Obligation, Report
+from tracker.reports.models import Obligation, Report, ReportState
 
-# What a reminder is sent for, once: (obligation id, due date, rung, recipient id).
-ReminderKey = tuple[int, date, str, int]
-
-
-@dataclass
-class Recipients:
-    """Active users who can receive reminders, grouped the way the ladder addresses them."""
-
-    coordinators: list[User] = field(default_factory=list)
-    liaisons: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
-    viewers: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
-    approvers: dict[int, list[User]] = field(default_factory=lambda: defaultdict(list))
-
-    def for_audience(self, audience: Iterable[str], department_id: int) -> list[User]:
-        """The users of a rung's audience for one department's obligation, in a stable order."""
-        users: list[User] = []
-        if "liaison" in audience:
-            users += self.liaisons.get(department_id, [])
-        if "coordinator" in audience:
-            users += self.coordinators
-        if "viewer" in audience:
-            users += self.viewers.get(department_id, [])
-        if "approver" in audience:
-            users += self.approvers.get(department_id, [])
-        return users
+# The roles of a rung's audience, in the order their members are reached; ``per_department``
+# says whether the role is matched to the obligation's department (coordinators see all).
+AUDIENCE_ROLES: tuple[tuple[str, UserRole, bool], ...] = (
+    ("liaison", UserRole.LIAISON, True),
+    ("coordinator", UserRole.COORDINATOR, False),
+    ("viewer", UserRole.VIEWER, True),
+    ("approver", UserRole.APPROVER, True),
+)
 
 
-def reminder_recipients() -> Recipients:
-    """Every active liaison, coordinator, department viewer and approver, in one query.
+@dataclass(frozen=True, order=True)
+class Owed:
+    """One reminder the ladder names today and the log does not hold yet."""
 
-    Viewers without a department (leaders of the whole effort) read the dashboards and are not
-    on the ladder; deactivated users receive nothing.
-    """
-    recipients = Recipients()
-    users = db.session.scalars(
-        sa.select(User)
-        .where(
-            User.active.is_(True),
-            User.role.in_(
-                [UserRole.LIAISON, UserRole.COORDINATOR, UserRole.VIEWER, UserRole.APPROVER]
-            ),
-        )
-        .order_by(User.id)
-    )
-    for user in users:
-        if user.role == UserRole.COORDINATOR:
-            recipients.coordinators.append(user)
-        elif user.department_id is None:
-            continue
-        elif user.role == UserRole.LIAISON:
-            recipients.liaisons[user.department_id].append(user)
-        elif user.role == UserRole.APPROVER:
-            recipients.approvers[user.department_id].append(user)
-        else:
-            recipients.viewers[user.department_id].append(user)
-    return recipients
+    recipient_id: int
+    obligation_id: int
+    due_date: date
+    rung: str
 
 
-def unsubmitted_obligations(period_keys: Iterable[str]) -> list[Obligation]:
-    """Obligations of these periods never submitted and not waived, with what messages need.
+def _unsubmitted(period_keys: Sequence[str]) -> sa.Select[date]:
+    """Obligations of these periods never submitted and not waived (their due dates).
 
     "Submitted" is ``first_submitted_at``: a report returned for revision has been reported,
     and the review workflow, not the ladder, follows it up.
     """
-    return list(
-        db.session.scalars(
+    return (
+        sa.select(Obligation.due_date)
+        .select_from(Obligation)
+        .outerjoin(Report, Report.obligation_id == Obligation.id)
+        .where(
+            Obligation.period.in_(list(period_keys)),
+            Obligation.waived.is_(False),
+            Report.first_submitted_at.is_(None),
+        )
+    )
+
+
+def _awaiting_approval() -> sa.ColumnElement[bool]:
+    """:attr:`Report.awaiting_approval` in SQL."""
+    return sa.and_(
+        Report.approval_requested_at.is_not(None),
+        Report.state.in_([ReportState.DRAFT, ReportState.RETURNED]),
+    )
+
+
+def unsubmitted_due_dates(period_keys: Sequence[str]) -> list[date]:
+    """The distinct due dates of the unsubmitted, unwaived obligations of these periods."""
+    query = _unsubmitted(period_keys).distinct().order_by(Obligation.due_date)
+    return list(db.session.scalars(query))
+
+
+def awaiting_approval_due_dates(period_keys: Sequence[str]) -> list[date]:
+    """The distinct due dates of those among them whose draft waits for the approver."""
+    query = (
+        _unsubmitted(period_keys)
+        .where(_awaiting_approval())
+        .distinct()
+        .order_by(Obligation.due_date)
+    )
+    return list(db.session.scalars(query))
+
+
+def owed_reminders(
+    period_keys: Sequence[str],
+    rungs: Mapping[date, Rung],
+    *,
+    awaiting_approval: bool = False,
+) -> list[Owed]:
+    """The reminders owed today: for each unsubmitted obligation whose due date has a rung in
+    ``rungs``, each active member of that rung's audience not yet sent it (per the log).
+
+    One query per role of the audiences (four at most), whatever the number of obligations:
+    the rung of each due date is a ``CASE`` over the due date, and the log is an anti-join on
+    its unique key. ``awaiting_approval`` keeps only drafts waiting for the approver (the
+    approval rung). Users without a department are reached only as coordinators; deactivated
+    users never.
+    """
+    owed: list[Owed] = []
+    if not rungs:
+        return owed
+    rung_name = sa.case(
+        {due: rung.name for due, rung in rungs.items()}, value=Obligation.due_date
+    ).label("rung")
+    for audience, role, per_department in AUDIENCE_ROLES:
+        dates = [due for due, rung in rungs.items() if audience in rung.audience]
+        if not dates:
+            continue
+        member = sa.and_(User.role == role, User.active.is_(True))
+        if per_department:
+            member = sa.and_(member, User.department_id == Obligation.department_id)
+        sent = sa.exists().where(
+            ReminderLog.obligation_id == Obligation.id,
+            ReminderLog.due_date == Obligation.due_date,
+            ReminderLog.rung == rung_name,
+            ReminderLog.recipient_id == User.id,
+        )
+        query = (
+            _unsubmitted(period_keys)
+            .with_only_columns(User.id, Obligation.id, Obligation.due_date, rung_name)
+            .join(User, member)
+            .where(Obligation.due_date.in_(dates), ~sent)
+        )
+        if awaiting_approval:
+            query = query.where(_awaiting_approval())
+        owed += [Owed(*row) for row in db.session.execute(query)]
+    return sorted(owed)
+
+
+def recipients(user_ids: Iterable[int]) -> dict[int, User]:
+    """The users these reminders go to, by id."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return {}
+    return {user.id: user for user in db.session.scalars(sa.select(User).where(User.id.in_(ids)))}
+
+
+def obligations_for_messages(obligation_ids: Iterable[int]) -> dict[int, Obligation]:
+    """Obligations by id, with what the reminder's words need (item, document, report)."""
+    ids = sorted(set(obligation_ids))
+    found: dict[int, Obligation] = {}
+    for start in range(0, len(ids), 2000):  # within every backend's limit of bound parameters
+        query = (
             sa.select(Obligation)
-            .outerjoin(Obligation.report)
-            .where(
-                Obligation.period.in_(list(period_keys)),
-                Obligation.waived.is_(False),
-                Report.first_submitted_at.is_(None),
-            )
+            .where(Obligation.id.in_(ids[start : start + 2000]))
             .options(
                 joinedload(Obligation.task).joinedload(Task.document),
                 joinedload(Obligation.report),
             )
-            .order_by(Obligation.id)
-        ).unique()
-    )
-
-
-def sent_reminder_keys(period_keys: Iterable[str]) -> set[ReminderKey]:
-    """(obligation id, due date, rung, recipient id) of every reminder sent for these periods."""
-    rows = db.session.execute(
-        sa.select(
-            ReminderLog.obligation_id,
-            ReminderLog.due_date,
-            ReminderLog.rung,
-            ReminderLog.recipient_id,
         )
-        .join(Obligation, Obligation.id == ReminderLog.obligation_id)
-        .where(Obligation.period.in_(list(period_keys)))
-    )
-    return {(obligation_id, due, rung, recipient) for obligation_id, due, rung, recipient in rows}
+        found.update((o.id, o) for o in db.session.scalars(query).unique())
+    return found

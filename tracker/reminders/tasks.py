@@ -12,7 +12,7 @@ logger = logging.getLogger(__name__)
 
 
 def reminder_job() -> None:
-    """Daily: today's reminder pass, committed, then the e-mail it wrote."""
+    """Daily: today's reminder pass (committed in chunks as it goes), then the e-mail it wrote."""
     result = services.run_reminder_pass()
     db.session.commit()
     logger.info(
