@@ -354,3 +354,27 @@ def test_a_workbook_can_be_written_to_a_path(tmp_path):
 def test_a_value_no_cell_can_hold_is_refused():
     with pytest.raises(TypeError, match="bool"):
         _write([[True]], [Column("是否", 8)])
+
+
+def test_a_long_sheet_of_merged_blocks_keeps_every_merge_and_height_but_not_in_memory():
+    """XlsxWriter would keep every merged cell and every row height until the file closes;
+    the sheet lets it forget the rows already written out, and the file still has them all."""
+    columns = [Column("序号", 6, "int"), Column("工作任务", 20, "wrap"), Column("部门", 12)]
+    out = io.BytesIO()
+    with Book(out) as book:
+        sheet = book.sheet("数据", "测试", columns, sparse=False)
+        sheet.filtered = False
+        for number in range(1, 301):
+            rows = [[number, "很长的工作任务" * 6, f"部门{k}"] for k in range(3)]
+            sheet.block(rows, [0, 1], [None] * 3)
+        held = (len(sheet.ws.merged_cells), len(sheet.ws.row_info), len(sheet.ws.row_sizes))
+        sheet.finish()
+    assert max(held) < 10, held  # not 300 blocks' worth (1,800 cells, 900 rows)
+    ws = load(out.getvalue())["数据"]
+    first = 3  # title row, header row
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    for block in range(300):
+        top = first + 3 * block
+        assert {f"A{top}:A{top + 2}", f"B{top}:B{top + 2}"} <= merged
+    heights = [ws.row_dimensions[r].height for r in range(first, first + 900)]
+    assert all(h is not None and h > 0 for h in heights)

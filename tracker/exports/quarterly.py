@@ -18,7 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import IO, Any, TypedDict
+from typing import IO, Any, NamedTuple, TypedDict
 
 from tracker import clock
 from tracker.auth.models import User
@@ -246,7 +246,7 @@ def _write_sheets(
     urges = titles.sheet(book, 6, _columns(URGE_COLUMNS, multi))
 
     result, reasons, thresholds = QuarterlyResult(), Counter[Reason](), scope.thresholds
-    late: list[tuple[ObligationLine, dashboard.Cell]] = []
+    late: list[_Late] = []
     lines = queries.obligation_lines(
         request.period,
         document_id=request.document_id,
@@ -268,7 +268,7 @@ def _write_sheets(
             _text_rows(texts, line, multi)
             reasons[cell.light.reason] += 1
             if cell.light.reason == Reason.OVERDUE:
-                late.append((line, cell))
+                late.append(_Late.of(line, cell, group[0].task_text))
         result.obligations += len(shown)
     result.overdue = _overdue_rows(overdue, late, multi)
     args, options = _same_scope(request, scope)
@@ -464,9 +464,33 @@ def signed_off(line: ObligationLine) -> str | None:
     return f"{line.approved_by}\n{moment}"
 
 
-def _overdue_rows(
-    sheet: Sheet, late: list[tuple[ObligationLine, dashboard.Cell]], multi: bool
-) -> int:
+class _Late(NamedTuple):
+    """What the overdue list shows of one obligation, kept until the list is written (the
+    list is sorted by days late, so it cannot be streamed): a few fields, not the whole line
+    with its texts, so that a quarter with many overdue obligations stays small."""
+
+    task_id: int
+    task_number: int
+    task_text: str
+    document_number: str
+    department_name: str
+    role: Role
+    due_date: date
+    days_late: int
+    state: str
+    rag: Rag
+
+    @classmethod
+    def of(cls, line: ObligationLine, cell: dashboard.Cell, task_text: str) -> _Late:
+        """``task_text`` is the item's text read once for all its departments' lines."""
+        return cls(
+            line.task_id, line.task_number, task_text, line.document_number,
+            line.department_name, line.role, line.due_date, cell.light.days_late,
+            line.state.label if line.state else "未填报", cell.rag,
+        )  # fmt: skip
+
+
+def _overdue_rows(sheet: Sheet, late: list[_Late], multi: bool) -> int:
     """The overdue obligations grouped by item (its number and text once, merged down), the
     item furthest behind first and within an item the department furthest behind; an empty
     list says so in words."""
@@ -474,33 +498,32 @@ def _overdue_rows(
         span = len(sheet.columns)
         sheet.cells([(NO_OVERDUE, Look("center", bold=True))], height=28, span=span)
         return 0
-    items: dict[int, list[tuple[ObligationLine, dashboard.Cell]]] = {}
-    for line, cell in late:
-        items.setdefault(line.task_id, []).append((line, cell))
+    items: dict[int, list[_Late]] = {}
+    for entry in late:
+        items.setdefault(entry.task_id, []).append(entry)
     blocks = sorted(
-        items.values(),
-        key=lambda rows: (-max(cell.light.days_late for _, cell in rows), rows[0][0].task_number),
+        items.values(), key=lambda rows: (-max(e.days_late for e in rows), rows[0].task_number)
     )
     merged = [multi, 1 + multi]  # 序号, 工作任务 (the 文号 before them, with several documents)
     for rows in blocks:
-        rows.sort(key=lambda pair: -pair[1].light.days_late)
+        rows.sort(key=lambda entry: -entry.days_late)
         values = [
             _with_document(
                 [
-                    line.task_number,
-                    line.task_text,
-                    line.department_name,
-                    line.role.label,
-                    line.due_date,
-                    cell.light.days_late,
-                    line.state.label if line.state else "未填报",
+                    e.task_number,
+                    e.task_text,
+                    e.department_name,
+                    e.role.label,
+                    e.due_date,
+                    e.days_late,
+                    e.state,
                 ],
-                line,
+                e.document_number,
                 multi,
             )
-            for line, cell in rows
+            for e in rows
         ]
-        paints = [_paint(cell, 5, multi) for _, cell in rows]
+        paints = [{5 + multi: RAG_PAINT[e.rag]} for e in rows]
         sheet.block(values, [0, *merged] if multi else merged, paints)
     return len(late)
 

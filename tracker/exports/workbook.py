@@ -409,6 +409,7 @@ class Sheet:
         self.sparse = table and not protect if sparse is None else sparse
         self.ws: Worksheet = book.workbook.add_worksheet(title)
         self.rows_written = 0
+        self._forgotten = 0  # rows below this one: their heights are forgotten (_forget_behind)
         self._looks = [
             replace(column.look, border="") if self.sparse else column.look
             for column in self.columns
@@ -659,7 +660,29 @@ class Sheet:
             pixels = min(math.ceil(height / POINTS_PER_PIXEL - 1e-9), MAX_ROW_PIXELS)
             self.ws.set_row_pixels(row, pixels)
         self.rows_written += 1
+        self._forget_behind(row)
         return row
+
+    def _forget_behind(self, row: int) -> None:
+        """Let XlsxWriter forget what it keeps of the rows already written out.
+
+        In constant-memory mode a row goes to the file as soon as a later one is written, but
+        XlsxWriter keeps every row's height (``row_info``, ``row_sizes``) and every merged
+        cell (``merged_cells``, to refuse overlapping merges) until the workbook closes, so a
+        sheet's memory grew with its rows. Rows are written strictly downwards and every
+        merge starts on the row being written, so no later merge can overlap an earlier one:
+        the merged cells are dropped at each new row. Heights are dropped for rows before the
+        last one written out (``previous_row``), on table sheets only: a chart (the
+        overview's) is placed from the heights of the rows it covers.
+        """
+        self.ws.merged_cells.clear()
+        if not self.table:
+            return
+        written = self.ws.previous_row
+        for old in range(self._forgotten, written):
+            self.ws.row_info.pop(old, None)
+            self.ws.row_sizes.pop(old, None)
+        self._forgotten = max(self._forgotten, written)
 
     def blank(self, height: float | None = None) -> None:
         """An empty spacer row."""
