@@ -30,6 +30,7 @@ BLUEPRINTS = (
     ("auth", "routes", "bp"),
     ("catalogue", "routes", "bp"),
     ("reports", "routes", "bp"),
+    ("delivery", "routes", "bp"),  # delivery plans: milestones and indicators per item
     ("imports", "routes", "bp"),
     ("api", "routes", "bp"),
     ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)

@@ -4,8 +4,8 @@ from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
-from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage

@@ -44,7 +44,9 @@ class Finding:
 
 def id_check_character(first_seventeen: str) -> str:
     """The MOD 11-2 check character of the first 17 digits of a resident ID number."""
-    total = sum(int(digit) * weight for digit, weight in zip(first_seventeen, _WEIGHTS, strict=True))
+    total = sum(
+        int(digit) * weight for digit, weight in zip(first_seventeen, _WEIGHTS, strict=True)
+    )
     return _CHECK[total % 11]
 
 

@@ -1,4 +1,4 @@
-"""Delivery plans (序时进度): milestones and quantitative indicators per item, approved by 民政部."""
+"""Delivery plans (序时进度): milestones and indicators per item, approved by 民政部."""
 
 from flask import Blueprint
 
