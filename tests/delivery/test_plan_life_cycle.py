@@ -15,7 +15,9 @@ def _versions(task_id):
     db.session.expire_all()
     return list(
         db.session.scalars(
-            sa.select(DeliveryPlan).where(DeliveryPlan.task_id == task_id).order_by(DeliveryPlan.number)
+            sa.select(DeliveryPlan)
+            .where(DeliveryPlan.task_id == task_id)
+            .order_by(DeliveryPlan.number)
         )
     )
 

@@ -107,8 +107,10 @@ def _render_dashboard(
     snaps: dict[str, Snapshot],
     departments: list[DepartmentRef],
     locked: Department | None,
+    overdue: list[report_queries.OverdueMilestone] | None = None,
 ) -> str:
-    """The dashboard for the form's filters; ``locked`` pins it to one department."""
+    """The dashboard for the form's filters; ``locked`` pins it to one department, whose
+    overdue plan milestones (``overdue``) the page lists."""
     period = Period.parse(form.period.data)
     if locked is not None:
         department_ids = {locked.id}
@@ -132,7 +134,7 @@ def _render_dashboard(
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
         page_url=_page_url, landing=request.endpoint == "dashboard.index",
         urge_form=UrgeForm() if can_urge(current_user) else None,
-        by_id={d.id: d for d in departments},
+        by_id={d.id: d for d in departments}, overdue=overdue or [],
     )  # fmt: skip
 
 
@@ -204,7 +206,10 @@ def department(code: str) -> ResponseReturnValue:
     snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)
-    return _render_dashboard(form, snaps, departments, dept)
+    return _render_dashboard(
+        form, snaps, departments, dept,
+        overdue=report_queries.overdue_milestones(department_id=dept.id),
+    )  # fmt: skip
 
 
 @bp.route("/dashboard/scorecard")
@@ -309,7 +314,10 @@ def item(task_id: int) -> ResponseReturnValue:
         task.id, report_queries.tracked_periods(), known_snapshots=snaps
     ) or abort(404)
     lead_ids = task.lead_department_ids
+    recent = report_queries.tracked_periods()[:4]
     return render_template(
         "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
         link=_obligation_links(lead_ids),
+        overdue=report_queries.overdue_milestones(task_id=task.id),
+        recent=recent, indicators=report_queries.indicator_results(task.id, recent),
     )  # fmt: skip
