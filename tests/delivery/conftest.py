@@ -48,3 +48,39 @@ def people(seeded, make_user):
         "leader": make_user("viewer"),
         "viewer": make_user("viewer", "mca"),
     }
+
+
+def approved_plan(number: int, code: str, *, indicators=(), milestones=(), people=None):
+    """Propose and approve a plan of department ``code`` on item ``number`` (committed)."""
+    from tracker.delivery import services
+
+    data = services.PlanInput(milestones=list(milestones), indicators=list(indicators))
+    plan = services.propose_plan(task(number), department(code), data, actor=people["lead"])
+    services.approve_plan(plan, actor=people["coordinator"])
+    db.session.commit()
+    return plan
+
+
+def indicator(name: str, combine: str, codes: list[str], unit: str = "个"):
+    import datetime as dt
+    from decimal import Decimal
+
+    from tracker.delivery.models import Combine, Direction
+    from tracker.delivery.services import IndicatorInput
+
+    return IndicatorInput(
+        name, unit, Direction.HIGHER, Decimal(0), dt.date(2019, 5, 1), Decimal(100),
+        dt.date(2027, 12, 31), Combine(combine), [department(c).id for c in codes],
+    )  # fmt: skip
+
+
+def milestone(title: str, due: str, code: str):
+    from tracker.delivery.services import MilestoneInput
+
+    return MilestoneInput(title, due, department(code).id)
+
+
+def report_form(**extra) -> dict:
+    """A report form ready to submit (status and progress filled)."""
+    return {"status": "in_progress", "progress": "按计划推进", "problems": "", "practices": "",
+            "suggestions": "", "next_steps": "", **extra}  # fmt: skip

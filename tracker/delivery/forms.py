@@ -6,7 +6,8 @@ every text field is checked for personal data (:mod:`tracker.privacy`).
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -53,19 +54,16 @@ def no_personal_data(form: Form, field: Field) -> None:
 
 
 def parse_amount(text: str | None) -> Decimal | None:
-    """A value typed into the page: a plain non-negative decimal number, else None."""
-    text = (text or "").strip().replace(",", "")
-    if not text or len(text) > 30:
+    """A value typed into the page: digits, thousands commas allowed, at most 4 decimals, not
+    negative (no exponent, no sign); None otherwise."""
+    text = (text or "").strip()
+    if not _AMOUNT.fullmatch(text):
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not value.is_finite() or value < 0 or value >= MAX_VALUE:
-        return None
-    if value != value.quantize(Decimal("0.0001")):
-        return None
-    return value
+    value = Decimal(text.replace(",", ""))
+    return value if value < MAX_VALUE else None
+
+
+_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,4})?")
 
 
 AMOUNT_MESSAGE = "应为不小于 0 的数字（最多 4 位小数），如 1200 或 35.5"

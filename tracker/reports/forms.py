@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from tracker import privacy
 from tracker.catalogue.models import Department, PolicyDocument, Role
+from tracker.delivery.forms import parse_amount
 from tracker.delivery.models import Indicator, Milestone
 from tracker.forms import ChoiceField
 from tracker.periods import Period
@@ -170,7 +171,7 @@ class ReportForm(FlaskForm):
             indicator_values={
                 i.key: value
                 for i in self.planned_indicators
-                if (value := parse_number(getattr(self, indicator_field(i)).data)) is not None
+                if (value := parse_amount(getattr(self, indicator_field(i)).data)) is not None
             },
             milestone_statuses={
                 m.key: (
@@ -191,10 +192,10 @@ class ReportForm(FlaskForm):
         for i in self.planned_indicators:
             field = getattr(self, indicator_field(i))
             text = (field.data or "").strip()
-            if text and (parse_number(text) is None or text.startswith("-")):
+            if text and parse_amount(text) is None:
                 field.errors = [
                     *field.errors,
-                    f"应为不小于 0 的数字（单位：{i.unit}），如 1200 或 35.5",
+                    f"应为不小于 0 的数字（单位：{i.unit}，最多 4 位小数），如 1200 或 35.5",
                 ]
                 ok = False
         for m in self.planned_milestones:
