@@ -77,9 +77,9 @@ def find_personal_data(text: str | None) -> Finding | None:
     for match in _ID_CANDIDATE.finditer(normalised):
         if is_resident_id(match.group()):
             return Finding("身份证号码", mask(match.group()))
-    match = _MOBILE.search(normalised)
-    if match is not None:
-        return Finding("手机号码", mask(match.group()))
+    mobile = _MOBILE.search(normalised)
+    if mobile is not None:
+        return Finding("手机号码", mask(mobile.group()))
     return None
 
 

@@ -25,7 +25,7 @@ def test_a_lead_liaison_proposes_and_a_coordinator_approves(
     page.click("#plannable >> text=第23项")
     page.click("#propose-plan")
     page.fill("#milestones-0-title", "完成县级摸底排查")
-    page.fill("#milestones-0-due_period", "2025Q2")
+    page.select_option("#milestones-0-due_period", label="2025年第二季度")
     page.select_option("#milestones-0-department", label="民政部")
     page.fill("#indicators-0-name", "已完成摸底排查的县")
     page.fill("#indicators-0-unit", "个")
@@ -35,7 +35,9 @@ def test_a_lead_liaison_proposes_and_a_coordinator_approves(
     page.fill("#indicators-0-target_date", "2019-01-01")  # before the baseline: refused
     page.check(f"#indicators-0-departments input[value='{acwf.id}']")
     page.click("#plan-form button[type=submit], #plan-form input[type=submit]")
-    expect(page.locator("#indicators-0-target_date-error")).to_contain_text("目标日期应晚于基线日期")
+    expect(page.locator("#indicators-0-target_date-error")).to_contain_text(
+        "目标日期应晚于基线日期"
+    )
     assert page.input_value("#milestones-0-title") == "完成县级摸底排查"  # kept
     assert page.is_checked(f"#indicators-0-departments input[value='{acwf.id}']")
     screenshot("delivery-plan-refused")

@@ -58,11 +58,11 @@ def test_values_are_typed_fields_stored_per_report_and_summed(client, login, qua
     assert '<span class="unit"' in page
 
     extra = {"figures-0-name": "培训人次", "figures-0-value": "30", "figures-0-unit": "人次"}
-    response, support = _file(client, login, quarter, liaisons, "acwf",
+    response, _support = _file(client, login, quarter, liaisons, "acwf",
                               {f"indicator_{counties.key}": "1200",
                                f"indicator_{registered.key}": "35000.5", **extra})  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
-    response, lead = _file(client, login, quarter, liaisons, "mca",
+    response, _lead = _file(client, login, quarter, liaisons, "mca",
                            {f"indicator_{counties.key}": "1,300"})  # fmt: skip
     assert response.status_code == 302, response.get_data(as_text=True)
 

@@ -58,8 +58,9 @@ def test_not_done_needs_a_sentence_and_submitting_needs_a_status(client, login, 
     response = _submit_support(client, login, quarter, people, **{field: "maybe"})
     assert response.status_code == 422
     assert "请从列表中选择节点完成情况" in response.get_data(as_text=True)
-    response = _submit_support(client, login, quarter, people,
-                               **{field: "not_done", f"{field}_note": "部分县尚未上报"})  # fmt: skip
+    response = _submit_support(
+        client, login, quarter, people, **{field: "not_done", f"{field}_note": "部分县尚未上报"}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     (status,) = db.session.scalars(sa.select(MilestoneStatus))
@@ -82,8 +83,12 @@ def test_overdue_milestones_are_listed_until_a_submitted_report_says_done(
     page = client.get("/dashboard/departments/acwf").get_data(as_text=True)
     assert "妇联协助排查" in page  # the department's view
     field = f"milestone_{support.key}"
-    assert _submit_support(client, login, quarter, people,
-                           **{field: "partly", f"{field}_note": "完成八成"}).status_code == 302  # fmt: skip
+    assert (
+        _submit_support(
+            client, login, quarter, people, **{field: "partly", f"{field}_note": "完成八成"}
+        ).status_code
+        == 302
+    )
     page = client.get(f"/dashboard/items/{item.id}").get_data(as_text=True)
     assert "部分完成" in page and "完成八成" in page  # still overdue, with what was said
     # the coordinator returns it; the department says done and resubmits

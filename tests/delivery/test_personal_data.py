@@ -145,15 +145,23 @@ def uploads(app, tmp_path, monkeypatch):
     ("name", "data", "refused"),
     [
         # a number split over two runs of one paragraph is read whole
-        ("a.docx", _docx("<w:p><w:r><w:t>电话1381234</w:t></w:r><w:r><w:t>5678</w:t></w:r></w:p>"), True),
+        (
+            "a.docx",
+            _docx("<w:p><w:r><w:t>电话1381234</w:t></w:r><w:r><w:t>5678</w:t></w:r></w:p>"),
+            True,
+        ),
         ("b.docx", _docx(f"<w:p><w:r><w:t>身份证 {VALID_ID}</w:t></w:r></w:p>"), True),
         ("c.docx", _docx(f"<w:p><w:r><w:t>编号 {WRONG_CHECK}</w:t></w:r></w:p>"), False),
         ("d.xlsx", _xlsx(f'<sheetData><row><c t="n"><v>{MOBILE}</v></c></row></sheetData>'), True),
         ("e.xlsx", _xlsx("<sheetData/>", f"<sst><si><t>{VALID_ID}</t></si></sst>"), True),
         # two cells side by side never join into one number
-        ("f.xlsx", _xlsx("<sheetData><row><c><v>138123</v></c><c><v>45678</v></c></row></sheetData>"), False),
+        (
+            "f.xlsx",
+            _xlsx("<sheetData><row><c><v>138123</v></c><c><v>45678</v></c></row></sheetData>"),
+            False,
+        ),
     ],
-)  # fmt: skip
+)
 def test_office_evidence_is_read_for_personal_data(client, login, quarter, people, uploads, name,
                                                    data, refused):  # fmt: skip
     response, obligation = _edit(client, login, quarter, people)

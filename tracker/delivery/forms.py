@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -27,7 +28,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from tracker import privacy
 from tracker.catalogue.models import Department
 from tracker.delivery.models import Combine, DeliveryPlan, Direction
-from tracker.delivery.queries import PLAN_YEARS
+from tracker.delivery.queries import PLAN_YEARS, current_quarter
 from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput
 from tracker.forms import ChoiceField
 from tracker.periods import Period
@@ -77,6 +78,15 @@ def parse_quarter(text: str | None) -> Period | None:
         return None
 
 
+def quarter_choices(start: Period | None) -> list[Period]:
+    """The quarters a milestone may be due in: from the document's first quarter (else four
+    quarters back from today) to :data:`PLAN_YEARS` years on, and at least three years ahead."""
+    now = current_quarter()
+    first = start or Period(now.year - 1, now.quarter)
+    last = max(Period(first.year + PLAN_YEARS, first.quarter), Period(now.year + 3, 4))
+    return list(Period.range(first, last))
+
+
 class MilestoneForm(Form):
     """One milestone row."""
 
@@ -84,7 +94,7 @@ class MilestoneForm(Form):
     title = StringField(
         "节点内容", validators=[Optional(), Length(max=MAX_TITLE), no_personal_data]
     )
-    due_period = StringField("完成季度", validators=[Length(max=10)])
+    due_period = ChoiceField("完成季度", choices=[], default="", invalid="请从列表中选择完成季度")
     department = ChoiceField("责任部门", choices=[], default="", invalid="请从列表中选择责任部门")
 
     @property
@@ -152,20 +162,27 @@ class PlanForm(FlaskForm):
         """Offer the item's departments; remember the document's first quarter and whether a
         version is in force (then a reason is required)."""
         choices = [(str(d.id), d.name) for d in departments]
-        for row in self.milestones:
-            row.form.department.choices = [("", "请选择"), *choices]
-        for row in self.indicators:
-            row.form.departments.choices = choices
+        quarters = [("", "请选择"), *((p.key, p.label) for p in quarter_choices(start))]
+        for milestone in self.milestones:
+            milestone.form.department.choices = [("", "请选择"), *choices]
+            milestone.form.due_period.choices = quarters
+            if start is not None:
+                milestone.form.due_period.invalid = (
+                    f"完成季度须在{start.label}（文件的起始季度）至其后 {PLAN_YEARS} 年内，"
+                    "请从列表中选择"
+                )
+        for indicator in self.indicators:
+            indicator.form.departments.choices = choices
         self.start = start
         self.changing = changing
 
-    def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
+        ok = bool(super().validate(extra_validators))
         _in_chinese(self)
-        for row in self.milestones:
-            ok = self._check_milestone(row.form) and ok
-        for row in self.indicators:
-            ok = self._check_indicator(row.form) and ok
+        for milestone in self.milestones:
+            ok = self._check_milestone(milestone.form) and ok
+        for indicator in self.indicators:
+            ok = self._check_indicator(indicator.form) and ok
         if self.changing and not (self.change_reason.data or "").strip():
             self.change_reason.errors = [
                 *self.change_reason.errors,
@@ -185,8 +202,10 @@ class PlanForm(FlaskForm):
             row.title.errors = [*row.title.errors, "请填写节点内容"]
             ok = False
         quarter = parse_quarter(row.due_period.data)
-        if quarter is None:
-            row.due_period.errors = [*row.due_period.errors, "完成季度应写作 2026Q4 这样的形式"]
+        if row.due_period.errors:
+            ok = False
+        elif quarter is None:
+            row.due_period.errors = [*row.due_period.errors, "请选择完成季度"]
             ok = False
         elif self.start is not None and quarter < self.start:
             row.due_period.errors = [
@@ -281,8 +300,8 @@ class PlanForm(FlaskForm):
         for row, m in zip(self.milestones, plan.milestones, strict=False):
             row.form.key.data, row.form.title.data = m.key, m.title
             row.form.due_period.data, row.form.department.data = m.due_period, str(m.department_id)
-        for row, i in zip(self.indicators, plan.indicators, strict=False):
-            f = row.form
+        for entry, i in zip(self.indicators, plan.indicators, strict=False):
+            f = entry.form
             f.key.data, f.name.data, f.unit.data = i.key, i.name, i.unit
             f.direction.data, f.combine.data = i.direction.value, i.combine.value
             f.baseline_value.data = format(Decimal(i.baseline_value).normalize(), "f")

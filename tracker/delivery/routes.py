@@ -3,6 +3,8 @@ the coordinator's approve and return buttons."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -151,7 +153,9 @@ def propose(task_id: int) -> ResponseReturnValue:
     return redirect(url_for("delivery.item", task_id=task.id))
 
 
-def _propose_refused(error: DomainError, page) -> ResponseReturnValue:  # type: ignore[no-untyped-def]
+def _propose_refused(
+    error: DomainError, page: Callable[[int], ResponseReturnValue]
+) -> ResponseReturnValue:
     flash(error.message, "error")
     return page(422)
 

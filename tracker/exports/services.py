@@ -147,4 +147,7 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
 
 def _input(row: TemplateRow) -> ReportInput:
     """The row's content: its state, narratives and key figures."""
-    return ReportInput(status=row.status, figures=list(row.figures), **row.texts)
+    data = ReportInput(status=row.status, figures=list(row.figures))
+    for name, text in row.texts.items():  # the narratives by name; the plan's fields stay None
+        setattr(data, name, text)
+    return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -187,8 +188,8 @@ class ReportForm(FlaskForm):
     planned_indicators: list[Indicator] = []  # noqa: RUF012 - replaced per instance
     planned_milestones: list[Milestone] = []  # noqa: RUF012 - replaced per instance
 
-    def validate(self, extra_validators: dict | None = None) -> bool:  # type: ignore[override]
-        ok = super().validate(extra_validators)
+    def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
+        ok = bool(super().validate(extra_validators))
         for i in self.planned_indicators:
             field = getattr(self, indicator_field(i))
             text = (field.data or "").strip()
@@ -266,7 +267,7 @@ def report_form_for(obligation: Obligation) -> ReportForm:
             validators=[Length(max=MAX_MILESTONE_NOTE), no_nul, no_personal_data],
         )
     form_class = type("PlannedReportForm", (ReportForm,), fields) if fields else ReportForm
-    form = form_class()
+    form: ReportForm = form_class()
     form.planned_indicators, form.planned_milestones = indicators, milestones
     return form
 

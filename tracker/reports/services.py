@@ -84,9 +84,10 @@ class ReportInput:
     suggestions: str = ""
     next_steps: str = ""
     figures: list[tuple[str, Decimal, str]] = field(default_factory=list)
-    # The delivery plan's indicators (key → value) and milestones (key → (progress, note)).
-    indicator_values: dict[str, Decimal] = field(default_factory=dict)
-    milestone_statuses: dict[str, tuple[MilestoneProgress, str]] = field(default_factory=dict)
+    # The delivery plan's indicators (key → value) and milestones (key → (progress, note));
+    # None leaves what is stored (the API and the Excel template do not carry them yet).
+    indicator_values: dict[str, Decimal] | None = None
+    milestone_statuses: dict[str, tuple[MilestoneProgress, str]] | None = None
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -241,7 +242,7 @@ def check_personal_data(data: ReportInput, milestones: list[Milestone]) -> None:
         texts.append((f"figures-{n}-name", f"关键数据第{n + 1}行的指标名称", name))
         texts.append((f"figures-{n}-unit", f"关键数据第{n + 1}行的单位", unit or ""))
     titles = {m.key: m.title for m in milestones}
-    for key, (_progress, note) in data.milestone_statuses.items():
+    for key, (_progress, note) in (data.milestone_statuses or {}).items():
         texts.append((f"milestone_{key}_note", f"节点“{titles.get(key, key)}”的情况说明", note))
     for name, label, text in texts:
         message = privacy.check_text(label, text)
@@ -258,12 +259,21 @@ def _apply_plan_input(
     """Store the plan indicators' values and the milestones' status: only those of the
     department's plan in force (a tampered form's other keys are ignored), each row updated
     in place (a delete and an insert of the same key would meet at the unique key)."""
+    if data.indicator_values is not None:
+        _apply_indicator_values(report, data.indicator_values, planned)
+    if data.milestone_statuses is not None:
+        _apply_milestone_statuses(report, data.milestone_statuses, due)
+
+
+def _apply_indicator_values(
+    report: Report, given: dict[str, Decimal], planned: list[Indicator]
+) -> None:
     indicators = {i.key: i for i in planned}
     rows = {row.indicator_key: row for row in report.indicator_values}
     for key, row in rows.items():
-        if key not in data.indicator_values or key not in indicators:
+        if key not in given or key not in indicators:
             report.indicator_values.remove(row)
-    for key, value in data.indicator_values.items():
+    for key, value in given.items():
         if key not in indicators:
             continue
         if value < 0:
@@ -276,12 +286,17 @@ def _apply_plan_input(
             report.indicator_values.append(
                 IndicatorValue(indicator_id=indicators[key].id, indicator_key=key, value=value)
             )
+
+
+def _apply_milestone_statuses(
+    report: Report, given: dict[str, tuple[MilestoneProgress, str]], due: list[Milestone]
+) -> None:
     milestones = {m.key: m for m in due}
     statuses = {row.milestone_key: row for row in report.milestone_statuses}
-    for key, row in statuses.items():
-        if key not in data.milestone_statuses or key not in milestones:
-            report.milestone_statuses.remove(row)
-    for key, (progress, note) in data.milestone_statuses.items():
+    for key, status in statuses.items():
+        if key not in given or key not in milestones:
+            report.milestone_statuses.remove(status)
+    for key, (progress, note) in given.items():
         if key not in milestones:
             continue
         note = normalise_text(note or "")
@@ -291,8 +306,8 @@ def _apply_plan_input(
                 field=f"milestone_{key}_note",
             )
         if key in statuses:
-            row = statuses[key]
-            row.progress, row.note, row.milestone_id = progress, note, milestones[key].id
+            status = statuses[key]
+            status.progress, status.note, status.milestone_id = progress, note, milestones[key].id
         else:
             report.milestone_statuses.append(
                 MilestoneStatus(milestone_id=milestones[key].id, milestone_key=key,
