@@ -143,3 +143,26 @@ def test_a_bad_value_is_refused_beside_its_field_and_nothing_is_saved(
     assert "我的进展文字" in page and f'value="{bad}"' in page  # input kept
     db.session.expire_all()
     assert obligation.report is None
+
+
+def test_a_save_without_plan_fields_keeps_what_is_stored(quarter, people):
+    """The API and the Excel template carry no plan fields yet: their saves leave the values."""
+    from tracker.reports import services
+
+    plan = approved_plan(23, "mca", indicators=[indicator("覆盖县", "sum", ["mca"])],
+                         people=people)  # fmt: skip
+    key = plan.indicators[0].key
+    obligation = quarter.obligation(23, "mca")
+    report = services.save_draft(
+        obligation, services.ReportInput(progress="一稿", indicator_values={key: Decimal(5)}),
+        actor=people["lead"], expected_version=None,
+    )  # fmt: skip
+    db.session.commit()
+    services.save_draft(obligation, services.ReportInput(progress="二稿"), actor=people["lead"],
+                        expected_version=report.version)  # fmt: skip
+    db.session.commit()
+    db.session.expire_all()
+    assert [(v.indicator_key, v.value) for v in obligation.report.indicator_values] == [
+        (key, Decimal(5))
+    ]
+    assert obligation.report.progress == "二稿"
