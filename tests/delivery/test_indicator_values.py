@@ -80,6 +80,11 @@ def test_values_are_typed_fields_stored_per_report_and_summed(client, login, qua
     # the item page shows the combined value
     page = client.get(f"/dashboard/items/{task(23).id}").get_data(as_text=True)
     assert "2500" in page and "2 个部门报送" in page
+    # against the line from 0 (2019-05-01) to 2800 (2027-12-31): 1,750 by 2024-09-30
+    assert (
+        "已完成摸底排查的县：2024年第三季度 2500个，按基线至目标的直线应为 1,750个，达到序时进度"
+        in page
+    )
 
 
 def test_a_draft_value_counts_only_once_submitted(client, login, quarter, liaisons):

@@ -79,6 +79,8 @@ def test_overdue_milestones_are_listed_until_a_submitted_report_says_done(
     assert "妇联协助排查" in page and "未报送完成情况" in page
     assert "完成县级摸底排查" in page  # due 2024Q3, which is over
     assert "建立信息台账" not in page  # due 2025Q2
+    # the suggested light: none of the two due milestones done
+    assert "到期节点 2 个，已报完成 0 个" in page and 'data-rag="red"' in page
     login(people["support"])
     page = client.get("/dashboard/departments/acwf").get_data(as_text=True)
     assert "妇联协助排查" in page  # the department's view
@@ -105,3 +107,4 @@ def test_overdue_milestones_are_listed_until_a_submitted_report_says_done(
     assert response.status_code == 302, response.get_data(as_text=True)
     page = client.get(f"/dashboard/items/{item.id}").get_data(as_text=True)
     assert "妇联协助排查" not in page.split('id="overdue-milestones"')[1]
+    assert "到期节点 2 个，已报完成 1 个（50%）" in page and 'data-rag="amber"' in page

@@ -29,6 +29,7 @@ from tracker.auth.permissions import (
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
 from tracker.dashboard import bp, queries
+from tracker.dashboard.delivery_light import DeliveryLight, delivery_light, latest_pace
 from tracker.dashboard.forms import (
     SORT_LABELS,
     DashboardFilterForm,
@@ -39,6 +40,8 @@ from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import Indicator
 from tracker.followups.forms import UrgeForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
@@ -315,9 +318,30 @@ def item(task_id: int) -> ResponseReturnValue:
     ) or abort(404)
     lead_ids = task.lead_department_ids
     recent = report_queries.tracked_periods()[:4]
+    overdue = report_queries.overdue_milestones(task_id=task.id)
+    indicators = report_queries.indicator_results(task.id, recent)
     return render_template(
         "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
-        link=_obligation_links(lead_ids),
-        overdue=report_queries.overdue_milestones(task_id=task.id),
-        recent=recent, indicators=report_queries.indicator_results(task.id, recent),
+        link=_obligation_links(lead_ids), overdue=overdue, recent=recent,
+        indicators=indicators, light=_delivery_light(task.id, overdue, indicators, recent),
     )  # fmt: skip
+
+
+def _delivery_light(
+    task_id: int,
+    overdue: list[report_queries.OverdueMilestone],
+    indicators: list[tuple[Indicator, dict[str, report_queries.IndicatorResult]]],
+    periods: list[Period],
+) -> DeliveryLight | None:
+    """The suggested delivery light, or None while the item has no plan in force."""
+    plans = delivery_queries.approved_plans(task_id)
+    if not plans:
+        return None
+    now = delivery_queries.current_quarter().key
+    due = sum(1 for p in plans for m in p.milestones if m.due_period < now)
+    paces = [
+        pace
+        for indicator, by_period in indicators
+        if (pace := latest_pace(indicator, by_period, periods)) is not None
+    ]
+    return delivery_light(due, due - len(overdue), paces)
