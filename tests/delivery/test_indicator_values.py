@@ -77,6 +77,9 @@ def test_values_are_typed_fields_stored_per_report_and_summed(client, login, qua
     results = dict(report_queries.indicator_results(task(23).id, [quarter.period]))
     assert results[counties][quarter.period.key].combined == Decimal("2500")
     assert results[registered][quarter.period.key].combined == Decimal("35000.5")
+    # the report's page shows the department's values with their units
+    page = client.get(f"/obligations/{quarter.obligation(23, 'acwf').id}").get_data(as_text=True)
+    assert "计划指标" in page and "35000.5" in page and "其他关键数据" in page
     # the item page shows the combined value
     page = client.get(f"/dashboard/items/{task(23).id}").get_data(as_text=True)
     assert "2500" in page and "2 个部门报送" in page

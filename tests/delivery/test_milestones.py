@@ -66,6 +66,10 @@ def test_not_done_needs_a_sentence_and_submitting_needs_a_status(client, login, 
     (status,) = db.session.scalars(sa.select(MilestoneStatus))
     assert (status.progress.value, status.note) == ("not_done", "部分县尚未上报")
     assert quarter.obligation(23, "acwf").report.state.value == "submitted"
+    # the coordinator reads what was said on the report's page
+    login(people["coordinator"])
+    page = client.get(f"/obligations/{quarter.obligation(23, 'acwf').id}").get_data(as_text=True)
+    assert "妇联协助排查" in page and "未完成" in page and "部分县尚未上报" in page
 
 
 def test_overdue_milestones_are_listed_until_a_submitted_report_says_done(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.catalogue.models import Assignment, Department, Role, Task
 from tracker.db import UTCDateTime, utcnow
+from tracker.delivery.models import Indicator, Milestone
 from tracker.extensions import Model
 
 
@@ -283,6 +284,7 @@ class IndicatorValue(Model):
     value: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
 
     report: Mapped[Report] = relationship(back_populates="indicator_values")
+    indicator: Mapped[Indicator] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("report_id", "indicator_key"),)
 
@@ -306,5 +308,6 @@ class MilestoneStatus(Model):
     note: Mapped[str] = mapped_column(sa.Text, default="")
 
     report: Mapped[Report] = relationship(back_populates="milestone_statuses")
+    milestone: Mapped[Milestone] = relationship(lazy="joined")
 
     __table_args__ = (sa.UniqueConstraint("report_id", "milestone_key"),)
