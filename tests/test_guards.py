@@ -122,10 +122,13 @@ def test_a_nul_byte_is_refused_on_every_route(app, client, signed_in):
     # A view whose form checks its own text fields answers the form (tests/reports).
     own = {
         rule.rule.replace("<int:obligation_id>", "1")
+        .replace("<int:task_id>", "1")
+        .replace("<int:plan_id>", "1")
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "_tracker_checks_own_text", False)
     }
-    assert own == {"/obligations/1/edit"}
+    # the report form, the delivery plan form and a plan's return reason (tests/delivery)
+    assert own == {"/obligations/1/edit", "/delivery/tasks/1/plan", "/delivery/plans/1/return"}
     for (_method, target, form), status in refused.items():
         if form and target in own:
             assert status < 500

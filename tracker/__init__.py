@@ -30,6 +30,7 @@ BLUEPRINTS = (
     ("auth", "routes", "bp"),
     ("catalogue", "routes", "bp"),
     ("reports", "routes", "bp"),
+    ("delivery", "routes", "bp"),  # delivery plans: milestones and indicators per item
     ("imports", "routes", "bp"),
     ("api", "routes", "bp"),
     ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)
@@ -143,6 +144,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import department_cli, seed_command
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
+    from tracker.delivery.cli import delivery_cli
     from tracker.exports.cli import export_cli
     from tracker.imports.cli import import_text_command
     from tracker.jobs import scheduler_command
@@ -157,6 +159,7 @@ def _register_cli(app: Flask) -> None:
         audit_cli,
         seed_command,
         department_cli,
+        delivery_cli,
         import_text_command,
         token_cli,
         open_periods_command,

@@ -5,24 +5,38 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage
 from tracker.reminders.models import ReminderLog
-from tracker.reports.models import Evidence, KeyFigure, Obligation, Report, ReportVersion
+from tracker.reports.models import (
+    Evidence,
+    IndicatorValue,
+    KeyFigure,
+    MilestoneStatus,
+    Obligation,
+    Report,
+    ReportVersion,
+)
 from tracker.search import models as search_indexes  # noqa: F401 - the search indexes' DDL
 
 __all__ = [
     "ApiToken",
     "Assignment",
     "AuditEvent",
+    "DeliveryPlan",
     "Department",
     "Evidence",
     "ExportJob",
     "ExtensionRequest",
+    "Indicator",
+    "IndicatorValue",
     "Jurisdiction",
     "KeyFigure",
+    "Milestone",
+    "MilestoneStatus",
     "Notification",
     "Obligation",
     "OutboxMessage",

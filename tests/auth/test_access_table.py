@@ -126,6 +126,11 @@ ACCESS = {
     "reports.download": DEPARTMENT,
     "reports.delete_evidence": OWNER,
     "reports.item": DEPARTMENT,
+    "delivery.index": READER,  # unapproved plans: one's own department's (coordinators: all)
+    "delivery.item": DEPARTMENT,  # the item's departments, coordinators, leaders, admins
+    "delivery.propose": OWNER,  # the liaisons of the lead (or a joint) department only
+    "delivery.approve": REVIEWER,
+    "delivery.return_": REVIEWER,
     "dashboard.index": SIGNED_IN,  # liaisons and department viewers: their department only
     "dashboard.scorecard": SIGNED_IN,  # their department's row only
     "dashboard.trends": SIGNED_IN,  # their department's line only
@@ -252,6 +257,7 @@ def world(seeded, make_user, app, monkeypatch):
     )
     evidence = services.add_evidence(report, "材料.pdf", PDF, actor=users["own_liaison"])
     followup_values, followup_missing = _followup_objects(obligation, users)
+    plan = _proposed_plan(task, mps, users["own_liaison"])
     token, _ = create_token(users["own_liaison"], name="world", actor=users["own_liaison"])
     elsewhere = _open_session_row(users["own_liaison"])
     job = _written_export(users["coordinator"], period)
@@ -262,12 +268,13 @@ def world(seeded, make_user, app, monkeypatch):
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
                    "report_id": report.id, "token_id": token.id,
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
-                   "session_id": elsewhere.id, "job_id": job.id},
+                   "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
-                    "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999},
+                    "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999,
+                    "plan_id": 999_999},
         **users,
     }  # fmt: skip
 
@@ -284,6 +291,23 @@ def _written_export(user, period):
     job.state, job.file_name = background.ExportState.DONE, "world.xlsx"
     (background.export_folder() / "world.xlsx").write_bytes(b"PK\x03\x04")
     return job
+
+
+def _proposed_plan(task, department, liaison):
+    """A delivery plan of the lead (mps) on item 11, waiting for a coordinator."""
+    import datetime as dt
+
+    from tracker.delivery.models import Combine, Direction
+    from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput, propose_plan
+
+    data = PlanInput(
+        milestones=[MilestoneInput("完成专项行动部署", "2026Q4", department.id)],
+        indicators=[
+            IndicatorInput("专项行动覆盖县", "个", Direction.HIGHER, 0, dt.date(2019, 5, 1), 100,
+                           dt.date(2025, 12, 31), Combine.SUM, [department.id])
+        ],
+    )  # fmt: skip
+    return propose_plan(task, department, data, actor=liaison)
 
 
 def _open_session_row(user):

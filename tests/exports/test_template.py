@@ -544,3 +544,16 @@ def test_the_template_reader_normalises_text_and_keeps_indentation(client, liais
     )
     assert upload(client, changed).status_code == 302
     assert quarter.obligation(11, "mps").report.progress == "\u3000\u3000首段缩进\n次行"
+
+
+def test_an_id_number_in_the_template_is_refused_and_nothing_is_saved(client, liaison, quarter):
+    data = download(client)
+    r11 = row_of(data, 11)
+    before = saved_state()
+    filled = edit(data, {(r11, STATUS): "推进中", (r11, PROGRESS): "走访 11010519491231002X 一户"})
+    response = upload(client, filled)
+    assert response.status_code == 422
+    ((row, _column, message),) = problems_of(response)
+    assert row == str(r11) and "“工作进展”中含有疑似身份证号码（110*************2X）" in message
+    assert "11010519491231002X" not in response.get_data(as_text=True)
+    assert saved_state() == before

@@ -284,3 +284,49 @@ def require_request_extension(user: User, department_id: int | None) -> None:
 
 def require_decide_extensions(user: User) -> None:
     _require(can_decide_extensions(user))
+
+
+# -- delivery plans (tracker/delivery) -------------------------------------------------------
+
+
+def can_propose_plan(user: User, department_id: int | None) -> bool:
+    """A liaison of the department that answers for the plan (the item's lead, or on a
+    joint item each joint department for its share) proposes and changes it; the caller
+    passes the department only if it is one of those."""
+    return can_edit_department_reports(user, department_id)
+
+
+def can_decide_plans(user: User) -> bool:
+    """A 民政部 coordinator approves or returns a proposed plan."""
+    return can_review_reports(user)
+
+
+def can_read_plan(
+    user: User,
+    department_id: int,
+    item_department_ids: set[int] | frozenset[int],
+    *,
+    approved: bool,
+) -> bool:
+    """May the user read one version of a delivery plan?
+
+    Coordinators and admins read every version; leaders (viewers of no department) and the
+    item's other departments read approved versions only; the plan's own department reads
+    its versions while they are proposed or returned too. The security and audit
+    administrators read none (三员分立).
+    """
+    if not can_read_progress(user):
+        return False
+    if user.role in (UserRole.ADMIN, UserRole.COORDINATOR):
+        return True
+    if user.department_id is not None and user.department_id == department_id:
+        return True
+    return approved and can_view_item(user, item_department_ids)
+
+
+def require_propose_plan(user: User, department_id: int | None) -> None:
+    _require(can_propose_plan(user, department_id))
+
+
+def require_decide_plans(user: User) -> None:
+    _require(can_decide_plans(user))

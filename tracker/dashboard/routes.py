@@ -29,6 +29,7 @@ from tracker.auth.permissions import (
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
 from tracker.dashboard import bp, queries
+from tracker.dashboard.delivery_light import DeliveryLight, delivery_light, latest_pace
 from tracker.dashboard.forms import (
     SORT_LABELS,
     DashboardFilterForm,
@@ -39,6 +40,8 @@ from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import Indicator
 from tracker.followups.forms import UrgeForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
@@ -107,8 +110,10 @@ def _render_dashboard(
     snaps: dict[str, Snapshot],
     departments: list[DepartmentRef],
     locked: Department | None,
+    overdue: list[report_queries.OverdueMilestone] | None = None,
 ) -> str:
-    """The dashboard for the form's filters; ``locked`` pins it to one department."""
+    """The dashboard for the form's filters; ``locked`` pins it to one department, whose
+    overdue plan milestones (``overdue``) the page lists."""
     period = Period.parse(form.period.data)
     if locked is not None:
         department_ids = {locked.id}
@@ -132,7 +137,7 @@ def _render_dashboard(
         legend=legend(), Role=Role, link=_obligation_links(), item_url=_item_links(),
         page_url=_page_url, landing=request.endpoint == "dashboard.index",
         urge_form=UrgeForm() if can_urge(current_user) else None,
-        by_id={d.id: d for d in departments},
+        by_id={d.id: d for d in departments}, overdue=overdue or [],
     )  # fmt: skip
 
 
@@ -204,7 +209,10 @@ def department(code: str) -> ResponseReturnValue:
     snaps = queries.snapshots()
     periods, departments = report_queries.tracked_periods(), queries.department_refs()
     form = _dashboard_form(periods, departments)
-    return _render_dashboard(form, snaps, departments, dept)
+    return _render_dashboard(
+        form, snaps, departments, dept,
+        overdue=report_queries.overdue_milestones(department_id=dept.id),
+    )  # fmt: skip
 
 
 @bp.route("/dashboard/scorecard")
@@ -309,7 +317,31 @@ def item(task_id: int) -> ResponseReturnValue:
         task.id, report_queries.tracked_periods(), known_snapshots=snaps
     ) or abort(404)
     lead_ids = task.lead_department_ids
+    recent = report_queries.tracked_periods()[:4]
+    overdue = report_queries.overdue_milestones(task_id=task.id)
+    indicators = report_queries.indicator_results(task.id, recent)
     return render_template(
         "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
-        link=_obligation_links(lead_ids),
+        link=_obligation_links(lead_ids), overdue=overdue, recent=recent,
+        indicators=indicators, light=_delivery_light(task.id, overdue, indicators, recent),
     )  # fmt: skip
+
+
+def _delivery_light(
+    task_id: int,
+    overdue: list[report_queries.OverdueMilestone],
+    indicators: list[tuple[Indicator, dict[str, report_queries.IndicatorResult]]],
+    periods: list[Period],
+) -> DeliveryLight | None:
+    """The suggested delivery light, or None while the item has no plan in force."""
+    plans = delivery_queries.approved_plans(task_id)
+    if not plans:
+        return None
+    now = delivery_queries.current_quarter().key
+    due = sum(1 for p in plans for m in p.milestones if m.due_period < now)
+    paces = [
+        pace
+        for indicator, by_period in indicators
+        if (pace := latest_pace(indicator, by_period, periods)) is not None
+    ]
+    return delivery_light(due, due - len(overdue), paces)

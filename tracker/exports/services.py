@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from tracker.audit.services import record_event
 from tracker.auth.models import User
+from tracker.errors import Invalid
 from tracker.exports import queries
 from tracker.exports.template import (
     HEADERS,
@@ -85,6 +86,8 @@ def apply_template(upload: ParsedUpload, *, actor: User) -> UploadResult:
             )
         except report_services.ReportError as exc:  # changed by someone else meanwhile
             raise TemplateRefused([Problem(str(exc), row.row)]) from None
+        except Invalid as exc:  # an ID or mobile number in a text (tracker/privacy.py)
+            raise TemplateRefused([Problem(exc.message, row.row)]) from None
         created, updated = created + new, updated + (not new)
     periods = {obligation.period for obligation in obligations.values()}
     result = UploadResult(created, updated, unchanged, periods.pop() if len(periods) == 1 else None)
@@ -147,4 +150,7 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
 
 def _input(row: TemplateRow) -> ReportInput:
     """The row's content: its state, narratives and key figures."""
-    return ReportInput(status=row.status, figures=list(row.figures), **row.texts)
+    data = ReportInput(status=row.status, figures=list(row.figures))
+    for name, text in row.texts.items():  # the narratives by name; the plan's fields stay None
+        setattr(data, name, text)
+    return data

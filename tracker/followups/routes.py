@@ -49,7 +49,7 @@ from tracker.notifications.models import Notification, NotificationKind
 from tracker.notifications.queries import NoteAction, register_action
 from tracker.reports import queries as report_queries
 from tracker.reports import workspace
-from tracker.reports.forms import ReportForm
+from tracker.reports.forms import report_form_for
 from tracker.reports.models import Obligation, ReportState
 from tracker.reports.sections import add_obligation_section
 from tracker.urls import safe_next
@@ -309,7 +309,7 @@ def remind_supporting(obligation_id: int, supporting_id: int) -> ResponseReturnV
             on_error_redirect(back)
             flash(*_reminded(services.remind_supporting(lead, supporting, actor=current_user)))
         return redirect(back)
-    form = ReportForm()  # what the lead typed; kept, neither validated nor saved here
+    form = report_form_for(lead)  # what the lead typed; kept, neither validated nor saved here
 
     def refused(error: DomainError) -> ResponseReturnValue:
         flash(error.message, "error")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import re
 import secrets
 import time
 import unicodedata
@@ -34,6 +35,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from tracker import privacy
 from tracker.extensions import db
 from tracker.reports import vault
 
@@ -188,7 +190,52 @@ def check_upload(filename: str | None, data: bytes) -> CheckedFile:
         raise EvidenceError("不支持的文件类型：仅接受 PDF、Word、Excel 和图片（PNG、JPEG）。")
     if suffix not in EXTENSIONS[kind]:
         raise EvidenceError(f"文件内容为 {KINDS[kind][0]}，与扩展名“{suffix or '无'}”不符。")
+    check_personal_data(kind, data)
     return CheckedFile(name, kind, KINDS[kind][1], data, hashlib.sha256(data).hexdigest())
+
+
+# The parts of an Office file whose text is read for personal data: a document's body,
+# headers, footers, notes and comments; a workbook's shared strings and cells (a number typed
+# as a number sits in a cell, not in the shared strings).
+TEXT_PARTS = {
+    "docx": re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes|comments)\.xml"),
+    "xlsx": re.compile(r"xl/(sharedStrings|worksheets/sheet\d+)\.xml"),
+}
+_XML_TAG = re.compile(rb"<[^>]*>")
+# Where Word ends a paragraph, a table cell or a line; inside a paragraph a number may be split
+# over several runs, which are joined without a space.
+_WORD_BREAKS = re.compile(rb"</w:p>|</w:tc>|<w:br[^>]*>|<w:tab[^>]*>")
+
+
+def office_texts(kind: str, data: bytes) -> Iterator[tuple[str, str]]:
+    """(part name, readable text) of an accepted .docx or .xlsx (already checked against zip
+    bombs by :func:`sniff`); nothing for other kinds, whose text is not cheap to read."""
+    pattern = TEXT_PARTS.get(kind)
+    if pattern is None:
+        return
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not pattern.fullmatch(name):
+                continue
+            xml = archive.read(name)
+            if kind == "docx":
+                xml = _WORD_BREAKS.sub(b"\n", xml)
+                text = _XML_TAG.sub(b"", xml)
+            else:  # every cell and string apart: adjacent cells never join into one number
+                text = _XML_TAG.sub(b" ", xml)
+            yield name, text.decode("utf-8", "replace")
+
+
+def check_personal_data(kind: str, data: bytes) -> None:
+    """Refuse a Word or Excel file whose text holds a resident ID or mobile number."""
+    for part, text in office_texts(kind, data):
+        finding = privacy.find_personal_data(text)
+        if finding is not None:
+            where = "工作表" if part.startswith("xl/") else "文档"
+            raise EvidenceError(
+                f"文件的{where}中含有疑似{finding.kind}（{finding.masked}），未保存。"
+                "佐证材料不得含有个人身份信息，请删除后再上传。"
+            )
 
 
 def store(checked: CheckedFile) -> str:

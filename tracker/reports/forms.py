@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import request
 from flask_wtf import FlaskForm
@@ -22,7 +23,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
+from tracker import privacy
 from tracker.catalogue.models import Department, PolicyDocument, Role
+from tracker.delivery.forms import parse_amount
+from tracker.delivery.models import Indicator, Milestone
 from tracker.forms import ChoiceField
 from tracker.periods import Period
 from tracker.reports.hints import STATUS_HINT
@@ -39,9 +43,21 @@ from tracker.reports.limits import (
     figure_from_text,
     normalise_optional,
 )
-from tracker.reports.models import ProgressStatus, Report, ReportState
+from tracker.reports.models import (
+    MilestoneProgress,
+    Obligation,
+    ProgressStatus,
+    Report,
+    ReportState,
+)
 from tracker.reports.queries import ReviewFilter
-from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
+from tracker.reports.services import (
+    MILESTONE_NOTE_REQUIRED,
+    NARRATIVE_FIELDS,
+    ReportInput,
+    planned_indicators,
+    planned_milestones,
+)
 
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
 # Free text is stored as the template and the API give it back: LF line breaks, no trailing
@@ -55,14 +71,28 @@ def no_nul(form: Form, field: Field) -> None:
         raise ValidationError(f"{field.label.text}{NUL_MESSAGE}")
 
 
+def no_personal_data(form: Form, field: Field) -> None:
+    """Refuse a resident ID or mobile number (:mod:`tracker.privacy`), the number masked."""
+    message = privacy.check_text(str(field.label.text), field.data)
+    if message:
+        raise ValidationError(message)
+
+
+MAX_MILESTONE_NOTE = 500
+
+
 class FigureForm(Form):
     """One key figure row; an entirely empty row is ignored."""
 
-    name = StringField("指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME), no_nul])
+    name = StringField(
+        "指标名称", validators=[Optional(), Length(max=MAX_FIGURE_NAME), no_nul, no_personal_data]
+    )
     # No Optional() here: it would stop the chain on an empty value, and a row with a name or
     # a unit but no number would pass unchecked.
     value = StringField("数值", validators=[Length(max=MAX_FIGURE_TEXT)])
-    unit = StringField("单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT), no_nul])
+    unit = StringField(
+        "单位", validators=[Optional(), Length(max=MAX_FIGURE_UNIT), no_nul, no_personal_data]
+    )
 
     def validate_value(self, field: Field) -> None:
         if self.is_empty:
@@ -99,6 +129,7 @@ def _narrative(label: str) -> TextAreaField:
         validators=[
             Length(max=MAX_NARRATIVE, message=f"{label}不能超过 {MAX_NARRATIVE} 字"),
             no_nul,
+            no_personal_data,
         ],
     )
 
@@ -138,7 +169,44 @@ class ReportForm(FlaskForm):
             status=status,
             figures=figures,
             **{name: getattr(self, name).data or "" for name in NARRATIVE_FIELDS},
+            indicator_values={
+                i.key: value
+                for i in self.planned_indicators
+                if (value := parse_amount(getattr(self, indicator_field(i)).data)) is not None
+            },
+            milestone_statuses={
+                m.key: (
+                    MilestoneProgress(getattr(self, milestone_field(m)).data),
+                    getattr(self, milestone_note_field(m)).data or "",
+                )
+                for m in self.planned_milestones
+                if getattr(self, milestone_field(m)).data
+            },
         )
+
+    # The plan's indicators and milestones of this obligation; report_form_for() sets them.
+    planned_indicators: list[Indicator] = []  # noqa: RUF012 - replaced per instance
+    planned_milestones: list[Milestone] = []  # noqa: RUF012 - replaced per instance
+
+    def validate(self, extra_validators: dict[str, Any] | None = None) -> bool:
+        ok = bool(super().validate(extra_validators))
+        for i in self.planned_indicators:
+            field = getattr(self, indicator_field(i))
+            text = (field.data or "").strip()
+            if text and parse_amount(text) is None:
+                field.errors = [
+                    *field.errors,
+                    f"应为不小于 0 的数字（单位：{i.unit}，最多 4 位小数），如 1200 或 35.5",
+                ]
+                ok = False
+        for m in self.planned_milestones:
+            progress = getattr(self, milestone_field(m)).data
+            note = getattr(self, milestone_note_field(m))
+            done = progress == MilestoneProgress.DONE.value
+            if progress and not done and not (note.data or "").strip():
+                note.errors = [*note.errors, MILESTONE_NOTE_REQUIRED]
+                ok = False
+        return ok
 
     def fill_from(self, report: Report) -> None:
         """Prefill a GET form from the stored report."""
@@ -149,7 +217,59 @@ class ReportForm(FlaskForm):
             row.form.name.data = figure.name
             row.form.value.data = format(figure.value.normalize(), "f")
             row.form.unit.data = figure.unit
+        values = {row.indicator_key: row.value for row in report.indicator_values}
+        for i in self.planned_indicators:
+            if i.key in values:
+                getattr(self, indicator_field(i)).data = format(values[i.key].normalize(), "f")
+        statuses = {row.milestone_key: row for row in report.milestone_statuses}
+        for m in self.planned_milestones:
+            if m.key in statuses:
+                getattr(self, milestone_field(m)).data = statuses[m.key].progress.value
+                getattr(self, milestone_note_field(m)).data = statuses[m.key].note
         self.version.data = str(report.version)
+
+
+def indicator_field(indicator: Indicator) -> str:
+    """The report form's field of a plan indicator (its key, constant across versions)."""
+    return f"indicator_{indicator.key}"
+
+
+def milestone_field(milestone: Milestone) -> str:
+    return f"milestone_{milestone.key}"
+
+
+def milestone_note_field(milestone: Milestone) -> str:
+    return f"milestone_{milestone.key}_note"
+
+
+MILESTONE_CHOICES = [("", "请选择"), *[(p.value, p.label) for p in MilestoneProgress]]
+
+
+def report_form_for(obligation: Obligation) -> ReportForm:
+    """The report form of one obligation: the fixed fields, and a typed number field for each
+    plan indicator the department reports (its unit beside it) and a status with a sentence
+    for each milestone it answers for, due by the report's quarter."""
+    indicators = planned_indicators(obligation)
+    milestones = planned_milestones(obligation)
+    fields: dict[str, Field] = {}
+    for i in indicators:
+        fields[indicator_field(i)] = StringField(
+            i.name, validators=[Length(max=MAX_FIGURE_TEXT)], description=i.unit
+        )
+    for m in milestones:
+        fields[milestone_field(m)] = ChoiceField(
+            f"完成情况：{m.title}", choices=MILESTONE_CHOICES, default="",
+            invalid="请从列表中选择节点完成情况",
+        )  # fmt: skip
+        fields[milestone_note_field(m)] = TextAreaField(
+            f"情况说明（{m.title}）",
+            filters=TEXT_FILTERS,
+            validators=[Length(max=MAX_MILESTONE_NOTE), no_nul, no_personal_data],
+        )
+    form_class = type("PlannedReportForm", (ReportForm,), fields) if fields else ReportForm
+    form: ReportForm = form_class()
+    form.planned_indicators, form.planned_milestones = indicators, milestones
+    return form
 
 
 def _review_length(label: str) -> Length:

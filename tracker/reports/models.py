@@ -12,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tracker.catalogue.models import Assignment, Department, Role, Task
 from tracker.db import UTCDateTime, utcnow
+from tracker.delivery.models import Indicator, Milestone
 from tracker.extensions import Model
 
 
@@ -151,6 +152,13 @@ class Report(Model):
     versions: Mapped[list[ReportVersion]] = relationship(
         back_populates="report", order_by="ReportVersion.number", cascade="all, delete-orphan"
     )
+    # The plan's indicators and milestones as this report states them (tracker/delivery).
+    indicator_values: Mapped[list[IndicatorValue]] = relationship(
+        back_populates="report", order_by="IndicatorValue.id", cascade="all, delete-orphan"
+    )
+    milestone_statuses: Mapped[list[MilestoneStatus]] = relationship(
+        back_populates="report", order_by="MilestoneStatus.id", cascade="all, delete-orphan"
+    )
     reviewer = relationship("User", foreign_keys=[reviewer_id])
     updated_by = relationship("User", foreign_keys=[updated_by_id])
     approval_requested_by = relationship("User", foreign_keys=[approval_requested_by_id])
@@ -244,3 +252,62 @@ class ReportVersion(Model):
     actor = relationship("User")
 
     __table_args__ = (sa.UniqueConstraint("report_id", "number"),)
+
+
+class MilestoneProgress(enum.StrEnum):
+    """What a department says of a milestone due by the report's quarter."""
+
+    DONE = "done"
+    PARTLY = "partly"
+    NOT_DONE = "not_done"
+
+    @property
+    def label(self) -> str:
+        return {"done": "已完成", "partly": "部分完成", "not_done": "未完成"}[self.value]
+
+
+class IndicatorValue(Model):
+    """A department's value of one plan indicator in one report (typed, in the indicator's
+    unit); the free-form key figures stay beside these as extras."""
+
+    __tablename__ = "report_indicator_value"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report.id", ondelete="CASCADE"), index=True
+    )
+    indicator_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("delivery_indicator.id", ondelete="CASCADE"), index=True
+    )
+    # The indicator's key, kept across plan versions (see tracker/delivery/models.py).
+    indicator_key: Mapped[str] = mapped_column(sa.String(32), index=True)
+    value: Mapped[Decimal] = mapped_column(sa.Numeric(20, 4))
+
+    report: Mapped[Report] = relationship(back_populates="indicator_values")
+    indicator: Mapped[Indicator] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("report_id", "indicator_key"),)
+
+
+class MilestoneStatus(Model):
+    """A department's word on one milestone in one report: done, partly, not done, and why."""
+
+    __tablename__ = "report_milestone_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("report.id", ondelete="CASCADE"), index=True
+    )
+    milestone_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("delivery_milestone.id", ondelete="CASCADE"), index=True
+    )
+    milestone_key: Mapped[str] = mapped_column(sa.String(32), index=True)
+    progress: Mapped[MilestoneProgress] = mapped_column(
+        _enum(MilestoneProgress, "milestone_progress")
+    )
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    report: Mapped[Report] = relationship(back_populates="milestone_statuses")
+    milestone: Mapped[Milestone] = relationship(lazy="joined")
+
+    __table_args__ = (sa.UniqueConstraint("report_id", "milestone_key"),)

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,11 +18,16 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import Combine, DeliveryPlan, Indicator, Milestone, PlanState
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports.labels import ACTION_LABELS, VERSION_LABELS
 from tracker.reports.labels import FIELD_LABELS as FIELD_LABELS  # read from here by exports
 from tracker.reports.models import (
+    IndicatorValue,
+    MilestoneProgress,
+    MilestoneStatus,
     Obligation,
     ProgressStatus,
     Report,
@@ -579,3 +585,118 @@ def timeliness(obligation: Obligation, today: date | None = None) -> Timeliness:
     left = cal.working_days_until(today, obligation.due_date)
     late = cal.working_days_between(obligation.due_date, today)
     return Timeliness(obligation.due_date, None, None, late, left)
+
+
+# -- delivery plans: what reports said of milestones and indicators --------------------------
+
+
+@dataclass(frozen=True)
+class OverdueMilestone:
+    """A milestone in force whose quarter has passed, which no submitted report says is done;
+    ``said`` is the latest submitted status (partly, not done) and its sentence, if any."""
+
+    milestone: Milestone
+    said: MilestoneStatus | None
+
+
+def overdue_milestones(
+    *, task_id: int | None = None, department_id: int | None = None
+) -> list[OverdueMilestone]:
+    """Overdue milestones (due quarter before today's), of one item or one department.
+
+    Only submitted or accepted reports count as the department's word: a draft saying 已完成
+    is not yet said. Two round trips whatever the number of plans.
+    """
+    now = delivery_queries.current_quarter().key
+    query = (
+        sa.select(Milestone)
+        .join(DeliveryPlan, Milestone.plan_id == DeliveryPlan.id)
+        .where(DeliveryPlan.state == PlanState.APPROVED, Milestone.due_period < now)
+        .options(joinedload(Milestone.plan).joinedload(DeliveryPlan.task))
+        .order_by(Milestone.due_period, DeliveryPlan.task_id, Milestone.position)
+    )
+    if task_id is not None:
+        query = query.where(DeliveryPlan.task_id == task_id)
+    if department_id is not None:
+        query = query.where(Milestone.department_id == department_id)
+    milestones = list(db.session.scalars(query))
+    if not milestones:
+        return []
+    said: dict[str, list[tuple[Any, MilestoneStatus]]] = {}
+    rows = db.session.execute(
+        sa.select(MilestoneStatus, Report.submitted_at)
+        .join(Report, MilestoneStatus.report_id == Report.id)
+        .where(
+            MilestoneStatus.milestone_key.in_([m.key for m in milestones]),
+            Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+        )
+    ).all()
+    for status, submitted_at in rows:
+        said.setdefault(status.milestone_key, []).append((submitted_at, status))
+    overdue = []
+    for m in milestones:
+        statuses = sorted(said.get(m.key, []), key=lambda pair: pair[0])
+        if any(s.progress == MilestoneProgress.DONE for _, s in statuses):
+            continue
+        overdue.append(OverdueMilestone(m, statuses[-1][1] if statuses else None))
+    return overdue
+
+
+@dataclass(frozen=True)
+class IndicatorResult:
+    """An indicator's value for one quarter: each reporting department's, and combined."""
+
+    indicator: Indicator
+    values: list[tuple[int, Decimal]]  # (department id, value) of submitted reports
+    combined: Decimal | None
+
+
+def combine(rule: Combine, values: list[tuple[Any, Decimal]]) -> Decimal | None:
+    """Combine departments' values: the sum, the average, or the latest submitted (values in
+    submission order); None when no department reported."""
+    if not values:
+        return None
+    numbers = [Decimal(str(v)) for _, v in values]
+    if rule == Combine.SUM:
+        return sum(numbers, Decimal(0))
+    if rule == Combine.AVERAGE:
+        return (sum(numbers, Decimal(0)) / len(numbers)).quantize(Decimal("0.0001"))
+    return numbers[-1]
+
+
+def indicator_results(
+    task_id: int, periods: list[Period]
+) -> list[tuple[Indicator, dict[str, IndicatorResult]]]:
+    """The item's indicators in force, each with, per quarter key, the values of submitted or
+    accepted reports of its reporting departments, combined by its rule. Two round trips."""
+    indicators = [i for p in delivery_queries.approved_plans(task_id) for i in p.indicators]
+    if not indicators or not periods:
+        return []
+    rows = db.session.execute(
+        sa.select(
+            IndicatorValue.indicator_key, Obligation.period, Obligation.department_id,
+            IndicatorValue.value,
+        )
+        .join(Report, IndicatorValue.report_id == Report.id)
+        .join(Obligation, Report.obligation_id == Obligation.id)
+        .where(
+            Obligation.task_id == task_id,
+            Obligation.period.in_([p.key for p in periods]),
+            Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+            IndicatorValue.indicator_key.in_([i.key for i in indicators]),
+        )
+        .order_by(Report.submitted_at, Report.id)
+    ).all()  # fmt: skip
+    results = []
+    for i in indicators:
+        by_period = {}
+        for period in periods:
+            values = [
+                (department_id, Decimal(str(value)))
+                for key, key_period, department_id, value in rows
+                if key == i.key and key_period == period.key
+                and department_id in (i.department_ids or [])
+            ]  # fmt: skip
+            by_period[period.key] = IndicatorResult(i, values, combine(i.combine, values))
+        results.append((i, by_period))
+    return results

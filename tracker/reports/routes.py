@@ -68,6 +68,7 @@ from tracker.reports.forms import (
     ReviewFilterForm,
     SignoffReturnForm,
     WaiveForm,
+    report_form_for,
 )
 from tracker.reports.models import Evidence, Obligation, ProgressStatus, Report, ReportState
 from tracker.reports.queries import ReviewFilter
@@ -315,7 +316,7 @@ def edit(obligation_id: int) -> ResponseReturnValue:
     if request.method == "GET" and item.report is not None and item.report.awaiting_approval:
         flash(services.AWAITING_APPROVAL, "error")
         return redirect(_back(item))
-    form = ReportForm()
+    form = report_form_for(item)
     if request.method == "GET" and item.report is not None:
         form.fill_from(item.report)
     if request.method == "POST" and workspace.INSERT in request.form:

@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from tracker import clock
+from tracker import clock, privacy
 from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.auth.permissions import can_edit_department_reports, can_review_reports
@@ -29,14 +29,20 @@ from tracker.catalogue.services import (
     register_open_obligations_check,
     signoff_required,
 )
-from tracker.errors import Conflict, NotAllowed, Stale
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import Indicator, Milestone
+from tracker.errors import Conflict, Invalid, NotAllowed, Stale
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries
+from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import normalise_text
 from tracker.reports.models import (
     Evidence,
+    IndicatorValue,
     KeyFigure,
+    MilestoneProgress,
+    MilestoneStatus,
     Obligation,
     ProgressStatus,
     Report,
@@ -78,6 +84,10 @@ class ReportInput:
     suggestions: str = ""
     next_steps: str = ""
     figures: list[tuple[str, Decimal, str]] = field(default_factory=list)
+    # The delivery plan's indicators (key → value) and milestones (key → (progress, note));
+    # None leaves what is stored (the API and the Excel template do not carry them yet).
+    indicator_values: dict[str, Decimal] | None = None
+    milestone_statuses: dict[str, tuple[MilestoneProgress, str]] | None = None
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -165,6 +175,9 @@ def save_draft(
     report); a mismatch means someone else saved in between, and nothing is written.
     """
     _require_owner(obligation, actor)
+    # Read before anything changes: a read later would flush a half-made report.
+    plan = (planned_indicators(obligation), planned_milestones(obligation))
+    check_personal_data(data, plan[1])
     report = obligation.report
     if report is None:
         if expected_version not in (None, 0):
@@ -184,6 +197,7 @@ def save_draft(
             )
         action = "report.update"
     before = snapshot(report) if report.id else None
+    _apply_plan_input(report, data, *plan)
     _apply_input(report, data)
     report.updated_by_id, report.updated_at = actor.id, clock.utcnow()
     db.session.flush()
@@ -203,6 +217,102 @@ def _apply_input(report: Report, data: ReportInput) -> None:
         KeyFigure(position=i, name=name.strip(), value=value, unit=(unit or "").strip())
         for i, (name, value, unit) in enumerate(data.figures)
     ]
+
+
+def planned_indicators(obligation: Obligation) -> list[Indicator]:
+    """The plan indicators in force that this obligation's department reports on its item."""
+    return delivery_queries.indicators_reported_by(obligation.task_id, obligation.department_id)
+
+
+def planned_milestones(obligation: Obligation) -> list[Milestone]:
+    """The plan milestones in force that this department answers for, due by the quarter."""
+    return delivery_queries.milestones_due(
+        obligation.task_id, obligation.department_id, Period.parse(obligation.period)
+    )
+
+
+MILESTONE_NOTE_REQUIRED = "未完成或部分完成时，请用一句话说明情况"
+
+
+def check_personal_data(data: ReportInput, milestones: list[Milestone]) -> None:
+    """Refuse text holding an ID or mobile number (:mod:`tracker.privacy`), naming the field;
+    the page's form says the same beside the field, the API through this."""
+    texts = [(name, FIELD_LABELS[name], getattr(data, name) or "") for name in NARRATIVE_FIELDS]
+    for n, (name, _value, unit) in enumerate(data.figures):
+        texts.append((f"figures-{n}-name", f"关键数据第{n + 1}行的指标名称", name))
+        texts.append((f"figures-{n}-unit", f"关键数据第{n + 1}行的单位", unit or ""))
+    titles = {m.key: m.title for m in milestones}
+    for key, (_progress, note) in (data.milestone_statuses or {}).items():
+        texts.append((f"milestone_{key}_note", f"节点“{titles.get(key, key)}”的情况说明", note))
+    for name, label, text in texts:
+        message = privacy.check_text(label, text)
+        if message:
+            raise Invalid(message, field=name)
+
+
+def _apply_plan_input(
+    report: Report,
+    data: ReportInput,
+    planned: list[Indicator],
+    due: list[Milestone],
+) -> None:
+    """Store the plan indicators' values and the milestones' status: only those of the
+    department's plan in force (a tampered form's other keys are ignored), each row updated
+    in place (a delete and an insert of the same key would meet at the unique key)."""
+    if data.indicator_values is not None:
+        _apply_indicator_values(report, data.indicator_values, planned)
+    if data.milestone_statuses is not None:
+        _apply_milestone_statuses(report, data.milestone_statuses, due)
+
+
+def _apply_indicator_values(
+    report: Report, given: dict[str, Decimal], planned: list[Indicator]
+) -> None:
+    indicators = {i.key: i for i in planned}
+    rows = {row.indicator_key: row for row in report.indicator_values}
+    for key, row in rows.items():
+        if key not in given or key not in indicators:
+            report.indicator_values.remove(row)
+    for key, value in given.items():
+        if key not in indicators:
+            continue
+        if value < 0:
+            raise Invalid(
+                f"指标“{indicators[key].name}”的数值不能为负数。", field=f"indicator_{key}"
+            )
+        if key in rows:
+            rows[key].value, rows[key].indicator_id = value, indicators[key].id
+        else:
+            report.indicator_values.append(
+                IndicatorValue(indicator_id=indicators[key].id, indicator_key=key, value=value)
+            )
+
+
+def _apply_milestone_statuses(
+    report: Report, given: dict[str, tuple[MilestoneProgress, str]], due: list[Milestone]
+) -> None:
+    milestones = {m.key: m for m in due}
+    statuses = {row.milestone_key: row for row in report.milestone_statuses}
+    for key, status in statuses.items():
+        if key not in given or key not in milestones:
+            report.milestone_statuses.remove(status)
+    for key, (progress, note) in given.items():
+        if key not in milestones:
+            continue
+        note = normalise_text(note or "")
+        if progress != MilestoneProgress.DONE and not note.strip():
+            raise Invalid(
+                f"节点“{milestones[key].title}”：{MILESTONE_NOTE_REQUIRED}。",
+                field=f"milestone_{key}_note",
+            )
+        if key in statuses:
+            status = statuses[key]
+            status.progress, status.note, status.milestone_id = progress, note, milestones[key].id
+        else:
+            report.milestone_statuses.append(
+                MilestoneStatus(milestone_id=milestones[key].id, milestone_key=key,
+                                progress=progress, note=note)
+            )  # fmt: skip
 
 
 # -- transitions -----------------------------------------------------------------------------
@@ -235,6 +345,12 @@ def check_ready(report: Report, doing: str) -> None:
         missing.append("工作进展")
     if missing:
         raise ReportError(f"{doing}前请填写：" + "、".join(missing) + "。")
+    stated = {row.milestone_key for row in report.milestone_statuses}
+    unstated = [m.title for m in planned_milestones(report.obligation) if m.key not in stated]
+    if unstated:
+        raise ReportError(
+            f"{doing}前请说明到期节点的完成情况：" + "、".join(f"“{t}”" for t in unstated) + "。"
+        )
     _require_supporting_inputs(report.obligation)
 
 
@@ -452,7 +568,24 @@ def snapshot(report: Report) -> dict[str, Any]:
         "return_reason": report.return_reason,
         "review_comment": report.review_comment,
         "signoff_return_reason": report.signoff_return_reason,
+        **_plan_snapshot(report),
     }
+
+
+def _plan_snapshot(report: Report) -> dict[str, Any]:
+    """The plan indicators' values and milestones' status, when the report holds any (a
+    report on an item without a plan keeps the shape it always had)."""
+    content: dict[str, Any] = {}
+    if report.indicator_values:
+        content["indicators"] = {
+            row.indicator_key: format(Decimal(str(row.value)).normalize(), "f")
+            for row in report.indicator_values
+        }
+    if report.milestone_statuses:
+        content["milestones"] = {
+            row.milestone_key: [row.progress.value, row.note] for row in report.milestone_statuses
+        }
+    return content
 
 
 def _keep_version(

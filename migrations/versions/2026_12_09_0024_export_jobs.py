@@ -2,8 +2,8 @@
 
 A new table only; nothing existing changes.
 
-Revision ID: 0026
-Revises: 0021
+Revision ID: 0024
+Revises: 0023
 Create Date: 2026-12-09 10:00:00
 
 """
@@ -11,8 +11,8 @@ Create Date: 2026-12-09 10:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0026"
-down_revision = "0021"
+revision = "0024"
+down_revision = "0023"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,165 @@
+"""Reading delivery plans: versions per item and department, what is in force, what is due."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from tracker import clock
+from tracker.catalogue.models import Assignment, Department, Role, Task
+from tracker.delivery.models import DeliveryPlan, Indicator, Milestone, PlanState
+from tracker.extensions import db
+from tracker.periods import Period
+
+# Quarters a milestone may be due in: from the document's start to this many years after.
+PLAN_YEARS = 10
+
+
+def task_with_plans(task_id: int) -> Task | None:
+    """The item with its document and assignments, or None."""
+    return db.session.get(Task, task_id)
+
+
+def plan(plan_id: int) -> DeliveryPlan | None:
+    """One plan version with its milestones and indicators, or None."""
+    return db.session.scalar(
+        sa.select(DeliveryPlan)
+        .where(DeliveryPlan.id == plan_id)
+        .options(selectinload(DeliveryPlan.milestones), selectinload(DeliveryPlan.indicators))
+    )
+
+
+def plan_department_ids(task: Task) -> list[int]:
+    """The departments that propose a plan for the item: its lead (牵头 or 负责), or, on an
+    item without a lead, each joint department (共同负责) for its share."""
+    leads = [a.department_id for a in task.assignments if a.role == Role.LEAD]
+    if leads:
+        return leads
+    return [a.department_id for a in task.assignments if a.role == Role.JOINT]
+
+
+def item_department_ids(task: Task) -> set[int]:
+    """Every department with a part in the item."""
+    return {a.department_id for a in task.assignments}
+
+
+def versions(task_id: int, department_id: int | None = None) -> list[DeliveryPlan]:
+    """Every version of the item's plans (of one department if given), oldest first."""
+    query = (
+        sa.select(DeliveryPlan)
+        .where(DeliveryPlan.task_id == task_id)
+        .options(selectinload(DeliveryPlan.milestones), selectinload(DeliveryPlan.indicators))
+        .order_by(DeliveryPlan.department_id, DeliveryPlan.number)
+    )
+    if department_id is not None:
+        query = query.where(DeliveryPlan.department_id == department_id)
+    return list(db.session.scalars(query))
+
+
+def latest_version(task_id: int, department_id: int) -> DeliveryPlan | None:
+    """The newest version of one department's plan for the item."""
+    found = versions(task_id, department_id)
+    return found[-1] if found else None
+
+
+def approved_plan(task_id: int, department_id: int) -> DeliveryPlan | None:
+    """The version in force (approved) of one department's plan for the item."""
+    return db.session.scalar(
+        sa.select(DeliveryPlan).where(
+            DeliveryPlan.task_id == task_id,
+            DeliveryPlan.department_id == department_id,
+            DeliveryPlan.state == PlanState.APPROVED,
+        )
+    )
+
+
+def approved_plans(task_id: int) -> list[DeliveryPlan]:
+    """Every version in force for the item (one per answering department)."""
+    return list(
+        db.session.scalars(
+            sa.select(DeliveryPlan)
+            .where(DeliveryPlan.task_id == task_id, DeliveryPlan.state == PlanState.APPROVED)
+            .options(selectinload(DeliveryPlan.milestones), selectinload(DeliveryPlan.indicators))
+            .order_by(DeliveryPlan.department_id)
+        )
+    )
+
+
+def indicators_reported_by(task_id: int, department_id: int) -> list[Indicator]:
+    """The indicators in force on the item that this department reports each quarter."""
+    return [
+        indicator
+        for found in approved_plans(task_id)
+        for indicator in found.indicators
+        if department_id in (indicator.department_ids or [])
+    ]
+
+
+def milestones_due(task_id: int, department_id: int, period: Period) -> list[Milestone]:
+    """The milestones in force on the item that this department answers for, due by the end
+    of ``period`` (its own quarter included)."""
+    return [
+        milestone
+        for found in approved_plans(task_id)
+        for milestone in found.milestones
+        if milestone.department_id == department_id and milestone.due_period <= period.key
+    ]
+
+
+def pending_plans(department_ids: set[int] | None = None) -> list[DeliveryPlan]:
+    """Versions waiting for a coordinator, oldest first (of these departments, if given)."""
+    query = (
+        sa.select(DeliveryPlan)
+        .join(Task, DeliveryPlan.task_id == Task.id)
+        .where(DeliveryPlan.state.in_((PlanState.PROPOSED, PlanState.RETURNED)))
+        .order_by(DeliveryPlan.proposed_at, DeliveryPlan.id)
+    )
+    if department_ids is not None:
+        query = query.where(DeliveryPlan.department_id.in_(department_ids))
+    return list(db.session.scalars(query))
+
+
+def all_approved() -> list[DeliveryPlan]:
+    """Every version in force, by item."""
+    return list(
+        db.session.scalars(
+            sa.select(DeliveryPlan)
+            .join(Task, DeliveryPlan.task_id == Task.id)
+            .where(DeliveryPlan.state == PlanState.APPROVED)
+            .order_by(Task.document_id, Task.number, DeliveryPlan.department_id)
+        )
+    )
+
+
+def plannable_tasks(department_id: int) -> list[Task]:
+    """The items this department proposes a plan for (leads, or joint items' shares)."""
+    tasks = db.session.scalars(
+        sa.select(Task)
+        .where(Task.assignments.any(Assignment.department_id == department_id))
+        .order_by(Task.document_id, Task.number)
+    )
+    return [t for t in tasks if department_id in plan_department_ids(t)]
+
+
+def departments_by_id(ids: set[int]) -> dict[int, Department]:
+    """Departments by id (for naming the reporting departments of an indicator)."""
+    if not ids:
+        return {}
+    rows = db.session.scalars(sa.select(Department).where(Department.id.in_(ids)))
+    return {d.id: d for d in rows}
+
+
+def document_start(task: Task) -> Period | None:
+    """The first quarter of the item's document: its first reported quarter, else the quarter
+    it was issued in; None when neither is known."""
+    document = task.document
+    if document.first_period:
+        return Period.parse(document.first_period)
+    if document.issued:
+        return Period.containing(document.issued)
+    return None
+
+
+def current_quarter() -> Period:
+    """The calendar quarter of today in Beijing (a milestone due before it is overdue)."""
+    return Period.containing(clock.local_today())
