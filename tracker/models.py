@@ -4,7 +4,7 @@ from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
-from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage
@@ -24,6 +24,7 @@ __all__ = [
     "Notification",
     "Obligation",
     "OutboxMessage",
+    "PeriodVersion",
     "PolicyDocument",
     "ReminderLog",
     "Report",

@@ -28,6 +28,7 @@ from tracker.auth import liaisons
 from tracker.auth.models import LoginThrottle, User
 from tracker.catalogue.models import Department, Role, Task
 from tracker.dashboard.models import Snapshot
+from tracker.dashboard.queries.cache import cached_over_all_periods
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -353,7 +354,9 @@ def for_user(user: User) -> list[Item] | None:
     if user.is_admin:
         return admin_items(today)
     if user.is_coordinator:
-        return coordinator_items(today)
+        # The same for every coordinator: kept while no data changes and the day is the same.
+        return list(cached_over_all_periods("todo-coordinator", (today,),
+                                            lambda: coordinator_items(today)))  # fmt: skip
     if user.department_id is not None:
         items = department_items(
             user.department_id, today, may_edit=user.is_liaison, approver=user.is_approver
