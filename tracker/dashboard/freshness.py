@@ -23,6 +23,8 @@ keeps them, which at worst bumps a version with nothing changed (a harmless cach
 
 from __future__ import annotations
 
+import secrets
+
 import sqlalchemy as sa
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
 
@@ -150,28 +152,37 @@ def periods_of(session: Session, found: Marks) -> set[str]:
 
 
 def bump(session: Session, periods: set[str]) -> None:
-    """Add one to each period's version (creating its row at 1), in key order."""
+    """Give each period a new version (creating its row), in key order.
+
+    A version is a random 62-bit token rather than a counter, so that no version is ever seen
+    twice with different data: a database restored from a backup, or emptied and filled again
+    under a running process, would bring a counter back to values the process has cached
+    answers under.
+    """
     table = PeriodVersion.__table__
     insert = ON_CONFLICT_INSERT[session.get_bind().dialect.name]
     for period in sorted(periods):
+        token = secrets.randbits(62)
         session.execute(
             insert(table)
-            .values(period=period, version=1)
-            .on_conflict_do_update(
-                index_elements=[table.c.period], set_={"version": table.c.version + 1}
-            )
+            .values(period=period, version=token)
+            .on_conflict_do_update(index_elements=[table.c.period], set_={"version": token})
         )
 
 
-def versions(session: Session, period: str) -> tuple[int, int]:
-    """(the period's version, the any-period version), as read in this transaction."""
+def versions(session: Session, period: str) -> tuple[int, int] | None:
+    """(the period's version, the any-period version), as read in this transaction; None
+    before anything was ever bumped (a new database: nothing to key an answer by)."""
     rows = _read(session)
-    return rows.get(period, 0), rows.get(ANY_PERIOD, 0)
+    if ANY_PERIOD not in rows:
+        return None
+    return rows.get(period, 0), rows[ANY_PERIOD]
 
 
-def total_version(session: Session) -> int:
-    """The sum of every version: any bump moves it (for answers that read every period)."""
-    return sum(_read(session).values())
+def all_versions(session: Session) -> tuple[tuple[str, int], ...] | None:
+    """Every period's version (for answers that read every period); None as above."""
+    rows = _read(session)
+    return tuple(sorted(rows.items())) if ANY_PERIOD in rows else None
 
 
 def _read(session: Session) -> dict[str, int]:

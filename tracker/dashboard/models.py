@@ -103,12 +103,13 @@ class SnapshotDepartment(Model):
 
 
 class PeriodVersion(Model):
-    """How many committed changes a period's figures have seen: the dashboard's cache key.
+    """The version of a period's figures: the dashboard's cache key.
 
-    Bumped by :mod:`tracker.dashboard.freshness` in the same transaction as every change to
-    what the aggregate reads; ``period`` is a quarter's key, or ``"*"`` for a change that may
-    touch any quarter (the catalogue, a bulk statement). A reader that sees a version sees every
-    change committed up to it, so an answer cached under it is never older than the data.
+    Replaced with a new random token by :mod:`tracker.dashboard.freshness` in the same
+    transaction as every change to what the aggregate reads; ``period`` is a quarter's key, or
+    ``"*"`` for a change that may touch any quarter (the catalogue, a bulk statement). A reader
+    that sees a version sees every change committed with it, so an answer cached under it is
+    never older than the data.
     """
 
     __tablename__ = "period_version"

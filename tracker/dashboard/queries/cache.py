@@ -123,16 +123,19 @@ def cached(
     if freshness.has_changes(session):
         return compute()  # uncommitted changes of this transaction: not for other readers
     versions = tuple(freshness.versions(session, p.key) for p in (scope.period, *also))
+    if None in versions:
+        return compute()  # nothing was ever bumped: no version to key the answer by
     return _lookup((kind, versions, *scope_key(scope), *extra), compute)
 
 
 def cached_over_all_periods(kind: str, extra: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    """Like :func:`cached`, for an answer that reads every period (a to-do list): keyed by the
-    sum of all versions, which any bump moves."""
+    """Like :func:`cached`, for an answer that reads every period (a to-do list): keyed by
+    every period's version, which any bump changes."""
     session = db.session()
-    if freshness.has_changes(session):
+    versions = None if freshness.has_changes(session) else freshness.all_versions(session)
+    if versions is None:
         return compute()
-    return _lookup((kind, freshness.total_version(session), *extra), compute)
+    return _lookup((kind, versions, *extra), compute)
 
 
 def _lookup(key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
