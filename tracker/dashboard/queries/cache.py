@@ -1,7 +1,7 @@
 """Cached dashboard answers, keyed by the period's data version, the judging day and the filters.
 
 Reads outnumber writes by far, and every view used to recount the whole period. An answer (the
-counted groups and urges, a dashboard page, the API's dashboard) is kept in a small
+counted groups and urges, a dashboard page, the coordinator's to-do) is kept in a small
 least-recently-used store in this process, under a key made of:
 
 - the period, its data version and the any-period version (:mod:`tracker.dashboard.freshness`
@@ -35,7 +35,9 @@ from tracker.periods import Period
 
 T = TypeVar("T")
 
-CACHE_SIZE = 256  # answers kept per process: filters × pages of the open quarters
+# Answers kept per process: filters × pages of the open quarters. The largest, a page of the
+# matrix (50 items × 13 departments), is a few hundred kilobytes.
+CACHE_SIZE = 128
 _EXTENSION = "tracker.dashboard_cache"
 
 

@@ -113,17 +113,14 @@ def dashboard_data(
     ``{"period", "frozen", "judged_on", "headline": {...}, "scorecard": [{...}],
     "cells": [{"task_number", "document", "department", "role", "state", "rag", ...}]}``.
     """
+    # The counted groups and urges come from the cache; the cells (one row per obligation of
+    # the period, megabytes at portfolio scale) are read each time rather than kept.
     scope = make_scope(period, document_id, department_ids, **filters)
     departments = department_refs()
-    return cached("data", scope, (tuple(departments),), lambda: _data(scope, departments))
-
-
-def _data(scope: Scope, departments: list[DepartmentRef]) -> dict[str, Any]:
     source = source_for(scope)
     by_id = {d.id: d for d in departments}
     groups = count_groups(scope)
     rows = read_cells(cells_query(scope, source), source)
-    period = scope.period
     return {
         "period": period.key,
         "frozen": scope.frozen,
