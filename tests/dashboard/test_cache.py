@@ -190,3 +190,20 @@ def test_a_second_app_instance_sees_the_bump(app, scenario):
         db.session.rollback()
         db.engine.dispose()
     assert seen == ours != theirs
+
+
+def test_the_coordinators_to_do_reads_liaison_accounts_each_time(app, scenario, make_user):
+    """Accounts move no data version, so the departments without a liaison are not kept."""
+    from tracker.home import todo
+
+    def unstaffed() -> int:
+        db.session.rollback()
+        with app.test_request_context():
+            items = todo.for_user(scenario["coordinator"])
+        return next(item.count for item in items if item.key == "unstaffed")
+
+    before = unstaffed()
+    hits = answer_cache().hits
+    assert unstaffed() == before and answer_cache().hits > hits  # the lists came from the cache
+    make_user("liaison", "mps")  # 公安部 had none
+    assert unstaffed() == before - 1
