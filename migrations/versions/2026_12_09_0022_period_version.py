@@ -1,14 +1,18 @@
 """The dashboard's data versions: ``period_version`` (one row per quarter, and ``*``).
 
-Every change to what the dashboard's aggregate reads bumps its quarter's row in the same
-transaction, so a cached answer is keyed by a version that moves with the data. A new table;
-rows are created on the first change, so nothing needs filling.
+Every change to what the dashboard's aggregate reads gives its quarter's row a new version in
+the same transaction, so a cached answer is keyed by a version that moves with the data. A new
+table; a quarter's row is created on its first change. The ``*`` row (any quarter) is created
+here, with a random version as every bump writes: the dashboard caches nothing while it is
+missing, and an existing database may see no catalogue change for a long time.
 
 Revision ID: 0022
 Revises: 0021
 Create Date: 2026-12-09 08:00:00
 
 """
+
+import secrets
 
 import sqlalchemy as sa
 from alembic import op
@@ -26,6 +30,8 @@ def upgrade():
         sa.Column("version", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("period", name=op.f("pk_period_version")),
     )
+    table = sa.table("period_version", sa.column("period"), sa.column("version"))
+    op.bulk_insert(table, [{"period": "*", "version": secrets.randbits(62)}])
 
 
 def downgrade():
