@@ -207,3 +207,54 @@ def test_the_coordinators_to_do_reads_liaison_accounts_each_time(app, scenario, 
     assert unstaffed() == before and answer_cache().hits > hits  # the lists came from the cache
     make_user("liaison", "mps")  # 公安部 had none
     assert unstaffed() == before - 1
+
+
+WORKER = """
+import json, sys
+from datetime import datetime
+from tracker import clock, create_app
+from tracker.dashboard import queries
+from tracker.dashboard.queries.cache import answer_cache
+from tracker.extensions import db
+from tracker.periods import Period
+
+url, moment = sys.argv[1], datetime.fromisoformat(sys.argv[2])
+app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": url})
+with clock.frozen(moment), app.app_context():
+    def headline():
+        with db.session.begin():
+            return queries.dashboard_data(Period(2024, 3))["headline"]
+    first, again = headline(), headline()
+    print(json.dumps([first, again, answer_cache().hits]), flush=True)
+    sys.stdin.readline()  # the test writes through its own process meanwhile
+    print(json.dumps(headline()), flush=True)
+"""
+
+
+def test_a_second_process_sees_the_write_at_its_next_view(app, scenario):
+    """A real second worker: its own process and cache, the same database."""
+    import json
+    import subprocess
+    import sys
+
+    from tracker import clock
+
+    url = db.engine.url.render_as_string(hide_password=False)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, url, clock.utcnow().isoformat()],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert worker.stdout is not None and worker.stdin is not None
+        first, again, hits = json.loads(worker.stdout.readline())
+        assert again == first and hits > 0  # warm in the worker
+        _submit(scenario)
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+        seen = json.loads(worker.stdout.readline())
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+        worker.wait(timeout=30)
+    assert seen["submitted"] == first["submitted"] + 1
+    assert seen == shown()["data"]["headline"]
