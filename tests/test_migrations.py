@@ -686,3 +686,28 @@ def test_0021_marks_directory_accounts_and_refuses_to_downgrade_over_them(empty_
         assert "directory_dn" not in columns
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0022_creates_the_data_versions_with_the_any_period_row_and_downgrades(
+    empty_database_url,
+):
+    """0022 creates ``period_version`` holding the ``*`` row, so that an existing database's
+    dashboard caches from its first view; a change through the app then gives it a new value."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade(revision="0021")
+        upgrade()
+        rows = db.session.execute(sa.text("SELECT period, version FROM period_version")).all()
+        assert [period for period, _ in rows] == ["*"]
+        from tracker.catalogue.models import Jurisdiction
+
+        db.session.add(Jurisdiction(code="test", name="测试"))  # any period's figures may move
+        db.session.commit()
+        again = db.session.execute(sa.text("SELECT period, version FROM period_version")).all()
+        assert again != rows and [period for period, _ in again] == ["*"]
+        db.session.remove()
+        downgrade(revision="0021")
+        assert "period_version" not in sa.inspect(db.engine).get_table_names()
+        db.engine.dispose()

@@ -4,7 +4,7 @@ from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
-from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
 from tracker.followups.models import ExtensionRequest, Urge
@@ -40,6 +40,7 @@ __all__ = [
     "Notification",
     "Obligation",
     "OutboxMessage",
+    "PeriodVersion",
     "PolicyDocument",
     "ReminderLog",
     "Report",

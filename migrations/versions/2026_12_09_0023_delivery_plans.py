@@ -4,7 +4,7 @@ indicators, and per report the indicators' typed values and the milestones' stat
 New tables only: nothing existing is touched, and the downgrade drops them (children first).
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0022
 Create Date: 2026-12-09 00:00:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0021"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 

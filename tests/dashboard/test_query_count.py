@@ -9,15 +9,16 @@ from tests.dashboard.conftest import submit
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.catalogue.services import national_jurisdiction
 from tracker.dashboard import services
+from tracker.dashboard.queries.cache import answer_cache
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import services as report_services
 from tracker.reports.models import Obligation
 
 Q3 = Period(2024, 3)
-MOST = 22  # queries per page, whatever the data size (the dashboard 11, its to-do block 10:
-# the first entries and the count of each of its four lists, the frozen quarters and the
-# unstaffed departments)
+MOST = 23  # queries per page, whatever the data size, with nothing cached (the dashboard 11,
+# its to-do block 10: the first entries and the count of each of its four lists, the frozen
+# quarters and the unstaffed departments; and the one read of the data versions)
 
 
 def _add_documents(count: int, items: int, liaison) -> None:
@@ -53,9 +54,15 @@ def _add_documents(count: int, items: int, liaison) -> None:
         submit(obligation, liaison)
 
 
-def _counts(client, count_queries, urls) -> dict[str, int]:
+def _counts(client, count_queries, urls, *, cold: bool = True) -> dict[str, int]:
+    """Queries per URL: ``cold``, with the cached answers forgotten first (as after a write);
+    else warm, right after a first view of the same URL."""
     counts = {}
     for url in urls:
+        if cold:
+            answer_cache().clear()
+        else:
+            assert client.get(url).status_code == 200, url
         with count_queries() as counter:
             assert client.get(url).status_code == 200, url
         counts[url] = counter.count
@@ -83,14 +90,40 @@ def test_queries_do_not_grow_with_the_portfolio(scenario, client, login, count_q
     ]
     login(scenario["coordinator"])
     before = _counts(client, count_queries, urls)
+    warm_before = _counts(client, count_queries, urls, cold=False)
     _add_documents(2, 30, scenario["moa"])  # from 23 items to 83, and 74 obligations to 254
     after = _counts(client, count_queries, urls)
+    warm_after = _counts(client, count_queries, urls, cold=False)
     assert after == before
+    assert warm_after == warm_before
     assert max(before.values()) <= MOST, before
+
+
+@pytest.mark.parametrize("frozen", [False, True], ids=["live", "frozen"])
+def test_a_warm_view_runs_fewer_queries(scenario, client, login, count_queries, frozen):
+    """The second view of the same dashboard reads its answer from the cache: the aggregate,
+    the urges, the matrix, the overdue list and the coordinator's to-do are not run again."""
+    if frozen:
+        scenario["quarter"].at("2024-10-17 09:00")
+        services.freeze_due_snapshots()
+        report_services.open_period(Period(2024, 4))
+        db.session.commit()
+    login(scenario["coordinator"])
+    urls = ["/dashboard?period=2024Q3", "/dashboard/departments/acwf?period=2024Q3",
+            "/dashboard/scorecard?period=2024Q3"]  # fmt: skip
+    cold = _counts(client, count_queries, urls)
+    warm = _counts(client, count_queries, urls, cold=False)
+    for url in urls:
+        assert warm[url] < cold[url], (url, cold[url], warm[url])
+    # The dashboard keeps only the page's own reads: session, user, menus, the versions.
+    assert warm["/dashboard?period=2024Q3"] <= cold["/dashboard?period=2024Q3"] - 10, warm
 
 
 def test_department_view_runs_as_few_queries(scenario, client, login, count_queries):
     login(scenario["acwf"])
     before = _counts(client, count_queries, ["/dashboard"])
+    warm = _counts(client, count_queries, ["/dashboard"], cold=False)
     _add_documents(1, 30, scenario["moa"])
     assert _counts(client, count_queries, ["/dashboard"]) == before
+    assert _counts(client, count_queries, ["/dashboard"], cold=False) == warm
+    assert warm["/dashboard"] < before["/dashboard"]

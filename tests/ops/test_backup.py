@@ -30,8 +30,9 @@ from tracker.extensions import db
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 WRITER_TABLES = {"audit_event", "evidence"}
 # The audit chain's head: one row that every commit with events moves; the restored trail
-# must verify against the head it was backed up with.
-MOVING_TABLES = {"audit_chain"}
+# must verify against the head it was backed up with. The dashboard's data versions: every
+# writer's commit gives them new values (a restored version matches the restored data).
+MOVING_TABLES = {"audit_chain", "period_version"}
 
 
 def _database_url(tmp_path: Path) -> str:

@@ -102,6 +102,25 @@ class SnapshotDepartment(Model):
     __table_args__ = (sa.UniqueConstraint("snapshot_id", "department_id"),)
 
 
+class PeriodVersion(Model):
+    """The version of a period's figures: the dashboard's cache key.
+
+    Replaced with a new random token by :mod:`tracker.dashboard.freshness` in the same
+    transaction as every change to what the aggregate reads; ``period`` is a quarter's key, or
+    ``"*"`` for a change that may touch any quarter (the catalogue, a bulk statement). A reader
+    that sees a version sees every change committed with it, so an answer cached under it is
+    never older than the data.
+    """
+
+    __tablename__ = "period_version"
+
+    period: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    def __repr__(self) -> str:
+        return f"<PeriodVersion {self.period} {self.version}>"
+
+
 # The dashboard finds an item's lead and a page of items' cells by (task, period); the reports
 # domain indexes those columns only one at a time. Declared here, created by migration 0004.
 sa.Index("ix_obligation_task_id_period", Obligation.task_id, Obligation.period)

@@ -28,6 +28,7 @@ from tracker.auth import liaisons
 from tracker.auth.models import LoginThrottle, User
 from tracker.catalogue.models import Department, Role, Task
 from tracker.dashboard.models import Snapshot
+from tracker.dashboard.queries.cache import cached_over_all_periods
 from tracker.extensions import db
 from tracker.followups.models import ExtensionRequest, ExtensionState, Urge
 from tracker.notifications.models import OutboxMessage, OutboxStatus
@@ -128,6 +129,13 @@ def _item(
 
 
 def coordinator_items(today: date) -> list[Item]:
+    """The coordinator's to-do: the work lists, then the departments without a liaison."""
+    return [*coordinator_lists(today), unstaffed_item()]
+
+
+def coordinator_lists(today: date) -> list[Item]:
+    """Reports to review, extensions to decide, late leads, unacknowledged urges: they read
+    only what moves the dashboard's data versions, so they can be kept between views."""
     review = report_queries.review_queue(None)
     pending = (
         sa.select(ExtensionRequest)
@@ -168,7 +176,6 @@ def coordinator_items(today: date) -> list[Item]:
         _item("urges", "催办未签收", unacknowledged, url_for("dashboard.index"),
               lambda u: Entry(_obligation_text(u.obligation), _link(u.obligation, "#urges"),
                               f"催办于 {_local(u.created_at)}"), "amber"),
-        unstaffed_item(),
     ]  # fmt: skip
 
 
@@ -353,7 +360,11 @@ def for_user(user: User) -> list[Item] | None:
     if user.is_admin:
         return admin_items(today)
     if user.is_coordinator:
-        return coordinator_items(today)
+        # The lists are the same for every coordinator: kept while no data they read changes
+        # and the day is the same. Liaison accounts move no data version: read each time.
+        lists = cached_over_all_periods("todo-coordinator", (today,),
+                                        lambda: coordinator_lists(today))  # fmt: skip
+        return [*lists, unstaffed_item()]
     if user.department_id is not None:
         items = department_items(
             user.department_id, today, may_edit=user.is_liaison, approver=user.is_approver

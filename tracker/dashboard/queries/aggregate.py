@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from tracker.catalogue.models import Role
+from tracker.dashboard.queries.cache import cached
 from tracker.dashboard.queries.scope import DepartmentRef, Scope, department_refs, make_scope
 from tracker.dashboard.queries.source import PENDING_REASONS, Group, source_for
 from tracker.dashboard.rag import Rag, Reason
@@ -22,8 +23,9 @@ DepartmentIds = Iterable[int] | None
 
 
 def count_groups(scope: Scope) -> list[Group]:
-    """Every obligation of the scope's period and document, counted (one query)."""
-    return source_for(scope).groups(scope)
+    """Every obligation of the scope's period and document, counted (one query, or none while
+    the period's data and the day are unchanged: :mod:`~tracker.dashboard.queries.cache`)."""
+    return cached("groups", scope, (), lambda: source_for(scope).groups(scope))
 
 
 @dataclass
@@ -267,7 +269,7 @@ def urge_counts(scope: Scope) -> dict[int, tuple[int, int]]:
     counted, as for every other figure of the scorecard; a frozen period counts what was
     recorded when it froze (see :meth:`~tracker.dashboard.queries.source.Source.urge_counts`).
     """
-    return source_for(scope).urge_counts(scope)
+    return cached("urges", scope, (), lambda: source_for(scope).urge_counts(scope))
 
 
 def headline(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tracker.dashboard.models import Snapshot
@@ -11,11 +11,14 @@ from tracker.dashboard.queries.aggregate import (
     Headline,
     LeadSummary,
     ScoreRow,
+    count_groups,
     headline_of,
     lead_summary_of,
     ranked,
     scorecard_of,
+    urge_counts,
 )
+from tracker.dashboard.queries.cache import cached, snapshot_key
 from tracker.dashboard.queries.cell import cells_query, read_cells
 from tracker.dashboard.queries.grid import MATRIX_PAGE_SIZE, Matrix, matrix_page
 from tracker.dashboard.queries.lists import (
@@ -61,10 +64,29 @@ def dashboard(
     With ``lead_department_id``, also that department's lead items (the department view).
     """
     departments = department_refs() if departments is None else departments
-    source = source_for(scope)
-    groups = source.groups(scope)
+    extra = (snapshot_key(previous), tuple(departments), page, per_page, overdue_limit,
+             lead_department_id)  # fmt: skip
+    found = cached(
+        "page", scope, extra,
+        lambda: _dashboard(scope, previous, departments, page, per_page, overdue_limit,
+                           lead_department_id),
+        also=(scope.period.previous(),),
+    )  # fmt: skip
+    return found if found.scope is scope else replace(found, scope=scope)
+
+
+def _dashboard(
+    scope: Scope,
+    previous: Snapshot | None,
+    departments: list[DepartmentRef],
+    page: int,
+    per_page: int,
+    overdue_limit: int | None,
+    lead_department_id: int | None,
+) -> Dashboard:
+    groups = count_groups(scope)
     head = headline_of(groups, scope)
-    rows = ranked(groups, scope, source.urge_counts(scope), departments)
+    rows = ranked(groups, scope, urge_counts(scope), departments)
     wanted = scope.department_ids
     return Dashboard(
         scope=scope,
@@ -91,11 +113,13 @@ def dashboard_data(
     ``{"period", "frozen", "judged_on", "headline": {...}, "scorecard": [{...}],
     "cells": [{"task_number", "document", "department", "role", "state", "rag", ...}]}``.
     """
+    # The counted groups and urges come from the cache; the cells (one row per obligation of
+    # the period, megabytes at portfolio scale) are read each time rather than kept.
     scope = make_scope(period, document_id, department_ids, **filters)
-    source = source_for(scope)
     departments = department_refs()
+    source = source_for(scope)
     by_id = {d.id: d for d in departments}
-    groups = source.groups(scope)
+    groups = count_groups(scope)
     rows = read_cells(cells_query(scope, source), source)
     return {
         "period": period.key,
@@ -103,8 +127,7 @@ def dashboard_data(
         "judged_on": scope.judged_on.isoformat(),
         "headline": headline_of(groups, scope).as_dict(),
         "scorecard": [
-            row.as_dict()
-            for row in scorecard_of(groups, scope, source.urge_counts(scope), departments)
+            row.as_dict() for row in scorecard_of(groups, scope, urge_counts(scope), departments)
         ],
         "cells": [
             {
