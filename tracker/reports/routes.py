@@ -147,19 +147,24 @@ def mine() -> ResponseReturnValue:
         return redirect(url_for("catalogue.home"))  # 三员分立: their own landing page
     period = _period_arg() or queries.current_period()
     department_ids = visible_department_ids(current_user)
-    obligations = list(
-        db.session.scalars(
-            queries.obligations_query(period, department_ids=department_ids)
-        ).unique()
-    )
+    # One period, one page: the page costs the same with one quarter of history or twenty,
+    # one document or a thousand (a bad page number falls back to the first page).
+    page = db.paginate(
+        queries.obligations_query(period, department_ids=department_ids),
+        page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE, error_out=False,
+    )  # fmt: skip
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
-        obligations=obligations, opened=bool(obligations) or queries.period_opened(period),
+        obligations=page.items, page=page, opened=page.total > 0 or queries.period_opened(period),
+        returned=queries.returned_obligations(
+            period, department_ids=department_ids, limit=MINE_PER_PAGE
+        ),
         timeliness=queries.timeliness, ReportState=ReportState,
         show_department=department_ids is None or len(department_ids) != 1,
     )  # fmt: skip
 
 
+MINE_PER_PAGE = 50
 REVIEW_PER_PAGE = 50
 
 
