@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -98,8 +98,9 @@ def _next(rows: list[T], limit: int, cursor: Callable[[T], int]) -> tuple[list[T
     if len(rows) <= limit:
         return rows, None
     rows = rows[:limit]
-    args = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
-    address = url_for(request.endpoint or "", **args, limit=limit, cursor=cursor(rows[-1]))
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
+    args.update(limit=limit, cursor=cursor(rows[-1]))
+    address = url_for(request.endpoint or "", **args)
     return rows, address
 
 

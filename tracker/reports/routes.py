@@ -155,7 +155,7 @@ def mine() -> ResponseReturnValue:
     )  # fmt: skip
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
-        obligations=page.items, page=page, opened=page.total > 0 or queries.period_opened(period),
+        obligations=page.items, page=page, opened=bool(page.total) or queries.period_opened(period),
         returned=queries.returned_obligations(
             period, department_ids=department_ids, limit=MINE_PER_PAGE
         ),
