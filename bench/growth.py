@@ -127,7 +127,7 @@ def lists(app) -> list[tuple[str, object, str, dict[str, str]]]:
         ("liaison /reports, last page", liaison, last_page(app, code), {}),
         ("coordinator /reports", coordinator, "/reports", {}),
         ("review queue /reports/review", coordinator, "/reports/review", {}),
-        ("review, every state", coordinator, "/reports/review?state=any", {}),
+        ("review, every state", coordinator, "/reports/review?state=all", {}),
         ("notifications /notifications", liaison, "/notifications", {}),
         ("task list /tasks", liaison, "/tasks", {}),
         ("users /admin/users", admin, "/admin/users", {}),
