@@ -203,3 +203,31 @@ def test_returned_reports_are_listed_above_whatever_page_is_read(
     for page in ("1", "2"):
         html = client.get(f"/reports?page={page}").get_data(as_text=True)
         assert "被退回的报告（1）" in html and "请补充第三季度的数据。" in html
+
+
+def test_browsing_decided_reports_reads_the_current_quarter_unless_told_otherwise(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    grow_portfolio(app, monkeypatch, documents=1, items=5, first="2023Q4")
+    liaison, coordinator = make_user("liaison", "moa"), make_user("coordinator", "mca")
+    earlier = db.session.scalar(
+        sa.select(Obligation).where(
+            Obligation.department_id == liaison.department_id,
+            Obligation.period == "2023Q4",
+            Obligation.role == Role.SUPPORT,
+        )
+    )
+    now = _supporting(liaison, 1)[0]
+    assert now.period == "2024Q3"
+    submit(earlier, liaison)
+    submit(now, liaison)
+    login(coordinator)
+
+    def rows(query: str) -> set[int]:
+        html = client.get(f"/reports/review{query}").get_data(as_text=True)
+        return {int(i) for i in ROW.findall(html)}
+
+    assert rows("?state=all") == {now.id}  # the current quarter
+    assert rows("?state=all&period=") == {now.id, earlier.id}  # 全部报告期, chosen
+    assert rows("?state=all&period=2023Q4") == {earlier.id}
+    assert rows("") == {now.id, earlier.id}  # the waiting queue keeps every quarter

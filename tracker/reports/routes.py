@@ -182,12 +182,23 @@ def _queue_args() -> str:
     return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
 
 
+def _review_args() -> MultiDict[str, str]:
+    """The queue's arguments; browsing decided reports (any state but 待审核) without choosing a
+    period reads the current quarter, so that the page does not grow with history (全部报告期,
+    ``period=`` empty, still reads them all). The waiting queue keeps every quarter: a report
+    still waiting from an earlier one is work to do."""
+    args = MultiDict(request.args)
+    if "period" not in args and args.get("state", ReportState.SUBMITTED.value) != "submitted":
+        args["period"] = queries.current_period().key
+    return args
+
+
 @bp.route("/reports/review")
 def review() -> ResponseReturnValue:
     """The coordinators' queue: submitted reports (or any state) narrowed by document,
     department, role, item, period and due date, by due date first; paged."""
     require_review_reports(current_user)
-    form, departments = _review_filter(request.args)
+    form, departments = _review_filter(_review_args())
     if not form.validate():
         flash(
             "筛选条件有误：" + "；".join(e for errors in form.errors.values() for e in errors),
