@@ -303,6 +303,27 @@ DepartmentArg = Annotated[
 ]
 
 
+LimitArg = Annotated[
+    int,
+    BeforeValidator(query_integer),
+    Field(
+        ge=1, le=MAX_PAGE, title="条数",
+        description=f"每页最多条数（1–{MAX_PAGE}，默认 {DEFAULT_PAGE}）；其余见响应的 next",
+    ),
+]  # fmt: skip
+CursorArg = Annotated[
+    str | None,
+    Field(
+        pattern=r"^[0-9]{1,10}$", title="游标",
+        description="上一页响应的 next 地址带来的 cursor（不透明，原样传回）；省略时从第一条开始",
+    ),
+]  # fmt: skip
+PAGED = (
+    f"分页：每页至多 limit 条（默认 {DEFAULT_PAGE}），响应的 next 是下一页的地址（带 cursor），"
+    "没有更多时为 null；要取全部，沿 next 读到 null 为止。"
+)
+
+
 class NoQuery(QueryModel):
     """An operation that takes no query arguments."""
 
@@ -311,6 +332,8 @@ class TasksQuery(QueryModel):
     """``GET /tasks``."""
 
     document: DocumentArg = None
+    limit: LimitArg = DEFAULT_PAGE
+    cursor: CursorArg = None
 
 
 class ObligationsQuery(QueryModel):
@@ -318,6 +341,8 @@ class ObligationsQuery(QueryModel):
 
     period: PeriodArg = None
     department: DepartmentArg = None
+    limit: LimitArg = DEFAULT_PAGE
+    cursor: CursorArg = None
 
 
 class ScopeQuery(QueryModel):
@@ -334,9 +359,8 @@ class NotificationsQuery(QueryModel):
     unread: Literal["0", "1"] | None = Field(
         None, title="未读", description="1：只看未读；0 或省略：全部"
     )
-    limit: Annotated[int, BeforeValidator(query_integer), Field(ge=1, le=MAX_PAGE)] = Field(
-        DEFAULT_PAGE, title="条数", description=f"最多返回条数（1–{MAX_PAGE}，默认 {DEFAULT_PAGE}）"
-    )
+    limit: LimitArg = DEFAULT_PAGE
+    cursor: CursorArg = None
 
 
 class DepartmentPath(QueryModel):
@@ -631,10 +655,19 @@ class DepartmentList(Shape):
     items: list[Department]
 
 
+NextLink = Annotated[
+    str | None,
+    Field(
+        title="下一页", description="下一页的地址（同样的筛选条件，带 cursor）；没有更多时为 null"
+    ),
+]
+
+
 class TaskList(Shape):
     """``GET /tasks``."""
 
     items: list[Task]
+    next: NextLink
 
 
 class PeriodList(Shape):
@@ -648,9 +681,11 @@ class ObligationList(Shape):
 
     period: PeriodKey
     items: list[Obligation]
+    next: NextLink
 
 
 class NotificationList(Shape):
     """``GET /notifications``."""
 
     items: list[Notification]
+    next: NextLink

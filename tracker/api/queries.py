@@ -91,15 +91,27 @@ def report_with_context(report_id: int) -> Report | None:
     )
 
 
-def notifications_of(user: User, *, unread_only: bool, limit: int) -> list[Notification]:
-    """A user's newest notifications, each with the obligation it names (one query)."""
-    query = (
-        reminder_queries.notifications_for(user.id, unread_only=unread_only)
-        .limit(limit)
-        .options(
-            joinedload(Notification.obligation)
-            .joinedload(Obligation.task)
-            .joinedload(Task.document)
-        )
+def notifications_of(
+    user: User, *, unread_only: bool, limit: int, after: int | None = None
+) -> list[Notification] | None:
+    """Up to ``limit + 1`` of a user's notifications, newest first, that come after
+    notification ``after`` (a keyset page; the extra row says whether another page follows),
+    each with the obligation it names; None when ``after`` is not one of the user's own."""
+    query = reminder_queries.notifications_for(user.id, unread_only=unread_only)
+    if after is not None:
+        key = db.session.execute(
+            sa.select(Notification.created_at, Notification.id).where(
+                Notification.id == after, Notification.user_id == user.id
+            )
+        ).first()
+        if key is None:
+            return None
+        columns = (Notification.created_at, Notification.id)
+        values = [
+            sa.literal(value, type_=column.type) for column, value in zip(columns, key, strict=True)
+        ]
+        query = query.where(sa.tuple_(*columns) < sa.tuple_(*values))
+    query = query.limit(limit + 1).options(
+        joinedload(Notification.obligation).joinedload(Obligation.task).joinedload(Task.document)
     )
     return list(db.session.scalars(query))

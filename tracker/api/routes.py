@@ -7,7 +7,8 @@ call → JSON. Errors are raised, and answered by the handlers in ``errors.py``.
 from __future__ import annotations
 
 import tempfile
-from typing import TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Response, g, jsonify, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -49,6 +50,7 @@ from tracker.reports.limits import MAX_ID
 from tracker.reports.models import Obligation, Report
 
 Q = TypeVar("Q", bound=contract.QueryModel)
+T = TypeVar("T")
 
 # Safe only because the API never reads the session cookie: see tracker/api/auth.py.
 csrf.exempt(bp)
@@ -73,6 +75,33 @@ def _args(model: type[Q]) -> Q:
 
 def _json(model: BaseModel, status: int = 200) -> tuple[Response, int]:
     return jsonify(model.model_dump(mode="json")), status
+
+
+def _cursor(value: str | None) -> int | None:
+    """The ``?cursor=`` argument as a number (its digits were checked by the query model)."""
+    if value is None:
+        return None
+    if int(value) > MAX_ID:
+        raise InvalidInput({"cursor": "游标无效：请去掉 cursor，从第一页重新读取。"})
+    return int(value)
+
+
+def _stale_cursor() -> ApiError:
+    return InvalidInput(
+        {"cursor": "游标无效（不是本列表中的一条）：请去掉 cursor，从第一页重新读取。"}
+    )
+
+
+def _next(rows: list[T], limit: int, cursor: Callable[[T], int]) -> tuple[list[T], str | None]:
+    """A page's rows (the query read one more than ``limit``) and the next page's address:
+    this request's arguments with the cursor after its last row, or None on the last page."""
+    if len(rows) <= limit:
+        return rows, None
+    rows = rows[:limit]
+    args: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("cursor", "limit")}
+    args.update(limit=limit, cursor=cursor(rows[-1]))
+    address = url_for(request.endpoint or "", **args)
+    return rows, address
 
 
 REPORT = Success(200, "报告", contract.Report)
@@ -148,15 +177,20 @@ def set_department_liaisons(code: str) -> ResponseReturnValue:
     "/tasks",
     operation_id="tasks",
     summary="任务分工：各项任务及其责任部门和角色",
+    description=contract.PAGED,
     query=contract.TasksQuery,
     success=Success(200, "任务列表", contract.TaskList),
 )
 def tasks() -> ResponseReturnValue:
-    """The items of the task division, optionally of one document."""
-    document = validation.document(_args(contract.TasksQuery).document)
+    """The items of the task division, optionally of one document; paged (the cursor is the
+    position in the list: the catalogue changes only by an import)."""
+    args = _args(contract.TasksQuery)
+    document = validation.document(args.document)
+    start = _cursor(args.cursor) or 0
     query = catalogue_queries.tasks_query(document_id=document.id if document else None)
-    items = [serializers.task(t) for t in db.session.scalars(query)]
-    return _json(contract.TaskList(items=items))
+    rows = list(db.session.scalars(query.offset(start).limit(args.limit + 1)))
+    rows, following = _next(rows, args.limit, lambda _: start + args.limit)
+    return _json(contract.TaskList(items=[serializers.task(t) for t in rows], next=following))
 
 
 @operations.get(
@@ -191,18 +225,25 @@ def _scoped_departments(user: User, key: str | None) -> set[int] | None:
     "/obligations",
     operation_id="obligations",
     summary="某报告期本人可见的填报事项（每个部门在每项任务上的一项）",
+    description=contract.PAGED,
     query=contract.ObligationsQuery,
     success=Success(200, "事项列表", contract.ObligationList),
     errors=(403,),
 )
 def obligations() -> ResponseReturnValue:
-    """A period's obligations that the caller may see, optionally of one department."""
+    """A period's obligations that the caller may see, optionally of one department; paged
+    by keyset (the cursor is the last obligation read, checked against the same scope)."""
     args = _args(contract.ObligationsQuery)
     period = validation.tracked_period(args.period)
     department_ids = _scoped_departments(auth.api_user(), args.department)
-    query = report_queries.obligations_query(period, department_ids=department_ids)
-    items = [serializers.obligation(o) for o in db.session.scalars(query).unique()]
-    return _json(contract.ObligationList(period=period.key, items=items))
+    rows = report_queries.obligations_after(
+        period, department_ids=department_ids, after=_cursor(args.cursor), limit=args.limit
+    )
+    if rows is None:
+        raise _stale_cursor()
+    rows, following = _next(rows, args.limit, lambda o: o.id)
+    items = [serializers.obligation(o) for o in rows]
+    return _json(contract.ObligationList(period=period.key, items=items, next=following))
 
 
 def _readable(obligation: Obligation) -> None:
@@ -523,14 +564,21 @@ def dashboard() -> ResponseReturnValue:
     "/notifications",
     operation_id="notifications",
     summary="本人的通知（催报提醒、催办、延期等），新的在前；读取不会标为已读",
+    description=contract.PAGED,
     query=contract.NotificationsQuery,
     success=Success(200, "通知列表", contract.NotificationList),
 )
 def notifications() -> ResponseReturnValue:
     """The caller's own notifications, newest first (``?unread=1``: only unread ones)."""
     user, args = auth.api_user(), _args(contract.NotificationsQuery)
-    items = queries.notifications_of(user, unread_only=args.unread == "1", limit=args.limit)
-    return _json(contract.NotificationList(items=[serializers.notification(n) for n in items]))
+    rows = queries.notifications_of(
+        user, unread_only=args.unread == "1", limit=args.limit, after=_cursor(args.cursor)
+    )
+    if rows is None:
+        raise _stale_cursor()
+    rows, following = _next(rows, args.limit, lambda n: n.id)
+    items = [serializers.notification(n) for n in rows]
+    return _json(contract.NotificationList(items=items, next=following))
 
 
 @operations.get(

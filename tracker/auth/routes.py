@@ -430,6 +430,9 @@ def _create_user(form: UserForm) -> dict[str, Any]:
     return {"user": user, "password": password, "created": True}
 
 
+USERS_PER_PAGE = 50
+
+
 def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = None) -> str:
     """The accounts page; without ``form``, an empty form for a new account."""
     return render_template(
@@ -437,7 +440,12 @@ def _users_page(form: UserForm | None = None, issued: dict[str, Any] | None = No
         form=form
         or UserForm(formdata=None, departments=catalogue_queries.assignable_departments()),
         issued=issued,
-        users=list(db.session.scalars(user_queries.users_ordered())),
+        users=db.paginate(
+            user_queries.users_ordered(),
+            page=request.args.get("page", 1, type=int),
+            per_page=USERS_PER_PAGE,
+            error_out=False,
+        ),
         locked=user_queries.locked_usernames(),
         open_sessions=sessions.open_session_counts() if can_manage_security(current_user) else None,
         enrolled=(

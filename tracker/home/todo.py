@@ -128,6 +128,12 @@ def _item(
 # -- coordinators -------------------------------------------------------------------------------
 
 
+def _open_periods() -> list[str]:
+    """The tracked quarters not yet frozen (one query): a few at most, whatever the history."""
+    frozen = set(db.session.scalars(sa.select(Snapshot.period)))
+    return [p.key for p in report_queries.tracked_periods() if p.key not in frozen]
+
+
 def coordinator_items(today: date) -> list[Item]:
     """The coordinator's to-do: the work lists, then the departments without a liaison."""
     return [*coordinator_lists(today), unstaffed_item()]
@@ -146,12 +152,10 @@ def coordinator_lists(today: date) -> list[Item]:
     # Quarters still open only: once a quarter is frozen (its due date and grace passed) its
     # misses stand in that quarter's dashboard, scorecard and overdue list, and listing every
     # quarter's would make the block grow with history (docs/performance.md).
-    frozen = set(db.session.scalars(sa.select(Snapshot.period)))
-    open_periods = [p.key for p in report_queries.tracked_periods() if p.key not in frozen]
     leads_behind = _unsubmitted(_obligations()).where(
         Obligation.role == Role.LEAD,
         Obligation.due_date < today,
-        Obligation.period.in_(open_periods),  # by the period's index: a few quarters at most
+        Obligation.period.in_(_open_periods()),  # by the period's index: a few quarters at most
     )
     unacknowledged = (
         sa.select(Urge)
@@ -200,7 +204,11 @@ def department_items(
     """The to-do of a department; ``may_edit`` (its liaisons) links the consolidation to the
     report form, otherwise (its viewers and approvers) to the obligation page. Its approvers
     see the drafts waiting for their sign-off first."""
-    own = _obligations().where(Obligation.department_id == department_id)
+    # Quarters still open only, as the coordinators' block: a frozen quarter's misses stand in
+    # its dashboard and overdue list, and every quarter's would make the block grow with history.
+    own = _obligations().where(
+        Obligation.department_id == department_id, Obligation.period.in_(_open_periods())
+    )
     open_ = _unsubmitted(own)
     soon = report_queries.calendar().add_working_days(today, DUE_SOON_WORKING_DAYS)
     overdue = open_.where(Obligation.due_date < today).order_by(Obligation.due_date)
@@ -274,17 +282,20 @@ def _missing_supporting(leads: sa.Select[Obligation], *, may_edit: bool) -> Item
             .join(Department, Department.id == support.department_id)
             .outerjoin(support_report, support_report.obligation_id == support.id)
             .where(
-                sa.tuple_(support.task_id, support.period).in_(
-                    [(o.task_id, o.period) for o in first]
-                ),
+                # Two plain IN lists rather than a row-value IN, which SQLite cannot look up
+                # by index; the pairs not listed are dropped below.
+                support.task_id.in_({o.task_id for o in first}),
+                support.period.in_({o.period for o in first}),
                 support.role == Role.SUPPORT,
                 support.waived.is_(False),
                 sa.or_(support_report.id.is_(None), support_report.state.not_in(SUBMITTED)),
             )
             .order_by(Department.id)
         )
+        wanted = {(o.task_id, o.period) for o in first}
         for task_id, period, name in rows:
-            names.setdefault((task_id, period), []).append(name)
+            if (task_id, period) in wanted:
+                names.setdefault((task_id, period), []).append(name)
     entries = [
         Entry(_obligation_text(o), _link(o) + "/edit" if may_edit else _link(o),
               "未报送：" + "、".join(names.get((o.task_id, o.period), [])))

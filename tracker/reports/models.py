@@ -90,7 +90,12 @@ class Obligation(Model):
     department: Mapped[Department] = relationship(lazy="joined")
     report: Mapped[Report | None] = relationship(back_populates="obligation", uselist=False)
 
-    __table_args__ = (sa.UniqueConstraint("assignment_id", "period"),)
+    __table_args__ = (
+        sa.UniqueConstraint("assignment_id", "period"),
+        # A department's obligations of one quarter: its /reports page and its to-do block
+        # read these without scanning every department's quarter (docs/performance.md).
+        sa.Index("ix_obligation_department_id_period", "department_id", "period"),
+    )
 
     def __repr__(self) -> str:
         return f"<Obligation {self.period} task={self.task_id} dept={self.department_id}>"

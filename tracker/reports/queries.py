@@ -141,6 +141,47 @@ def obligations_query(
     return query
 
 
+def obligations_after(
+    period: Period,
+    *,
+    department_ids: Iterable[int] | None,
+    after: int | None,
+    limit: int,
+) -> list[Obligation] | None:
+    """Up to ``limit + 1`` obligations of a period in item order (ties by id) that come after
+    obligation ``after`` (a keyset page: the extra row says whether another page follows).
+
+    None when ``after`` is not an obligation of this period within ``department_ids``, so that
+    a cursor cannot be used to probe another department's or another period's rows."""
+    scope = [Obligation.period == period.key]
+    if department_ids is not None:
+        scope.append(Obligation.department_id.in_(list(department_ids)))
+    key_columns = (Task.document_id, Task.number, Obligation.role, Obligation.department_id)
+    query = obligations_query(period, department_ids=department_ids).order_by(Obligation.id)
+    if after is not None:
+        key = db.session.execute(
+            sa.select(*key_columns, Obligation.id)
+            .join(Obligation.task)
+            .where(Obligation.id == after, *scope)
+        ).first()
+        if key is None:
+            return None
+        columns = (*key_columns, Obligation.id)
+        values = [
+            sa.literal(value, type_=column.type) for column, value in zip(columns, key, strict=True)
+        ]
+        query = query.where(sa.tuple_(*columns) > sa.tuple_(*values))
+    return list(db.session.scalars(query.limit(limit + 1)).unique())
+
+
+def returned_obligations(
+    period: Period, *, department_ids: Iterable[int] | None, limit: int
+) -> list[Obligation]:
+    """The first ``limit`` returned reports of a period (the liaison's to-do above the list)."""
+    query = obligations_query(period, department_ids=department_ids, states=[ReportState.RETURNED])
+    return list(db.session.scalars(query.limit(limit)).unique())
+
+
 def obligations_by_id(ids: Iterable[int]) -> list[Obligation]:
     """The obligations of ``ids`` (unknown ids left out), with task and report, in item order."""
     return list(

@@ -148,19 +148,24 @@ def mine() -> ResponseReturnValue:
         return redirect(url_for("catalogue.home"))  # 三员分立: their own landing page
     period = _period_arg() or queries.current_period()
     department_ids = visible_department_ids(current_user)
-    obligations = list(
-        db.session.scalars(
-            queries.obligations_query(period, department_ids=department_ids)
-        ).unique()
-    )
+    # One period, one page: the page costs the same with one quarter of history or twenty,
+    # one document or a thousand (a bad page number falls back to the first page).
+    page = db.paginate(
+        queries.obligations_query(period, department_ids=department_ids),
+        page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE, error_out=False,
+    )  # fmt: skip
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
-        obligations=obligations, opened=bool(obligations) or queries.period_opened(period),
+        obligations=page.items, page=page, opened=bool(page.total) or queries.period_opened(period),
+        returned=queries.returned_obligations(
+            period, department_ids=department_ids, limit=MINE_PER_PAGE
+        ),
         timeliness=queries.timeliness, ReportState=ReportState,
         show_department=department_ids is None or len(department_ids) != 1,
     )  # fmt: skip
 
 
+MINE_PER_PAGE = 50
 REVIEW_PER_PAGE = 50
 
 
@@ -178,12 +183,23 @@ def _queue_args() -> str:
     return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
 
 
+def _review_args() -> MultiDict[str, str]:
+    """The queue's arguments; browsing decided reports (any state but 待审核) without choosing a
+    period reads the current quarter, so that the page does not grow with history (全部报告期,
+    ``period=`` empty, still reads them all). The waiting queue keeps every quarter: a report
+    still waiting from an earlier one is work to do."""
+    args = MultiDict(request.args)
+    if "period" not in args and args.get("state", ReportState.SUBMITTED.value) != "submitted":
+        args["period"] = queries.current_period().key
+    return args
+
+
 @bp.route("/reports/review")
 def review() -> ResponseReturnValue:
     """The coordinators' queue: submitted reports (or any state) narrowed by document,
     department, role, item, period and due date, by due date first; paged."""
     require_review_reports(current_user)
-    form, departments = _review_filter(request.args)
+    form, departments = _review_filter(_review_args())
     if not form.validate():
         flash(
             "筛选条件有误：" + "；".join(e for errors in form.errors.values() for e in errors),

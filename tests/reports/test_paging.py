@@ -1,0 +1,233 @@
+"""Pages that do not grow with history: every list page runs as many queries with one document
+and one quarter as with many of both, pages through every row exactly once, keeps its filters
+and period across pages, stays inside the reader's department on every page, and answers a bad
+page number with the first page (never a 500)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from tests.dashboard.conftest import (
+    count_queries,  # noqa: F401 - the fixture
+    submit,
+)
+from tests.reports.conftest import grow_portfolio
+from tracker.catalogue.models import Department, Role
+from tracker.extensions import db
+from tracker.notifications.models import Notification, NotificationKind
+from tracker.reports.models import Obligation
+from tracker.reports.routes import MINE_PER_PAGE
+
+ROW = re.compile(r'<tr data-obligation="(\d+)"')
+
+
+def _queries(client, count_queries, url: str) -> int:  # noqa: F811 - the fixture
+    with count_queries() as counter:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return counter.count
+
+
+def _obligation_ids(code: str, period: str = "2024Q3") -> set[int]:
+    return set(
+        db.session.scalars(
+            sa.select(Obligation.id)
+            .join(Department, Department.id == Obligation.department_id)
+            .where(Department.code == code, Obligation.period == period)
+        )
+    )
+
+
+def _walk(client, url: str) -> tuple[list[int], list[str]]:
+    """Every obligation row of every page of ``url``, following 下一页; and the pages read."""
+    seen, pages = [], []
+    while url:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        html = response.get_data(as_text=True)
+        pages.append(html)
+        seen += [int(i) for i in ROW.findall(html)]
+        following = re.search(r'<a href="([^"]+)">下一页</a>', html)
+        url = following.group(1).replace("&amp;", "&") if following else None
+        assert len(pages) < 100, "the pager does not end"
+    return seen, pages
+
+
+def _notify(user, count: int) -> None:
+    for k in range(count):
+        db.session.add(
+            Notification(user_id=user.id, kind=NotificationKind.REMINDER, title=f"提醒{k}")
+        )
+    db.session.commit()
+
+
+def _supporting(liaison, count: int) -> list[Obligation]:
+    """Some of the liaison's supporting obligations (a support reports without waiting)."""
+    return list(
+        db.session.scalars(
+            sa.select(Obligation)
+            .where(
+                Obligation.department_id == liaison.department_id,
+                Obligation.role == Role.SUPPORT,
+            )
+            .order_by(Obligation.id.desc())
+            .limit(count)
+        )
+    )
+
+
+def test_every_list_page_runs_as_many_queries_with_much_more_history(
+    app,
+    client,
+    login,
+    make_user,
+    quarter,
+    monkeypatch,
+    count_queries,  # noqa: F811
+):
+    liaison = make_user("liaison", "moa")
+    coordinator = make_user("coordinator", "mca")
+    admin = make_user("admin")
+    _notify(liaison, 3)
+    for obligation in _supporting(liaison, 1):
+        submit(obligation, liaison)
+    pages = [
+        (liaison, "/reports"),
+        (liaison, "/reports?period=2024Q3&page=2"),
+        (liaison, "/notifications"),
+        (liaison, "/tasks"),
+        (coordinator, "/reports"),
+        (coordinator, "/reports/review"),
+        (coordinator, "/reports/review?state=all"),
+        (admin, "/admin/users"),
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for user, url in pages:
+            login(user)
+            client.get(url)  # warm: the first request of a session may load more
+            found.append(_queries(client, count_queries, url))
+        return found
+
+    before = counts()
+    # Twelve quarters and eight documents more; more accounts and notifications too.
+    grow_portfolio(app, monkeypatch, documents=8, items=20, first="2021Q4")
+    for obligation in _supporting(liaison, 30):
+        submit(obligation, liaison)
+    _notify(liaison, 60)
+    for _ in range(60):
+        make_user("viewer", "moa")
+    assert counts() == before
+
+
+def test_the_liaisons_list_pages_through_every_obligation_of_the_period_once(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    grow_portfolio(app, monkeypatch, documents=3, items=30, first="2023Q3")
+    liaison = make_user("liaison", "acwf")
+    login(liaison)
+    expected = _obligation_ids("acwf")
+    assert len(expected) > 2 * MINE_PER_PAGE  # three pages at least
+    seen, pages = _walk(client, "/reports?period=2024Q3")
+    assert len(seen) == len(set(seen)) == len(expected)
+    assert set(seen) == expected
+    assert all(len(ROW.findall(page)) <= MINE_PER_PAGE for page in pages)
+    assert f"共 {len(expected)} 条" in pages[0]
+    assert "上一页" in pages[-1] and "下一页" not in pages[-1]
+
+    # Another quarter is paged by itself, its period kept on every page link.
+    earlier, pages = _walk(client, "/reports?period=2023Q3")
+    assert set(earlier) == _obligation_ids("acwf", "2023Q3")
+    assert all(
+        "period=2023Q3" in link for link in re.findall(r'href="(/reports\?[^"]+)"', pages[0])
+    )
+
+
+@pytest.mark.parametrize("page", ["2", "999", "0", "-3", "abc", "1.5", ""])
+def test_a_liaison_never_sees_another_departments_rows_on_any_page(
+    app, client, login, make_user, quarter, monkeypatch, page
+):
+    grow_portfolio(app, monkeypatch, documents=2, items=40)
+    login(make_user("liaison", "moa"))
+    own = _obligation_ids("moa")
+    response = client.get(f"/reports?page={page}")
+    assert response.status_code == 200
+    rows = {int(i) for i in ROW.findall(response.get_data(as_text=True))}
+    assert rows <= own
+    if page in ("0", "-3", "abc", "1.5", ""):  # a bad page number reads as the first
+        first = {int(i) for i in ROW.findall(client.get("/reports").get_data(as_text=True))}
+        assert rows == first and rows
+
+
+@pytest.mark.parametrize("page", ["%00", "99999999999"])
+def test_a_page_number_no_page_can_have_is_refused_in_words(
+    client, login, make_user, quarter, page
+):
+    login(make_user("liaison", "moa"))
+    response = client.get(f"/reports?page={page}")
+    assert response.status_code == 400
+    assert "页" in response.get_data(as_text=True) or "字符" in response.get_data(as_text=True)
+
+
+def test_a_page_beyond_the_last_lists_nothing_and_says_so(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    login(make_user("liaison", "acwf"))
+    html = client.get("/reports?page=50").get_data(as_text=True)
+    assert not ROW.findall(html)
+    total = len(_obligation_ids("acwf"))
+    assert f"本页没有事项（本期共 {total} 项）" in html and "回到第 1 页" in html  # the way back
+
+
+def test_returned_reports_are_listed_above_whatever_page_is_read(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    from tracker.reports import services
+
+    grow_portfolio(app, monkeypatch, documents=2, items=40)
+    liaison, coordinator = make_user("liaison", "moa"), make_user("coordinator", "mca")
+    last = db.session.scalar(
+        sa.select(Obligation)
+        .where(Obligation.department_id == liaison.department_id, Obligation.period == "2024Q3")
+        .order_by(Obligation.id.desc())
+        .limit(1)
+    )
+    report = submit(last, liaison)
+    services.return_report(report, actor=coordinator, reason="请补充第三季度的数据。")
+    db.session.commit()
+    login(liaison)
+    for page in ("1", "2"):
+        html = client.get(f"/reports?page={page}").get_data(as_text=True)
+        assert "被退回的报告（1）" in html and "请补充第三季度的数据。" in html
+
+
+def test_browsing_decided_reports_reads_the_current_quarter_unless_told_otherwise(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    grow_portfolio(app, monkeypatch, documents=1, items=5, first="2023Q4")
+    liaison, coordinator = make_user("liaison", "moa"), make_user("coordinator", "mca")
+    earlier = db.session.scalar(
+        sa.select(Obligation).where(
+            Obligation.department_id == liaison.department_id,
+            Obligation.period == "2023Q4",
+            Obligation.role == Role.SUPPORT,
+        )
+    )
+    now = _supporting(liaison, 1)[0]
+    assert now.period == "2024Q3"
+    submit(earlier, liaison)
+    submit(now, liaison)
+    login(coordinator)
+
+    def rows(query: str) -> set[int]:
+        html = client.get(f"/reports/review{query}").get_data(as_text=True)
+        return {int(i) for i in ROW.findall(html)}
+
+    assert rows("?state=all") == {now.id}  # the current quarter
+    assert rows("?state=all&period=") == {now.id, earlier.id}  # 全部报告期, chosen
+    assert rows("?state=all&period=2023Q4") == {earlier.id}
+    assert rows("") == {now.id, earlier.id}  # the waiting queue keeps every quarter
