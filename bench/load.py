@@ -400,7 +400,8 @@ def main() -> None:
         port = free_port()
         command = [str(BIN / "gunicorn"), "-c", str(CONF), "--bind", f"127.0.0.1:{port}",
                    "--workers", str(count_workers), "--threads", str(args.threads),
-                   "--access-logfile", "/dev/null", "tracker:create_app()"]  # fmt: skip
+                   "--access-logfile", "/dev/null", "--max-requests", "0",
+                   "tracker:create_app()"]  # fmt: skip
         server = subprocess.Popen(
             command, env=env, cwd=folder, stdout=subprocess.DEVNULL,
             stderr=open(folder / f"server-{count_workers}.log", "w"),  # noqa: SIM115
