@@ -25,6 +25,7 @@ def test_the_table_has_every_job_once():
         "reminders",
         "digest",
         "sessions",
+        "exports",
     ]
     for job in JOBS:
         assert (job.every_seconds is None) != (job.daily_at is None), job.id

@@ -172,8 +172,17 @@ def make_sqlite_file_private(url: str) -> None:
     path = os.path.abspath(parsed.database)
     if not os.path.isdir(os.path.dirname(path)):
         return  # SQLite's own error says which folder is missing
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    os.close(descriptor)
+    if not os.path.exists(path):
+        # Only a missing file is opened (and created). Closing any descriptor of a database
+        # file drops every POSIX lock this process holds on it, so opening an existing one
+        # here, while another app of this process has it open (a second app object, a test),
+        # would let other processes write under its feet and corrupt it.
+        try:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process made it a moment ago
+        else:
+            os.close(descriptor)
     for suffix in ("", "-wal", "-shm"):
         if os.path.exists(path + suffix) and os.stat(path + suffix).st_uid == os.getuid():
             os.chmod(path + suffix, 0o600)
