@@ -3,6 +3,9 @@ answer (a page, a redirect to sign-in, 403, 404, a CSRF refusal, JSON); HSTS onl
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
 HEADERS = {
@@ -72,3 +75,21 @@ def test_hsts_can_be_turned_off(app, client, monkeypatch):
     monkeypatch.setitem(app.config, "SESSION_COOKIE_SECURE", True)
     monkeypatch.setitem(app.config, "TRACKER_HSTS_MAX_AGE_SECONDS", 0)
     assert "Strict-Transport-Security" not in client.get("/login").headers
+
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+INLINE = re.compile(
+    r"<style\b|\sstyle\s*=|<script(?![^>]*\bsrc=)(?![^>]*type=\"application/json\")[^>]*>", re.I
+)
+
+
+def test_no_template_needs_inline_style_or_script():
+    """The policy allows styles and scripts from the app's own files only ('self'): an inline
+    ``<style>``, ``style=`` attribute or script block would be blocked by the browser."""
+    found = [
+        f"{path.relative_to(TEMPLATES)}:{number}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if INLINE.search(line)
+    ]
+    assert not found, found
