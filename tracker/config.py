@@ -237,6 +237,10 @@ class Settings(BaseSettings):
     # The audit trail (tracker.audit): the key of its hash chain and archives (unset: derived
     # from the secret key), and how many days its rows stay in the database at least.
     audit_key: str | None = Field(default=None, min_length=32)
+    # Keys used before the current one (after a rotation), separated by spaces: they verify
+    # the rows and archives sealed before the rotation. ``secret:<old secret key>`` stands
+    # for a key that was derived from an earlier secret key.
+    audit_previous_keys: Annotated[tuple[str, ...], NoDecode] = ()
     audit_retention_days: int = AUDIT_MIN_RETENTION_DAYS
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
@@ -264,6 +268,12 @@ class Settings(BaseSettings):
     def _comma_separated_networks(cls, value: object) -> object:
         """``127.0.0.1,10.0.0.0/8`` → networks (a plain list, not JSON)."""
         return parse_networks(value) if isinstance(value, str) else value
+
+    @field_validator("audit_previous_keys", mode="before")
+    @classmethod
+    def _space_separated_keys(cls, value: object) -> object:
+        """``key-one key-two`` → keys (a plain list, not JSON)."""
+        return tuple(value.split()) if isinstance(value, str) else value
 
     @field_validator("audit_retention_days")
     @classmethod

@@ -263,7 +263,7 @@ def test_verify_archive_finds_a_changed_or_unsigned_file(app, runner, tmp_path):
     result = runner.invoke(args=["audit", "verify-archive", str(changed)])
     assert result.exit_code == 1 and "签名不符" in result.output
     with pytest.raises(archive.ArchiveInvalid, match="签名不符"):
-        archive.verify_archive(output, b"another key" * 4)
+        archive.verify_archive(output, {"x": b"another key" * 4})
 
 
 def test_retention_below_180_days_is_refused_at_start(monkeypatch):
@@ -286,3 +286,91 @@ def test_outside_a_request_address_and_agent_are_empty(app):
     event = record_event("test.cli", object_type="x", outcome=Outcome.FAILURE)
     db.session.commit()
     assert (event.client_address, event.user_agent, event.outcome) == (None, None, "failure")
+
+
+KEY_A, KEY_B = "a" * 40, "b" * 40
+
+
+def test_a_new_key_is_announced_in_the_chain_and_verifies_with_the_old_one(app):
+    app.config["TRACKER_AUDIT_KEY"] = KEY_A
+    _events(2)
+    app.config.update(TRACKER_AUDIT_KEY=KEY_B, TRACKER_AUDIT_PREVIOUS_KEYS=(KEY_A,))
+    _events(2)
+    rows = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.chain_seq)).all()
+    assert [r.action for r in rows] == ["test.event"] * 2 + [chain.ROTATE] + ["test.event"] * 2
+    marker = rows[2]
+    fingerprints = {chain.fingerprint(k.encode()) for k in (KEY_A, KEY_B)}
+    assert {marker.before["key"], marker.after["key"]} == fingerprints
+    assert marker.after["key"] == chain.fingerprint(KEY_B.encode()) and marker.actor_id is None
+    head = db.session.get(AuditChain, chain.HEAD_ID)
+    assert head.key_fingerprint == marker.after["key"]
+    assert chain.verify(db.session) == chain.Verified(5, None)
+    _events(1)  # the same key again: no second announcement
+    assert (
+        db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == chain.ROTATE)) == 1
+    )
+    # Without the old key the rows it sealed cannot be checked.
+    app.config["TRACKER_AUDIT_PREVIOUS_KEYS"] = ()
+    assert chain.verify(db.session).first_break == chain.Break(1, rows[0].id, "altered")
+
+
+def test_rows_sealed_with_the_old_key_after_the_announcement_break_the_chain(app):
+    """Once the chain says the key changed, a row forged with the old key is caught."""
+    app.config["TRACKER_AUDIT_KEY"] = KEY_A
+    _events(1)
+    app.config.update(TRACKER_AUDIT_KEY=KEY_B, TRACKER_AUDIT_PREVIOUS_KEYS=(KEY_A,))
+    _events(1)
+    last = db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.chain_seq.desc())).first()
+    forged = chain.row_hash(KEY_A.encode(), {**_content(last)}, last.prev_hash)
+    _raw("UPDATE audit_event SET row_hash = :h WHERE id = :i", h=forged, i=last.id)
+    _raw("UPDATE audit_chain SET head_hash = :h", h=forged)
+    db.session.expire_all()
+    assert chain.verify(db.session).first_break == chain.Break(3, last.id, "altered")
+
+
+def test_an_announcement_naming_an_unknown_key_is_reported(app):
+    app.config["TRACKER_AUDIT_KEY"] = KEY_A
+    _events(1)
+    app.config.update(TRACKER_AUDIT_KEY=KEY_B, TRACKER_AUDIT_PREVIOUS_KEYS=(KEY_A,))
+    _events(1)
+    app.config.update(TRACKER_AUDIT_KEY=KEY_A, TRACKER_AUDIT_PREVIOUS_KEYS=())
+    found = chain.verify(db.session).first_break
+    assert found is not None and (found.seq, found.reason) == (2, "unknown_key")
+    assert "新密钥不在" in archive.describe(found)
+
+
+def test_a_key_derived_from_an_earlier_secret_key_is_named_by_that_secret(app):
+    app.config.update(TRACKER_AUDIT_KEY=None, SECRET_KEY="first secret key " * 3)
+    _events(2)
+    app.config.update(
+        SECRET_KEY="second secret key " * 3,
+        TRACKER_AUDIT_PREVIOUS_KEYS=("secret:" + "first secret key " * 3,),
+    )
+    _events(1)
+    assert chain.verify(db.session) == chain.Verified(4, None)
+
+
+def test_an_archive_made_before_a_rotation_verifies_after_it(app, runner, tmp_path):
+    app.config["TRACKER_AUDIT_KEY"] = KEY_A
+    _age(_events(3), 400)
+    db.session.commit()
+    output = tmp_path / "old.jsonl"
+    cutoff = (clock.local_today() - timedelta(days=200)).isoformat()
+    result = runner.invoke(args=["audit", "archive", "--before", cutoff, "--output", str(output)])
+    assert result.exit_code == 0 and "已归档 3 条" in result.output, result.output
+    app.config.update(TRACKER_AUDIT_KEY=KEY_B, TRACKER_AUDIT_PREVIOUS_KEYS=(KEY_A,))
+    _events(1)
+    assert runner.invoke(args=["audit", "verify-archive", str(output)]).exit_code == 0
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    app.config["TRACKER_AUDIT_PREVIOUS_KEYS"] = ()
+    result = runner.invoke(args=["audit", "verify-archive", str(output)])
+    assert result.exit_code == 1 and "签名不符" in result.output
+
+
+def test_previous_keys_are_read_space_separated(monkeypatch):
+    monkeypatch.setenv("TRACKER_AUDIT_PREVIOUS_KEYS", f"{KEY_A} secret:{KEY_B}")
+    assert read_settings().audit_previous_keys == (KEY_A, f"secret:{KEY_B}")
+
+
+def _content(row: AuditEvent) -> dict:
+    return {name: getattr(row, name) for name in chain.HASHED}

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -147,8 +148,10 @@ class ArchiveInvalid(Exception):
     """An archive file that fails its check; the message says where."""
 
 
-def verify_archive(path: Path, key: bytes) -> Archived:
-    """Check an archive's signature and the chain of its rows; raise :class:`ArchiveInvalid`."""
+def verify_archive(path: Path, ring: Mapping[str, bytes]) -> Archived:
+    """Check an archive's signature and the chain of its rows with the keys of ``ring``
+    (:func:`tracker.audit.chain.keyring`: a file made before a key rotation verifies with
+    the previous key); raise :class:`ArchiveInvalid`."""
     data = path.read_bytes()
     body, _, last = data.rstrip(b"\n").rpartition(b"\n")
     body += b"\n"
@@ -157,18 +160,22 @@ def verify_archive(path: Path, key: bytes) -> Archived:
         lines = [json.loads(line) for line in body.splitlines()]
     except (ValueError, KeyError, TypeError):
         raise ArchiveInvalid("不是审计归档文件，或文件不完整。") from None
-    actual = hmac.new(key, body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(str(expected), actual):
+    signed = any(
+        hmac.compare_digest(str(expected), hmac.new(key, body, hashlib.sha256).hexdigest())
+        for key in ring.values()
+    )
+    if not signed:
         raise ArchiveInvalid("签名不符：文件被改动过，或不是用本系统的审计密钥签名的。")
     header, rows, footer = lines[0], lines[1:-1], lines[-1]
     if header.get("format") != FORMAT or header.get("version") != VERSION:
         raise ArchiveInvalid("不是本系统的审计归档格式。")
     prev, seq = header["prev_hash"], header["first_seq"] - 1
+    walk = chain.KeyWalk(ring)
     for row in rows:
         seq += 1
         if row["chain_seq"] != seq or row["prev_hash"] != prev:
             raise ArchiveInvalid(f"第 {seq} 条（id {row['id']}）之前缺少记录。")
-        if chain.row_hash(key, row, prev) != row["row_hash"]:
+        if walk.check(row, prev) is not None:
             raise ArchiveInvalid(f"第 {seq} 条（id {row['id']}）内容与哈希不符。")
         prev = row["row_hash"]
     if (
@@ -186,6 +193,11 @@ def describe(found: chain.Break) -> str:
         return f"第 {found.seq} 条记录（id {found.row_id}）被改动"
     if found.reason == "missing_before":
         return f"id {found.row_id} 之前缺少记录（应为第 {found.seq} 条）"
+    if found.reason == "unknown_key":
+        return (
+            f"第 {found.seq} 条记录（id {found.row_id}）表明审计密钥已更换，"
+            "但新密钥不在当前或以前的密钥中（TRACKER_AUDIT_PREVIOUS_KEYS）"
+        )
     if found.reason == "unsealed":
         return f"id {found.row_id} 不在审计链中（未经系统写入）"
     return f"链尾缺少记录：从第 {found.seq} 条起被删除"

@@ -12,6 +12,13 @@ failed sign-in) while its own transaction has events waiting, without waiting fo
 
 The key is ``TRACKER_AUDIT_KEY`` or, when unset, one derived from the secret key; it never
 sits in the database, so somebody who can only write the database cannot forge the chain.
+
+**Rotating the key.** The head row remembers the fingerprint of the key that sealed the last
+row. When a writer seals with a different key (the operator set a new ``TRACKER_AUDIT_KEY``
+and restarted), it first appends an ``audit.key_rotate`` row naming the old and the new
+fingerprints, sealed with the new key; ``verify`` walks the chain with the keyring (the
+current key and ``TRACKER_AUDIT_PREVIOUS_KEYS``) and changes key exactly at such rows. A
+fingerprint is an HMAC of a constant under the key: it names the key without revealing it.
 """
 
 from __future__ import annotations
@@ -29,8 +36,8 @@ from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session, SessionTransaction
 
-from tracker.audit.models import AuditChain, AuditEvent
-from tracker.db import ON_CONFLICT_INSERT
+from tracker.audit.models import AuditChain, AuditEvent, Outcome
+from tracker.db import ON_CONFLICT_INSERT, utcnow
 
 PENDING = "audit_pending"  # Session.info key: the transaction's events still to seal
 HEAD_ID = 1
@@ -48,8 +55,26 @@ def audit_key() -> bytes:
     configured = current_app.config["TRACKER_AUDIT_KEY"]
     if configured:
         return str(configured).encode()
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(secret, b"tracker audit chain", hashlib.sha256).digest()
+    return _derived(str(current_app.config["SECRET_KEY"]))
+
+
+def _derived(secret: str) -> bytes:
+    return hmac.new(secret.encode(), b"tracker audit chain", hashlib.sha256).digest()
+
+
+def fingerprint(key: bytes) -> str:
+    """A short public name of ``key`` (16 hex digits), from which the key cannot be found."""
+    return hmac.new(key, b"tracker audit key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def keyring() -> dict[str, bytes]:
+    """Every key that may have sealed a row, by fingerprint: the current key first, then
+    ``TRACKER_AUDIT_PREVIOUS_KEYS`` (``secret:<old secret key>`` for a derived one)."""
+    keys = [audit_key()]
+    for configured in current_app.config["TRACKER_AUDIT_PREVIOUS_KEYS"]:
+        text = str(configured)
+        keys.append(_derived(text[7:]) if text.startswith("secret:") else text.encode())
+    return {fingerprint(key): key for key in keys}
 
 
 def plain(value: Any) -> Any:
@@ -106,6 +131,16 @@ def seal(session: Session, event_ids: Iterable[int]) -> None:
     table = AuditEvent.__table__
     seq, prev = head.head_seq, head.head_hash
     updates = []
+    current = fingerprint(key)
+    if head.key_fingerprint and head.key_fingerprint != current:
+        # The key changed since the last seal: say so in the chain, first, under the new key.
+        seq += 1
+        marker = _rotation_marker(session, head.key_fingerprint, current)
+        content = {**marker, "chain_seq": seq}
+        digest = row_hash(key, content, prev)
+        updates.append({"row_id": marker["id"], "seq": seq, "prev": prev, "digest": digest})
+        prev = digest
+    head.key_fingerprint = current
     for start in range(0, len(ids), BATCH):
         chunk = ids[start : start + BATCH]
         rows = session.execute(_content_query().where(table.c.id.in_(chunk)).order_by(table.c.id))
@@ -128,6 +163,21 @@ def seal(session: Session, event_ids: Iterable[int]) -> None:
         )
     head.head_seq, head.head_hash = seq, prev
     session.flush()
+
+
+ROTATE = "audit.key_rotate"
+
+
+def _rotation_marker(session: Session, old: str, new: str) -> sa.RowMapping:
+    """Insert the ``audit.key_rotate`` row (no actor: the system) and read it back whole."""
+    table = AuditEvent.__table__
+    row_id = session.execute(
+        table.insert()
+        .values(at=utcnow(), action=ROTATE, object_type="audit_chain", object_id=HEAD_ID,
+                outcome=Outcome.SUCCESS, before={"key": old}, after={"key": new})
+        .returning(table.c.id)
+    ).scalar_one()  # fmt: skip
+    return session.execute(_content_query().where(table.c.id == row_id)).mappings().one()
 
 
 def note_pending(session: Session, audit_event: AuditEvent) -> None:
@@ -191,6 +241,34 @@ def rows_in_order(session: Session, after_seq: int) -> Iterator[sa.RowMapping]:
         last = batch[-1]["chain_seq"]
 
 
+class KeyWalk:
+    """Checks rows in chain order with the key in force at each: the first row's key is
+    whichever of the ring sealed it; from an ``audit.key_rotate`` row on, the key it names."""
+
+    def __init__(self, ring: Mapping[str, bytes]) -> None:
+        self.ring = ring
+        self.key: bytes | None = None
+
+    def check(self, row: Mapping[Any, Any], prev: str) -> str | None:
+        """None when ``row`` is sealed by the key in force; else why not (a break reason)."""
+        if row["action"] == ROTATE:
+            named = self.ring.get(str((row["after"] or {}).get("key")))
+            old = str((row["before"] or {}).get("key"))
+            if named is None:
+                return "unknown_key"
+            if self.key is not None and fingerprint(self.key) != old:
+                return "altered"
+            self.key = named
+        if self.key is None:  # the walk's first row: find which key sealed it
+            self.key = next(
+                (k for k in self.ring.values() if row_hash(k, row, prev) == row["row_hash"]), None
+            )
+            if self.key is None:
+                return "altered"
+            return None
+        return None if row_hash(self.key, row, prev) == row["row_hash"] else "altered"
+
+
 def verify(session: Session) -> Verified:
     """Walk the chain from its anchor to its head; the first altered, missing or unsealed
     row. A missing row shows as the next row's ``prev_hash`` (or position) not following;
@@ -198,15 +276,16 @@ def verify(session: Session) -> Verified:
     head = session.get(AuditChain, HEAD_ID)
     anchor_seq, anchor_hash = (head.anchor_seq, head.anchor_hash) if head else (0, "")
     head_seq, head_hash = (head.head_seq, head.head_hash) if head else (0, "")
-    key = audit_key()
+    walk = KeyWalk(keyring())
     expected_seq, prev, count = anchor_seq, anchor_hash, 0
     for row in rows_in_order(session, anchor_seq):
         count += 1
         expected_seq += 1
         if row["chain_seq"] != expected_seq or row["prev_hash"] != prev:
             return Verified(count, Break(expected_seq, row["id"], "missing_before"))
-        if row_hash(key, row, prev) != row["row_hash"]:
-            return Verified(count, Break(expected_seq, row["id"], "altered"))
+        reason = walk.check(row, prev)
+        if reason is not None:
+            return Verified(count, Break(expected_seq, row["id"], reason))
         prev = row["row_hash"]
     if expected_seq != head_seq or prev != head_hash:
         return Verified(count, Break(expected_seq + 1, None, "missing_end"))

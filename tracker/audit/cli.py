@@ -62,7 +62,7 @@ def archive_command(before: str, output: str) -> None:
 def verify_archive_command(path: str) -> None:
     """Check an archive file's signature and chain; exit 1 saying what is wrong."""
     try:
-        done = archiving.verify_archive(Path(path), chain.audit_key())
+        done = archiving.verify_archive(Path(path), chain.keyring())
     except archiving.ArchiveInvalid as exc:
         click.echo(f"归档文件校验未通过：{exc}", err=True)
         raise SystemExit(1) from None

@@ -87,3 +87,6 @@ class AuditChain(Model):
     head_hash: Mapped[str] = mapped_column(sa.String(64), default="")
     anchor_seq: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     anchor_hash: Mapped[str] = mapped_column(sa.String(64), default="")
+    # The fingerprint (tracker.audit.chain.fingerprint) of the key that sealed the head row;
+    # empty until the first seal after this column came.
+    key_fingerprint: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
