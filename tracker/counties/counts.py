@@ -8,7 +8,7 @@ import re
 MAX_DIGITS = 15
 MAX_COUNT = 10**MAX_DIGITS - 1
 # ASCII digits, optionally grouped by thousands commas (1,234); no sign, no decimals.
-_COUNT = re.compile(r"[0-9]{1,15}|[0-9]{1,3}(?:,[0-9]{3}){1,4}")
+_COUNT = re.compile(r"[0-9]+|[0-9]{1,3}(?:,[0-9]{3})+")
 
 
 def count_problem(text: str) -> str | None:
