@@ -31,6 +31,11 @@ def county(code: str) -> County:
 @pytest.fixture
 def ledger(seeded, make_user):
     """The world of a provincial ledger, committed."""
+    return build_ledger(make_user)
+
+
+def build_ledger(make_user) -> dict:
+    """Item 23's seeded plan, the five counties, and the people (after ``seeded``)."""
     from tracker.delivery.seed import apply_delivery_seed
 
     apply_delivery_seed(resources.seed_file())
