@@ -140,3 +140,13 @@ def test_separated_administrators_still_hold(ledger, make_user):
     people = ledger["people"]
     with pytest.raises(UserError):
         edit_user(people["admin"], role="county", actor=people["admin"])  # not one's own role
+
+
+def test_a_county_account_belongs_to_no_department(seeded, make_user):
+    from tracker.auth.services import UserError, edit_user, resolve_department
+
+    with pytest.raises(UserError, match="县级填报员不属于任何部门"):
+        make_user("county", "mca")
+    account = make_user("county")
+    with pytest.raises(UserError, match="县级填报员不属于任何部门"):
+        edit_user(account, department=resolve_department("mca"), actor=make_user("admin"))
