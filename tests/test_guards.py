@@ -124,11 +124,14 @@ def test_a_nul_byte_is_refused_on_every_route(app, client, signed_in):
         rule.rule.replace("<int:obligation_id>", "1")
         .replace("<int:task_id>", "1")
         .replace("<int:plan_id>", "1")
+        .replace("<int:county_id>", "1")
         for rule in app.url_map.iter_rules()
         if getattr(app.view_functions[rule.endpoint], "_tracker_checks_own_text", False)
     }
-    # the report form, the delivery plan form and a plan's return reason (tests/delivery)
-    assert own == {"/obligations/1/edit", "/delivery/tasks/1/plan", "/delivery/plans/1/return"}
+    # the report form, the delivery plan form and a plan's return reason (tests/delivery), a
+    # county's counts (tests/counties)
+    assert own == {"/obligations/1/edit", "/delivery/tasks/1/plan", "/delivery/plans/1/return",
+                   "/counties/1/values"}  # fmt: skip
     for (_method, target, form), status in refused.items():
         if form and target in own:
             assert status < 500

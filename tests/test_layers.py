@@ -44,7 +44,7 @@ LAYERS: list[set[str]] = [
         "privacy",
     },
     {"catalogue", "audit", "auth"},
-    {"delivery", "reports", "imports"},
+    {"delivery", "reports", "imports", "counties"},
     {"followups", "reminders", "notifications"},
     {"dashboard", "search"},
     {"exports", "api", "home", "ops", "help"},

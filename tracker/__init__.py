@@ -31,6 +31,7 @@ BLUEPRINTS = (
     ("catalogue", "routes", "bp"),
     ("reports", "routes", "bp"),
     ("delivery", "routes", "bp"),  # delivery plans: milestones and indicators per item
+    ("counties", "routes", "bp"),  # counties and the aggregate ledger of county counts
     ("imports", "routes", "bp"),
     ("api", "routes", "bp"),
     ("api", "pages", "tokens_bp"),  # the token pages of one's profile (session, CSRF)
@@ -143,6 +144,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.audit.cli import audit_cli
     from tracker.auth.cli import user_cli
     from tracker.catalogue.cli import department_cli, seed_command
+    from tracker.counties.cli import counties_cli
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
     from tracker.delivery.cli import delivery_cli
     from tracker.exports.cli import export_cli
@@ -160,6 +162,7 @@ def _register_cli(app: Flask) -> None:
         seed_command,
         department_cli,
         delivery_cli,
+        counties_cli,
         import_text_command,
         token_cli,
         open_periods_command,

@@ -175,6 +175,10 @@ class Settings(BaseSettings):
     # An uploaded workbook: rows read at most (blank ones included), and seconds of reading.
     import_max_rows: int = Field(default=5000, ge=1)
     import_seconds: float = Field(default=10.0, gt=0)
+    # County ledger (tracker/counties): counts below this are shown as "<N" above county
+    # level; the department whose reported indicators the counties report.
+    small_count_threshold: int = Field(default=5, ge=1, le=1000)
+    county_department: str = "mca"
     # Reporting periods, due dates and the dashboard's lights.
     first_period: str | None = None
     due_offset_days: int = Field(default=10, ge=0)

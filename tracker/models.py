@@ -4,6 +4,7 @@ from tracker.api.models import ApiToken
 from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
+from tracker.counties.models import County, CountyAccount, CountyValue
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
@@ -26,6 +27,9 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AuditEvent",
+    "County",
+    "CountyAccount",
+    "CountyValue",
     "DeliveryPlan",
     "Department",
     "Evidence",

@@ -39,6 +39,10 @@ REQUESTER = "requester"
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
+# Every county account (县级填报员): its own landing page and help.
+COUNTY = "county"
+# One county's counts: that county's own account, and coordinators (the province's keepers).
+COUNTY_ENTRY = "county-entry"
 # The JSON API (blueprint ``api``) takes a bearer token only: every session-only client gets 401
 # here, and tests/api/test_access.py checks the same levels with each user's token.
 TOKEN_ONLY_BLUEPRINT = "api"
@@ -172,6 +176,17 @@ ACCESS = {
     "audit.index": AUDITOR,
     "audit_export.workbook": AUDITOR,
     "help.sign_in": PUBLIC,  # sign-in help only, nothing internal
+    "help.county": COUNTY,
+    "counties.index": ADMIN,  # the county list and the county accounts' scope
+    "counties.import_counties": ADMIN,
+    "counties.assign": ADMIN,
+    "counties.mine": COUNTY,  # redirects to the account's own county
+    "counties.values": COUNTY_ENTRY,  # another county's account: 403
+    "counties.ledger": REVIEWER,  # every county's exact counts: the province's keepers only
+    "counties.template": REVIEWER,
+    "counties.upload": REVIEWER,
+    "counties.totals": ALL_DEPARTMENTS,  # above county level: small counts suppressed
+    "counties.totals_export": ALL_DEPARTMENTS,
 }
 
 ENTITLED = {
@@ -199,9 +214,12 @@ ENTITLED = {
     CONTACTS: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
     ALL_DEPARTMENTS: {"coordinator", "leader", "admin"},
     REQUESTER: {"coordinator"},
+    COUNTY: {"own_county", "other_county"},
+    COUNTY_ENTRY: {"own_county", "coordinator"},
 }
 USERS = ["own_liaison", "own_approver", "own_viewer", "other_liaison", "other_viewer",
-         "coordinator", "leader", "admin", "security_admin", "auditor"]  # fmt: skip
+         "coordinator", "leader", "admin", "security_admin", "auditor", "own_county",
+         "other_county"]  # fmt: skip
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 
 
@@ -237,6 +255,8 @@ def world(seeded, make_user, app, monkeypatch):
         "admin": make_user("admin"),
         "security_admin": make_user("security_admin"),
         "auditor": make_user("auditor"),
+        "own_county": make_user("county"),
+        "other_county": make_user("county"),
     }
     mps = db.session.scalar(sa.select(Department).where(Department.code == "mps"))
     task = db.session.scalar(sa.select(Task).where(Task.number == 11))
@@ -261,6 +281,7 @@ def world(seeded, make_user, app, monkeypatch):
     token, _ = create_token(users["own_liaison"], name="world", actor=users["own_liaison"])
     elsewhere = _open_session_row(users["own_liaison"])
     job = _written_export(users["coordinator"], period)
+    county = _counties(users)
     db.session.commit()
     return {
         "values": {**followup_values,
@@ -268,15 +289,30 @@ def world(seeded, make_user, app, monkeypatch):
                    "number": 1, "evidence_id": evidence.id, "period": period.key,
                    "report_id": report.id, "token_id": token.id,
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
-                   "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id},
+                   "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id,
+                   "county_id": county.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
                     "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999,
-                    "plan_id": 999_999},
+                    "plan_id": 999_999, "county_id": 999_999},
         **users,
     }  # fmt: skip
+
+
+def _counties(users):
+    """Two counties, each with its county account; the URL's county is the first one's."""
+    from tracker.counties.queries import counties_by_code
+    from tracker.counties.services import assign_county, import_counties
+    from tracker.counties.sheets import CountyRow
+
+    rows = [CountyRow("130102", "长安区", "石家庄市"), CountyRow("130202", "路南区", None)]
+    import_counties(rows, actor=users["admin"])
+    counties = counties_by_code()
+    assign_county(users["own_county"], counties["130102"], actor=users["admin"])
+    assign_county(users["other_county"], counties["130202"], actor=users["admin"])
+    return counties["130102"]
 
 
 def _written_export(user, period):

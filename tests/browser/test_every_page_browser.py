@@ -59,6 +59,8 @@ EXCLUDED = {
     "exports.notice",  # Word download
     "audit_export.workbook",  # Excel download
     "reports.download",  # evidence files
+    "counties.template",  # Excel download
+    "counties.totals_export",  # Excel download
     "auth.login",  # the signed-out page: checked once before signing in
     "help.sign_in",  # public, linked from the signed-out login page only
 }

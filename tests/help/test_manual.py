@@ -24,6 +24,7 @@ CHAPTERS = {
     "admin": "系统管理员",
     "security_admin": "安全管理员",
     "auditor": "审计管理员",
+    "county": "县级填报员",
 }
 
 

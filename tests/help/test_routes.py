@@ -20,6 +20,7 @@ ROLES = {
     UserRole.ADMIN: None,
     UserRole.SECURITY_ADMIN: None,
     UserRole.AUDITOR: None,
+    UserRole.COUNTY: None,
 }
 
 

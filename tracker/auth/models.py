@@ -50,6 +50,9 @@ class UserRole(enum.StrEnum):
     LIAISON = "liaison"
     APPROVER = "approver"  # 审核人: signs off the department's reports (审核签发)
     VIEWER = "viewer"
+    # 县级填报员: enters its own county's aggregate ledger counts and nothing else; its county
+    # is its scope (tracker/counties), never a department.
+    COUNTY = "county"
 
     @property
     def label(self) -> str:
@@ -61,6 +64,7 @@ class UserRole(enum.StrEnum):
             "liaison": "联络员",
             "approver": "审核人（部门领导）",
             "viewer": "查阅（领导）",
+            "county": "县级填报员",
         }[self.value]
 
 
@@ -157,6 +161,10 @@ class User(UserMixin, Model):
     @property
     def is_viewer(self) -> bool:
         return self.role == UserRole.VIEWER
+
+    @property
+    def is_county(self) -> bool:
+        return self.role == UserRole.COUNTY
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

@@ -150,7 +150,7 @@ def can_reset_second_factor(user: User) -> bool:
 def can_read_progress(user: User) -> bool:
     """Everyone but the security and audit administrators works with the obligations and
     their progress (filing, reviewing, the dashboard); those two read none of it (三员分立)."""
-    return user.role not in (UserRole.SECURITY_ADMIN, UserRole.AUDITOR)
+    return user.role not in (UserRole.SECURITY_ADMIN, UserRole.AUDITOR, UserRole.COUNTY)
 
 
 def can_read_audit_trail(user: User) -> bool:
@@ -330,3 +330,52 @@ def require_propose_plan(user: User, department_id: int | None) -> None:
 
 def require_decide_plans(user: User) -> None:
     _require(can_decide_plans(user))
+
+
+# -- counties and the aggregate ledger (tracker/counties) ------------------------------------
+
+
+def can_manage_counties(user: User) -> bool:
+    """The system administrator keeps the instance's county list and the county accounts'
+    scope (like departments and accounts)."""
+    return user.role == UserRole.ADMIN
+
+
+def can_keep_county_ledger(user: User) -> bool:
+    """Coordinators keep the province's ledger: every county's exact counts, the template
+    download and upload. Nobody else reads a county's exact value but the county itself."""
+    return user.role == UserRole.COORDINATOR
+
+
+def can_view_county_totals(user: User) -> bool:
+    """The totals above county level (by prefecture, for the province; small counts
+    suppressed): coordinators, admins and leaders, as for every department's progress."""
+    return sees_all_departments(user)
+
+
+def can_enter_county_values(user: User, county_id: int, scope_county_id: int | None) -> bool:
+    """A county account enters (and reads) its own county's counts only, ``scope_county_id``
+    being the county it is given; a coordinator enters any county's."""
+    if can_keep_county_ledger(user):
+        return True
+    return (
+        user.role == UserRole.COUNTY
+        and scope_county_id is not None
+        and (scope_county_id == county_id)
+    )
+
+
+def require_manage_counties(user: User) -> None:
+    _require(can_manage_counties(user))
+
+
+def require_keep_county_ledger(user: User) -> None:
+    _require(can_keep_county_ledger(user))
+
+
+def require_view_county_totals(user: User) -> None:
+    _require(can_view_county_totals(user))
+
+
+def require_enter_county_values(user: User, county_id: int, scope_county_id: int | None) -> None:
+    _require(can_enter_county_values(user, county_id, scope_county_id))

@@ -403,8 +403,9 @@ def _check_role_change(user: User, new_role: UserRole, actor: User | None) -> No
 
 
 def _check_administrator_fit(role: UserRole, department: Department | None) -> None:
-    """Administrator roles belong to no department."""
-    if role in ADMINISTRATOR_ROLES and department is not None:
+    """Administrator roles belong to no department; nor does a county account, whose scope is
+    its county (tracker/counties), never a department's data."""
+    if (role in ADMINISTRATOR_ROLES or role == UserRole.COUNTY) and department is not None:
         raise UserError(f"{role.label}不属于任何部门，请不选部门。", field="department")
 
 

@@ -46,13 +46,15 @@ def home() -> ResponseReturnValue:
     viewers (leaders, and a department's viewers) on the dashboard (a department's viewer sees
     its department's), liaisons on their reports. Each landing page starts with its to-do.
     The security administrator lands on the accounts (locks, resets); the auditor on the
-    audit trail."""
+    audit trail; a county account on its county's ledger page."""
     if current_user.is_admin:
         return redirect(url_for("home.admin"))
     if current_user.is_security_admin:
         return redirect(url_for("auth.users"))
     if current_user.is_auditor:
         return redirect(url_for("audit.index"))
+    if current_user.is_county:
+        return redirect(url_for("counties.mine"))
     if current_user.is_coordinator or current_user.is_viewer:
         return redirect(url_for("dashboard.index"))
     return redirect(url_for("reports.mine"))

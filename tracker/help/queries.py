@@ -39,6 +39,7 @@ ROLE_PAGES: dict[UserRole, tuple[str, str]] = {
     UserRole.ADMIN: ("help.admin", "系统管理员操作说明"),
     UserRole.SECURITY_ADMIN: ("help.security_admin", "安全管理员操作说明"),
     UserRole.AUDITOR: ("help.auditor", "审计管理员操作说明"),
+    UserRole.COUNTY: ("help.county", "县级填报员操作说明"),
 }
 
 AUDIENCE_LABELS = {

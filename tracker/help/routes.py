@@ -83,3 +83,8 @@ def auditor() -> ResponseReturnValue:
 def sign_in() -> ResponseReturnValue:
     """Public: how to sign in, what locks an account, whom to ask (no names, no data)."""
     return render_template("help/sign_in.html", **queries.sign_in_facts())
+
+
+@bp.route("/county")
+def county() -> ResponseReturnValue:
+    return _role_page(UserRole.COUNTY)
