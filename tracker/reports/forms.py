@@ -25,8 +25,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from tracker import privacy
 from tracker.catalogue.models import Department, PolicyDocument, Role
-from tracker.delivery.forms import parse_amount
 from tracker.delivery.models import Indicator, Milestone
+from tracker.delivery.rules import parse_amount
 from tracker.forms import ChoiceField
 from tracker.periods import Period
 from tracker.reports.hints import STATUS_HINT
