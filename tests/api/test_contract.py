@@ -82,7 +82,8 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
 
     api(token=None).get("/openapi.json")
     reads = ("/me", "/departments", "/tasks", "/periods", "/obligations", "/dashboard",
-             "/notifications", "/exports/quarterly.xlsx")  # fmt: skip
+             "/notifications", "/exports/quarterly.xlsx", "/tasks/1/plans",
+             "/tasks/1/delivery")  # fmt: skip
     for path in reads:
         mca.get(path)
         anonymous.get(path)
@@ -199,6 +200,37 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     admin.post(liaisons_url, json={"main_id": "x"})
     admin.post(liaisons_url, json={"main_id": mca_user.id})
 
+    # Delivery plans on item 23 (民政部 leads): propose, return, approve; the delivery reads.
+    from tests.api.test_delivery import proposal
+    from tests.delivery.conftest import task
+
+    plans = f"/tasks/{task(23).id}/plans"
+    for path in (plans, f"/tasks/{task(23).id}/delivery"):
+        mca.get(path)
+        mohrss.get(path)  # not on the item: 403
+        anonymous.get(path)
+        mca.get(path.replace(str(task(23).id), "99999"))
+        mca.get(path, query_string={"perod": "2024Q3"})
+    anonymous.post(plans, json={})
+    mohrss.post(plans, json=proposal())
+    mca.post("/tasks/99999/plans", json=proposal())
+    mca.post(plans, data="x", content_type="text/plain")
+    mca.post(plans, json=proposal(target_value=-1))
+    plan = mca.post(plans, json=proposal()).get_json()
+    for name in ("approve", "return"):
+        path = f"/plans/{plan['id']}/{name}"
+        anonymous.post(path)
+        mca.post(path, json={"reason": "x"})
+        coordinator.post(f"/plans/99999/{name}", json={"reason": "x"})
+        coordinator.post(path, data="x", content_type="text/plain")
+        coordinator.post(path, json={"revision": "x"})
+    coordinator.post(f"/plans/{plan['id']}/return", json={"reason": "请补充。"})
+    coordinator.post(f"/plans/{plan['id']}/approve")  # returned: 409
+    coordinator.post(f"/plans/{plan['id']}/return", json={"reason": "again"})  # 409
+    mca.post(plans, json=proposal())
+    coordinator.post(f"/plans/{plan['id']}/approve", json={})
+    mca.get(plans)
+
     # Every operation answers 429 past its client address's limit (tracker/ratelimit.py).
     monkeypatch.setitem(app.config, "TRACKER_RATELIMIT_API_PER_ADDRESS", "1 per minute")
     limiter.reset()
@@ -207,7 +239,9 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
             if method != "parameters":
                 for _ in range(2):
                     anonymous.request(
-                        method.upper(), path.replace("{report_id}", str(draft["id"])),
+                        method.upper(),
+                        path.replace("{report_id}", str(draft["id"]))
+                        .replace("{task_id}", "1").replace("{plan_id}", "1"),
                         environ_base={"REMOTE_ADDR": f"10.9.{n}.{len(method)}"},
                     )  # fmt: skip
     limiter.reset()

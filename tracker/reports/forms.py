@@ -36,6 +36,7 @@ from tracker.reports.limits import (
     MAX_FIGURE_TEXT,
     MAX_FIGURE_UNIT,
     MAX_FIGURES,
+    MAX_MILESTONE_NOTE,
     MAX_NARRATIVE,
     MAX_REVIEW_TEXT,
     NUL,
@@ -76,9 +77,6 @@ def no_personal_data(form: Form, field: Field) -> None:
     message = privacy.check_text(str(field.label.text), field.data)
     if message:
         raise ValidationError(message)
-
-
-MAX_MILESTONE_NOTE = 500
 
 
 class FigureForm(Form):
