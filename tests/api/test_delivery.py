@@ -151,7 +151,7 @@ def _report_body(quarter, planned, **extra):
     }  # fmt: skip
 
 
-def test_a_report_carries_typed_values_and_statuses(api, people, quarter, planned):
+def test_a_report_carries_typed_values_and_statuses(api, people, quarter, planned, client, login):
     lead, coordinator = api(people["lead"]), api(people["coordinator"])
     key_i, key_m = planned.indicators[0].key, planned.milestones[0].key
     created = lead.post("/reports", json=_report_body(quarter, planned))
@@ -191,6 +191,10 @@ def test_a_report_carries_typed_values_and_statuses(api, people, quarter, planne
     assert (light["milestones_due"], light["milestones_done"]) == (1, 1)
     assert light["rag"] in ("green", "amber", "red") and light["indicators"][0]["key"] == key_i
     assert delivery["overdue_milestones"] == []
+    # the current quarter's light is the item page's
+    login(people["coordinator"])
+    page = client.get(f"/dashboard/items/{task(23).id}").get_data(as_text=True)
+    assert f'data-rag="{light["rag"]}">{light["label"]}</span>' in page
     assert api(people["other"]).get(f"/tasks/{task(23).id}/delivery").status_code == 403
 
 

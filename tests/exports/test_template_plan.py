@@ -116,6 +116,16 @@ def test_a_round_trip_stores_values_and_statuses_as_the_form_would(client, plann
     assert upload(client, _fill(again, {}, drop=True)).status_code == 302
     db.session.expire_all()
     assert len(quarter.obligation(23, "mca").report.indicator_values) == 1
+    # so does a sheet without lines for the obligation (e.g. a plan approved after the download)
+    wb = openpyxl.load_workbook(io.BytesIO(again))
+    for row in range(3, wb[PLAN_SHEET].max_row + 1):
+        for column in range(1, len(PLAN_HEADERS) + 1):
+            wb[PLAN_SHEET].cell(row, column).value = None
+    out = io.BytesIO()
+    wb.save(out)
+    assert upload(client, out.getvalue()).status_code == 302
+    db.session.expire_all()
+    assert len(quarter.obligation(23, "mca").report.milestone_statuses) == 1
     # clearing the cells clears the values
     cleared = _fill(again, {("量化指标", VALUE): None, ("节点", PROGRESS): None})
     assert upload(client, cleared).status_code == 302

@@ -548,8 +548,6 @@ def _read_plan_rows(workbook: openpyxl.Workbook, limits: ReadLimits, parsed: Par
         parsed.problems.append(Problem(message, HEADER_ROW, sheet=PLAN_SHEET))
         return
     by_obligation = {row.obligation_id: row for row in parsed.rows if row.obligation_id}
-    for row in parsed.rows:
-        row.indicator_values, row.milestone_statuses = {}, {}
     for number, cells in enumerate(rows, start=HEADER_ROW + 1):
         if number - HEADER_ROW > limits.max_rows:
             raise TemplateRefused([limits.too_many_rows(number - 1)])
@@ -576,6 +574,10 @@ def _parse_plan_row(
     if row is None or not key or kind not in (INDICATOR_KIND, MILESTONE_KIND):
         problem("该行与“填报”表中的事项对不上：请勿修改灰色的列，也不要删除“填报”表的行。", P_ID)
         return
+    if row.indicator_values is None or row.milestone_statuses is None:
+        # The obligation has lines here: what they leave empty is cleared (an obligation
+        # without lines, e.g. a plan approved after the download, keeps what is stored).
+        row.indicator_values, row.milestone_statuses = {}, {}
     name = _text(cells[P_NAME].value)
     found: list[Problem] = []
     if kind == INDICATOR_KIND:
