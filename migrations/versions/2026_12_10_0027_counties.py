@@ -5,8 +5,8 @@ The role is a non-native enum guarded by ``ck_user_user_role``; as in 0016 the c
 dropped and created again (a batch copy of ``user`` on SQLite). The downgrade refuses while
 an account holds the county role, rather than losing it.
 
-Revision ID: 0029
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 Create Date: 2026-12-10 00:00:00
 
 """
@@ -14,8 +14,8 @@ Create Date: 2026-12-10 00:00:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0029"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 

@@ -29,6 +29,13 @@ BODIES = {
     "api.approve_report": lambda values: {},
     "api.return_to_liaison": lambda values: {"reason": "请补充数据。"},
     "api.set_department_liaisons": lambda values: {},
+    "api.propose_plan": lambda values: {
+        "milestones": [
+            {"title": "完成排查", "due_period": "2026Q4", "department_id": values["department_id"]}
+        ]
+    },
+    "api.approve_plan": lambda values: {},
+    "api.return_plan": lambda values: {"reason": "请补充指标。"},
 }
 
 

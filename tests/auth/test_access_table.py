@@ -97,6 +97,11 @@ ACCESS = {
     "api.dashboard": READER,  # scoped to the caller's department as on the dashboard page
     "api.notifications": SIGNED_IN,  # one's own only
     "api.export_quarterly": READER,  # holds only the departments the caller may see
+    "api.task_plans": DEPARTMENT,  # unapproved versions: the plan's department (and coordinators)
+    "api.propose_plan": OWNER,  # the liaisons of the lead (or a joint) department only
+    "api.approve_plan": REVIEWER,
+    "api.return_plan": REVIEWER,
+    "api.task_delivery": DEPARTMENT,
     "catalogue.home": SIGNED_IN,
     "catalogue.tasks": SIGNED_IN,
     "catalogue.task": SIGNED_IN,
@@ -290,13 +295,13 @@ def world(seeded, make_user, app, monkeypatch):
                    "report_id": report.id, "token_id": token.id,
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
                    "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id,
-                   "county_id": county.id},
+                   "county_id": county.id, "department_id": mps.id},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
                     "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999,
-                    "plan_id": 999_999, "county_id": 999_999},
+                    "plan_id": 999_999, "county_id": 999_999, "department_id": 999_999},
         **users,
     }  # fmt: skip
 

@@ -93,7 +93,7 @@ def problems_of(response) -> list[tuple[str, str, str]]:
 
 def test_template_lists_the_departments_obligations_with_inputs_unlocked(client, liaison):
     wb = load(download(client))
-    assert wb.sheetnames == [SHEET_TITLE, template.GUIDE_TITLE]
+    assert wb.sheetnames == [SHEET_TITLE, template.PLAN_SHEET, template.GUIDE_TITLE]
     ws = wb[SHEET_TITLE]
     assert "公安部" in ws["A1"].value and "2024年第三季度" in ws["A1"].value
     assert [c.value for c in ws[2]] == HEADERS

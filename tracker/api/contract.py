@@ -28,6 +28,9 @@ from pydantic_core import PydanticCustomError
 from tracker.auth.models import UserRole
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
+from tracker.delivery import rules as plan_rules
+from tracker.delivery.models import Combine, Direction, PlanState
+from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput
 from tracker.notifications.models import NotificationKind
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
@@ -38,6 +41,7 @@ from tracker.reports.limits import (
     MAX_FIGURE_UNIT,
     MAX_FIGURES,
     MAX_ID,
+    MAX_MILESTONE_NOTE,
     MAX_NARRATIVE,
     MAX_PAGE,
     MAX_REVIEW_TEXT,
@@ -46,7 +50,7 @@ from tracker.reports.limits import (
     figure_from_text,
     normalise_optional,
 )
-from tracker.reports.models import ProgressStatus, ReportState
+from tracker.reports.models import MilestoneProgress, ProgressStatus, ReportState
 from tracker.reports.services import NARRATIVE_FIELDS, ReportInput
 
 # The machine-readable code of each status the API answers with.
@@ -112,6 +116,7 @@ Id = Annotated[StrictInt, Field(ge=1, le=MAX_ID)]
 # their ``string_too_long`` kind) rather than pushing the limits into a generic check.
 Normalised = BeforeValidator(normalise_optional)
 Narrative = Annotated[str, Field(max_length=MAX_NARRATIVE, pattern=NO_NUL), Normalised]
+MilestoneNote = Annotated[str, Field(max_length=MAX_MILESTONE_NOTE, pattern=NO_NUL), Normalised]
 ReviewText = Annotated[str, Field(max_length=MAX_REVIEW_TEXT, pattern=NO_NUL), Normalised]
 RequiredReviewText = Annotated[
     str,
@@ -146,6 +151,44 @@ FigureValue = Annotated[
     ),
 ]
 PeriodKey = Annotated[str, Field(pattern=PERIOD_PATTERN, examples=["2026Q3"])]
+
+
+def amount_value(value: Any) -> Decimal:
+    """A plan's or an indicator's value, given as a JSON number or as text (``"2,800"``):
+    read as the web form reads it (:mod:`tracker.delivery.rules`); its range (never negative,
+    at most 4 decimals) is the domain's to judge, so that a number and a text meet one rule."""
+    number = None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        number = figure_from_number(value)
+    elif isinstance(value, str) and len(value) <= MAX_FIGURE_TEXT:
+        number = plan_rules.parse_amount(value)
+    if number is None:
+        raise PydanticCustomError("amount_value", "not an amount")
+    return number
+
+
+Amount = Annotated[
+    Decimal,
+    PlainValidator(amount_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {
+                    "type": "number",
+                    "minimum": 0,
+                    "exclusiveMaximum": float(plan_rules.MAX_VALUE),
+                },
+                {
+                    "type": "string",
+                    "maxLength": MAX_FIGURE_TEXT,
+                    "pattern": "^(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\\.[0-9]{1,4})?$",
+                },
+            ],
+            "description": plan_rules.AMOUNT_MESSAGE,
+        }
+    ),
+]
+PlanKey = Annotated[str, Field(min_length=1, max_length=32, pattern="^[0-9A-Za-z_-]+$")]
 # Stored times are UTC; answered as ISO 8601 with their offset (``+00:00``).
 Timestamp = Annotated[
     datetime,
@@ -179,6 +222,15 @@ class FigureInput(RequestModel):
     unit: FigureUnit = Field("", title="单位")
 
 
+class MilestoneStatusInput(RequestModel):
+    """What the department says of one due milestone: done, partly, not done, and why."""
+
+    status: MilestoneProgress = Field(
+        title="完成情况", description="done 已完成 · partly 部分完成 · not_done 未完成"
+    )
+    note: MilestoneNote = Field("", title="情况说明", description="未完成或部分完成时必填，一句话")
+
+
 class ReportFields(RequestModel):
     """The report's own fields; those a request leaves out keep their stored values."""
 
@@ -196,6 +248,20 @@ class ReportFields(RequestModel):
         title=FIELD_LABELS["figures"],
         description="关键数据；给出时整体替换原有各项",
     )
+    indicator_values: dict[PlanKey, Amount] = Field(
+        {},
+        max_length=plan_rules.MAX_INDICATORS * 4,
+        title="量化指标数值",
+        description="落实计划中本部门报送的指标：指标 key → 数值（不小于 0，最多 4 位小数，"
+        "单位由指标确定）；给出时整体替换原有各项，未列出的指标视为未填；省略则保留原值",
+    )
+    milestone_statuses: dict[PlanKey, MilestoneStatusInput] = Field(
+        {},
+        max_length=plan_rules.MAX_MILESTONES * 4,
+        title="节点完成情况",
+        description="本部门负责、截至本季度到期的节点：节点 key → 完成情况；给出时整体替换"
+        "原有各项；省略则保留原值。报送前每个到期节点都须说明",
+    )
 
     def onto(self, report: Any = None) -> ReportInput:
         """The full input for ``save_draft``: the stored report, with what was sent."""
@@ -209,6 +275,11 @@ class ReportFields(RequestModel):
         for name in self.model_fields_set - {"obligation_id", "version"}:
             if name == "figures":
                 current.figures = [(f.name, f.value, f.unit) for f in self.figures]
+            elif name == "milestone_statuses":
+                current.milestone_statuses = {
+                    key: (given.status, given.note)
+                    for key, given in self.milestone_statuses.items()
+                }
             else:
                 setattr(current, name, getattr(self, name))
         return current
@@ -264,6 +335,93 @@ class SignoffReturnRequest(RequestModel):
 
     reason: RequiredReviewText = Field(title="退回理由", description="退回理由（必填）")
     version: Id | None = Field(None, title="版本号 version", description=VERSION_GUARD)
+
+
+class PlanMilestoneInput(RequestModel):
+    """One milestone of a proposed plan."""
+
+    key: PlanKey | None = Field(
+        None, title="节点 key", description="沿用上一版本的节点时给出其 key；新节点省略"
+    )
+    title: str = Field(title="节点内容", max_length=plan_rules.MAX_TITLE, pattern=NO_NUL)
+    due_period: PeriodKey = Field(title="完成季度")
+    department_id: Id = Field(
+        title="责任部门编号", description="本项的部门（共同负责事项只能是本部门）"
+    )
+
+
+class PlanIndicatorInput(RequestModel):
+    """One indicator of a proposed plan."""
+
+    key: PlanKey | None = Field(
+        None, title="指标 key", description="沿用上一版本的指标时给出其 key；新指标省略"
+    )
+    name: str = Field(title="指标名称", max_length=plan_rules.MAX_NAME, pattern=NO_NUL)
+    unit: str = Field(title="单位", max_length=plan_rules.MAX_UNIT, pattern=NO_NUL)
+    direction: Direction = Field(title="方向", description="higher 越高越好 · lower 越低越好")
+    baseline_value: Amount = Field(title="基线值")
+    baseline_date: date = Field(title="基线日期")
+    target_value: Amount = Field(title="目标值")
+    target_date: date = Field(title="目标日期", description="晚于基线日期")
+    combine: Combine = Field(
+        title="汇总方式", description="sum 求和 · average 平均 · latest 取最新报送值"
+    )
+    department_ids: list[Id] = Field(
+        title="报送部门编号", min_length=1, max_length=64, description="本项的部门"
+    )
+
+
+class PlanProposal(RequestModel):
+    """``POST /tasks/{id}/plans``: the caller's department's plan (a first version, a
+    resubmission of a waiting one, or a change of the one in force, with its reason)."""
+
+    milestones: list[PlanMilestoneInput] = Field(
+        [], max_length=plan_rules.MAX_MILESTONES, title="节点"
+    )
+    indicators: list[PlanIndicatorInput] = Field(
+        [], max_length=plan_rules.MAX_INDICATORS, title="量化指标"
+    )
+    change_reason: ReviewText = Field(
+        "", title="变更理由", description="计划已批准后提出变更时必填"
+    )
+
+    def to_input(self) -> PlanInput:
+        """The proposal as the domain takes it (:func:`tracker.delivery.services.propose_plan`)."""
+        return PlanInput(
+            milestones=[
+                MilestoneInput(m.title, m.due_period, m.department_id, key=m.key)
+                for m in self.milestones
+            ],
+            indicators=[
+                IndicatorInput(
+                    i.name,
+                    i.unit,
+                    i.direction,
+                    i.baseline_value,
+                    i.baseline_date,
+                    i.target_value,
+                    i.target_date,
+                    i.combine,
+                    list(i.department_ids),
+                    key=i.key,
+                )
+                for i in self.indicators
+            ],
+            change_reason=self.change_reason,
+        )
+
+
+class PlanDecision(RequestModel):
+    """``POST /plans/{id}/approve``: an optional guard on the version's revision."""
+
+    revision: Id | None = Field(None, title="修订号 revision", description=VERSION_GUARD)
+
+
+class PlanReturn(RequestModel):
+    """``POST /plans/{id}/return``: the reason (required)."""
+
+    reason: RequiredReviewText = Field(title="退回理由", description="退回理由（必填）")
+    revision: Id | None = Field(None, title="修订号 revision", description=VERSION_GUARD)
 
 
 class LiaisonsRequest(RequestModel):
@@ -367,6 +525,24 @@ class DepartmentPath(QueryModel):
     """The department named in the URL, by its code."""
 
     code: str = Field(title="部门代码", description="部门代码（见部门列表的 code）", max_length=32)
+
+
+class TaskPath(QueryModel):
+    """The item named in the URL."""
+
+    task_id: Id = Field(title="任务编号", description="任务编号（见任务列表的 id）")
+
+
+class PlanPath(QueryModel):
+    """The plan version named in the URL."""
+
+    plan_id: Id = Field(title="计划编号", description="落实计划某一版本的编号（见计划列表的 id）")
+
+
+class DeliveryQuery(QueryModel):
+    """``GET /tasks/{id}/delivery``."""
+
+    period: PeriodArg = None
 
 
 class ReportPath(QueryModel):
@@ -520,6 +696,49 @@ class Signoff(Shape):
     return_reason: str | None = Field(description="审核人最近一次退回联络员的理由")
 
 
+class ReportIndicatorValue(Shape):
+    """A value of a plan indicator the report states."""
+
+    key: str = Field(description="指标 key（跨计划版本不变）")
+    name: str
+    unit: str
+    value: str = Field(description="精确小数")
+
+
+class ReportMilestoneStatus(Shape):
+    """What the report says of a due milestone."""
+
+    key: str = Field(description="节点 key（跨计划版本不变）")
+    title: str
+    due_period: PeriodKey
+    status: MilestoneProgress = Field(description="done 已完成 · partly 部分完成 · not_done 未完成")
+    note: str
+
+
+class PlannedIndicator(Shape):
+    """A plan indicator the report's department reports (the field ``indicator_values``)."""
+
+    key: str
+    name: str
+    unit: str
+
+
+class PlannedMilestone(Shape):
+    """A milestone due by the report's quarter that its department answers for."""
+
+    key: str
+    title: str
+    due_period: PeriodKey
+
+
+class ReportPlan(Shape):
+    """What the plans in force ask of this report: the indicators to report, the milestones
+    to state (every one before submitting)."""
+
+    indicators: list[PlannedIndicator]
+    milestones: list[PlannedMilestone]
+
+
 class Report(Shape):
     """A report with its obligation, figures, evidence, sign-off and review."""
 
@@ -540,6 +759,9 @@ class Report(Shape):
     suggestions: str
     next_steps: str
     figures: list[Figure]
+    indicator_values: list[ReportIndicatorValue]
+    milestone_statuses: list[ReportMilestoneStatus]
+    plan: ReportPlan = Field(description="落实计划要求本报告填写的指标和说明的节点")
     evidence: list[Evidence]
     signoff: Signoff
     return_reason: str | None
@@ -549,6 +771,134 @@ class Report(Shape):
     reviewed_at: Timestamp | None
     created_at: Timestamp
     updated_at: Timestamp
+
+
+class PlanMilestone(Shape):
+    """A milestone of a plan version."""
+
+    key: str = Field(description="跨版本不变；报告按 key 说明完成情况")
+    title: str
+    due_period: PeriodKey
+    department: DepartmentRef
+
+
+class PlanIndicator(Shape):
+    """An indicator of a plan version."""
+
+    key: str = Field(description="跨版本不变；报告按 key 填写数值")
+    name: str
+    unit: str
+    direction: Direction = Field(description="higher 越高越好 · lower 越低越好")
+    baseline_value: str = Field(description="精确小数")
+    baseline_date: date
+    target_value: str = Field(description="精确小数")
+    target_date: date
+    combine: Combine = Field(description="sum 求和 · average 平均 · latest 取最新报送值")
+    departments: list[DepartmentRef] = Field(description="报送部门")
+
+
+class Plan(Shape):
+    """One version of one department's delivery plan for an item."""
+
+    id: int
+    task_id: int
+    task_number: int
+    document: str
+    department: DepartmentRef
+    number: int = Field(description="版本号：1、2……")
+    state: PlanState = Field(
+        description="proposed 待审核 · returned 已退回 · approved 已批准（现行） · "
+        "superseded 已被新版本替代"
+    )
+    revision: int = Field(description="每次状态变化加一；approve、return 可带上以防并发")
+    change_reason: str | None
+    return_reason: str | None
+    proposed_by: str | None
+    proposed_at: Timestamp
+    decided_by: str | None
+    decided_at: Timestamp | None
+    milestones: list[PlanMilestone]
+    indicators: list[PlanIndicator]
+
+
+class PlanList(Shape):
+    """``GET /tasks/{id}/plans``: the versions the caller may read, by department and number."""
+
+    items: list[Plan]
+
+
+class DepartmentValue(Shape):
+    """One department's value of an indicator in one quarter."""
+
+    department: DepartmentRef
+    value: str
+
+
+class IndicatorQuarter(Shape):
+    """An indicator's combined value in one quarter, from submitted or accepted reports."""
+
+    period: PeriodKey
+    combined: str | None = Field(description="按汇总方式合并的值；无部门报送时为 null")
+    expected: str = Field(description="基线到目标的直线在该季度末的值（序时进度）")
+    values: list[DepartmentValue]
+
+
+class IndicatorValues(Shape):
+    """An indicator in force with its combined values, newest quarter first."""
+
+    key: str
+    name: str
+    unit: str
+    direction: Direction
+    combine: Combine
+    baseline_value: str
+    baseline_date: date
+    target_value: str
+    target_date: date
+    quarters: list[IndicatorQuarter]
+
+
+class IndicatorPace(Shape):
+    """An indicator the light judged: its latest value against the planned line."""
+
+    key: str
+    period: PeriodKey
+    value: str
+    expected: str
+    on_pace: bool
+
+
+class SuggestedLight(Shape):
+    """The suggested delivery light (系统建议; a coordinator's judgement is not part of it)."""
+
+    rag: Literal["green", "amber", "red"] = Field(
+        description="green 符合序时进度 · amber 部分落后 · red 落后"
+    )
+    label: str
+    milestones_due: Count
+    milestones_done: Count
+    indicators: list[IndicatorPace]
+
+
+class OverdueMilestone(Shape):
+    """A milestone in force whose quarter has passed and that no submitted report says is done."""
+
+    key: str
+    title: str
+    due_period: PeriodKey
+    department: DepartmentRef
+    said: MilestoneProgress | None = Field(description="最近一次报送的说法；从未说明为 null")
+    note: str | None
+
+
+class TaskDelivery(Shape):
+    """``GET /tasks/{id}/delivery``: an item's delivery in one quarter."""
+
+    task_id: int
+    period: PeriodKey
+    light: SuggestedLight | None = Field(description="尚无现行计划时为 null")
+    indicators: list[IndicatorValues] = Field(description="截至该季度的最近四个跟踪季度")
+    overdue_milestones: list[OverdueMilestone] = Field(description="按今天（北京时间）判定")
 
 
 class ObligationRef(Shape):

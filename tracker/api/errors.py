@@ -8,6 +8,8 @@ of 400 or more is rolled back by the request hook, so a failed request writes no
 
 from __future__ import annotations
 
+import re
+
 from flask import Response, jsonify
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
@@ -82,13 +84,31 @@ def _api_error(exc: ApiError) -> Response:
     return error_response(exc.status, exc.message, code=exc.code, fields=exc.fields)
 
 
+# A service names a field as the web form does; the API names it as its request body does
+# (a row's errors share the row's key, as pydantic's do: :mod:`tracker.api.validation`).
+_FIELD_NAMES = (
+    (re.compile(r"^(milestones|indicators)-(\d+)-(\w+)$"), r"\1[\2]"),
+    (re.compile(r"^indicator_(\w+)$"), r"indicator_values.\1"),
+    (re.compile(r"^milestone_(\w+)_note$"), r"milestone_statuses.\1"),
+)
+
+
+def body_field(name: str) -> str:
+    """``milestones-0-due_period`` → ``milestones[0]``; ``indicator_<key>`` →
+    ``indicator_values.<key>``; ``milestone_<key>_note`` → ``milestone_statuses.<key>``."""
+    for pattern, replacement in _FIELD_NAMES:
+        if pattern.match(name):
+            return pattern.sub(replacement, name)
+    return name
+
+
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError) -> Response:
     """A service's refusal: its status and code (403 not allowed, 409 stale or wrong state…).
 
     The request hook rolls the transaction back for every answer of 400 and above.
     """
-    fields = {exc.field: exc.message} if exc.field and exc.status == 400 else None
+    fields = {body_field(exc.field): exc.message} if exc.field and exc.status == 400 else None
     return error_response(exc.status, exc.message, code=exc.code, fields=fields)
 
 

@@ -30,9 +30,13 @@ from tracker.audit.services import record_event
 from tracker.auth import liaisons
 from tracker.auth.models import User
 from tracker.auth.permissions import (
+    can_read_plan,
     require_approve_reports,
+    require_decide_plans,
     require_edit_department_reports,
     require_manage_departments,
+    require_propose_plan,
+    require_read_delivery,
     require_read_report,
     require_review_reports,
     require_view_department,
@@ -40,7 +44,12 @@ from tracker.auth.permissions import (
     visible_department_ids,
 )
 from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import Department, Task
 from tracker.dashboard import queries as dashboard_queries
+from tracker.dashboard.delivery_light import suggested_light
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery import services as delivery_services
+from tracker.delivery.models import DeliveryPlan
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
 from tracker.reports import queries as report_queries
@@ -297,6 +306,7 @@ def create_report() -> ResponseReturnValue:
         raise InvalidInput({"obligation_id": f"没有编号为 {obligation_id} 的事项"})
     _readable(obligation)
     require_edit_department_reports(auth.api_user(), obligation.department_id)
+    validation.plan_fields(changes, obligation)
     if obligation.report is not None:
         raise ApiError(
             409,
@@ -338,6 +348,7 @@ def update_report(report_id: int) -> ResponseReturnValue:
     report = _load_report(report_id)
     require_edit_department_reports(auth.api_user(), report.obligation.department_id)
     changes = validation.body(contract.ReportUpdate)
+    validation.plan_fields(changes, report.obligation)
     report_services.save_draft(
         report.obligation,
         changes.onto(report),
@@ -537,6 +548,175 @@ def withdraw_report(report_id: int) -> ResponseReturnValue:
     _guard_version(report, validation.body(contract.WithdrawRequest, optional=True).version)
     report_services.withdraw_report(report, actor=auth.api_user())
     return _report_response(report)
+
+
+# -- delivery plans --------------------------------------------------------------------------
+
+PLAN = Success(200, "落实计划的一个版本", contract.Plan)
+PLAN_ERRORS = (403, 404, 409, 415)
+
+
+def _load_item(task_id: int) -> Task:
+    """The item (404), if the caller may read its delivery (403)."""
+    task = delivery_queries.task_with_plans(task_id) if task_id <= MAX_ID else None
+    if task is None:
+        raise ApiError(404, "没有这项任务。")
+    require_read_delivery(auth.api_user(), delivery_queries.item_department_ids(task))
+    return task
+
+
+def _load_plan(plan_id: int) -> DeliveryPlan:
+    plan = delivery_queries.plan(plan_id) if plan_id <= MAX_ID else None
+    if plan is None:
+        raise ApiError(404, "没有这个计划版本。")
+    return plan
+
+
+def _plan_departments(task: Task, plans: list[DeliveryPlan]) -> dict[int, Department]:
+    """The departments that the plans name (the item's, and any an indicator reports from)."""
+    ids = delivery_queries.item_department_ids(task)
+    ids |= {d for p in plans for i in p.indicators for d in i.department_ids}
+    ids |= {m.department_id for p in plans for m in p.milestones}
+    return delivery_queries.departments_by_id(ids)
+
+
+def _plan_response(plan: DeliveryPlan) -> tuple[Response, int]:
+    db.session.flush()
+    return _json(serializers.plan(plan, _plan_departments(plan.task, [plan])))
+
+
+def _guard_revision(plan: DeliveryPlan, revision: int | None) -> None:
+    if revision is not None and revision != plan.revision:
+        raise ApiError(
+            409,
+            f"该计划已变更（当前修订号 {plan.revision}，请求基于 {revision}），请重新读取。",
+            code="stale_version",
+        )
+
+
+@operations.get(
+    "/tasks/<int:task_id>/plans",
+    operation_id="taskPlans",
+    summary="一项任务的落实计划：各部门的各个版本（含节点和量化指标）",
+    description=(
+        "计划所属部门、督办协调员和系统管理员看到全部版本（含待审核、已退回）；"
+        "领导和本项的其他部门只看到已批准（含已被替代）的版本；不在本项的部门无权查看（403）。"
+    ),
+    path=contract.TaskPath,
+    success=Success(200, "计划版本列表", contract.PlanList),
+    errors=(403, 404),
+)
+def task_plans(task_id: int) -> ResponseReturnValue:
+    """The versions of an item's plans the caller may read (:func:`can_read_plan`)."""
+    task, user = _load_item(task_id), auth.api_user()
+    departments = delivery_queries.item_department_ids(task)
+    versions = [
+        p
+        for p in delivery_queries.versions(task.id)
+        if can_read_plan(user, p.department_id, departments, approved=not p.pending)
+    ]
+    named = _plan_departments(task, versions)
+    return _json(contract.PlanList(items=[serializers.plan(p, named) for p in versions]))
+
+
+@operations.post(
+    "/tasks/<int:task_id>/plans",
+    operation_id="proposePlan",
+    summary="提出本部门的落实计划（首版、退回后重新提交，或已批准后变更并说明理由）；"
+    "仅牵头部门（共同负责事项：各共同负责部门）的联络员",
+    description=(
+        "与网页表单同样校验：节点的完成季度须在文件起始季度起 10 年内，数值不小于 0，"
+        "目标在方向上优于基线、日期晚于基线，不得含身份证号或手机号。"
+        "待审核或已退回的版本被原地替换（版本号不变）；已有现行版本时新建下一版本，"
+        "原版本在新版本批准前继续有效。"
+    ),
+    path=contract.TaskPath,
+    body=contract.PlanProposal,
+    success=PLAN,
+    errors=(403, 404, 415),
+)
+def propose_plan(task_id: int) -> ResponseReturnValue:
+    """Propose, resubmit or change the caller's department's plan for the item."""
+    task, user = _load_item(task_id), auth.api_user()
+    department_id = user.department_id
+    if department_id not in delivery_queries.plan_department_ids(task):
+        raise ApiError(403, "本部门不是本项的牵头或共同负责部门，不能提出落实计划。")
+    require_propose_plan(user, department_id)
+    proposal = validation.body(contract.PlanProposal)
+    department = delivery_queries.departments_by_id({department_id})[department_id]
+    plan = delivery_services.propose_plan(task, department, proposal.to_input(), actor=user)
+    return _plan_response(plan)
+
+
+@operations.post(
+    "/plans/<int:plan_id>/approve",
+    operation_id="approvePlan",
+    summary="批准待审核的计划版本（原现行版本被替代）；仅督办协调员",
+    path=contract.PlanPath,
+    body=contract.PlanDecision,
+    body_required=False,
+    success=PLAN,
+    errors=PLAN_ERRORS,
+)
+def approve_plan(plan_id: int) -> ResponseReturnValue:
+    """Approve a proposed version."""
+    plan = _load_plan(plan_id)
+    require_decide_plans(auth.api_user())
+    _guard_revision(plan, validation.body(contract.PlanDecision, optional=True).revision)
+    delivery_services.approve_plan(plan, actor=auth.api_user())
+    return _plan_response(plan)
+
+
+@operations.post(
+    "/plans/<int:plan_id>/return",
+    operation_id="returnPlan",
+    summary="退回待审核的计划版本（须填理由）；仅督办协调员",
+    path=contract.PlanPath,
+    body=contract.PlanReturn,
+    success=PLAN,
+    errors=PLAN_ERRORS,
+)
+def return_plan(plan_id: int) -> ResponseReturnValue:
+    """Return a proposed version with a reason."""
+    plan = _load_plan(plan_id)
+    require_decide_plans(auth.api_user())
+    decision = validation.body(contract.PlanReturn)
+    _guard_revision(plan, decision.revision)
+    delivery_services.return_plan(plan, actor=auth.api_user(), reason=decision.reason)
+    return _plan_response(plan)
+
+
+@operations.get(
+    "/tasks/<int:task_id>/delivery",
+    operation_id="taskDelivery",
+    summary="一项任务某季度的落实情况：系统建议的落实灯、各指标按季度合并的数值、逾期节点",
+    description=(
+        "按现行（已批准）计划计算。指标数值只计已报送或已审核通过的报告，按指标的汇总方式合并；"
+        "quarters 为截至该季度的最近四个跟踪季度（新的在前）。"
+        "light 是系统建议，不是督办协调员的判断。"
+    ),
+    path=contract.TaskPath,
+    query=contract.DeliveryQuery,
+    success=Success(200, "落实情况", contract.TaskDelivery),
+    errors=(403, 404),
+)
+def task_delivery(task_id: int) -> ResponseReturnValue:
+    """The suggested delivery light, the combined indicator values and the overdue milestones."""
+    task, args = _load_item(task_id), _args(contract.DeliveryQuery)
+    period = validation.tracked_period(args.period)
+    tracked = report_queries.tracked_periods()
+    quarters = sorted((p for p in tracked if p <= period), reverse=True)[:4]
+    results = report_queries.indicator_results(task.id, quarters)
+    departments = delivery_queries.departments_by_id(
+        delivery_queries.item_department_ids(task)
+        | {d for i, _ in results for d in i.department_ids}
+    )
+    return _json(
+        serializers.task_delivery(
+            task.id, period, suggested_light(task.id, period, tracked), results, quarters,
+            report_queries.overdue_milestones(task_id=task.id), departments,
+        )
+    )  # fmt: skip
 
 
 @operations.get(

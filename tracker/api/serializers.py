@@ -12,9 +12,13 @@ from tracker.auth.models import User
 from tracker.auth.permissions import can_view_contacts
 from tracker.catalogue.models import Department, Task
 from tracker.catalogue.services import signoff_required
+from tracker.dashboard.delivery_light import DeliveryLight, expected_value
+from tracker.delivery.models import DeliveryPlan, Indicator
 from tracker.notifications.models import Notification
 from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState
+from tracker.reports.queries import IndicatorResult, OverdueMilestone
+from tracker.reports.services import planned_indicators, planned_milestones
 
 
 def decimal_text(value: Decimal) -> str:
@@ -157,6 +161,26 @@ def report(item: Report) -> contract.Report:
             contract.Figure(name=f.name, value=decimal_text(f.value), unit=f.unit or "")
             for f in item.figures
         ],
+        indicator_values=[
+            contract.ReportIndicatorValue(
+                key=v.indicator_key,
+                name=v.indicator.name,
+                unit=v.indicator.unit,
+                value=decimal_text(v.value),
+            )
+            for v in item.indicator_values
+        ],
+        milestone_statuses=[
+            contract.ReportMilestoneStatus(
+                key=m.milestone_key,
+                title=m.milestone.title,
+                due_period=m.milestone.due_period,
+                status=m.progress,
+                note=m.note or "",
+            )
+            for m in item.milestone_statuses
+        ],
+        plan=report_plan(duty),
         evidence=[
             contract.Evidence(
                 id=e.id,
@@ -183,6 +207,141 @@ def report(item: Report) -> contract.Report:
         reviewed_at=item.reviewed_at,
         created_at=item.created_at,
         updated_at=item.updated_at,
+    )
+
+
+def report_plan(duty: Obligation) -> contract.ReportPlan:
+    """What the plans in force ask of an obligation's report."""
+    return contract.ReportPlan(
+        indicators=[
+            contract.PlannedIndicator(key=i.key, name=i.name, unit=i.unit)
+            for i in planned_indicators(duty)
+        ],
+        milestones=[
+            contract.PlannedMilestone(key=m.key, title=m.title, due_period=m.due_period)
+            for m in planned_milestones(duty)
+        ],
+    )
+
+
+def plan(version: DeliveryPlan, departments: dict[int, Department]) -> contract.Plan:
+    """A plan version with its milestones and indicators; ``departments`` names them."""
+    return contract.Plan(
+        id=version.id,
+        task_id=version.task_id,
+        task_number=version.task.number,
+        document=version.task.document.number,
+        department=department_ref(version.department),
+        number=version.number,
+        state=version.state,
+        revision=version.revision,
+        change_reason=version.change_reason,
+        return_reason=version.return_reason,
+        proposed_by=_name(version.proposed_by),
+        proposed_at=version.proposed_at,
+        decided_by=_name(version.decided_by),
+        decided_at=version.decided_at,
+        milestones=[
+            contract.PlanMilestone(
+                key=m.key,
+                title=m.title,
+                due_period=m.due_period,
+                department=department_ref(departments[m.department_id]),
+            )
+            for m in version.milestones
+        ],
+        indicators=[
+            contract.PlanIndicator(
+                key=i.key,
+                name=i.name,
+                unit=i.unit,
+                direction=i.direction,
+                baseline_value=decimal_text(i.baseline_value),
+                baseline_date=i.baseline_date,
+                target_value=decimal_text(i.target_value),
+                target_date=i.target_date,
+                combine=i.combine,
+                departments=[department_ref(departments[d]) for d in i.department_ids],
+            )
+            for i in version.indicators
+        ],
+    )
+
+
+def task_delivery(
+    task_id: int,
+    period: Period,
+    light: DeliveryLight | None,
+    results: list[tuple[Indicator, dict[str, IndicatorResult]]],
+    quarters: list[Period],
+    overdue: list[OverdueMilestone],
+    departments: dict[int, Department],
+) -> contract.TaskDelivery:
+    """An item's delivery in a quarter: the suggested light, the indicators' combined values
+    of ``quarters`` (newest first), and the overdue milestones."""
+    indicators = [
+        contract.IndicatorValues(
+            key=i.key, name=i.name, unit=i.unit, direction=i.direction, combine=i.combine,
+            baseline_value=decimal_text(i.baseline_value), baseline_date=i.baseline_date,
+            target_value=decimal_text(i.target_value), target_date=i.target_date,
+            quarters=[_quarter(i, q, by_period[q.key], departments) for q in quarters],
+        )
+        for i, by_period in results
+    ]  # fmt: skip
+    return contract.TaskDelivery(
+        task_id=task_id,
+        period=period.key,
+        light=_light(light) if light is not None else None,
+        indicators=indicators,
+        overdue_milestones=[
+            contract.OverdueMilestone(
+                key=o.milestone.key,
+                title=o.milestone.title,
+                due_period=o.milestone.due_period,
+                department=department_ref(o.milestone.department),
+                said=o.said.progress if o.said is not None else None,
+                note=o.said.note if o.said is not None else None,
+            )
+            for o in overdue
+        ],
+    )
+
+
+def _quarter(
+    indicator: Indicator,
+    quarter: Period,
+    result: IndicatorResult,
+    departments: dict[int, Department],
+) -> contract.IndicatorQuarter:
+    return contract.IndicatorQuarter(
+        period=quarter.key,
+        combined=decimal_text(result.combined) if result.combined is not None else None,
+        expected=decimal_text(round(expected_value(indicator, quarter.end), 4)),
+        values=[
+            contract.DepartmentValue(
+                department=department_ref(departments[d]), value=decimal_text(v)
+            )
+            for d, v in result.values
+        ],
+    )
+
+
+def _light(light: DeliveryLight) -> contract.SuggestedLight:
+    return contract.SuggestedLight(
+        rag=light.rag.value,  # type: ignore[arg-type]  # green, amber or red
+        label=light.label,
+        milestones_due=light.due,
+        milestones_done=light.done,
+        indicators=[
+            contract.IndicatorPace(
+                key=p.indicator.key,
+                period=p.period.key,
+                value=decimal_text(p.value),
+                expected=decimal_text(round(p.expected, 4)),
+                on_pace=p.on_pace,
+            )
+            for p in light.paces
+        ],
     )
 
 

@@ -14,13 +14,16 @@ from flask import request
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from tracker.api.contract import PERIOD_PATTERN, QueryModel
+from tracker.api.contract import PERIOD_PATTERN, QueryModel, ReportFields
 from tracker.api.errors import ApiError, InvalidInput
 from tracker.auth.services import UserError, resolve_department
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, PolicyDocument
+from tracker.delivery.rules import AMOUNT_MESSAGE
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
+from tracker.reports.models import Obligation
+from tracker.reports.services import planned_indicators, planned_milestones
 
 M = TypeVar("M", bound=BaseModel)
 Q = TypeVar("Q", bound=QueryModel)
@@ -77,12 +80,17 @@ def field_messages(
 
 def _key_and_label(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[str, str]:
     """``("figures", 2, "value")`` → ``("figures[2]", "数值")``: a row's errors share its key,
-    and the message names the innermost field's title."""
+    and the message names the innermost field's title; a mapping's entry is keyed by its key
+    (``("indicator_values", "k1")`` → ``indicator_values.k1``)."""
     key, label = str(loc[0]), str(loc[0])
     current: type[BaseModel] | None = model
+    mapping = False
     for part in loc:
         if isinstance(part, int):
             key = f"{key}[{part}]"
+            continue
+        if mapping:
+            key, label, mapping = f"{key}.{part}", f"{label}“{part}”", False
             continue
         field = current.model_fields.get(part) if current is not None else None
         if field is None:
@@ -91,6 +99,7 @@ def _key_and_label(model: type[BaseModel], loc: tuple[int | str, ...]) -> tuple[
             continue
         label = field.title or part
         current = _item_model(field.annotation)
+        mapping = getattr(field.annotation, "__origin__", None) is dict
     return key, label
 
 
@@ -139,6 +148,12 @@ def _type_message(kind: str, ctx: dict[str, Any], label: str) -> str:
         return f"{label}应为正整数"
     if kind == "figure_value":
         return f"{label}应为数字，如 1200 或 35.5"
+    if kind == "amount_value":
+        return f"{label}{AMOUNT_MESSAGE}"
+    if kind == "dict_type":
+        return f"{label}应为 JSON 对象（key → 值）"
+    if kind in ("date_from_datetime_parsing", "date_parsing", "date_type"):
+        return f"{label}应为日期，如 2026-12-31"
     if kind == "list_type":
         return f"{label}应为列表"
     if kind == "model_type":
@@ -182,3 +197,23 @@ def document(number: str | None) -> PolicyDocument | None:
     if found is None:
         raise InvalidInput({"document": f"没有文号为“{number}”的文件"})
     return found
+
+
+def plan_fields(changes: ReportFields, obligation: Obligation) -> None:
+    """Refuse indicator values and milestone statuses the plans in force do not ask of this
+    report (the web form has no field for them; the API says so rather than drop them)."""
+    problems: dict[str, str] = {}
+    if "indicator_values" in changes.model_fields_set:
+        planned = {i.key for i in planned_indicators(obligation)}
+        for key in changes.indicator_values.keys() - planned:
+            problems[f"indicator_values.{key}"] = (
+                "本部门在本事项上没有这个要报送的指标（见报告的 plan.indicators）"
+            )
+    if "milestone_statuses" in changes.model_fields_set:
+        due = {m.key for m in planned_milestones(obligation)}
+        for key in changes.milestone_statuses.keys() - due:
+            problems[f"milestone_statuses.{key}"] = (
+                "本部门在本季度没有这个到期节点（见报告的 plan.milestones）"
+            )
+    if problems:
+        raise InvalidInput(problems)

@@ -324,6 +324,17 @@ def can_read_plan(
     return approved and can_view_item(user, item_department_ids)
 
 
+def can_read_delivery(user: User, item_department_ids: set[int] | frozenset[int]) -> bool:
+    """May the user read an item's delivery (its plans' list, the combined indicator values,
+    the suggested light)? Whoever reads progress and may view the item; which versions of a
+    plan they read is :func:`can_read_plan`'s to say."""
+    return can_read_progress(user) and can_view_item(user, item_department_ids)
+
+
+def require_read_delivery(user: User, item_department_ids: set[int] | frozenset[int]) -> None:
+    _require(can_read_delivery(user, item_department_ids))
+
+
 def require_propose_plan(user: User, department_id: int | None) -> None:
     _require(can_propose_plan(user, department_id))
 

@@ -22,8 +22,10 @@ from datetime import date
 from decimal import Decimal
 
 from tracker.dashboard.rag import Rag
+from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import Direction, Indicator
 from tracker.periods import Period
+from tracker.reports import queries as report_queries
 from tracker.reports.queries import IndicatorResult
 
 HALF = Decimal("0.5")
@@ -107,3 +109,30 @@ def delivery_light(due: int, done: int, paces: list[IndicatorPace]) -> DeliveryL
     else:
         rag = Rag.AMBER
     return DeliveryLight(rag, due, done, paces)
+
+
+def _as_of(period: Period) -> str:
+    """The quarter key before which a milestone counts as due when judging ``period``: the
+    next quarter once ``period`` is over, the current one while it runs (as on the item page)."""
+    now = delivery_queries.current_quarter()
+    return min(period.next(), now).key if period <= now else period.next().key
+
+
+def suggested_light(task_id: int, period: Period, tracked: list[Period]) -> DeliveryLight | None:
+    """The suggested light of an item for ``period``, judged by the plans in force: the
+    milestones due by then, done by a submitted report of a quarter up to it, and each
+    indicator's latest combined value of the (up to four) tracked quarters up to it. None
+    while the item has no plan in force."""
+    plans = delivery_queries.approved_plans(task_id)
+    if not plans:
+        return None
+    as_of = _as_of(period)
+    due = [m for p in plans for m in p.milestones if m.due_period < as_of]
+    done = report_queries.milestone_keys_done([m.key for m in due], up_to=period.key)
+    recent = sorted((p for p in tracked if p <= period), reverse=True)[:4]
+    paces = [
+        pace
+        for indicator, by_period in report_queries.indicator_results(task_id, recent)
+        if (pace := latest_pace(indicator, by_period, recent)) is not None
+    ]
+    return delivery_light(len(due), sum(1 for m in due if m.key in done), paces)

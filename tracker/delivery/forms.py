@@ -1,12 +1,15 @@
 """Plan forms: milestones and indicators of a delivery plan, approval and return.
 
 A row left entirely empty is ignored; a row partly filled is checked field by field, and
-every text field is checked for personal data (:mod:`tracker.privacy`).
+every text field is checked for personal data (:mod:`tracker.privacy`). The form reads the
+typed text (numbers, dates, quarters); the plan's rules themselves are the domain's
+(:mod:`tracker.delivery.rules`, :func:`tracker.delivery.services.check_plan`), which the JSON
+API applies too.
 """
 
 from __future__ import annotations
 
-import re
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -28,21 +31,29 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 from tracker import privacy
 from tracker.catalogue.models import Department
 from tracker.delivery.models import Combine, DeliveryPlan, Direction
-from tracker.delivery.queries import PLAN_YEARS, current_quarter
-from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput
+from tracker.delivery.queries import PLAN_YEARS
+from tracker.delivery.rules import (
+    AMOUNT_MESSAGE,
+    MAX_INDICATORS,
+    MAX_MILESTONES,
+    MAX_NAME,
+    MAX_REASON,
+    MAX_TITLE,
+    MAX_UNIT,
+    NUL,
+    parse_amount,
+    parse_quarter,
+    quarter_choices,
+)
+from tracker.delivery.services import (
+    IndicatorInput,
+    MilestoneInput,
+    PlanInput,
+    indicator_problems,
+    milestone_problems,
+)
 from tracker.forms import ChoiceField
 from tracker.periods import Period
-
-MAX_MILESTONES = 10
-MAX_INDICATORS = 6
-MAX_TITLE = 200
-MAX_NAME = 100
-MAX_UNIT = 20
-MAX_REASON = 2000
-# Values are counts, shares and amounts: never negative, at most 15 digits before the point
-# and 4 after (the column is NUMERIC(20, 4)).
-MAX_VALUE = Decimal("1e15")
-NUL = "\x00"
 
 
 def no_personal_data(form: Form, field: Field) -> None:
@@ -54,37 +65,15 @@ def no_personal_data(form: Form, field: Field) -> None:
         raise ValidationError(message)
 
 
-def parse_amount(text: str | None) -> Decimal | None:
-    """A value typed into the page: digits, thousands commas allowed, at most 4 decimals, not
-    negative (no exponent, no sign); None otherwise."""
-    text = (text or "").strip()
-    if not _AMOUNT.fullmatch(text):
-        return None
-    value = Decimal(text.replace(",", ""))
-    return value if value < MAX_VALUE else None
-
-
-_AMOUNT = re.compile(r"(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{1,4})?")
-
-
-AMOUNT_MESSAGE = "应为不小于 0 的数字（最多 4 位小数），如 1200 或 35.5"
-
-
-def parse_quarter(text: str | None) -> Period | None:
-    """A quarter key (2026Q4), tolerant of lower case and spaces; None when not one."""
-    try:
-        return Period.parse((text or "").strip().upper())
-    except ValueError:
-        return None
-
-
-def quarter_choices(start: Period | None) -> list[Period]:
-    """The quarters a milestone may be due in: from the document's first quarter (else four
-    quarters back from today) to :data:`PLAN_YEARS` years on, and at least three years ahead."""
-    now = current_quarter()
-    first = start or Period(now.year - 1, now.quarter)
-    last = max(Period(first.year + PLAN_YEARS, first.quarter), Period(now.year + 3, 4))
-    return list(Period.range(first, last))
+# The domain's attribute → the form's field of an indicator row.
+_INDICATOR_FIELDS = {
+    "name": "name",
+    "unit": "unit",
+    "baseline_value": "baseline_value",
+    "target_value": "target_value",
+    "target_date": "target_date",
+    "department_ids": "departments",
+}
 
 
 class MilestoneForm(Form):
@@ -195,48 +184,33 @@ class PlanForm(FlaskForm):
         return ok
 
     def _check_milestone(self, row: MilestoneForm) -> bool:
+        """The row's own parsing here; its rules in the domain (:func:`milestone_problems`)."""
         if row.is_empty:
             return True
-        ok = True
-        if not (row.title.data or "").strip():
-            row.title.errors = [*row.title.errors, "请填写节点内容"]
-            ok = False
-        quarter = parse_quarter(row.due_period.data)
-        if row.due_period.errors:
-            ok = False
-        elif quarter is None:
-            row.due_period.errors = [*row.due_period.errors, "请选择完成季度"]
-            ok = False
-        elif self.start is not None and quarter < self.start:
-            row.due_period.errors = [
-                *row.due_period.errors,
-                f"完成季度不能早于文件的起始季度（{self.start.label}）",
-            ]
-            ok = False
-        elif self.start is not None and quarter.year > self.start.year + PLAN_YEARS:
-            row.due_period.errors = [
-                *row.due_period.errors,
-                f"完成季度应在文件起始后 {PLAN_YEARS} 年内",
-            ]
-            ok = False
+        ok = not (row.title.errors or row.due_period.errors or row.department.errors)
         if not row.department.data:
             row.department.errors = [*row.department.errors, "请选择责任部门"]
+            ok = False
+        data = MilestoneInput(row.title.data or "", row.due_period.data or "", 0)
+        fields = {"title": row.title, "due_period": row.due_period}
+        for name, message in milestone_problems(data, self.start).items():
+            if not fields[name].errors:
+                fields[name].errors = [*fields[name].errors, message]
             ok = False
         return ok
 
     def _check_indicator(self, row: IndicatorForm) -> bool:
+        """The row's own parsing (numbers, dates) here; its rules in the domain
+        (:func:`indicator_problems`), judged on what could be read."""
         if row.is_empty:
             return True
-        ok = True
+        ok = not any(getattr(row, name).errors for name in _INDICATOR_FIELDS.values())
 
         def refuse(field: Field, message: str) -> None:
             nonlocal ok
             field.errors = [*field.errors, message]
             ok = False
 
-        for name, label in (("name", "指标名称"), ("unit", "单位")):
-            if not (getattr(row, name).data or "").strip():
-                refuse(getattr(row, name), f"请填写{label}")
         baseline = parse_amount(row.baseline_value.data)
         target = parse_amount(row.target_value.data)
         if baseline is None:
@@ -246,23 +220,22 @@ class PlanForm(FlaskForm):
         for field, label in ((row.baseline_date, "基线日期"), (row.target_date, "目标日期")):
             if field.data is None and not field.errors:
                 refuse(field, f"请填写{label}（YYYY-MM-DD）")
-        if (
-            row.baseline_date.data
-            and row.target_date.data
-            and row.baseline_date.data >= row.target_date.data
-        ):
-            refuse(row.target_date, "目标日期应晚于基线日期")
-        if (
-            baseline is not None
-            and target is not None
-            and row.direction.data in ("higher", "lower")
-        ):
-            if row.direction.data == "higher" and target <= baseline:
-                refuse(row.target_value, "“越高越好”的指标，目标值应高于基线值")
-            if row.direction.data == "lower" and target >= baseline:
-                refuse(row.target_value, "“越低越好”的指标，目标值应低于基线值")
-        if not row.departments.data:
-            refuse(row.departments, "请选择至少一个报送部门")
+        direction = row.direction.data if row.direction.data in set(Direction) else None
+        data = IndicatorInput(
+            name=row.name.data or "", unit=row.unit.data or "",
+            direction=Direction(direction or Direction.HIGHER),
+            baseline_value=baseline or Decimal(0), baseline_date=row.baseline_date.data or date.min,
+            target_value=target or Decimal(0), target_date=row.target_date.data or date.max,
+            combine=Combine.SUM, department_ids=[0] if row.departments.data else [],
+        )  # fmt: skip
+        readable = {
+            "target_value": baseline is not None and target is not None and direction,
+            "target_date": row.baseline_date.data and row.target_date.data,
+        }
+        for name, message in indicator_problems(data).items():
+            field = getattr(row, _INDICATOR_FIELDS[name])
+            if not field.errors and readable.get(name, True):
+                refuse(field, message)
         return ok
 
     def to_input(self) -> PlanInput:

@@ -85,6 +85,15 @@ def approved_plans(task_id: int) -> list[DeliveryPlan]:
     )
 
 
+def planned_task_ids() -> set[int]:
+    """The items with a plan in force (one round trip)."""
+    return set(
+        db.session.scalars(
+            sa.select(DeliveryPlan.task_id).where(DeliveryPlan.state == PlanState.APPROVED)
+        )
+    )
+
+
 def indicators_reported_by(task_id: int, department_id: int) -> list[Indicator]:
     """The indicators in force on the item that this department reports each quarter."""
     return [

@@ -23,7 +23,7 @@ from tracker.audit.services import record_event
 from tracker.auth.models import User
 from tracker.auth.permissions import can_decide_plans, can_propose_plan
 from tracker.catalogue.models import Department, Task
-from tracker.delivery import queries
+from tracker.delivery import queries, rules
 from tracker.delivery.models import (
     Combine,
     DeliveryPlan,
@@ -34,6 +34,7 @@ from tracker.delivery.models import (
 )
 from tracker.errors import Conflict, Invalid, NotAllowed
 from tracker.extensions import db
+from tracker.periods import Period
 
 
 class PlanError(Conflict):
@@ -99,6 +100,81 @@ def check_personal_data(data: PlanInput) -> None:
             raise Invalid(message, field=name)
 
 
+def milestone_problems(m: MilestoneInput, start: Period | None) -> dict[str, str]:
+    """What is wrong with one milestone, by its attribute (``title``, ``due_period``): its
+    text, and a quarter from the document's start to :data:`~tracker.delivery.queries.PLAN_YEARS`
+    years after it. The page's form and the API show these beside their fields."""
+    problems: dict[str, str] = {}
+    if not m.title.strip():
+        problems["title"] = "请填写节点内容"
+    elif len(m.title.strip()) > rules.MAX_TITLE:
+        problems["title"] = f"节点内容不能超过 {rules.MAX_TITLE} 字"
+    quarter = rules.parse_quarter(m.due_period)
+    if quarter is None:
+        problems["due_period"] = "请选择完成季度（形如 2026Q4）"
+    elif start is not None and quarter < start:
+        problems["due_period"] = f"完成季度不能早于文件的起始季度（{start.label}）"
+    elif start is not None and quarter.year > start.year + queries.PLAN_YEARS:
+        problems["due_period"] = f"完成季度应在文件起始后 {queries.PLAN_YEARS} 年内"
+    elif start is None and quarter not in rules.quarter_choices(None):
+        choices = rules.quarter_choices(None)
+        problems["due_period"] = f"完成季度须在{choices[0].label}至{choices[-1].label}之间"
+    return problems
+
+
+def indicator_problems(i: IndicatorInput) -> dict[str, str]:
+    """What is wrong with one indicator, by its attribute: name and unit, values never
+    negative (at most 15 digits and 4 decimals), the target after the baseline in time and in
+    the indicator's direction, at least one reporting department."""
+    problems: dict[str, str] = {}
+    texts = (("name", "指标名称", rules.MAX_NAME), ("unit", "单位", rules.MAX_UNIT))
+    for name, label, limit in texts:
+        text = getattr(i, name).strip()
+        if not text:
+            problems[name] = f"请填写{label}"
+        elif len(text) > limit:
+            problems[name] = f"{label}不能超过 {limit} 字"
+    for name, label in (("baseline_value", "基线值"), ("target_value", "目标值")):
+        if not rules.amount_in_range(Decimal(getattr(i, name))):
+            problems[name] = label + rules.AMOUNT_MESSAGE
+    if i.baseline_date >= i.target_date:
+        problems["target_date"] = "目标日期应晚于基线日期"
+    if "baseline_value" not in problems and "target_value" not in problems:
+        if i.direction == Direction.HIGHER and i.target_value <= i.baseline_value:
+            problems["target_value"] = "“越高越好”的指标，目标值应高于基线值"
+        if i.direction == Direction.LOWER and i.target_value >= i.baseline_value:
+            problems["target_value"] = "“越低越好”的指标，目标值应低于基线值"
+    if not i.department_ids:
+        problems["department_ids"] = "请选择至少一个报送部门"
+    return problems
+
+
+def check_plan(task: Task, data: PlanInput) -> None:
+    """Refuse (:class:`~tracker.errors.Invalid`, naming the field ``milestones-0-due_period``)
+    the first problem of the plan: too many rows, a row's :func:`milestone_problems` or
+    :func:`indicator_problems`, a change reason too long."""
+    if len(data.milestones) > rules.MAX_MILESTONES:
+        raise Invalid(f"最多 {rules.MAX_MILESTONES} 个节点。", field="milestones")
+    if len(data.indicators) > rules.MAX_INDICATORS:
+        raise Invalid(f"最多 {rules.MAX_INDICATORS} 个指标。", field="indicators")
+    start = queries.document_start(task)
+    problems = [
+        ("milestones", n, milestone_problems(m, start)) for n, m in enumerate(data.milestones)
+    ] + [("indicators", n, indicator_problems(i)) for n, i in enumerate(data.indicators)]
+    for kind, n, found in problems:
+        for name, message in found.items():
+            raise Invalid(f"第{n + 1}个{_KIND[kind]}：{message}。", field=f"{kind}-{n}-{name}")
+    if len(data.change_reason) > rules.MAX_REASON:
+        raise Invalid(f"变更理由不能超过 {rules.MAX_REASON} 字。", field="change_reason")
+    texts = [data.change_reason, *(m.title for m in data.milestones)]
+    texts += [t for i in data.indicators for t in (i.name, i.unit)]
+    if any(rules.NUL in text for text in texts):
+        raise Invalid("计划中含有无法保存的控制字符（NUL）。")
+
+
+_KIND = {"milestones": "节点", "indicators": "指标"}
+
+
 def _check_departments(task: Task, department: Department, data: PlanInput) -> None:
     """Milestones and indicators name departments of the item; a joint share names only
     its own department."""
@@ -110,12 +186,18 @@ def _check_departments(task: Task, department: Department, data: PlanInput) -> N
     )
     if joint_share:
         allowed = {department.id}
-    for m in data.milestones:
+    for n, m in enumerate(data.milestones):
         if m.department_id not in allowed:
-            raise Invalid("节点的责任部门须为本项的部门（共同负责事项只能是本部门）。")
-    for i in data.indicators:
+            raise Invalid(
+                "节点的责任部门须为本项的部门（共同负责事项只能是本部门）。",
+                field=f"milestones-{n}-department_id",
+            )
+    for n, i in enumerate(data.indicators):
         if not i.department_ids or not set(i.department_ids) <= allowed:
-            raise Invalid("指标的报送部门须为本项的部门（共同负责事项只能是本部门）。")
+            raise Invalid(
+                "指标的报送部门须为本项的部门（共同负责事项只能是本部门）。",
+                field=f"indicators-{n}-department_ids",
+            )
 
 
 def snapshot(plan: DeliveryPlan) -> dict[str, Any]:
@@ -150,6 +232,7 @@ def propose_plan(
     """
     if not can_propose_plan(actor, department.id):
         raise PlanNotAllowed("只有本部门联络员可以提出本部门的落实计划。")
+    check_plan(task, data)
     _check_departments(task, department, data)
     check_personal_data(data)
     if not data.milestones and not data.indicators:

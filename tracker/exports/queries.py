@@ -20,9 +20,18 @@ from sqlalchemy.orm import aliased, joinedload
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.dashboard.models import SnapshotCell
+from tracker.delivery import queries as delivery_queries
 from tracker.extensions import db
 from tracker.periods import Period
-from tracker.reports.models import KeyFigure, Obligation, ProgressStatus, Report, ReportState
+from tracker.reports.models import (
+    KeyFigure,
+    MilestoneProgress,
+    Obligation,
+    ProgressStatus,
+    Report,
+    ReportState,
+)
+from tracker.reports.services import planned_indicators, planned_milestones
 
 BATCH = 500
 
@@ -186,4 +195,60 @@ def obligations_by_id(ids: Iterable[int], chunk: int = 500) -> dict[int, Obligat
                 )
             ).unique()
         )
+    return found
+
+
+INDICATOR_KIND, MILESTONE_KIND = "量化指标", "节点"
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    """One line of the plans' sheet: an indicator (its unit) or a due milestone (its quarter)
+    of one obligation, with what the report holds of it."""
+
+    obligation_id: int
+    task_number: int
+    kind: str  # INDICATOR_KIND or MILESTONE_KIND
+    key: str
+    name: str
+    unit_or_due: str
+    value: Decimal | None = None
+    progress: MilestoneProgress | None = None
+    note: str = ""
+
+
+def plan_lines(period: Period, department_id: int) -> dict[int, list[PlanLine]]:
+    """The plans' sheet of a department's template, by obligation id: each indicator in force
+    that it reports, then each milestone it answers for due by the quarter, with what its
+    report holds of them. A few round trips per item that has a plan in force."""
+    obligations = db.session.scalars(
+        sa.select(Obligation)
+        .where(Obligation.period == period.key, Obligation.department_id == department_id)
+        .order_by(Obligation.id)
+    )
+    found: dict[int, list[PlanLine]] = {}
+    planned_items = delivery_queries.planned_task_ids()
+    for obligation in obligations:
+        if obligation.task_id not in planned_items:
+            continue
+        report = obligation.report
+        values = {v.indicator_key: v.value for v in report.indicator_values} if report else {}
+        statuses = {m.milestone_key: m for m in report.milestone_statuses} if report else {}
+        number = obligation.task.number
+        lines = [
+            PlanLine(
+                obligation.id, number, INDICATOR_KIND, i.key, i.name, i.unit, values.get(i.key)
+            )
+            for i in planned_indicators(obligation)
+        ]
+        for m in planned_milestones(obligation):
+            said = statuses.get(m.key)
+            lines.append(
+                PlanLine(
+                    obligation.id, number, MILESTONE_KIND, m.key, m.title, m.due_period,
+                    progress=said.progress if said else None, note=said.note if said else "",
+                )
+            )  # fmt: skip
+        if lines:
+            found[obligation.id] = lines
     return found

@@ -301,9 +301,10 @@ def template() -> ResponseReturnValue:
     assert department is not None, "a liaison of the department (required above) has one"
     lines = queries.obligation_lines(period, department_id=department.id)
     figures = queries.figures_by_obligation(period, department.id)
+    plan = queries.plan_lines(period, department.id)
     return _send(
         lambda out: write_template(
-            out, lines, department=department, period=period, figures=figures
+            out, lines, department=department, period=period, figures=figures, plan=plan
         ),
         f"{period.key}-{department.short_name}-填报模板.xlsx",
     )

@@ -19,6 +19,8 @@ from tracker.exports import queries
 from tracker.exports.template import (
     HEADERS,
     ID,
+    PLAN_HEADERS,
+    PLAN_SHEET,
     ParsedUpload,
     Problem,
     TemplateRefused,
@@ -101,9 +103,11 @@ def apply_template(upload: ParsedUpload, *, actor: User) -> UploadResult:
     return result
 
 
-def _position(problem: Problem) -> tuple[int, int]:
+def _position(problem: Problem) -> tuple[int, int, int]:
     column = HEADERS.index(problem.column) + 1 if problem.column in HEADERS else 0
-    return problem.row or 0, column
+    if problem.sheet == PLAN_SHEET:
+        column = PLAN_HEADERS.index(problem.column) + 1 if problem.column in PLAN_HEADERS else 0
+    return problem.sheet is not None, problem.row or 0, column
 
 
 def _problem(row: TemplateRow, obligation: Obligation | None, actor: User) -> Problem | None:
@@ -140,6 +144,18 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
         (f.name, f.value, f.unit) for f in report.figures
     ]:
         return True
+    if row.indicator_values is not None and row.indicator_values != {
+        v.indicator_key: v.value for v in report.indicator_values
+    }:
+        return True
+    if row.milestone_statuses is not None and {
+        key: (progress, normalise_text(note))
+        for key, (progress, note) in row.milestone_statuses.items()
+    } != {
+        m.milestone_key: (m.progress, normalise_text(m.note or ""))
+        for m in report.milestone_statuses
+    }:
+        return True
     # Compared as stored: a line break typed in the browser (CRLF) and the same one read back
     # from the workbook (LF) are the same text.
     return any(
@@ -149,8 +165,14 @@ def _changes(row: TemplateRow, report: Report | None) -> bool:
 
 
 def _input(row: TemplateRow) -> ReportInput:
-    """The row's content: its state, narratives and key figures."""
-    data = ReportInput(status=row.status, figures=list(row.figures))
+    """The row's content: its state, narratives, key figures, and the plans' sheet's values
+    and statuses (None, from a template without that sheet, keeps the stored ones)."""
+    data = ReportInput(
+        status=row.status,
+        figures=list(row.figures),
+        indicator_values=row.indicator_values,
+        milestone_statuses=row.milestone_statuses,
+    )
     for name, text in row.texts.items():  # the narratives by name; the plan's fields stay None
         setattr(data, name, text)
     return data

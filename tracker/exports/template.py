@@ -41,10 +41,12 @@ from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.utils import escape
 from xlsxwriter.worksheet import Worksheet
 
+from tracker import privacy
 from tracker.catalogue.models import Department
+from tracker.delivery.rules import amount_in_range, parse_amount
 from tracker.errors import Invalid
 from tracker.exports.quarterly import signed_off
-from tracker.exports.queries import ObligationLine
+from tracker.exports.queries import INDICATOR_KIND, MILESTONE_KIND, ObligationLine, PlanLine
 from tracker.exports.workbook import FIRST_DATA_ROW, HEADER_ROW, Book, Column, Look
 from tracker.periods import Period
 from tracker.reports.labels import FIELD_LABELS
@@ -52,12 +54,13 @@ from tracker.reports.limits import (
     MAX_FIGURE_NAME,
     MAX_FIGURE_UNIT,
     MAX_FIGURES,
+    MAX_MILESTONE_NOTE,
     MAX_NARRATIVE,
     figure_from_text,
     normalise_text,
 )
-from tracker.reports.models import ProgressStatus, ReportState
-from tracker.reports.services import EDITABLE_STATES, NARRATIVE_FIELDS
+from tracker.reports.models import MilestoneProgress, ProgressStatus, ReportState
+from tracker.reports.services import EDITABLE_STATES, MILESTONE_NOTE_REQUIRED, NARRATIVE_FIELDS
 
 SHEET_TITLE = "填报"
 GUIDE_TITLE = "填写说明"
@@ -117,6 +120,28 @@ FIGURE_LINE = re.compile(r"(?P<name>[^：:]+)[：:]\s*(?P<value>\S+?)\s*(?P<unit
 Figure = tuple[str, Decimal, str]
 NARRATIVE_COLUMNS = {name: HEADERS.index(FIELD_LABELS[name]) for name in NARRATIVE_FIELDS}
 
+# The delivery plans' part (tracker/delivery): one line per indicator the department reports
+# and per milestone it answers for that is due by the quarter, beside its item's number. A
+# sheet of its own, because items carry different indicators: a column per indicator on the
+# main sheet would leave most cells of most rows empty.
+PLAN_SHEET = "指标与节点"
+PLAN_COLUMNS = [
+    _key("编号", 8, "int", hidden=True),
+    _key("键", 10, hidden=True),
+    _key("序号", 6, "int"),
+    _key("类别", 8, "center"),
+    _key("指标或节点", 36),
+    _key("单位或完成季度", 12, "center"),
+    Column("数值", 14, "number", locked=False),
+    Column("完成情况", 12, "center", locked=False),
+    Column("情况说明", 36, "wrap", locked=False),
+]
+PLAN_HEADERS = [column.header for column in PLAN_COLUMNS]
+P_ID, P_KEY, P_NUMBER, P_KIND, P_NAME, P_UNIT, P_VALUE, P_PROGRESS, P_NOTE = range(9)
+PROGRESS_BY_LABEL = {progress.label: progress for progress in MilestoneProgress}
+PROGRESS_LIST = "、".join(PROGRESS_BY_LABEL)
+
+
 GUIDE = [
     "1. 只填写白色的列：自评状态（从下拉列表中选择）、工作进展、存在的困难和问题、经验做法、"
     "工作建议、下一步计划、关键数据。灰色的列由系统生成，已锁定。",
@@ -128,6 +153,10 @@ GUIDE = [
     "5. 上传成功只保存为草稿，不会自动报送。请在系统中核对后逐项报送。",
     "6. 已报送或已审核通过的报告不能通过模板修改；下载模板后如有人在系统中修改了同一报告，"
     "该行会被拒绝，请重新下载模板。",
+    f"7. “{PLAN_SHEET}”表列出落实计划中本部门报送的量化指标和本季度到期的节点，按序号对应"
+    "“填报”表的事项：指标填“数值”（不小于 0 的数字，最多 4 位小数，单位见“单位或完成季度”列），"
+    f"节点从下拉列表选择“完成情况”（{PROGRESS_LIST}），未完成或部分完成时须填一句“情况说明”。"
+    "清空即删除；报送前每个到期节点都须说明。",
 ]
 
 
@@ -148,23 +177,28 @@ def write_template(
     department: Department,
     period: Period,
     figures: Mapping[int, list[Figure]] | None = None,
+    plan: Mapping[int, list[PlanLine]] | None = None,
 ) -> int:
     """Write the department's template for ``period``; returns the number of obligations.
 
-    ``figures`` are the reports' key figures by obligation id.
+    ``figures`` are the reports' key figures by obligation id, ``plan`` the lines of the
+    plans' sheet by obligation id.
     """
-    figures = figures or {}
+    figures, plan = figures or {}, plan or {}
     with Book(target) as book:
         sheet = book.sheet(
             SHEET_TITLE, f"{department.name} {period.label}进展情况填报表", COLUMNS, protect=True
         )
+        planned: list[tuple[PlanLine, bool]] = []
         for line in lines:
             values = _template_values(line, figures.get(line.obligation_id, []))
             sheet.row(values, locked=not editable(line))
+            planned += [(p, editable(line)) for p in plan.get(line.obligation_id, [])]
         sheet.finish()
         last = sheet.rows_written
         if last >= FIRST_DATA_ROW:
             _add_validations(sheet.ws, last)
+        _write_plan_sheet(book, department, period, planned)
         guide = book.sheet(GUIDE_TITLE, "填写说明", [Column("说明", 110, "wrap")], table=False)
         for text in GUIDE:
             guide.cells([(text, Look("wrap", border=""))])
@@ -196,6 +230,48 @@ def _template_values(line: ObligationLine, figures: list[Figure]) -> list[Any]:
         *(getattr(line, name) if report else None for name in NARRATIVE_FIELDS),
         figures_text(figures) or None,
     ]
+
+
+def _write_plan_sheet(
+    book: Book, department: Department, period: Period, planned: list[tuple[PlanLine, bool]]
+) -> None:
+    """The plans' sheet: each line's input cells open (the value of an indicator, the status
+    and sentence of a milestone), with their validation; the rest locked."""
+    sheet = book.sheet(
+        PLAN_SHEET, f"{department.name} {period.label}量化指标与节点完成情况", PLAN_COLUMNS,
+        protect=True,
+    )  # fmt: skip
+    for line, open_ in planned:
+        indicator = line.kind == INDICATOR_KIND
+        values = [
+            line.obligation_id, line.key, line.task_number, line.kind, line.name, line.unit_or_due,
+            line.value, line.progress.label if line.progress else None, line.note or None,
+        ]  # fmt: skip
+        closed = {P_PROGRESS, P_NOTE} if indicator else {P_VALUE}
+        sheet.row(values, locked=not open_, locked_columns=closed)
+        row = sheet.rows_written - 1
+        if indicator:
+            sheet.ws.data_validation(
+                row, P_VALUE, row, P_VALUE,
+                {
+                    "validate": "decimal", "criteria": ">=", "value": 0, "ignore_blank": True,
+                    "input_title": f"数值（{line.unit_or_due}）"[:32],
+                    "input_message": "不小于 0 的数字，最多 4 位小数",
+                    "error_title": "数值",
+                    "error_message": f"请填写不小于 0 的数字（单位：{line.unit_or_due}）",
+                },
+            )  # fmt: skip
+        else:
+            sheet.ws.data_validation(
+                row, P_PROGRESS, row, P_PROGRESS,
+                {
+                    "validate": "list", "source": list(PROGRESS_BY_LABEL), "ignore_blank": True,
+                    "input_title": "完成情况", "input_message": "请从下拉列表中选择",
+                    "error_title": "完成情况",
+                    "error_message": f"请从下拉列表中选择：{PROGRESS_LIST}",
+                },
+            )  # fmt: skip
+    sheet.finish()
 
 
 def _add_validations(ws: Worksheet, last: int) -> None:
@@ -240,9 +316,11 @@ class Problem:
     message: str
     row: int | None = None
     column: str | None = None
+    sheet: str | None = None  # None: the main sheet (填报)
 
     def __str__(self) -> str:
-        where = f"第{self.row}行" if self.row is not None else ""
+        where = f"“{self.sheet}”表" if self.sheet else ""
+        where += f"第{self.row}行" if self.row is not None else ""
         if self.column:
             where += f"“{self.column}”"
         return f"{where}：{self.message}" if where else self.message
@@ -271,10 +349,17 @@ class TemplateRow:
     texts: dict[str, str] = field(default_factory=dict)
     complete: bool = True
     figures: list[Figure] = field(default_factory=list)
+    # From the plans' sheet; None (an older template without it) keeps what is stored.
+    indicator_values: dict[str, Decimal] | None = None
+    milestone_statuses: dict[str, tuple[MilestoneProgress, str]] | None = None
 
     @property
     def blank(self) -> bool:
-        return self.status is None and not any(self.texts.values()) and not self.figures
+        planned = bool(self.indicator_values) or bool(self.milestone_statuses)
+        return (
+            self.status is None and not any(self.texts.values()) and not self.figures
+            and not planned
+        )  # fmt: skip
 
 
 @dataclass
@@ -303,7 +388,9 @@ def read_upload(filename: str | None, stream: IO[bytes]) -> ParsedUpload:
         except Exception:  # openpyxl raises many kinds on a damaged file
             raise TemplateRefused([Problem("文件已损坏或不是 Excel 工作簿，无法读取。")]) from None
         try:
-            return _read_rows(workbook, limits)
+            parsed = _read_rows(workbook, limits)
+            _read_plan_rows(workbook, limits, parsed)
+            return parsed
         finally:
             workbook.close()
 
@@ -448,6 +535,104 @@ def _read_rows(workbook: openpyxl.Workbook, limits: ReadLimits) -> ParsedUpload:
     return parsed
 
 
+def _read_plan_rows(workbook: openpyxl.Workbook, limits: ReadLimits, parsed: ParsedUpload) -> None:
+    """Read the plans' sheet into the rows of the main sheet (by obligation), checked as the
+    report form checks the same fields; a template without the sheet changes none of them."""
+    sheet = next((ws for ws in workbook.worksheets if ws.title == PLAN_SHEET), None)
+    if sheet is None:
+        return
+    rows = sheet.iter_rows(min_row=HEADER_ROW, max_col=len(PLAN_COLUMNS))
+    header = [_text(cell.value) for cell in next(rows, ())]
+    if header != PLAN_HEADERS:
+        message = "表头与填报模板不一致：请使用本系统下载的模板，不要增删、调整列。"
+        parsed.problems.append(Problem(message, HEADER_ROW, sheet=PLAN_SHEET))
+        return
+    by_obligation = {row.obligation_id: row for row in parsed.rows if row.obligation_id}
+    for number, cells in enumerate(rows, start=HEADER_ROW + 1):
+        if number - HEADER_ROW > limits.max_rows:
+            raise TemplateRefused([limits.too_many_rows(number - 1)])
+        if all(_text(cell.value) == "" for cell in cells):
+            continue
+        _parse_plan_row(number, cells, by_obligation, parsed.problems)
+
+
+def _parse_plan_row(
+    number: int,
+    cells: Sequence[UploadCell],
+    rows: dict[int, TemplateRow],
+    problems: list[Problem],
+) -> None:
+    def problem(message: str, column: int | None = None) -> None:
+        header = PLAN_HEADERS[column] if column is not None else None
+        problems.append(Problem(message, number, header, sheet=PLAN_SHEET))
+        if row is not None:
+            row.complete = False
+
+    row = rows.get(_whole_number(cells[P_ID], minimum=1) or 0)
+    key = _text(cells[P_KEY].value) if cells[P_KEY].data_type not in ("f", "e") else ""
+    kind = _text(cells[P_KIND].value)
+    if row is None or not key or kind not in (INDICATOR_KIND, MILESTONE_KIND):
+        problem("该行与“填报”表中的事项对不上：请勿修改灰色的列，也不要删除“填报”表的行。", P_ID)
+        return
+    if row.indicator_values is None or row.milestone_statuses is None:
+        # The obligation has lines here: what they leave empty is cleared (an obligation
+        # without lines, e.g. a plan approved after the download, keeps what is stored).
+        row.indicator_values, row.milestone_statuses = {}, {}
+    name = _text(cells[P_NAME].value)
+    found: list[Problem] = []
+    if kind == INDICATOR_KIND:
+        value = _amount(cells[P_VALUE], number, found)
+        if found:
+            unit = _text(cells[P_UNIT].value)
+            problem(f"“{name[:20]}”的数值应为不小于 0 的数字（单位：{unit}，最多 4 位小数），"
+                    "如 1200 或 35.5。", P_VALUE)  # fmt: skip
+        elif value is not None:
+            assert row.indicator_values is not None
+            row.indicator_values[key] = value
+        return
+    label = _cell_text(cells[P_PROGRESS], number, P_PROGRESS, found, PLAN_HEADERS) or ""
+    note = _cell_text(cells[P_NOTE], number, P_NOTE, found, PLAN_HEADERS) or ""
+    for each in found:
+        problem(each.message, PLAN_HEADERS.index(each.column or PLAN_HEADERS[P_NOTE]))
+    if found or not label.strip():
+        return
+    progress = PROGRESS_BY_LABEL.get(label.strip())
+    if progress is None:
+        problem(f"“{label[:20]}”不是有效的完成情况，应为：{PROGRESS_LIST}。", P_PROGRESS)
+        return
+    if len(note) > MAX_MILESTONE_NOTE:
+        problem(f"超过 {MAX_MILESTONE_NOTE} 字（现为 {len(note)} 字）。", P_NOTE)
+        return
+    refused = privacy.check_text(f"节点“{name[:20]}”的情况说明", note)
+    if refused:
+        problem(refused, P_NOTE)
+        return
+    if progress != MilestoneProgress.DONE and not note.strip():
+        problem(f"节点“{name[:20]}”：{MILESTONE_NOTE_REQUIRED}。", P_NOTE)
+        return
+    assert row.milestone_statuses is not None
+    row.milestone_statuses[key] = (progress, note)
+
+
+def _amount(cell: UploadCell, number: int, problems: list[Problem]) -> Decimal | None:
+    """An indicator's value: a number, or its text read as the web form reads it; a formula,
+    a negative number, more than 4 decimals or anything else is a problem."""
+    value = cell.value
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    amount: Decimal | None = None
+    if cell.data_type in ("f", "e") or isinstance(value, bool):
+        amount = None
+    elif isinstance(value, int | float):
+        amount = Decimal(str(value))
+        amount = amount if amount_in_range(amount) else None
+    elif isinstance(value, str):
+        amount = parse_amount(value)
+    if amount is None:
+        problems.append(Problem("invalid", number))
+    return amount
+
+
 def _parse_row(number: int, cells: Sequence[UploadCell], problems: list[Problem]) -> TemplateRow:
     found = len(problems)
     obligation_id = _whole_number(cells[ID], minimum=1)
@@ -511,7 +696,13 @@ def _figures(text: str, number: int, problems: list[Problem]) -> list[Figure]:
     return figures
 
 
-def _cell_text(cell: UploadCell, number: int, column: int, problems: list[Problem]) -> str | None:
+def _cell_text(
+    cell: UploadCell,
+    number: int,
+    column: int,
+    problems: list[Problem],
+    headers: list[str] = HEADERS,
+) -> str | None:
     """A cell's content as stripped text with Unix line breaks; formulas and errors are problems.
 
     The input cells are formatted as text, where Excel keeps a typed "=…" as text; a formula
@@ -525,7 +716,7 @@ def _cell_text(cell: UploadCell, number: int, column: int, problems: list[Proble
             Problem(
                 f"单元格是{what}：请直接填写文字（以“=”开头的文字可在前面加英文单引号 '）。",
                 number,
-                HEADERS[column],
+                headers[column],
             )
         )
         return None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -61,12 +61,13 @@ WORKBOOK_OPTIONS = {
 NUMBER_FORMATS = {
     "int": "0",
     "decimal": "0.0",
+    "number": "General",  # a typed number shown as typed (1200, 35.25)
     "percent": "0.0%",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
 }
 Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
-CENTERED = {"int", "decimal", "percent", "date", "datetime", "center"}
+CENTERED = {"int", "decimal", "number", "percent", "date", "datetime", "center"}
 WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps
 # Row heights, in points, for wrapped 10.5 pt 宋体: per line, padding, and Excel's maximum.
 LINE_POINTS, ROW_PADDING_POINTS, MAX_ROW_POINTS = 14.0, 4.0, 409.0
@@ -526,16 +527,26 @@ class Sheet:
         paints: dict[int, Paint] | None = None,
         *,
         locked: bool = False,
+        locked_columns: Collection[int] = (),
         height: float | _Fitted | None = FITTED,
     ) -> None:
         """Append one table row.
 
         ``paints`` maps column indexes (0-based) to a (fill, font colour) pair; ``locked``
-        locks every cell of the row, input columns included. The row is as high as its
-        wrapped texts need unless a ``height`` (points, or None for the default) is given.
+        locks every cell of the row, input columns included, ``locked_columns`` only these.
+        The row is as high as its wrapped texts need unless a ``height`` (points, or None for
+        the default) is given.
         """
         slots = self._slots
-        if locked:
+        if locked_columns and not locked:
+            paints = paints or {}
+            slots = [
+                self._variant(index, paints.get(index), True) if index in locked_columns
+                else self._variant(index, paints.get(index), False) if index in paints
+                else slot
+                for index, slot in enumerate(slots)
+            ]  # fmt: skip
+        elif locked:
             paints = paints or {}
             slots = [self._variant(index, paints.get(index), True) for index in range(len(slots))]
         elif paints:

@@ -25,8 +25,8 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Vali
 
 from tracker import privacy
 from tracker.catalogue.models import Department, PolicyDocument, Role
-from tracker.delivery.forms import parse_amount
 from tracker.delivery.models import Indicator, Milestone
+from tracker.delivery.rules import parse_amount
 from tracker.forms import ChoiceField
 from tracker.periods import Period
 from tracker.reports.hints import STATUS_HINT
@@ -36,6 +36,7 @@ from tracker.reports.limits import (
     MAX_FIGURE_TEXT,
     MAX_FIGURE_UNIT,
     MAX_FIGURES,
+    MAX_MILESTONE_NOTE,
     MAX_NARRATIVE,
     MAX_REVIEW_TEXT,
     NUL,
@@ -76,9 +77,6 @@ def no_personal_data(form: Form, field: Field) -> None:
     message = privacy.check_text(str(field.label.text), field.data)
     if message:
         raise ValidationError(message)
-
-
-MAX_MILESTONE_NOTE = 500
 
 
 class FigureForm(Form):

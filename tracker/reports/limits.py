@@ -18,6 +18,7 @@ MAX_REVIEW_TEXT = 2000  # 审核意见, 退回理由, 豁免理由
 MAX_FIGURE_NAME = 100
 MAX_FIGURE_UNIT = 20
 MAX_FIGURE_TEXT = 30  # a figure's value written as text (``1,200.5``)
+MAX_MILESTONE_NOTE = 500  # the sentence on a delivery plan milestone (情况说明)
 
 # A database cannot keep the NUL character (PostgreSQL refuses it in text): refused on every way in.
 NUL = "\x00"
