@@ -27,6 +27,7 @@ from schemathesis.checks import (
 
 from tracker.api import URL_PREFIX
 from tracker.api.schemas import openapi_document
+from tracker.exports import background
 from tracker.extensions import db
 from tracker.ratelimit import limiter
 
@@ -70,7 +71,7 @@ def test_the_document_is_valid_openapi_3_1(app):
 
 
 def test_every_documented_response_is_seen_and_matches_its_schema(
-    api, app, contract, quarter, make_user, monkeypatch
+    api, app, contract, quarter, make_user, monkeypatch, tmp_path
 ):
     """One call for each documented (operation, status), each checked against its schema."""
     contract.seen.clear()
@@ -199,6 +200,21 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     admin.post(liaisons_url, json={"main_id": "x"})
     admin.post(liaisons_url, json={"main_id": mca_user.id})
 
+    # A workbook too large for the request: 202 and a job, polled, then downloaded.
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_BACKGROUND_OBLIGATIONS", 1)
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_DIR", str(tmp_path / "exports"))
+    job_url = coordinator.get("/exports/quarterly.xlsx").headers["Location"]
+    for path in (job_url, f"{job_url}/download"):
+        anonymous.get(path)
+        mca.get(path)  # another user's job: 403
+        coordinator.get(path.replace(job_url, "/exports/jobs/99999"))
+        coordinator.get(path, query_string={"x": "1"})
+    coordinator.get(f"{job_url}/download")  # not written yet: 409
+    background.run_pending()
+    coordinator.get(job_url)
+    coordinator.get(f"{job_url}/download")
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_BACKGROUND_OBLIGATIONS", 0)
+
     # Every operation answers 429 past its client address's limit (tracker/ratelimit.py).
     monkeypatch.setitem(app.config, "TRACKER_RATELIMIT_API_PER_ADDRESS", "1 per minute")
     limiter.reset()
@@ -207,7 +223,8 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
             if method != "parameters":
                 for _ in range(2):
                     anonymous.request(
-                        method.upper(), path.replace("{report_id}", str(draft["id"])),
+                        method.upper(),
+                        path.replace("{report_id}", str(draft["id"])).replace("{job_id}", "1"),
                         environ_base={"REMOTE_ADDR": f"10.9.{n}.{len(method)}"},
                     )  # fmt: skip
     limiter.reset()

@@ -10,10 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.dashboard.conftest import (
-    count_queries,  # noqa: F401 - the fixture
-    submit,
-)
+from tests.dashboard.conftest import submit
 from tests.reports.conftest import grow_portfolio
 from tracker.catalogue.models import Department, Role
 from tracker.extensions import db
@@ -24,7 +21,7 @@ from tracker.reports.routes import MINE_PER_PAGE
 ROW = re.compile(r'<tr data-obligation="(\d+)"')
 
 
-def _queries(client, count_queries, url: str) -> int:  # noqa: F811 - the fixture
+def _queries(client, count_queries, url: str) -> int:
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -86,7 +83,7 @@ def test_every_list_page_runs_as_many_queries_with_much_more_history(
     make_user,
     quarter,
     monkeypatch,
-    count_queries,  # noqa: F811
+    count_queries,
 ):
     liaison = make_user("liaison", "moa")
     coordinator = make_user("coordinator", "mca")

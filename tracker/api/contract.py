@@ -28,6 +28,7 @@ from pydantic_core import PydanticCustomError
 from tracker.auth.models import UserRole
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
+from tracker.exports.models import ExportState
 from tracker.notifications.models import NotificationKind
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
@@ -369,6 +370,14 @@ class DepartmentPath(QueryModel):
     code: str = Field(title="部门代码", description="部门代码（见部门列表的 code）", max_length=32)
 
 
+class ExportJobPath(QueryModel):
+    """The background export named in the URL."""
+
+    job_id: Id = Field(
+        title="导出任务编号", description="导出任务编号（见 202 响应的 id 或 Location）"
+    )
+
+
 class ReportPath(QueryModel):
     """The report named in the URL."""
 
@@ -689,3 +698,25 @@ class NotificationList(Shape):
 
     items: list[Notification]
     next: NextLink
+
+
+class ExportJob(Shape):
+    """A quarterly workbook too large to write in the request, written in the background for
+    the caller alone; poll its address (the ``Location`` of the 202) until ``state`` is
+    ``done``, then fetch ``download``."""
+
+    id: int
+    state: ExportState = Field(
+        description=" · ".join(f"{state.value} {state.label}" for state in ExportState)
+    )
+    description: str
+    download_name: str = Field(description="下载时的文件名")
+    total: Count = Field(description="须读取的填报事项数")
+    done: Count = Field(description="已读取的填报事项数")
+    percent: int = Field(ge=0, le=100, description="进度（百分比）")
+    error: str | None = Field(description="生成失败时的说明")
+    created_at: Timestamp
+    finished_at: Timestamp | None
+    download: str | None = Field(
+        description="生成完成且文件仍保留时的下载地址；否则为 null（文件保留时限后删除）"
+    )

@@ -12,6 +12,7 @@ from tracker.auth.models import User
 from tracker.auth.permissions import can_view_contacts
 from tracker.catalogue.models import Department, Task
 from tracker.catalogue.services import signoff_required
+from tracker.exports.models import ExportJob
 from tracker.notifications.models import Notification
 from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState
@@ -209,6 +210,23 @@ def notification(item: Notification) -> contract.Notification:
         created_at=item.created_at,
         read=item.read_at is not None,
         read_at=item.read_at,
+    )
+
+
+def export_job(job: ExportJob, download: str | None) -> contract.ExportJob:
+    """A background export, with its download address once its file is there."""
+    return contract.ExportJob(
+        id=job.id,
+        state=job.state,
+        description=job.description,
+        download_name=job.download_name,
+        total=job.total,
+        done=min(job.done, job.total),
+        percent=job.percent,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        download=download,
     )
 
 
