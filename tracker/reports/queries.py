@@ -212,6 +212,14 @@ def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
     return query
 
 
+def review_count() -> int:
+    """How many submitted reports wait for a coordinator (every quarter): the reports alone,
+    counted from the ``(state, submitted_at)`` index (each report has its obligation and its
+    item, so the queue's joins would not change the number)."""
+    query = sa.select(sa.func.count()).select_from(Report)
+    return int(db.session.scalar(query.where(Report.state == ReportState.SUBMITTED)) or 0)
+
+
 @dataclass(frozen=True)
 class ReviewFilter:
     """What a coordinator narrows the review queue to; every field optional."""
