@@ -141,6 +141,19 @@ def obligations_query(
     return query
 
 
+def obligations_total(
+    period: Period, *, department_ids: Iterable[int] | None = None
+) -> sa.Select[int]:
+    """How many obligations :func:`obligations_query` lists without a document or state
+    filter: the period's obligations alone, by its index (each has its item and document,
+    and at most one report, so the joins would not change the number)."""
+    query = sa.select(sa.func.count()).select_from(Obligation)
+    query = query.where(Obligation.period == period.key)
+    if department_ids is not None:
+        query = query.where(Obligation.department_id.in_(list(department_ids)))
+    return query
+
+
 def obligations_after(
     period: Period,
     *,
@@ -235,17 +248,8 @@ class ReviewFilter:
     sort: str = "due"  # "due": due date first; "submitted": oldest submission first
 
 
-def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
-    """The review queue narrowed by ``chosen``, in its order, with its lines' data loaded."""
-    query = (
-        sa.select(Obligation)
-        .join(Obligation.report)
-        .join(Obligation.task)
-        .where(Report.first_submitted_at.is_not(None))
-        .options(
-            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
-        )
-    )
+def _review_conditions(chosen: ReviewFilter) -> list[sa.ColumnElement[bool]]:
+    """The review filter's conditions on the report, its obligation and its item."""
     conditions: list[sa.ColumnElement[bool]] = []
     if chosen.period is not None:
         conditions.append(Obligation.period == chosen.period)
@@ -263,10 +267,39 @@ def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
         conditions.append(Obligation.due_date >= chosen.due_from)
     if chosen.due_to is not None:
         conditions.append(Obligation.due_date <= chosen.due_to)
-    query = query.where(*conditions)
+    return conditions
+
+
+def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
+    """The review queue narrowed by ``chosen``, in its order, with its lines' data loaded."""
+    query = (
+        sa.select(Obligation)
+        .join(Obligation.report)
+        .join(Obligation.task)
+        .where(Report.first_submitted_at.is_not(None))
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
+        )
+    )
+    query = query.where(*_review_conditions(chosen))
     if chosen.sort == "submitted":
         return query.order_by(Report.submitted_at, Obligation.id)
     return query.order_by(Obligation.due_date, Report.submitted_at, Obligation.id)
+
+
+def review_total(chosen: ReviewFilter) -> sa.Select[int]:
+    """How many reports :func:`review_query` lists: the same conditions, counted over the
+    reports (and their obligations, and items only when filtered by one), without the
+    page's loads."""
+    query = (
+        sa.select(sa.func.count())
+        .select_from(Report)
+        .join(Obligation, Obligation.id == Report.obligation_id)
+        .where(Report.first_submitted_at.is_not(None))
+    )
+    if chosen.document_id is not None or chosen.number is not None:
+        query = query.join(Task, Task.id == Obligation.task_id)
+    return query.where(*_review_conditions(chosen))
 
 
 def next_to_review(chosen: ReviewFilter, after: int) -> Obligation | None:
