@@ -254,6 +254,7 @@ def test_the_narrow_totals_count_what_the_pages_list(quarter, make_user):
         queries.ReviewFilter(), queries.ReviewFilter(state=None),
         queries.ReviewFilter(number=5), queries.ReviewFilter(department_id=mca, role=Role.LEAD),
         queries.ReviewFilter(period="2024Q2"), queries.ReviewFilter(state=ReportState.ACCEPTED),
+        queries.ReviewFilter(due_to=quarter.obligation(5, "mca").due_date),
     ]  # fmt: skip
     for chosen in filters:
         listed = list(db.session.scalars(queries.review_query(chosen)).unique())

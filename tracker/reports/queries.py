@@ -289,15 +289,20 @@ def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
 
 def review_total(chosen: ReviewFilter) -> sa.Select[int]:
     """How many reports :func:`review_query` lists: the same conditions, counted over the
-    reports (and their obligations, and items only when filtered by one), without the
-    page's loads."""
+    reports (joined to their obligations and items only when filtered by them: each report
+    has one of each), without the page's loads."""
     query = (
-        sa.select(sa.func.count())
-        .select_from(Report)
-        .join(Obligation, Obligation.id == Report.obligation_id)
-        .where(Report.first_submitted_at.is_not(None))
+        sa.select(sa.func.count()).select_from(Report).where(Report.first_submitted_at.is_not(None))
     )
-    if chosen.document_id is not None or chosen.number is not None:
+    on_item = chosen.document_id is not None or chosen.number is not None
+    on_obligation = on_item or any(
+        value is not None
+        for value in (chosen.period, chosen.department_id, chosen.role, chosen.due_from,
+                      chosen.due_to)
+    )  # fmt: skip
+    if on_obligation:
+        query = query.join(Obligation, Obligation.id == Report.obligation_id)
+    if on_item:
         query = query.join(Task, Task.id == Obligation.task_id)
     return query.where(*_review_conditions(chosen))
 
