@@ -13,6 +13,7 @@ import functools
 import itertools
 import os
 import secrets
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -413,3 +414,36 @@ def at():
     yield move
     while stack:
         stack.pop().__exit__(None, None, None)
+
+
+class QueryCounter:
+    """Counts the SQL statements sent to the database while it listens."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        # Planner settings for one query (tracker.db.without_hash_joins) are not queries.
+        if not statement.startswith("SET LOCAL "):
+            self.statements.append(statement)
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: …`` then ``counter.count`` statements were run."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", counter)
+
+    return counting

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app
+from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
@@ -133,6 +134,26 @@ ON_CONFLICT_INSERT: dict[str, Callable[[Any], postgresql.Insert | sqlite.Insert]
     "postgresql": postgresql.insert,
     "sqlite": sqlite.insert,
 }
+
+
+class _CountedPagination(SelectPagination):
+    """A page whose total comes from a narrower query than the page's own."""
+
+    def _query_count(self) -> int:
+        return int(self._query_args["session"].scalar(self._query_args["total"]) or 0)
+
+
+def paginate_counted(
+    select: sa.Select[Any], total: sa.Select[Any], *, page: int, per_page: int
+) -> Pagination:
+    """``db.paginate(select, error_out=False)`` with the total counted by ``total``: a count
+    that gives the same number without the page's joins and loads (the obligations of one
+    period by its index, say), so that counting does not cost what building every row would.
+    A page number past the end shows no rows, as ``db.paginate`` does."""
+    return _CountedPagination(
+        select=select, total=total, session=db.session(), page=page, per_page=per_page,
+        error_out=False,
+    )  # fmt: skip
 
 
 def rows_changed(result: sa.Result[Any]) -> int:

@@ -6,8 +6,6 @@ from collections import Counter
 
 import pytest
 
-from tests.dashboard import conftest as dashboard_fixtures
-
 
 def test_me_is_the_tokens_owner(api, seeded, make_user):
     for role, department in (("liaison", "mps"), ("viewer", None), ("admin", None)):
@@ -111,9 +109,6 @@ def test_bad_filters_are_field_errors(api, quarter, make_user, query, field):
     response = api(make_user("coordinator", "mca")).get("/obligations", query_string=query)
     assert response.status_code == 400
     assert list(response.get_json()["fields"]) == [field]
-
-
-count_queries = dashboard_fixtures.count_queries
 
 
 def test_lists_take_the_same_queries_whatever_their_length(api, quarter, make_user, count_queries):

@@ -27,6 +27,7 @@ from schemathesis.checks import (
 
 from tracker.api import URL_PREFIX
 from tracker.api.schemas import openapi_document
+from tracker.exports import background
 from tracker.extensions import db
 from tracker.ratelimit import limiter
 
@@ -70,7 +71,7 @@ def test_the_document_is_valid_openapi_3_1(app):
 
 
 def test_every_documented_response_is_seen_and_matches_its_schema(
-    api, app, contract, quarter, make_user, monkeypatch
+    api, app, contract, quarter, make_user, monkeypatch, tmp_path
 ):
     """One call for each documented (operation, status), each checked against its schema."""
     contract.seen.clear()
@@ -230,6 +231,20 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     mca.post(plans, json=proposal())
     coordinator.post(f"/plans/{plan['id']}/approve", json={})
     mca.get(plans)
+    # A workbook too large for the request: 202 and a job, polled, then downloaded.
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_BACKGROUND_OBLIGATIONS", 1)
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_DIR", str(tmp_path / "exports"))
+    job_url = coordinator.get("/exports/quarterly.xlsx").headers["Location"]
+    for path in (job_url, f"{job_url}/download"):
+        anonymous.get(path)
+        mca.get(path)  # another user's job: 403
+        coordinator.get(path.replace(job_url, "/exports/jobs/99999"))
+        coordinator.get(path, query_string={"x": "1"})
+    coordinator.get(f"{job_url}/download")  # not written yet: 409
+    background.run_pending()
+    coordinator.get(job_url)
+    coordinator.get(f"{job_url}/download")
+    monkeypatch.setitem(app.config, "TRACKER_EXPORT_BACKGROUND_OBLIGATIONS", 0)
 
     # Every operation answers 429 past its client address's limit (tracker/ratelimit.py).
     monkeypatch.setitem(app.config, "TRACKER_RATELIMIT_API_PER_ADDRESS", "1 per minute")
@@ -241,7 +256,8 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
                     anonymous.request(
                         method.upper(),
                         path.replace("{report_id}", str(draft["id"]))
-                        .replace("{task_id}", "1").replace("{plan_id}", "1"),
+                        .replace("{task_id}", "1").replace("{plan_id}", "1")
+                        .replace("{job_id}", "1"),
                         environ_base={"REMOTE_ADDR": f"10.9.{n}.{len(method)}"},
                     )  # fmt: skip
     limiter.reset()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from tests.dashboard.conftest import count_queries  # noqa: F401 - the fixture
 from tests.reports.conftest import grow_portfolio
 from tracker.catalogue.models import Department, Task
 from tracker.extensions import db
@@ -153,7 +152,7 @@ def test_each_list_runs_as_many_queries_with_much_more_history(
     make_user,
     quarter,
     monkeypatch,
-    count_queries,  # noqa: F811
+    count_queries,
 ):
     coordinator, liaison = make_user("coordinator", "mca"), make_user("liaison", "moa")
     _notify(liaison, 3)

@@ -1,12 +1,11 @@
-"""Fixtures for the dashboard: a constructed quarter showing every colour, and query counting."""
+"""Fixtures for the dashboard: a constructed quarter showing every colour (the query counter,
+``count_queries``, is in tests/conftest.py)."""
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import date
 
 import pytest
-import sqlalchemy as sa
 
 from tracker.extensions import db
 from tracker.reports import services
@@ -14,39 +13,6 @@ from tracker.reports.models import ProgressStatus
 from tracker.reports.services import ReportInput
 
 FILLED = ReportInput(status=ProgressStatus.IN_PROGRESS, progress="已开展培训 3 期。")
-
-
-class QueryCounter:
-    """Counts the SQL statements sent to the database while it listens."""
-
-    def __init__(self):
-        self.statements: list[str] = []
-
-    @property
-    def count(self) -> int:
-        return len(self.statements)
-
-    def __call__(self, conn, cursor, statement, parameters, context, executemany):
-        # Planner settings for one query (tracker.db.without_hash_joins) are not queries.
-        if not statement.startswith("SET LOCAL "):
-            self.statements.append(statement)
-
-
-@pytest.fixture
-def count_queries(app):
-    """``with count_queries() as counter: …`` then ``counter.count`` statements were run."""
-
-    @contextmanager
-    def counting():
-        counter = QueryCounter()
-        engine = db.engine
-        sa.event.listen(engine, "before_cursor_execute", counter)
-        try:
-            yield counter
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", counter)
-
-    return counting
 
 
 def draft(obligation, liaison, data=FILLED):

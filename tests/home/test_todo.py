@@ -177,3 +177,23 @@ def test_a_frozen_quarters_late_leads_leave_the_coordinators_to_do(client, login
     frozen = client.get("/dashboard?period=2024Q3").get_data(as_text=True)
     listed = re.search(r"逾期未报清单（(\d+) 项", frozen)
     assert listed and int(listed.group(1)) > 0
+
+
+def test_the_review_count_is_every_waiting_report_and_no_other(client, login, quarter, people):
+    """The count of the review queue (read from the report's state alone) is the number of
+    submitted reports, beyond the five listed: not drafts, not accepted reports."""
+    for number in (1, 2, 5, 6, 14, 15, 17):
+        _submit(quarter.obligation(number, "mca"), people["mca"])
+    services.accept_report(
+        quarter.obligation(17, "mca").report, actor=people["coordinator"],
+        confirmed_status=ProgressStatus.IN_PROGRESS,
+    )  # fmt: skip
+    services.save_draft(
+        quarter.obligation(11, "mps"), ReportInput(progress="草稿"), actor=people["mps"],
+        expected_version=None,
+    )  # fmt: skip
+    db.session.commit()
+    login(people["coordinator"])
+    count, text = _todo(client, "/dashboard")["review"]
+    assert count == 6
+    assert text.count("报送于") == 5 and "共 6 项" in text  # the first five listed

@@ -10,10 +10,7 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.dashboard.conftest import (
-    count_queries,  # noqa: F401 - the fixture
-    submit,
-)
+from tests.dashboard.conftest import submit
 from tests.reports.conftest import grow_portfolio
 from tracker.catalogue.models import Department, Role
 from tracker.extensions import db
@@ -24,7 +21,7 @@ from tracker.reports.routes import MINE_PER_PAGE
 ROW = re.compile(r'<tr data-obligation="(\d+)"')
 
 
-def _queries(client, count_queries, url: str) -> int:  # noqa: F811 - the fixture
+def _queries(client, count_queries, url: str) -> int:
     with count_queries() as counter:
         response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)
@@ -86,7 +83,7 @@ def test_every_list_page_runs_as_many_queries_with_much_more_history(
     make_user,
     quarter,
     monkeypatch,
-    count_queries,  # noqa: F811
+    count_queries,
 ):
     liaison = make_user("liaison", "moa")
     coordinator = make_user("coordinator", "mca")
@@ -231,3 +228,35 @@ def test_browsing_decided_reports_reads_the_current_quarter_unless_told_otherwis
     assert rows("?state=all&period=") == {now.id, earlier.id}  # 全部报告期, chosen
     assert rows("?state=all&period=2023Q4") == {earlier.id}
     assert rows("") == {now.id, earlier.id}  # the waiting queue keeps every quarter
+
+
+def test_the_narrow_totals_count_what_the_pages_list(quarter, make_user):
+    """The totals the coordinator's /reports and the review queue page by (counted without
+    the pages' joins) are the numbers of rows their queries list, for every filter."""
+    from tests.dashboard.conftest import submit
+    from tracker.catalogue.models import Department
+    from tracker.periods import Period
+    from tracker.reports import queries
+    from tracker.reports.models import ReportState
+
+    liaison = make_user("liaison", "mca")
+    for number in (1, 2, 5, 6, 14):
+        submit(quarter.obligation(number, "mca"), liaison)
+    period = Period(2024, 3)
+    mca = db.session.scalar(sa.select(Department.id).where(Department.code == "mca"))
+    for departments in (None, {mca}, set()):
+        listed = db.session.scalars(
+            queries.obligations_query(period, department_ids=departments)
+        ).unique()
+        total = db.session.scalar(queries.obligations_total(period, department_ids=departments))
+        assert total == len(list(listed)), departments
+    filters = [
+        queries.ReviewFilter(), queries.ReviewFilter(state=None),
+        queries.ReviewFilter(number=5), queries.ReviewFilter(department_id=mca, role=Role.LEAD),
+        queries.ReviewFilter(period="2024Q2"), queries.ReviewFilter(state=ReportState.ACCEPTED),
+        queries.ReviewFilter(due_to=quarter.obligation(5, "mca").due_date),
+    ]  # fmt: skip
+    for chosen in filters:
+        listed = list(db.session.scalars(queries.review_query(chosen)).unique())
+        assert db.session.scalar(queries.review_total(chosen)) == len(listed), chosen
+    assert db.session.scalar(queries.review_total(queries.ReviewFilter())) == 5

@@ -31,6 +31,7 @@ from tracker.dashboard.rag import Rag, Reason
 from tracker.delivery import rules as plan_rules
 from tracker.delivery.models import Combine, Direction, PlanState
 from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput
+from tracker.exports.models import ExportState
 from tracker.notifications.models import NotificationKind
 from tracker.reports.labels import FIELD_LABELS
 from tracker.reports.limits import (
@@ -545,6 +546,14 @@ class DeliveryQuery(QueryModel):
     period: PeriodArg = None
 
 
+class ExportJobPath(QueryModel):
+    """The background export named in the URL."""
+
+    job_id: Id = Field(
+        title="导出任务编号", description="导出任务编号（见 202 响应的 id 或 Location）"
+    )
+
+
 class ReportPath(QueryModel):
     """The report named in the URL."""
 
@@ -1039,3 +1048,25 @@ class NotificationList(Shape):
 
     items: list[Notification]
     next: NextLink
+
+
+class ExportJob(Shape):
+    """A quarterly workbook too large to write in the request, written in the background for
+    the caller alone; poll its address (the ``Location`` of the 202) until ``state`` is
+    ``done``, then fetch ``download``."""
+
+    id: int
+    state: ExportState = Field(
+        description=" · ".join(f"{state.value} {state.label}" for state in ExportState)
+    )
+    description: str
+    download_name: str = Field(description="下载时的文件名")
+    total: Count = Field(description="须读取的填报事项数")
+    done: Count = Field(description="已读取的填报事项数")
+    percent: int = Field(ge=0, le=100, description="进度（百分比）")
+    error: str | None = Field(description="生成失败时的说明")
+    created_at: Timestamp
+    finished_at: Timestamp | None
+    download: str | None = Field(
+        description="生成完成且文件仍保留时的下载地址；否则为 null（文件保留时限后删除）"
+    )

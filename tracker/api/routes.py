@@ -50,6 +50,8 @@ from tracker.dashboard.delivery_light import suggested_light
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery import services as delivery_services
 from tracker.delivery.models import DeliveryPlan
+from tracker.exports import background
+from tracker.exports.models import ExportJob
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
 from tracker.reports import queries as report_queries
@@ -761,20 +763,31 @@ def notifications() -> ResponseReturnValue:
     return _json(contract.NotificationList(items=items, next=following))
 
 
+XLSX_FILE = {schemas.XLSX: {"schema": {"type": "string", "contentMediaType": schemas.XLSX}}}
+QUEUED = Success(
+    202, "报表较大，已转入后台生成", contract.ExportJob,
+    headers={"Location": "后台导出任务的地址（GET 查询进度）"},
+)  # fmt: skip
+JOB = Success(200, "后台导出任务：状态与进度；完成后 download 给出下载地址", contract.ExportJob)
+
+
 @operations.get(
     "/exports/quarterly.xlsx",
     operation_id="exportQuarterly",
     summary="季度 Excel 报表（只含本人可见的部门，与网页下载一致）",
-    query=contract.ScopeQuery,
-    success=Success(
-        200,
-        "xlsx 工作簿",
-        content={schemas.XLSX: {"schema": {"type": "string", "contentMediaType": schemas.XLSX}}},
+    description=(
+        "不超过后台导出阈值（TRACKER_EXPORT_BACKGROUND_OBLIGATIONS 个填报事项）时直接返回工作簿；"
+        "超过时返回 202 与后台导出任务，Location 为任务地址：轮询至 state 为 done，"
+        "再从 download 下载。同一请求在生成期间再次提交，返回同一任务。"
     ),
+    query=contract.ScopeQuery,
+    success=Success(200, "xlsx 工作簿", content=XLSX_FILE),
+    also=(QUEUED,),
     errors=(403,),
 )
 def export_quarterly() -> ResponseReturnValue:
-    """The quarterly workbook, holding the departments the caller may see (as on the web)."""
+    """The quarterly workbook, holding the departments the caller may see (as on the web);
+    one too large for the request is queued for the scheduler process (202 and its job)."""
     user, args = auth.api_user(), _args(contract.ScopeQuery)
     period = validation.tracked_period(args.period)
     document = validation.document(args.document)
@@ -787,13 +800,74 @@ def export_quarterly() -> ResponseReturnValue:
         document.id if document else None,
         frozenset(department_ids) if department_ids is not None else None,
         label,
-        prepared_by_id=auth.api_user().id,
+        prepared_by_id=user.id,
     )
+    name = f"{period.key}季度报表{'-' + label if label else ''}.xlsx"
+    later, total = background.goes_to_background(export)
+    if later:
+        job = background.queue_quarterly(
+            export, user=user, download_name=name, description=name.removesuffix(".xlsx"),
+            total=total,
+        )  # fmt: skip
+        response, status = _json(serializers.export_job(job, None), 202)
+        response.headers["Location"] = url_for("api.export_job", job_id=job.id)
+        return response, status
     spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - sent
     write_quarterly(spool, export)
     spool.seek(0)
-    name = f"{period.key}季度报表{'-' + label if label else ''}.xlsx"
     record_event("export.download", actor=user, object_type="export", after={"filename": name})
     return send_file(
         spool, mimetype=schemas.XLSX, as_attachment=True, download_name=name, max_age=0
     )
+
+
+def _own_export_job(job_id: int) -> ExportJob:
+    """The caller's own background export: another user's is 403, a missing one 404."""
+    job = background.job_of(job_id)
+    if job is None:
+        raise ApiError(404)
+    if job.user_id != auth.api_user().id:
+        raise ApiError(403, "无权访问：后台导出任务只有提交它的用户可以查看和下载。")
+    return job
+
+
+@operations.get(
+    "/exports/jobs/<int:job_id>",
+    operation_id="getExportJob",
+    summary="后台导出任务的状态与进度（仅提交者本人）",
+    path=contract.ExportJobPath,
+    success=JOB,
+    errors=(403, 404),
+)
+def export_job(job_id: int) -> ResponseReturnValue:
+    """A queued export's state and progress, and its download address once written."""
+    job = _own_export_job(job_id)
+    download = None
+    if background.file_of(job) is not None:
+        download = url_for("api.export_job_download", job_id=job.id)
+    return _json(serializers.export_job(job, download))
+
+
+@operations.get(
+    "/exports/jobs/<int:job_id>/download",
+    operation_id="downloadExportJob",
+    summary="下载后台生成完成的工作簿（仅提交者本人）",
+    description="尚未生成完成时为 409（invalid_state）；生成失败或文件已过保留时限删除时为 404。",
+    path=contract.ExportJobPath,
+    success=Success(200, "xlsx 工作簿", content=XLSX_FILE),
+    errors=(403, 404, 409),
+)
+def export_job_download(job_id: int) -> ResponseReturnValue:
+    """The written workbook of one of the caller's background exports."""
+    job = _own_export_job(job_id)
+    if not job.state.finished:
+        raise ApiError(409, "报表仍在生成中，请稍后查询任务状态再下载。", code="invalid_state")
+    path = background.file_of(job)
+    if path is None:
+        raise ApiError(404, "该导出的文件不存在：生成失败，或已过保留时限被删除。")
+    record_event("export.download", job, actor=auth.api_user(), object_type="export_job",
+                 after={"filename": job.download_name})  # fmt: skip
+    return send_file(
+        path, mimetype=schemas.XLSX, as_attachment=True, download_name=job.download_name,
+        max_age=0,
+    )  # fmt: skip

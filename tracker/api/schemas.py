@@ -45,6 +45,7 @@ class Success:
     description: str
     model: type[BaseModel] | None = None
     content: dict[str, Any] | None = None
+    headers: dict[str, str] | None = None  # header name → its description
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class Operation:
     summary: str
     success: Success
     description: str = ""
+    also: tuple[Success, ...] = ()  # other successful answers (a 202 for a queued export)
     query: type[contract.QueryModel] = contract.NoQuery
     path: type[contract.QueryModel] | None = None
     body: type[BaseModel] | None = None
@@ -176,8 +178,9 @@ def _component_schemas(table: list[Operation]) -> tuple[dict[ModelKey, Any], dic
     for operation in table:
         if operation.body is not None:
             keys.append((operation.body, "validation"))
-        if operation.success.model is not None:
-            keys.append((operation.success.model, "serialization"))
+        for success in (operation.success, *operation.also):
+            if success.model is not None:
+                keys.append((success.model, "serialization"))
     unique = list(dict.fromkeys(keys))
     refs, definitions = models_json_schema(
         unique, ref_template=REF_TEMPLATE, schema_generator=_Schemas
@@ -217,13 +220,18 @@ def _operation(operation: Operation, refs: dict[ModelKey, Any]) -> dict[str, Any
 
 
 def _responses(operation: Operation, refs: dict[ModelKey, Any]) -> dict[str, Any]:
-    success = operation.success
-    content = success.content
-    if success.model is not None:
-        content = {JSON: {"schema": refs[(success.model, "serialization")]}}
-    responses: dict[str, Any] = {
-        str(success.status): {"description": success.description, "content": content}
-    }
+    responses: dict[str, Any] = {}
+    for success in (operation.success, *operation.also):
+        content = success.content
+        if success.model is not None:
+            content = {JSON: {"schema": refs[(success.model, "serialization")]}}
+        answer: dict[str, Any] = {"description": success.description, "content": content}
+        if success.headers:
+            answer["headers"] = {
+                name: {"description": text, "schema": {"type": "string"}}
+                for name, text in success.headers.items()
+            }
+        responses[str(success.status)] = answer
     for code in operation.statuses:
         responses[str(code)] = {"$ref": f"#/components/responses/E{code}"}
     return responses

@@ -14,6 +14,7 @@ from tracker.catalogue.models import Department, Task
 from tracker.catalogue.services import signoff_required
 from tracker.dashboard.delivery_light import DeliveryLight, expected_value
 from tracker.delivery.models import DeliveryPlan, Indicator
+from tracker.exports.models import ExportJob
 from tracker.notifications.models import Notification
 from tracker.periods import Period
 from tracker.reports.models import Obligation, Report, ReportState
@@ -368,6 +369,23 @@ def notification(item: Notification) -> contract.Notification:
         created_at=item.created_at,
         read=item.read_at is not None,
         read_at=item.read_at,
+    )
+
+
+def export_job(job: ExportJob, download: str | None) -> contract.ExportJob:
+    """A background export, with its download address once its file is there."""
+    return contract.ExportJob(
+        id=job.id,
+        state=job.state,
+        description=job.description,
+        download_name=job.download_name,
+        total=job.total,
+        done=min(job.done, job.total),
+        percent=job.percent,
+        error=job.error,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+        download=download,
     )
 
 

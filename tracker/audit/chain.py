@@ -104,20 +104,27 @@ def _content_query() -> sa.Select[Any]:
 
 
 def lock_head(session: Session) -> AuditChain:
-    """The chain's head row, created if missing, locked until the transaction ends."""
+    """The chain's head row, created if missing, locked until the transaction ends.
+
+    The row exists after the first event ever, so it is locked first and created only when
+    the lock finds nothing (one statement per commit instead of two; two first writers that
+    both find nothing both insert, and ``ON CONFLICT DO NOTHING`` keeps one row)."""
+    locked = (
+        sa.select(AuditChain)
+        .where(AuditChain.id == HEAD_ID)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = session.scalars(locked).one_or_none()
+    if head is not None:
+        return head
     insert = ON_CONFLICT_INSERT[session.get_bind().dialect.name]
     session.execute(
         insert(AuditChain)
         .values(id=HEAD_ID, head_seq=0, head_hash="", anchor_seq=0, anchor_hash="")
         .on_conflict_do_nothing(index_elements=["id"])
     )
-    head = session.scalars(
-        sa.select(AuditChain)
-        .where(AuditChain.id == HEAD_ID)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
-    return head
+    return session.scalars(locked).one()
 
 
 def seal(session: Session, event_ids: Iterable[int]) -> None:

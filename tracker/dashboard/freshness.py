@@ -27,6 +27,7 @@ import secrets
 
 import sqlalchemy as sa
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction
+from sqlalchemy.orm.util import identity_key
 
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
@@ -132,19 +133,36 @@ VERSIONS_READ = "tracker.dashboard.versions"  # session.info: versions read in t
 
 
 def periods_of(session: Session, found: Marks) -> set[str]:
-    """The period keys of the marks (one query for the obligations and reports named)."""
+    """The period keys of the marks: from the obligations this session already holds (a
+    save holds its report's), else one query for the obligations and reports named."""
     periods = set(found.periods)
     if ANY_PERIOD in periods or not (found.obligation_ids or found.report_ids):
         return periods
+    obligation_ids, report_ids = set(found.obligation_ids), set(found.report_ids)
+    for report_id in list(report_ids):
+        report = session.identity_map.get(identity_key(Report, report_id))
+        obligation_id = sa.inspect(report).dict.get("obligation_id") if report else None
+        if obligation_id is not None:
+            obligation_ids.add(obligation_id)
+            report_ids.discard(report_id)
+    for obligation_id in list(obligation_ids):
+        obligation = session.identity_map.get(identity_key(Obligation, obligation_id))
+        # An obligation's period never changes once it exists (it is part of its unique key).
+        period = sa.inspect(obligation).dict.get("period") if obligation else None
+        if period is not None:
+            periods.add(period)
+            obligation_ids.discard(obligation_id)
+    if not (obligation_ids or report_ids):
+        return periods
     o, r = Obligation.__table__, Report.__table__
     queries = []
-    if found.obligation_ids:
-        queries.append(sa.select(o.c.period).where(o.c.id.in_(sorted(found.obligation_ids))))
-    if found.report_ids:
+    if obligation_ids:
+        queries.append(sa.select(o.c.period).where(o.c.id.in_(sorted(obligation_ids))))
+    if report_ids:
         queries.append(
             sa.select(o.c.period)
             .join(r, r.c.obligation_id == o.c.id)
-            .where(r.c.id.in_(sorted(found.report_ids)))
+            .where(r.c.id.in_(sorted(report_ids)))
         )
     query = queries[0] if len(queries) == 1 else sa.union(*queries)
     periods.update(session.execute(query).scalars())

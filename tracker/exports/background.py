@@ -66,9 +66,9 @@ def threshold() -> int:
 
 
 def export_folder() -> Path:
-    folder = Path(current_app.config["TRACKER_EXPORT_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    """Where written files are kept (created when the first file is written, not on reads:
+    a job page polled every few seconds need not touch the file system)."""
+    return Path(current_app.config["TRACKER_EXPORT_DIR"])
 
 
 def goes_to_background(request: QuarterlyRequest) -> tuple[bool, int]:
@@ -251,7 +251,9 @@ def _write(job_id: int) -> bool:
     job = db.session.get(ExportJob, job_id)
     assert job is not None
     name = f"{job.kind}-{job.id}-{secrets.token_hex(8)}.xlsx"
-    path = export_folder() / name
+    folder = export_folder()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
     owner = db.session.get(User, job.user_id)
     try:
         if owner is None or not owner.active:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import aliased, joinedload
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.dashboard.models import SnapshotCell
+from tracker.dashboard.queries.cache import cached_for_period
 from tracker.delivery import queries as delivery_queries
 from tracker.extensions import db
 from tracker.periods import Period
@@ -156,7 +157,15 @@ def by_task(lines: Iterable[ObligationLine]) -> Iterator[list[ObligationLine]]:
 
 def period_obligation_count(period: Period, document_id: int | None = None) -> int:
     """How many obligations the quarterly export of ``period`` reads (all departments: the
-    export reads them all and keeps the reader's)."""
+    export reads them all and keeps the reader's). Kept under the period's data version with
+    the dashboard's answers: asked before every quarterly download, it is counted again only
+    after a change to the quarter or the catalogue."""
+    return cached_for_period(
+        "obligation_count", period, (document_id,), lambda: _count(period, document_id)
+    )
+
+
+def _count(period: Period, document_id: int | None) -> int:
     query = sa.select(sa.func.count()).select_from(Obligation)
     query = query.where(Obligation.period == period.key)
     if document_id is not None:

@@ -71,8 +71,11 @@ def _link(o: Obligation, anchor: str = "") -> str:
     return url_for("reports.obligation", obligation_id=o.id) + anchor
 
 
-def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
-    """The first :data:`SHOWN` rows of ``query`` and how many there are.
+def _first_and_count(
+    query: sa.Select[Any], count: Callable[[], int] | None = None
+) -> tuple[list[Any], int]:
+    """The first :data:`SHOWN` rows of ``query`` and how many there are (``count``: a cheaper
+    way to the same number than counting the query's joins).
 
     Two narrow queries rather than one ``count(*) OVER ()``: the window would make the
     database build every matching row, report texts and all, before the ``LIMIT`` (on
@@ -80,6 +83,8 @@ def _first_and_count(query: sa.Select[Any]) -> tuple[list[Any], int]:
     always run, so that a page's query count does not depend on its data.
     """
     first = list(db.session.scalars(query.limit(SHOWN)).unique())
+    if count is not None:
+        return first, count()
     counted = query.order_by(None).with_only_columns(
         sa.func.count(sa.distinct(_key_of(query))), maintain_column_froms=True
     )
@@ -120,9 +125,10 @@ def _item(
     link: str,
     entry: Callable[[Any], Entry],
     tone: str = "blue",
+    count: Callable[[], int] | None = None,
 ) -> Item:
-    first, count = _first_and_count(query)
-    return Item(key, label, count, link, tone, [entry(row) for row in first])
+    first, total = _first_and_count(query, count)
+    return Item(key, label, total, link, tone, [entry(row) for row in first])
 
 
 # -- coordinators -------------------------------------------------------------------------------
@@ -169,7 +175,8 @@ def coordinator_lists(today: date) -> list[Item]:
     return [
         _item("review", "待审核报告", review, url_for("reports.review"),
               lambda o: Entry(_obligation_text(o), _link(o, "#review"),
-                              f"报送于 {_local(o.report.submitted_at)}")),
+                              f"报送于 {_local(o.report.submitted_at)}"),
+              count=report_queries.review_count),
         _item("extensions", "待审批延期申请", pending, url_for("followups.extensions"),
               lambda r: Entry(_obligation_text(r.obligation), _link(r.obligation, "#extensions"),
                               f"申请延至 {r.requested_due_date.isoformat()}"), "amber"),

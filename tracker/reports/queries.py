@@ -141,6 +141,19 @@ def obligations_query(
     return query
 
 
+def obligations_total(
+    period: Period, *, department_ids: Iterable[int] | None = None
+) -> sa.Select[int]:
+    """How many obligations :func:`obligations_query` lists without a document or state
+    filter: the period's obligations alone, by its index (each has its item and document,
+    and at most one report, so the joins would not change the number)."""
+    query = sa.select(sa.func.count()).select_from(Obligation)
+    query = query.where(Obligation.period == period.key)
+    if department_ids is not None:
+        query = query.where(Obligation.department_id.in_(list(department_ids)))
+    return query
+
+
 def obligations_after(
     period: Period,
     *,
@@ -212,6 +225,14 @@ def review_queue(period: Period | None = None) -> sa.Select[Obligation]:
     return query
 
 
+def review_count() -> int:
+    """How many submitted reports wait for a coordinator (every quarter): the reports alone,
+    counted from the ``(state, submitted_at)`` index (each report has its obligation and its
+    item, so the queue's joins would not change the number)."""
+    query = sa.select(sa.func.count()).select_from(Report)
+    return int(db.session.scalar(query.where(Report.state == ReportState.SUBMITTED)) or 0)
+
+
 @dataclass(frozen=True)
 class ReviewFilter:
     """What a coordinator narrows the review queue to; every field optional."""
@@ -227,17 +248,8 @@ class ReviewFilter:
     sort: str = "due"  # "due": due date first; "submitted": oldest submission first
 
 
-def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
-    """The review queue narrowed by ``chosen``, in its order, with its lines' data loaded."""
-    query = (
-        sa.select(Obligation)
-        .join(Obligation.report)
-        .join(Obligation.task)
-        .where(Report.first_submitted_at.is_not(None))
-        .options(
-            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
-        )
-    )
+def _review_conditions(chosen: ReviewFilter) -> list[sa.ColumnElement[bool]]:
+    """The review filter's conditions on the report, its obligation and its item."""
     conditions: list[sa.ColumnElement[bool]] = []
     if chosen.period is not None:
         conditions.append(Obligation.period == chosen.period)
@@ -255,10 +267,44 @@ def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
         conditions.append(Obligation.due_date >= chosen.due_from)
     if chosen.due_to is not None:
         conditions.append(Obligation.due_date <= chosen.due_to)
-    query = query.where(*conditions)
+    return conditions
+
+
+def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
+    """The review queue narrowed by ``chosen``, in its order, with its lines' data loaded."""
+    query = (
+        sa.select(Obligation)
+        .join(Obligation.report)
+        .join(Obligation.task)
+        .where(Report.first_submitted_at.is_not(None))
+        .options(
+            joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
+        )
+    )
+    query = query.where(*_review_conditions(chosen))
     if chosen.sort == "submitted":
         return query.order_by(Report.submitted_at, Obligation.id)
     return query.order_by(Obligation.due_date, Report.submitted_at, Obligation.id)
+
+
+def review_total(chosen: ReviewFilter) -> sa.Select[int]:
+    """How many reports :func:`review_query` lists: the same conditions, counted over the
+    reports (joined to their obligations and items only when filtered by them: each report
+    has one of each), without the page's loads."""
+    query = (
+        sa.select(sa.func.count()).select_from(Report).where(Report.first_submitted_at.is_not(None))
+    )
+    on_item = chosen.document_id is not None or chosen.number is not None
+    on_obligation = on_item or any(
+        value is not None
+        for value in (chosen.period, chosen.department_id, chosen.role, chosen.due_from,
+                      chosen.due_to)
+    )  # fmt: skip
+    if on_obligation:
+        query = query.join(Obligation, Obligation.id == Report.obligation_id)
+    if on_item:
+        query = query.join(Task, Task.id == Obligation.task_id)
+    return query.where(*_review_conditions(chosen))
 
 
 def next_to_review(chosen: ReviewFilter, after: int) -> Obligation | None:

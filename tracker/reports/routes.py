@@ -42,6 +42,7 @@ from tracker.auth.permissions import (
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
 from tracker.catalogue.services import signoff_required
+from tracker.db import paginate_counted
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -150,9 +151,10 @@ def mine() -> ResponseReturnValue:
     department_ids = visible_department_ids(current_user)
     # One period, one page: the page costs the same with one quarter of history or twenty,
     # one document or a thousand (a bad page number falls back to the first page).
-    page = db.paginate(
+    page = paginate_counted(
         queries.obligations_query(period, department_ids=department_ids),
-        page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE, error_out=False,
+        queries.obligations_total(period, department_ids=department_ids),
+        page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE,
     )  # fmt: skip
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
@@ -208,11 +210,11 @@ def review() -> ResponseReturnValue:
         chosen = ReviewFilter()
     else:
         chosen = form.to_filter(departments)
-    page = db.paginate(
+    page = paginate_counted(
         queries.review_query(chosen),
+        queries.review_total(chosen),
         page=request.args.get("page", 1, type=int),
         per_page=REVIEW_PER_PAGE,
-        error_out=False,
     )
     return render_template(
         "reports/review.html", form=form, page=page, queue=_queue_args(),

@@ -130,6 +130,18 @@ def cached(
     return _lookup((kind, versions, *scope_key(scope), *extra), compute)
 
 
+def cached_for_period(
+    kind: str, period: Period, extra: tuple[Hashable, ...], compute: Callable[[], T]
+) -> T:
+    """Like :func:`cached`, for an answer that reads one period's rows and not the day (the
+    number of a quarter's obligations, which the exports ask before choosing where to write)."""
+    session = db.session()
+    versions = None if freshness.has_changes(session) else freshness.versions(session, period.key)
+    if versions is None:
+        return compute()
+    return _lookup((kind, versions, period.key, *extra), compute)
+
+
 def cached_over_all_periods(kind: str, extra: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
     """Like :func:`cached`, for an answer that reads every period (a to-do list): keyed by
     every period's version, which any bump changes."""

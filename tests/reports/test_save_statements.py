@@ -1,0 +1,42 @@
+"""What a draft save sends to the database beside the report itself: the data version of its
+period found without a look-up, the audit chain's head locked without an insert once it exists."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from tracker.dashboard.models import PeriodVersion
+from tracker.extensions import db
+from tracker.reports import services
+from tracker.reports.services import ReportInput
+
+
+def _versions() -> dict[str, int]:
+    rows = db.session.execute(sa.select(PeriodVersion.period, PeriodVersion.version))
+    return {period: version for period, version in rows}
+
+
+def test_a_save_bumps_its_period_and_locks_the_chain_in_few_statements(
+    quarter, make_user, count_queries
+):
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(5, "mca")
+    report = services.save_draft(
+        obligation, ReportInput(progress="第一稿"), actor=liaison, expected_version=None
+    )
+    db.session.commit()  # the chain's head and the period's version exist from here on
+    before = _versions()
+    with count_queries() as counter:
+        services.save_draft(
+            obligation, ReportInput(progress="第二稿"), actor=liaison,
+            expected_version=report.version,
+        )  # fmt: skip
+        db.session.commit()
+    after = _versions()
+    assert {k for k in after if after[k] != before.get(k)} == {"2024Q3"}
+    lookups = [s for s in counter.statements if "obligation.period" in s and "UNION" in s]
+    assert lookups == [] and not any(
+        "FROM obligation" in s and "IN (" in s for s in counter.statements
+    )
+    assert not any(s.startswith("INSERT INTO audit_chain") for s in counter.statements)
+    assert sum(s.startswith("INSERT INTO period_version") for s in counter.statements) == 1
