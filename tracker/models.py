@@ -5,7 +5,7 @@ from tracker.audit.models import AuditEvent
 from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
-from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
+from tracker.delivery.models import DeliveryJudgement, DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
@@ -26,6 +26,7 @@ __all__ = [
     "ApiToken",
     "Assignment",
     "AuditEvent",
+    "DeliveryJudgement",
     "DeliveryPlan",
     "Department",
     "Evidence",
