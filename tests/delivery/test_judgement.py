@@ -8,7 +8,7 @@ import re
 import sqlalchemy as sa
 
 from tests.dashboard.conftest import QueryCounter
-from tests.delivery.conftest import approved_plan, milestone, task
+from tests.delivery.conftest import approved_plan, milestone, report_form, task
 from tracker.audit.models import AuditEvent
 from tracker.dashboard import services as dashboard_services
 from tracker.dashboard.queries.cache import answer_cache
@@ -214,3 +214,55 @@ def test_the_dashboard_reads_delivery_lights_in_a_fixed_number_of_queries(
         ])  # fmt: skip
     assert _judge(client, task(23).id, "severe", reason="严重").status_code == 302
     assert count() == one
+
+
+def test_the_scorecard_shows_each_department_s_delivery_record(client, login, quarter, people):
+    plan = approved_plan(23, "mca", people=people, milestones=[
+        milestone("完成县级摸底排查", "2024Q2", "mca"),  # overdue, never said done
+        milestone("妇联协助排查", "2024Q3", "acwf"),  # said done in 2024Q3's report: on time
+    ])  # fmt: skip
+    key = plan.milestones[1].key
+    login(people["support"])
+    obligation = quarter.obligation(23, "acwf")
+    response = client.post(
+        f"/obligations/{obligation.id}/edit",
+        data=report_form(save_and_submit="1", **{f"milestone_{key}": "done"}),
+    )
+    assert response.status_code == 302
+    login(people["coordinator"])
+    assert _judge(client, task(23).id, "at_risk", reason="仍有节点逾期").status_code == 302
+    page = client.get("/dashboard/scorecard?period=2024Q3").get_data(as_text=True)
+    record = page.split('id="delivery-record"')[1]
+
+    def figures(code):
+        row = record.split(f'data-delivery-of="{code}"')[1].split("</tr>")[0]
+        return dict(re.findall(r'data-figure="(\w+)">(\d+)<', row))
+
+    mca = figures("mca")
+    assert (mca["lagging"], mca["on_pace"], mca["judged"]) == ("1", "0", "1")
+    assert int(mca["unlit"]) == int(mca["items"]) - 1  # its other items have no plan
+    assert (mca["milestones_on_time"], mca["milestones_overdue"]) == ("0", "1")
+    acwf = figures("acwf")
+    assert (acwf["milestones_on_time"], acwf["milestones_overdue"]) == ("1", "0")
+
+
+def test_the_quarterly_workbook_carries_both_lights_per_item(client, login, quarter, people):
+    import io
+
+    from tests.exports.conftest import data_rows, load
+    from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
+
+    _behind_plan(people)
+    login(people["coordinator"])
+    assert _judge(client, task(23).id, "severe", reason="两个季度未见进展").status_code == 302
+    out = io.BytesIO()
+    write_quarterly(out, QuarterlyRequest(Q3))
+    sheet = load(out.getvalue())["任务分工落实情况"]
+    header = [c.value for c in next(sheet.iter_rows(min_row=5, max_row=5))]
+    assert header[8:11] == ["落实灯（协调员判断）", "落实灯（系统建议）", "落实较上季度"]
+    rows = data_rows(sheet)
+    item = [r for r in rows if r[0] == 23]
+    assert len(item) == 2  # 民政部 and 全国妇联, the delivery light merged down the block
+    assert all(r[8:11] == ("严重滞后", "明显滞后", "退步") for r in item)  # 2024Q2: 明显滞后
+    other = next(r for r in rows if r[0] == 22)
+    assert other[8:11] == ("未判断", "无计划", "—")

@@ -41,7 +41,7 @@ from tracker.dashboard.forms import (
 )
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
-from tracker.dashboard.queries.delivery import ItemDelivery, item_deliveries
+from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, item_deliveries
 from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
@@ -252,9 +252,12 @@ def scorecard() -> ResponseReturnValue:
         "values": [None if row.on_time_rate is None else round(row.on_time_rate * 100, 1)
                    for row in rows],
     }  # fmt: skip
+    delivery = delivery_records(
+        period, form.document_id, visible_department_ids(current_user), snaps.get(period.key)
+    )
     return render_template(
         "dashboard/scorecard.html", rows=rows, form=form, period=period, chart=chart,
-        sort_labels=SORT_LABELS, snapshot=snaps.get(period.key),
+        sort_labels=SORT_LABELS, snapshot=snaps.get(period.key), delivery=delivery,
     )  # fmt: skip
 
 

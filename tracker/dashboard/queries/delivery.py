@@ -31,6 +31,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from tracker.catalogue.models import Task
 from tracker.dashboard.delivery_light import SUGGESTED_STEP, delivery_light, latest_pace
 from tracker.dashboard.models import Snapshot, SnapshotCell
 from tracker.dashboard.queries.grid import Change, change_between
@@ -265,3 +266,61 @@ def for_period(
 ) -> dict[int, ItemDelivery]:
     """One quarter's lights by task id."""
     return {task_id: item for (task_id, key), item in found.items() if key == period.key}
+
+
+@dataclass(frozen=True)
+class DeliveryRecord:
+    """A department's delivery record in a quarter (the scorecard): the items it leads or
+    shares (牵头 / 共同负责) by their delivery light, and its milestones due by the quarter."""
+
+    department_id: int
+    items: int
+    on_pace: int  # 按序时推进 or 基本按序时
+    lagging: int  # 存在滞后风险 or worse
+    judged: int  # of the items with a light, those a coordinator judged
+    milestones_on_time: int
+    milestones_overdue: int
+
+    @property
+    def unlit(self) -> int:
+        """Items without a delivery light (no plan in force, nothing judged)."""
+        return self.items - self.on_pace - self.lagging
+
+
+def delivery_records(
+    period: Period,
+    document_id: int | None,
+    department_ids: set[int] | None,
+    snapshot: Snapshot | None,
+) -> dict[int, DeliveryRecord]:
+    """Each department's delivery record, by department id, in a fixed number of queries:
+    the quarter's lead and joint obligations (one), the items' lights (as
+    :func:`item_deliveries`; a frozen quarter's from its snapshot) and the milestones with
+    what reports said of them (two or three)."""
+    o = Obligation.__table__
+    query = sa.select(o.c.department_id, o.c.task_id).where(
+        o.c.period == period.key, o.c.role.in_(("lead", "joint"))
+    )
+    if document_id is not None:
+        t = Task.__table__
+        query = query.join(t, t.c.id == o.c.task_id).where(t.c.document_id == document_id)
+    if department_ids is not None:
+        query = query.where(o.c.department_id.in_(sorted(department_ids)))
+    led: dict[int, set[int]] = defaultdict(set)
+    for department_id, task_id in db.session.execute(query):
+        led[department_id].add(task_id)
+    task_ids = sorted({t for found in led.values() for t in found})
+    lights = for_period(item_deliveries(task_ids, [period], {period.key: snapshot}), period)
+    facts = plan_facts(task_ids, [])
+    now = delivery_queries.current_quarter()
+    records = {}
+    for department_id, found in led.items():
+        shown = [lights[t] for t in found if t in lights and lights[t].shown is not None]
+        on_time, overdue = facts.milestone_record(department_id, period, now)
+        records[department_id] = DeliveryRecord(
+            department_id, len(found),
+            sum(1 for d in shown if d.shown and not d.shown.lagging),
+            sum(1 for d in shown if d.shown and d.shown.lagging),
+            sum(1 for d in shown if d.judged is not None), on_time, overdue,
+        )  # fmt: skip
+    return records
