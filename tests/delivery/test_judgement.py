@@ -104,7 +104,8 @@ def test_a_stale_form_personal_data_and_a_frozen_quarter_are_refused(
     dashboard_services.freeze_due_snapshots()
     db.session.commit()
     response = _judge(client, item.id, "severe", reason="严重滞后", revision="1")
-    assert response.status_code == 409 and "已封存" in response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "已封存，落实判断不能再改" in response.get_data(as_text=True)
     assert _judgements()[0].step == DeliveryStep.BEHIND
 
 
@@ -171,7 +172,14 @@ def test_the_matrix_and_the_lead_view_show_it_beside_the_filing_light(
     page = client.get("/dashboard?period=2024Q3").get_data(as_text=True)
     row = page.split(f'data-task="{item.id}"')[1].split("</tr>")[0]
     assert 'data-delivery="behind"' in row and "delivery-suggested" in row  # marked 建议
+    from tracker.dashboard import freshness
+
+    db.session.commit()
+    before = freshness.versions(db.session(), "2024Q3")
+    db.session.commit()
     assert _judge(client, item.id, "at_risk", reason="已部署补救措施").status_code == 302
+    assert freshness.versions(db.session(), "2024Q3")[0] != before[0]  # the period's version
+    db.session.commit()
     page = client.get("/dashboard?period=2024Q3").get_data(as_text=True)  # the cache moved on
     row = page.split(f'data-task="{item.id}"')[1].split("</tr>")[0]
     assert 'data-delivery="at_risk"' in row and 'data-judged="yes"' in row
