@@ -6,7 +6,7 @@ from tracker.auth.models import User
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.counties.models import County, CountyAccount, CountyValue
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
-from tracker.delivery.models import DeliveryPlan, Indicator, Milestone
+from tracker.delivery.models import DeliveryJudgement, DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
@@ -30,6 +30,7 @@ __all__ = [
     "County",
     "CountyAccount",
     "CountyValue",
+    "DeliveryJudgement",
     "DeliveryPlan",
     "Department",
     "Evidence",

@@ -147,6 +147,7 @@ ACCESS = {
     "dashboard.trends": SIGNED_IN,  # their department's line only
     "dashboard.department": DEPARTMENT,
     "dashboard.item": DEPARTMENT,  # the item's departments, coordinators, leaders, admins
+    "dashboard.judge": REVIEWER,  # 民政部 coordinators judge an item's delivery
     "search.index": SIGNED_IN,  # every user; results scoped to what the user may read
     "notifications.notifications": SIGNED_IN,
     "notifications.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from tests.conftest import QueryCounter
 from tests.counties.conftest import county
-from tests.dashboard.conftest import QueryCounter
 from tracker.counties.services import import_counties, set_county_values
 from tracker.counties.sheets import CountyRow
 from tracker.extensions import db

@@ -72,10 +72,11 @@ def test_the_division_merges_each_item_once(filed):
     numbers = [ws.cell(m.min_row, 1).value for m in blocks]
     assert numbers == sorted(numbers) and len(numbers) == len(set(numbers))
     for block in blocks:
-        # 序号, 工作任务, 牵头单位 and 配合单位 span the same rows; the lead comes first.
+        # 序号, 工作任务, 牵头单位, 配合单位 and the delivery light's three columns span the
+        # same rows; the lead comes first.
         same = {(m.min_col, m.max_col) for m in ws.merged_cells.ranges
                 if (m.min_row, m.max_row) == (block.min_row, block.max_row)}  # fmt: skip
-        assert same == {(1, 1), (2, 2), (3, 3), (4, 4)}
+        assert same == {(1, 1), (2, 2), (3, 3), (4, 4), (9, 9), (10, 10), (11, 11)}
         lead = ws.cell(block.min_row, 3).value
         if lead:
             assert ws.cell(block.min_row, 5).value == lead.split("、")[0]

@@ -343,6 +343,16 @@ def require_decide_plans(user: User) -> None:
     _require(can_decide_plans(user))
 
 
+def can_judge_delivery(user: User) -> bool:
+    """A 民政部 coordinator judges an item's delivery in a quarter (the five-step scale);
+    liaisons, leaders and the administrators do not."""
+    return can_review_reports(user)
+
+
+def require_judge_delivery(user: User) -> None:
+    _require(can_judge_delivery(user))
+
+
 # -- counties and the aggregate ledger (tracker/counties) ------------------------------------
 
 

@@ -23,12 +23,21 @@ from decimal import Decimal
 
 from tracker.dashboard.rag import Rag
 from tracker.delivery import queries as delivery_queries
-from tracker.delivery.models import Direction, Indicator
+from tracker.delivery.models import DeliveryStep, Direction, Indicator
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports.queries import IndicatorResult
 
 HALF = Decimal("0.5")
+
+# The suggestion on the coordinator's five-step scale: each colour maps onto the step that
+# says the same in words; 基本按序时 and 严重滞后 are shades only a coordinator's judgement gives
+# (a suggestion cannot tell "nearly on pace" from "at risk", nor "far behind" from "gravely").
+SUGGESTED_STEP = {
+    Rag.GREEN: DeliveryStep.ON_PACE,
+    Rag.AMBER: DeliveryStep.AT_RISK,
+    Rag.RED: DeliveryStep.BEHIND,
+}
 
 
 def expected_value(indicator: Indicator, on: date) -> Decimal:

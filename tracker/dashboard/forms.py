@@ -1,15 +1,35 @@
-"""Dashboard filters (GET forms: they change nothing, so they carry no CSRF token)."""
+"""Dashboard filters (GET forms: they change nothing, so they carry no CSRF token), and the
+coordinator's delivery judgement (a POST form, with CSRF)."""
 
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from tracker.catalogue.models import Role
 from tracker.dashboard.queries import SECTION_PARTS
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag
+from tracker.dashboard.services import MAX_JUDGEMENT_REASON
+from tracker.delivery.forms import no_personal_data
+from tracker.delivery.models import DeliveryStep
 from tracker.periods import Period
 
 # Every key of tracker.dashboard.queries.SCORE_SORTS, with its column heading.
@@ -85,3 +105,40 @@ class TrendForm(_GetForm):
         self.department.choices = [(d.code, d.name) for d in departments]
         if not self.department.data and departments:
             self.department.data = departments[0].code
+
+
+class DeliveryJudgementForm(FlaskForm):
+    """A coordinator's judgement of an item's delivery in one quarter (the item page).
+
+    ``suggested`` is the quarter's suggested step, set by the view: a step that differs from
+    it needs a reason (the service checks the same).
+    """
+
+    period = HiddenField("报告期", validators=[DataRequired("缺少报告期")])
+    step = RadioField(
+        "落实情况判断",
+        choices=[(s.value, s.label) for s in DeliveryStep],
+        validators=[InputRequired("请选择落实情况判断")],
+    )
+    reason = TextAreaField(
+        "理由",
+        validators=[Length(max=MAX_JUDGEMENT_REASON), no_personal_data],
+        description="判断与建议的落实灯不同时必填。",
+    )
+    revision = HiddenField()
+    submit = SubmitField("保存判断")
+
+    suggested: DeliveryStep | None = None
+
+    def validate_reason(self, field: Field) -> None:
+        differs = self.step.data and self.step.data != (
+            self.suggested.value if self.suggested else None
+        )
+        if differs and not (field.data or "").strip():
+            suggestion = self.suggested.label if self.suggested else "无建议（尚无已批准的计划）"
+            raise ValidationError(f"判断与建议的落实灯（{suggestion}）不同，请填写理由。")
+
+    @property
+    def expected_revision(self) -> int | None:
+        text = str(self.revision.data or "")
+        return int(text) if text.isdigit() else None

@@ -2,7 +2,8 @@
 
 The dashboard caches its answers (:mod:`tracker.dashboard.queries.cache`) under the version of
 the period they count. Whatever changes a row the figures read — an obligation (its due date
-after an extension, its waiver), a report or its versions, an urge, an extension request, the
+after an extension, its waiver), a report or its versions, an urge, an extension request, a
+delivery plan, a milestone status or indicator value, a coordinator's delivery judgement, the
 catalogue (documents, items, assignments, departments), a snapshot — marks the period it
 belongs to, or ``"*"`` (any period) when that is not known, and the transaction bumps those
 rows just before it commits. So the bump commits or rolls back with the change itself, in every
@@ -32,18 +33,27 @@ from sqlalchemy.orm.util import identity_key
 from tracker.catalogue.models import Assignment, Department, Jurisdiction, PolicyDocument, Task
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.db import ON_CONFLICT_INSERT
+from tracker.delivery.models import DeliveryJudgement, DeliveryPlan, Indicator, Milestone
 from tracker.followups.models import ExtensionRequest, Urge
-from tracker.reports.models import Obligation, Report, ReportVersion
+from tracker.reports.models import (
+    IndicatorValue,
+    MilestoneStatus,
+    Obligation,
+    Report,
+    ReportVersion,
+)
 
 ANY_PERIOD = "*"
 MARKS = "tracker.dashboard.changed"  # session.info: what this transaction changed
 
 # What the figures read, by how a row tells its period.
+_BY_PERIOD = (Obligation, DeliveryJudgement)  # ``period``
 _BY_OBLIGATION = (Report, Urge, ExtensionRequest)  # ``obligation_id``
-_BY_REPORT = (ReportVersion,)  # ``report_id``
+_BY_REPORT = (ReportVersion, IndicatorValue, MilestoneStatus)  # ``report_id``
+# A plan in force changes the delivery lights of every quarter it reaches.
 _ANY = (Task, Assignment, PolicyDocument, Department, Jurisdiction, Snapshot, SnapshotCell,
-        SnapshotDepartment)  # fmt: skip
-_WATCHED = (Obligation, *_BY_OBLIGATION, *_BY_REPORT, *_ANY)
+        SnapshotDepartment, DeliveryPlan, Milestone, Indicator)  # fmt: skip
+_WATCHED = (*_BY_PERIOD, *_BY_OBLIGATION, *_BY_REPORT, *_ANY)
 WATCHED_TABLES = frozenset(model.__table__.name for model in _WATCHED)
 
 
@@ -81,7 +91,7 @@ def has_changes(session: Session) -> bool:
 def _mark(found: Marks, obj: object, *, deleted: bool) -> None:
     if isinstance(obj, _ANY) or (deleted and isinstance(obj, _WATCHED)):
         found.periods.add(ANY_PERIOD)  # a deleted row's period can no longer be looked up
-    elif isinstance(obj, Obligation):
+    elif isinstance(obj, _BY_PERIOD):
         found.periods.add(obj.period)
     elif isinstance(obj, _BY_OBLIGATION):
         found.obligation_ids.add(obj.obligation_id)

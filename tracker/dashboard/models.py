@@ -18,6 +18,7 @@ from sqlalchemy.orm import Mapped, Session, UOWTransaction, mapped_column, relat
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
 from tracker.db import UTCDateTime, utcnow
+from tracker.delivery.models import DeliveryStep
 from tracker.extensions import Model
 from tracker.reports.models import Obligation
 
@@ -25,6 +26,13 @@ from tracker.reports.models import Obligation
 def _enum(kind: type[enum.Enum], name: str) -> sa.Enum:
     return sa.Enum(
         kind, name=name, native_enum=False, create_constraint=True, length=16,
+        values_callable=lambda members: [m.value for m in members],
+    )  # fmt: skip
+
+
+def _step_column() -> sa.Enum:
+    return sa.Enum(
+        DeliveryStep, native_enum=False, create_constraint=False, length=16,
         values_callable=lambda members: [m.value for m in members],
     )  # fmt: skip
 
@@ -73,6 +81,11 @@ class SnapshotCell(Model):
     days_late: Mapped[int] = mapped_column(default=0)
     late: Mapped[bool] = mapped_column(default=False)
     returns: Mapped[int] = mapped_column(default=0)
+    # The item's delivery light as it stood at freezing (the same on each of the item's cells):
+    # the suggestion and the coordinator's judgement, each None when there was none.
+    # (No CHECK constraint: columns added to a filled table, the writer is this module alone.)
+    delivery_suggested: Mapped[DeliveryStep | None] = mapped_column(_step_column())
+    delivery_judged: Mapped[DeliveryStep | None] = mapped_column(_step_column())
 
     __table_args__ = (
         sa.UniqueConstraint("snapshot_id", "obligation_id"),

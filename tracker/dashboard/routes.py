@@ -18,9 +18,11 @@ from werkzeug.datastructures import MultiDict
 from wtforms import Form
 
 from tracker.auth.permissions import (
+    can_judge_delivery,
     can_read_progress,
     can_urge,
     can_view_obligation,
+    require_judge_delivery,
     require_view_department,
     require_view_item,
     sees_all_departments,
@@ -28,24 +30,30 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
-from tracker.dashboard import bp, queries
+from tracker.dashboard import bp, queries, services
 from tracker.dashboard.delivery_light import DeliveryLight, delivery_light, latest_pace
 from tracker.dashboard.forms import (
     SORT_LABELS,
     DashboardFilterForm,
+    DeliveryJudgementForm,
     ScorecardForm,
     TrendForm,
 )
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries import Cell
+from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, item_deliveries
+from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
 from tracker.delivery import queries as delivery_queries
-from tracker.delivery.models import Indicator
+from tracker.delivery.models import DeliveryStep, Indicator
+from tracker.errors import DomainError
 from tracker.followups.forms import UrgeForm
+from tracker.guards import checks_own_text
 from tracker.navigation import add_nav
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
+from tracker.web import on_error_render
 
 add_nav("dashboard.index", "看板", can_read_progress, position=0)
 add_nav("dashboard.scorecard", "考核排名", can_read_progress, position=1)
@@ -244,9 +252,12 @@ def scorecard() -> ResponseReturnValue:
         "values": [None if row.on_time_rate is None else round(row.on_time_rate * 100, 1)
                    for row in rows],
     }  # fmt: skip
+    delivery = delivery_records(
+        period, form.document_id, visible_department_ids(current_user), snaps.get(period.key)
+    )
     return render_template(
         "dashboard/scorecard.html", rows=rows, form=form, period=period, chart=chart,
-        sort_labels=SORT_LABELS, snapshot=snaps.get(period.key),
+        sort_labels=SORT_LABELS, snapshot=snaps.get(period.key), delivery=delivery,
     )  # fmt: skip
 
 
@@ -309,22 +320,96 @@ def _pct(value: float | None) -> float | None:
 
 @bp.route("/dashboard/items/<int:task_id>")
 def item(task_id: int) -> ResponseReturnValue:
-    """One item across quarters: each department's light and the change since last quarter."""
+    """One item across quarters: each department's light and the change since last quarter,
+    the delivery light beside them, and (for coordinators) the form to judge it."""
     task = catalogue_queries.task_with_assignments(task_id) or abort(404)
     require_view_item(current_user, {a.department_id for a in task.assignments})
+    return _item_page(task, None, _period_arg(request.args.get("judge")))
+
+
+@bp.route("/dashboard/items/<int:task_id>/judgement", methods=["POST"])
+@checks_own_text
+def judge(task_id: int) -> ResponseReturnValue:
+    """A coordinator judges the item's delivery in one quarter (five-step scale)."""
+    task = catalogue_queries.task_with_assignments(task_id) or abort(404)
+    require_judge_delivery(current_user)
+    form = DeliveryJudgementForm()
+    period = _period_arg(form.period.data) or abort(400)
+    form.suggested = item_deliveries([task.id], [period])[(task.id, period.key)].suggested
+    if not form.validate_on_submit():
+        return _item_page(task, form, period), 422
+    on_error_render(lambda error: _judgement_refused(task, form, period, error))
+    services.judge_delivery(
+        task, period, DeliveryStep(form.step.data), reason=form.reason.data or "",
+        actor=current_user, expected_revision=form.expected_revision,
+    )  # fmt: skip
+    flash(f"已保存第{task.number}项{period.label}的落实情况判断。", "success")
+    return redirect(url_for("dashboard.item", task_id=task.id, _anchor="delivery-judgement"))
+
+
+def _judgement_refused(
+    task: Any, form: DeliveryJudgementForm, period: Period, error: DomainError
+) -> ResponseReturnValue:
+    """The item page again with the refusal beside its field (or on top), the input kept."""
+    field = getattr(form, error.field or "", None) if error.field else None
+    if field is not None and error.field in ("reason", "step"):
+        field.errors = [*field.errors, error.message]
+    else:
+        flash(error.message, "error")
+    return _item_page(task, form, period), error.status
+
+
+def _period_arg(text: str | None) -> Period | None:
+    """A quarter key from the request, if it is one of the tracked quarters."""
+    try:
+        period = Period.parse(text or "")
+    except ValueError:
+        return None
+    return period if period in report_queries.tracked_periods() else None
+
+
+def _item_page(task: Any, form: DeliveryJudgementForm | None, judge_period: Period | None) -> str:
     snaps = queries.snapshots()
-    history = queries.item_history(
-        task.id, report_queries.tracked_periods(), known_snapshots=snaps
-    ) or abort(404)
-    lead_ids = task.lead_department_ids
-    recent = report_queries.tracked_periods()[:4]
+    periods = report_queries.tracked_periods()
+    history = queries.item_history(task.id, periods, known_snapshots=snaps) or abort(404)
+    found = item_deliveries([task.id], history.periods, snaps)
+    delivery = {p.key: found[(task.id, p.key)] for p in history.periods}
+    recent = periods[:4]
     overdue = report_queries.overdue_milestones(task_id=task.id)
     indicators = report_queries.indicator_results(task.id, recent)
     return render_template(
         "dashboard/item.html", task=task, history=history, legend=legend(), Role=Role,
-        link=_obligation_links(lead_ids), overdue=overdue, recent=recent,
+        link=_obligation_links(task.lead_department_ids), overdue=overdue, recent=recent,
         indicators=indicators, light=_delivery_light(task.id, overdue, indicators, recent),
+        delivery=delivery, judge_form=_judge_form(form, judge_period, history, delivery),
+        may_judge=can_judge_delivery(current_user),
     )  # fmt: skip
+
+
+def _judge_form(
+    form: DeliveryJudgementForm | None,
+    period: Period | None,
+    history: ItemHistory,
+    delivery: dict[str, ItemDelivery],
+) -> DeliveryJudgementForm | None:
+    """The judgement form for a coordinator: of ``period`` (default: the newest quarter not
+    frozen), filled from its judgement; None for others or when every quarter is frozen."""
+    if not can_judge_delivery(current_user):
+        return None
+    if form is not None:
+        return form
+    open_ = [p for p in history.periods if p.key not in history.frozen]
+    period = period if period in open_ else (open_[0] if open_ else None)
+    if period is None:
+        return None
+    current = delivery[period.key]
+    form = DeliveryJudgementForm(
+        formdata=None, period=period.key,
+        step=current.judged.value if current.judged else None, reason=current.reason or "",
+        revision="" if current.revision is None else str(current.revision),
+    )  # fmt: skip
+    form.suggested = current.suggested
+    return form
 
 
 def _delivery_light(

@@ -16,13 +16,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from flask import current_app
 
-from tracker import clock
+from tracker import clock, privacy
 from tracker.audit.services import record_event
+from tracker.auth.permissions import can_judge_delivery
 from tracker.catalogue.models import Role, Task
 from tracker.dashboard import queries
 from tracker.dashboard.models import Snapshot, SnapshotCell, SnapshotDepartment
+from tracker.dashboard.queries.delivery import item_deliveries
 from tracker.dashboard.rag import SUBMITTED_STATES, Reason, Thresholds, rag_for
-from tracker.errors import Invalid
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import DeliveryJudgement, DeliveryStep
+from tracker.errors import Conflict, Invalid, NotAllowed, Stale
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
@@ -35,6 +39,14 @@ if TYPE_CHECKING:
 
 class UnfreezeRefused(Invalid):
     """Raised when a period cannot be unfrozen (no snapshot, or no administrator named)."""
+
+
+class JudgementNotAllowed(NotAllowed):
+    """Only a 民政部 coordinator judges an item's delivery (403)."""
+
+
+class JudgementRefused(Conflict):
+    """The quarter cannot be judged (frozen, or not a tracked quarter)."""
 
 
 def grace_days() -> int:
@@ -82,7 +94,7 @@ def freeze_snapshot(period: Period, closes_on: date | None = None) -> Snapshot |
     closes_on = closes_on or closing_day(period)
     as_of = clock.end_of_local_day(closes_on)
     open_period(period)  # a quarter nobody has opened yet still owes its reports
-    cells = _cells_as_of(period, closes_on, as_of)
+    cells = _with_delivery(period, _cells_as_of(period, closes_on, as_of))
     try:
         with db.session.begin_nested():
             snapshot = Snapshot(
@@ -201,6 +213,20 @@ def _cells_as_of(period: Period, closes_on: date, as_of: datetime) -> list[dict[
     return cells
 
 
+def _with_delivery(period: Period, cells: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The cells with their item's delivery light (suggested and judged) as it stands now.
+
+    Plans and milestone statuses keep no history to rebuild the light as of the closing day,
+    so a snapshot keeps it as of freezing; from then on the quarter shows that.
+    """
+    task_ids = sorted({c["task_id"] for c in cells})
+    lights = item_deliveries(task_ids, [period])
+    for cell in cells:
+        light = lights[(cell["task_id"], period.key)]
+        cell["delivery_suggested"], cell["delivery_judged"] = light.suggested, light.judged
+    return cells
+
+
 def _state_then(state: str | None, first: datetime | None) -> ReportState | None:
     """The report's state at the close; a submission without a version counts as submitted."""
     then = ReportState(state) if state else None
@@ -237,3 +263,73 @@ def _department_totals(
          "acknowledged": urges.get(dept, (0, 0))[1]}
         for dept, counts in sorted(totals.items())
     ]  # fmt: skip
+
+
+# -- the coordinator's judgement of an item's delivery ---------------------------------------
+
+MAX_JUDGEMENT_REASON = 2000
+
+
+def judgement_snapshot(judgement: DeliveryJudgement) -> dict[str, Any]:
+    """The judgement as plain JSON (audit events)."""
+    return {
+        "task_id": judgement.task_id,
+        "period": judgement.period,
+        "step": judgement.step.value,
+        "suggested": judgement.suggested.value if judgement.suggested else None,
+        "reason": judgement.reason,
+    }
+
+
+def judge_delivery(
+    task: Task,
+    period: Period,
+    step: DeliveryStep,
+    *,
+    reason: str,
+    actor: User,
+    expected_revision: int | None,
+) -> DeliveryJudgement:
+    """Record (or change) a coordinator's judgement of an item's delivery in a quarter.
+
+    The suggestion is computed here, at judging time, and kept with the judgement; a step
+    that differs from it needs a reason. A frozen quarter is not judged again: its snapshot
+    keeps what it showed, and only unfreezing (an administrator's correction of a wrong
+    freeze) reopens it. ``expected_revision`` is the judgement's revision the form was built
+    from (None: there was none); a mismatch means another coordinator judged in between.
+    """
+    if not can_judge_delivery(actor):
+        raise JudgementNotAllowed("只有民政部督办协调员可以判断事项的落实情况。")
+    if period not in report_queries.tracked_periods():
+        raise JudgementRefused(f"{period.label}不是跟踪的报告期，不能判断。", field="period")
+    if queries.snapshot_for(period) is not None:
+        raise JudgementRefused(
+            f"{period.label}已封存，落实判断不能再改；如封存有误，请系统管理员解除封存后再判断。"
+        )
+    reason = reason.strip()
+    suggested = item_deliveries([task.id], [period])[(task.id, period.key)].suggested
+    if step != suggested and not reason:
+        raise Invalid("判断与建议的落实灯不同，请填写理由。", field="reason")
+    if len(reason) > MAX_JUDGEMENT_REASON:
+        raise Invalid(f"理由不能超过 {MAX_JUDGEMENT_REASON} 字。", field="reason")
+    message = privacy.check_text("理由", reason)
+    if message:
+        raise Invalid(message, field="reason")
+    judgement = delivery_queries.judgement(task.id, period)
+    if (judgement.revision if judgement else None) != expected_revision:
+        raise Stale(
+            "保存失败：该季度的落实判断在您打开页面后已被他人修改。请刷新页面查看后再判断。"
+        )
+    before = judgement_snapshot(judgement) if judgement is not None else None
+    if judgement is None:
+        judgement = DeliveryJudgement(task_id=task.id, period=period.key)
+        db.session.add(judgement)
+    judgement.step, judgement.suggested = step, suggested
+    judgement.reason = reason or None
+    judgement.judged_by_id, judgement.judged_at = actor.id, clock.utcnow()
+    db.session.flush()
+    record_event(
+        "delivery.judge", judgement, actor=actor, before=before,
+        after=judgement_snapshot(judgement),
+    )  # fmt: skip
+    return judgement

@@ -159,3 +159,77 @@ class Indicator(Model):
     department_ids: Mapped[list[int]] = mapped_column(sa.JSON, default=list)
 
     plan: Mapped[DeliveryPlan] = relationship(back_populates="indicators")
+
+
+class DeliveryStep(enum.StrEnum):
+    """The coordinator's five-step scale of an item's delivery in a quarter (best first).
+
+    A suggested light maps onto it (:data:`tracker.dashboard.delivery_light.SUGGESTED_STEP`):
+    green → 按序时推进, amber → 存在滞后风险, red → 明显滞后; 基本按序时 and 严重滞后 are the
+    coordinator's own shades either side of the middle and the bottom.
+    """
+
+    ON_PACE = "on_pace"
+    MOSTLY = "mostly"
+    AT_RISK = "at_risk"
+    BEHIND = "behind"
+    SEVERE = "severe"
+
+    @property
+    def label(self) -> str:
+        return {
+            "on_pace": "按序时推进",
+            "mostly": "基本按序时",
+            "at_risk": "存在滞后风险",
+            "behind": "明显滞后",
+            "severe": "严重滞后",
+        }[self.value]
+
+    @property
+    def severity(self) -> int:
+        """0 (按序时推进) to 4 (严重滞后), for "better / worse" comparisons."""
+        return list(DeliveryStep).index(self)
+
+    @property
+    def lagging(self) -> bool:
+        """存在滞后风险 or worse: the scorecard counts it as lagging."""
+        return self.severity >= 2
+
+    @property
+    def css_class(self) -> str:
+        """The stylesheet class of the colour the step is shown in (the filing lights')."""
+        return ("state-green", "state-green", "state-amber", "state-red", "state-red")[
+            self.severity
+        ]
+
+
+class DeliveryJudgement(Model):
+    """A 民政部 coordinator's judgement of one item's delivery in one quarter.
+
+    ``suggested`` keeps the suggested step at judging time (None: no plan was in force), so
+    that a judgement that departs from it shows what it departed from; ``reason`` is required
+    then. Judging again changes the row (audited with before and after); ``revision`` makes
+    two coordinators judging at once meet at the database.
+    """
+
+    __tablename__ = "delivery_judgement"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(sa.ForeignKey("task.id", ondelete="CASCADE"))
+    period: Mapped[str] = mapped_column(sa.String(6), index=True)
+    step: Mapped[DeliveryStep] = mapped_column(_enum(DeliveryStep, "delivery_step"))
+    suggested: Mapped[DeliveryStep | None] = mapped_column(
+        _enum(DeliveryStep, "delivery_suggested_step")
+    )
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    judged_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    judged_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    judged_by = relationship("User", foreign_keys=[judged_by_id])
+
+    __table_args__ = (sa.UniqueConstraint("task_id", "period"),)
+    __mapper_args__ = {"version_id_col": revision}  # noqa: RUF012 - a stale write raises StaleDataError
+
+    def __repr__(self) -> str:
+        return f"<DeliveryJudgement task={self.task_id} {self.period} {self.step.value}>"

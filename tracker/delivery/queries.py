@@ -7,7 +7,13 @@ from sqlalchemy.orm import selectinload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, Department, Role, Task
-from tracker.delivery.models import DeliveryPlan, Indicator, Milestone, PlanState
+from tracker.delivery.models import (
+    DeliveryJudgement,
+    DeliveryPlan,
+    Indicator,
+    Milestone,
+    PlanState,
+)
 from tracker.extensions import db
 from tracker.periods import Period
 
@@ -172,3 +178,50 @@ def document_start(task: Task) -> Period | None:
 def current_quarter() -> Period:
     """The calendar quarter of today in Beijing (a milestone due before it is overdue)."""
     return Period.containing(clock.local_today())
+
+
+def milestones_in_force(task_ids: list[int]) -> list[tuple[int, Milestone]]:
+    """(task id, milestone) of the plans in force of some items: one query."""
+    if not task_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(DeliveryPlan.task_id, Milestone)
+        .join(Milestone, Milestone.plan_id == DeliveryPlan.id)
+        .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
+        .order_by(DeliveryPlan.task_id, Milestone.position)
+    ).all()
+    return [(task_id, m) for task_id, m in rows]
+
+
+def indicators_in_force(task_ids: list[int]) -> list[tuple[int, Indicator]]:
+    """(task id, indicator) of the plans in force of some items: one query."""
+    if not task_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(DeliveryPlan.task_id, Indicator)
+        .join(Indicator, Indicator.plan_id == DeliveryPlan.id)
+        .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
+        .order_by(DeliveryPlan.task_id, Indicator.position)
+    ).all()
+    return [(task_id, i) for task_id, i in rows]
+
+
+def judgement(task_id: int, period: Period) -> DeliveryJudgement | None:
+    """The coordinator's judgement of an item's delivery in a quarter, if any."""
+    return db.session.scalar(
+        sa.select(DeliveryJudgement).where(
+            DeliveryJudgement.task_id == task_id, DeliveryJudgement.period == period.key
+        )
+    )
+
+
+def judgements(task_ids: list[int], periods: list[str]) -> dict[tuple[int, str], DeliveryJudgement]:
+    """The judgements of some items in some quarters, by (task id, period key): one query."""
+    if not task_ids or not periods:
+        return {}
+    rows = db.session.scalars(
+        sa.select(DeliveryJudgement).where(
+            DeliveryJudgement.task_id.in_(task_ids), DeliveryJudgement.period.in_(periods)
+        )
+    )
+    return {(j.task_id, j.period): j for j in rows}

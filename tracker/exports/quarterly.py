@@ -25,6 +25,7 @@ from tracker.auth.models import User
 from tracker.catalogue.models import Department, Role
 from tracker.dashboard import queries as dashboard
 from tracker.dashboard.models import Snapshot
+from tracker.dashboard.queries.delivery import ItemDelivery, for_period, item_deliveries
 from tracker.dashboard.rag import Light, Rag, Reason, Thresholds, rag_for
 from tracker.exports import queries
 from tracker.exports.masthead import documents_heading, masthead
@@ -69,15 +70,22 @@ DOCUMENT_COLUMN = Column("文号", 16, "wrap")
 # about 150 character units across at most, so the narratives have their own sheet.
 DIVISION_COLUMNS = [
     Column("序号", 6, "int"),
-    Column("工作任务", 40, "wrap"),
-    Column("牵头单位", 13, "wrap"),
-    Column("配合单位 / 共同负责单位", 18, "wrap"),
-    Column("责任部门", 14, "wrap"),
+    Column("工作任务", 30, "wrap"),
+    Column("牵头单位", 12, "wrap"),
+    Column("配合单位 / 共同负责单位", 15, "wrap"),
+    Column("责任部门", 12, "wrap"),
     Column("角色", 9, "center"),  # "共同负责" on one line
     Column("落实状态", 14, "center"),
-    Column("进展摘要（牵头单位为汇总情况）", 34, "wrap"),
+    Column("进展摘要（牵头单位为汇总情况）", 24, "wrap"),
+    # The item's delivery light: the coordinator's judgement, the suggestion, the change.
+    Column("落实灯（协调员判断）", 9, "center"),
+    Column("落实灯（系统建议）", 9, "center"),
+    Column("落实较上季度", 7, "center"),
 ]
-DIVISION_MERGED = range(4)  # 序号, 工作任务, 牵头单位, 配合单位: once per item
+# 序号, 工作任务, 牵头单位, 配合单位 and the delivery light: once per item.
+DIVISION_MERGED = (0, 1, 2, 3, 8, 9, 10)
+# A delivery step's colour: the filing lights' green, amber and red.
+STEP_RAG = (Rag.GREEN, Rag.GREEN, Rag.AMBER, Rag.RED, Rag.RED)
 DETAIL_COLUMNS = [
     Column("序号", 6, "int"),
     Column("对应正文", 8, "center"),
@@ -252,6 +260,7 @@ def _write_sheets(
         document_id=request.document_id,
         snapshot_id=scope.snapshot.id if scope.snapshot is not None else None,
     )
+    delivery = _delivery_lights(request, scope)
     read = reported = 0
     for group in queries.by_task(lines):
         read += len(group)
@@ -262,7 +271,7 @@ def _write_sheets(
         shown = [(line, cell) for line, cell in judged if request.shows(line, cell)]
         if not shown:
             continue
-        _division_rows(division, group, shown, multi)
+        _division_rows(division, group, shown, multi, delivery.get(group[0].task_id))
         for line, cell in shown:
             _detail_row(detail, line, cell, multi)
             _text_rows(texts, line, multi)
@@ -388,15 +397,48 @@ def summary(text: str | None) -> str:
 # -- the three streamed sheets ---------------------------------------------------------------
 
 
+def _delivery_lights(request: QuarterlyRequest, scope: dashboard.Scope) -> dict[int, ItemDelivery]:
+    """The period's items' delivery lights by task id (a frozen quarter's from its snapshot,
+    as the dashboard shows them), and the change since the quarter before."""
+    period, previous = request.period, request.period.previous()
+    frozen = {period.key: scope.snapshot, previous.key: dashboard.snapshot_for(previous)}
+    task_ids = queries.period_task_ids(period, request.document_id)
+    return for_period(item_deliveries(task_ids, [period], frozen), period)
+
+
+def _delivery_values(light: ItemDelivery | None) -> list[str]:
+    """The delivery light's three cells: judged, suggested, change."""
+    if light is None:
+        return ["未判断", "无计划", "—"]
+    return [
+        light.judged.label if light.judged else "未判断",
+        light.suggested.label if light.suggested else "无计划",
+        light.change.label,
+    ]
+
+
+def _delivery_paint(light: ItemDelivery | None, multi: bool) -> dict[int, Paint]:
+    """The judged and suggested cells in their step's colour."""
+    paint: dict[int, Paint] = {}
+    if light is None:
+        return paint
+    for index, step in ((8, light.judged), (9, light.suggested)):
+        if step is not None:
+            paint[index + multi] = RAG_PAINT[STEP_RAG[step.severity]]
+    return paint
+
+
 def _division_rows(
     sheet: Sheet,
     group: list[ObligationLine],
     shown: list[tuple[ObligationLine, dashboard.Cell]],
     multi: bool,
+    light: ItemDelivery | None = None,
 ) -> None:
     """One block per item: the attachment's columns (number, text, lead, partners) merged
     down the item's rows, then one row per shown department, lead first, with its light and
-    progress summary (the lead's is the consolidated report)."""
+    progress summary (the lead's is the consolidated report), and the item's delivery light
+    (judged, suggested, change since last quarter) merged down the block."""
     first = group[0]
     leads = [line.department_name for line in group if line.role == Role.LEAD]
     others = Role.SUPPORT if leads else Role.JOINT
@@ -412,9 +454,10 @@ def _division_rows(
             line.role.label,
             cell.label,
             summary(line.progress) if handed_in(line) else None,
+            *_delivery_values(light),
         ]
         rows.append(_with_document(values, first, multi))
-        paints.append(_paint(cell, 6, multi))
+        paints.append({**_paint(cell, 6, multi), **_delivery_paint(light, multi)})
     merged = [index + multi for index in DIVISION_MERGED]
     sheet.block(rows, [0, *merged] if multi else merged, paints)
 

@@ -175,6 +175,16 @@ def _count(period: Period, document_id: int | None) -> int:
     return int(db.session.scalar(query) or 0)
 
 
+def period_task_ids(period: Period, document_id: int | None = None) -> list[int]:
+    """The items with obligations in ``period`` (of one document, if given): one query."""
+    query = sa.select(Obligation.task_id).where(Obligation.period == period.key).distinct()
+    if document_id is not None:
+        query = query.join(Task, Obligation.task_id == Task.id).where(
+            Task.document_id == document_id
+        )
+    return sorted(db.session.scalars(query))
+
+
 def document_numbers(document_id: int | None = None, limit: int = 3) -> tuple[int, list[str]]:
     """How many documents are in scope, and the numbers of the first ``limit`` of them."""
     # Not labelled "count": a row's .count is also the tuple method, and to a type checker

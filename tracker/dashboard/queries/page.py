@@ -20,6 +20,7 @@ from tracker.dashboard.queries.aggregate import (
 )
 from tracker.dashboard.queries.cache import cached, snapshot_key
 from tracker.dashboard.queries.cell import cells_query, read_cells
+from tracker.dashboard.queries.delivery import ItemDelivery, for_period, item_deliveries
 from tracker.dashboard.queries.grid import MATRIX_PAGE_SIZE, Matrix, matrix_page
 from tracker.dashboard.queries.lists import (
     OVERDUE_LIMIT,
@@ -47,6 +48,8 @@ class Dashboard:
     departments: list[DepartmentRef]
     lead_items: list[LeadItem] = field(default_factory=list)
     ranked: int = 0  # departments ranked on the scorecard (the "of N" of a rank)
+    # The delivery light of the matrix's and the lead list's items, by task id.
+    delivery: dict[int, ItemDelivery] = field(default_factory=dict)
 
 
 def dashboard(
@@ -88,17 +91,22 @@ def _dashboard(
     head = headline_of(groups, scope)
     rows = ranked(groups, scope, urge_counts(scope), departments)
     wanted = scope.department_ids
+    grid = matrix_page(scope, departments, page=page, per_page=per_page, previous=previous)
+    lead_items = items_led_by(scope, lead_department_id) if lead_department_id else []
+    task_ids = sorted({r.task.id for r in grid.rows} | {i.task.id for i in lead_items})
+    frozen = {scope.period.key: scope.snapshot, scope.period.previous().key: previous}
     return Dashboard(
         scope=scope,
         headline=head,
         scorecard=[r for r in rows if wanted is None or r.department.id in wanted],
         ranked=len(rows),
         leads=lead_summary_of(groups, scope, departments),
-        matrix=matrix_page(scope, departments, page=page, per_page=per_page, previous=previous),
+        matrix=grid,
         overdue=overdue_rows(scope, departments, overdue_limit) if head.overdue else [],
         overdue_total=head.overdue,
         departments=departments,
-        lead_items=items_led_by(scope, lead_department_id) if lead_department_id else [],
+        lead_items=lead_items,
+        delivery=for_period(item_deliveries(task_ids, [scope.period], frozen), scope.period),
     )  # fmt: skip
 
 
