@@ -324,6 +324,16 @@ def can_read_plan(
     return approved and can_view_item(user, item_department_ids)
 
 
+def require_read_plan(
+    user: User,
+    department_id: int,
+    item_department_ids: set[int] | frozenset[int],
+    *,
+    approved: bool,
+) -> None:
+    _require(can_read_plan(user, department_id, item_department_ids, approved=approved))
+
+
 def require_propose_plan(user: User, department_id: int | None) -> None:
     _require(can_propose_plan(user, department_id))
 

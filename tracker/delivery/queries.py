@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, Department, Role, Task
@@ -163,3 +163,18 @@ def document_start(task: Task) -> Period | None:
 def current_quarter() -> Period:
     """The calendar quarter of today in Beijing (a milestone due before it is overdue)."""
     return Period.containing(clock.local_today())
+
+
+def indicator_by_key(task_id: int, key: str) -> Indicator | None:
+    """The item's indicator with this key: as in force (approved), else as in its newest
+    version (proposed, returned or superseded), with its plan loaded; None if no version has it.
+    One round trip."""
+    in_force = sa.case((DeliveryPlan.state == PlanState.APPROVED, 0), else_=1)
+    return db.session.scalar(
+        sa.select(Indicator)
+        .join(DeliveryPlan, Indicator.plan_id == DeliveryPlan.id)
+        .where(DeliveryPlan.task_id == task_id, Indicator.key == key)
+        .options(contains_eager(Indicator.plan))
+        .order_by(in_force, DeliveryPlan.proposed_at.desc(), DeliveryPlan.id.desc())
+        .limit(1)
+    )

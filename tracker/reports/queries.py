@@ -711,6 +711,14 @@ def indicator_results(
     """The item's indicators in force, each with, per quarter key, the values of submitted or
     accepted reports of its reporting departments, combined by its rule. Two round trips."""
     indicators = [i for p in delivery_queries.approved_plans(task_id) for i in p.indicators]
+    return combined_results(task_id, indicators, periods)
+
+
+def combined_results(
+    task_id: int, indicators: list[Indicator], periods: list[Period]
+) -> list[tuple[Indicator, dict[str, IndicatorResult]]]:
+    """These indicators of the item, each with its :class:`IndicatorResult` per quarter key
+    (submitted or accepted reports only). One round trip, whatever the number of quarters."""
     if not indicators or not periods:
         return []
     rows = db.session.execute(
@@ -728,16 +736,15 @@ def indicator_results(
         )
         .order_by(Report.submitted_at, Report.id)
     ).all()  # fmt: skip
+    grouped: dict[tuple[str, str], list[tuple[int, Decimal]]] = {}
+    for key, key_period, department_id, value in rows:
+        grouped.setdefault((key, key_period), []).append((department_id, Decimal(str(value))))
     results = []
     for i in indicators:
+        reporting = set(i.department_ids or [])
         by_period = {}
         for period in periods:
-            values = [
-                (department_id, Decimal(str(value)))
-                for key, key_period, department_id, value in rows
-                if key == i.key and key_period == period.key
-                and department_id in (i.department_ids or [])
-            ]  # fmt: skip
+            values = [v for v in grouped.get((i.key, period.key), []) if v[0] in reporting]
             by_period[period.key] = IndicatorResult(i, values, combine(i.combine, values))
         results.append((i, by_period))
     return results
