@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
-from tests.dashboard.conftest import FILLED
+from tests.dashboard.conftest import report_value
 from tests.delivery.conftest import approved_plan, department, indicator, task
 from tracker.delivery import services as delivery_services
 from tracker.extensions import db
@@ -46,14 +45,7 @@ def _obligation(period: Period, code: str) -> Obligation:
 
 def _report(period, code, key, value, actor, *, submit=True):
     """The department's report of ``period`` carrying ``value`` for indicator ``key``."""
-    obligation = _obligation(period, code)
-    report = services.save_draft(
-        obligation, replace(FILLED, indicator_values={key: Decimal(value)}), actor=actor,
-        expected_version=obligation.report.version if obligation.report else None,
-    )  # fmt: skip
-    if submit:
-        services.submit_report(report, actor=actor)
-    db.session.commit()
+    report_value(_obligation(period, code), key, value, actor, submit=submit)
 
 
 def _two_quarters(quarter):

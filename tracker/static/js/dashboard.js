@@ -82,7 +82,7 @@
         })
       },
       options: baseOptions({
-        y: { beginAtZero: true, title: { display: true, text: data.unit } }
+        y: { beginAtZero: true, title: { display: true, text: "单位：" + data.unit } }
       }, {
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true } },
