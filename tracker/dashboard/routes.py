@@ -360,7 +360,7 @@ def indicator(task_id: int, key: str) -> ResponseReturnValue:
         current_user, found.plan.department_id, departments, approved=not found.plan.pending
     )
     periods = report_queries.tracked_periods()
-    ((_, by_period),) = report_queries.combined_results(task.id, [found], periods)
+    ((_, by_period),) = report_queries.combined_results({task.id}, [found], periods)
     named = {a.department_id: a.department for a in task.assignments}
     t = trajectory(found, by_period, periods, named)
     return render_template(

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker import clock
-from tracker.catalogue.models import Assignment, Department, Role, Task
+from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.delivery.models import DeliveryPlan, Indicator, Milestone, PlanState
 from tracker.extensions import db
 from tracker.periods import Period
@@ -178,3 +178,28 @@ def indicator_by_key(task_id: int, key: str) -> Indicator | None:
         .order_by(in_force, DeliveryPlan.proposed_at.desc(), DeliveryPlan.id.desc())
         .limit(1)
     )
+
+
+def indicators_in_force(document_id: int | None = None) -> list[Indicator]:
+    """Every indicator of a version in force (of one document's items, if given), by item and
+    answering department, with its plan, item, document and the item's assignments loaded.
+    Two round trips."""
+    query = (
+        sa.select(Indicator)
+        .join(DeliveryPlan, Indicator.plan_id == DeliveryPlan.id)
+        .join(Task, DeliveryPlan.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .where(DeliveryPlan.state == PlanState.APPROVED)
+        .options(
+            contains_eager(Indicator.plan)
+            .contains_eager(DeliveryPlan.task)
+            .contains_eager(Task.document),
+            contains_eager(Indicator.plan)
+            .contains_eager(DeliveryPlan.task)
+            .selectinload(Task.assignments),
+        )
+        .order_by(Task.document_id, Task.number, DeliveryPlan.department_id, Indicator.position)
+    )
+    if document_id is not None:
+        query = query.where(Task.document_id == document_id)
+    return list(db.session.scalars(query))

@@ -64,9 +64,10 @@ NUMBER_FORMATS = {
     "percent": "0.0%",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
+    "number": "General",  # a figure as typed: 2500, 35000.5 (no padding decimals)
 }
 Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
-CENTERED = {"int", "decimal", "percent", "date", "datetime", "center"}
+CENTERED = {"int", "decimal", "number", "percent", "date", "datetime", "center"}
 WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps
 # Row heights, in points, for wrapped 10.5 pt 宋体: per line, padding, and Excel's maximum.
 LINE_POINTS, ROW_PADDING_POINTS, MAX_ROW_POINTS = 14.0, 4.0, 409.0
@@ -142,7 +143,7 @@ def needs_quote_prefix(text: str) -> bool:
 class Look:
     """How a cell looks: its kind (number format and alignment), fill, font and protection."""
 
-    kind: str = "text"  # text | wrap | center | int | decimal | percent | date | datetime
+    kind: str = "text"  # text | wrap | center | int | decimal | number | percent | date | datetime
     fill: str | None = None  # RGB hex, e.g. "FDE2DF"
     color: str | None = None  # the font's RGB hex
     bold: bool = False
