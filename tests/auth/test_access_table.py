@@ -36,6 +36,9 @@ ALL_DEPARTMENTS = "all-departments"
 # A background export's page and file: the user who asked for it only (the world's job is the
 # coordinator's); anyone else 403.
 REQUESTER = "requester"
+# A plan version not yet approved (the world's plan is proposed): the plan's own department,
+# coordinators and admins; leaders and the item's other departments read approved ones only.
+PENDING_PLAN = "pending-plan"
 CONTACTS = "contacts"  # the URL's department's own users, coordinators and admins (no leader)
 # Prometheus metrics: a bearer token of their own (TRACKER_METRICS_TOKEN), never a session.
 METRICS_TOKEN = "metrics-token"
@@ -148,6 +151,7 @@ ACCESS = {
     "dashboard.department": DEPARTMENT,
     "dashboard.item": DEPARTMENT,  # the item's departments, coordinators, leaders, admins
     "dashboard.judge": REVIEWER,  # 民政部 coordinators judge an item's delivery
+    "dashboard.indicator": PENDING_PLAN,  # an indicator's trajectory: as reading its plan
     "search.index": SIGNED_IN,  # every user; results scoped to what the user may read
     "notifications.notifications": SIGNED_IN,
     "notifications.mark_read": SIGNED_IN,  # one's own notifications only; another's is 404
@@ -220,6 +224,7 @@ ENTITLED = {
         "admin",
     },
     CONTACTS: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
+    PENDING_PLAN: {"own_liaison", "own_approver", "own_viewer", "coordinator", "admin"},
     ALL_DEPARTMENTS: {"coordinator", "leader", "admin"},
     REQUESTER: {"coordinator"},
     COUNTY: {"own_county", "other_county"},
@@ -298,13 +303,15 @@ def world(seeded, make_user, app, monkeypatch):
                    "report_id": report.id, "token_id": token.id,
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
                    "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id,
-                   "county_id": county.id, "department_id": mps.id},
+                   "county_id": county.id, "department_id": mps.id,
+                   "key": plan.indicators[0].key},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
                     "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999,
-                    "plan_id": 999_999, "county_id": 999_999, "department_id": 999_999},
+                    "plan_id": 999_999, "county_id": 999_999, "department_id": 999_999,
+                    "key": "no-such-key"},
         **users,
     }  # fmt: skip
 

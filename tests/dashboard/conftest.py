@@ -22,6 +22,23 @@ def draft(obligation, liaison, data=FILLED):
     )
 
 
+def report_value(obligation, key, value, liaison, *, submit=True):
+    """The obligation's report carrying ``value`` for plan indicator ``key`` (submitted unless
+    ``submit`` is false; committed)."""
+    from dataclasses import replace
+    from decimal import Decimal
+
+    report = obligation.report
+    report = services.save_draft(
+        obligation, replace(FILLED, indicator_values={key: Decimal(value)}), actor=liaison,
+        expected_version=report.version if report else None,
+    )  # fmt: skip
+    if submit:
+        services.submit_report(report, actor=liaison)
+    db.session.commit()
+    return report
+
+
 def submit(obligation, liaison):
     report = draft(obligation, liaison)
     services.submit_report(report, actor=liaison)

@@ -128,3 +128,50 @@ def test_remove_refuses_generation_options(seeded, runner):
     result = runner.invoke(args=["demo-data", "--remove", "--documents", "5"])
     assert result.exit_code == 2
     assert "--remove 不能与 --documents 同时使用" in result.output
+
+
+def test_every_item_gets_an_approved_plan_and_reports_answer_it(
+    app, quarter, runner, client, make_user, login, monkeypatch
+):
+    from tracker.delivery.models import DeliveryPlan, Indicator, Milestone, PlanState
+    from tracker.reports import queries as report_queries
+    from tracker.reports.models import IndicatorValue, MilestoneStatus
+
+    monkeypatch.setitem(app.config, "TRACKER_FIRST_PERIOD", None)  # tracked from the first data
+    quarter.at("2024-10-08 14:00")
+    args = ["demo-data", "--documents", "2", "--quarters", "3", "--items", "5", "--seed", "3"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "落实计划 10 个" in result.output
+    synthetic = sa.select(Task.id).join(PolicyDocument).where(PolicyDocument.synthetic)
+    tasks = set(db.session.scalars(synthetic))
+    plans = db.session.scalars(sa.select(DeliveryPlan)).all()
+    assert sorted(p.task_id for p in plans) == sorted(tasks)  # one plan per item
+    assert {p.state for p in plans} == {PlanState.APPROVED}
+    per_plan = {
+        p.id: (
+            _count(Milestone, Milestone.plan_id == p.id),
+            _count(Indicator, Indicator.plan_id == p.id),
+        )
+        for p in plans
+    }
+    assert all(2 <= m <= 4 and 1 <= i <= 3 for m, i in per_plan.values()), per_plan
+    assert _count(IndicatorValue) > 0 and _count(MilestoneStatus) > 0
+    # every value belongs to a department that reports the indicator, and to its item
+    for value in db.session.scalars(sa.select(IndicatorValue)):
+        obligation = value.report.obligation
+        assert obligation.department_id in value.indicator.department_ids
+        assert obligation.task_id == value.indicator.plan.task_id
+    # a status only for a milestone the department answers for, due by the report's quarter
+    for status in db.session.scalars(sa.select(MilestoneStatus)):
+        obligation = status.report.obligation
+        assert status.milestone.department_id == obligation.department_id
+        assert status.milestone.due_period <= obligation.period
+    # the item page and the trajectory page read them
+    task_id = min(tasks)
+    results = report_queries.indicator_results(task_id, report_queries.tracked_periods())
+    assert results and any(r.combined is not None for _, by in results for r in by.values())
+    login(make_user("coordinator", "mca"))
+    assert client.get(f"/dashboard/items/{task_id}").status_code == 200
+    key = results[0][0].key
+    assert client.get(f"/dashboard/items/{task_id}/indicators/{key}").status_code == 200

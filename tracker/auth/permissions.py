@@ -335,6 +335,16 @@ def require_read_delivery(user: User, item_department_ids: set[int] | frozenset[
     _require(can_read_delivery(user, item_department_ids))
 
 
+def require_read_plan(
+    user: User,
+    department_id: int,
+    item_department_ids: set[int] | frozenset[int],
+    *,
+    approved: bool,
+) -> None:
+    _require(can_read_plan(user, department_id, item_department_ids, approved=approved))
+
+
 def require_propose_plan(user: User, department_id: int | None) -> None:
     _require(can_propose_plan(user, department_id))
 

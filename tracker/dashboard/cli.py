@@ -44,6 +44,8 @@ def demo_data_command(
     click.echo(
         f"已写入演示数据：{summary.documents} 件文件，{summary.tasks} 项任务，"
         f"{summary.obligations} 项季度义务，{summary.reports} 份报告，{summary.versions} 个版本；"
+        f"落实计划 {summary.plans} 个（{summary.milestones} 个节点，{summary.indicators} 个指标；"
+        f"报告中指标值 {summary.indicator_values} 个，节点状态 {summary.milestone_statuses} 个）；"
         f"季度 {_span(summary.periods)}，已封存快照 {len(frozen)} 个。"
     )
 

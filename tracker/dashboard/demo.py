@@ -8,6 +8,11 @@ Rows are inserted in bulk (Core ``INSERT … RETURNING`` in batches), one quarte
 that a portfolio of 200 documents × 30 items × 20 quarters (about 360,000 obligations, each
 with a report and its versions) builds in a few minutes on SQLite. The outcomes follow each
 department's seeded "diligence", drifting across quarters, so trends and ranks have shape.
+Every item gets an approved delivery plan (version 1, proposed by its lead, or on a joint item
+by its first joint department for its share) with two to four milestones and one to three
+indicators; each report carries a value for every indicator its department reports (the
+planned line's share, scaled by the department's diligence and some noise) and a status for
+every milestone it answers for that is due by the report's quarter.
 Like every service, it flushes and never commits; the command commits.
 """
 
@@ -28,10 +33,27 @@ from tracker.catalogue.models import Assignment, Department, PolicyDocument, Rol
 from tracker.catalogue.services import national_jurisdiction
 from tracker.dashboard.models import Snapshot, SnapshotCell
 from tracker.dashboard.services import freeze_snapshot
+from tracker.delivery.models import (
+    Combine,
+    DeliveryPlan,
+    Direction,
+    Indicator,
+    Milestone,
+    PlanState,
+)
 from tracker.extensions import db
 from tracker.periods import Period
 from tracker.reports import queries as report_queries
-from tracker.reports.models import Obligation, ProgressStatus, Report, ReportState, ReportVersion
+from tracker.reports.models import (
+    IndicatorValue,
+    MilestoneProgress,
+    MilestoneStatus,
+    Obligation,
+    ProgressStatus,
+    Report,
+    ReportState,
+    ReportVersion,
+)
 from tracker.reports.services import due_dates_for
 
 DEMO_PREFIX = "【演示数据】"
@@ -48,6 +70,15 @@ SECTIONS = (
     "四(二)",
 )
 BATCH = 2000
+# (name, unit, direction, baseline choices, target choices) of the synthetic indicators.
+INDICATORS = (
+    ("开展关爱服务的县（市、区）", "个", Direction.HIGHER, (0,), (200, 500, 800)),
+    ("走访慰问农村留守妇女", "人次", Direction.HIGHER, (0,), (50_000, 120_000, 300_000)),
+    ("培训基层工作人员", "人次", Direction.HIGHER, (0,), (5_000, 20_000)),
+    ("建立互助组织", "个", Direction.HIGHER, (10, 50), (600, 1_500)),
+    ("尚未完成摸底排查的县", "个", Direction.LOWER, (300, 600), (0,)),
+)
+MILESTONES = ("制定工作方案", "完成摸底排查", "召开工作推进会", "开展督导检查", "形成总结报告")
 
 # (assignment id, task id, department id, role): one assignment, as each quarter reads it.
 AssignmentRow = tuple[int, int, int, Role]
@@ -71,7 +102,54 @@ class DemoSummary:
     obligations: int = 0
     reports: int = 0
     versions: int = 0
+    plans: int = 0
+    milestones: int = 0
+    indicators: int = 0
+    indicator_values: int = 0
+    milestone_statuses: int = 0
     periods: list[str] | None = None
+
+
+@dataclass(frozen=True)
+class DemoIndicator:
+    """What a quarter needs of a synthetic indicator to write its values."""
+
+    id: int
+    key: str
+    department_ids: frozenset[int]
+    combine: Combine
+    baseline: int
+    target: int
+    baseline_date: date
+    target_date: date
+
+    def value(self, period: Period, performance: float) -> int:
+        """One department's value: the line's value at the quarter's end, progress scaled by
+        ``performance``, a sum's share split between the reporting departments."""
+        span = (self.target_date - self.baseline_date).days
+        share = min(1.0, max(0.0, (period.end - self.baseline_date).days / span))
+        value = self.baseline + (self.target - self.baseline) * share * performance
+        if self.combine == Combine.SUM:
+            value /= len(self.department_ids)
+        return max(0, round(value))
+
+
+@dataclass(frozen=True)
+class DemoMilestone:
+    """What a quarter needs of a synthetic milestone to write its statuses."""
+
+    id: int
+    key: str
+    department_id: int
+    due_period: str
+
+
+@dataclass
+class DemoPlans:
+    """The plans' indicators and milestones by item."""
+
+    indicators: dict[int, list[DemoIndicator]]
+    milestones: dict[int, list[DemoMilestone]]
 
 
 @dataclass
@@ -181,16 +259,22 @@ def generate(
     progress(
         f"目录：{summary.documents} 件文件，{summary.tasks} 项任务，{summary.assignments} 项分工"
     )
+    plans = _plans(rng, assignments, periods, summary)
+    progress(
+        f"落实计划：{summary.plans} 个（已批准），{summary.milestones} 个节点，"
+        f"{summary.indicators} 个量化指标"
+    )
     diligence = {d.id: (rng.uniform(0.55, 0.97), rng.uniform(-0.02, 0.02)) for d in departments}
     now = clock.utcnow()
     for index, period in enumerate(periods):
-        _quarter(rng, period, index, assignments, diligence, now, summary)
+        _quarter(rng, period, index, assignments, diligence, now, summary, plans)
         progress(f"{period.key}：累计 {summary.obligations} 项义务，{summary.reports} 份报告")
     record_event(
         "demo.generate",
         object_type="demo",
-        after={"documents": summary.documents, "periods": summary.periods, "seed": seed},
-    )
+        after={"documents": summary.documents, "periods": summary.periods, "seed": seed,
+               "plans": summary.plans},
+    )  # fmt: skip
     return summary
 
 
@@ -263,6 +347,87 @@ def _catalogue(
     ]
 
 
+def _key(rng: random.Random) -> str:
+    """A milestone's or indicator's key (as :func:`tracker.delivery.services.new_key` makes
+    them, but reproducible from the seed)."""
+    return f"{rng.getrandbits(64):016x}"
+
+
+def _plans(
+    rng: random.Random, assignments: list[AssignmentRow], periods: list[Period],
+    summary: DemoSummary,
+) -> DemoPlans:  # fmt: skip
+    """An approved plan (version 1) per item: its lead's, or on a joint item its first joint
+    department's share; two to four milestones due between the first quarter and a year after
+    the last; one to three indicators, from a baseline before the first quarter to a target a
+    year after the last, reported by the item's departments (a joint share: the proposer)."""
+    by_task: dict[int, list[tuple[int, Role]]] = {}
+    for _, task_id, department_id, role in assignments:
+        by_task.setdefault(task_id, []).append((department_id, role))
+    proposed = datetime.combine(periods[0].start, time(9), tzinfo=clock.zone()).astimezone(UTC)
+    plan_rows, owners = [], []
+    for task_id, parts in by_task.items():
+        lead = next((d for d, role in parts if role == Role.LEAD), None)
+        proposer = lead if lead is not None else parts[0][0]
+        reporting = [d for d, _ in parts] if lead is not None else [proposer]
+        plan_rows.append(
+            {"task_id": task_id, "department_id": proposer, "number": 1,
+             "state": PlanState.APPROVED, "change_reason": None, "return_reason": None,
+             "proposed_by_id": None, "proposed_at": proposed, "decided_by_id": None,
+             "decided_at": proposed + timedelta(days=7), "revision": 1}
+        )  # fmt: skip
+        owners.append((task_id, reporting))
+    plan_ids = _insert(DeliveryPlan.__table__, plan_rows, DeliveryPlan.__table__.c.id)
+    quarters = list(Period.range(periods[0], _back(periods[-1], -4)))
+    baseline_date = periods[0].start - timedelta(days=30)
+    target_date = _back(periods[-1], -4).end
+    milestone_rows: list[dict[str, Any]] = []
+    indicator_rows: list[dict[str, Any]] = []
+    for plan_id, (task_id, reporting) in zip(plan_ids, owners, strict=True):
+        dues = sorted(rng.sample(quarters, min(len(quarters), rng.randint(2, 4))))
+        for n, (title, due) in enumerate(zip(MILESTONES, dues, strict=False)):
+            milestone_rows.append(
+                {"plan_id": plan_id, "key": _key(rng), "position": n,
+                 "title": f"{DEMO_PREFIX}{title}", "due_period": due.key,
+                 "department_id": rng.choice(reporting), "_task": task_id}
+            )  # fmt: skip
+        for n, (name, unit, direction, baselines, targets) in enumerate(
+            rng.sample(INDICATORS, rng.randint(1, 3))
+        ):
+            indicator_rows.append(
+                {"plan_id": plan_id, "key": _key(rng), "position": n, "name": name,
+                 "unit": unit, "direction": direction, "baseline_value": rng.choice(baselines),
+                 "baseline_date": baseline_date, "target_value": rng.choice(targets),
+                 "target_date": target_date, "combine": rng.choice(list(Combine)),
+                 "department_ids": sorted(reporting), "_task": task_id}
+            )  # fmt: skip
+    plans = DemoPlans({}, {})
+    tasks = [row.pop("_task") for row in milestone_rows]
+    ids = _insert(Milestone.__table__, milestone_rows, Milestone.__table__.c.id)
+    for milestone_id, task_id, row in zip(ids, tasks, milestone_rows, strict=True):
+        plans.milestones.setdefault(task_id, []).append(
+            DemoMilestone(milestone_id, row["key"], row["department_id"], row["due_period"])
+        )
+    tasks = [row.pop("_task") for row in indicator_rows]
+    ids = _insert(Indicator.__table__, indicator_rows, Indicator.__table__.c.id)
+    for indicator_id, task_id, row in zip(ids, tasks, indicator_rows, strict=True):
+        plans.indicators.setdefault(task_id, []).append(
+            DemoIndicator(
+                indicator_id,
+                row["key"],
+                frozenset(row["department_ids"]),
+                row["combine"],
+                row["baseline_value"],
+                row["target_value"],
+                baseline_date,
+                target_date,
+            )
+        )
+    summary.plans, summary.milestones = len(plan_ids), len(milestone_rows)
+    summary.indicators = len(indicator_rows)
+    return plans
+
+
 def _responsibility(
     rng: random.Random, departments: list[Department]
 ) -> list[tuple[Department, Role]]:
@@ -317,16 +482,20 @@ def _quarter(
     diligence: dict[int, tuple[float, float]],
     now: datetime,
     summary: DemoSummary,
+    plans: DemoPlans | None = None,
 ) -> None:
-    """One quarter: an obligation per assignment, and reports as the departments would file."""
+    """One quarter: an obligation per assignment, and reports as the departments would file,
+    with their plan indicators' values and due milestones' statuses."""
     due, support_due = due_dates_for(period)
     created = datetime.combine(period.start, time(9), tzinfo=clock.zone()).astimezone(UTC)
     obligation_rows: list[dict[str, Any]] = []
     outcomes: list[Plan | Literal["waived"] | None] = []
+    keen: list[float] = []  # each obligation's department's diligence this quarter
     for assignment_id, task_id, department_id, role in assignments:
         when = support_due if role == Role.SUPPORT else due
         base, drift = diligence[department_id]
-        outcome = _outcome(rng, role, when, min(0.99, max(0.2, base + drift * index)), now)
+        keen.append(min(0.99, max(0.2, base + drift * index)))
+        outcome = _outcome(rng, role, when, keen[-1], now)
         obligation_rows.append(
             {
                 "assignment_id": assignment_id, "period": period.key, "task_id": task_id,
@@ -342,13 +511,17 @@ def _quarter(
     summary.obligations += len(ids)
     reports: list[dict[str, Any]] = []
     histories: list[list[HistoryStep]] = []
-    for obligation_id, outcome in zip(ids, outcomes, strict=True):
+    filers: list[tuple[int, int, float]] = []  # (task, department, diligence) per report
+    for obligation_id, outcome, row, k in zip(ids, outcomes, assignments, keen, strict=True):
         if not isinstance(outcome, tuple):  # nothing filed, or waived
             continue
         report, history = _report(rng, obligation_id, outcome)
         reports.append(report)
         histories.append(history)
+        filers.append((row[1], row[2], k))
     report_ids = _insert(Report.__table__, reports, Report.__table__.c.id)
+    if plans is not None:
+        _plan_answers(rng, period, plans, report_ids, filers, summary)
     versions = [
         {"report_id": report_id, "number": n, "action": action, "state": state,
          "content": {"state": state, "demo": True}, "actor_id": None, "created_at": at}
@@ -359,6 +532,58 @@ def _quarter(
         db.session.execute(sa.insert(ReportVersion.__table__), versions[i : i + BATCH])
     summary.reports += len(report_ids)
     summary.versions += len(versions)
+
+
+def _plan_answers(
+    rng: random.Random,
+    period: Period,
+    plans: DemoPlans,
+    report_ids: list[int],
+    filers: list[tuple[int, int, float]],
+    summary: DemoSummary,
+) -> None:
+    """Each report's indicator values and its department's due milestones' statuses (drafts
+    too: they count only once submitted, as with real reports)."""
+    values: list[dict[str, Any]] = []
+    statuses: list[dict[str, Any]] = []
+    for report_id, (task_id, department_id, diligence) in zip(report_ids, filers, strict=True):
+        for i in plans.indicators.get(task_id, ()):
+            if department_id in i.department_ids:
+                performance = rng.uniform(0.5, 1.25) * (0.6 + 0.4 * diligence)
+                value = i.value(period, performance)
+                values.append(
+                    {"report_id": report_id, "indicator_id": i.id, "indicator_key": i.key,
+                     "value": value}
+                )  # fmt: skip
+        for m in plans.milestones.get(task_id, ()):
+            if m.department_id == department_id and m.due_period <= period.key:
+                progress = _milestone_progress(rng, diligence, overdue=m.due_period < period.key)
+                note = "" if progress == MilestoneProgress.DONE else MILESTONE_NOTE
+                statuses.append(
+                    {"report_id": report_id, "milestone_id": m.id, "milestone_key": m.key,
+                     "progress": progress, "note": note}
+                )  # fmt: skip
+    for table, rows in ((IndicatorValue.__table__, values), (MilestoneStatus.__table__, statuses)):
+        for start in range(0, len(rows), BATCH):
+            db.session.execute(sa.insert(table), rows[start : start + BATCH])
+    summary.indicator_values += len(values)
+    summary.milestone_statuses += len(statuses)
+
+
+MILESTONE_NOTE = f"{DEMO_PREFIX}正在推进，下季度完成。"
+
+
+def _milestone_progress(
+    rng: random.Random, diligence: float, *, overdue: bool
+) -> MilestoneProgress:
+    """Done as often as the department is diligent (less in the milestone's own quarter)."""
+    done = diligence if overdue else diligence * 0.7
+    roll = rng.random()
+    if roll < done:
+        return MilestoneProgress.DONE
+    if roll < done + (1 - done) * 0.7:
+        return MilestoneProgress.PARTLY
+    return MilestoneProgress.NOT_DONE
 
 
 def _outcome(

@@ -23,6 +23,7 @@ from tracker.auth.permissions import (
     can_urge,
     can_view_obligation,
     require_judge_delivery,
+    require_read_plan,
     require_view_department,
     require_view_item,
     sees_all_departments,
@@ -45,6 +46,7 @@ from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, i
 from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
+from tracker.dashboard.trajectory import chart_data, trajectory
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator
 from tracker.errors import DomainError
@@ -430,3 +432,22 @@ def _delivery_light(
         if (pace := latest_pace(indicator, by_period, periods)) is not None
     ]
     return delivery_light(due, due - len(overdue), paces)
+
+
+@bp.route("/dashboard/items/<int:task_id>/indicators/<key>")
+def indicator(task_id: int, key: str) -> ResponseReturnValue:
+    """One indicator's trajectory: baseline, each tracked quarter's value (per reporting
+    department and combined), the planned line and the target, as a chart and a table."""
+    task = catalogue_queries.task_with_assignments(task_id) or abort(404)
+    found = delivery_queries.indicator_by_key(task.id, key) or abort(404)
+    departments = {a.department_id for a in task.assignments}
+    require_read_plan(
+        current_user, found.plan.department_id, departments, approved=not found.plan.pending
+    )
+    periods = report_queries.tracked_periods()
+    ((_, by_period),) = report_queries.combined_results({task.id}, [found], periods)
+    named = {a.department_id: a.department for a in task.assignments}
+    t = trajectory(found, by_period, periods, named)
+    return render_template(
+        "dashboard/indicator.html", task=task, t=t, chart=chart_data(t), plan=found.plan
+    )

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, selectinload
 
 from tracker import clock
-from tracker.catalogue.models import Assignment, Department, Role, Task
+from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
 from tracker.delivery.models import (
     DeliveryJudgement,
     DeliveryPlan,
@@ -225,3 +225,43 @@ def judgements(task_ids: list[int], periods: list[str]) -> dict[tuple[int, str],
         )
     )
     return {(j.task_id, j.period): j for j in rows}
+
+
+def indicator_by_key(task_id: int, key: str) -> Indicator | None:
+    """The item's indicator with this key: as in force (approved), else as in its newest
+    version (proposed, returned or superseded), with its plan loaded; None if no version has it.
+    One round trip."""
+    in_force = sa.case((DeliveryPlan.state == PlanState.APPROVED, 0), else_=1)
+    return db.session.scalar(
+        sa.select(Indicator)
+        .join(DeliveryPlan, Indicator.plan_id == DeliveryPlan.id)
+        .where(DeliveryPlan.task_id == task_id, Indicator.key == key)
+        .options(contains_eager(Indicator.plan))
+        .order_by(in_force, DeliveryPlan.proposed_at.desc(), DeliveryPlan.id.desc())
+        .limit(1)
+    )
+
+
+def document_indicators_in_force(document_id: int | None = None) -> list[Indicator]:
+    """Every indicator of a version in force (of one document's items, if given), by item and
+    answering department, with its plan, item, document and the item's assignments loaded.
+    Two round trips."""
+    query = (
+        sa.select(Indicator)
+        .join(DeliveryPlan, Indicator.plan_id == DeliveryPlan.id)
+        .join(Task, DeliveryPlan.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .where(DeliveryPlan.state == PlanState.APPROVED)
+        .options(
+            contains_eager(Indicator.plan)
+            .contains_eager(DeliveryPlan.task)
+            .contains_eager(Task.document),
+            contains_eager(Indicator.plan)
+            .contains_eager(DeliveryPlan.task)
+            .selectinload(Task.assignments),
+        )
+        .order_by(Task.document_id, Task.number, DeliveryPlan.department_id, Indicator.position)
+    )
+    if document_id is not None:
+        query = query.where(Task.document_id == document_id)
+    return list(db.session.scalars(query))

@@ -1,9 +1,10 @@
-"""The quarterly workbook: six sheets on one period, print-ready, written in one streamed pass.
+"""The quarterly workbook: eight sheets on one period, print-ready, written in one streamed pass.
 
 Sheets, in order: 总体情况 (headline figures, counts per state and a native chart of on-time
 rates), 任务分工落实情况 (the attachment's own table followed by each department's light and
-progress), 报告明细 (one row per obligation), 逾期清单, 部门考核 (the dashboard's scorecard)
-and 催办记录 (urges and their acknowledgements).
+progress), 报告明细 (one row per obligation), 报告正文, 逾期清单, 部门考核 (the dashboard's
+scorecard), 催办记录 (urges and their acknowledgements) and 指标轨迹 (each plan indicator in
+force: baseline, the combined value of each quarter up to the report's, planned value, target).
 
 The obligations are read once, as a stream, and feed three sheets at the same time; the
 overview is filled last (each sheet streams to its own temporary file) from the counts
@@ -22,11 +23,13 @@ from typing import IO, Any, NamedTuple, TypedDict
 
 from tracker import clock
 from tracker.auth.models import User
-from tracker.catalogue.models import Department, Role
+from tracker.catalogue.models import Department, Role, Task
 from tracker.dashboard import queries as dashboard
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries.delivery import ItemDelivery, for_period, item_deliveries
 from tracker.dashboard.rag import Light, Rag, Reason, Thresholds, rag_for
+from tracker.dashboard.trajectory import planned, trajectory
+from tracker.delivery import queries as delivery_queries
 from tracker.exports import queries
 from tracker.exports.masthead import documents_heading, masthead
 from tracker.exports.queries import ObligationLine
@@ -44,6 +47,7 @@ from tracker.exports.workbook import (
 from tracker.extensions import db
 from tracker.followups import queries as reminders
 from tracker.periods import Period
+from tracker.reports import queries as report_queries
 from tracker.reports.models import ReportState
 
 # The dashboard's colours (tracker/static/css/app.css: --*-bg behind --* text).
@@ -61,9 +65,15 @@ PROGRESS_STEP = 500  # obligations read between two calls of a progress callback
 CHART_WIDTH_CM, PIXELS_PER_CM = 17, 96 / 2.54
 SHEETS = (
     "总体情况", "任务分工落实情况", "报告明细", "报告正文", "逾期清单", "部门考核", "催办记录",
+    "指标轨迹",
 )  # fmt: skip
 NO_OVERDUE = "本季度无逾期未报事项"
-FORM_CODE = "RWFG"  # 任务分工: the sheets are forms RWFG-1 to RWFG-7
+FORM_CODE = "RWFG"  # 任务分工: the sheets are forms RWFG-1 to RWFG-8
+NO_INDICATORS = "本范围内尚无已批准的落实计划量化指标"
+# Quarter columns of 指标轨迹: the last six up to the report's quarter, so that the sheet,
+# with a document column, still prints on A4 landscape at 9 pt or more (the trajectory page
+# /dashboard/items/<id>/indicators/<key> has every quarter).
+TRAJECTORY_QUARTERS = 6
 
 DOCUMENT_COLUMN = Column("文号", 16, "wrap")
 # Every table fits A4 landscape at 9 pt or more when printed (tests/exports/test_official.py):
@@ -150,6 +160,27 @@ OVERVIEW_COLUMNS = [
     Column("", 3),
     *(Column("", 10) for _ in range(7)),
 ]
+
+
+def trajectory_columns(periods: Sequence[Period], period: Period, multi: bool) -> list[Column]:
+    """The columns of 指标轨迹: the item and indicator, baseline, one per quarter, the planned
+    value at the end of the report's quarter, target."""
+    return _columns(
+        [
+            Column("序号", 6, "int"),
+            Column("指标", 20, "wrap"),
+            Column("单位", 6, "center"),
+            Column("基线值", 9, "number"),
+            Column("基线日期", 11, "date"),
+            *(Column(p.label, 9, "number") for p in periods),
+            Column(f"计划值（{period.label}末）", 10, "number"),
+            Column("目标值", 9, "number"),
+            Column("目标日期", 11, "date"),
+        ],
+        multi,
+    )
+
+
 STATE_ORDER = (
     Reason.ACCEPTED, Reason.SUBMITTED, Reason.RETURNED, Reason.OVERDUE, Reason.DUE_SOON,
     Reason.NOT_DUE, Reason.WAIVED,
@@ -192,6 +223,7 @@ class QuarterlyResult:
     obligations: int = 0
     overdue: int = 0
     urges: int = 0
+    indicators: int = 0
 
 
 def write_quarterly(
@@ -252,6 +284,8 @@ def _write_sheets(
     overdue.filtered = False
     score = titles.sheet(book, 5, SCORE_COLUMNS)
     urges = titles.sheet(book, 6, _columns(URGE_COLUMNS, multi))
+    quarters = trajectory_periods(request.period)
+    tracks = titles.sheet(book, 7, trajectory_columns(quarters, request.period, multi))
 
     result, reasons, thresholds = QuarterlyResult(), Counter[Reason](), scope.thresholds
     late: list[_Late] = []
@@ -284,13 +318,14 @@ def _write_sheets(
     head, rows = dashboard.headline_and_scorecard(*args, **options)
     _score_rows(score, rows)
     result.urges = _urge_rows(urges, request, numbers if request.document_id else None, multi)
+    result.indicators = _trajectory_rows(tracks, request, quarters, multi)
     filters = dashboard.describe_filters(
         document=numbers[0] if request.document_id is not None and numbers else None,
         section=request.section, department=request.department_label, role=request.role,
         rag=request.rag,
     )  # fmt: skip
     _overview(overview, request, scope, reasons, rows, head, filters)
-    for sheet in (division, detail, texts, overdue, score, urges):
+    for sheet in (division, detail, texts, overdue, score, urges, tracks):
         sheet.finish()
     return result
 
@@ -569,6 +604,56 @@ def _overdue_rows(sheet: Sheet, late: list[_Late], multi: bool) -> int:
         paints = [{5 + multi: RAG_PAINT[e.rag]} for e in rows]
         sheet.block(values, [0, *merged] if multi else merged, paints)
     return len(late)
+
+
+# -- indicator trajectories -----------------------------------------------------------------
+
+
+def trajectory_periods(period: Period) -> list[Period]:
+    """The quarters 指标轨迹 shows: tracked ones up to ``period``, the last
+    :data:`TRAJECTORY_QUARTERS` of them, oldest first."""
+    quarters = list(Period.range(report_queries.first_period(), period)) or [period]
+    return quarters[-TRAJECTORY_QUARTERS:]
+
+
+def _shows_item(request: QuarterlyRequest, task: Task) -> bool:
+    """An item's indicators are in a department's export when the department is on the item
+    (every department on it reads the approved plan); the section filter applies too."""
+    if request.section and not _in_section(task.section, request.section):
+        return False
+    if request.department_ids is None:
+        return True
+    return any(a.department_id in request.department_ids for a in task.assignments)
+
+
+def _trajectory_rows(
+    sheet: Sheet, request: QuarterlyRequest, periods: list[Period], multi: bool
+) -> int:
+    """One row per indicator in force: baseline, each quarter's combined value (submitted or
+    accepted reports; empty when none), the line's value at the end of the report's quarter
+    and the target, as the trajectory page shows them."""
+    indicators = [
+        i
+        for i in delivery_queries.document_indicators_in_force(request.document_id)
+        if _shows_item(request, i.plan.task)
+    ]
+    if not indicators:
+        span = len(sheet.columns)
+        sheet.cells([(NO_INDICATORS, Look("center", bold=True))], height=28, span=span)
+        return 0
+    results = report_queries.combined_results(
+        {i.plan.task_id for i in indicators}, indicators, periods
+    )
+    for indicator, by_period in results:
+        task = indicator.plan.task
+        points = trajectory(indicator, by_period, periods, {}).points
+        values = [
+            task.number, indicator.name, indicator.unit, indicator.baseline_value,
+            indicator.baseline_date, *(p.combined for p in points),
+            planned(indicator, request.period), indicator.target_value, indicator.target_date,
+        ]  # fmt: skip
+        sheet.row(_with_document(values, task.document.number, multi))
+    return len(results)
 
 
 # -- scorecard, urges, overview --------------------------------------------------------------

@@ -61,7 +61,7 @@ WORKBOOK_OPTIONS = {
 NUMBER_FORMATS = {
     "int": "0",
     "decimal": "0.0",
-    "number": "General",  # a typed number shown as typed (1200, 35.25)
+    "number": "General",  # a typed number shown as typed, no padding decimals (1200, 35.25)
     "percent": "0.0%",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
@@ -143,7 +143,7 @@ def needs_quote_prefix(text: str) -> bool:
 class Look:
     """How a cell looks: its kind (number format and alignment), fill, font and protection."""
 
-    kind: str = "text"  # text | wrap | center | int | decimal | percent | date | datetime
+    kind: str = "text"  # text | wrap | center | int | decimal | number | percent | date | datetime
     fill: str | None = None  # RGB hex, e.g. "FDE2DF"
     color: str | None = None  # the font's RGB hex
     bold: bool = False

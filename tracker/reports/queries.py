@@ -757,6 +757,15 @@ def indicator_results(
     """The item's indicators in force, each with, per quarter key, the values of submitted or
     accepted reports of its reporting departments, combined by its rule. Two round trips."""
     indicators = [i for p in delivery_queries.approved_plans(task_id) for i in p.indicators]
+    return combined_results({task_id}, indicators, periods)
+
+
+def combined_results(
+    task_ids: set[int], indicators: list[Indicator], periods: list[Period]
+) -> list[tuple[Indicator, dict[str, IndicatorResult]]]:
+    """These indicators (of the items ``task_ids``), each with its :class:`IndicatorResult`
+    per quarter key (submitted or accepted reports only). One round trip, whatever the number
+    of items, indicators and quarters."""
     if not indicators or not periods:
         return []
     rows = db.session.execute(
@@ -767,23 +776,23 @@ def indicator_results(
         .join(Report, IndicatorValue.report_id == Report.id)
         .join(Obligation, Report.obligation_id == Obligation.id)
         .where(
-            Obligation.task_id == task_id,
+            Obligation.task_id.in_(task_ids),
             Obligation.period.in_([p.key for p in periods]),
             Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
-            IndicatorValue.indicator_key.in_([i.key for i in indicators]),
+            IndicatorValue.indicator_key.in_({i.key for i in indicators}),
         )
         .order_by(Report.submitted_at, Report.id)
     ).all()  # fmt: skip
+    grouped: dict[tuple[str, str], list[tuple[int, Decimal]]] = {}
+    # Keys are random per item (kept across a plan's versions), so a key names one item.
+    for key, key_period, department_id, value in rows:
+        grouped.setdefault((key, key_period), []).append((department_id, Decimal(str(value))))
     results = []
     for i in indicators:
+        reporting = set(i.department_ids or [])
         by_period = {}
         for period in periods:
-            values = [
-                (department_id, Decimal(str(value)))
-                for key, key_period, department_id, value in rows
-                if key == i.key and key_period == period.key
-                and department_id in (i.department_ids or [])
-            ]  # fmt: skip
+            values = [v for v in grouped.get((i.key, period.key), []) if v[0] in reporting]
             by_period[period.key] = IndicatorResult(i, values, combine(i.combine, values))
         results.append((i, by_period))
     return results

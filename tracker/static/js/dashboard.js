@@ -58,6 +58,47 @@
     };
   }
 
+  // An indicator's trajectory: the planned line (dashed, from baseline to target), the
+  // combined reported values (bold) and, where departments report separately, each one's.
+  function trajectoryConfig(data) {
+    return {
+      type: "line",
+      data: {
+        labels: data.labels,
+        datasets: data.series.map(function (series, i) {
+          var colour = series.planned ? "#4d5b6a" : series.overall ? "#1f2328"
+            : COLOURS[i % COLOURS.length];
+          return {
+            label: series.label,
+            data: series.values,
+            borderColor: colour,
+            backgroundColor: colour,
+            borderWidth: series.overall ? 3 : 1.5,
+            borderDash: series.planned ? [6, 4] : series.overall ? [] : DASHES[(i + 1) % DASHES.length],
+            pointStyle: POINTS[i % POINTS.length],
+            pointRadius: 3,
+            spanGaps: true
+          };
+        })
+      },
+      options: baseOptions({
+        y: { beginAtZero: true, title: { display: true, text: "单位：" + data.unit } }
+      }, {
+        plugins: {
+          legend: { position: "bottom", labels: { usePointStyle: true } },
+          tooltip: {
+            callbacks: {
+              label: function (ctx) {
+                var value = ctx.parsed.y;
+                return ctx.dataset.label + "：" + (value === null ? "—" : value + data.unit);
+              }
+            }
+          }
+        }
+      })
+    };
+  }
+
   function scorecardConfig(data) {
     return {
       type: "bar",
@@ -103,7 +144,8 @@
     if (!data) {
       return;
     }
-    var config = data.kind === "trend" ? trendConfig(data) : scorecardConfig(data);
+    var config = data.kind === "trend" ? trendConfig(data)
+      : data.kind === "trajectory" ? trajectoryConfig(data) : scorecardConfig(data);
     var chart = new window.Chart(canvas, config);
     canvas.setAttribute("data-chart-ready", "true");
     charts.push(chart);
