@@ -330,3 +330,26 @@ def require_propose_plan(user: User, department_id: int | None) -> None:
 
 def require_decide_plans(user: User) -> None:
     _require(can_decide_plans(user))
+
+
+# -- the cascade (tracker/federation) --------------------------------------------------------
+
+
+def can_manage_federation(user: User) -> bool:
+    """Coordinators and admins adopt documents from above, map departments, break items
+    down and report up; at the centre they read the provinces matrix."""
+    return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
+
+
+def can_manage_members(user: User) -> bool:
+    """Only the system administrator registers and revokes member instances (their tokens
+    are credentials, like accounts)."""
+    return user.role == UserRole.ADMIN
+
+
+def require_manage_federation(user: User) -> None:
+    _require(can_manage_federation(user))
+
+
+def require_manage_members(user: User) -> None:
+    _require(can_manage_members(user))
