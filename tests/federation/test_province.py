@@ -59,6 +59,18 @@ def test_mapping_creates_assignments_and_copies_the_plan_keeping_its_keys(provin
     assert db.session.scalar(sa.select(sa.func.count()).select_from(DeliveryPlan)) == 1
 
 
+def test_a_department_mapped_later_reports_the_copied_plans_indicators(province):
+    _map(province, mca="hb-mca")
+    plan = db.session.scalar(sa.select(DeliveryPlan))
+    assert plan.indicators[0].department_ids == [department("hb-mca").id]
+    _map(province, acwf="hb-acwf")
+    db.session.refresh(plan)
+    assert set(plan.indicators[0].department_ids) == {
+        department("hb-mca").id,
+        department("hb-acwf").id,
+    }
+
+
 def test_one_local_department_maps_to_one_central_department(province):
     _map(province, mca="hb-mca")
     with pytest.raises(DomainError, match="已对应"):

@@ -321,6 +321,24 @@ def apply_mapping(adoption: Adoption) -> None:
     db.session.flush()
 
 
+ADOPTED_PLAN_REASON = "采纳上级计划"
+
+
+def _add_mapped_reporters(
+    local: DeliveryPlan, plan: dict[str, Any], mapped: dict[str, Department]
+) -> None:
+    """A department mapped after the plan was copied reports its indicators from now on
+    (the copy, still version 1 as it came from above, is not otherwise changed)."""
+    central = {i["key"]: i for i in plan["indicators"]}
+    for indicator in local.indicators:
+        codes = central.get(indicator.key, {}).get("department_codes", [])
+        wanted = sorted(
+            set(indicator.department_ids or []) | {mapped[c].id for c in codes if c in mapped}
+        )
+        if wanted != sorted(indicator.department_ids or []):
+            indicator.department_ids = wanted
+
+
 def copy_plan(
     task: Task,
     department: Department,
@@ -333,15 +351,18 @@ def copy_plan(
     departments) the lead answers for every milestone and its departments report the
     indicators; on an adopted item the mapped central departments do."""
     exists = db.session.scalar(
-        sa.select(DeliveryPlan.id).where(
-            DeliveryPlan.task_id == task.id, DeliveryPlan.department_id == department.id
-        )
+        sa.select(DeliveryPlan)
+        .where(DeliveryPlan.task_id == task.id, DeliveryPlan.department_id == department.id)
+        .order_by(DeliveryPlan.number.desc())
+        .limit(1)
     )
     if exists is not None:
+        if not own and exists.number == 1 and exists.change_reason == ADOPTED_PLAN_REASON:
+            _add_mapped_reporters(exists, plan, mapped)
         return None
     copy = DeliveryPlan(task_id=task.id, department_id=department.id, number=1,
                         state=PlanState.APPROVED, decided_at=clock.utcnow(),
-                        change_reason=f"采纳上级计划（第{plan['version']}版）")  # fmt: skip
+                        change_reason=ADOPTED_PLAN_REASON)  # fmt: skip
     for n, m in enumerate(plan["milestones"]):
         owner = department if own else mapped.get(m["department_code"]) or department
         copy.milestones.append(
