@@ -191,8 +191,11 @@ def break_down(item_id: int) -> ResponseReturnValue:
 
 
 def _field_refused(form, error: DomainError, page):
-    field = getattr(form, error.field or "text", form.text)
-    field.errors = [error.message]
+    field = getattr(form, error.field or "", None)
+    if field is None:
+        form.form_errors.append(error.message)
+    else:
+        field.errors = [error.message]
     return page(422)
 
 
