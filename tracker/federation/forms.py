@@ -3,6 +3,8 @@ reporting a quarter up."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
@@ -49,7 +51,7 @@ class AdoptForm(FlaskForm):
         description="如：民发〔2019〕86号（需配置 TRACKER_UPSTREAM_URL 和 TRACKER_UPSTREAM_TOKEN）",
     )  # fmt: skip
 
-    def validate(self, extra_validators=None) -> bool:
+    def validate(self, extra_validators: Any = None) -> bool:
         if not super().validate(extra_validators):
             return False
         upload = self.file.data

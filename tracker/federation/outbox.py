@@ -24,6 +24,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
@@ -90,7 +91,7 @@ def deliver_pending(limit: int = 50) -> PushReport:
     return report
 
 
-def send(url: str, token: str, body: bytes) -> dict:
+def send(url: str, token: str, body: bytes) -> dict[str, Any]:
     """POST one signed roll-up; the receipt, or ``Temporary`` / ``Permanent``."""
     headers = wire.signed_headers(token, instance.current().code, body, time.time())
     request = urllib.request.Request(  # noqa: S310 - the configured upstream, http(s) only
@@ -138,7 +139,7 @@ def _claim(push_id: int) -> PushMessage | None:
 def _record(
     push: PushMessage,
     failure: Exception | None,
-    receipt: dict | None,
+    receipt: dict[str, Any] | None,
     report: PushReport,
 ) -> None:
     now = clock.utcnow()

@@ -4,6 +4,9 @@ province the adopted documents, the department mapping, 分解, the diff of a ne
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -11,6 +14,7 @@ from flask_login import current_user
 from tracker import instance
 from tracker.auth.permissions import (
     can_manage_federation,
+    can_manage_members,
     require_manage_federation,
     require_manage_members,
 )
@@ -31,7 +35,7 @@ from tracker.federation.forms import (
     MemberForm,
     ReportUpForm,
 )
-from tracker.federation.models import MemberInstance
+from tracker.federation.models import Adoption, MemberInstance
 from tracker.forms import EmptyForm
 from tracker.navigation import add_nav
 from tracker.periods import Period
@@ -53,6 +57,7 @@ def _index_page(form: AdoptForm, status: int = 200) -> ResponseReturnValue:
         "federation/index.html", this=instance.current(), form=form,
         adoptions=queries.adoptions(), members=queries.members(),
         documents=catalogue_queries.documents(), period=current_period().key,
+        may_manage_members=can_manage_members(current_user),
     ), status  # fmt: skip
 
 
@@ -84,7 +89,7 @@ def _adopt_refused(form: AdoptForm, error: DomainError) -> ResponseReturnValue:
     return _index_page(form, 422)
 
 
-def _load_adoption(adoption_id: int):
+def _load_adoption(adoption_id: int) -> Adoption:
     adoption = queries.adoption(adoption_id) or abort(404)
     require_manage_federation(current_user)
     return adoption
@@ -97,7 +102,9 @@ def adoption(adoption_id: int) -> ResponseReturnValue:
     return _adoption_page(found, ReportUpForm(formdata=None, period=current_period().key))
 
 
-def _adoption_page(found, report_form: ReportUpForm, status: int = 200) -> ResponseReturnValue:
+def _adoption_page(
+    found: Adoption, report_form: ReportUpForm, status: int = 200
+) -> ResponseReturnValue:
     diff = (
         queries.export_diff(found.content, found.pending_content)
         if found.pending_content is not None
@@ -156,7 +163,7 @@ def report_up(adoption_id: int) -> ResponseReturnValue:
     return redirect(url_for("federation.adoption", adoption_id=found.id))
 
 
-def _report_refused(found, form: ReportUpForm, error: DomainError) -> ResponseReturnValue:
+def _report_refused(found: Adoption, form: ReportUpForm, error: DomainError) -> ResponseReturnValue:
     form.period.errors = [error.message]
     return _adoption_page(found, form, 422)
 
@@ -172,10 +179,10 @@ def break_down(item_id: int) -> ResponseReturnValue:
     choices = [(d.id, d.name) for d in catalogue_queries.assignable_departments()]
     form.lead.choices = choices
     form.supporting.choices = choices
-    page = lambda status=200: (  # noqa: E731 - the one page, shown three ways
-        render_template("federation/break_down.html", link=link, form=form),
-        status,
-    )
+
+    def page(status: int = 200) -> ResponseReturnValue:
+        return render_template("federation/break_down.html", link=link, form=form), status
+
     if not form.is_submitted():
         return page()
     if not form.validate_on_submit():
@@ -190,7 +197,9 @@ def break_down(item_id: int) -> ResponseReturnValue:
     return redirect(url_for("federation.adoption", adoption_id=link.adoption_id))
 
 
-def _field_refused(form, error: DomainError, page):
+def _field_refused(
+    form: Any, error: DomainError, page: Callable[[int], ResponseReturnValue]
+) -> ResponseReturnValue:
     field = getattr(form, error.field or "", None)
     if field is None:
         form.form_errors.append(error.message)
@@ -204,10 +213,13 @@ def members() -> ResponseReturnValue:
     """The centre's member instances: register one (its token shown once), or revoke."""
     require_manage_members(current_user)
     form = MemberForm()
-    page = lambda status=200, token=None: (  # noqa: E731
-        render_template("federation/members.html", form=form, members=queries.members(),
-                        token=token, revoke=EmptyForm(formdata=None)), status
-    )  # fmt: skip
+
+    def page(status: int = 200, token: str | None = None) -> tuple[str, int]:
+        return render_template(
+            "federation/members.html", form=form, members=queries.members(), token=token,
+            revoke=EmptyForm(formdata=None),
+        ), status  # fmt: skip
+
     if not form.is_submitted():
         return page()
     if not form.validate_on_submit():

@@ -8,6 +8,7 @@ export, and write the quarter's roll-up to the push outbox.
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import date
 from decimal import Decimal
@@ -64,7 +65,7 @@ def add_member(
 ) -> tuple[MemberInstance, str]:
     """Register an instance one level down; returns the row and its token (shown once)."""
     code, name = (code or "").strip(), (name or "").strip()
-    if not wire.re.match(wire.CODE, code):
+    if not re.match(wire.CODE, code):
         raise Invalid("行政区划代码应为 6 位数字（如 130000）。", field="code")
     if code == instance.current().code:
         raise Invalid("不能把本实例自己登记为下级实例。", field="code")
