@@ -129,9 +129,9 @@ def test_a_nul_byte_is_refused_on_every_route(app, client, signed_in):
         if getattr(app.view_functions[rule.endpoint], "_tracker_checks_own_text", False)
     }
     # the report form, the delivery plan form and a plan's return reason (tests/delivery), a
-    # county's counts (tests/counties)
+    # county's counts (tests/counties), a coordinator's delivery judgement (its reason)
     assert own == {"/obligations/1/edit", "/delivery/tasks/1/plan", "/delivery/plans/1/return",
-                   "/counties/1/values"}  # fmt: skip
+                   "/counties/1/values", "/dashboard/items/1/judgement"}  # fmt: skip
     for (_method, target, form), status in refused.items():
         if form and target in own:
             assert status < 500

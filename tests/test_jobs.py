@@ -26,6 +26,7 @@ def test_the_table_has_every_job_once():
         "digest",
         "sessions",
         "exports",
+        "push",
     ]
     for job in JOBS:
         assert (job.every_seconds is None) != (job.daily_at is None), job.id

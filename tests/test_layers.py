@@ -1,6 +1,6 @@
 """The package graph points downwards: core ← catalogue, audit, auth ← reports ← follow-ups,
-reminders, notifications ← dashboard ← exports, api; ``create_app``, the model list and the job
-table sit on top.
+reminders, notifications ← dashboard ← exports, api, federation; ``create_app``, the model list
+and the job table sit on top.
 
 Read from the source itself (every ``import`` that runs, at module level or inside a function;
 imports under ``if TYPE_CHECKING:`` only serve annotations and are left out), so that a new
@@ -42,12 +42,13 @@ LAYERS: list[set[str]] = [
         "guards",
         "ratelimit",
         "privacy",
+        "instance",
     },
     {"catalogue", "audit", "auth"},
     {"delivery", "reports", "imports", "counties"},
     {"followups", "reminders", "notifications"},
     {"dashboard", "search"},
-    {"exports", "api", "home", "ops", "help"},
+    {"exports", "api", "home", "ops", "help", "federation"},
     {
         "__init__",
         "models",

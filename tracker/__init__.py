@@ -13,7 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from tracker import config as config_module
-from tracker import guards, logs, metrics, ratelimit, resources, web
+from tracker import guards, instance, logs, metrics, ratelimit, resources, web
 from tracker.audit import hooks as audit_hooks
 from tracker.db import init_request_transaction, make_sqlite_file_private, to_local
 from tracker.extensions import csrf, db, login_manager, migrate
@@ -46,6 +46,8 @@ BLUEPRINTS = (
     ("home", "routes", "bp"),
     ("help", "routes", "bp"),  # 操作说明: one page per role, and the public sign-in help
     ("ops", "routes", "bp"),  # /readyz (public) and /metrics (its own bearer token)
+    ("federation", "routes", "bp"),  # the cascade's pages (docs/federation.md)
+    ("federation", "routes", "api_bp"),  # what other instances call (instance tokens)
 )
 
 # Endpoints anyone may reach without signing in; every other endpoint requires login.
@@ -60,10 +62,12 @@ PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.password", "auth.logout", "static",
 SECOND_FACTOR_ENROL_ENDPOINTS = PASSWORD_CHANGE_ENDPOINTS | {"auth.my_second_factor"}
 # Blueprints that authenticate every request themselves and never read the session: the JSON
 # API (bearer tokens; 401 JSON instead of a redirect to the sign-in page).
-SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api"})
+SELF_AUTHENTICATING_BLUEPRINTS = frozenset({"api", "federation_api"})
 # Blueprints whose answers no browser or proxy may keep (reports, evidence, exports, the API):
 # ``Cache-Control: no-store``.
-NO_STORE_BLUEPRINTS = frozenset({"reports", "exports", "api", "tokens", "audit", "audit_export"})
+NO_STORE_BLUEPRINTS = frozenset(
+    {"reports", "exports", "api", "tokens", "audit", "audit_export", "federation", "federation_api"}
+)
 # Form fields that are buttons or plumbing, never text a user typed.
 BUTTON_FIELDS = frozenset({"submit", "save", "save_and_submit", "confirm", "next", "insert"})
 # URL prefixes answered with JSON errors, even for URLs that match no route.
@@ -148,6 +152,7 @@ def _register_cli(app: Flask) -> None:
     from tracker.dashboard.cli import demo_data_command, freeze_snapshots_command, snapshots_cli
     from tracker.delivery.cli import delivery_cli
     from tracker.exports.cli import export_cli
+    from tracker.federation.cli import federation_cli
     from tracker.imports.cli import import_text_command
     from tracker.jobs import scheduler_command
     from tracker.notifications.cli import send_mail_command
@@ -168,6 +173,7 @@ def _register_cli(app: Flask) -> None:
         open_periods_command,
         evidence_cli,
         export_cli,
+        federation_cli,
         remind_command,
         send_mail_command,
         scheduler_command,
@@ -337,6 +343,8 @@ def _register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.globals.update(error_attrs=error_attrs, form_error_attrs=form_error_attrs)
+    # The instance (level, code, name) in the page header and footer (tracker/instance.py).
+    app.jinja_env.globals.update(this_instance=lambda: instance.from_config(app.config))
 
     app.add_template_filter(period_label, "period_label")
 

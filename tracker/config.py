@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from tracker.instance import check as check_instance
 from tracker.proxy import Network, parse_networks
 
 SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
@@ -246,6 +247,14 @@ class Settings(BaseSettings):
     # for a key that was derived from an earlier secret key.
     audit_previous_keys: Annotated[tuple[str, ...], NoDecode] = ()
     audit_retention_days: int = AUDIT_MIN_RETENTION_DAYS
+    # The cascade (tracker/instance.py, docs/federation.md): this instance's level (central,
+    # provincial, prefectural, county), 6-digit administrative division code and name; the
+    # instance above (its URL, and the instance token its centre issued for us).
+    instance_level: str = "central"
+    instance_code: str = "000000"
+    instance_name: str = "中央"
+    upstream_url: str = ""
+    upstream_token: str = Field(default="", repr=False)
 
     @field_validator("extra_holidays", "extra_workdays", mode="before")
     @classmethod
@@ -278,6 +287,14 @@ class Settings(BaseSettings):
     def _space_separated_keys(cls, value: object) -> object:
         """``key-one key-two`` → keys (a plain list, not JSON)."""
         return tuple(value.split()) if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _instance(self) -> Settings:
+        """The instance's level, code and name fit together (tracker.instance.check)."""
+        check_instance(
+            self.instance_level, self.instance_code, self.instance_name, self.upstream_url
+        )
+        return self
 
     @field_validator("audit_retention_days")
     @classmethod
@@ -350,7 +367,10 @@ def read_settings() -> Settings:
         return Settings()
     except ValidationError as exc:
         problems = "; ".join(
-            f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}" for error in exc.errors()
+            f"TRACKER_{str(error['loc'][0]).upper()}: {error['msg']}"
+            if error["loc"]
+            else str(error["msg"]).removeprefix("Value error, ")
+            for error in exc.errors()
         )
         raise ConfigError(f"invalid configuration: {problems}") from None
 

@@ -19,6 +19,7 @@ from flask.cli import with_appcontext
 from tracker.auth.tasks import purge_sessions_job
 from tracker.dashboard.tasks import freeze_snapshots_job
 from tracker.exports.tasks import export_jobs_job
+from tracker.federation.tasks import push_job
 from tracker.notifications.tasks import digest_job, mail_job
 from tracker.reminders.tasks import reminder_job
 from tracker.reports.tasks import open_periods_job
@@ -46,6 +47,8 @@ JOBS: tuple[Job, ...] = (
         every_seconds=lambda c: int(c["TRACKER_EXPORT_POLL_SECONDS"]),
         on_gain=True,
     ),
+    # Roll-ups on their way to the level above (tracker.federation.outbox): as often as mail.
+    Job("push", push_job, every_seconds=lambda c: int(c["TRACKER_MAIL_INTERVAL_SECONDS"])),
 )
 
 

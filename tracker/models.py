@@ -8,6 +8,13 @@ from tracker.counties.models import County, CountyAccount, CountyValue
 from tracker.dashboard.models import PeriodVersion, Snapshot, SnapshotCell, SnapshotDepartment
 from tracker.delivery.models import DeliveryJudgement, DeliveryPlan, Indicator, Milestone
 from tracker.exports.models import ExportJob
+from tracker.federation.models import (
+    AdoptedItem,
+    Adoption,
+    MemberInstance,
+    PushMessage,
+    ReceivedRollup,
+)
 from tracker.followups.models import ExtensionRequest, Urge
 from tracker.lease import SchedulerLease
 from tracker.notifications.models import Notification, OutboxMessage
@@ -24,6 +31,8 @@ from tracker.reports.models import (
 from tracker.search import models as search_indexes  # noqa: F401 - the search indexes' DDL
 
 __all__ = [
+    "AdoptedItem",
+    "Adoption",
     "ApiToken",
     "Assignment",
     "AuditEvent",
@@ -40,6 +49,7 @@ __all__ = [
     "IndicatorValue",
     "Jurisdiction",
     "KeyFigure",
+    "MemberInstance",
     "Milestone",
     "MilestoneStatus",
     "Notification",
@@ -47,6 +57,8 @@ __all__ = [
     "OutboxMessage",
     "PeriodVersion",
     "PolicyDocument",
+    "PushMessage",
+    "ReceivedRollup",
     "ReminderLog",
     "Report",
     "ReportVersion",

@@ -49,6 +49,10 @@ COUNTY_ENTRY = "county-entry"
 # The JSON API (blueprint ``api``) takes a bearer token only: every session-only client gets 401
 # here, and tests/api/test_access.py checks the same levels with each user's token.
 TOKEN_ONLY_BLUEPRINT = "api"
+# What other instances call (blueprint ``federation_api``): an instance token of a member
+# registered at the centre, never a session (tests/federation/test_receive.py checks tokens).
+INSTANCE_TOKEN = "instance-token"
+INSTANCE_TOKEN_BLUEPRINT = "federation_api"
 
 ACCESS = {
     "static": PUBLIC,
@@ -107,6 +111,19 @@ ACCESS = {
     "api.task_delivery": DEPARTMENT,
     "api.export_job": REQUESTER,  # a background export: the user who asked only
     "api.export_job_download": REQUESTER,
+    "federation.index": COORDINATOR,
+    "federation.adopt": COORDINATOR,
+    "federation.adoption": COORDINATOR,
+    "federation.map_departments": COORDINATOR,
+    "federation.accept_update": COORDINATOR,
+    "federation.report_up": COORDINATOR,
+    "federation.break_down": COORDINATOR,
+    "federation.members": ADMIN,  # the member instances' tokens are credentials
+    "federation.revoke_member": ADMIN,
+    "federation.provinces": COORDINATOR,
+    "federation.rollup": COORDINATOR,
+    "federation_api.document": INSTANCE_TOKEN,
+    "federation_api.rollups": INSTANCE_TOKEN,
     "catalogue.home": SIGNED_IN,
     "catalogue.tasks": SIGNED_IN,
     "catalogue.task": SIGNED_IN,
@@ -295,6 +312,7 @@ def world(seeded, make_user, app, monkeypatch):
     elsewhere = _open_session_row(users["own_liaison"])
     job = _written_export(users["coordinator"], period)
     county = _counties(users)
+    cascade = _cascade_objects(task)
     db.session.commit()
     return {
         "values": {**followup_values,
@@ -304,14 +322,14 @@ def world(seeded, make_user, app, monkeypatch):
                    "user_id": users["other_viewer"].id, "supporting_id": supporting.id,
                    "session_id": elsewhere.id, "job_id": job.id, "plan_id": plan.id,
                    "county_id": county.id, "department_id": mps.id,
-                   "key": plan.indicators[0].key},
+                   "key": plan.indicators[0].key, **cascade},
         "missing": {**followup_missing,
                     "task_id": 999_999, "code": "no-such-dept", "obligation_id": 999_999,
                     "number": 99, "evidence_id": 999_999, "period": "1999Q1",
                     "report_id": 999_999, "token_id": 999_999, "user_id": 999_999,
                     "supporting_id": 999_999, "session_id": 999_999, "job_id": 999_999,
                     "plan_id": 999_999, "county_id": 999_999, "department_id": 999_999,
-                    "key": "no-such-key"},
+                    "key": "no-such-key", **dict.fromkeys(cascade, 999_999)},
         **users,
     }  # fmt: skip
 
@@ -328,6 +346,27 @@ def _counties(users):
     assign_county(users["own_county"], counties["130102"], actor=users["admin"])
     assign_county(users["other_county"], counties["130202"], actor=users["admin"])
     return counties["130102"]
+
+
+def _cascade_objects(task) -> dict[str, int]:
+    """A member instance with a roll-up, and an adoption (of the seed document, as if it had
+    come from above) whose item 11 may be broken down."""
+    from tracker.federation import queries, services
+    from tracker.federation.models import AdoptedItem, Adoption, ReceivedRollup
+
+    member, _ = services.add_member("130000", "河北省", "provincial", actor=None)
+    export = queries.export_document(task.document)
+    adoption = Adoption(document=task.document, source_code="000000", source_name="中央",
+                        central_number=task.document.number, revision=export["revision"],
+                        content=export)  # fmt: skip
+    item = AdoptedItem(adoption=adoption, task=task, central_item_number=11, revision="r")
+    rollup = ReceivedRollup(member=member, document_number=task.document.number,
+                            period="2026Q3", revision=1, digest="0" * 64, receipt="HB",
+                            body={"items": []})  # fmt: skip
+    db.session.add_all([adoption, item, rollup])
+    db.session.flush()
+    return {"adoption_id": adoption.id, "item_id": item.id, "member_id": member.id,
+            "rollup_id": rollup.id}  # fmt: skip
 
 
 def _written_export(user, period):
@@ -418,7 +457,10 @@ def _method(rule) -> str:
 def _token_only(rule) -> bool:
     """An API endpoint that needs a token: a session is never enough (401)."""
     blueprint = rule.endpoint.partition(".")[0]
-    return blueprint == TOKEN_ONLY_BLUEPRINT and ACCESS[rule.endpoint] != PUBLIC
+    return (
+        blueprint in (TOKEN_ONLY_BLUEPRINT, INSTANCE_TOKEN_BLUEPRINT)
+        and ACCESS[rule.endpoint] != PUBLIC
+    )
 
 
 def _signed_in(app, user):

@@ -410,3 +410,26 @@ def require_view_county_totals(user: User) -> None:
 
 def require_enter_county_values(user: User, county_id: int, scope_county_id: int | None) -> None:
     _require(can_enter_county_values(user, county_id, scope_county_id))
+
+
+# -- the cascade (tracker/federation) --------------------------------------------------------
+
+
+def can_manage_federation(user: User) -> bool:
+    """Coordinators and admins adopt documents from above, map departments, break items
+    down and report up; at the centre they read the provinces matrix."""
+    return user.role in (UserRole.ADMIN, UserRole.COORDINATOR)
+
+
+def can_manage_members(user: User) -> bool:
+    """Only the system administrator registers and revokes member instances (their tokens
+    are credentials, like accounts)."""
+    return user.role == UserRole.ADMIN
+
+
+def require_manage_federation(user: User) -> None:
+    _require(can_manage_federation(user))
+
+
+def require_manage_members(user: User) -> None:
+    _require(can_manage_members(user))

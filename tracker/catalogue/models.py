@@ -64,6 +64,10 @@ class Department(Model):
     # coordinators: True or False as an administrator set it, None to follow
     # ``TRACKER_SIGNOFF_REQUIRED`` (on unless configured off); see tracker/reports/signoff.py.
     signoff_required: Mapped[bool | None] = mapped_column()
+    # On a provincial (or lower) instance: the code of the central counterpart department
+    # (the 民政厅's is ``mca``), set when the coordinator maps an adopted document's
+    # departments (tracker/federation); None on the centre and for unmapped departments.
+    central_code: Mapped[str | None] = mapped_column(sa.String(32))
 
     assignments: Mapped[list[Assignment]] = relationship(back_populates="department")
 
