@@ -36,6 +36,11 @@ BODIES = {
     },
     "api.approve_plan": lambda values: {},
     "api.return_plan": lambda values: {"reason": "请补充指标。"},
+    "api.judge_delivery": lambda values: {
+        "period": values["period"],
+        "step": "severe",
+        "reason": "节点均未启动。",
+    },
 }
 
 

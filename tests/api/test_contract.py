@@ -231,6 +231,25 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
     mca.post(plans, json=proposal())
     coordinator.post(f"/plans/{plan['id']}/approve", json={})
     mca.get(plans)
+    # The coordinator's judgement of the quarter, and the indicator's trajectory.
+    judge = f"/tasks/{task(23).id}/judgement"
+    period = mca.get(f"/tasks/{task(23).id}/delivery").get_json()["period"]
+    anonymous.post(judge, json={})
+    mca.post(judge, json={"period": period, "step": "on_pace"})  # a liaison: 403
+    coordinator.post("/tasks/99999/judgement", json={"period": period, "step": "on_pace"})
+    coordinator.post(judge, data="x", content_type="text/plain")
+    coordinator.post(judge, json={"period": period, "step": "sideways"})
+    coordinator.post(judge, json={"period": period, "step": "severe", "reason": "严重滞后"})
+    stale = {"period": period, "step": "severe", "reason": "严重滞后", "revision": 99}
+    coordinator.post(judge, json=stale)  # 409
+    mca.get(f"/tasks/{task(23).id}/delivery")  # with the judgement
+    key = mca.get(plans).get_json()["items"][0]["indicators"][0]["key"]
+    trajectory = f"/tasks/{task(23).id}/indicators/{key}/trajectory"
+    mca.get(trajectory)
+    mohrss.get(trajectory)  # not on the item: 403
+    anonymous.get(trajectory)
+    mca.get(f"/tasks/{task(23).id}/indicators/nosuch/trajectory")
+    mca.get(trajectory, query_string={"perod": "2024Q3"})
     # A workbook too large for the request: 202 and a job, polled, then downloaded.
     monkeypatch.setitem(app.config, "TRACKER_EXPORT_BACKGROUND_OBLIGATIONS", 1)
     monkeypatch.setitem(app.config, "TRACKER_EXPORT_DIR", str(tmp_path / "exports"))
@@ -257,7 +276,7 @@ def test_every_documented_response_is_seen_and_matches_its_schema(
                         method.upper(),
                         path.replace("{report_id}", str(draft["id"]))
                         .replace("{task_id}", "1").replace("{plan_id}", "1")
-                        .replace("{job_id}", "1"),
+                        .replace("{job_id}", "1").replace("{key}", "k"),
                         environ_base={"REMOTE_ADDR": f"10.9.{n}.{len(method)}"},
                     )  # fmt: skip
     limiter.reset()

@@ -109,6 +109,8 @@ ACCESS = {
     "api.approve_plan": REVIEWER,
     "api.return_plan": REVIEWER,
     "api.task_delivery": DEPARTMENT,
+    "api.judge_delivery": REVIEWER,  # 民政部 coordinators judge an item's delivery
+    "api.indicator_trajectory": PENDING_PLAN,  # as the trajectory page: as reading its plan
     "api.export_job": REQUESTER,  # a background export: the user who asked only
     "api.export_job_download": REQUESTER,
     "federation.index": COORDINATOR,

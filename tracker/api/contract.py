@@ -28,8 +28,9 @@ from pydantic_core import PydanticCustomError
 from tracker.auth.models import UserRole
 from tracker.catalogue.models import Role
 from tracker.dashboard.rag import Rag, Reason
+from tracker.dashboard.services import MAX_JUDGEMENT_REASON
 from tracker.delivery import rules as plan_rules
-from tracker.delivery.models import Combine, Direction, PlanState
+from tracker.delivery.models import Combine, DeliveryStep, Direction, PlanState
 from tracker.delivery.services import IndicatorInput, MilestoneInput, PlanInput
 from tracker.exports.models import ExportState
 from tracker.notifications.models import NotificationKind
@@ -125,6 +126,7 @@ RequiredReviewText = Annotated[
     Normalised,
     AfterValidator(not_blank),
 ]
+JudgementReason = Annotated[str, Field(max_length=MAX_JUDGEMENT_REASON, pattern=NO_NUL), Normalised]
 FigureName = Annotated[
     str,
     Field(max_length=MAX_FIGURE_NAME, pattern=NO_NUL, json_schema_extra={"pattern": NOT_BLANK}),
@@ -425,6 +427,26 @@ class PlanReturn(RequestModel):
     revision: Id | None = Field(None, title="修订号 revision", description=VERSION_GUARD)
 
 
+class JudgementRequest(RequestModel):
+    """``POST /tasks/{id}/judgement``: a coordinator's judgement of a quarter's delivery."""
+
+    period: PeriodKey = Field(
+        title="报告期", description="跟踪的报告期，如 2026Q3；已封存的季度 409"
+    )
+    step: DeliveryStep = Field(
+        title="落实情况", description=" · ".join(f"{s.value} {s.label}" for s in DeliveryStep)
+    )
+    reason: JudgementReason = Field(
+        "", title="理由", description="与系统建议不同时必填；不得含身份证号或手机号"
+    )
+    revision: Id | None = Field(
+        None,
+        title="修订号 revision",
+        description="可选：该季度已有判断的修订号（见落实情况的 judgement.revision），"
+        "与当前不符时 409",
+    )
+
+
 class LiaisonsRequest(RequestModel):
     """An administrator names the department's A and B liaisons (null leaves a slot empty)."""
 
@@ -544,6 +566,15 @@ class DeliveryQuery(QueryModel):
     """``GET /tasks/{id}/delivery``."""
 
     period: PeriodArg = None
+
+
+class IndicatorPath(QueryModel):
+    """The item and its indicator named in the URL."""
+
+    task_id: Id = Field(title="任务编号", description="任务编号（见任务列表的 id）")
+    key: str = Field(
+        title="指标标识", max_length=64, description="指标的 key（见计划列表或落实情况）"
+    )
 
 
 class ExportJobPath(QueryModel):
@@ -900,14 +931,73 @@ class OverdueMilestone(Shape):
     note: str | None
 
 
+class Judgement(Shape):
+    """A coordinator's judgement of an item's delivery in one quarter."""
+
+    step: DeliveryStep = Field(description=" · ".join(f"{s.value} {s.label}" for s in DeliveryStep))
+    label: str
+    reason: str | None
+    suggested: DeliveryStep | None = Field(description="判断时的系统建议；当时无现行计划为 null")
+    judged_by: str | None
+    judged_at: Timestamp
+    revision: int = Field(description="每次改判加一；再次判断时带上以防并发")
+
+
+class ShownLight(Shape):
+    """The delivery light the pages show: the judgement where there is one, else the
+    suggestion (marked 建议)."""
+
+    step: DeliveryStep
+    label: str
+    source: Literal["judged", "suggested"] = Field(
+        description="judged 督办协调员的判断 · suggested 系统建议"
+    )
+
+
 class TaskDelivery(Shape):
     """``GET /tasks/{id}/delivery``: an item's delivery in one quarter."""
 
     task_id: int
     period: PeriodKey
-    light: SuggestedLight | None = Field(description="尚无现行计划时为 null")
+    light: SuggestedLight | None = Field(description="系统建议；尚无现行计划时为 null")
+    shown: ShownLight | None = Field(
+        description="页面显示的落实情况（有判断按判断，否则按建议）；都没有时为 null"
+    )
+    judgement: Judgement | None = Field(description="该季度督办协调员的判断；未判断为 null")
+    change: Literal["better", "same", "worse"] | None = Field(
+        description="与上一季度相比（按页面显示的落实情况）：better 好转 · same 持平 · "
+        "worse 退步；无可比时为 null"
+    )
     indicators: list[IndicatorValues] = Field(description="截至该季度的最近四个跟踪季度")
     overdue_milestones: list[OverdueMilestone] = Field(description="按今天（北京时间）判定")
+
+
+class TrajectoryQuarter(Shape):
+    """One tracked quarter of an indicator's trajectory."""
+
+    period: PeriodKey
+    combined: str | None = Field(description="按汇总方式合并的报送值；无部门报送时为 null")
+    values: list[DepartmentValue] = Field(description="各报送部门本季度的值")
+    planned: str = Field(description="基线到目标的直线在该季度末的值（4 位小数）")
+    on_pace: bool | None = Field(description="合并值是否达到序时进度；无值为 null")
+
+
+class Trajectory(Shape):
+    """``GET /tasks/{id}/indicators/{key}/trajectory``: the indicator trajectory page's figures."""
+
+    task_id: int
+    key: str
+    name: str
+    unit: str
+    direction: Direction
+    combine: Combine
+    baseline_value: str
+    baseline_date: date
+    target_value: str
+    target_date: date
+    plan_state: PlanState = Field(description="指标所在计划版本的状态（现行版本优先）")
+    departments: list[DepartmentRef] = Field(description="报送部门")
+    quarters: list[TrajectoryQuarter] = Field(description="各跟踪季度，旧的在前")
 
 
 class ObligationRef(Shape):

@@ -34,9 +34,11 @@ from tracker.auth.permissions import (
     require_approve_reports,
     require_decide_plans,
     require_edit_department_reports,
+    require_judge_delivery,
     require_manage_departments,
     require_propose_plan,
     require_read_delivery,
+    require_read_plan,
     require_read_report,
     require_review_reports,
     require_view_department,
@@ -46,7 +48,10 @@ from tracker.auth.permissions import (
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Task
 from tracker.dashboard import queries as dashboard_queries
+from tracker.dashboard import services as dashboard_services
+from tracker.dashboard import trajectory
 from tracker.dashboard.delivery_light import suggested_light
+from tracker.dashboard.queries.delivery import item_deliveries
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery import services as delivery_services
 from tracker.delivery.models import DeliveryPlan
@@ -54,6 +59,7 @@ from tracker.exports import background
 from tracker.exports.models import ExportJob
 from tracker.exports.quarterly import QuarterlyRequest, write_quarterly
 from tracker.extensions import csrf, db
+from tracker.periods import Period
 from tracker.reports import queries as report_queries
 from tracker.reports import services as report_services
 from tracker.reports import signoff
@@ -691,11 +697,12 @@ def return_plan(plan_id: int) -> ResponseReturnValue:
 @operations.get(
     "/tasks/<int:task_id>/delivery",
     operation_id="taskDelivery",
-    summary="一项任务某季度的落实情况：系统建议的落实灯、各指标按季度合并的数值、逾期节点",
+    summary="一项任务某季度的落实情况：系统建议与督办协调员判断的落实灯、各指标按季度合并的数值、逾期节点",
     description=(
         "按现行（已批准）计划计算。指标数值只计已报送或已审核通过的报告，按指标的汇总方式合并；"
         "quarters 为截至该季度的最近四个跟踪季度（新的在前）。"
-        "light 是系统建议，不是督办协调员的判断。"
+        "light 是系统建议；shown 是页面显示的落实情况（有督办协调员的判断按判断，否则按建议），"
+        "judgement 是该季度的判断，change 是与上一季度相比的好转、持平、退步。"
     ),
     path=contract.TaskPath,
     query=contract.DeliveryQuery,
@@ -705,7 +712,12 @@ def return_plan(plan_id: int) -> ResponseReturnValue:
 def task_delivery(task_id: int) -> ResponseReturnValue:
     """The suggested delivery light, the combined indicator values and the overdue milestones."""
     task, args = _load_item(task_id), _args(contract.DeliveryQuery)
-    period = validation.tracked_period(args.period)
+    return _delivery(task, validation.tracked_period(args.period))
+
+
+def _delivery(task: Task, period: Period) -> tuple[Response, int]:
+    """An item's delivery in a quarter: the suggested light, the light shown with the
+    judgement and the change, as the item page reads them (a frozen quarter's snapshot)."""
     tracked = report_queries.tracked_periods()
     quarters = sorted((p for p in tracked if p <= period), reverse=True)[:4]
     results = report_queries.indicator_results(task.id, quarters)
@@ -713,12 +725,70 @@ def task_delivery(task_id: int) -> ResponseReturnValue:
         delivery_queries.item_department_ids(task)
         | {d for i, _ in results for d in i.department_ids}
     )
+    item = item_deliveries([task.id], [period], dashboard_queries.snapshots())
     return _json(
         serializers.task_delivery(
             task.id, period, suggested_light(task.id, period, tracked), results, quarters,
             report_queries.overdue_milestones(task_id=task.id), departments,
+            item[(task.id, period.key)], delivery_queries.judgement(task.id, period),
         )
     )  # fmt: skip
+
+
+@operations.post(
+    "/tasks/<int:task_id>/judgement",
+    operation_id="judgeDelivery",
+    summary="判断一项任务某季度的落实情况（五级）；仅督办协调员",
+    description=(
+        "与网页同样校验：与系统建议不同时须填理由，理由不得含身份证号或手机号；"
+        "已封存的季度不能再判断（409）；revision 与该季度已有判断的修订号不符时 409"
+        "（省略时不检查）。再次判断即改判。"
+    ),
+    path=contract.TaskPath,
+    body=contract.JudgementRequest,
+    success=Success(200, "判断后的落实情况", contract.TaskDelivery),
+    errors=(403, 404, 409, 415),
+)
+def judge_delivery(task_id: int) -> ResponseReturnValue:
+    """A coordinator judges the item's delivery in a quarter (:func:`judge_delivery`)."""
+    task, user = _load_item(task_id), auth.api_user()
+    require_judge_delivery(user)
+    body = validation.body(contract.JudgementRequest)
+    period = validation.tracked_period(body.period)
+    revision = body.revision
+    if revision is None:
+        current = delivery_queries.judgement(task.id, period)
+        revision = current.revision if current is not None else None
+    dashboard_services.judge_delivery(
+        task, period, body.step, reason=body.reason, actor=user, expected_revision=revision
+    )
+    return _delivery(task, period)
+
+
+@operations.get(
+    "/tasks/<int:task_id>/indicators/<key>/trajectory",
+    operation_id="indicatorTrajectory",
+    summary="一项指标的轨迹：基线、各跟踪季度的合并值与各报送部门的值、计划直线值、目标",
+    description="与指标轨迹页面的数字相同；可读该指标所在计划版本的用户可读（同页面）。",
+    path=contract.IndicatorPath,
+    success=Success(200, "指标轨迹", contract.Trajectory),
+    errors=(403, 404),
+)
+def indicator_trajectory(task_id: int, key: str) -> ResponseReturnValue:
+    """The figures of the trajectory page, under the page's access rule (:func:`can_read_plan`)."""
+    task = catalogue_queries.task_with_assignments(task_id) if task_id <= MAX_ID else None
+    if task is None:
+        raise ApiError(404, "没有这项任务。")
+    found = delivery_queries.indicator_by_key(task.id, key)
+    if found is None:
+        raise ApiError(404, "本项没有这个指标。")
+    departments = {a.department_id for a in task.assignments}
+    require_read_plan(
+        auth.api_user(), found.plan.department_id, departments, approved=not found.plan.pending
+    )
+    named = {a.department_id: a.department for a in task.assignments}
+    t = trajectory.of_item(task.id, found, named)
+    return _json(serializers.trajectory(task.id, t, named))
 
 
 @operations.get(

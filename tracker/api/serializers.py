@@ -13,7 +13,10 @@ from tracker.auth.permissions import can_view_contacts
 from tracker.catalogue.models import Department, Task
 from tracker.catalogue.services import signoff_required
 from tracker.dashboard.delivery_light import DeliveryLight, expected_value
-from tracker.delivery.models import DeliveryPlan, Indicator
+from tracker.dashboard.queries.delivery import ItemDelivery
+from tracker.dashboard.queries.grid import Change
+from tracker.dashboard.trajectory import Trajectory
+from tracker.delivery.models import DeliveryJudgement, DeliveryPlan, Indicator
 from tracker.exports.models import ExportJob
 from tracker.notifications.models import Notification
 from tracker.periods import Period
@@ -277,6 +280,8 @@ def task_delivery(
     quarters: list[Period],
     overdue: list[OverdueMilestone],
     departments: dict[int, Department],
+    item: ItemDelivery,
+    judged: DeliveryJudgement | None,
 ) -> contract.TaskDelivery:
     """An item's delivery in a quarter: the suggested light, the indicators' combined values
     of ``quarters`` (newest first), and the overdue milestones."""
@@ -293,6 +298,9 @@ def task_delivery(
         task_id=task_id,
         period=period.key,
         light=_light(light) if light is not None else None,
+        shown=shown_light(item),
+        judgement=judgement(judged),
+        change=change(item),  # type: ignore[arg-type]  # better, same or worse
         indicators=indicators,
         overdue_milestones=[
             contract.OverdueMilestone(
@@ -306,6 +314,61 @@ def task_delivery(
             for o in overdue
         ],
     )
+
+
+def judgement(found: DeliveryJudgement | None) -> contract.Judgement | None:
+    """A coordinator's judgement of a quarter, if any."""
+    if found is None:
+        return None
+    return contract.Judgement(
+        step=found.step, label=found.step.label, reason=found.reason, suggested=found.suggested,
+        judged_by=found.judged_by.display_name if found.judged_by is not None else None,
+        judged_at=found.judged_at, revision=found.revision,
+    )  # fmt: skip
+
+
+def shown_light(item: ItemDelivery) -> contract.ShownLight | None:
+    """The light the pages show (judged, else suggested), as the dashboard reads it."""
+    step = item.shown
+    if step is None:
+        return None
+    return contract.ShownLight(
+        step=step, label=step.label, source="suggested" if item.is_suggestion else "judged"
+    )
+
+
+def change(item: ItemDelivery) -> str | None:
+    """好转 / 持平 / 退步 against the previous quarter, as the pages show it (None: —)."""
+    return None if item.change == Change.NONE else item.change.value
+
+
+def trajectory(
+    task_id: int, t: Trajectory, departments: dict[int, Department]
+) -> contract.Trajectory:
+    """The indicator trajectory page's figures (:mod:`tracker.dashboard.trajectory`), each
+    reporting department named (the page names them only when more than one reports)."""
+    i = t.indicator
+    named = {d: departments[d] for d in i.department_ids or [] if d in departments}
+    return contract.Trajectory(
+        task_id=task_id, key=i.key, name=i.name, unit=i.unit, direction=i.direction,
+        combine=i.combine, baseline_value=decimal_text(i.baseline_value),
+        baseline_date=i.baseline_date, target_value=decimal_text(i.target_value),
+        target_date=i.target_date, plan_state=i.plan.state,
+        departments=[department_ref(d) for d in named.values()],
+        quarters=[
+            contract.TrajectoryQuarter(
+                period=p.period.key,
+                combined=decimal_text(p.combined) if p.combined is not None else None,
+                values=[
+                    contract.DepartmentValue(department=department_ref(named[d]),
+                                             value=decimal_text(v))
+                    for d, v in p.by_department.items() if d in named
+                ],
+                planned=decimal_text(p.planned), on_pace=p.on_pace,
+            )
+            for p in t.points
+        ],
+    )  # fmt: skip
 
 
 def _quarter(

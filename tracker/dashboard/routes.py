@@ -31,7 +31,7 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
-from tracker.dashboard import bp, queries, services
+from tracker.dashboard import bp, queries, services, trajectory
 from tracker.dashboard.delivery_light import DeliveryLight, delivery_light, latest_pace
 from tracker.dashboard.forms import (
     SORT_LABELS,
@@ -46,7 +46,7 @@ from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, i
 from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
-from tracker.dashboard.trajectory import chart_data, trajectory
+from tracker.dashboard.trajectory import chart_data
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator
 from tracker.errors import DomainError
@@ -444,10 +444,8 @@ def indicator(task_id: int, key: str) -> ResponseReturnValue:
     require_read_plan(
         current_user, found.plan.department_id, departments, approved=not found.plan.pending
     )
-    periods = report_queries.tracked_periods()
-    ((_, by_period),) = report_queries.combined_results({task.id}, [found], periods)
     named = {a.department_id: a.department for a in task.assignments}
-    t = trajectory(found, by_period, periods, named)
+    t = trajectory.of_item(task.id, found, named)
     return render_template(
         "dashboard/indicator.html", task=task, t=t, chart=chart_data(t), plan=found.plan
     )

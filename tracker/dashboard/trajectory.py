@@ -18,6 +18,7 @@ from tracker.catalogue.models import Department
 from tracker.dashboard.delivery_light import expected_value
 from tracker.delivery.models import Direction, Indicator
 from tracker.periods import Period
+from tracker.reports import queries as report_queries
 from tracker.reports.queries import IndicatorResult
 
 # The planned value is shown with as many decimals as the values may carry.
@@ -85,6 +86,14 @@ def trajectory(
         )
     reporting = [departments[d] for d in indicator.department_ids or [] if d in departments]
     return Trajectory(indicator, points, reporting if len(reporting) > 1 else [])
+
+
+def of_item(task_id: int, indicator: Indicator, departments: dict[int, Department]) -> Trajectory:
+    """The indicator's trajectory over every tracked quarter, from the submitted or accepted
+    reports of the item (one round trip): what the page and the API show."""
+    periods = report_queries.tracked_periods()
+    ((_, by_period),) = report_queries.combined_results({task_id}, [indicator], periods)
+    return trajectory(indicator, by_period, periods, departments)
 
 
 def number(value: Decimal | None) -> float | None:
