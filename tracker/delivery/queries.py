@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager, selectinload
 
@@ -19,6 +21,9 @@ from tracker.periods import Period
 
 # Quarters a milestone may be due in: from the document's start to this many years after.
 PLAN_YEARS = 10
+
+
+_Part = TypeVar("_Part", Milestone, Indicator)
 
 
 def task_with_plans(task_id: int) -> Task | None:
@@ -180,30 +185,27 @@ def current_quarter() -> Period:
     return Period.containing(clock.local_today())
 
 
-def milestones_in_force(task_ids: list[int]) -> list[tuple[int, Milestone]]:
-    """(task id, milestone) of the plans in force of some items: one query."""
+def _in_force(model: type[_Part], task_ids: list[int]) -> list[tuple[int, _Part]]:
+    """(task id, milestone or indicator) of the plans in force of some items: one query."""
     if not task_ids:
         return []
     rows = db.session.execute(
-        sa.select(DeliveryPlan.task_id, Milestone)
-        .join(Milestone, Milestone.plan_id == DeliveryPlan.id)
+        sa.select(DeliveryPlan.task_id, model)
+        .join(model, model.plan_id == DeliveryPlan.id)
         .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
-        .order_by(DeliveryPlan.task_id, Milestone.position)
+        .order_by(DeliveryPlan.task_id, model.position)
     ).all()
-    return [(task_id, m) for task_id, m in rows]
+    return [(task_id, part) for task_id, part in rows]
+
+
+def milestones_in_force(task_ids: list[int]) -> list[tuple[int, Milestone]]:
+    """(task id, milestone) of the plans in force of some items: one query."""
+    return _in_force(Milestone, task_ids)
 
 
 def indicators_in_force(task_ids: list[int]) -> list[tuple[int, Indicator]]:
     """(task id, indicator) of the plans in force of some items: one query."""
-    if not task_ids:
-        return []
-    rows = db.session.execute(
-        sa.select(DeliveryPlan.task_id, Indicator)
-        .join(Indicator, Indicator.plan_id == DeliveryPlan.id)
-        .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
-        .order_by(DeliveryPlan.task_id, Indicator.position)
-    ).all()
-    return [(task_id, i) for task_id, i in rows]
+    return _in_force(Indicator, task_ids)
 
 
 def judgement(task_id: int, period: Period) -> DeliveryJudgement | None:
