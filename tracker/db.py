@@ -88,7 +88,9 @@ def _session_settings(  # pragma: no cover - trivial
     cursor.close()
 
 
-def unindexed(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+def unindexed(
+    column: sa.ColumnElement[Any] | sa.orm.InstrumentedAttribute[Any],
+) -> sa.ColumnElement[Any]:
     """``column`` in a form no index can serve (``column || ''``), to compare with ``IN``.
 
     SQLite keeps no statistics unless analysed, so it takes any indexed equality for a
