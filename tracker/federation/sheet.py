@@ -36,6 +36,7 @@ from tracker.exports.quarterly import (
     add_quarterly_sheet,
 )
 from tracker.exports.workbook import (
+    DEFAULT_DIGIT_PIXELS,
     HEADER,
     LINE_POINTS,
     MIN_PRINTED_POINTS,
@@ -60,6 +61,7 @@ ARRIVAL_PAINT = {
 }
 NO_INDICATORS = "该文件尚无已批准的落实计划量化指标"
 BODY_POINTS = 10.5  # the table's font size (tracker.exports.workbook.Look)
+SHARE_UNITS = 12  # the totals' share column: wide enough for "100.0%" and its header
 
 
 @dataclass(frozen=True)
@@ -74,11 +76,11 @@ class _MarkColumn(Column):
 
 FIXED_COLUMNS = [
     Column("排名", 5, "int"),
-    Column("地方", 10, "wrap"),  # 新疆生产建设兵团 on two lines
+    Column("地方", 15, "wrap"),  # seven characters on a line (广西壮族自治区), eight on two
     Column("首次送达时间", 16, "datetime"),
-    Column("报送情况", 8, "center"),
+    Column("报送情况", 9, "center"),  # 逾期未报 on one line
     Column("迟报工作日", 8, "int"),
-    Column("报送版本数", 8, "int"),
+    Column("版本数", 6, "int"),
     Column("覆盖事项", 7, "int"),
 ]
 MARK_WIDTH = 3
@@ -94,11 +96,20 @@ def columns(item_numbers: Sequence[int], multi: bool) -> tuple[list[Column], boo
     """The sheet's columns, and whether each item has a column of its own (else one column
     lists the items covered, when a column per item would print below 9 pt)."""
     first = [DOCUMENT_COLUMN, *FIXED_COLUMNS] if multi else list(FIXED_COLUMNS)
-    marks = [_MarkColumn(str(n), MARK_WIDTH, "center") for n in item_numbers]
+    # "number" (General, centred) rather than "center": a mark never wraps, so the rows'
+    # heights need not count it (the estimate would give "●1" two lines in three units).
+    marks = [_MarkColumn(str(n), MARK_WIDTH, "number") for n in item_numbers]
     wide = [*first, *marks]
-    if printed_scale(c.fitted_width for c in wide) * BODY_POINTS >= MIN_PRINTED_POINTS:
+    if printed_scale(_stored(c.fitted_width) for c in wide) * BODY_POINTS >= MIN_PRINTED_POINTS:
         return wide, True
     return [*first, ITEMS_COLUMN], False
+
+
+def _stored(width: float) -> float:
+    """The width XlsxWriter writes for ``width`` (whole pixels plus the cell's padding, in
+    256ths of a character), which is what a reader, and the print-size test, reads back."""
+    pixels = int(width * DEFAULT_DIGIT_PIXELS + 0.5) + 5
+    return int(pixels / DEFAULT_DIGIT_PIXELS * 256) / 256
 
 
 def write_provinces_sheet(request: QuarterlyRequest, open_sheet: OpenSheet) -> int:
@@ -176,10 +187,17 @@ def _span(sheet: Sheet, parts: list[tuple[Any, Look | None, int]]) -> None:
     sheet.spans(parts, height=lines * LINE_POINTS + ROW_PADDING_POINTS)
 
 
-def _layout(sheet: Sheet) -> tuple[int, int, int, int]:
-    """The totals' spans over the table's columns: title, rule, value, share."""
-    count = len(sheet.columns)
-    return 3, 1, 2, count - 6
+def _layout(sheet: Sheet) -> tuple[int, int, int, int, int]:
+    """The totals' spans over the table's columns: title (the member's name under it), rule,
+    value, share (about 12 units, not the whole width of the items' columns), and the rest
+    left empty."""
+    widths = [c.fitted_width for c in sheet.columns]
+    share, units = 0, 0.0
+    for width in widths[6:]:
+        if units >= SHARE_UNITS:
+            break
+        share, units = share + 1, units + width
+    return 3, 1, 2, share, len(widths) - 6 - share
 
 
 def _notes(sheet: Sheet, first: ProvinceArrival) -> None:
@@ -187,8 +205,9 @@ def _notes(sheet: Sheet, first: ProvinceArrival) -> None:
     sheet.blank()
     note = (
         f"截止日期：{first.due_date.isoformat()}（与本级部门报告相同）。首次送达时间为北京时间；"
-        "截止日24时前送达为按时，之后按迟报工作日计，截止日已过仍未送达为逾期未报；"
-        "报送版本数含更正；覆盖事项及各事项标记按最新版本：●为已报送该事项，数字为所报指标数。"
+        "截止日24时前送达为按时，之后按迟报工作日计，截止日已过仍未送达为逾期未报"
+        "（其迟报工作日计至导出当日）；"
+        "版本数含更正；覆盖事项及各事项标记按最新版本：●为已报送该事项，数字为所报指标数。"
     )
     _span(sheet, [(note, Look("wrap", border=""), span)])
 
@@ -199,7 +218,8 @@ def _totals(
     combine: dict[tuple[str, int, str], Combine],
     multi: bool,
 ) -> None:
-    title, rule, value, share = _layout(sheet)
+    title, rule, value, share, rest = _layout(sheet)
+    blank: list[tuple[Any, Look | None, int]] = [(None, None, rest)] if rest else []
     sheet.blank()
     heading = f"指标汇总（各地合计与占比）· {matrix.document.number}" if multi else (
         "指标汇总（各地合计与占比）"
@@ -208,7 +228,7 @@ def _totals(
     _span(
         sheet,
         [("事项 · 指标（单位） / 地方", HEADER, title), ("合计方式", HEADER, rule),
-         ("合计 / 数值", HEADER, value), ("占合计比例", HEADER, share)],
+         ("合计 / 数值", HEADER, value), ("占合计比例", HEADER, share), *blank],
     )  # fmt: skip
     if not matrix.totals:
         _span(sheet, [(NO_INDICATORS, Look("center"), len(sheet.columns))])
@@ -223,12 +243,12 @@ def _totals(
              (how.label if how else "—", Look("center", bold=True), rule),
              (total.total, Look("number", bold=True), value),
              (Decimal(1) if summed and total.total else None, Look("percent", bold=True),
-              share)],
+              share), *blank],
         )  # fmt: skip
         for name, number, part in total.shares:
             _span(
                 sheet,
                 [(f"\u3000{name}", Look("wrap"), title), (None, Look("center"), rule),
                  (number, Look("number"), value),
-                 (part if summed else None, Look("percent"), share)],
+                 (part if summed else None, Look("percent"), share), *blank],
             )  # fmt: skip
