@@ -5,6 +5,8 @@ rates), 任务分工落实情况 (the attachment's own table followed by each de
 progress), 报告明细 (one row per obligation), 报告正文, 逾期清单, 部门考核 (the dashboard's
 scorecard), 催办记录 (urges and their acknowledgements) and 指标轨迹 (each plan indicator in
 force: baseline, the combined value of each quarter up to the report's, planned value, target).
+A higher domain may add sheets after these (:func:`add_quarterly_sheet`): the cascade's
+各地上报情况 at a central instance with member provinces.
 
 The obligations are read once, as a stream, and feed three sheets at the same time; the
 overview is filled last (each sheet streams to its own temporary file) from the counts
