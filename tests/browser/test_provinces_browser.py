@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.browser.test_every_page_browser import AXE_JS, AXE_SCRIPT, _axe_available
 from tests.federation.conftest import with_plans
 from tests.federation.provinces import cascade
 
@@ -39,3 +40,10 @@ def test_the_scorecard_shows_each_provinces_rollup(
         page.locator("#provinces th a", has_text="迟报工作日").click()
     assert page.locator("#provinces tbody tr").first.get_attribute("data-member") == "210000"
     assert page.locator("#provinces th[aria-sort=descending]").count() == 1
+    # on a phone the section's table scrolls in its own box; the page stays the screen's width
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    if _axe_available():
+        page.add_script_tag(path=str(AXE_SCRIPT))
+        assert page.evaluate(AXE_JS) == []

@@ -90,6 +90,10 @@ def _rank_key(row: ProvinceArrival) -> tuple[int, int]:
     return row.arrival.order, row.days_late or 0
 
 
+def _stamp(moment: datetime | None) -> float:
+    return moment.timestamp() if moment is not None else 0.0
+
+
 SORTS: dict[str, Callable[[ProvinceArrival], Any]] = {
     "rank": lambda r: (r.rank, r.code),
     "name": lambda r: r.code,
@@ -100,10 +104,6 @@ SORTS: dict[str, Callable[[ProvinceArrival], Any]] = {
 }
 
 
-def _stamp(moment: datetime | None) -> float:
-    return moment.timestamp() if moment is not None else 0.0
-
-
 SORT_LABELS = {
     "rank": "排名",
     "name": "地方",
@@ -112,11 +112,6 @@ SORT_LABELS = {
     "revisions": "报送版本数",
     "items": "覆盖事项",
 }
-
-
-def has_members() -> bool:
-    """Whether any member instance was ever registered (one round trip)."""
-    return bool(db.session.scalar(sa.select(sa.exists().where(MemberInstance.id.is_not(None)))))
 
 
 def arrivals(
