@@ -192,3 +192,18 @@ def test_items_that_would_print_too_small_fold_into_one_column(provinces, quarte
 def sizes_ok(ws) -> bool:
     sizes = {c.font.sz for row in ws.iter_rows() for c in row if c.value is not None}
     return min(sizes) * printed_scale(widths(ws)) >= MIN_PRINTED_POINTS
+
+
+@pytest.mark.parametrize(
+    ("role", "department", "shown"),
+    [("coordinator", None, True), ("viewer", None, True), ("liaison", "mca", False),
+     ("viewer", "mca", False)],
+)  # fmt: skip
+def test_the_download_has_the_sheet_for_those_who_see_every_department(
+    provinces, client, login, make_user, role, department, shown
+):
+    """The same rule as the scorecard's section: a department's own workbook has none."""
+    login(make_user(role, department))
+    response = client.get("/exports/quarterly.xlsx?period=2024Q3")
+    assert response.status_code == 200
+    assert (SHEET in load(response.data).sheetnames) is shown
