@@ -167,3 +167,13 @@ def test_a_rollup_page_names_indicators_and_milestones_and_the_change_in_words(
     assert f"第23项 {name} · 指标 {key}：120 → 125" in changed
     assert "第23项 完成县级摸底排查 · 节点 m-ledger：已完成 → 部分完成" in changed
     assert "done" not in changed.split('id="changes"')[1].split("</section>")[0]
+
+
+def test_the_cascade_page_with_nothing_yet_says_what_to_do(
+    client, seeded, provincial, make_user, login
+):
+    login(make_user("coordinator", "mca"))
+    page = client.get("/federation").get_data(as_text=True)
+    assert '<dl class="meta">' in page  # laid out like the other fact lists
+    assert 'id="no-adoptions"' in page and "上传上级导出的文件" in page
+    assert '<li class="empty">' not in page
