@@ -197,10 +197,42 @@ def previous_revision(row: ReceivedRollup) -> ReceivedRollup | None:
     )
 
 
-def rollup_changes(before: ReceivedRollup | None, after: ReceivedRollup) -> list[str]:
-    """What a later revision changed, one line each (in Chinese)."""
+MILESTONE_WORDS = {"done": "已完成", "partly": "部分完成", "not_done": "未完成"}
+
+
+def key_names(document_number: str) -> dict[str, str]:
+    """What a person reads for each indicator and milestone key of the document's plans
+    (``已完成摸底排查的县（个）``, a milestone's title); a later plan version's words win."""
+    plans = db.session.scalars(
+        sa.select(DeliveryPlan)
+        .join(Task, DeliveryPlan.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .where(PolicyDocument.number == document_number)
+        .order_by(DeliveryPlan.number, DeliveryPlan.id)
+        .options(selectinload(DeliveryPlan.indicators), selectinload(DeliveryPlan.milestones))
+    )
+    names: dict[str, str] = {}
+    for plan in plans:
+        names.update({i.key: f"{i.name}（{i.unit}）" for i in plan.indicators})
+        names.update({m.key: m.title for m in plan.milestones})
+    return names
+
+
+def rollup_changes(
+    before: ReceivedRollup | None, after: ReceivedRollup, names: dict[str, str] | None = None
+) -> list[str]:
+    """What a later revision changed, one line each (in Chinese), each indicator and
+    milestone named by ``names`` (``key_names``) beside its key."""
     if before is None:
         return []
+    names = names or {}
+
+    def named(key: str) -> str:
+        return f"{names[key]} · " if key in names else ""
+
+    def word(status: str | None) -> str:
+        return MILESTONE_WORDS.get(status or "", "—")
+
     lines = []
     old = {i["item_number"]: i for i in before.body["items"]}
     for item in after.body["items"]:
@@ -212,14 +244,15 @@ def rollup_changes(before: ReceivedRollup | None, after: ReceivedRollup) -> list
         for value in item["indicators"]:
             if was_values.get(value["key"]) != value["value"]:
                 lines.append(
-                    f"第{number}项 指标 {value['key']}：{was_values.get(value['key'], '—')} → "
-                    f"{value['value']}"
+                    f"第{number}项 {named(value['key'])}指标 {value['key']}："
+                    f"{was_values.get(value['key'], '—')} → {value['value']}"
                 )
         was_status = {m["key"]: m["status"] for m in was.get("milestones", [])}
         for m in item["milestones"]:
             if was_status.get(m["key"]) != m["status"]:
                 lines.append(
-                    f"第{number}项 节点 {m['key']}：{was_status.get(m['key'], '—')} → {m['status']}"
+                    f"第{number}项 {named(m['key'])}节点 {m['key']}："
+                    f"{word(was_status.get(m['key']))} → {word(m['status'])}"
                 )
     return lines
 

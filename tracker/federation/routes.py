@@ -200,7 +200,9 @@ def report_up(adoption_id: int) -> ResponseReturnValue:
         return _adoption_page(found, form, 422)
     on_error_render(lambda error: _report_refused(found, form, error))
     push = services.report_up(found, form.period.data or "", actor=current_user)
-    flash(f"{push.period} 第 {push.revision} 版已进入上报队列，送达后显示回执。", "success")
+    label = Period.parse(push.period).label
+    flash(f"{label}第 {push.revision} 版已进入上报队列，送达后在下面的上报记录中显示回执。",
+          "success")  # fmt: skip
     return redirect(url_for("federation.adoption", adoption_id=found.id))
 
 
@@ -258,7 +260,7 @@ def members() -> ResponseReturnValue:
     def page(status: int = 200, token: str | None = None) -> tuple[str, int]:
         return render_template(
             "federation/members.html", form=form, members=queries.members(), token=token,
-            revoke=EmptyForm(formdata=None),
+            revoke=EmptyForm(formdata=None), levels=instance.LEVELS,
         ), status  # fmt: skip
 
     if not form.is_submitted():
@@ -270,6 +272,7 @@ def members() -> ResponseReturnValue:
         form.code.data or "", form.name.data or "", form.level.data or "", actor=current_user
     )
     flash(f"已登记 {member.name}；下面的实例令牌只显示这一次。", "success")
+    form = MemberForm(formdata=None)  # registered: the next one starts from an empty form
     rendered, status = page(200, token)
     return rendered, status, {"Cache-Control": "no-store"}  # a new token must not be cached
 
@@ -314,7 +317,8 @@ def rollup(rollup_id: int) -> ResponseReturnValue:
     row = queries.rollup(rollup_id) or abort(404)
     require_manage_federation(current_user)
     before = queries.previous_revision(row)
+    names = queries.key_names(row.document_number)
     return render_template(
-        "federation/rollup.html", row=row, before=before,
-        changes=queries.rollup_changes(before, row),
+        "federation/rollup.html", row=row, before=before, names=names,
+        changes=queries.rollup_changes(before, row, names), words=queries.MILESTONE_WORDS,
     )  # fmt: skip
