@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from pydantic import ValidationError
 
 from tests.counties.conftest import COUNTIES
+from tests.federation import test_province
 from tests.federation.conftest import post_rollup, rollup_body
-from tests.federation.test_province import _submit, quarter_filed  # noqa: F401 - a fixture
+from tests.federation.test_province import _submit
 from tracker.counties import services as county_services
 from tracker.counties.models import County
 from tracker.extensions import db
@@ -19,9 +20,11 @@ from tracker.federation import services, wire
 from tracker.federation.models import ReceivedRollup
 from tracker.periods import Period
 
+quarter_filed = test_province.quarter_filed  # the fixture: item 23 filed on the province
+
 
 @pytest.fixture
-def ledger_province(quarter_filed, app, monkeypatch, make_user):  # noqa: F811
+def ledger_province(quarter_filed, app, monkeypatch, make_user):
     """The filed province with its five counties; 省民政厅 is the county department."""
     monkeypatch.setitem(app.config, "TRACKER_COUNTY_DEPARTMENT", "hb-mca")
     county_services.import_counties(COUNTIES, actor=None)
