@@ -245,10 +245,12 @@ def _totals(
              (Decimal(1) if summed and total.total else None, Look("percent", bold=True),
               share), *blank],
         )  # fmt: skip
-        for name, number, part in total.shares:
+        for found in total.shares:
+            counties = found.counties
+            source = f"〔县级台账 {counties['reporting']}/{counties['of']} 县〕" if counties else ""
             _span(
                 sheet,
-                [(f"\u3000{name}", Look("wrap"), title), (None, Look("center"), rule),
-                 (number, Look("number"), value),
-                 (part if summed else None, Look("percent"), share), *blank],
+                [(f"\u3000{found.name}{source}", Look("wrap"), title),
+                 (None, Look("center"), rule), (found.value, Look("number"), value),
+                 (found.share if summed else None, Look("percent"), share), *blank],
             )  # fmt: skip
