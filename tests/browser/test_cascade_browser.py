@@ -218,6 +218,9 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
 
     # -- the centre's coordinator sees 河北省 with its lights and totals -----------------------
     _sign_in(page, centre.base, "zhang")
+    page.goto(f"{centre.base}/dashboard?period={PERIOD}")
+    expect(page.locator("#provinces")).to_contain_text("共 2 个下级实例")
+    expect(page.locator("#provinces [data-member='140000']")).to_contain_text("山西省")
     shot("centre-dashboard")
     page.click("nav a:has-text('上下级联动')")
     expect(page.locator("#members")).to_contain_text("河北省（130000）")

@@ -164,3 +164,37 @@ def test_the_section_runs_the_same_queries_for_more_provinces(
     receive(more["210000"], 2, "2024-10-12 10:00")
     receive(more["650000"], 1, "2024-10-14 10:00")
     assert count() == before
+
+
+DASHBOARD = "/dashboard?period=2024Q3"
+
+
+def test_the_dashboard_names_the_provinces_behind(provinces, client, login, make_user):
+    login(make_user("coordinator"))
+    card = _section(client.get(DASHBOARD).get_data(as_text=True))
+    assert card is not None
+    assert "共 4 个下级实例，按时 1，迟报 2，逾期未报 1" in card
+    behind = re.findall(r'data-member="(\d+)" data-arrival="(\w+)"', card)
+    # the one that has not reported first, then the latest
+    assert behind == [("210000", "missing"), ("140000", "late"), ("650000", "late")]
+    assert "河北省" not in card  # on time: counted, not named
+    assert "/dashboard/scorecard?period=2024Q3#provinces" in card
+    assert "/federation/provinces?period=2024Q3" in card
+
+
+def test_the_dashboard_card_follows_the_scorecards_rule(provinces, client, login, make_user):
+    login(make_user("viewer"))  # sees every department: the card, without the matrix link
+    card = _section(client.get(DASHBOARD).get_data(as_text=True))
+    assert card is not None and "/federation/provinces" not in card
+    login(make_user("liaison", "mca", username="mca-liaison"))
+    response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    assert _section(response.get_data(as_text=True)) is None
+    login(make_user("coordinator", username="coord2"))
+    own = client.get("/dashboard/departments/mca?period=2024Q3").get_data(as_text=True)
+    assert _section(own) is None  # a department's view is about the department
+
+
+def test_no_card_without_members(centre, quarter, client, login, make_user):
+    login(make_user("coordinator"))
+    assert _section(client.get(DASHBOARD).get_data(as_text=True)) is None

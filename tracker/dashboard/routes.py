@@ -46,7 +46,7 @@ from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, i
 from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
-from tracker.dashboard.sections import scorecard_sections
+from tracker.dashboard.sections import dashboard_sections, scorecard_sections
 from tracker.dashboard.trajectory import chart_data
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator
@@ -149,6 +149,7 @@ def _render_dashboard(
         page_url=_page_url, landing=request.endpoint == "dashboard.index",
         urge_form=UrgeForm() if can_urge(current_user) else None,
         by_id={d.id: d for d in departments}, overdue=overdue or [],
+        sections=[] if locked else dashboard_sections(period, form.document_id),
     )  # fmt: skip
 
 

@@ -1,9 +1,11 @@
-"""Sections that higher domains add to the scorecard, without the dashboard importing them.
+"""Sections that higher domains add to the dashboard's pages, without the dashboard importing
+them.
 
 The cascade (``tracker.federation``, a layer above) shows at a central instance how each
 province's roll-up of the quarter arrived: its routes module calls
-:func:`add_scorecard_section` when it is imported, and the scorecard renders every section
-registered, in order, below its own tables. As with ``reports.sections``, the import graph
+:func:`add_scorecard_section` and :func:`add_dashboard_section` when it is imported, and the
+scorecard and the coordinator's dashboard render every section registered for them, in
+order, below their own tables. As with ``reports.sections``, the import graph
 keeps pointing downwards: the federation knows the dashboard, the dashboard only this registry.
 """
 
@@ -27,19 +29,33 @@ class ScorecardSection:
     prepare: Prepare
 
 
-_SECTIONS: dict[str, ScorecardSection] = {}
+_SECTIONS: dict[str, dict[str, ScorecardSection]] = {"scorecard": {}, "dashboard": {}}
 
 
 def add_scorecard_section(name: str, template: str, prepare: Prepare) -> None:
     """Register (once per name) a section of the scorecard page."""
-    _SECTIONS.setdefault(name, ScorecardSection(name, template, prepare))
+    _SECTIONS["scorecard"].setdefault(name, ScorecardSection(name, template, prepare))
 
 
-def scorecard_sections(period: Period, document_id: int | None) -> list[tuple[str, dict[str, Any]]]:
-    """(template, data) of every registered section that has something to show."""
+def add_dashboard_section(name: str, template: str, prepare: Prepare) -> None:
+    """Register (once per name) a section of the dashboard (not of a department's view)."""
+    _SECTIONS["dashboard"].setdefault(name, ScorecardSection(name, template, prepare))
+
+
+def _shown(page: str, period: Period, document_id: int | None) -> list[tuple[str, dict[str, Any]]]:
     found = []
-    for section in _SECTIONS.values():
+    for section in _SECTIONS[page].values():
         data = section.prepare(period, document_id)
         if data is not None:
             found.append((section.template, data))
     return found
+
+
+def scorecard_sections(period: Period, document_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """(template, data) of every registered scorecard section that has something to show."""
+    return _shown("scorecard", period, document_id)
+
+
+def dashboard_sections(period: Period, document_id: int | None) -> list[tuple[str, dict[str, Any]]]:
+    """(template, data) of every registered dashboard section that has something to show."""
+    return _shown("dashboard", period, document_id)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
@@ -21,7 +22,7 @@ from tracker.auth.permissions import (
 )
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import PolicyDocument
-from tracker.dashboard.sections import add_scorecard_section
+from tracker.dashboard.sections import add_dashboard_section, add_scorecard_section
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.federation import (
@@ -50,39 +51,77 @@ from tracker.web import flash_form_errors, on_error_redirect, on_error_render
 add_nav("federation.index", "上下级联动", can_manage_federation)
 
 
-def _scorecard_provinces(period: Period, document_id: int | None) -> dict[str, Any] | None:
-    """The scorecard's provinces section: at a central instance with members, for users who
-    see every department (a department's own staff see their own row of the scorecard only,
-    and a province is not theirs). Links to the roll-ups for those who may read them."""
+def _arrivals(period: Period, document_id: int | None) -> list[timeliness.ProvinceArrival]:
+    """The members' roll-ups of the quarter, for the dashboard's pages: at a central instance
+    with members, for users who see every department (a department's own staff see their own
+    row of the scorecard only, and a province is not theirs); none otherwise."""
     if not instance.current().central or not sees_all_departments(current_user):
-        return None
+        return []
+    if not db.session.scalar(sa.select(sa.exists().where(MemberInstance.id.is_not(None)))):
+        return []  # one read at a centre without members
     if document_id is not None:
         found = db.session.get(PolicyDocument, document_id)
         documents = [found] if found is not None else []
     else:
         documents = catalogue_queries.documents()
-    rows = timeliness.arrivals([d.number for d in documents], period)
+    return timeliness.arrivals([d.number for d in documents], period)
+
+
+def _by_document(
+    rows: list[timeliness.ProvinceArrival],
+) -> dict[str, list[timeliness.ProvinceArrival]]:
+    grouped: dict[str, list[timeliness.ProvinceArrival]] = {}
+    for row in rows:
+        grouped.setdefault(row.document_number, []).append(row)
+    return grouped
+
+
+def _scorecard_provinces(period: Period, document_id: int | None) -> dict[str, Any] | None:
+    """The scorecard's provinces section (see :func:`_arrivals` for who sees it). Links to the
+    roll-ups for those who may read them."""
+    rows = _arrivals(period, document_id)
     if not rows:
         return None
     key = request.args.get("psort", "rank")
     key = key if key in timeliness.SORTS else "rank"
     descending = request.args.get("pdesc") == "y"
     rows = timeliness.sort_arrivals(rows, key, descending)
-    grouped: dict[str, list[timeliness.ProvinceArrival]] = {}
-    for row in rows:
-        grouped.setdefault(row.document_number, []).append(row)
     args = {k: v for k, v in request.args.to_dict().items() if k not in ("psort", "pdesc")}
     return {
         "documents": [
             {"number": number, "rows": shown, "summary": timeliness.summary(shown)}
-            for number, shown in grouped.items()
+            for number, shown in _by_document(rows).items()
         ],
         "due": rows[0].due_date, "sort": key, "desc": descending, "args": args,
         "labels": timeliness.SORT_LABELS, "links": can_manage_federation(current_user),
     }  # fmt: skip
 
 
+# The dashboard's card names at most this many provinces that are late or have not reported.
+BEHIND_SHOWN = 8
+
+
+def _dashboard_provinces(period: Period, document_id: int | None) -> dict[str, Any] | None:
+    """The dashboard's provinces card: per document how many members reported on time, late
+    or not at all, and the first of those behind (the scorecard ranks them all)."""
+    rows = _arrivals(period, document_id)
+    if not rows:
+        return None
+    documents = []
+    for number, shown in _by_document(rows).items():
+        behind = [r for r in shown if r.arrival in (timeliness.Arrival.LATE,
+                                                     timeliness.Arrival.MISSING)]  # fmt: skip
+        behind.sort(key=lambda r: (r.arrival != timeliness.Arrival.MISSING, -(r.days_late or 0)))
+        documents.append({
+            "number": number, "summary": timeliness.summary(shown), "count": len(shown),
+            "behind": behind[:BEHIND_SHOWN], "more": max(0, len(behind) - BEHIND_SHOWN),
+        })  # fmt: skip
+    return {"documents": documents, "due": rows[0].due_date,
+            "links": can_manage_federation(current_user)}  # fmt: skip
+
+
 add_scorecard_section("provinces", "federation/_scorecard_provinces.html", _scorecard_provinces)
+add_dashboard_section("provinces", "federation/_dashboard_provinces.html", _dashboard_provinces)
 sheet.register()
 
 

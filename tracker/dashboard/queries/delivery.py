@@ -164,7 +164,7 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
                     unindexed(IndicatorValue.indicator_key).in_(indicator_keys),
                 )
                 .order_by(Report.submitted_at, Report.id)
-            ).tuples()
+            )
         )  # fmt: skip
     return PlanFacts(dict(milestones), dict(indicators), done_in, values)
 
