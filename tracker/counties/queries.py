@@ -108,7 +108,7 @@ def values_of_quarter(period: Period) -> dict[tuple[int, str], int]:
         sa.select(CountyValue.county_id, CountyValue.indicator_key, CountyValue.value).where(
             CountyValue.period == period.key
         )
-    ).tuples()
+    )
     return {(county_id, key): value for county_id, key, value in rows}
 
 
