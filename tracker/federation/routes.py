@@ -17,8 +17,11 @@ from tracker.auth.permissions import (
     can_manage_members,
     require_manage_federation,
     require_manage_members,
+    sees_all_departments,
 )
 from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import PolicyDocument
+from tracker.dashboard.sections import add_scorecard_section
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.federation import (
@@ -27,6 +30,8 @@ from tracker.federation import (
     outbox,
     queries,
     services,
+    sheet,
+    timeliness,
 )
 from tracker.federation.forms import (
     MAX_EXPORT_BYTES,
@@ -43,6 +48,42 @@ from tracker.reports.queries import current_period
 from tracker.web import flash_form_errors, on_error_redirect, on_error_render
 
 add_nav("federation.index", "上下级联动", can_manage_federation)
+
+
+def _scorecard_provinces(period: Period, document_id: int | None) -> dict[str, Any] | None:
+    """The scorecard's provinces section: at a central instance with members, for users who
+    see every department (a department's own staff see their own row of the scorecard only,
+    and a province is not theirs). Links to the roll-ups for those who may read them."""
+    if not instance.current().central or not sees_all_departments(current_user):
+        return None
+    if document_id is not None:
+        found = db.session.get(PolicyDocument, document_id)
+        documents = [found] if found is not None else []
+    else:
+        documents = catalogue_queries.documents()
+    rows = timeliness.arrivals([d.number for d in documents], period)
+    if not rows:
+        return None
+    key = request.args.get("psort", "rank")
+    key = key if key in timeliness.SORTS else "rank"
+    descending = request.args.get("pdesc") == "y"
+    rows = timeliness.sort_arrivals(rows, key, descending)
+    grouped: dict[str, list[timeliness.ProvinceArrival]] = {}
+    for row in rows:
+        grouped.setdefault(row.document_number, []).append(row)
+    args = {k: v for k, v in request.args.to_dict().items() if k not in ("psort", "pdesc")}
+    return {
+        "documents": [
+            {"number": number, "rows": shown, "summary": timeliness.summary(shown)}
+            for number, shown in grouped.items()
+        ],
+        "due": rows[0].due_date, "sort": key, "desc": descending, "args": args,
+        "labels": timeliness.SORT_LABELS, "links": can_manage_federation(current_user),
+    }  # fmt: skip
+
+
+add_scorecard_section("provinces", "federation/_scorecard_provinces.html", _scorecard_provinces)
+sheet.register()
 
 
 @bp.route("")
