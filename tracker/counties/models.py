@@ -64,5 +64,9 @@ class CountyValue(Model):
     __table_args__ = (
         sa.UniqueConstraint("county_id", "indicator_key", "period"),
         sa.Index("ix_county_value_indicator_period", "indicator_key", "period"),
+        # One quarter's counts (the ledger, the totals): led by the quarter, covering the reads.
+        sa.Index(
+            "ix_county_value_period_indicator", "period", "indicator_key", "county_id", "value"
+        ),
         sa.CheckConstraint("value >= 0", name="value_not_negative"),
     )

@@ -106,7 +106,9 @@ def values_of_county(county_id: int, period: Period) -> dict[str, int]:
 
 
 def values_of_quarter(period: Period) -> dict[tuple[int, str], int]:
-    """Every county's counts of a quarter, by (county id, indicator key)."""
+    """Every county's counts of a quarter, by (county id, indicator key): one read by the
+    quarter's own index (``ix_county_value_period_indicator``, which covers the three
+    columns), whatever the number of quarters held."""
     rows = db.session.execute(
         sa.select(CountyValue.county_id, CountyValue.indicator_key, CountyValue.value).where(
             CountyValue.period == period.key
@@ -127,16 +129,21 @@ class Completeness:
 def completeness(
     period: Period, indicators: list[CountyIndicator], counties: list[County]
 ) -> tuple[dict[tuple[int, str], int], dict[str, Completeness]]:
-    """The quarter's values and, per indicator, reported / missing counties and the sum."""
+    """The quarter's values and, per indicator, reported / missing counties and the sum: one
+    pass over the counties per indicator (each county's id read once, not per indicator)."""
     values = values_of_quarter(period)
+    ids = [(c, c.id) for c in counties]
     result = {}
     for indicator in indicators:
-        have = [c for c in counties if (c.id, indicator.key) in values]
-        result[indicator.key] = Completeness(
-            reported=len(have),
-            missing=[c for c in counties if (c.id, indicator.key) not in values],
-            total=sum(values[(c.id, indicator.key)] for c in have),
-        )
+        key, reported, total, missing = indicator.key, 0, 0, []
+        for county_row, county_id in ids:
+            value = values.get((county_id, key))
+            if value is None:
+                missing.append(county_row)
+            else:
+                reported += 1
+                total += value
+        result[key] = Completeness(reported=reported, missing=missing, total=total)
     return values, result
 
 
