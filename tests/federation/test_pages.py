@@ -177,3 +177,30 @@ def test_the_cascade_page_with_nothing_yet_says_what_to_do(
     assert '<dl class="meta">' in page  # laid out like the other fact lists
     assert 'id="no-adoptions"' in page and "上传上级导出的文件" in page
     assert '<li class="empty">' not in page
+
+
+def test_the_matrix_judges_delivery_by_the_centres_milestones(client, member, make_user, login):
+    """Item 23's central milestone m-ledger is due by 2024Q3: 河北省 says 已完成 (按序时推进,
+    1 of 1), 山西省 部分完成 (明显滞后, 0 of 1); item 1 has no central milestone: no light."""
+    _, token = member
+    _, shanxi_token = services.add_member("140000", "山西省", "provincial", actor=None)
+    db.session.commit()
+    body = rollup_body()
+    body["items"].insert(0, {"item_number": 1, "narrative": "已部署。", "milestones": [],
+                             "indicators": [], "units_reporting": 1})  # fmt: skip
+    assert post_rollup(client, token, body).status_code == 201
+    behind = rollup_body(code="140000", instance={"code": "140000", "name": "山西省",
+                                                  "level": "provincial"})  # fmt: skip
+    behind["items"][0]["milestones"] = [{"key": "m-ledger", "status": "partly", "note": "过半"}]
+    assert post_rollup(client, shanxi_token, behind, code="140000").status_code == 201
+    login(make_user("coordinator", "mca"))
+    page = _matrix_page(client)
+
+    def cell(code: str, number: int) -> str:
+        row = page.split(f'data-member="{code}"')[1].split("</tr>")[0]
+        return row.split(f'data-item="{number}"')[1].split("</td>")[0]
+
+    assert 'data-delivery="on_pace"' in cell("130000", 23) and "节点 1/1" in cell("130000", 23)
+    assert "按序时推进" in cell("130000", 23)
+    assert 'data-delivery="behind"' in cell("140000", 23) and "节点 0/1" in cell("140000", 23)
+    assert "data-delivery" not in cell("130000", 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hmac
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -16,7 +17,9 @@ from sqlalchemy.orm import lazyload, selectinload
 from tracker import clock, instance
 from tracker.catalogue.models import Department, PolicyDocument, Task
 from tracker.counties.queries import CountyTotal, county_count, county_indicators, province_totals
-from tracker.delivery.models import Combine, DeliveryPlan, Indicator, PlanState
+from tracker.dashboard.delivery_light import SUGGESTED_STEP, delivery_light
+from tracker.delivery import queries as delivery_queries
+from tracker.delivery.models import Combine, DeliveryPlan, DeliveryStep, Indicator, PlanState
 from tracker.extensions import db
 from tracker.federation import wire
 from tracker.federation.models import (
@@ -268,6 +271,11 @@ class MatrixCell:
     narrative: str
     indicators: list[dict[str, Any]]
     units_reporting: int = 0
+    # The delivery light against the centre's plan: of the central milestones due by the
+    # quarter (and already past), how many the member's roll-up says are 已完成.
+    due: int = 0
+    done: int = 0
+    delivery: DeliveryStep | None = None
 
 
 @dataclass
@@ -313,13 +321,13 @@ class Matrix:
 
 def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
     """Members × items for a quarter: whether each member's roll-up arrived (its latest
-    revision), what it says per item, and the indicators combined across members. Four round
-    trips whatever the number of members (items, latest roll-ups, members, indicators)."""
-    numbers = list(
-        db.session.scalars(
-            sa.select(Task.number).where(Task.document_id == document.id).order_by(Task.number)
-        )
-    )
+    revision), what it says per item with its delivery light against the centre's milestones,
+    and the indicators combined across members. Five round trips whatever the number of
+    members (items, latest roll-ups, the milestones in force, members, indicators)."""
+    tasks = db.session.execute(
+        sa.select(Task.id, Task.number).where(Task.document_id == document.id).order_by(Task.number)
+    ).all()
+    numbers = [number for _, number in tasks]
     latest = (
         sa.select(ReceivedRollup.member_id, sa.func.max(ReceivedRollup.revision).label("revision"))
         .where(ReceivedRollup.document_number == document.number, ReceivedRollup.period == period)
@@ -344,6 +352,7 @@ def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
             .options(lazyload(ReceivedRollup.member))
         )
     }
+    due = _due_milestones(tasks, period)
     rows = []
     for member in members():
         if member.revoked_at is not None and member.id not in rollups:
@@ -351,13 +360,35 @@ def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
         row = ProvinceRow(member, rollups.get(member.id))
         if row.rollup is not None:
             row.items = {
-                i["item_number"]: MatrixCell(
-                    i.get("narrative", ""), i.get("indicators", []), i.get("units_reporting", 0)
-                )
+                i["item_number"]: _cell(i, due.get(i["item_number"], []))
                 for i in row.rollup.body["items"]
             }
         rows.append(row)
     return Matrix(document, period, numbers, rows, _totals(document, rows))
+
+
+def _due_milestones(tasks: Sequence[Any], period: str) -> dict[int, list[str]]:
+    """The keys of the centre's milestones in force due by ``period`` whose quarter has
+    passed, by item number (the rule of the centre's own suggestions): one query."""
+    number_of = {task_id: number for task_id, number in tasks}
+    now = delivery_queries.current_quarter().key
+    due: dict[int, list[str]] = defaultdict(list)
+    for task_id, m in delivery_queries.milestones_in_force(list(number_of)):
+        if m.due_period <= period and m.due_period < now:
+            due[number_of[task_id]].append(m.key)
+    return due
+
+
+def _cell(item: dict[str, Any], due: list[str]) -> MatrixCell:
+    """One item of a roll-up, with its delivery light against the centre's milestones (none
+    while none is due: a member's own indicator targets do not travel up)."""
+    said = {m["key"] for m in item.get("milestones", []) if m.get("status") == "done"}
+    done = sum(1 for key in due if key in said)
+    step = SUGGESTED_STEP[delivery_light(len(due), done, []).rag] if due else None
+    return MatrixCell(
+        item.get("narrative", ""), item.get("indicators", []), item.get("units_reporting", 0),
+        len(due), done, step,
+    )  # fmt: skip
 
 
 def _totals(document: PolicyDocument, rows: list[ProvinceRow]) -> list[IndicatorTotal]:
