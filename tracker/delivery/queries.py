@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import contains_eager, selectinload
+from sqlalchemy.orm import contains_eager, lazyload, selectinload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
@@ -189,12 +189,15 @@ def _in_force(model: type[_Part], task_ids: list[int]) -> list[tuple[int, _Part]
     """(task id, milestone or indicator) of the plans in force of some items: one query."""
     if not task_ids:
         return []
-    rows = db.session.execute(
+    query = (
         sa.select(DeliveryPlan.task_id, model)
         .join(model, model.plan_id == DeliveryPlan.id)
         .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
         .order_by(DeliveryPlan.task_id, model.position)
-    ).all()
+    )
+    if model is Milestone:  # its department loads on first use: the lights never ask
+        query = query.options(lazyload(Milestone.department))
+    rows = db.session.execute(query).all()
     return [(task_id, part) for task_id, part in rows]
 
 

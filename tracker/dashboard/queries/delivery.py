@@ -34,7 +34,9 @@ import sqlalchemy as sa
 from tracker.catalogue.models import Task
 from tracker.dashboard.delivery_light import SUGGESTED_STEP, delivery_light, latest_pace
 from tracker.dashboard.models import Snapshot, SnapshotCell
+from tracker.dashboard.queries.cache import cached
 from tracker.dashboard.queries.grid import Change, change_between
+from tracker.dashboard.queries.scope import make_scope
 from tracker.db import unindexed
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator, Milestone
@@ -93,18 +95,15 @@ class PlanFacts:
     done_in: dict[str, str]  # milestone key → first quarter a submitted report says 已完成
     values: list[tuple[str, int, str, int, Decimal]]  # key, task, quarter, department, value
     said: dict[tuple[str, int, str], list[tuple[int, Decimal]]] = field(init=False)
+    planned: set[int] = field(init=False)  # items with a plan in force
 
     def __post_init__(self) -> None:
+        self.planned = set(self.milestones) | set(self.indicators)
         # (key, task, quarter) → [(department, value)] in the order reports were submitted:
         # each suggestion looks up its few values instead of scanning every value read.
         self.said = defaultdict(list)
         for key, task_id, quarter, department_id, value in self.values:
             self.said[(key, task_id, quarter)].append((department_id, Decimal(str(value))))
-
-    @property
-    def planned(self) -> set[int]:
-        """Items with a plan in force."""
-        return set(self.milestones) | set(self.indicators)
 
     def milestone_record(self, department_id: int, period: Period, now: Period) -> tuple[int, int]:
         """(done on time, overdue) of the department's milestones due by ``period``: done on
@@ -230,6 +229,8 @@ def item_deliveries(
     task_ids: list[int],
     periods: Iterable[Period],
     snapshots: Mapping[str, Snapshot | None] | None = None,
+    *,
+    facts: PlanFacts | None = None,
 ) -> dict[tuple[int, str], ItemDelivery]:
     """Each item's delivery light in each quarter and the one before it, by (task id, key).
 
@@ -243,7 +244,8 @@ def item_deliveries(
     frozen_keys = {s.period for s in frozen}
     live = [p for p in wanted if p.key not in frozen_keys]
     kept = _frozen_steps(task_ids, frozen)
-    facts = plan_facts(task_ids, live) if live and task_ids else PlanFacts({}, {}, {}, [])
+    if facts is None:
+        facts = plan_facts(task_ids, live) if live and task_ids else PlanFacts({}, {}, {}, [])
     judged = delivery_queries.judgements(task_ids, [p.key for p in live])
     now = delivery_queries.current_quarter()
     found: dict[tuple[int, str], ItemDelivery] = {}
@@ -306,7 +308,23 @@ def delivery_records(
     """Each department's delivery record, by department id, in a fixed number of queries:
     the quarter's lead and joint obligations (one), the items' lights (as
     :func:`item_deliveries`; a frozen quarter's from its snapshot) and the milestones with
-    what reports said of them (two or three)."""
+    what reports said of them (two or three); none while the quarter's data and the day are
+    unchanged (the answer is cached as the dashboard's are)."""
+    scope = make_scope(period, document_id, department_ids, snapshot=snapshot)
+    extra = (tuple(sorted(department_ids)) if department_ids is not None else None,)
+    return cached(
+        "delivery_records", scope, extra,
+        lambda: _delivery_records(period, document_id, department_ids, snapshot),
+        also=(period.previous(),),
+    )  # fmt: skip
+
+
+def _delivery_records(
+    period: Period,
+    document_id: int | None,
+    department_ids: set[int] | None,
+    snapshot: Snapshot | None,
+) -> dict[int, DeliveryRecord]:
     o = Obligation.__table__
     query = sa.select(o.c.department_id, o.c.task_id).where(
         o.c.period == period.key, o.c.role.in_(("lead", "joint"))
@@ -320,8 +338,13 @@ def delivery_records(
     for department_id, task_id in db.session.execute(query):
         led[department_id].add(task_id)
     task_ids = sorted({t for found in led.values() for t in found})
-    lights = for_period(item_deliveries(task_ids, [period], {period.key: snapshot}), period)
-    facts = plan_facts(task_ids, [])
+    # The previous quarter is read live (its change), this one from its snapshot if frozen:
+    # one reading of the plans serves both the lights and the milestone record.
+    live = [period.previous()] + ([] if snapshot is not None else [period])
+    facts = plan_facts(task_ids, live) if task_ids else PlanFacts({}, {}, {}, [])
+    lights = for_period(
+        item_deliveries(task_ids, [period], {period.key: snapshot}, facts=facts), period
+    )
     now = delivery_queries.current_quarter()
     records = {}
     for department_id, found in led.items():
