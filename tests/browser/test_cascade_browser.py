@@ -39,7 +39,6 @@ from tests.federation.instances import (
     start_setup,
 )
 from tests.federation.test_two_instances import (
-    FILE_CORRECTION,
     FILE_QUARTER,
     MATRIX,
     NUMBER,
@@ -189,6 +188,10 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     assert fields.count() == 5  # item 23's five ledger indicators, mapped to 省民政厅
     for n in range(5):
         fields.nth(n).fill(str(10 + n))
+    # item 23's indicators are counted by counties: the county's count of `key` goes up, not
+    # the departments' 30 + 100 (docs/federation.md, "The county ledger in the roll-up")
+    counted = page.locator(f"#county-values input[name=v_{key}]")
+    counted.fill("13")
     page.click("#county-values button[type=submit], #county-values input[type=submit]")
     expect(page.locator(".flash")).to_contain_text("已保存长安区")
     shot("county-values-saved")
@@ -213,14 +216,13 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     expect(page.locator("#pushes .receipt")).to_have_text(receipt)
     shot("province-receipt")
     _sign_out(page)
-    # a correction of item 23's value (130 → 140), filed while the centre looks
-    correcting = start_script(province, FILE_CORRECTION, key, "140")
 
     # -- the centre's coordinator sees 河北省 with its lights and totals -----------------------
     _sign_in(page, centre.base, "zhang")
     page.goto(f"{centre.base}/dashboard?period={PERIOD}")
     expect(page.locator("#provinces")).to_contain_text("共 2 个下级实例")
-    expect(page.locator("#provinces [data-member='140000']")).to_contain_text("山西省")
+    # the quarter is not due yet: 河北省 is in time, 山西省 has time left
+    expect(page.locator("#provinces")).to_contain_text("按时 1，迟报 0，逾期未报 0，未到期 1")
     shot("centre-dashboard")
     page.click("nav a:has-text('上下级联动')")
     expect(page.locator("#members")).to_contain_text("河北省（130000）")
@@ -228,18 +230,21 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     page.click(f"#members a:has-text('{NUMBER}')")
     hebei_row = page.locator("#matrix tr[data-member='130000']")
     expect(hebei_row.locator("td[data-light=green]")).to_have_text("已报 第1版")
-    expect(hebei_row.locator("td[data-item='23']")).to_have_text("● 1项指标")
+    expect(hebei_row.locator("td[data-item='23']")).to_have_text("● 5项指标")
     expect(hebei_row.locator("td[data-item='1']")).to_have_text("—")  # waived: nobody reported
     expect(page.locator("#matrix tr[data-member='140000'] td[data-light=red]")).to_have_text("未报")
     total = page.locator(f"#totals tr[data-key='{key}']")
-    expect(total.locator("td.total")).to_have_text("130")
-    expect(total).to_contain_text("河北省 130（100.0%）")
+    expect(total.locator("td.total")).to_have_text("13")
+    expect(total).to_contain_text("河北省 13（100.0%）")
+    expect(total).to_contain_text("县级台账 1/2 县")
     shot("centre-provinces-r1")
     hebei_row.locator("a:has-text('已报 第1版')").click()
     expect(page.locator("h1")).to_contain_text("河北省")
     expect(page.locator("main")).to_contain_text(receipt)
     name = _indicator_name(centre_db, key)
-    expect(page.locator("section[data-item='23']")).to_contain_text(f"{name}：130")
+    expect(page.locator("section[data-item='23']")).to_contain_text(
+        f"{name}：13（县级台账合计，1/2 县已报）"
+    )
     expect(page.locator("#silent-items")).to_contain_text("第1项")
     shot("centre-rollup-r1")
 
@@ -267,8 +272,13 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     assert status == 400 and "130000" in answer["message"], answer
     assert [r for r, _ in _received(centre_db)] == [1]
 
-    # -- a correction: revision 2 goes up, the centre shows the change -------------------------
-    finish(correcting)
+    # -- a correction: the county corrects its count, revision 2 goes up, the centre shows it --
+    _sign_in(page, hebei.base, "chang-an")
+    page.goto(f"{hebei.base}/counties/mine?period={PERIOD}")
+    page.locator(f"#county-values input[name=v_{key}]").fill("14")
+    page.click("#county-values button[type=submit], #county-values input[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("已保存长安区")
+    _sign_out(page)
     _sign_in(page, hebei.base, "li")
     page.goto(f"{hebei.base}/federation")
     page.click(f"#adoptions a:has-text('{NUMBER}')")
@@ -284,10 +294,10 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     _sign_in(page, centre.base, "zhang")
     page.goto(f"{centre.base}{MATRIX}")
     expect(hebei_row.locator("td[data-light=green]")).to_have_text("已报 第2版")
-    expect(total.locator("td.total")).to_have_text("140")
+    expect(total.locator("td.total")).to_have_text("14")
     shot("centre-provinces-r2")
     hebei_row.locator("a:has-text('已报 第2版')").click()
-    expect(page.locator("#changes")).to_contain_text(f"第23项 {name} · 指标 {key}：130 → 140")
+    expect(page.locator("#changes")).to_contain_text(f"第23项 {name} · 指标 {key}：13 → 14")
     shot("centre-rollup-r2-changes")
 
 
