@@ -137,16 +137,25 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
     keys = [m.key for found in milestones.values() for m in found]
     done_in: dict[str, str] = {}
     if keys:
-        rows = db.session.execute(
-            sa.select(MilestoneStatus.milestone_key, sa.func.min(Obligation.period))
-            .join(Report, MilestoneStatus.report_id == Report.id)
-            .join(Obligation, Report.obligation_id == Obligation.id)
+        # The statuses of these milestones first, as a DISTINCT subquery (one row per report
+        # and key already: the DISTINCT changes nothing but keeps SQLite from flattening it).
+        # Joined flat, SQLite drove the join from every submitted report of every quarter and
+        # probed each for each key: reports × milestones (2.3 s of 2.4 at five documents).
+        said = (
+            sa.select(MilestoneStatus.report_id, MilestoneStatus.milestone_key)
             .where(
                 MilestoneStatus.milestone_key.in_(keys),
                 MilestoneStatus.progress == MilestoneProgress.DONE,
-                Report.state.in_(_SAID),
             )
-            .group_by(MilestoneStatus.milestone_key)
+            .distinct()
+            .subquery()
+        )
+        rows = db.session.execute(
+            sa.select(said.c.milestone_key, sa.func.min(Obligation.period))
+            .join(Report, said.c.report_id == Report.id)
+            .join(Obligation, Report.obligation_id == Obligation.id)
+            .where(Report.state.in_(_SAID))
+            .group_by(said.c.milestone_key)
         )
         done_in = {key: first for key, first in rows}
     values: list[Any] = []
