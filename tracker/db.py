@@ -16,6 +16,7 @@ from flask_sqlalchemy.pagination import Pagination, SelectPagination
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from tracker import clock
@@ -169,6 +170,36 @@ def paginate_counted(
     return _CountedPagination(
         select=select, total=total, session=db.session(), page=page, per_page=per_page,
         error_out=False,
+    )  # fmt: skip
+
+
+class _KeyedPagination(_CountedPagination):
+    """A page cut from a narrow query of keys, its rows then loaded for those keys alone."""
+
+    def _query_items(self) -> list[Any]:
+        args = self._query_args
+        keys = args["keys"].limit(self.per_page).offset(self._query_offset)
+        select = args["select"].where(args["key"].in_(keys))
+        return list(args["session"].execute(select).unique().scalars())
+
+
+def paginate_keyed(
+    select: sa.Select[Any],
+    keys: sa.Select[Any],
+    total: sa.Select[Any],
+    *,
+    key: sa.ColumnElement[Any] | InstrumentedAttribute[Any],
+    page: int,
+    per_page: int,
+) -> Pagination:
+    """:func:`paginate_counted`, with the page cut from ``keys``: the ids of ``select``'s rows
+    in the same order (its ``ORDER BY`` ending with a unique column), selected without the
+    page's loads. The database then sorts the narrow keys of every matching row to find the
+    page's, not the rows themselves with their joined texts, and ``select`` (ordered the same
+    way) loads the page's rows by ``key IN (…)``: one statement, as before."""
+    return _KeyedPagination(
+        select=select, keys=keys, key=key, total=total, session=db.session(), page=page,
+        per_page=per_page, error_out=False,
     )  # fmt: skip
 
 

@@ -15,6 +15,7 @@ from tests.reports.conftest import grow_portfolio
 from tracker.catalogue.models import Department, Role
 from tracker.extensions import db
 from tracker.notifications.models import Notification, NotificationKind
+from tracker.reports import routes
 from tracker.reports.models import Obligation
 from tracker.reports.routes import MINE_PER_PAGE
 
@@ -89,16 +90,20 @@ def test_every_list_page_runs_as_many_queries_with_much_more_history(
     coordinator = make_user("coordinator", "mca")
     admin = make_user("admin")
     _notify(liaison, 3)
-    for obligation in _supporting(liaison, 1):
+    for obligation in _supporting(liaison, 2):
         submit(obligation, liaison)
+    monkeypatch.setattr(routes, "REVIEW_PER_PAGE", 1)  # a second page of waiting reports
     pages = [
         (liaison, "/reports"),
         (liaison, "/reports?period=2024Q3&page=2"),
         (liaison, "/notifications"),
         (liaison, "/tasks"),
         (coordinator, "/reports"),
+        (coordinator, "/reports?page=2"),
         (coordinator, "/reports/review"),
+        (coordinator, "/reports/review?page=2"),
         (coordinator, "/reports/review?state=all"),
+        (coordinator, "/reports/review?state=all&sort=submitted&page=2"),
         (admin, "/admin/users"),
     ]
 
@@ -260,3 +265,72 @@ def test_the_narrow_totals_count_what_the_pages_list(quarter, make_user):
         listed = list(db.session.scalars(queries.review_query(chosen)).unique())
         assert db.session.scalar(queries.review_total(chosen)) == len(listed), chosen
     assert db.session.scalar(queries.review_total(queries.ReviewFilter())) == 5
+
+
+def test_the_pages_are_cut_from_keys_in_the_lists_own_order(quarter, make_user):
+    """The narrow keys a page is cut from are the ids of the rows the list's query lists, in
+    the same order, for every filter and both sorts of the review queue."""
+    from tracker.catalogue.models import Department
+    from tracker.periods import Period
+    from tracker.reports import queries
+    from tracker.reports.models import ReportState
+
+    liaison = make_user("liaison", "mca")
+    for number in (1, 2, 5, 6, 14):
+        submit(quarter.obligation(number, "mca"), liaison)
+    period = Period(2024, 3)
+    mca = db.session.scalar(sa.select(Department.id).where(Department.code == "mca"))
+    for departments in (None, {mca}, set()):
+        listed = db.session.scalars(
+            queries.obligations_query(period, department_ids=departments)
+        ).unique()
+        keys = db.session.scalars(queries.obligations_keys(period, department_ids=departments))
+        assert list(keys) == [o.id for o in listed], departments
+    for sort in ("due", "submitted"):
+        for chosen in [
+            queries.ReviewFilter(sort=sort), queries.ReviewFilter(state=None, sort=sort),
+            queries.ReviewFilter(number=5, sort=sort), queries.ReviewFilter(document_id=1),
+            queries.ReviewFilter(department_id=mca, role=Role.LEAD, sort=sort),
+            queries.ReviewFilter(state=ReportState.ACCEPTED, sort=sort),
+        ]:  # fmt: skip
+            listed = db.session.scalars(queries.review_query(chosen)).unique()
+            keys = list(db.session.scalars(queries.review_keys(chosen)))
+            assert keys == [o.id for o in listed], chosen
+    assert len(list(db.session.scalars(queries.review_keys(queries.ReviewFilter())))) == 5
+
+
+@pytest.mark.parametrize("query", ["", "?sort=submitted", "?state=all&sort=submitted"])
+def test_the_review_queue_pages_through_every_report_once_in_its_order(
+    client, login, make_user, quarter, monkeypatch, query
+):
+    from tracker.reports import queries
+
+    liaison = make_user("liaison", "mca")
+    for number in (1, 2, 5, 6, 14):
+        submit(quarter.obligation(number, "mca"), liaison)
+    monkeypatch.setattr(routes, "REVIEW_PER_PAGE", 2)
+    login(make_user("coordinator", "mca"))
+    seen, pages = _walk(client, f"/reports/review{query}")
+    sort = "submitted" if "submitted" in query else "due"
+    state = None if "all" in query else queries.ReviewFilter.state
+    chosen = queries.ReviewFilter(sort=sort, state=state)
+    assert seen == [o.id for o in db.session.scalars(queries.review_query(chosen)).unique()]
+    assert len(pages) == 3 and all(len(ROW.findall(page)) <= 2 for page in pages)
+    assert all(
+        f"sort={sort}" in link
+        for page in pages[1:] if "submitted" in query
+        for link in re.findall(r'href="(/reports/review\?[^"]*page=[^"]+)"', page)
+    )  # fmt: skip
+
+
+def test_the_coordinators_reports_page_through_the_whole_period_in_item_order(
+    app, client, login, make_user, quarter, monkeypatch
+):
+    from tracker.periods import Period
+    from tracker.reports import queries
+
+    grow_portfolio(app, monkeypatch, documents=2, items=30, first="2024Q1")
+    login(make_user("coordinator", "mca"))
+    seen, pages = _walk(client, "/reports?period=2024Q3")
+    listed = db.session.scalars(queries.obligations_query(Period(2024, 3))).unique()
+    assert seen == [o.id for o in listed] and len(pages) > 2

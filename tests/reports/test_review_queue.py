@@ -134,6 +134,49 @@ def test_after_a_decision_the_next_report_of_the_same_queue(client, login, queue
     assert plain.headers["Location"] == f"/obligations/{queue['mca5']}"
 
 
+def test_a_decision_from_page_two_returns_to_page_two(client, login, queue, monkeypatch):
+    """The page number rides with the queue's filter: to each report, back by the queue link,
+    and after a bulk or a single decision; a page that deciding emptied gives the last one."""
+    from tracker.reports import routes
+
+    monkeypatch.setattr(routes, "REVIEW_PER_PAGE", 2)
+    login(queue["people"]["coordinator"])
+    ids, html = _rows(client, "?sort=due&page=2")
+    assert ids == [queue["mps22"], queue["mps11"]] and "第 2 / 2 页" in html
+    link = re.search(rf'href="(/obligations/{queue["mps22"]}\?queue=[^"]+)"', html).group(1)
+    queue_args = parse_qs(urlsplit(link).query)["queue"][0]
+    assert parse_qs(queue_args) == {"sort": ["due"], "page": ["2"]}
+    page = unescape(client.get(link).get_data(as_text=True))
+    assert f'href="/reports/review?{queue_args}"' in page  # 返回审核列表 goes to page 2
+
+    chosen = {"ids": [queue["mps22"]], "confirm": "1", "queue": queue_args}
+    bulk = client.post("/reports/review/accept", data=chosen)
+    assert bulk.headers["Location"] == "/reports/review?sort=due&page=2"
+    ids, html = _rows(client, "?sort=due&page=2")
+    assert ids == [queue["mps11"]]
+
+    single = _post_accept(client, queue["mps11"], queue_args)  # the next one is the queue's head
+    target = single.headers["Location"]
+    assert target.startswith(f"/obligations/{queue['moj11']}?queue=")
+    assert parse_qs(parse_qs(urlsplit(target).query)["queue"][0])["page"] == ["2"]
+    # page 2 is now empty (two reports wait, one page): it says so and links to page 1
+    ids, html = _rows(client, "?sort=due&page=2")
+    assert ids == [] and "本页没有报告（共 2 份）" in html
+    assert 'href="/reports/review?sort=due">回到第 1 页' in html
+    client.post(f"/obligations/{queue['moj11']}/return",
+                data={"reason": "请补充数据。", "queue": queue_args})  # fmt: skip
+    last = _post_accept(client, queue["mca5"], queue_args)
+    assert last.headers["Location"] == "/reports/review?sort=due"  # emptied: back to page 1
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(Report)
+            .where(Report.state == ReportState.SUBMITTED)
+        )
+        == 0
+    )
+
+
 def _accepts() -> int:
     return db.session.scalar(
         sa.select(sa.func.count())

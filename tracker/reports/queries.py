@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import InstrumentedAttribute, contains_eager, joinedload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
@@ -131,8 +131,11 @@ def obligations_query(
             joinedload(Obligation.task).joinedload(Task.document),
             joinedload(Obligation.report),
         )
-        .order_by(PolicyDocument.id, Task.number, Obligation.role, Obligation.department_id)
-    )
+        .order_by(
+            PolicyDocument.id, Task.number, Obligation.role, Obligation.department_id,
+            Obligation.id,
+        )
+    )  # fmt: skip
     if department_ids is not None:
         query = query.where(Obligation.department_id.in_(list(department_ids)))
     if document_id is not None:
@@ -150,6 +153,26 @@ def obligations_total(
     and at most one report, so the joins would not change the number)."""
     query = sa.select(sa.func.count()).select_from(Obligation)
     query = query.where(Obligation.period == period.key)
+    if department_ids is not None:
+        query = query.where(Obligation.department_id.in_(list(department_ids)))
+    return query
+
+
+def obligations_keys(
+    period: Period, *, department_ids: Iterable[int] | None = None
+) -> sa.Select[int]:
+    """The ids of the rows :func:`obligations_query` lists (without a document or state
+    filter), in its order and nothing else: what a page is cut from, so that the database
+    sorts the period's narrow keys rather than its rows with their reports' texts."""
+    query = (
+        sa.select(Obligation.id)
+        .join(Task, Task.id == Obligation.task_id)
+        .where(Obligation.period == period.key)
+        .order_by(
+            Task.document_id, Task.number, Obligation.role, Obligation.department_id,
+            Obligation.id,
+        )
+    )  # fmt: skip
     if department_ids is not None:
         query = query.where(Obligation.department_id.in_(list(department_ids)))
     return query
@@ -282,10 +305,29 @@ def review_query(chosen: ReviewFilter) -> sa.Select[Obligation]:
             joinedload(Obligation.task).joinedload(Task.document), joinedload(Obligation.report)
         )
     )
-    query = query.where(*_review_conditions(chosen))
+    return query.where(*_review_conditions(chosen)).order_by(*_review_order(chosen))
+
+
+def _review_order(chosen: ReviewFilter) -> tuple[InstrumentedAttribute[Any], ...]:
+    """The review queue's order: due date first, or oldest submission first; ties by id."""
     if chosen.sort == "submitted":
-        return query.order_by(Report.submitted_at, Obligation.id)
-    return query.order_by(Obligation.due_date, Report.submitted_at, Obligation.id)
+        return (Report.submitted_at, Obligation.id)
+    return (Obligation.due_date, Report.submitted_at, Obligation.id)
+
+
+def review_keys(chosen: ReviewFilter) -> sa.Select[int]:
+    """The ids of the rows :func:`review_query` lists, in its order and nothing else (what a
+    page is cut from): the reports under the filter joined to their obligations, and to their
+    items only when the filter names one, without the page's loads."""
+    query = (
+        sa.select(Obligation.id)
+        .select_from(Report)
+        .join(Obligation, Obligation.id == Report.obligation_id)
+        .where(Report.first_submitted_at.is_not(None))
+    )
+    if chosen.document_id is not None or chosen.number is not None:
+        query = query.join(Task, Task.id == Obligation.task_id)
+    return query.where(*_review_conditions(chosen)).order_by(*_review_order(chosen))
 
 
 def review_total(chosen: ReviewFilter) -> sa.Select[int]:
@@ -306,6 +348,11 @@ def review_total(chosen: ReviewFilter) -> sa.Select[int]:
     if on_item:
         query = query.join(Task, Task.id == Obligation.task_id)
     return query.where(*_review_conditions(chosen))
+
+
+def review_number(chosen: ReviewFilter) -> int:
+    """How many reports the review queue narrowed by ``chosen`` lists (:func:`review_total`)."""
+    return int(db.session.scalar(review_total(chosen)) or 0)
 
 
 def next_to_review(chosen: ReviewFilter, after: int) -> Obligation | None:

@@ -42,7 +42,7 @@ from tracker.auth.permissions import (
 from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import Department, Role
 from tracker.catalogue.services import signoff_required
-from tracker.db import paginate_counted
+from tracker.db import paginate_keyed
 from tracker.errors import DomainError, Stale
 from tracker.extensions import db
 from tracker.forms import EmptyForm
@@ -151,10 +151,11 @@ def mine() -> ResponseReturnValue:
     department_ids = visible_department_ids(current_user)
     # One period, one page: the page costs the same with one quarter of history or twenty,
     # one document or a thousand (a bad page number falls back to the first page).
-    page = paginate_counted(
+    page = paginate_keyed(
         queries.obligations_query(period, department_ids=department_ids),
+        queries.obligations_keys(period, department_ids=department_ids),
         queries.obligations_total(period, department_ids=department_ids),
-        page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE,
+        key=Obligation.id, page=request.args.get("page", 1, type=int), per_page=MINE_PER_PAGE,
     )  # fmt: skip
     return render_template(
         "reports/mine.html", period=period, periods=queries.tracked_periods(),
@@ -180,20 +181,36 @@ def _review_filter(args: MultiDict[str, str]) -> tuple[ReviewFilterForm, list[De
 
 
 def _queue_args() -> str:
-    """The review queue's filter as a query string (without its page), carried to each report
-    so that deciding one leads to the next of the same queue."""
-    return urlencode([(k, v) for k, v in request.args.items(multi=True) if k != "page" and v])
+    """The review queue's filter and page as a query string, carried to each report so that
+    deciding one leads to the next of the same queue, and back to the page it was on."""
+    return urlencode([(k, v) for k, v in request.args.items(multi=True) if v])
 
 
-def _review_args() -> MultiDict[str, str]:
+def _review_args(given: MultiDict[str, str]) -> MultiDict[str, str]:
     """The queue's arguments; browsing decided reports (any state but 待审核) without choosing a
     period reads the current quarter, so that the page does not grow with history (全部报告期,
     ``period=`` empty, still reads them all). The waiting queue keeps every quarter: a report
     still waiting from an earlier one is work to do."""
-    args = MultiDict(request.args)
+    args = MultiDict(given)
     if "period" not in args and args.get("state", ReportState.SUBMITTED.value) != "submitted":
         args["period"] = queries.current_period().key
     return args
+
+
+def _queue_url(queue: str) -> str:
+    """The review queue a coordinator came from (``queue``: its filter and page), after a
+    decision: the same filter, and the same page unless deciding emptied it, then the last."""
+    args: MultiDict[str, str] = MultiDict(parse_qsl(queue))
+    page = args.get("page", 1, type=int)
+    if page > 1:
+        form, departments = _review_filter(_review_args(args))
+        if form.validate():
+            total = queries.review_number(form.to_filter(departments))
+            last = max(1, -(-total // REVIEW_PER_PAGE))
+            if page > last:
+                args["page"] = str(last)
+    query = urlencode([(k, v) for k, v in args.items(multi=True) if k != "page" or v != "1"])
+    return url_for("reports.review") + (f"?{query}" if query else "")
 
 
 @bp.route("/reports/review")
@@ -201,7 +218,7 @@ def review() -> ResponseReturnValue:
     """The coordinators' queue: submitted reports (or any state) narrowed by document,
     department, role, item, period and due date, by due date first; paged."""
     require_review_reports(current_user)
-    form, departments = _review_filter(_review_args())
+    form, departments = _review_filter(_review_args(request.args))
     if not form.validate():
         flash(
             "筛选条件有误：" + "；".join(e for errors in form.errors.values() for e in errors),
@@ -210,9 +227,11 @@ def review() -> ResponseReturnValue:
         chosen = ReviewFilter()
     else:
         chosen = form.to_filter(departments)
-    page = paginate_counted(
+    page = paginate_keyed(
         queries.review_query(chosen),
+        queries.review_keys(chosen),
         queries.review_total(chosen),
+        key=Obligation.id,
         page=request.args.get("page", 1, type=int),
         per_page=REVIEW_PER_PAGE,
     )
@@ -230,7 +249,7 @@ def accept_selected() -> ResponseReturnValue:
     shows what will be accepted (nothing is written); the confirmed one accepts them all."""
     require_review_reports(current_user)
     queue = request.form.get("queue", "")
-    back = url_for("reports.review") + (f"?{queue}" if queue else "")
+    back = _queue_url(queue)
     if not EmptyForm().validate_on_submit():
         return redirect(back)
     ids = sorted({int(v) for v in request.form.getlist("ids") if v.isdigit()})
@@ -254,7 +273,7 @@ def accept_selected() -> ResponseReturnValue:
     on_error_render(confirmation)
     services.accept_reports(reports, actor=current_user)
     flash(f"已审核通过 {len(reports)} 份报告，均确认部门自评状态。", "success")
-    return redirect(back)
+    return redirect(_queue_url(queue))
 
 
 def _after_review(item: Obligation) -> str:
@@ -269,7 +288,7 @@ def _after_review(item: Obligation) -> str:
     upcoming = queries.next_to_review(form.to_filter(departments), after=item.id)
     if upcoming is None:
         flash("筛选范围内已没有待审核的报告。", "info")
-        return url_for("reports.review") + f"?{queue}"
+        return _queue_url(queue)
     flash(
         f"下一份待审核：第{upcoming.task.number}项 · {upcoming.department.short_name} · "
         f"{period_label(upcoming.period)}",
