@@ -393,6 +393,7 @@ def write_totals(
         sheet.write_string(1, column, text, header)
     for index, cells in enumerate([*rows, footer]):
         row = 2 + index
+        sheet.set_row(row, 18)
         is_total = index == len(rows)
         for column, text in enumerate(cells):
             cell_format = (total_name if column == 0 else total) if is_total else (
@@ -412,7 +413,7 @@ def write_totals(
     sheet.set_column(0, 0, 12)
     sheet.set_column(1, 1, 6)
     if indicators:
-        sheet.set_column(2, last, 16)
+        sheet.set_column(2, last, 18)  # 已完成摸底排查的县（个）breaks after 的
     sheet.freeze_panes(2, 1)
     sheet.set_landscape()
     sheet.set_paper(9)  # A4
