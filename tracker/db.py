@@ -88,6 +88,22 @@ def _session_settings(  # pragma: no cover - trivial
     cursor.close()
 
 
+def unindexed(
+    column: sa.ColumnElement[Any] | sa.orm.InstrumentedAttribute[Any],
+) -> sa.ColumnElement[Any]:
+    """``column`` in a form no index can serve (``column || ''``), to compare with ``IN``.
+
+    SQLite keeps no statistics unless analysed, so it takes any indexed equality for a
+    selective one: asked for a few items' milestones among the submitted or accepted reports,
+    it walks the ``report (state, …)`` index over every report ever submitted and probes the
+    long key list for each, a cost that grows with history (minutes at portfolio scale).
+    Written through this, the state narrows the rows found from the selective side (the
+    items' keys, or their obligations) instead of choosing them. PostgreSQL plans the same
+    query from its statistics either way.
+    """
+    return sa.type_coerce(column.op("||")(sa.literal_column("''")), sa.String)
+
+
 @contextmanager
 def without_hash_joins(session: Any) -> Iterator[None]:
     """Run the enclosed queries with PostgreSQL's hash joins off, then put them back.

@@ -10,8 +10,10 @@ import sqlalchemy as sa
 
 from tests.federation.conftest import department, post_rollup, rollup_body
 from tracker.catalogue.models import Assignment
+from tracker.delivery.models import Indicator
 from tracker.extensions import db
-from tracker.federation.models import AdoptedItem, Adoption, MemberInstance
+from tracker.federation import services
+from tracker.federation.models import AdoptedItem, Adoption, MemberInstance, ReceivedRollup
 
 
 def test_an_admin_registers_a_member_and_sees_its_token_once(client, seeded, make_user, login):
@@ -98,3 +100,80 @@ def test_the_matrix_shows_who_filed_and_the_totals(client, member, make_user, lo
     assert client.get("/federation/provinces", query_string={"period": "bad"}).status_code == 404
     login(make_user("liaison", "mca"))
     assert client.get("/federation/provinces").status_code == 403
+
+
+def test_a_registered_member_leaves_an_empty_form_and_its_level_in_words(
+    client, seeded, make_user, login
+):
+    login(make_user("admin"))
+    fields = {"code": "130000", "name": "河北省", "level": "provincial"}
+    page = client.post("/federation/members", data=fields).get_data(as_text=True)
+    assert "只显示这一次" in page
+    assert 'value="130000"' not in page and 'value="河北省"' not in page  # the next one is new
+    listed = client.get("/federation/members").get_data(as_text=True)
+    assert "<td>省级</td>" in listed and "provincial</td>" not in listed
+
+
+def _matrix_page(client) -> str:
+    return client.get(
+        "/federation/provinces", query_string={"document": "民发〔2019〕86号", "period": "2024Q3"}
+    ).get_data(as_text=True)
+
+
+def test_the_matrix_lights_are_coloured_and_an_item_nobody_reported_is_no_dot(
+    client, member, make_user, login
+):
+    _, token = member
+    services.add_member("140000", "山西省", "provincial", actor=None)
+    db.session.commit()
+    body = rollup_body()
+    body["items"].insert(0, {"item_number": 1, "narrative": "", "milestones": [],
+                             "indicators": [], "units_reporting": 0})  # fmt: skip
+    assert post_rollup(client, token, body).status_code == 201
+    login(make_user("coordinator", "mca"))
+    page = _matrix_page(client)
+    hebei = page.split('data-member="130000"')[1].split("</tr>")[0]
+    shanxi = page.split('data-member="140000"')[1].split("</tr>")[0]
+    assert 'class="state-green" data-light="green"' in hebei
+    assert 'class="state-red" data-light="red">未报' in shanxi
+    item_1 = hebei.split('data-item="1"')[1].split("</td>")[0]
+    assert "●" not in item_1 and "—" in item_1 and "本季度无单位报送" in item_1
+    item_23 = hebei.split('data-item="23"')[1].split("</td>")[0]
+    assert "state-green" in item_23 and "● 1项指标" in item_23
+    assert 'id="legend"' in page
+
+
+def test_a_rollup_page_names_indicators_and_milestones_and_the_change_in_words(
+    client, member, make_user, login
+):
+    _, token = member
+    first = rollup_body(1, value="120")
+    first["items"].insert(0, {"item_number": 1, "narrative": "", "milestones": [],
+                              "indicators": [], "units_reporting": 0})  # fmt: skip
+    assert post_rollup(client, token, first).status_code == 201
+    second = rollup_body(2, value="125")
+    second["items"][0]["milestones"][0]["status"] = "partly"
+    assert post_rollup(client, token, second).status_code == 201
+    key = second["items"][0]["indicators"][0]["key"]
+    indicator = db.session.scalar(sa.select(Indicator).where(Indicator.key == key))
+    name = f"{indicator.name}（{indicator.unit}）"
+    login(make_user("coordinator", "mca"))
+    rows = {r.revision: r for r in db.session.scalars(sa.select(ReceivedRollup))}
+    page = client.get(f"/federation/rollups/{rows[1].id}").get_data(as_text=True)
+    assert f"{name}：120" in page and "完成县级摸底排查：已完成" in page
+    assert 'id="silent-items"' in page and "第1项。" in page and "第1项 <span" not in page
+    assert "各地上报情况</a>" in page  # the way back to the matrix
+    changed = client.get(f"/federation/rollups/{rows[2].id}").get_data(as_text=True)
+    assert f"第23项 {name} · 指标 {key}：120 → 125" in changed
+    assert "第23项 完成县级摸底排查 · 节点 m-ledger：已完成 → 部分完成" in changed
+    assert "done" not in changed.split('id="changes"')[1].split("</section>")[0]
+
+
+def test_the_cascade_page_with_nothing_yet_says_what_to_do(
+    client, seeded, provincial, make_user, login
+):
+    login(make_user("coordinator", "mca"))
+    page = client.get("/federation").get_data(as_text=True)
+    assert '<dl class="meta">' in page  # laid out like the other fact lists
+    assert 'id="no-adoptions"' in page and "上传上级导出的文件" in page
+    assert '<li class="empty">' not in page

@@ -221,3 +221,21 @@ def test_an_unreachable_centre_keeps_the_rollup_queued_with_back_off(quarter_fil
     # not due yet: a second run does not try again
     assert outbox.deliver_pending().attempted == 0
     assert db.session.scalar(sa.select(PushMessage.attempts)) == 1
+
+
+def test_reporting_up_on_the_page_says_the_quarter_in_words(
+    quarter_filed, client, make_user, login
+):
+    adoption, _, filed = quarter_filed
+    _submit(filed, "hb-acwf", "hb-mca", "hb-mps")
+    login(make_user("coordinator", "hb-mca"))
+    page = client.get(f"/federation/adoptions/{adoption.id}").get_data(as_text=True)
+    assert local_task(23).text[:30] in page  # each item is told by its text, not a number only
+    assert "同一季度再次上报即为更正" in page  # the period field's hint
+    response = client.post(f"/federation/adoptions/{adoption.id}/report",
+                           data={"period": "2024Q3"}, follow_redirects=True)  # fmt: skip
+    page = response.get_data(as_text=True)
+    assert "2024年第三季度第 1 版已进入上报队列" in page and "2024Q3 第 1 版" not in page
+    link = next(i for i in adoption.items if i.central_item_number == 23)
+    form = client.get(f"/federation/items/{link.id}/break-down").get_data(as_text=True)
+    assert "可多选" in form and f"/federation/adoptions/{adoption.id}" in form

@@ -28,6 +28,11 @@ def all_counties() -> list[County]:
     return list(db.session.scalars(sa.select(County).order_by(County.code)))
 
 
+def county_count() -> int:
+    """How many counties the instance's list holds."""
+    return int(db.session.scalar(sa.select(sa.func.count(County.id))) or 0)
+
+
 def county(county_id: int) -> County | None:
     return db.session.get(County, county_id)
 

@@ -46,6 +46,7 @@ from tracker.dashboard.queries.delivery import ItemDelivery, delivery_records, i
 from tracker.dashboard.queries.items import ItemHistory
 from tracker.dashboard.queries.scope import DepartmentRef
 from tracker.dashboard.rag import Rag, legend
+from tracker.dashboard.sections import scorecard_sections
 from tracker.dashboard.trajectory import chart_data
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator
@@ -260,6 +261,7 @@ def scorecard() -> ResponseReturnValue:
     return render_template(
         "dashboard/scorecard.html", rows=rows, form=form, period=period, chart=chart,
         sort_labels=SORT_LABELS, snapshot=snaps.get(period.key), delivery=delivery,
+        sections=scorecard_sections(period, form.document_id),
     )  # fmt: skip
 
 

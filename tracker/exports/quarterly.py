@@ -5,6 +5,8 @@ rates), 任务分工落实情况 (the attachment's own table followed by each de
 progress), 报告明细 (one row per obligation), 报告正文, 逾期清单, 部门考核 (the dashboard's
 scorecard), 催办记录 (urges and their acknowledgements) and 指标轨迹 (each plan indicator in
 force: baseline, the combined value of each quarter up to the report's, planned value, target).
+A higher domain may add sheets after these (:func:`add_quarterly_sheet`): the cascade's
+各地上报情况 at a central instance with member provinces.
 
 The obligations are read once, as a stream, and feed three sheets at the same time; the
 overview is filled last (each sheet streams to its own temporary file) from the counts
@@ -17,10 +19,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import IO, Any, NamedTuple, TypedDict
+from typing import IO, Any, NamedTuple, Protocol, TypedDict
 
 from tracker import clock
 from tracker.auth.models import User
@@ -228,6 +230,26 @@ class QuarterlyResult:
     overdue: int = 0
     urges: int = 0
     indicators: int = 0
+    # rows of each sheet a higher domain added (add_quarterly_sheet), by sheet name
+    added: dict[str, int] = field(default_factory=dict)
+
+
+class OpenSheet(Protocol):
+    """Opens a sheet after the workbook's own, under the same masthead, numbered on."""
+
+    def __call__(self, name: str, columns: Sequence[Column], **options: Any) -> Sheet: ...
+
+
+# (request, open_sheet) → rows written; a writer that has nothing for the request opens no
+# sheet and answers 0. Registered by higher domains, so that this module imports none of them:
+# the cascade's 各地上报情况 at a central instance (tracker/federation/sheet.py).
+AddedSheet = Callable[[QuarterlyRequest, OpenSheet], int]
+_ADDED_SHEETS: dict[str, AddedSheet] = {}
+
+
+def add_quarterly_sheet(name: str, write: AddedSheet) -> None:
+    """Register (once per name) a sheet written after the eight of :data:`SHEETS`."""
+    _ADDED_SHEETS.setdefault(name, write)
 
 
 def write_quarterly(
@@ -331,6 +353,14 @@ def _write_sheets(
     _overview(overview, request, scope, reasons, rows, head, filters)
     for sheet in (division, detail, texts, overdue, score, urges, tracks):
         sheet.finish()
+    opened: list[str] = []
+
+    def open_sheet(name: str, columns: Sequence[Column], **options: Any) -> Sheet:
+        opened.append(name)
+        return titles.added(book, name, len(SHEETS) + len(opened), columns, **options)
+
+    for name, write in _ADDED_SHEETS.items():
+        result.added[name] = write(request, open_sheet)
     return result
 
 
@@ -353,6 +383,13 @@ class _Titles:
         head = self.masthead.numbered(f"表号：{FORM_CODE}-{index + 1}")
         # Not sparse: every cell draws its own border, so that the grid stops at the table
         # and the masthead above it prints as a title block, not as boxes.
+        return book.sheet(name, self.of(name), columns, masthead=head, sparse=False, **options)
+
+    def added(
+        self, book: Book, name: str, number: int, columns: Sequence[Column], **options: Any
+    ) -> Sheet:
+        """A sheet another domain adds (:func:`add_quarterly_sheet`), form RWFG-``number``."""
+        head = self.masthead.numbered(f"表号：{FORM_CODE}-{number}")
         return book.sheet(name, self.of(name), columns, masthead=head, sparse=False, **options)
 
 

@@ -69,7 +69,10 @@ class BreakDownForm(FlaskForm):
         validators=[DataRequired("请填写子任务内容"), Length(max=2000, message="不超过 2000 字")],
     )  # fmt: skip
     lead = SelectField("牵头部门", coerce=int, validate_choice=True)
-    supporting = SelectMultipleField("配合部门", coerce=int, validate_choice=True)
+    supporting = SelectMultipleField(
+        "配合部门", coerce=int, validate_choice=True,
+        description="可多选：按住 Ctrl（苹果电脑按 Command）逐个点选；不选表示没有配合部门",
+    )  # fmt: skip
 
     def validate_supporting(self, field: SelectMultipleField) -> None:
         from wtforms.validators import ValidationError
@@ -83,6 +86,7 @@ class ReportUpForm(FlaskForm):
 
     period = StringField(
         "季度", filters=[_strip],
+        description="如 2026Q4（2026年第四季度）；同一季度再次上报即为更正，生成新的一版",
         validators=[DataRequired("请填写季度，如 2026Q3"),
                     Regexp(wire.PERIOD, message="应为 年份+Q+季度，如 2026Q3")],
     )  # fmt: skip

@@ -15,6 +15,7 @@ from sqlalchemy.orm import selectinload
 
 from tracker import clock, instance
 from tracker.catalogue.models import Department, PolicyDocument, Task
+from tracker.counties.queries import CountyTotal, county_count, county_indicators, province_totals
 from tracker.delivery.models import Combine, DeliveryPlan, PlanState
 from tracker.extensions import db
 from tracker.federation import wire
@@ -197,10 +198,42 @@ def previous_revision(row: ReceivedRollup) -> ReceivedRollup | None:
     )
 
 
-def rollup_changes(before: ReceivedRollup | None, after: ReceivedRollup) -> list[str]:
-    """What a later revision changed, one line each (in Chinese)."""
+MILESTONE_WORDS = {"done": "已完成", "partly": "部分完成", "not_done": "未完成"}
+
+
+def key_names(document_number: str) -> dict[str, str]:
+    """What a person reads for each indicator and milestone key of the document's plans
+    (``已完成摸底排查的县（个）``, a milestone's title); a later plan version's words win."""
+    plans = db.session.scalars(
+        sa.select(DeliveryPlan)
+        .join(Task, DeliveryPlan.task_id == Task.id)
+        .join(PolicyDocument, Task.document_id == PolicyDocument.id)
+        .where(PolicyDocument.number == document_number)
+        .order_by(DeliveryPlan.number, DeliveryPlan.id)
+        .options(selectinload(DeliveryPlan.indicators), selectinload(DeliveryPlan.milestones))
+    )
+    names: dict[str, str] = {}
+    for plan in plans:
+        names.update({i.key: f"{i.name}（{i.unit}）" for i in plan.indicators})
+        names.update({m.key: m.title for m in plan.milestones})
+    return names
+
+
+def rollup_changes(
+    before: ReceivedRollup | None, after: ReceivedRollup, names: dict[str, str] | None = None
+) -> list[str]:
+    """What a later revision changed, one line each (in Chinese), each indicator and
+    milestone named by ``names`` (``key_names``) beside its key."""
     if before is None:
         return []
+    names = names or {}
+
+    def named(key: str) -> str:
+        return f"{names[key]} · " if key in names else ""
+
+    def word(status: str | None) -> str:
+        return MILESTONE_WORDS.get(status or "", "—")
+
     lines = []
     old = {i["item_number"]: i for i in before.body["items"]}
     for item in after.body["items"]:
@@ -212,14 +245,15 @@ def rollup_changes(before: ReceivedRollup | None, after: ReceivedRollup) -> list
         for value in item["indicators"]:
             if was_values.get(value["key"]) != value["value"]:
                 lines.append(
-                    f"第{number}项 指标 {value['key']}：{was_values.get(value['key'], '—')} → "
-                    f"{value['value']}"
+                    f"第{number}项 {named(value['key'])}指标 {value['key']}："
+                    f"{was_values.get(value['key'], '—')} → {value['value']}"
                 )
         was_status = {m["key"]: m["status"] for m in was.get("milestones", [])}
         for m in item["milestones"]:
             if was_status.get(m["key"]) != m["status"]:
                 lines.append(
-                    f"第{number}项 节点 {m['key']}：{was_status.get(m['key'], '—')} → {m['status']}"
+                    f"第{number}项 {named(m['key'])}节点 {m['key']}："
+                    f"{word(was_status.get(m['key']))} → {word(m['status'])}"
                 )
     return lines
 
@@ -233,6 +267,17 @@ class ProvinceRow:
     items: dict[int, dict[str, Any]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Share:
+    """One province's value of an indicator, its share of the total, and where the
+    province's value came from (``counties``: {reporting, of} for a county ledger total)."""
+
+    name: str
+    value: Decimal
+    share: Decimal | None
+    counties: dict[str, int] | None = None
+
+
 @dataclass
 class IndicatorTotal:
     """An indicator summed (or combined) over the provinces, with each province's share."""
@@ -242,7 +287,7 @@ class IndicatorTotal:
     name: str
     unit: str
     total: Decimal | None
-    shares: list[tuple[str, Decimal, Decimal | None]]  # (province, value, share of total)
+    shares: list[Share]
 
 
 @dataclass
@@ -311,16 +356,19 @@ def _totals(document: PolicyDocument, rows: list[ProvinceRow]) -> list[Indicator
     totals = []
     for number, indicator in indicators:
         values = []
+        sources = []
         for row in rows:
             item = row.items.get(number)
             for value in (item or {}).get("indicators", []):
                 if value["key"] == indicator.key:
                     values.append((row.member.name, Decimal(value["value"])))
+                    sources.append(value.get("counties"))
         total = combine(indicator.combine, values)
         shares = [
-            (name, value, (value / total).quantize(Decimal("0.0001")) if total else None)
-            for name, value in values
-        ]
+            Share(name, value, (value / total).quantize(Decimal("0.0001")) if total else None,
+                  counties)
+            for (name, value), counties in zip(values, sources, strict=True)
+        ]  # fmt: skip
         totals.append(
             IndicatorTotal(number, indicator.key, indicator.name, indicator.unit, total, shares)
         )
@@ -489,11 +537,37 @@ def merged_status(said: list[str]) -> str:
     return "partly" if kinds & {"done", "partly"} else "not_done"
 
 
+@dataclass(frozen=True)
+class CountyLedger:
+    """What the county ledger gives a roll-up: the county-counted keys among the centre's,
+    their exact totals of the quarter and how many counties the province has."""
+
+    keys: frozenset[str]
+    totals: dict[tuple[str, str], CountyTotal]
+    of: int
+
+
+def county_ledger(period: str, central_keys: set[str]) -> CountyLedger:
+    """The county-counted indicators among ``central_keys`` (those the counties report: the
+    indicators ``TRACKER_COUNTY_DEPARTMENT`` reports, see docs/counties.md) and their
+    province totals of ``period`` (two queries, or none without county-counted keys)."""
+    keys = frozenset(i.key for i in county_indicators() if i.key in central_keys)
+    if not keys:
+        return CountyLedger(keys, {}, 0)
+    return CountyLedger(keys, province_totals([period], keys), county_count())
+
+
 def build_rollup(adoption: Adoption, period: str, revision: int) -> dict[str, Any]:
     """The province's quarter of the adopted document, per central item: the lead's
     consolidated narrative, milestone statuses by key (done only when every local item says
     done) and indicator values combined over the item and its sub-items by the central
-    indicator's rule."""
+    indicator's rule.
+
+    A county-counted indicator (one the counties report in their ledger) that at least one
+    county reported this quarter goes up as the counties' exact total, with ``counties``
+    {reporting, of}; the departments' values for it are then not added (they count the same
+    people once more). When no county reported it, the departments' values are combined as
+    for any indicator, and the value carries no ``counties``."""
     central_indicators = {
         (p["item_number"], i["key"]): i for p in adoption.content["plans"] for i in p["indicators"]
     }
@@ -525,6 +599,7 @@ def build_rollup(adoption: Adoption, period: str, revision: int) -> dict[str, An
     for obligation, report in reports:
         by_task[obligation.task_id].append((obligation, report))
     central_of = {item.task_id: item.central_item_number for item in links}
+    ledger = county_ledger(period, {key for _, key in central_indicators})
     items = []
     for number in sorted({item.central_item_number for item in links}):
         tasks = [t for t, n in central_of.items() if n == number]
@@ -548,12 +623,21 @@ def build_rollup(adoption: Adoption, period: str, revision: int) -> dict[str, An
         for report_id, key, value in values:
             if report_id in ids:
                 per_key[key].append((report_id, Decimal(str(value))))
-        indicators = []
-        for key, found in sorted(per_key.items()):
+        indicators: list[dict[str, Any]] = []
+        keys = set(per_key) | {k for k in ledger.keys if (number, k) in central_indicators}
+        for key in sorted(keys):
             indicator = central_indicators.get((number, key))
             if indicator is None:
                 continue  # a local indicator of a sub-item: not the centre's
-            combined = combine(Combine(indicator["combine"]), found)
+            counted = ledger.totals.get((key, period))
+            if counted is not None:
+                # county-counted: the counties' exact total wins over what departments said
+                indicators.append(
+                    {"key": key, "value": str(counted.total),
+                     "counties": {"reporting": counted.counties_reporting, "of": ledger.of}}
+                )  # fmt: skip
+                continue
+            combined = combine(Combine(indicator["combine"]), per_key.get(key, []))
             if combined is not None:
                 indicators.append({"key": key, "value": _decimal(combined)})
         items.append(

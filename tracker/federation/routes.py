@@ -17,8 +17,11 @@ from tracker.auth.permissions import (
     can_manage_members,
     require_manage_federation,
     require_manage_members,
+    sees_all_departments,
 )
 from tracker.catalogue import queries as catalogue_queries
+from tracker.catalogue.models import PolicyDocument
+from tracker.dashboard.sections import add_scorecard_section
 from tracker.errors import DomainError
 from tracker.extensions import db
 from tracker.federation import (
@@ -27,6 +30,8 @@ from tracker.federation import (
     outbox,
     queries,
     services,
+    sheet,
+    timeliness,
 )
 from tracker.federation.forms import (
     MAX_EXPORT_BYTES,
@@ -43,6 +48,42 @@ from tracker.reports.queries import current_period
 from tracker.web import flash_form_errors, on_error_redirect, on_error_render
 
 add_nav("federation.index", "上下级联动", can_manage_federation)
+
+
+def _scorecard_provinces(period: Period, document_id: int | None) -> dict[str, Any] | None:
+    """The scorecard's provinces section: at a central instance with members, for users who
+    see every department (a department's own staff see their own row of the scorecard only,
+    and a province is not theirs). Links to the roll-ups for those who may read them."""
+    if not instance.current().central or not sees_all_departments(current_user):
+        return None
+    if document_id is not None:
+        found = db.session.get(PolicyDocument, document_id)
+        documents = [found] if found is not None else []
+    else:
+        documents = catalogue_queries.documents()
+    rows = timeliness.arrivals([d.number for d in documents], period)
+    if not rows:
+        return None
+    key = request.args.get("psort", "rank")
+    key = key if key in timeliness.SORTS else "rank"
+    descending = request.args.get("pdesc") == "y"
+    rows = timeliness.sort_arrivals(rows, key, descending)
+    grouped: dict[str, list[timeliness.ProvinceArrival]] = {}
+    for row in rows:
+        grouped.setdefault(row.document_number, []).append(row)
+    args = {k: v for k, v in request.args.to_dict().items() if k not in ("psort", "pdesc")}
+    return {
+        "documents": [
+            {"number": number, "rows": shown, "summary": timeliness.summary(shown)}
+            for number, shown in grouped.items()
+        ],
+        "due": rows[0].due_date, "sort": key, "desc": descending, "args": args,
+        "labels": timeliness.SORT_LABELS, "links": can_manage_federation(current_user),
+    }  # fmt: skip
+
+
+add_scorecard_section("provinces", "federation/_scorecard_provinces.html", _scorecard_provinces)
+sheet.register()
 
 
 @bp.route("")
@@ -159,7 +200,9 @@ def report_up(adoption_id: int) -> ResponseReturnValue:
         return _adoption_page(found, form, 422)
     on_error_render(lambda error: _report_refused(found, form, error))
     push = services.report_up(found, form.period.data or "", actor=current_user)
-    flash(f"{push.period} 第 {push.revision} 版已进入上报队列，送达后显示回执。", "success")
+    label = Period.parse(push.period).label
+    flash(f"{label}第 {push.revision} 版已进入上报队列，送达后在下面的上报记录中显示回执。",
+          "success")  # fmt: skip
     return redirect(url_for("federation.adoption", adoption_id=found.id))
 
 
@@ -217,7 +260,7 @@ def members() -> ResponseReturnValue:
     def page(status: int = 200, token: str | None = None) -> tuple[str, int]:
         return render_template(
             "federation/members.html", form=form, members=queries.members(), token=token,
-            revoke=EmptyForm(formdata=None),
+            revoke=EmptyForm(formdata=None), levels=instance.LEVELS,
         ), status  # fmt: skip
 
     if not form.is_submitted():
@@ -229,6 +272,7 @@ def members() -> ResponseReturnValue:
         form.code.data or "", form.name.data or "", form.level.data or "", actor=current_user
     )
     flash(f"已登记 {member.name}；下面的实例令牌只显示这一次。", "success")
+    form = MemberForm(formdata=None)  # registered: the next one starts from an empty form
     rendered, status = page(200, token)
     return rendered, status, {"Cache-Control": "no-store"}  # a new token must not be cached
 
@@ -273,7 +317,8 @@ def rollup(rollup_id: int) -> ResponseReturnValue:
     row = queries.rollup(rollup_id) or abort(404)
     require_manage_federation(current_user)
     before = queries.previous_revision(row)
+    names = queries.key_names(row.document_number)
     return render_template(
-        "federation/rollup.html", row=row, before=before,
-        changes=queries.rollup_changes(before, row),
+        "federation/rollup.html", row=row, before=before, names=names,
+        changes=queries.rollup_changes(before, row, names), words=queries.MILESTONE_WORDS,
     )  # fmt: skip

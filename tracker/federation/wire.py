@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DOCUMENT_FORMAT = "tracker.document/1"
 ROLLUP_FORMAT = "tracker.rollup/1"
@@ -183,9 +183,29 @@ class MilestoneReport(Wire):
     note: str = Field(default="", max_length=2000)
 
 
+class CountySource(Wire):
+    """Where a county-counted value came from: ``reporting`` of the province's ``of`` counties
+    reported it in their ledgers (the value is their exact total). Counts are whole JSON
+    numbers, never coerced from text."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    reporting: int = Field(ge=1)
+    of: int = Field(ge=1)
+
+    @model_validator(mode="after")
+    def _not_more_than_all(self) -> CountySource:
+        if self.reporting > self.of:
+            raise ValueError("报送的县数不能多于县总数")
+        return self
+
+
 class IndicatorReport(Wire):
+    """One indicator's value. ``counties`` is optional (absent in roll-ups before county
+    ledgers, and for values the departments reported): both shapes are accepted."""
+
     key: str = Field(min_length=1, max_length=32)
     value: str
+    counties: CountySource | None = None
 
     @field_validator("value")
     @classmethod

@@ -18,6 +18,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, PolicyDocument, Role, Task
+from tracker.db import unindexed
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import Combine, DeliveryPlan, Indicator, Milestone, PlanState
 from tracker.extensions import db
@@ -715,7 +716,7 @@ def overdue_milestones(
         .join(Report, MilestoneStatus.report_id == Report.id)
         .where(
             MilestoneStatus.milestone_key.in_([m.key for m in milestones]),
-            Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+            unindexed(Report.state).in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
         )
     ).all()
     for status, submitted_at in rows:
@@ -778,8 +779,8 @@ def combined_results(
         .where(
             Obligation.task_id.in_(task_ids),
             Obligation.period.in_([p.key for p in periods]),
-            Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
-            IndicatorValue.indicator_key.in_({i.key for i in indicators}),
+            unindexed(Report.state).in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+            unindexed(IndicatorValue.indicator_key).in_({i.key for i in indicators}),
         )
         .order_by(Report.submitted_at, Report.id)
     ).all()  # fmt: skip
@@ -811,7 +812,7 @@ def milestone_keys_done(keys: list[str], *, up_to: str) -> set[str]:
             .where(
                 MilestoneStatus.milestone_key.in_(keys),
                 MilestoneStatus.progress == MilestoneProgress.DONE,
-                Report.state.in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
+                unindexed(Report.state).in_((ReportState.SUBMITTED, ReportState.ACCEPTED)),
                 Obligation.period <= up_to,
             )
         )

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -35,6 +35,7 @@ from tracker.catalogue.models import Task
 from tracker.dashboard.delivery_light import SUGGESTED_STEP, delivery_light, latest_pace
 from tracker.dashboard.models import Snapshot, SnapshotCell
 from tracker.dashboard.queries.grid import Change, change_between
+from tracker.db import unindexed
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator, Milestone
 from tracker.extensions import db
@@ -91,6 +92,14 @@ class PlanFacts:
     indicators: dict[int, list[Indicator]]
     done_in: dict[str, str]  # milestone key → first quarter a submitted report says 已完成
     values: list[tuple[str, int, str, int, Decimal]]  # key, task, quarter, department, value
+    said: dict[tuple[str, int, str], list[tuple[int, Decimal]]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # (key, task, quarter) → [(department, value)] in the order reports were submitted:
+        # each suggestion looks up its few values instead of scanning every value read.
+        self.said = defaultdict(list)
+        for key, task_id, quarter, department_id, value in self.values:
+            self.said[(key, task_id, quarter)].append((department_id, Decimal(str(value))))
 
     @property
     def planned(self) -> set[int]:
@@ -132,7 +141,7 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
             .where(
                 MilestoneStatus.milestone_key.in_(keys),
                 MilestoneStatus.progress == MilestoneProgress.DONE,
-                Report.state.in_(_SAID),
+                unindexed(Report.state).in_(_SAID),
             )
             .group_by(MilestoneStatus.milestone_key)
         )
@@ -151,7 +160,8 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
                 .join(Obligation, Report.obligation_id == Obligation.id)
                 .where(
                     Obligation.task_id.in_(list(indicators)), Obligation.period.in_(window),
-                    Report.state.in_(_SAID), IndicatorValue.indicator_key.in_(indicator_keys),
+                    unindexed(Report.state).in_(_SAID),
+                    unindexed(IndicatorValue.indicator_key).in_(indicator_keys),
                 )
                 .order_by(Report.submitted_at, Report.id)
             ).tuples()
@@ -181,13 +191,13 @@ def suggested_step(
     paces = []
     for i in facts.indicators.get(task_id, []):
         by_period = {}
+        reporters = set(i.department_ids or [])
         for p in window:
             said = [
-                (department_id, Decimal(str(value)))
-                for key, t, key_period, department_id, value in facts.values
-                if key == i.key and t == task_id and key_period == p.key
-                and department_id in (i.department_ids or [])
-            ]  # fmt: skip
+                (department_id, value)
+                for department_id, value in facts.said.get((i.key, task_id, p.key), [])
+                if department_id in reporters
+            ]
             by_period[p.key] = IndicatorResult(i, said, combine(i.combine, said))
         if (pace := latest_pace(i, by_period, window)) is not None:
             paces.append(pace)
