@@ -184,14 +184,17 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     expect(page.locator("h1")).to_contain_text("长安区（130102）")
     page.goto(f"{hebei.base}/counties/mine?period={PERIOD}")  # the quarter the province reports
     expect(page.locator("h1")).to_contain_text(f"长安区（130102）· {LABEL}")
+    # item 23's five ledger indicators, mapped to 省民政厅: 已完成摸底排查的县 asked 是 / 否
+    # (stored 1), the four counts of people typed
+    page.locator("#county-values select").select_option(label="是")
     fields = page.locator("#county-values input[inputmode=numeric]")
-    assert fields.count() == 5  # item 23's five ledger indicators, mapped to 省民政厅
-    for n in range(5):
-        fields.nth(n).fill(str(10 + n))
-    # item 23's indicators are counted by counties: the county's count of `key` goes up, not
-    # the departments' 30 + 100 (docs/federation.md, "The county ledger in the roll-up")
-    counted = page.locator(f"#county-values input[name=v_{key}]")
-    counted.fill("13")
+    assert fields.count() == 4
+    for n in range(4):
+        fields.nth(n).fill(str(11 + n))
+    # item 23's indicators are counted by counties: the county's count goes up, not what the
+    # departments filed (docs/federation.md, "The county ledger in the roll-up")
+    people = _second_indicator_key(centre_db)
+    page.locator(f"#county-values input[name=v_{people}]").fill("13")
     page.click("#county-values button[type=submit], #county-values input[type=submit]")
     expect(page.locator(".flash")).to_contain_text("已保存长安区")
     shot("county-values-saved")
@@ -233,7 +236,8 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     expect(hebei_row.locator("td[data-item='23']")).to_have_text("● 5项指标")
     expect(hebei_row.locator("td[data-item='1']")).to_have_text("—")  # waived: nobody reported
     expect(page.locator("#matrix tr[data-member='140000'] td[data-light=red]")).to_have_text("未报")
-    total = page.locator(f"#totals tr[data-key='{key}']")
+    expect(page.locator(f"#totals tr[data-key='{key}'] td.total")).to_have_text("1")  # 是
+    total = page.locator(f"#totals tr[data-key='{people}']")
     expect(total.locator("td.total")).to_have_text("13")
     expect(total).to_contain_text("河北省 13（100.0%）")
     expect(total).to_contain_text("县级台账 1/2 县")
@@ -241,7 +245,7 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     hebei_row.locator("a:has-text('已报 第1版')").click()
     expect(page.locator("h1")).to_contain_text("河北省")
     expect(page.locator("main")).to_contain_text(receipt)
-    name = _indicator_name(centre_db, key)
+    name = _indicator_name(centre_db, people)
     expect(page.locator("section[data-item='23']")).to_contain_text(
         f"{name}：13（县级台账合计，1/2 县已报）"
     )
@@ -275,7 +279,7 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     # -- a correction: the county corrects its count, revision 2 goes up, the centre shows it --
     _sign_in(page, hebei.base, "chang-an")
     page.goto(f"{hebei.base}/counties/mine?period={PERIOD}")
-    page.locator(f"#county-values input[name=v_{key}]").fill("14")
+    page.locator(f"#county-values input[name=v_{people}]").fill("14")
     page.click("#county-values button[type=submit], #county-values input[type=submit]")
     expect(page.locator(".flash")).to_contain_text("已保存长安区")
     _sign_out(page)
@@ -297,8 +301,16 @@ def test_the_cascade_from_a_county_to_the_centre(page, browser, instances, shot)
     expect(total.locator("td.total")).to_have_text("14")
     shot("centre-provinces-r2")
     hebei_row.locator("a:has-text('已报 第2版')").click()
-    expect(page.locator("#changes")).to_contain_text(f"第23项 {name} · 指标 {key}：13 → 14")
+    expect(page.locator("#changes")).to_contain_text(f"第23项 {name} · 指标 {people}：13 → 14")
     shot("centre-rollup-r2-changes")
+
+
+def _second_indicator_key(centre_db) -> str:
+    """Item 23's second indicator (registered left-behind women, a count of people)."""
+    with sqlite3.connect(centre_db) as conn:
+        return conn.execute(
+            "select key from delivery_indicator order by position limit 1 offset 1"
+        ).fetchone()[0]
 
 
 def _indicator_name(centre_db, key: str) -> str:

@@ -36,7 +36,9 @@ def test_a_county_enters_its_counts_and_the_province_sees_completeness(
 
     sign_in(people["chang_an"])
     expect(page.locator("h1")).to_contain_text("长安区（130102）")
-    page.fill(first, "1")
+    # 已完成摸底排查的县 is one county's yes/no question, sent as the count 1
+    expect(page.locator(f"label[for='{first[1:]}']")).to_have_text("本县是否已完成摸底排查")
+    page.select_option(first, label="是")
     page.fill(second, "-3")
     page.click("#county-values button[type=submit], #county-values input[type=submit]")
     expect(page.locator(f"{second}-error")).to_contain_text("只能填写 0 或正整数")

@@ -50,11 +50,20 @@ def test_the_trajectory_chart_and_table(
     )
     assert painted > 1000
     row = page.locator("#trajectory-table tr[data-period='2024Q3']")
-    assert row.locator("td[data-department=mca]").inner_text() == "1300"
-    assert row.locator("td[data-department=acwf]").inner_text() == "1200"
-    assert row.locator("td[data-column=combined]").inner_text().startswith("2500")
-    # 0 (2019-05-01) → 100 (2027-12-31), read on 2024-09-30
-    assert row.locator("td[data-column=planned]").inner_text() == "62.5079"
+    assert row.locator("td[data-department=acwf]").inner_text() == "1,200"
+    assert row.locator("td[data-column=combined]").inner_text().startswith("2,500")
+    # 0 (2019-05-01) → 100 (2027-12-31), read on 2024-09-30: 62.5079, shown as whole 个
+    assert row.locator("td[data-column=planned]").inner_text() == "63"
+    assert row.locator("td[data-department=mca]").inner_text() == "1,300"
     assert page.locator("#trajectory-table tr.target td[data-column=planned]").inner_text() == "100"
+    # the x axis is linear in days: the chart's x scale, and a tick at each 1 January
+    axis = page.evaluate(
+        """() => { const c = Chart.getChart(document.querySelector('#trajectory-chart'));
+                   const x = c.scales.x;
+                   return {type: x.type, ticks: x.ticks.map(t => x.getLabelForValue
+                     ? c.options.scales.x.ticks.callback(t.value) : t.value)}; }"""
+    )
+    assert axis["type"] == "linear"
+    assert axis["ticks"] == [f"{y}年" for y in range(2020, 2028)]
     screenshot("dashboard-indicator-trajectory")
     assert problems == []

@@ -1,5 +1,6 @@
 """The province's county template: downloaded per quarter (one row per county, one column
-per indicator, whole numbers ≥ 0 validated), filled and uploaded back; a hostile or wrong
+per indicator, whole numbers ≥ 0 validated, 是 / 否 for the indicator that counts counties),
+filled and uploaded back; a hostile or wrong
 upload is refused as a whole, every problem named by its cell, nothing saved."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import pytest
 
 from tests.counties.conftest import county, workbook_bytes
 from tracker.counties import queries
-from tracker.counties.sheets import FIRST_ROW, KEY_ROW, SHEET_TITLE
+from tracker.counties.sheets import FIRST_ROW, HEADER_ROW, KEY_ROW, SHEET_TITLE
 
 
 def _download(client, period):
@@ -45,11 +46,16 @@ def test_template_round_trip(ledger, client, login):
     assert [sheet.cell(KEY_ROW, 4 + n).value for n in range(5)] == [i.key for i in indicators]
     codes = [sheet.cell(r, 1).value for r in range(FIRST_ROW, sheet.max_row + 1)]
     assert codes == ["130102", "130104", "130105", "130202", "130203"]
-    validation = sheet.data_validations.dataValidation[0]
-    assert validation.type == "whole" and validation.operator == "greaterThanOrEqual"
-    assert validation.formula1 == "0"
-    assert str(validation.sqref) == f"D{FIRST_ROW}:H{FIRST_ROW + 4}"
-    sheet.cell(_row_of(sheet, "130104"), 4).value = 1
+    # 已完成摸底排查的县 is a 是 / 否 list, the four counts of people whole numbers ≥ 0.
+    yes_no, *counts = sheet.data_validations.dataValidation
+    assert sheet.cell(HEADER_ROW, 4).value.startswith("本县是否已完成摸底排查（填“是”或“否”）")
+    assert yes_no.type == "list" and yes_no.formula1 == '"是,否"'
+    assert str(yes_no.sqref) == f"D{FIRST_ROW}:D{FIRST_ROW + 4}"
+    for validation, column in zip(counts, "EFGH", strict=True):
+        assert validation.type == "whole" and validation.operator == "greaterThanOrEqual"
+        assert validation.formula1 == "0"
+        assert str(validation.sqref) == f"{column}{FIRST_ROW}:{column}{FIRST_ROW + 4}"
+    sheet.cell(_row_of(sheet, "130104"), 4).value = "是"  # stored as the count 1
     sheet.cell(_row_of(sheet, "130104"), 5).value = 25
     sheet.cell(_row_of(sheet, "130203"), 5).value = "1,200"  # typed as text with a comma
     response = _upload(client, period, book)
@@ -88,7 +94,7 @@ def test_hostile_or_wrong_cells_refuse_the_whole_upload(ledger, client, login, v
     book = _download(client, period)
     sheet = book[SHEET_TITLE]
     good, bad = _row_of(sheet, "130102"), _row_of(sheet, "130105")
-    sheet.cell(good, 4).value = 7  # a valid cell: not saved either
+    sheet.cell(good, 4).value = "是"  # a valid cell: not saved either
     sheet.cell(bad, 5).value = value
     response = _upload(client, period, book)
     assert response.status_code == 422
@@ -162,3 +168,27 @@ def test_not_an_xlsx_is_refused(ledger, client, login):
         content_type="multipart/form-data",
     )
     assert "只能上传 .xlsx 文件" in csv.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("value", "stored", "problem"),
+    [("是", 1, None), ("否", 0, None), (1, 1, None), (0, 0, None),
+     (2, None, "“2”只能填写“是”或“否”"), ("已完成", None, "“已完成”只能填写“是”或“否”")],
+)  # fmt: skip
+def test_the_county_count_is_answered_yes_or_no_in_the_template(
+    ledger, client, login, value, stored, problem
+):
+    people, indicators, period = ledger["people"], ledger["indicators"], ledger["period"]
+    login(people["coordinator"])
+    book = _download(client, period)
+    sheet = book[SHEET_TITLE]
+    row = _row_of(sheet, "130102")
+    sheet.cell(row, 4).value = value
+    response = _upload(client, period, book)
+    if problem is None:
+        assert response.status_code == 302
+        assert queries.values_of_county(county("130102").id, period) == {indicators[0].key: stored}
+    else:
+        assert response.status_code == 422
+        assert f"D{row} 单元格：{problem}" in response.get_data(as_text=True).replace("&#34;", '"')
+        assert queries.values_of_quarter(period) == {}

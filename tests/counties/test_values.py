@@ -111,7 +111,7 @@ def test_bad_input_is_refused_beside_its_field_and_kept(ledger, client, login, t
     login(people["lu_nan"])
     response = client.post(
         f"/counties/{county('130202').id}/values?period={period.key}",
-        data=values_form(indicators, v0="7", v1=text),
+        data=values_form(indicators, v0="1", v1=text),
     )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
@@ -119,7 +119,7 @@ def test_bad_input_is_refused_beside_its_field_and_kept(ledger, client, login, t
     assert message in error
     if "\x00" not in text:
         assert f'value="{text}"' in page
-    assert 'value="7"' in page  # kept as typed
+    assert '<option selected value="1">是</option>' in page  # kept as chosen
     assert _values("130202", period) == {}
     assert "138******78" in page or message != "手机号码"
 
@@ -168,3 +168,45 @@ def test_province_totals_are_exact_with_the_number_of_counties(ledger):
     only = queries.province_totals([period], [first])
     assert set(only) == {(first, period.key)}
     assert queries.province_totals([Period(2001, 1)]) == {}
+
+
+def test_a_county_answers_the_county_count_yes_or_no(ledger, client, login):
+    """已完成摸底排查的县 counts counties: a county answers 是 / 否, stored as 1 / 0, so that
+    the counties' values add up to how many counties have finished."""
+    people, indicators, period = ledger["people"], ledger["indicators"], ledger["period"]
+    finished = indicators[0]
+    assert finished.name == "已完成摸底排查的县" and finished.yes_no
+    assert not any(i.yes_no for i in indicators[1:])  # counts of people stay counts
+    login(people["chang_an"])
+    url = f"/counties/{county('130102').id}/values?period={period.key}"
+    page = client.get(url).get_data(as_text=True)
+    assert "本县是否已完成摸底排查" in page
+    assert '<option value="1">是</option>' in page and '<option value="0">否</option>' in page
+    assert client.post(url, data=values_form(indicators, v0="1")).status_code == 302
+    assert _values("130102", period) == {finished.key: 1}
+    page = client.get(url).get_data(as_text=True)
+    assert '<option selected value="1">是</option>' in page
+    login(people["lu_nan"])
+    other = f"/counties/{county('130202').id}/values?period={period.key}"
+    assert client.post(other, data=values_form(indicators, v0="0")).status_code == 302
+    assert _values("130202", period) == {finished.key: 0}
+    # a count other than 1 or 0 is no answer: refused beside the field, nothing saved
+    refused = client.post(other, data=values_form(indicators, v0="2"))
+    assert refused.status_code == 422
+    assert "本县是否已完成摸底排查：请选择“是”或“否”" in refused.get_data(as_text=True)
+    assert _values("130202", period) == {finished.key: 0}
+    # and the province's total is the sum of the answers: one county of two
+    assert queries.province_totals([period], [finished.key])[(finished.key, period.key)] == (
+        queries.CountyTotal(total=1, counties_reporting=2)
+    )
+
+
+def test_the_service_refuses_a_county_count_above_one(ledger):
+    from tracker.counties.services import set_county_values
+    from tracker.errors import Invalid
+
+    indicators, period = ledger["indicators"], ledger["period"]
+    with pytest.raises(Invalid, match="只能填写“是”或“否”"):
+        set_county_values(county("130102"), period, {indicators[0].key: 2},
+                          actor=ledger["people"]["coordinator"])  # fmt: skip
+    assert _values("130102", period) == {}

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
@@ -55,10 +56,16 @@ def _two_quarters(quarter):
     db.session.commit()
 
 
-def _planned(on: dt.date) -> Decimal:
-    """The line from 0 (2019-05-01) to 100 (2027-12-31) on ``on``, four decimals."""
+def _planned(on: dt.date, target: int = 100) -> Decimal:
+    """The line from 0 (2019-05-01) to ``target`` (2027-12-31) on ``on``, to 4 decimals."""
     start, end = dt.date(2019, 5, 1), dt.date(2027, 12, 31)
-    return (Decimal(100) * (on - start).days / (end - start).days).quantize(Decimal("0.0001"))
+    share = Decimal(target) * (on - start).days / (end - start).days
+    return share.quantize(Decimal("0.0001"))
+
+
+def _whole(value: Decimal) -> Decimal:
+    """Rounded half up to a whole number, as a count's planned value is shown."""
+    return value.quantize(Decimal(1), rounding=ROUND_HALF_UP)
 
 
 def _rows(page: str) -> dict[str, dict[str, str]]:
@@ -105,16 +112,29 @@ def test_each_quarter_combines_submitted_values_by_the_rule(
     # a column per reporting department
     assert (rows["2024Q3"]["mca"], rows["2024Q3"]["acwf"]) == ("20", "10")
     assert (rows["2024Q4"]["mca"], rows["2024Q4"]["acwf"]) == ("5", "40")
-    # the planned line at each quarter's end
-    assert Decimal(rows["2024Q3"]["planned"]) == _planned(dt.date(2024, 9, 30))
-    assert Decimal(rows["2024Q4"]["planned"]) == _planned(dt.date(2024, 12, 31))
+    # the planned line at each quarter's end, rounded to whole 个 (62.5079 → 63)
+    assert rows["2024Q3"]["planned"] == str(_whole(_planned(dt.date(2024, 9, 30)))) == "63"
+    assert rows["2024Q4"]["planned"] == str(_whole(_planned(dt.date(2024, 12, 31))))
     # the chart carries the same figures: baseline, the quarters oldest first, target
     chart = _chart(page)
     assert chart["labels"] == ["基线 2019-05-01", "2024年第三季度", "2024年第四季度",
                                "目标 2027-12-31"]  # fmt: skip
     planned, combined, *by_department = chart["series"]
-    assert planned["values"] == [0, float(_planned(dt.date(2024, 9, 30))),
-                                 float(_planned(dt.date(2024, 12, 31))), 100]  # fmt: skip
+    assert planned["values"] == [0, float(_whole(_planned(dt.date(2024, 9, 30)))),
+                                 float(_whole(_planned(dt.date(2024, 12, 31)))), 100]  # fmt: skip
+    # on a day axis: the baseline on its date, each quarter at its end, the target on its date
+    days = [
+        (d - dt.date(1970, 1, 1)).days
+        for d in (
+            dt.date(2019, 5, 1),
+            dt.date(2024, 9, 30),
+            dt.date(2024, 12, 31),
+            dt.date(2027, 12, 31),
+        )
+    ]
+    assert chart["x"] == days
+    assert [t["label"] for t in chart["ticks"]] == [f"{y}年" for y in range(2020, 2028)]
+    assert chart["ticks"][0]["value"] == (dt.date(2020, 1, 1) - dt.date(1970, 1, 1)).days
     assert combined["values"] == [None, float(q3), float(q4), None]
     assert {s["label"]: s["values"][1:3] for s in by_department} == {
         "民政部": [20, 5], "全国妇联": [10, 40]
@@ -141,7 +161,7 @@ def test_one_reporting_department_has_no_department_columns(client, login, quart
     _report(Q3, "acwf", key, 12, people["support"])
     login(people["leader"])
     page = client.get(f"/dashboard/items/{task(23).id}/indicators/{key}").get_data(as_text=True)
-    planned = str(_planned(dt.date(2024, 9, 30)))
+    planned = str(_whole(_planned(dt.date(2024, 9, 30))))
     assert _rows(page)["2024Q3"] == {"combined": "12", "planned": planned}
     assert len(_chart(page)["series"]) == 2  # the planned line and the reported values
 
@@ -219,3 +239,67 @@ def test_queries_do_not_grow_with_the_quarters(client, login, quarter, people, c
     with count_queries() as five:
         assert client.get(url).status_code == 200
     assert five.count == one.count, five.statements
+
+
+@pytest.mark.parametrize(
+    ("unit", "baseline", "target", "planned", "shown_target"),
+    [
+        # a count of people: whole numbers, thousands separated (3,750,473.6… → 3,750,474)
+        ("人", "0", "6000000", "3,750,474", "6,000,000"),
+        # a share: one decimal at least, or as many as the baseline or target carries
+        ("%", "35.5", "80", "63.3", "80.0"),
+        ("%", "35.25", "80", "63.22", "80.00"),
+        # an amount: two decimals
+        ("万元", "0", "1200", "750.09", "1,200.00"),
+    ],
+)
+def test_planned_values_are_shown_at_the_indicators_precision(
+    client, login, quarter, people, unit, baseline, target, planned, shown_target
+):
+    spec = indicator("登记人数", "sum", ["mca", "acwf"], unit=unit)
+    spec = dataclasses.replace(spec, baseline_value=Decimal(baseline), target_value=Decimal(target))
+    plan = approved_plan(23, "mca", indicators=[spec], people=people)
+    key = plan.indicators[0].key
+    _report(Q3, "acwf", key, "1234567.5", people["support"])
+    login(people["coordinator"])
+    page = client.get(f"/dashboard/items/{task(23).id}/indicators/{key}").get_data(as_text=True)
+    row = _rows(page)["2024Q3"]
+    # the line from baseline (2019-05-01) to target (2027-12-31), read at 2024Q3's end
+    line = Decimal(baseline) + (Decimal(target) - Decimal(baseline)) * (
+        Decimal((dt.date(2024, 9, 30) - dt.date(2019, 5, 1)).days)
+        / Decimal((dt.date(2027, 12, 31) - dt.date(2019, 5, 1)).days)
+    )
+    places = max(len(planned.split(".")[1]) if "." in planned else 0, 0)
+    expected = line.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    assert row["planned"] == f"{expected:,f}" == planned
+    # a reported value keeps its decimals, thousands separated
+    assert row["combined"].startswith("1,234,567.5")
+    target_cell = re.search(r'<tr class="target">.*?data-column="planned">([^<]*)<', page, re.S)
+    assert target_cell.group(1) == shown_target
+    # the chart's planned line is the rounded value too
+    assert _chart(page)["series"][0]["values"][1] == float(expected)
+
+
+def test_a_people_count_on_the_seeded_plan_reads_as_people(client, login, quarter, people):
+    """The user's case: 信息台账登记的农村留守妇女 (人, 0 → 6,000,000) on 2026-09-30."""
+    spec = indicator("信息台账登记的农村留守妇女", "sum", ["mca", "acwf"], unit="人")
+    spec = dataclasses.replace(spec, target_value=Decimal(6000000))
+    plan = approved_plan(23, "mca", indicators=[spec], people=people)
+    key = plan.indicators[0].key
+    login(people["coordinator"])
+    page = client.get(f"/dashboard/items/{task(23).id}/indicators/{key}").get_data(as_text=True)
+    exact = _planned(dt.date(2024, 9, 30), 6000000)
+    assert exact != _whole(exact)  # the line's value has decimals …
+    assert _rows(page)["2024Q3"]["planned"] == f"{_whole(exact):,f}"  # … shown as whole people
+    assert "." not in _rows(page)["2024Q3"]["planned"]
+
+
+def test_the_axis_ticks_years_or_over_a_short_line_quarters():
+    from tracker.dashboard.trajectory import day, year_ticks
+
+    years = year_ticks(dt.date(2019, 5, 1), dt.date(2027, 12, 31))
+    assert [t["label"] for t in years] == [f"{y}年" for y in range(2020, 2028)]
+    assert years[0]["value"] == day(dt.date(2020, 1, 1)) == 18262
+    short = year_ticks(dt.date(2025, 2, 10), dt.date(2025, 12, 31))
+    assert [t["label"] for t in short] == ["2025年第二季度", "2025年第三季度", "2025年第四季度"]
+    assert short[0]["value"] == day(dt.date(2025, 4, 1))

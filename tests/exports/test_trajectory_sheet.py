@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from decimal import Decimal
+from dataclasses import replace
+from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -48,11 +49,12 @@ def _export(period: Period, **options) -> bytes:
     return out.getvalue()
 
 
-def _planned(on: dt.date) -> float:
+def _planned(on: dt.date, target: int = 100) -> float:
+    """The line from 0 (2019-05-01) to ``target`` (2027-12-31) on ``on``, rounded half up to a
+    whole number, as the sheet gives a count's planned value."""
     start, end = dt.date(2019, 5, 1), dt.date(2027, 12, 31)
-    return float(
-        (Decimal(100) * (on - start).days / (end - start).days).quantize(Decimal("0.0001"))
-    )
+    line = Decimal(target) * (on - start).days / (end - start).days
+    return float(line.quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
 @pytest.fixture
@@ -122,3 +124,33 @@ def test_the_widest_sheet_still_prints_at_nine_points():
     quarters = list(Period.range(Period(2024, 1), Period(2026, 4)))[-TRAJECTORY_QUARTERS:]
     columns = trajectory_columns(quarters, quarters[-1], multi=True)
     assert printed_scale([c.width for c in columns]) * 10.5 >= MIN_PRINTED_POINTS
+
+
+def test_values_are_numbers_at_the_indicators_precision_on_even_rows(quarter, people):
+    """A count of people (人, 0 → 6,000,000) and a share (%, 35.5 → 80): numbers, each with a
+    number format of its indicator's precision and thousands separators; every row as high as
+    the tallest (one indicator's name wraps onto two lines, the other's does not)."""
+    people_spec = replace(indicator("信息台账登记的农村留守妇女人数合计", "sum", ["mca", "acwf"],
+                                    unit="人"), target_value=Decimal(6000000))  # fmt: skip
+    share_spec = replace(indicator("覆盖率", "sum", ["mca", "acwf"], unit="%"),
+                         baseline_value=Decimal("35.5"), target_value=Decimal(80))  # fmt: skip
+    plan = approved_plan(23, "mca", indicators=[people_spec, share_spec], people=people)
+    registered = plan.indicators[0].key
+    report_value(_obligation(Q3, "acwf"), registered, "1234567", people["support"])
+    ws = load(_export(Q3))["指标轨迹"]
+    first = MASTHEAD_HEADER + 1
+    rows = {ws.cell(r, 3).value: r for r in (first, first + 1)}
+    count_row, share_row = rows["人"], rows["%"]
+    planned_column = 7  # 序号 指标 单位 基线值 基线日期 2024年第三季度 计划值 …
+    planned_cell = ws.cell(count_row, planned_column)
+    assert planned_cell.data_type == "n"
+    assert planned_cell.value == _planned(dt.date(2024, 9, 30), 6000000)  # whole people
+    assert planned_cell.number_format == "#,##0"
+    assert ws.cell(count_row, 6).value == 1234567 and ws.cell(count_row, 6).number_format == "#,##0"
+    assert ws.cell(count_row, 8).number_format == "#,##0"  # target
+    share = ws.cell(share_row, planned_column)
+    assert share.number_format == "#,##0.0" and share.value == round(share.value, 1)
+    assert ws.cell(share_row, 4).value == 35.5 and ws.cell(share_row, 4).number_format == "#,##0.0"
+    # even rows: the long name wraps, so both rows get the two-line height
+    heights = {ws.row_dimensions[r].height for r in (count_row, share_row)}
+    assert len(heights) == 1 and heights.pop() > 20

@@ -121,11 +121,12 @@ def test_counties_on_one_process_the_coordinator_on_another_the_centre_sees_the_
 
         # the county accounts on the counties' process: their own county only
         mine = _values_page(chang_an, f"/counties/mine?period={PERIOD}")
-        status, page = _enter(chang_an, mine, {keys[0]: "12", keys[1]: "1,234"})
+        # keys[0] is 已完成摸底排查的县: each county answers 是 (1) or 否 (0)
+        status, page = _enter(chang_an, mine, {keys[0]: "1", keys[1]: "1,234"})
         assert status == 200 and "已保存长安区" in page
         lu_nan_action = _values_page(lu_nan, f"/counties/mine?period={PERIOD}")
         assert chang_an.get(lu_nan_action)[0] == 403
-        assert _enter(lu_nan, lu_nan_action, {keys[0]: "9"})[0] == 200
+        assert _enter(lu_nan, lu_nan_action, {keys[0]: "1"})[0] == 200
 
         # the coordinator on the other process opens 新华区 from the ledger, and both
         # processes write at the same moment: 新华区 (coordinator) and 路南区 twice over
@@ -144,11 +145,11 @@ def test_counties_on_one_process_the_coordinator_on_another_the_centre_sees_the_
             answers[name] = _enter(session, action, values)
 
         writers = [
-            threading.Thread(target=write, args=("xinhua", li, xinhua_action, {keys[0]: "4"})),
+            threading.Thread(target=write, args=("xinhua", li, xinhua_action, {keys[0]: "1"})),
             threading.Thread(target=write, args=("lu-nan", lu_nan, lu_nan_action,
-                                                 {keys[0]: "9", keys[1]: "66"})),
+                                                 {keys[0]: "1", keys[1]: "66"})),
             threading.Thread(target=write, args=("li on lu-nan", other, lu_nan_by_li,
-                                                 {keys[0]: "9", keys[1]: "77"})),
+                                                 {keys[0]: "1", keys[1]: "77"})),
         ]  # fmt: skip
         for thread in writers:
             thread.start()
@@ -171,16 +172,16 @@ def test_counties_on_one_process_the_coordinator_on_another_the_centre_sees_the_
         by_key: dict[str, list[int]] = {}
         for _, key, value in rows:
             by_key.setdefault(key, []).append(value)
-        assert sorted(by_key[keys[0]]) == [4, 9, 12]
+        assert sorted(by_key[keys[0]]) == [1, 1, 1]
         (lu_nan_second,) = [v for v in by_key[keys[1]] if v != 1234]
         assert lu_nan_second in (66, 77)
 
-        # the coordinator's ledger (its process) agrees: 3 / 5 counties, 25 in all
+        # the coordinator's ledger (its process) agrees: 3 / 5 counties, 3 in all
         status, ledger = li.get(f"/counties/ledger?period={PERIOD}")
         reported = re.search(r'<tr id="reported">(.*?)</tr>', ledger, re.S)[1]
         summed = re.search(r'<tr id="sum">(.*?)</tr>', ledger, re.S)[1]
         assert f'data-key="{keys[0]}">3 / 5<' in reported
-        assert f'data-key="{keys[0]}">25<' in summed
+        assert f'data-key="{keys[0]}">3<' in summed
         assert f'data-key="{keys[1]}">{1234 + lu_nan_second}<' in summed
 
         # 上报 on the coordinator's process, then the push
@@ -202,7 +203,7 @@ def test_counties_on_one_process_the_coordinator_on_another_the_centre_sees_the_
     status, page = session.get(MATRIX)
     assert status == 200 and "已报 第1版" in page
     first = re.search(rf'data-key="{keys[0]}">(.*?)</tr>', page, re.S)[1]
-    assert '<td class="total">25</td>' in first and "河北省 25（100.0%）" in first
+    assert '<td class="total">3</td>' in first and "河北省 3（100.0%）" in first
     assert "〔县级台账 3/5 县〕" in first
     second = re.search(rf'data-key="{keys[1]}">(.*?)</tr>', page, re.S)[1]
     assert f'<td class="total">{1234 + lu_nan_second}</td>' in second

@@ -50,13 +50,14 @@ def _item_23(push) -> dict:
 
 def test_county_totals_win_for_a_county_counted_indicator(ledger_province):
     adoption, keys, coordinator = ledger_province
-    _enter(coordinator, "130102", {keys[0]: 12, keys[1]: 3})
-    _enter(coordinator, "130202", {keys[0]: 9})
+    # keys[0] is 已完成摸底排查的县: each county answers 是 (1) or 否 (0)
+    _enter(coordinator, "130102", {keys[0]: 1, keys[1]: 3})
+    _enter(coordinator, "130202", {keys[0]: 1})
     push = services.report_up(adoption, "2024Q3", actor=None)
     db.session.commit()
     values = _item_23(push)
-    # the departments said 30 + 100 + 7 for keys[0]: the counties' 12 + 9 is what goes up
-    assert values[keys[0]].value == "21"
+    # the departments said 30 + 100 + 7 for keys[0]: the counties' 1 + 1 is what goes up
+    assert values[keys[0]].value == "2"
     assert values[keys[0]].counties == wire.CountySource(reporting=2, of=5)
     # no department reported keys[1]; one county did: it goes up too, 1 of 5
     assert values[keys[1]].value == "3"
@@ -76,11 +77,11 @@ def test_without_county_values_the_departments_values_go_up_in_the_old_shape(led
 
 def test_a_value_taken_away_falls_back_to_the_departments(ledger_province):
     adoption, keys, coordinator = ledger_province
-    _enter(coordinator, "130102", {keys[0]: 12})
+    _enter(coordinator, "130102", {keys[0]: 1})
     first = _item_23(services.report_up(adoption, "2024Q3", actor=None))
     _enter(coordinator, "130102", {keys[0]: None})
     second = _item_23(services.report_up(adoption, "2024Q3", actor=None))
-    assert first[keys[0]].value == "12" and second[keys[0]].value == "137"
+    assert first[keys[0]].value == "1" and second[keys[0]].value == "137"
     assert second[keys[0]].counties is None
 
 

@@ -10,7 +10,7 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import Field, Form, StringField, SubmitField
 from wtforms.validators import ValidationError
 
-from tracker.counties.counts import count_problem
+from tracker.counties.counts import NO, YES, count_problem, yes_no_answer
 from tracker.counties.models import County
 from tracker.counties.queries import CountyIndicator
 from tracker.counties.sheets import (
@@ -88,6 +88,20 @@ def _count_field(indicator: CountyIndicator) -> StringField:
     )
 
 
+YES_NO_CHOICES = [("", "（未报）"), ("1", YES), ("0", NO)]
+
+
+def _yes_no_field(indicator: CountyIndicator) -> ChoiceField:
+    """A county's 是 / 否 for an indicator that counts counties, sent as the count 1 / 0."""
+    return ChoiceField(
+        indicator.question,
+        invalid=f"{indicator.question}：请选择“{YES}”或“{NO}”",
+        choices=list(YES_NO_CHOICES),
+        description=f"{indicator.name}（{indicator.unit}），{indicator.item}；"
+        f"“{YES}”计 1、“{NO}”计 0，各县相加即为合计；不选表示未报",
+    )
+
+
 class _CountyValuesBase(FlaskForm):
     submit = SubmitField("保存")
     indicators: list[CountyIndicator]
@@ -97,8 +111,14 @@ class _CountyValuesBase(FlaskForm):
 
     def fill(self, values: dict[str, int]) -> None:
         for indicator in self.indicators:
-            if indicator.key in values:
-                self.field_of(indicator).data = str(values[indicator.key])
+            if indicator.key not in values:
+                continue
+            field = self.field_of(indicator)
+            value = values[indicator.key]
+            if isinstance(field, ChoiceField) and value not in (0, 1):
+                # A count stored before (not 1 or 0) is shown as it is until changed.
+                field.choices = [*YES_NO_CHOICES, (str(value), f"{yes_no_answer(value)}（原值）")]
+            field.data = str(value)
 
     def values(self) -> dict[str, int | None]:
         """The typed counts by indicator key (None: left blank)."""
@@ -110,13 +130,15 @@ class _CountyValuesBase(FlaskForm):
 
 
 def county_values_form(indicators: list[CountyIndicator], **kwargs: Any) -> _CountyValuesBase:
-    """A form with one text field per indicator (typed text is kept when refused)."""
+    """A form with one text field per indicator (typed text is kept when refused); an
+    indicator that counts counties is a 是 / 否 choice instead, whose values are 1 / 0."""
 
     class CountyValuesForm(_CountyValuesBase):
         pass
 
     for indicator in indicators:
-        setattr(CountyValuesForm, f"v_{indicator.key}", _count_field(indicator))
+        make = _yes_no_field if indicator.yes_no else _count_field
+        setattr(CountyValuesForm, f"v_{indicator.key}", make(indicator))
     form = CountyValuesForm(**kwargs)
     form.indicators = indicators
     return form

@@ -16,6 +16,7 @@ from flask import current_app
 from tracker import clock
 from tracker.auth.models import User, UserRole
 from tracker.catalogue.models import Department, Task
+from tracker.counties.counts import counts_counties, yes_no_question
 from tracker.counties.models import County, CountyAccount, CountyValue
 from tracker.delivery.models import DeliveryPlan, Indicator, PlanState
 from tracker.extensions import db
@@ -69,6 +70,18 @@ class CountyIndicator:
     name: str
     unit: str
     item: str  # 第23项
+
+    @property
+    def yes_no(self) -> bool:
+        """Whether the indicator counts counties (已完成摸底排查的县, unit 个 or 县): one county
+        answers it 是 or 否, stored as the count 1 or 0, so that the counties' values sum
+        to how many counties there are (:func:`tracker.counties.counts.counts_counties`)."""
+        return counts_counties(self.name, self.unit)
+
+    @property
+    def question(self) -> str:
+        """The indicator as one county's yes/no question: 本县是否已完成摸底排查."""
+        return yes_no_question(self.name)
 
 
 def county_indicators() -> list[CountyIndicator]:
@@ -204,10 +217,14 @@ def prefecture_totals(period: Period) -> dict[tuple[str, str], CountyTotal]:
 
 
 def prefectures() -> list[tuple[str, int]]:
-    """Every prefecture (blank ones under one heading) and how many counties it has."""
+    """Every prefecture (blank ones under one heading) and how many counties it has, in the
+    order of the division codes (a prefecture where its first county is: 石家庄市 130102,
+    辛集市 130181, 唐山市 130202 …), as official tables list them."""
     prefecture = sa.func.coalesce(County.prefecture, NO_PREFECTURE)
     rows = db.session.execute(
-        sa.select(prefecture, sa.func.count(County.id)).group_by(prefecture).order_by(prefecture)
+        sa.select(prefecture, sa.func.count(County.id))
+        .group_by(prefecture)
+        .order_by(sa.func.min(County.code), prefecture)
     )
     return [(name, int(count)) for name, count in rows]
 

@@ -244,26 +244,24 @@ def upload() -> ResponseReturnValue:
 
 
 def _totals_table(period: Period) -> tuple[list[list[str]], list[str]]:
-    """Rows (prefecture, its counties, each indicator's total shown) and the province row."""
+    """Rows (prefecture, its counties, each indicator's total shown) and the province row:
+    small totals suppressed, and one more prefecture's hidden where a single small one could
+    be subtracted out of the province total (:func:`suppression.shown_in_group`)."""
     indicators = queries.county_indicators()
     totals = queries.prefecture_totals(period)
     province = queries.province_totals([period], [i.key for i in indicators])
-    rows = []
-    for name, count in queries.prefectures():
-        cells = [name, str(count)]
-        for indicator in indicators:
-            found = totals.get((name, indicator.key))
-            cells.append(
-                f"{suppression.shown(found.total)}（{found.counties_reporting}县）"
-                if found
-                else "—"
-            )
-        rows.append(cells)
+    names = queries.prefectures()
+    rows = [[name, str(count)] for name, count in names]
+    for indicator in indicators:
+        found = [totals.get((name, indicator.key)) for name, _ in names]
+        texts = suppression.shown_in_group([f.total if f else None for f in found])
+        for cells, total, text in zip(rows, found, texts, strict=True):
+            cells.append(f"{text}（{total.counties_reporting}县）" if total else "—")
     footer = ["全省合计", str(len(queries.all_counties()))]
     for indicator in indicators:
-        found = province.get((indicator.key, period.key))
+        whole = province.get((indicator.key, period.key))
         footer.append(
-            f"{suppression.shown(found.total)}（{found.counties_reporting}县）" if found else "—"
+            f"{suppression.shown(whole.total)}（{whole.counties_reporting}县）" if whole else "—"
         )
     return rows, footer
 

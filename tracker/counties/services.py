@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from tracker.audit.services import record_event
 from tracker.auth.models import User, UserRole
 from tracker.counties import queries
-from tracker.counties.counts import MAX_COUNT
+from tracker.counties.counts import MAX_COUNT, YES_NO_PROBLEM
 from tracker.counties.models import County, CountyAccount, CountyValue
 from tracker.counties.sheets import CountyRow, FileRefused
 from tracker.errors import Invalid, NotAllowed
@@ -102,13 +102,15 @@ def set_county_values(
         raise NotAllowed("只能填报本县的数据。")
     if period > queries.latest_period():
         raise Invalid(f"{period.label}尚未开始，不能填报。", field="period")
-    allowed = {i.key for i in queries.county_indicators()}
-    unknown = sorted(set(values) - allowed)
+    indicators = {i.key: i for i in queries.county_indicators()}
+    unknown = sorted(set(values) - set(indicators))
     if unknown:
         raise Invalid(f"不是县级填报的指标：{'、'.join(unknown)}")
     for key, value in values.items():
         if value is not None and not (isinstance(value, int) and 0 <= value <= MAX_COUNT):
             raise Invalid("只能填写 0 或正整数", field=f"v_{key}")
+        if value is not None and indicators[key].yes_no and value not in (0, 1):
+            raise Invalid(f"{indicators[key].question}：{YES_NO_PROBLEM}", field=f"v_{key}")
     rows = {
         row.indicator_key: row
         for row in db.session.scalars(

@@ -21,7 +21,7 @@ import xlsxwriter
 from flask import current_app
 from openpyxl.utils import get_column_letter
 
-from tracker.counties.counts import count_problem
+from tracker.counties.counts import YES_NO, YES_NO_PROBLEM, count_problem
 from tracker.counties.models import County
 from tracker.counties.queries import CountyIndicator
 from tracker.errors import Invalid
@@ -34,6 +34,8 @@ SHEET_TITLE = "县级台账"
 PERIOD_CELL = "B1"
 HEADER_ROW, KEY_ROW, FIRST_ROW = 2, 3, 4  # 1-based rows of the template
 FIXED_COLUMNS = 3  # 区划代码, 县（市、区）, 地市
+FORMULA_LIKE = ("=", "+", "-", "@")
+HEADER_LINES = 4  # the header row is this many lines high: a long indicator name wraps
 _CODE = re.compile(r"[0-9]{6}")
 COUNTY_HEADERS = {
     "code": ("区划代码", "代码", "code"),
@@ -184,41 +186,63 @@ def write_template(
     period: Period, counties: list[County], indicators: list[CountyIndicator]
 ) -> bytes:
     """The quarter's template: one row per county, one column per indicator (whole number ≥ 0
-    enforced by data validation); blank cells, so that the file carries no county's value."""
+    enforced by data validation, or a 是 / 否 list for an indicator that counts counties);
+    blank cells, so that the file carries no county's value."""
     output = io.BytesIO()
     book = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False})
     sheet = book.add_worksheet(SHEET_TITLE)
-    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top"})
-    text = book.add_format({"num_format": "@"})
-    sheet.write_string(0, 0, "报告期", bold)
-    sheet.write_string(0, 1, period.key, bold)
-    sheet.write_string(0, 2, f"{period.label}县级台账汇总数（只填汇总数，不填个人信息）")
+    bold = book.add_format({"bold": True, "text_wrap": True, "valign": "top", "border": 1})
+    plain = book.add_format({"bold": True})
+    text = book.add_format({"num_format": "@", "border": 1})
+    cell = book.add_format({"border": 1})
+    sheet.write_string(0, 0, "报告期", plain)
+    sheet.write_string(0, 1, period.key, plain)
+    sheet.write_string(0, 2, f"{period.label}县级台账汇总数（只填汇总数，不填个人信息）", plain)
     for column, title in enumerate(("区划代码", "县（市、区）", "地市")):
         sheet.write_string(HEADER_ROW - 1, column, title, bold)
     for offset, indicator in enumerate(indicators):
         column = FIXED_COLUMNS + offset
-        sheet.write_string(
-            HEADER_ROW - 1, column, f"{indicator.name}（{indicator.unit}）{indicator.item}", bold
+        title = (
+            f"{indicator.question}（填“是”或“否”）{indicator.item}"
+            if indicator.yes_no
+            else f"{indicator.name}（{indicator.unit}）{indicator.item}"
         )
+        sheet.write_string(HEADER_ROW - 1, column, title, bold)
         sheet.write_string(KEY_ROW - 1, column, indicator.key)
         sheet.set_column(column, column, 16)
+    sheet.set_row(HEADER_ROW - 1, 15 * HEADER_LINES)
     sheet.write_string(KEY_ROW - 1, 0, "指标代码（请勿修改）")
     sheet.set_row(KEY_ROW - 1, None, None, {"hidden": True})
     for index, found in enumerate(counties):
         row = FIRST_ROW - 1 + index
         sheet.write_string(row, 0, found.code, text)
-        sheet.write_string(row, 1, found.name)
-        sheet.write_string(row, 2, found.prefecture or "")
+        sheet.write_string(row, 1, found.name, cell)
+        sheet.write_string(row, 2, found.prefecture or "", cell)
+        for offset in range(len(indicators)):
+            sheet.write_blank(row, FIXED_COLUMNS + offset, None, cell)
     if indicators and counties:
         last_row = FIRST_ROW - 2 + len(counties)
-        sheet.data_validation(
-            FIRST_ROW - 1, FIXED_COLUMNS, last_row, FIXED_COLUMNS + len(indicators) - 1,
-            {"validate": "integer", "criteria": ">=", "value": 0, "ignore_blank": True,
-             "error_title": "只能填写整数", "error_message": "请填写 0 或正整数（汇总数）"},
-        )  # fmt: skip
+        for offset, indicator in enumerate(indicators):
+            column = FIXED_COLUMNS + offset
+            rule: dict[str, Any] = (
+                {"validate": "list", "source": list(YES_NO), "error_title": "只能选择是或否",
+                 "error_message": "请选择“是”或“否”（是计 1、否计 0）"}
+                if indicator.yes_no
+                else {"validate": "integer", "criteria": ">=", "value": 0,
+                      "error_title": "只能填写整数", "error_message": "请填写 0 或正整数（汇总数）"}
+            )  # fmt: skip
+            sheet.data_validation(
+                FIRST_ROW - 1, column, last_row, column, {"ignore_blank": True, **rule}
+            )
     sheet.set_column(0, 0, 10)
     sheet.set_column(1, 2, 16)
     sheet.freeze_panes(FIRST_ROW - 1, FIXED_COLUMNS)
+    # Printed: A4 landscape, one page wide, the header rows on every page.
+    sheet.set_landscape()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW - 1)
+    sheet.set_footer("&C第 &P 页，共 &N 页")
     book.close()
     return output.getvalue()
 
@@ -244,6 +268,7 @@ def read_template(
         )
     keys = [_text(v) for v in rows[KEY_ROW - 1][FIXED_COLUMNS:]]
     known = {i.key for i in indicators}
+    yes_no = {i.key for i in indicators if i.yes_no}
     problems = [
         f"{get_column_letter(FIXED_COLUMNS + i + 1)}{KEY_ROW} 单元格：指标代码“{key}”"
         "不是本季度县级填报的指标"
@@ -273,6 +298,19 @@ def read_template(
             if not key or value is None or _text(value) == "":
                 continue
             cell = f"{get_column_letter(column + 1)}{number}"
+            if key in yes_no:
+                answer = _yes_no_value(value)
+                if answer is None:
+                    formula = isinstance(value, str) and value.lstrip().startswith(FORMULA_LIKE)
+                    problems.append(
+                        f"{cell} 单元格：“{_text(value)[:30]}”是公式或以符号开头的文字，"
+                        + YES_NO_PROBLEM
+                        if formula
+                        else f"{cell} 单元格：“{_text(value)[:30]}”{YES_NO_PROBLEM}"
+                    )
+                else:
+                    values[key] = answer
+                continue
             problem = _cell_problem(value)
             if problem:
                 problems.append(f"{cell} 单元格：{problem}")
@@ -284,11 +322,21 @@ def read_template(
     return result
 
 
+def _yes_no_value(value: Any) -> int | None:
+    """A 是 / 否 cell as its count (1 / 0; the numbers 1 and 0 are read too), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float) and value in (0, 1):
+        return int(value)
+    text = _text(value)
+    return YES_NO.get(text, int(text) if text in ("0", "1") else None)
+
+
 def _cell_problem(value: Any) -> str | None:
     """Why a value cell is not a count (a formula and ``=``-text are text, and not a count)."""
     if isinstance(value, bool):
         return "只能填写 0 或正整数"
-    if isinstance(value, str) and value.lstrip().startswith(("=", "+", "-", "@")):
+    if isinstance(value, str) and value.lstrip().startswith(FORMULA_LIKE):
         return f"“{value[:30]}”是公式或以符号开头的文字，只能填写 0 或正整数"
     if isinstance(value, float) and not value.is_integer():
         return f"“{value}”不是整数"
@@ -318,19 +366,62 @@ def write_totals(
     footer: list[str],
     label: str,
 ) -> bytes:
-    """The totals by prefecture as shown on the page (small counts already suppressed); every
-    cell is written as text, never as a formula."""
+    """The totals by prefecture as shown on the page (small counts already suppressed), ready
+    to print on A4 landscape, one page wide: the title, the headers (repeated on every page),
+    one row per prefecture, the province, then the rule. Every cell is written as text, never
+    as a formula."""
     output = io.BytesIO()
     book = xlsxwriter.Workbook(output, {"in_memory": True, "strings_to_formulas": False})
     sheet = book.add_worksheet("县级台账汇总")
-    bold = book.add_format({"bold": True, "text_wrap": True})
-    sheet.write_string(0, 0, f"{period.label}县级台账汇总（小于阈值的数显示为“{label}”）", bold)
+    font = {"font_name": "宋体", "font_size": 10.5, "valign": "vcenter"}
+    boxed = {**font, "border": 1, "border_color": "#808080"}
+    title = book.add_format({**font, "bold": True, "font_size": 14, "align": "center"})
+    header = book.add_format({**boxed, "bold": True, "text_wrap": True, "align": "center",
+                              "bg_color": "#D9E1F2", "pattern": 1})  # fmt: skip
+    name = book.add_format({**boxed, "bold": True})
+    figure = book.add_format({**boxed, "align": "right"})
+    total_name = book.add_format({**boxed, "bold": True, "bg_color": "#F2F2F2", "pattern": 1})
+    total = book.add_format({**boxed, "bold": True, "align": "right", "bg_color": "#F2F2F2",
+                             "pattern": 1})  # fmt: skip
+    note = book.add_format({**font, "text_wrap": True, "valign": "top"})
     headers = ["地市", "县数", *[f"{i.name}（{i.unit}）" for i in indicators]]
-    for column, title in enumerate(headers):
-        sheet.write_string(1, column, title, bold)
+    last = len(headers) - 1
+    sheet.set_row(0, 30)
+    sheet.merge_range(0, 0, 0, last, f"{period.label}县级台账汇总（按地市）", title)
+    sheet.set_row(1, 15 * 3)  # an indicator's name wraps onto up to three lines
+    for column, text in enumerate(headers):
+        sheet.write_string(1, column, text, header)
     for index, cells in enumerate([*rows, footer]):
+        row = 2 + index
+        sheet.set_row(row, 18)
+        is_total = index == len(rows)
         for column, text in enumerate(cells):
-            sheet.write_string(2 + index, column, text)
-    sheet.set_column(0, len(headers), 18)
+            cell_format = (total_name if column == 0 else total) if is_total else (
+                name if column == 0 else figure
+            )  # fmt: skip
+            sheet.write_string(row, column, text, cell_format)
+    rule_row = 2 + len(rows) + 2
+    sheet.set_row(rule_row, 15 * 3)
+    sheet.merge_range(
+        rule_row, 0, rule_row, last,
+        f"说明：小于 {label[1:]} 的数（含合计）显示为“{label}”，以免由小数字推知具体个人"
+        f"（小数字保护）；某指标只有一个地市的数显示为“{label}”时，另隐去其余地市中最小的一个数，"
+        "显示为“×”，以免用全省合计减去其余地市的数反推出来（补充隐藏）。合计按各县精确值计算；"
+        "括号内为已报县数。",
+        note,
+    )  # fmt: skip
+    sheet.set_column(0, 0, 12)
+    sheet.set_column(1, 1, 6)
+    if indicators:
+        sheet.set_column(2, last, 18)  # 已完成摸底排查的县（个）breaks after 的
+    sheet.freeze_panes(2, 1)
+    sheet.set_landscape()
+    sheet.set_paper(9)  # A4
+    sheet.fit_to_pages(1, 0)
+    sheet.center_horizontally()
+    sheet.repeat_rows(1)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.7)
+    sheet.set_footer("&C第 &P 页，共 &N 页", {"margin": 0.3})
+    sheet.print_area(0, 0, rule_row, last)
     book.close()
     return output.getvalue()

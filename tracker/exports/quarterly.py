@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
 from typing import IO, Any, NamedTuple, Protocol, TypedDict
 
 from tracker import clock
@@ -30,7 +31,7 @@ from tracker.dashboard import queries as dashboard
 from tracker.dashboard.models import Snapshot
 from tracker.dashboard.queries.delivery import ItemDelivery, for_period, item_deliveries
 from tracker.dashboard.rag import Light, Rag, Reason, Thresholds, rag_for
-from tracker.dashboard.trajectory import planned, trajectory
+from tracker.dashboard.trajectory import decimals, places, planned, rounded, trajectory
 from tracker.delivery import queries as delivery_queries
 from tracker.exports import queries
 from tracker.exports.masthead import documents_heading, masthead
@@ -45,6 +46,7 @@ from tracker.exports.workbook import (
     Masthead,
     Paint,
     Sheet,
+    fixed_kind,
 )
 from tracker.extensions import db
 from tracker.followups import queries as reminders
@@ -166,11 +168,12 @@ OVERVIEW_COLUMNS = [
 
 def trajectory_columns(periods: Sequence[Period], period: Period, multi: bool) -> list[Column]:
     """The columns of 指标轨迹: the item and indicator, baseline, one per quarter, the planned
-    value at the end of the report's quarter, target."""
-    return _columns(
+    value at the end of the report's quarter, target. Rows share one height (the tallest's),
+    so the names sit in the middle of their rows, as the figures do."""
+    columns = _columns(
         [
             Column("序号", 6, "int"),
-            Column("指标", 20, "wrap"),
+            Column("指标", 20, "middle"),
             Column("单位", 6, "center"),
             Column("基线值", 9, "number"),
             Column("基线日期", 11, "date"),
@@ -179,8 +182,9 @@ def trajectory_columns(periods: Sequence[Period], period: Period, multi: bool) -
             Column("目标值", 9, "number"),
             Column("目标日期", 11, "date"),
         ],
-        multi,
+        False,
     )
+    return [replace(DOCUMENT_COLUMN, kind="middle"), *columns] if multi else columns
 
 
 STATE_ORDER = (
@@ -668,7 +672,12 @@ def _trajectory_rows(
 ) -> int:
     """One row per indicator in force: baseline, each quarter's combined value (submitted or
     accepted reports; empty when none), the line's value at the end of the report's quarter
-    and the target, as the trajectory page shows them."""
+    and the target, as the trajectory page shows them.
+
+    Values are numbers with a number format of the indicator's precision and thousands
+    separators (:func:`tracker.dashboard.trajectory.places`): the planned value is rounded to
+    it, reported values, baseline and target keep every decimal they have. Every row has the
+    height of the tallest one, so that the table reads evenly."""
     indicators = [
         i
         for i in delivery_queries.document_indicators_in_force(request.document_id)
@@ -681,15 +690,31 @@ def _trajectory_rows(
     results = report_queries.combined_results(
         {i.plan.task_id for i in indicators}, indicators, periods
     )
+    rows = []
     for indicator, by_period in results:
         task = indicator.plan.task
         points = trajectory(indicator, by_period, periods, {}).points
+        shown = places(indicator)
         values = [
             task.number, indicator.name, indicator.unit, indicator.baseline_value,
             indicator.baseline_date, *(p.combined for p in points),
-            planned(indicator, request.period), indicator.target_value, indicator.target_date,
+            rounded(planned(indicator, request.period), shown), indicator.target_value,
+            indicator.target_date,
         ]  # fmt: skip
-        sheet.row(_with_document(values, task.document.number, multi))
+        planned_at = len(values) - 3
+        kinds = {
+            index: fixed_kind(shown if index == planned_at else max(shown, decimals(value)))
+            for index, value in enumerate(values)
+            if index >= 3 and isinstance(value, Decimal)
+        }
+        rows.append((_with_document(values, task.document.number, multi), kinds))
+    height = max((sheet.height_of(values) or 0.0 for values, _ in rows), default=0.0) or None
+    offset = 1 if multi else 0
+    for values, kinds in rows:
+        looks = [sheet.look_of(index) for index in range(len(values))]
+        for index, kind in kinds.items():
+            looks[index + offset] = replace(looks[index + offset], kind=kind)
+        sheet.cells(list(zip(values, looks, strict=True)), height=height)
     return len(results)
 
 

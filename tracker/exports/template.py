@@ -130,7 +130,7 @@ PLAN_COLUMNS = [
     _key("键", 10, hidden=True),
     _key("序号", 6, "int"),
     _key("类别", 8, "center"),
-    _key("指标或节点", 36),
+    _key("指标或节点", 36, "middle"),  # beside centred cells: centred in its row too
     _key("单位或完成季度", 12, "center"),
     Column("数值", 14, "number", locked=False),
     Column("完成情况", 12, "center", locked=False),

@@ -65,15 +65,27 @@ NUMBER_FORMATS = {
     "percent": "0.0%",
     "date": "yyyy-mm-dd",
     "datetime": "yyyy-mm-dd hh:mm",
+    # A fixed number of decimals with thousands separators: fixed0 5,133,923 … fixed4.
+    **{f"fixed{n}": "#,##0" + ("." + "0" * n if n else "") for n in range(5)},
 }
 Paint = tuple[str, str | None]  # (fill, font colour), RGB hex
-CENTERED = {"int", "decimal", "number", "percent", "date", "datetime", "center"}
-WRAPPING = frozenset({"wrap", "center", "text"})  # kinds whose alignment wraps
+CENTERED = {"int", "decimal", "number", "percent", "date", "datetime", "center"} | {
+    f"fixed{n}" for n in range(5)
+}
+WRAPPING = frozenset({"wrap", "center", "text", "middle"})  # kinds whose alignment wraps
+# "middle": wrapped text, left-aligned and vertically centred, for a name beside centred
+# numbers on rows of one height (指标轨迹, 指标与节点).
 # Row heights, in points, for wrapped 10.5 pt 宋体: per line, padding, and Excel's maximum.
 LINE_POINTS, ROW_PADDING_POINTS, MAX_ROW_POINTS = 14.0, 4.0, 409.0
 # Excel keeps row heights in whole pixels (0.75 pt); 545 px is the last step below 409 pt.
 POINTS_PER_PIXEL, MAX_ROW_PIXELS = 0.75, 545
 BORDER_SIDES = {"l": "left", "t": "top", "r": "right", "b": "bottom"}
+
+
+def fixed_kind(places: int) -> str:
+    """The look kind of a number shown with ``places`` decimals (0 to 4) and thousands
+    separators."""
+    return f"fixed{min(max(places, 0), 4)}"
 
 
 def display_width(text: str) -> int:
@@ -143,7 +155,8 @@ def needs_quote_prefix(text: str) -> bool:
 class Look:
     """How a cell looks: its kind (number format and alignment), fill, font and protection."""
 
-    kind: str = "text"  # text | wrap | center | int | decimal | number | percent | date | datetime
+    # text | wrap | middle | center | int | decimal | number | percent | date | datetime | fixed0-4
+    kind: str = "text"
     fill: str | None = None  # RGB hex, e.g. "FDE2DF"
     color: str | None = None  # the font's RGB hex
     bold: bool = False
@@ -194,7 +207,7 @@ def format_properties(look: Look, *, quoted: bool = False) -> dict[str, Any]:
         "font_name": look.font,
         "font_size": look.size,
         "align": look.align or ("center" if centered else "left"),
-        "valign": "vcenter" if centered or look.bold else "top",
+        "valign": "vcenter" if centered or look.bold or look.kind == "middle" else "top",
     }
     if look.bold:
         properties["bold"] = True
@@ -611,6 +624,14 @@ class Sheet:
                 continue
             # None in a merged column still writes its format where the sheet draws borders.
             self.row(_blanked(values, merged, keep=False), paints[index], height=heights[index])
+
+    def look_of(self, index: int) -> Look:
+        """The look of column ``index``'s data cells as this sheet writes them."""
+        return self._looks[index]
+
+    def height_of(self, values: Sequence[Any]) -> float | None:
+        """The height (points) a table row of ``values`` needs; None when one line is enough."""
+        return self._row_height(values)
 
     def _row_height(self, values: Sequence[Any]) -> float | None:
         """:func:`fitted_height` of a table row, looking only at texts that may wrap."""

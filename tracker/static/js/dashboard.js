@@ -60,17 +60,25 @@
 
   // An indicator's trajectory: the planned line (dashed, from baseline to target), the
   // combined reported values (bold) and, where departments report separately, each one's.
+  // The x axis is linear in days (data.x: days since 1970-01-01), ticked at each 1 January:
+  // the baseline and target sit on their own dates and each quarter at its end, so the
+  // planned line stays straight and the years keep their length (no date adapter needed).
   function trajectoryConfig(data) {
+    var places = data.places || 0;
+    var format = function (value) {
+      return value.toLocaleString("zh-CN", { maximumFractionDigits: Math.max(places, 4) });
+    };
+    var tickLabels = {};
+    data.ticks.forEach(function (tick) { tickLabels[tick.value] = tick.label; });
     return {
       type: "line",
       data: {
-        labels: data.labels,
         datasets: data.series.map(function (series, i) {
           var colour = series.planned ? "#4d5b6a" : series.overall ? "#1f2328"
             : COLOURS[i % COLOURS.length];
           return {
             label: series.label,
-            data: series.values,
+            data: series.values.map(function (value, k) { return { x: data.x[k], y: value }; }),
             borderColor: colour,
             backgroundColor: colour,
             borderWidth: series.overall ? 3 : 1.5,
@@ -82,15 +90,34 @@
         })
       },
       options: baseOptions({
-        y: { beginAtZero: true, title: { display: true, text: "单位：" + data.unit } }
+        x: {
+          type: "linear",
+          min: data.x[0],
+          max: data.x[data.x.length - 1],
+          afterBuildTicks: function (axis) {
+            axis.ticks = data.ticks.map(function (tick) { return { value: tick.value }; });
+          },
+          ticks: {
+            autoSkip: false,
+            callback: function (value) { return tickLabels[value] || ""; }
+          }
+        },
+        y: {
+          beginAtZero: true,
+          title: { display: true, text: "单位：" + data.unit },
+          ticks: { callback: function (value) { return format(value); } }
+        }
       }, {
         plugins: {
           legend: { position: "bottom", labels: { usePointStyle: true } },
           tooltip: {
             callbacks: {
+              title: function (items) {
+                return items.length ? data.labels[items[0].dataIndex] : "";
+              },
               label: function (ctx) {
                 var value = ctx.parsed.y;
-                return ctx.dataset.label + "：" + (value === null ? "—" : value + data.unit);
+                return ctx.dataset.label + "：" + (value === null ? "—" : format(value) + data.unit);
               }
             }
           }
