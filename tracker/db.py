@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -21,6 +21,8 @@ from sqlalchemy.pool import ConnectionPoolEntry
 
 from tracker import clock
 from tracker.extensions import db
+
+_T = TypeVar("_T")
 
 
 def utcnow() -> datetime:
@@ -87,6 +89,26 @@ def _session_settings(  # pragma: no cover - trivial
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+# The most values one ``IN`` list carries (SQLite allows 32,766 bound parameters in a
+# statement, PostgreSQL's protocol 65,535): a longer list is sent in several statements.
+IN_CHUNK = 5000
+
+
+def chunked(values: Iterable[_T], size: int | None = None) -> Iterator[list[_T]]:
+    """``values`` in lists of at most ``size``, in order (none for no values): a reader asked
+    for a whole portfolio's items at once runs one statement per chunk instead of failing on
+    too many parameters, and one statement for any ordinary page."""
+    size = size or IN_CHUNK
+    batch: list[_T] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def unindexed(

@@ -9,6 +9,7 @@ from sqlalchemy.orm import contains_eager, lazyload, selectinload
 
 from tracker import clock
 from tracker.catalogue.models import Assignment, Department, PolicyDocument, Role, Task
+from tracker.db import chunked
 from tracker.delivery.models import (
     DeliveryJudgement,
     DeliveryPlan,
@@ -189,16 +190,18 @@ def _in_force(model: type[_Part], task_ids: list[int]) -> list[tuple[int, _Part]
     """(task id, milestone or indicator) of the plans in force of some items: one query."""
     if not task_ids:
         return []
-    query = (
-        sa.select(DeliveryPlan.task_id, model)
-        .join(model, model.plan_id == DeliveryPlan.id)
-        .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(task_ids))
-        .order_by(DeliveryPlan.task_id, model.position)
-    )
-    if model is Milestone:  # its department loads on first use: the lights never ask
-        query = query.options(lazyload(Milestone.department))
-    rows = db.session.execute(query).all()
-    return [(task_id, part) for task_id, part in rows]
+    found: list[tuple[int, _Part]] = []
+    for chunk in chunked(sorted(task_ids)):  # in task order, chunk after chunk
+        query = (
+            sa.select(DeliveryPlan.task_id, model)
+            .join(model, model.plan_id == DeliveryPlan.id)
+            .where(DeliveryPlan.state == PlanState.APPROVED, DeliveryPlan.task_id.in_(chunk))
+            .order_by(DeliveryPlan.task_id, model.position)
+        )
+        if model is Milestone:  # its department loads on first use: the lights never ask
+            query = query.options(lazyload(Milestone.department))
+        found.extend((task_id, part) for task_id, part in db.session.execute(query).all())
+    return found
 
 
 def milestones_in_force(task_ids: list[int]) -> list[tuple[int, Milestone]]:
@@ -224,12 +227,15 @@ def judgements(task_ids: list[int], periods: list[str]) -> dict[tuple[int, str],
     """The judgements of some items in some quarters, by (task id, period key): one query."""
     if not task_ids or not periods:
         return {}
-    rows = db.session.scalars(
-        sa.select(DeliveryJudgement).where(
-            DeliveryJudgement.task_id.in_(task_ids), DeliveryJudgement.period.in_(periods)
+    return {
+        (j.task_id, j.period): j
+        for chunk in chunked(task_ids)
+        for j in db.session.scalars(
+            sa.select(DeliveryJudgement).where(
+                DeliveryJudgement.task_id.in_(chunk), DeliveryJudgement.period.in_(periods)
+            )
         )
-    )
-    return {(j.task_id, j.period): j for j in rows}
+    }
 
 
 def indicator_by_key(task_id: int, key: str) -> Indicator | None:

@@ -37,7 +37,7 @@ from tracker.dashboard.models import Snapshot, SnapshotCell
 from tracker.dashboard.queries.cache import cached
 from tracker.dashboard.queries.grid import Change, change_between
 from tracker.dashboard.queries.scope import make_scope
-from tracker.db import unindexed
+from tracker.db import IN_CHUNK, chunked, unindexed
 from tracker.delivery import queries as delivery_queries
 from tracker.delivery.models import DeliveryStep, Indicator, Milestone
 from tracker.extensions import db
@@ -130,9 +130,8 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
     indicators: dict[int, list[Indicator]] = defaultdict(list)
     for task_id, i in delivery_queries.indicators_in_force(task_ids):
         indicators[task_id].append(i)
-    keys = [m.key for found in milestones.values() for m in found]
     done_in: dict[str, str] = {}
-    if keys:
+    for keys in chunked(m.key for found in milestones.values() for m in found):
         rows = db.session.execute(
             sa.select(MilestoneStatus.milestone_key, sa.func.min(Obligation.period))
             .join(Report, MilestoneStatus.report_id == Report.id)
@@ -144,12 +143,14 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
             )
             .group_by(MilestoneStatus.milestone_key)
         )
-        done_in = {key: first for key, first in rows}
+        done_in.update({key: first for key, first in rows})
     values: list[Any] = []
-    indicator_keys = [i.key for found in indicators.values() for i in found]
     window = sorted({w.key for p in periods for w in _window(p)})
-    if indicator_keys and window:
-        values = list(
+    # A chunk of items with their indicators' keys: an item's values all come in one chunk,
+    # in submission order.
+    for chunk in chunked(indicators, IN_CHUNK // 4) if window else []:
+        indicator_keys = [i.key for task_id in chunk for i in indicators[task_id]]
+        values.extend(
             db.session.execute(
                 sa.select(
                     IndicatorValue.indicator_key, Obligation.task_id, Obligation.period,
@@ -158,7 +159,7 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
                 .join(Report, IndicatorValue.report_id == Report.id)
                 .join(Obligation, Report.obligation_id == Obligation.id)
                 .where(
-                    Obligation.task_id.in_(list(indicators)), Obligation.period.in_(window),
+                    Obligation.task_id.in_(chunk), Obligation.period.in_(window),
                     unindexed(Report.state).in_(_SAID),
                     unindexed(IndicatorValue.indicator_key).in_(indicator_keys),
                 )
@@ -211,11 +212,15 @@ def _frozen_steps(
         return {}
     by_id = {s.id: s.period for s in snapshots}
     c = SnapshotCell.__table__
-    rows = db.session.execute(
-        sa.select(c.c.snapshot_id, c.c.task_id, c.c.delivery_suggested, c.c.delivery_judged)
-        .where(c.c.snapshot_id.in_(list(by_id)), c.c.task_id.in_(task_ids))
-        .distinct()
-    )
+    rows = [
+        row
+        for chunk in chunked(task_ids)
+        for row in db.session.execute(
+            sa.select(c.c.snapshot_id, c.c.task_id, c.c.delivery_suggested, c.c.delivery_judged)
+            .where(c.c.snapshot_id.in_(list(by_id)), c.c.task_id.in_(chunk))
+            .distinct()
+        )
+    ]
     return {
         (task_id, by_id[snapshot_id]): (
             DeliveryStep(suggested) if suggested else None,
