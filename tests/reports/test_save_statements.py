@@ -1,5 +1,6 @@
-"""What a draft save sends to the database beside the report itself: the data version of its
-period found without a look-up, the audit chain's head locked without an insert once it exists."""
+"""What a draft save sends to the database beside the report itself: no data version (a draft
+counts in no figure until it is submitted; the submission bumps its period, found without a
+look-up), the audit chain's head locked without an insert once it exists."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import sqlalchemy as sa
 from tracker.dashboard.models import PeriodVersion
 from tracker.extensions import db
 from tracker.reports import services
+from tracker.reports.models import ProgressStatus
 from tracker.reports.services import ReportInput
 
 
@@ -16,7 +18,7 @@ def _versions() -> dict[str, int]:
     return {period: version for period, version in rows}
 
 
-def test_a_save_bumps_its_period_and_locks_the_chain_in_few_statements(
+def test_a_save_bumps_nothing_a_submission_its_period_and_the_chain_is_locked_in_few_statements(
     quarter, make_user, count_queries
 ):
     liaison = make_user("liaison", "mca")
@@ -28,9 +30,15 @@ def test_a_save_bumps_its_period_and_locks_the_chain_in_few_statements(
     before = _versions()
     with count_queries() as counter:
         services.save_draft(
-            obligation, ReportInput(progress="第二稿"), actor=liaison,
-            expected_version=report.version,
+            obligation, ReportInput(status=ProgressStatus.IN_PROGRESS, progress="第二稿"),
+            actor=liaison, expected_version=report.version,
         )  # fmt: skip
+        db.session.commit()
+    assert _versions() == before
+    assert not any(s.startswith("INSERT INTO period_version") for s in counter.statements)
+    assert not any(s.startswith("INSERT INTO audit_chain") for s in counter.statements)
+    with count_queries() as counter:
+        services.submit_report(report, actor=liaison)
         db.session.commit()
     after = _versions()
     assert {k for k in after if after[k] != before.get(k)} == {"2024Q3"}
@@ -38,5 +46,4 @@ def test_a_save_bumps_its_period_and_locks_the_chain_in_few_statements(
     assert lookups == [] and not any(
         "FROM obligation" in s and "IN (" in s for s in counter.statements
     )
-    assert not any(s.startswith("INSERT INTO audit_chain") for s in counter.statements)
     assert sum(s.startswith("INSERT INTO period_version") for s in counter.statements) == 1

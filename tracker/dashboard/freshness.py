@@ -6,8 +6,12 @@ after an extension, its waiver), a report or its versions, an urge, an extension
 delivery plan, a milestone status or indicator value, a coordinator's delivery judgement, the
 catalogue (documents, items, assignments, departments), a snapshot — marks the period it
 belongs to, or ``"*"`` (any period) when that is not known, and the transaction bumps those
-rows just before it commits. So the bump commits or rolls back with the change itself, in every
-process and on both databases; a reader that sees a version sees every change up to it.
+rows just before it commits. One write is left out on purpose: a save that leaves a draft (or a
+returned report) in its state and changes only its text, self-rating, indicator values or
+milestone statuses — no figure counts those until the report is submitted, and liaisons save
+drafts far more often than anything else is written. So the bump commits or rolls back with
+the change itself, in every process and on both databases; a reader that sees a version sees
+every change up to it.
 
 Two ways in, both through the session:
 
@@ -40,6 +44,7 @@ from tracker.reports.models import (
     MilestoneStatus,
     Obligation,
     Report,
+    ReportState,
     ReportVersion,
 )
 
@@ -55,6 +60,17 @@ _ANY = (Task, Assignment, PolicyDocument, Department, Jurisdiction, Snapshot, Sn
         SnapshotDepartment, DeliveryPlan, Milestone, Indicator)  # fmt: skip
 _WATCHED = (*_BY_PERIOD, *_BY_OBLIGATION, *_BY_REPORT, *_ANY)
 WATCHED_TABLES = frozenset(model.__table__.name for model in _WATCHED)
+
+# A report no figure counts yet (a draft, or returned and not resubmitted) reads as its state
+# alone: its text, its self-rating, its indicator values and milestone statuses count only
+# once it is submitted (the delivery lights read submitted and accepted reports). So a save
+# that leaves such a report in its state, changing only these columns, changes no figure and
+# bumps nothing: liaisons typing drafts do not empty the coordinators' dashboards.
+_UNCOUNTED = (ReportState.DRAFT, ReportState.RETURNED)
+_TEXT_COLUMNS = frozenset({
+    "progress", "problems", "practices", "suggestions", "next_steps", "status", "version",
+    "updated_at", "updated_by_id",
+})  # fmt: skip
 
 
 class Marks:
@@ -88,7 +104,50 @@ def has_changes(session: Session) -> bool:
     return any(isinstance(obj, _WATCHED) for obj in pending)
 
 
-def _mark(found: Marks, obj: object, *, deleted: bool) -> None:
+def _row_changed(obj: object) -> bool:
+    """Whether a flushed object's own row changed: a column, not only a relationship (the
+    obligation a first draft is added to stays as it was; the report's row holds the link)."""
+    state = sa.inspect(obj)
+    return any(state.attrs[a.key].history.has_changes() for a in state.mapper.column_attrs)
+
+
+def _uncounted_edit(report: Report, *, new: bool) -> bool:
+    """The report stays one no figure counts, and only its text changed (a draft's save)."""
+    if report.state not in _UNCOUNTED:
+        return False
+    if new:  # a first draft reads as no report at all
+        return (
+            report.state == ReportState.DRAFT
+            and report.first_submitted_at is None
+            and (report.return_reason is None)
+        )
+    state = sa.inspect(report)
+    changed = {a.key for a in state.mapper.column_attrs if state.attrs[a.key].history.has_changes()}
+    return changed <= _TEXT_COLUMNS
+
+
+def _of_uncounted(session: Session, obj: IndicatorValue | MilestoneStatus | ReportVersion) -> bool:
+    """A value, status or saved version of a report no figure counts (a draft's save: a
+    returned report's return is a version too, and is counted)."""
+    # The report this session holds: by the relationship (a report new in this flush is not
+    # in the identity map yet), else by its id; never loaded for the purpose.
+    held: dict[str, object] = sa.inspect(obj).dict  # type: ignore[attr-defined]
+    report = held.get("report") or session.identity_map.get(identity_key(Report, obj.report_id))
+    if (
+        not isinstance(report, Report)
+        or report in session.deleted
+        or report.state not in _UNCOUNTED
+    ):
+        return False
+    return not (isinstance(obj, ReportVersion) and obj.action != "save")
+
+
+def _mark(found: Marks, obj: object, *, deleted: bool, session: Session | None = None) -> None:
+    if session is not None:
+        if isinstance(obj, Report) and not deleted and _uncounted_edit(obj, new=obj in session.new):
+            return
+        if isinstance(obj, _BY_REPORT) and _of_uncounted(session, obj):
+            return
     if isinstance(obj, _ANY) or (deleted and isinstance(obj, _WATCHED)):
         found.periods.add(ANY_PERIOD)  # a deleted row's period can no longer be looked up
     elif isinstance(obj, _BY_PERIOD):
@@ -104,12 +163,12 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     """Mark what this flush wrote (the session still lists the objects as before it)."""
     found = marks(session)
     for obj in session.new:
-        _mark(found, obj, deleted=False)
+        _mark(found, obj, deleted=False, session=session)
     for obj in session.dirty:
-        if session.is_modified(obj, include_collections=False):
-            _mark(found, obj, deleted=False)
+        if _row_changed(obj):
+            _mark(found, obj, deleted=False, session=session)
     for obj in session.deleted:
-        _mark(found, obj, deleted=True)
+        _mark(found, obj, deleted=True, session=session)
 
 
 @sa.event.listens_for(Session, "do_orm_execute")
