@@ -119,6 +119,7 @@ ACCESS = {
     "federation.map_departments": COORDINATOR,
     "federation.accept_update": COORDINATOR,
     "federation.report_up": COORDINATOR,
+    "federation.rollup_preview": REVIEWER,  # it carries every department's texts
     "federation.break_down": COORDINATOR,
     "federation.members": ADMIN,  # the member instances' tokens are credentials
     "federation.revoke_member": ADMIN,

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from tests.exports.conftest import MASTHEAD_FIRST, MASTHEAD_HEADER, fit_to, formulas_in, load
 from tests.exports.test_official import widths
+from tests.federation.conftest import rollup_body
 from tests.federation.provinces import cascade, receive, register
 from tracker.catalogue.models import Department
 from tracker.dashboard.rag import Rag
@@ -18,7 +19,7 @@ from tracker.delivery.models import Combine, Indicator
 from tracker.exports.quarterly import RAG_PAINT, SHEETS, QuarterlyRequest, write_quarterly
 from tracker.exports.workbook import MIN_PRINTED_POINTS, printed_scale
 from tracker.extensions import db
-from tracker.federation.sheet import SHEET
+from tracker.federation.sheet import NO_DELIVERY, SHEET
 
 FIXED = ["排名", "地方", "首次送达时间", "报送情况", "迟报工作日", "版本数", "覆盖事项"]
 
@@ -207,3 +208,69 @@ def test_the_download_has_the_sheet_for_those_who_see_every_department(
     response = client.get("/exports/quarterly.xlsx?period=2024Q3")
     assert response.status_code == 200
     assert (SHEET in load(response.data).sheetnames) is shown
+
+
+def _deliveries(ws) -> list[tuple]:
+    """The 落实情况 rows under their header: (地方, 事项, 节点, 落实) with the light's fill."""
+    found, inside = [], False
+    for row in ws.iter_rows(min_row=MASTHEAD_FIRST):
+        first = row[0].value
+        if first == "地方" and row[3].value == "事项":
+            inside = True
+            continue
+        if inside:
+            if first is None:
+                break
+            found.append((first, row[3].value, row[4].value, row[6].value,
+                          row[6].fill.fgColor.rgb[-6:]))  # fmt: skip
+    return found
+
+
+def test_the_matrixs_delivery_lights_per_member_and_item(centre, quarter):
+    """Each member's item 23 against the centre's one milestone due by 2024Q3: 河北 and 兵团
+    said 已完成 (按序时推进, green), 山西 未完成 (明显滞后, red); 辽宁 sent nothing (no light)."""
+    members = register()
+    receive(members["130000"], 1, "2024-10-09 10:00")
+    receive(members["650000"], 1, "2024-10-11 00:30")
+    body = rollup_body(1, code="140000")["items"]
+    body[0]["milestones"][0]["status"] = "not_done"
+    receive(members["140000"], 1, "2024-10-14 09:00", items=body)
+    quarter.at("2024-10-16 10:00")
+    data = export(quarter)
+    ws = load(data)[SHEET]
+    assert any(str(c.value).startswith("落实情况") for row in ws.iter_rows() for c in row)
+    assert _deliveries(ws) == [
+        ("河北省", "第23项", "节点 1/1", "按序时推进", RAG_PAINT[Rag.GREEN][0]),
+        ("新疆生产建设兵团", "第23项", "节点 1/1", "按序时推进", RAG_PAINT[Rag.GREEN][0]),
+        ("山西省", "第23项", "节点 0/1", "明显滞后", RAG_PAINT[Rag.RED][0]),
+    ]
+    assert sizes_ok(ws) and formulas_in(data) == []
+
+
+def test_no_delivery_light_before_a_milestone_is_due(centre, quarter):
+    """Still in 2024Q3, the milestone's quarter has not passed: no light, and the sheet says so."""
+    members = register(["130000"])
+    receive(members["130000"], 1, "2024-10-09 10:00")
+    quarter.at("2024-09-20 10:00")
+    ws = load(export(quarter))[SHEET]
+    assert [row[:4] for row in _deliveries(ws)] == [(NO_DELIVERY, None, None, None)]
+
+
+def test_member_names_in_the_delivery_rows_stay_text(centre, quarter):
+    from tracker.federation import services
+
+    member, _ = services.add_member("130000", "=1+2", "provincial", actor=None)
+    other, _ = services.add_member("140000", "@SUM(A1)", "provincial", actor=None)
+    db.session.commit()
+    receive(member, 1, "2024-10-09 10:00")
+    receive(other, 1, "2024-10-09 11:00")
+    quarter.at("2024-10-16 10:00")
+    data = export(quarter)
+    ws = load(data)[SHEET]
+    names = [row[0] for row in _deliveries(ws)]
+    assert names == ["=1+2", "@SUM(A1)"]
+    assert formulas_in(data) == []
+    for row in ws.iter_rows():
+        for c in row:
+            if c.value in ("=1+2", "@SUM(A1)"):
+                assert c.data_type == "s"

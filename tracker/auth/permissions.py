@@ -427,6 +427,16 @@ def can_manage_members(user: User) -> bool:
     return user.role == UserRole.ADMIN
 
 
+def can_preview_rollup(user: User) -> bool:
+    """Only coordinators read a quarter's roll-up before 上报: it carries every department's
+    report texts, which the system administrator does not read (三员分立)."""
+    return user.role == UserRole.COORDINATOR
+
+
+def require_preview_rollup(user: User) -> None:
+    _require(can_preview_rollup(user))
+
+
 def require_manage_federation(user: User) -> None:
     _require(can_manage_federation(user))
 

@@ -705,3 +705,41 @@ def build_rollup(adoption: Adoption, period: str, revision: int) -> dict[str, An
         "submitted_at": wire.iso(clock.utcnow()),
         "items": items,
     }
+
+
+def next_rollup(adoption: Adoption, period: str) -> dict[str, Any]:
+    """The roll-up 上报 of ``period`` would queue now: the next revision of the quarter, built
+    by :func:`build_rollup`. Both 上报 and its preview call this, so that what the coordinator
+    reads before pressing it is what goes up."""
+    return build_rollup(adoption, period, next_revision(adoption, period))
+
+
+@dataclass
+class RollupPreview:
+    """上报预览: the roll-up 上报 would queue now, whether the quarter is consolidated (else
+    上报 refuses it and names the missing lead reports), and what a person reads for each key
+    (the centre's words, from the adopted export)."""
+
+    body: dict[str, Any]
+    state: QuarterState
+    names: dict[str, str]
+
+    @property
+    def reported(self) -> list[dict[str, Any]]:
+        """The items that carry something (a unit reporting, a narrative, a value, a status)."""
+        return [i for i in self.body["items"] if _carries(i)]
+
+
+def _carries(item: dict[str, Any]) -> bool:
+    return bool(
+        item["units_reporting"] or item["narrative"] or item["indicators"] or item["milestones"]
+    )
+
+
+def rollup_preview(adoption: Adoption, period: str) -> RollupPreview:
+    """What 上报 of ``period`` would send now (see :func:`next_rollup`); reads only."""
+    names: dict[str, str] = {}
+    for plan in adoption.content["plans"]:
+        names.update({i["key"]: f"{i['name']}（{i['unit']}）" for i in plan["indicators"]})
+        names.update({m["key"]: m["title"] for m in plan["milestones"]})
+    return RollupPreview(next_rollup(adoption, period), quarter_state(adoption, period), names)

@@ -16,8 +16,10 @@ from tracker import instance
 from tracker.auth.permissions import (
     can_manage_federation,
     can_manage_members,
+    can_preview_rollup,
     require_manage_federation,
     require_manage_members,
+    require_preview_rollup,
     sees_all_departments,
 )
 from tracker.catalogue import queries as catalogue_queries
@@ -193,7 +195,29 @@ def _adoption_page(
     return render_template(
         "federation/adoption.html", adoption=found, form=EmptyForm(), report_form=report_form,
         departments=catalogue_queries.departments(), mapped=queries.mapped_departments(),
-        diff=diff, pushes=queries.pushes(found),
+        diff=diff, pushes=queries.pushes(found), may_preview=can_preview_rollup(current_user),
+    ), status  # fmt: skip
+
+
+@bp.route("/adoptions/<int:adoption_id>/preview")
+def rollup_preview(adoption_id: int) -> ResponseReturnValue:
+    """上报预览: what 上报 of a quarter would send now, built by the function 上报 calls."""
+    found = queries.adoption(adoption_id) or abort(404)
+    require_preview_rollup(current_user)
+    form = ReportUpForm(formdata=request.args or None, meta={"csrf": False},
+                        period=current_period().key)  # fmt: skip
+    if request.args and not form.validate():
+        return _preview_page(found, form, None, 422)
+    return _preview_page(found, form, queries.rollup_preview(found, form.period.data or ""))
+
+
+def _preview_page(
+    found: Adoption, form: ReportUpForm, preview: queries.RollupPreview | None, status: int = 200
+) -> ResponseReturnValue:
+    return render_template(
+        "federation/preview.html", adoption=found, form=form, preview=preview,
+        confirm=EmptyForm(formdata=None), words=queries.MILESTONE_WORDS,
+        upstream=bool(instance.current().upstream_url),
     ), status  # fmt: skip
 
 

@@ -525,8 +525,8 @@ def report_up(adoption: Adoption, period: str, *, actor: User | None) -> PushMes
             f"{period} 尚未汇总完毕，以下牵头报告尚未报送：" + "、".join(state.missing[:20]),
             field="period",
         )
-    revision = queries.next_revision(adoption, period)
-    body = queries.build_rollup(adoption, period, revision)
+    body = queries.next_rollup(adoption, period)  # what the preview page shows
+    revision = body["revision"]
     wire.Rollup.model_validate(body)  # the one contract, before anything goes out
     data = wire.canonical(body)
     push = PushMessage(adoption=adoption, period=period, revision=revision,

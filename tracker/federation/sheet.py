@@ -4,9 +4,11 @@ One row per member instance (and document, when the workbook covers several): th
 timeliness against the quarter's due date (:mod:`tracker.federation.timeliness`), then one
 narrow column per item with the matrix's mark (● when the latest revision covers the item,
 with the number of indicators it reports), as ``/federation/provinces`` shows them; below the
-table, every indicator of the centre's plans combined across the members by its own rule,
-each member's value and, for a summed indicator, its share of the total. A department's own
-export (restricted to its department) has no such sheet: the provinces are not its data.
+table, the matrix's delivery lights (落实情况: per member and item with central milestones
+due, 节点 已完成/到期 and the light's word, painted), then every indicator of the centre's
+plans combined across the members by its own rule, each member's value and, for a summed
+indicator, its share of the total. A department's own export (restricted to its department)
+has no such sheet: the provinces are not its data.
 
 The sheet follows the workbook's conventions (:mod:`tracker.exports.workbook`): the masthead,
 frozen and repeated headers, A4 landscape fitted to the width at 9 pt or more, and every text
@@ -27,7 +29,7 @@ from tracker.catalogue import queries as catalogue_queries
 from tracker.catalogue.models import PolicyDocument
 from tracker.dashboard.rag import Rag
 from tracker.delivery import queries as delivery_queries
-from tracker.delivery.models import Combine
+from tracker.delivery.models import Combine, DeliveryStep
 from tracker.exports.quarterly import (
     DOCUMENT_COLUMN,
     RAG_PAINT,
@@ -60,6 +62,15 @@ ARRIVAL_PAINT = {
     Arrival.NOT_DUE: RAG_PAINT[Rag.GREY],
 }
 NO_INDICATORS = "该文件尚无已批准的落实计划量化指标"
+NO_DELIVERY = "本季度前尚无到期的中央计划节点，或尚无地方上报，暂无落实情况"
+# A delivery light's paint: the step's colour as the matrix shows it (DeliveryStep.css_class).
+STEP_PAINT = {
+    DeliveryStep.ON_PACE: RAG_PAINT[Rag.GREEN],
+    DeliveryStep.MOSTLY: RAG_PAINT[Rag.GREEN],
+    DeliveryStep.AT_RISK: RAG_PAINT[Rag.AMBER],
+    DeliveryStep.BEHIND: RAG_PAINT[Rag.RED],
+    DeliveryStep.SEVERE: RAG_PAINT[Rag.RED],
+}
 BODY_POINTS = 10.5  # the table's font size (tracker.exports.workbook.Look)
 SHARE_UNITS = 12  # the totals' share column: wide enough for "100.0%" and its header
 
@@ -130,6 +141,8 @@ def write_provinces_sheet(request: QuarterlyRequest, open_sheet: OpenSheet) -> i
     for row in rows:
         _member_row(sheet, row, numbers, per_item, multi)
     _notes(sheet, rows[0])
+    for matrix in matrices:
+        _deliveries(sheet, matrix, rows, multi)
     combine = {
         (i.plan.task.document.number, i.plan.task.number, i.key): i.combine
         for i in delivery_queries.document_indicators_in_force(request.document_id)
@@ -210,6 +223,48 @@ def _notes(sheet: Sheet, first: ProvinceArrival) -> None:
         "版本数含更正；覆盖事项及各事项标记按最新版本：●为已报送该事项，数字为所报指标数。"
     )
     _span(sheet, [(note, Look("wrap", border=""), span)])
+
+
+def _deliveries(
+    sheet: Sheet, matrix: queries.Matrix, rows: Sequence[ProvinceArrival], multi: bool
+) -> None:
+    """落实情况: per member and item with central milestones due, the matrix cell's delivery
+    light (节点 已完成/到期 and the light's word, painted as on the page), one row each in the
+    table's order, on the totals' spans so that it prints at the table's size."""
+    title, rule, value, share, rest = _layout(sheet)
+    blank: list[tuple[Any, Look | None, int]] = [(None, None, rest)] if rest else []
+    sheet.blank()
+    heading = "落实情况（按中央计划本季度前到期的节点，各地上报为已完成的个数；未上报的地方见上表）"
+    if multi:
+        heading += f" · {matrix.document.number}"
+    _span(sheet, [(heading, Look("text", bold=True, border=""), len(sheet.columns))])
+    _span(
+        sheet,
+        [("地方", HEADER, title), ("事项", HEADER, rule), ("节点 已完成/到期", HEADER, value),
+         ("落实", HEADER, share), *blank],
+    )  # fmt: skip
+    order = {row.member_id: n for n, row in enumerate(rows)
+             if row.document_number == matrix.document.number}  # fmt: skip
+    shown = sorted(
+        (r for r in matrix.rows if r.member.id in order), key=lambda r: order[r.member.id]
+    )
+    written = 0
+    for province in shown:
+        for number in matrix.item_numbers:
+            cell = province.items.get(number)
+            if cell is None or cell.delivery is None:
+                continue
+            fill, color = STEP_PAINT[cell.delivery]
+            _span(
+                sheet,
+                [(province.member.name, Look("wrap"), title),
+                 (f"第{number}项", Look("center"), rule),
+                 (f"节点 {cell.done}/{cell.due}", Look("center"), value),
+                 (cell.delivery.label, Look("center", fill=fill, color=color), share), *blank],
+            )  # fmt: skip
+            written += 1
+    if not written:
+        _span(sheet, [(NO_DELIVERY, Look("center"), len(sheet.columns))])
 
 
 def _totals(
