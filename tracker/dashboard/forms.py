@@ -30,6 +30,7 @@ from tracker.dashboard.rag import Rag
 from tracker.dashboard.services import MAX_JUDGEMENT_REASON
 from tracker.delivery.forms import no_personal_data
 from tracker.delivery.models import DeliveryStep
+from tracker.forms import QuickSelect
 from tracker.periods import Period
 
 # Every key of tracker.dashboard.queries.SCORE_SORTS, with its column heading.
@@ -66,12 +67,12 @@ class _GetForm(FlaskForm):
 class DashboardFilterForm(_GetForm):
     """Period, document, section (二/三/四), department, role, colour and matrix page."""
 
-    period = SelectField("报告期", choices=[])
-    document = SelectField("文件", choices=[], default="")
+    period = SelectField("报告期", choices=[], widget=QuickSelect())
+    document = SelectField("文件", choices=[], widget=QuickSelect(), default="")
     section = SelectField(
         "正文部分", choices=[("", "全部")] + [(p, f"{p}、") for p in SECTION_PARTS], default=""
     )
-    department = SelectField("部门", choices=[], default="")
+    department = SelectField("部门", choices=[], widget=QuickSelect(), default="")
     role = SelectField(
         "角色", choices=[("", "全部角色")] + [(r.value, r.label) for r in Role], default=""
     )
@@ -87,8 +88,8 @@ class DashboardFilterForm(_GetForm):
 class ScorecardForm(_GetForm):
     """Period, document and the column to sort by."""
 
-    period = SelectField("报告期", choices=[])
-    document = SelectField("文件", choices=[], default="")
+    period = SelectField("报告期", choices=[], widget=QuickSelect())
+    document = SelectField("文件", choices=[], widget=QuickSelect(), default="")
     sort = SelectField("排序", choices=list(SORT_LABELS.items()), default="rank")
     desc = BooleanField("降序")
 
@@ -97,8 +98,8 @@ class TrendForm(_GetForm):
     """The document whose trend to show, and the department the chart compares with the
     average."""
 
-    document = SelectField("文件", choices=[], default="")
-    department = SelectField("对比部门", choices=[], default="")
+    document = SelectField("文件", choices=[], widget=QuickSelect(), default="")
+    department = SelectField("对比部门", choices=[], widget=QuickSelect(), default="")
 
     def fill_departments(self, departments: list[DepartmentRef]) -> None:
         """Offer ``departments``; the first is the default choice."""
