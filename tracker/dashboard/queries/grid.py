@@ -136,14 +136,20 @@ def _previous_severities(
 def _task_page(
     scope: Scope, source: Source, page: int, per_page: int
 ) -> tuple[list[int], int, int]:
-    """One page of item ids, the number of items in scope and the page shown (one query;
-    a page past the end shows the first page, with a second query)."""
+    """One page of item ids, the number of items in scope and the page shown (two queries;
+    a page past the end shows the first page, with a third).
+
+    The page and the count are separate statements: a window count over the ordered ids
+    made the database check every item of the portfolio and sort them all before the
+    first page could be cut, where the page alone walks the items' index in order and
+    stops at the page's end (docs/performance.md)."""
     page = max(1, page)
-    query = _task_ids_query(scope, source).add_columns(sa.func.count().over()).limit(per_page)
-    rows = db.session.execute(query.offset((page - 1) * per_page)).all()
+    ids = _task_ids_query(scope, source)
+    items = db.session.scalar(sa.select(sa.func.count()).select_from(ids.order_by(None).subquery()))
+    rows = db.session.scalars(ids.limit(per_page).offset((page - 1) * per_page)).all()
     if not rows and page > 1:
-        page, rows = 1, db.session.execute(query).all()
-    return [row[0] for row in rows], (rows[0][1] if rows else 0), page
+        page, rows = 1, db.session.scalars(ids.limit(per_page)).all()
+    return list(rows), items or 0, page
 
 
 def matrix_page(
