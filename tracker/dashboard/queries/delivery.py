@@ -23,6 +23,7 @@ a quarter frozen before snapshots kept delivery lights shows none.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -169,11 +170,14 @@ def plan_facts(task_ids: list[int], periods: Iterable[Period]) -> PlanFacts:
     return PlanFacts(dict(milestones), dict(indicators), done_in, values)
 
 
-def _window(period: Period) -> list[Period]:
+@functools.cache
+def _window(period: Period) -> tuple[Period, ...]:
+    """The quarter and the ones before it that an indicator's latest value is looked for in,
+    newest first (a period is immutable, so each window is built once)."""
     found = [period]
     while len(found) < WINDOW:
         found.append(found[-1].previous())
-    return found
+    return tuple(found)
 
 
 def suggested_step(
@@ -187,20 +191,21 @@ def suggested_step(
         if m.due_period <= period.key and m.due_period < now.key
     ]  # fmt: skip
     done = sum(1 for m in due if facts.done_in.get(m.key, "9999Q9") <= period.key)
-    window = _window(period)
     paces = []
     for i in facts.indicators.get(task_id, []):
-        by_period = {}
         reporters = set(i.department_ids or [])
-        for p in window:
+        # Newest quarter first: the pace is the newest quarter's with a combined value
+        # (latest_pace's rule), so the older quarters are combined only when needed.
+        for p in _window(period):
             said = [
                 (department_id, value)
                 for department_id, value in facts.said.get((i.key, task_id, p.key), [])
                 if department_id in reporters
             ]
-            by_period[p.key] = IndicatorResult(i, said, combine(i.combine, said))
-        if (pace := latest_pace(i, by_period, window)) is not None:
-            paces.append(pace)
+            result = IndicatorResult(i, said, combine(i.combine, said))
+            if (pace := latest_pace(i, {p.key: result}, [p])) is not None:
+                paces.append(pace)
+                break
     return SUGGESTED_STEP[delivery_light(len(due), done, paces).rag]
 
 
