@@ -8,7 +8,6 @@ from flask import g
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import Field, SelectField
-from wtforms.fields.choices import SelectChoice
 from wtforms.form import BaseForm
 from wtforms.validators import ValidationError
 from wtforms.widgets import Select
@@ -28,7 +27,8 @@ class QuickSelect(Select):
     render through ``html_params``). Options with their own attributes go the usual way."""
 
     @classmethod
-    def render_option(cls, choice: SelectChoice, **kwargs: Any) -> Markup:
+    # WTForms 3.3 passes one SelectChoice; the type stubs still describe the older signature.
+    def render_option(cls, choice: Any, **kwargs: Any) -> Markup:  # type: ignore[override]
         if kwargs or choice.render_kw or isinstance(choice.value, bool):
             return super().render_option(choice, **kwargs)
         # Markup.format escapes the value and the label.

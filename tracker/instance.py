@@ -22,6 +22,25 @@ LEVELS: dict[str, str] = {
     "county": "县级",
 }
 CENTRAL_CODE = "000000"
+
+# The levels an instance registers as members and receives roll-ups from: reporting goes up
+# one level at a time, each level consolidating its own before sending it on (最多报一次), so the
+# centre hears from the provinces (and the 兵团) only, a province from its prefectures and
+# counties, a prefecture from its counties; a county has no instance below it.
+MEMBER_LEVELS: dict[str, tuple[str, ...]] = {
+    "central": ("provincial",),
+    "provincial": ("prefectural", "county"),
+    "prefectural": ("county",),
+    "county": (),
+}
+
+
+def is_above(upper: str, lower: str) -> bool:
+    """Whether level ``upper`` is above level ``lower`` (central > provincial > …)."""
+    order = list(LEVELS)
+    return order.index(upper) < order.index(lower)
+
+
 CODE_PATTERN = re.compile(r"^[0-9]{6}$")
 
 
@@ -68,6 +87,16 @@ class Instance:
     @property
     def central(self) -> bool:
         return self.level == "central"
+
+    @property
+    def member_levels(self) -> tuple[str, ...]:
+        """The levels this instance registers members of (none at a county)."""
+        return MEMBER_LEVELS[self.level]
+
+    @property
+    def member_levels_text(self) -> str:
+        """``省级``, ``地市级或县级``: the member levels in words."""
+        return "或".join(LEVELS[level] for level in self.member_levels)
 
     @property
     def label(self) -> str:

@@ -11,6 +11,7 @@ import click
 import sqlalchemy as sa
 from flask.cli import AppGroup
 
+from tracker import instance
 from tracker.catalogue.models import Department
 from tracker.catalogue.queries import department_by_code, document_by_number
 from tracker.errors import DomainError
@@ -29,12 +30,16 @@ def _fail(message: str) -> NoReturn:
 @federation_cli.command("add-member")
 @click.option("--code", required=True, help="6 位行政区划代码，如 130000")
 @click.option("--name", required=True, help="名称，如 河北省")
-@click.option("--level", default="provincial", show_default=True,
-              type=click.Choice(["provincial", "prefectural", "county"]))  # fmt: skip
-def add_member(code: str, name: str, level: str) -> None:
+@click.option("--level", default=None,
+              type=click.Choice(["provincial", "prefectural", "county"]),
+              help="下级实例的层级（默认：本实例的下一级）")  # fmt: skip
+def add_member(code: str, name: str, level: str | None) -> None:
     """Register a member instance and print its instance token (shown only this once)."""
+    allowed = instance.current().member_levels
     try:
-        member, token = services.add_member(code, name, level, actor=None)
+        member, token = services.add_member(
+            code, name, level or (allowed[0] if allowed else ""), actor=None
+        )
     except DomainError as exc:
         _fail(exc.message)
     db.session.commit()

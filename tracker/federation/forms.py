@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp
 
 from tracker import instance
 from tracker.federation import wire
+from tracker.forms import ChoiceField
 
 MAX_EXPORT_BYTES = 5 * 1024 * 1024
 
@@ -34,11 +35,20 @@ class MemberForm(FlaskForm):
             DataRequired("请输入名称，如 河北省"), Length(max=64, message="不超过 64 个字符")
         ],
     )  # fmt: skip
-    level = SelectField(
-        "层级",
-        choices=[(k, v) for k, v in instance.LEVELS.items() if k != "central"],
-        default="provincial",
-    )
+    level = ChoiceField("层级", choices=[], invalid="请选择层级")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Only the levels this instance registers (one level down; none at a county).
+        here = instance.current()
+        self.level.choices = [(k, instance.LEVELS[k]) for k in here.member_levels]
+        self.level.invalid = (
+            f"{here.level_label}实例只能登记{here.member_levels_text}实例。"
+            if here.member_levels
+            else f"{here.level_label}实例没有下级实例，不能登记。"
+        )
+        if not self.level.data and here.member_levels:
+            self.level.data = here.member_levels[0]
 
 
 class AdoptForm(FlaskForm):

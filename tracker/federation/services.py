@@ -71,8 +71,15 @@ def add_member(
         raise Invalid("不能把本实例自己登记为下级实例。", field="code")
     if not name or len(name) > 64:
         raise Invalid("名称不能为空，且不超过 64 个字符。", field="name")
-    if level not in instance.LEVELS or level == "central":
-        raise Invalid("层级应为省级、地市级或县级。", field="level")
+    here = instance.current()
+    if not here.member_levels:
+        raise Invalid(f"{here.level_label}实例没有下级实例，不能登记。", field="level")
+    if level not in here.member_levels:
+        raise Invalid(
+            f"{here.level_label}实例只能登记{here.member_levels_text}实例"
+            "（逐级上报：下级向直接上级报送）。",
+            field="level",
+        )
     if db.session.scalar(sa.select(MemberInstance).where(MemberInstance.code == code)):
         raise Invalid(f"代码 {code} 已登记。", field="code")
     prefix = secrets.token_hex(4)
@@ -121,6 +128,18 @@ def receive_rollup(
         raise BadSubmission(
             f"报送方代码 {rollup.instance.code} 与实例令牌所属的 {member.code} 不符。",
             field="instance.code",
+        )
+    if rollup.instance.level != member.level:
+        raise BadSubmission(
+            f"报送方层级{instance.LEVELS[rollup.instance.level]}与登记的"
+            f"{instance.LEVELS.get(member.level, member.level)}不符。",
+            field="instance.level",
+        )
+    here = instance.current()
+    if rollup.instance.level not in here.member_levels:
+        raise BadSubmission(
+            f"{here.level_label}实例不接收{instance.LEVELS[rollup.instance.level]}实例的报送。",
+            field="instance.level",
         )
     digest = wire.sha256_hex(body)
     existing = queries.rollup_row(member.id, rollup.document_number, rollup.period, rollup.revision)
@@ -224,8 +243,14 @@ def adopt(export: wire.DocumentExport, *, actor: User | None) -> Adoption:
 
     A document adopted before is not adopted again: a newer export waits as a diff to accept.
     """
-    if instance.current().central:
+    here = instance.current()
+    if here.central:
         raise FederationError("中央实例不采纳上级文件：请在省级（或更低层级）实例上操作。")
+    if not instance.is_above(export.source.level, here.level):
+        raise FederationError(
+            f"只能采纳上级实例的文件：{export.source.name}是"
+            f"{instance.LEVELS[export.source.level]}，本实例是{here.level_label}。"
+        )
     existing = queries.adoption_of_number(export.document.number)
     if existing is not None:
         stage_update(existing, export, actor=actor)
