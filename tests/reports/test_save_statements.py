@@ -47,3 +47,29 @@ def test_a_save_bumps_nothing_a_submission_its_period_and_the_chain_is_locked_in
         "FROM obligation" in s and "IN (" in s for s in counter.statements
     )
     assert sum(s.startswith("INSERT INTO period_version") for s in counter.statements) == 1
+
+
+def test_a_save_through_the_form_reads_the_plans_in_force_once(
+    client, quarter, make_user, login, count_queries
+):
+    """The form is built from the plans in force and the save checks against the same lists:
+    one read of the plans (and one each of their milestones and indicators) per request."""
+    from tracker import resources
+    from tracker.delivery.seed import apply_delivery_seed
+
+    apply_delivery_seed(resources.seed_file())  # item 23's plan: 民政部 reports its indicators
+    db.session.commit()
+    liaison = make_user("liaison", "mca")
+    obligation = quarter.obligation(23, "mca")
+    login(liaison)
+    form = {"status": "in_progress", "progress": "第一稿", "problems": "", "practices": "",
+            "suggestions": "", "next_steps": "", "version": ""}  # fmt: skip
+    with count_queries() as counter:
+        response = client.post(f"/obligations/{obligation.id}/edit", data=form)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    plans = [s for s in counter.statements if "FROM delivery_plan" in s]
+    assert len(plans) == 1, plans
+    indicators = [s for s in counter.statements if "FROM delivery_indicator" in s]
+    assert len(indicators) == 1, indicators
+    db.session.expire_all()
+    assert obligation.report is not None and obligation.report.progress == "第一稿"

@@ -108,20 +108,37 @@ def planned_task_ids() -> set[int]:
 
 def indicators_reported_by(task_id: int, department_id: int) -> list[Indicator]:
     """The indicators in force on the item that this department reports each quarter."""
-    return [
-        indicator
-        for found in approved_plans(task_id)
-        for indicator in found.indicators
-        if department_id in (indicator.department_ids or [])
-    ]
+    return _reported_by(approved_plans(task_id), department_id)
 
 
 def milestones_due(task_id: int, department_id: int, period: Period) -> list[Milestone]:
     """The milestones in force on the item that this department answers for, due by the end
     of ``period`` (its own quarter included)."""
+    return _due(approved_plans(task_id), department_id, period)
+
+
+def reported_and_due(
+    task_id: int, department_id: int, period: Period
+) -> tuple[list[Indicator], list[Milestone]]:
+    """:func:`indicators_reported_by` and :func:`milestones_due` from one read of the plans
+    in force (a report form and its save need both)."""
+    plans = approved_plans(task_id)
+    return _reported_by(plans, department_id), _due(plans, department_id, period)
+
+
+def _reported_by(plans: list[DeliveryPlan], department_id: int) -> list[Indicator]:
+    return [
+        indicator
+        for found in plans
+        for indicator in found.indicators
+        if department_id in (indicator.department_ids or [])
+    ]
+
+
+def _due(plans: list[DeliveryPlan], department_id: int, period: Period) -> list[Milestone]:
     return [
         milestone
-        for found in approved_plans(task_id)
+        for found in plans
         for milestone in found.milestones
         if milestone.department_id == department_id and milestone.due_period <= period.key
     ]

@@ -56,8 +56,7 @@ from tracker.reports.services import (
     MILESTONE_NOTE_REQUIRED,
     NARRATIVE_FIELDS,
     ReportInput,
-    planned_indicators,
-    planned_milestones,
+    planned,
 )
 
 STATUS_CHOICES = [(s.value, s.label) for s in ProgressStatus]
@@ -247,8 +246,7 @@ def report_form_for(obligation: Obligation) -> ReportForm:
     """The report form of one obligation: the fixed fields, and a typed number field for each
     plan indicator the department reports (its unit beside it) and a status with a sentence
     for each milestone it answers for, due by the report's quarter."""
-    indicators = planned_indicators(obligation)
-    milestones = planned_milestones(obligation)
+    indicators, milestones = planned(obligation)
     fields: dict[str, Field] = {}
     for i in indicators:
         fields[indicator_field(i)] = StringField(

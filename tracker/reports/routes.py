@@ -364,8 +364,9 @@ def edit(obligation_id: int) -> ResponseReturnValue:
         return workspace.edit_page(item, form), 422
     on_error_render(lambda error: _edit_refused(item, form, error))
     report = services.save_draft(
-        item, form.to_input(), actor=current_user, expected_version=form.expected_version
-    )
+        item, form.to_input(), actor=current_user, expected_version=form.expected_version,
+        plan=(form.planned_indicators, form.planned_milestones),
+    )  # fmt: skip
     if form.save_and_submit.data and signoff_required(item.department):
         signoff.request_approval(report, actor=current_user)
         flash(REQUESTED, "success")

@@ -171,17 +171,27 @@ def open_tracked_periods() -> int:
 # -- drafting --------------------------------------------------------------------------------
 
 
+Plan = tuple[list[Indicator], list[Milestone]]
+
+
 def save_draft(
-    obligation: Obligation, data: ReportInput, *, actor: User, expected_version: int | None
+    obligation: Obligation,
+    data: ReportInput,
+    *,
+    actor: User,
+    expected_version: int | None,
+    plan: Plan | None = None,
 ) -> Report:
     """Create or update the obligation's report while it is a draft or returned.
 
     ``expected_version`` is the version the user's form was built from (None for a new
     report); a mismatch means someone else saved in between, and nothing is written.
+    ``plan``: the indicators and milestones the form was built from in this request
+    (:func:`planned`), so that a save does not read the plans in force twice.
     """
     _require_owner(obligation, actor)
     # Read before anything changes: a read later would flush a half-made report.
-    plan = (planned_indicators(obligation), planned_milestones(obligation))
+    plan = plan if plan is not None else planned(obligation)
     check_personal_data(data, plan[1])
     report = obligation.report
     if report is None:
@@ -222,6 +232,13 @@ def _apply_input(report: Report, data: ReportInput) -> None:
         KeyFigure(position=i, name=name.strip(), value=value, unit=(unit or "").strip())
         for i, (name, value, unit) in enumerate(data.figures)
     ]
+
+
+def planned(obligation: Obligation) -> Plan:
+    """:func:`planned_indicators` and :func:`planned_milestones` in one read of the plans."""
+    return delivery_queries.reported_and_due(
+        obligation.task_id, obligation.department_id, Period.parse(obligation.period)
+    )
 
 
 def planned_indicators(obligation: Obligation) -> list[Indicator]:
