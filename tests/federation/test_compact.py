@@ -53,10 +53,11 @@ def _realistic_cascade() -> dict:
     county-counted value); 山西 one revision; 辽宁 nothing; 吉林 a roll-up, then revoked
     (still listed); 兵团 revoked with nothing (not listed)."""
     members = register()
+    counted = {"reporting": 4, "of": 5}
     receive(members["130000"], 1, "2024-10-09 10:00",
             items=_items(1, ["100", "20", "3.5", "7", "0"], "partly"))  # fmt: skip
     receive(members["130000"], 2, "2024-10-15 09:00",
-            items=_items(2, ["150", "25", "4", "8", "1"], "done", {"reporting": 4, "of": 5}))  # fmt: skip
+            items=_items(2, ["150", "25", "4", "8", "1"], "done", counted))  # fmt: skip
     receive(members["140000"], 1, "2024-10-14 09:00",
             items=_items(1, ["50", "5", "1.25", "2", "0"], "not_done"))  # fmt: skip
     receive(members["220000"], 1, "2024-10-10 09:00",
@@ -182,7 +183,7 @@ def test_the_matrix_page_never_selects_a_body(client, centre, make_user, login, 
 def test_a_member_deleted_takes_its_compact_rows_with_it(centre):
     members = _realistic_cascade()
     kept = defaultdict(int)
-    for rollup_id, member_id in db.session.execute(
+    for _rollup_id, member_id in db.session.execute(
         sa.select(RollupItem.rollup_id, ReceivedRollup.member_id).join(
             ReceivedRollup, RollupItem.rollup_id == ReceivedRollup.id
         )

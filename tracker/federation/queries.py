@@ -362,7 +362,7 @@ def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
             .options(
                 load_only(ReceivedRollup.id, ReceivedRollup.member_id, ReceivedRollup.revision),
                 lazyload(ReceivedRollup.member),
-            )  # fmt: skip
+            )
         )
     }
     due = _due_milestones(tasks, period)
