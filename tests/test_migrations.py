@@ -711,3 +711,69 @@ def test_0022_creates_the_data_versions_with_the_any_period_row_and_downgrades(
         downgrade(revision="0021")
         assert "period_version" not in sa.inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_0032_fills_the_compact_items_from_the_stored_rollups_and_downgrades(empty_database_url):
+    """A centre at 0031 holding roll-ups (two revisions of one member, one with no item):
+    0032 creates ``federation_rollup_item`` and fills it from each body as ``receive_rollup``
+    now writes it, so that the matrix reads the same; downgrading drops it and keeps the
+    roll-ups."""
+    from tests.conftest import _seed_catalogue
+    from tests.federation.conftest import rollup_body, seed_document, with_plans
+    from tracker.catalogue.services import apply_seed
+    from tracker.federation import queries, services, wire
+    from tracker.federation.models import RollupItem
+
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": empty_database_url}
+    )
+    with app.app_context():
+        upgrade()
+        apply_seed(_seed_catalogue())
+        with_plans()
+        member, _ = services.add_member("130000", "河北省", "provincial", actor=None)
+        first = rollup_body(1, value="100")
+        first["items"].insert(0, {"item_number": 1, "narrative": "已部署。", "milestones": [],
+                                  "indicators": [], "units_reporting": 1})  # fmt: skip
+        second = rollup_body(2, value="150")
+        empty = rollup_body(1, value="1", period="2024Q2", items=[])
+        for body in (first, second, empty):
+            data = wire.canonical(body)
+            services.receive_rollup(member, data, wire.Rollup.model_validate_json(data))
+        db.session.commit()
+        written = [
+            dict(row)
+            for row in db.session.execute(
+                sa.select(RollupItem.__table__).order_by(RollupItem.rollup_id, RollupItem.position)
+            ).mappings()
+        ]
+        assert len(written) == 3  # two items of revision 1, one of revision 2, none of 2024Q2
+        matrix = queries.provinces_matrix(seed_document(), "2024Q3")
+        rollups = db.session.execute(sa.text("SELECT id, digest FROM federation_rollup")).all()
+        db.session.remove()
+        downgrade(revision="0031")
+        assert "federation_rollup_item" not in sa.inspect(db.engine).get_table_names()
+        upgrade(revision="0032")
+        filled = [
+            dict(row)
+            for row in db.session.execute(
+                sa.select(RollupItem.__table__).order_by(RollupItem.rollup_id, RollupItem.position)
+            ).mappings()
+        ]
+        assert [{k: v for k, v in r.items() if k != "id"} for r in filled] == [
+            {k: v for k, v in r.items() if k != "id"} for r in written
+        ]
+        again = queries.provinces_matrix(seed_document(), "2024Q3")
+        assert [(r.member.code, r.rollup.revision, r.items) for r in again.rows] == [
+            (r.member.code, r.rollup.revision, r.items) for r in matrix.rows
+        ]
+        assert (
+            again.totals == matrix.totals
+            and again.rows[0].items[23].indicators[0]["value"] == "150"
+        )
+        downgrade(revision="0031")
+        assert (
+            db.session.execute(sa.text("SELECT id, digest FROM federation_rollup")).all() == rollups
+        )
+        db.session.remove()
+        db.engine.dispose()

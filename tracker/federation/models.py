@@ -73,6 +73,54 @@ class ReceivedRollup(Model):
     )
 
 
+class RollupItem(Model):
+    """One item of a received roll-up in the compact form the provinces matrix reads, written
+    in the transaction that stores the roll-up (``receive_rollup``; migration 0032 filled it
+    from the bodies received before): what the matrix and its totals take from an item, so
+    that they never parse the whole body (narratives, notes and all) of every member.
+
+    ``done`` holds the keys of the milestones the member says are 已完成 (a JSON list, NULL
+    when none); ``indicators`` the item's values as the body carries them (key, value as sent,
+    ``counties`` or null; NULL when none). ``narrative`` is kept for readers of one item; the
+    matrix does not read it. ``position`` is the item's place in the body: a body that names
+    an item twice is stored as sent, and the matrix lets the later one win, as it always did.
+    """
+
+    __tablename__ = "federation_rollup_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rollup_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("federation_rollup.id", ondelete="CASCADE")
+    )
+    position: Mapped[int]
+    item_number: Mapped[int]
+    units_reporting: Mapped[int] = mapped_column(default=0)
+    narrative: Mapped[str] = mapped_column(sa.Text, default="")
+    done: Mapped[list[str] | None] = mapped_column(sa.JSON(none_as_null=True))
+    indicators: Mapped[list[dict[str, Any]] | None] = mapped_column(sa.JSON(none_as_null=True))
+
+    __table_args__ = (sa.Index("ix_federation_rollup_item_rollup", "rollup_id", "position"),)
+
+    @staticmethod
+    def rows_of(rollup_id: int, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The compact rows of a roll-up's validated body (``Rollup.model_dump(mode="json")``)."""
+        rows = []
+        for position, item in enumerate(body.get("items", [])):
+            done = [m["key"] for m in item.get("milestones", []) if m.get("status") == "done"]
+            rows.append(
+                {
+                    "rollup_id": rollup_id,
+                    "position": position,
+                    "item_number": item["item_number"],
+                    "units_reporting": item.get("units_reporting", 0),
+                    "narrative": item.get("narrative", ""),
+                    "done": done or None,
+                    "indicators": item.get("indicators") or None,
+                }
+            )
+        return rows
+
+
 class Adoption(Model):
     """A document this instance adopted from the level above, with the export it accepted
     and, when the level above changed it since, the newer export waiting to be accepted."""

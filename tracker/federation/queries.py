@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import lazyload, selectinload
+from sqlalchemy.orm import lazyload, load_only, selectinload
 
 from tracker import clock, instance
 from tracker.catalogue.models import Department, PolicyDocument, Task
@@ -29,6 +29,7 @@ from tracker.federation.models import (
     PushMessage,
     PushStatus,
     ReceivedRollup,
+    RollupItem,
 )
 from tracker.reports.models import (
     IndicatorValue,
@@ -266,9 +267,9 @@ class MatrixCell:
     """One item of a member's latest roll-up, as the matrix shows it: plain attributes, so
     that the page reads them directly (a template's ``item.narrative`` on a dict first fails
     as an attribute, then looks the key up; over 32 members × 23 items that failure cost a
-    fifth of the page's rendering)."""
+    fifth of the page's rendering). Built from the compact form (``RollupItem``), never the
+    body; the narrative is not shown in the matrix and not read."""
 
-    narrative: str
     indicators: list[dict[str, Any]]
     units_reporting: int = 0
     # The delivery light against the centre's plan: of the central milestones due by the
@@ -276,6 +277,14 @@ class MatrixCell:
     due: int = 0
     done: int = 0
     delivery: DeliveryStep | None = None
+    # The light's stylesheet class and word, looked up once per step rather than per cell
+    # (``DeliveryStep.css_class`` lists the enum on every call: 736 times a page).
+    delivery_class: str = ""
+    delivery_label: str = ""
+
+
+# Each step's stylesheet class and word, for the matrix's cells.
+_LOOKS = {step: (step.css_class, step.label) for step in DeliveryStep}
 
 
 @dataclass
@@ -322,8 +331,9 @@ class Matrix:
 def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
     """Members × items for a quarter: whether each member's roll-up arrived (its latest
     revision), what it says per item with its delivery light against the centre's milestones,
-    and the indicators combined across members. Five round trips whatever the number of
-    members (items, latest roll-ups, the milestones in force, members, indicators)."""
+    and the indicators combined across members. Six round trips whatever the number of
+    members (items, latest roll-ups, their compact items, the milestones in force, members,
+    indicators); the roll-ups' bodies are never read (``RollupItem`` holds what is shown)."""
     tasks = db.session.execute(
         sa.select(Task.id, Task.number).where(Task.document_id == document.id).order_by(Task.number)
     ).all()
@@ -348,21 +358,32 @@ def provinces_matrix(document: PolicyDocument, period: str) -> Matrix:
             .where(
                 ReceivedRollup.document_number == document.number, ReceivedRollup.period == period
             )
-            # The members are read once below; joining each roll-up's member again is waste.
-            .options(lazyload(ReceivedRollup.member))
+            # Neither the body nor the member (the members are read once below).
+            .options(
+                load_only(ReceivedRollup.id, ReceivedRollup.member_id, ReceivedRollup.revision),
+                lazyload(ReceivedRollup.member),
+            )
         )
     }
     due = _due_milestones(tasks, period)
+    cells: dict[int, dict[int, MatrixCell]] = defaultdict(dict)
+    if rollups:
+        member_of = {r.id: member_id for member_id, r in rollups.items()}
+        for rollup_id, number, units, done, indicators in db.session.execute(
+            sa.select(RollupItem.rollup_id, RollupItem.item_number, RollupItem.units_reporting,
+                      RollupItem.done, RollupItem.indicators)
+            .where(RollupItem.rollup_id.in_(list(member_of)))
+            .order_by(RollupItem.rollup_id, RollupItem.position)
+        ):  # fmt: skip
+            # a later item of the same number wins, as when the body was read
+            cells[member_of[rollup_id]][number] = _cell(units, done, indicators, due.get(number))
     rows = []
     for member in members():
         if member.revoked_at is not None and member.id not in rollups:
             continue
         row = ProvinceRow(member, rollups.get(member.id))
         if row.rollup is not None:
-            row.items = {
-                i["item_number"]: _cell(i, due.get(i["item_number"], []))
-                for i in row.rollup.body["items"]
-            }
+            row.items = cells.get(member.id, {})
         rows.append(row)
     return Matrix(document, period, numbers, rows, _totals(document, rows))
 
@@ -379,16 +400,20 @@ def _due_milestones(tasks: Sequence[Any], period: str) -> dict[int, list[str]]:
     return due
 
 
-def _cell(item: dict[str, Any], due: list[str]) -> MatrixCell:
-    """One item of a roll-up, with its delivery light against the centre's milestones (none
-    while none is due: a member's own indicator targets do not travel up)."""
-    said = {m["key"] for m in item.get("milestones", []) if m.get("status") == "done"}
-    done = sum(1 for key in due if key in said)
-    step = SUGGESTED_STEP[delivery_light(len(due), done, []).rag] if due else None
-    return MatrixCell(
-        item.get("narrative", ""), item.get("indicators", []), item.get("units_reporting", 0),
-        len(due), done, step,
-    )  # fmt: skip
+def _cell(
+    units: int,
+    done: list[str] | None,
+    indicators: list[dict[str, Any]] | None,
+    due: list[str] | None,
+) -> MatrixCell:
+    """One item of a roll-up (its compact row), with its delivery light against the centre's
+    milestones (none while none is due: a member's own indicator targets do not travel up)."""
+    if not due:
+        return MatrixCell(indicators or [], units)
+    said = set(done or ())
+    count = sum(1 for key in due if key in said)
+    step = SUGGESTED_STEP[delivery_light(len(due), count, []).rag]
+    return MatrixCell(indicators or [], units, len(due), count, step, *_LOOKS[step])
 
 
 def _totals(document: PolicyDocument, rows: list[ProvinceRow]) -> list[IndicatorTotal]:

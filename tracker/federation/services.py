@@ -38,6 +38,7 @@ from tracker.federation.models import (
     MemberInstance,
     PushMessage,
     ReceivedRollup,
+    RollupItem,
 )
 from tracker.privacy import check_text
 
@@ -158,6 +159,10 @@ def receive_rollup(
     )  # fmt: skip
     db.session.add(row)
     db.session.flush()
+    # The compact form the provinces matrix reads, in the same transaction as the row.
+    items = RollupItem.rows_of(row.id, row.body)
+    if items:
+        db.session.execute(sa.insert(RollupItem), items)
     record_event(
         "federation.rollup_receive", row, actor=None,
         after={"member": member.code, "document": rollup.document_number,
