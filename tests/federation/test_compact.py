@@ -94,7 +94,6 @@ def _matrix_from_bodies(period: str) -> queries.Matrix:
                 step = SUGGESTED_STEP[delivery_light(len(keys), done, []).rag] if keys else None
                 row.items[item["item_number"]] = queries.MatrixCell(
                     item["indicators"], item["units_reporting"], len(keys), done, step,
-                    *(queries._LOOKS[step] if step else ("", "")),
                 )  # fmt: skip
         rows.append(row)
     numbers = [number for _, number in tasks]

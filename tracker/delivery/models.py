@@ -177,18 +177,12 @@ class DeliveryStep(enum.StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "on_pace": "按序时推进",
-            "mostly": "基本按序时",
-            "at_risk": "存在滞后风险",
-            "behind": "明显滞后",
-            "severe": "严重滞后",
-        }[self.value]
+        return _STEP_LABELS[self.value]
 
     @property
     def severity(self) -> int:
         """0 (按序时推进) to 4 (严重滞后), for "better / worse" comparisons."""
-        return list(DeliveryStep).index(self)
+        return _STEP_SEVERITY[self.value]
 
     @property
     def lagging(self) -> bool:
@@ -201,6 +195,17 @@ class DeliveryStep(enum.StrEnum):
         return ("state-green", "state-green", "state-amber", "state-red", "state-red")[
             self.severity
         ]
+
+
+# Looked up, not rebuilt, on each use: a provinces matrix shows a step in hundreds of cells.
+_STEP_LABELS = {
+    "on_pace": "按序时推进",
+    "mostly": "基本按序时",
+    "at_risk": "存在滞后风险",
+    "behind": "明显滞后",
+    "severe": "严重滞后",
+}
+_STEP_SEVERITY = {step.value: n for n, step in enumerate(DeliveryStep)}
 
 
 class DeliveryJudgement(Model):

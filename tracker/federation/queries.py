@@ -277,14 +277,6 @@ class MatrixCell:
     due: int = 0
     done: int = 0
     delivery: DeliveryStep | None = None
-    # The light's stylesheet class and word, looked up once per step rather than per cell
-    # (``DeliveryStep.css_class`` lists the enum on every call: 736 times a page).
-    delivery_class: str = ""
-    delivery_label: str = ""
-
-
-# Each step's stylesheet class and word, for the matrix's cells.
-_LOOKS = {step: (step.css_class, step.label) for step in DeliveryStep}
 
 
 @dataclass
@@ -413,7 +405,7 @@ def _cell(
     said = set(done or ())
     count = sum(1 for key in due if key in said)
     step = SUGGESTED_STEP[delivery_light(len(due), count, []).rag]
-    return MatrixCell(indicators or [], units, len(due), count, step, *_LOOKS[step])
+    return MatrixCell(indicators or [], units, len(due), count, step)
 
 
 def _totals(document: PolicyDocument, rows: list[ProvinceRow]) -> list[IndicatorTotal]:
