@@ -99,6 +99,16 @@ class Instance:
         return "或".join(LEVELS[level] for level in self.member_levels)
 
     @property
+    def member_refusal(self) -> str:
+        """Why a member of another level is refused here (the form's and the service's)."""
+        if not self.member_levels:
+            return f"{self.level_label}实例没有下级实例，不能登记。"
+        return (
+            f"{self.level_label}实例只能登记{self.member_levels_text}实例"
+            "（逐级上报：下级向直接上级报送）。"
+        )
+
+    @property
     def label(self) -> str:
         """``河北省（省级，130000）``."""
         return f"{self.name}（{self.level_label}，{self.code}）"

@@ -42,11 +42,7 @@ class MemberForm(FlaskForm):
         # Only the levels this instance registers (one level down; none at a county).
         here = instance.current()
         self.level.choices = [(k, instance.LEVELS[k]) for k in here.member_levels]
-        self.level.invalid = (
-            f"{here.level_label}实例只能登记{here.member_levels_text}实例。"
-            if here.member_levels
-            else f"{here.level_label}实例没有下级实例，不能登记。"
-        )
+        self.level.invalid = here.member_refusal
         if not self.level.data and here.member_levels:
             self.level.data = here.member_levels[0]
 

@@ -73,14 +73,8 @@ def add_member(
     if not name or len(name) > 64:
         raise Invalid("名称不能为空，且不超过 64 个字符。", field="name")
     here = instance.current()
-    if not here.member_levels:
-        raise Invalid(f"{here.level_label}实例没有下级实例，不能登记。", field="level")
     if level not in here.member_levels:
-        raise Invalid(
-            f"{here.level_label}实例只能登记{here.member_levels_text}实例"
-            "（逐级上报：下级向直接上级报送）。",
-            field="level",
-        )
+        raise Invalid(here.member_refusal, field="level")
     if db.session.scalar(sa.select(MemberInstance).where(MemberInstance.code == code)):
         raise Invalid(f"代码 {code} 已登记。", field="code")
     prefix = secrets.token_hex(4)
